@@ -1,0 +1,86 @@
+/*
+ * rpb/error.h - the one error taxonomy of librpb.
+ *
+ * Every librpb function that can fail returns an int: RPB_OK (0) on success,
+ * RPB_NEED_MORE (1) where an incremental parser needs more input, or one of
+ * the negative RPB_ERR_* codes below.  Each code has a stable class name
+ * (rpb_errname(), used in vectors, JSON output and conformance reports), a
+ * sentence (rpb_strerror()) and the spec requirement it enforces
+ * (rpb_err_requirement()).
+ *
+ * The numeric values are part of the ABI: new codes are appended inside
+ * their band, never renumbered.
+ */
+#ifndef RPB_ERROR_H
+#define RPB_ERROR_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum rpb_status {
+    RPB_OK = 0,
+    RPB_NEED_MORE = 1,
+
+    /* -100 band: framing (spec/wire.md FRAME-*) */
+    RPB_ERR_FRAMING_VERSION = -100, /* first byte is not 0x01 */
+    RPB_ERR_FRAME_TOO_LARGE = -101, /* header claims more than the cap */
+    RPB_ERR_UNEXPECTED_EOF = -102,  /* stream ended inside a frame */
+
+    /* -200 band: protobuf body decoding (spec/wire.md WIRE-*) */
+    RPB_ERR_INVALID_VARINT = -200,     /* truncated, >10 bytes, or 10th byte > 1 */
+    RPB_ERR_INVALID_KEY = -201,        /* key varint above 2^32-1 */
+    RPB_ERR_INVALID_TAG = -202,        /* field number 0 */
+    RPB_ERR_INVALID_WIRE_TYPE = -203,  /* wire type 6 or 7 */
+    RPB_ERR_WIRE_TYPE_MISMATCH = -204, /* known field sent with another wire type */
+    RPB_ERR_BUFFER_UNDERFLOW = -205,   /* length or fixed width runs past the end */
+    RPB_ERR_DELIMITED_OVERRUN = -206,  /* nested field crosses its parent's end */
+    RPB_ERR_INVALID_UTF8 = -207,       /* string field is not strict UTF-8 */
+    RPB_ERR_GROUP_MISMATCH = -208,     /* end-group without its start, or wrong number */
+    RPB_ERR_RECURSION_LIMIT = -209,    /* nesting deeper than the budget of 100 */
+
+    /* -300 band: envelope validation (spec/envelope.md ENV-*) */
+    RPB_ERR_ENVELOPE_VERSION = -300,
+    RPB_ERR_ENVELOPE_KIND = -301,
+    RPB_ERR_ENVELOPE_PAYLOAD_PROTOCOL = -302,
+    RPB_ERR_ENVELOPE_PAYLOAD_ENCODING = -303,
+    RPB_ERR_ENVELOPE_REQUEST_ID = -304, /* sites that correlate request_id */
+
+    /* -400 band: transport (impl/src/io) */
+    RPB_ERR_IO = -400,      /* errno holds the cause */
+    RPB_ERR_TIMEOUT = -401, /* the deadline passed */
+
+    /* -900 band: caller errors and resources */
+    RPB_ERR_INVALID_ARGUMENT = -900,
+    RPB_ERR_BUFFER_TOO_SMALL = -901, /* caller's output buffer cannot hold the result */
+    RPB_ERR_NO_MEMORY = -902,
+    RPB_ERR_SCRATCH_EXHAUSTED = -903, /* caller's rpb_arena is full */
+};
+
+/* Where and why a decoder stopped.  offset counts bytes from the start of
+ * the buffer the caller passed in (for framed input, from the framing byte). */
+typedef struct rpb_errinfo {
+    int code;
+    size_t offset;
+    unsigned field;  /* field number being decoded, 0 when not in a field */
+} rpb_errinfo;
+
+/* A sentence describing code, never NULL ("unknown error" for unknown codes). */
+const char *rpb_strerror(int code);
+
+/* The stable class name of code, e.g. "invalid-utf8"; NULL for unknown codes
+ * and "ok" / "need-more" for the two non-error statuses. */
+const char *rpb_errname(int code);
+
+/* The code whose class name is name, or 0 when there is none. */
+int rpb_err_from_name(const char *name);
+
+/* The spec requirement ID that code enforces (e.g. "WIRE-012"), or NULL. */
+const char *rpb_err_requirement(int code);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

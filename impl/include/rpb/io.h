@@ -1,0 +1,61 @@
+/*
+ * rpb/io.h - frames over file descriptors: a capped, deadline-bound reader
+ * and a writer.  This is the only part of librpb's codec side that performs
+ * I/O; it builds on the I/O-free splitter in rpb/frame.h.
+ */
+#ifndef RPB_IO_H
+#define RPB_IO_H
+
+#include <stdint.h>
+
+#include "rpb/frame.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A growable byte buffer owned by the caller; free with rpb_buf_free(). */
+typedef struct rpb_buf {
+    uint8_t *data;
+    size_t len;
+    size_t cap;
+} rpb_buf;
+
+void rpb_buf_free(rpb_buf *buf);
+
+/* Milliseconds on CLOCK_MONOTONIC.  Deadlines below are absolute values of
+ * this clock; RPB_NO_DEADLINE waits for ever. */
+int64_t rpb_monotonic_ms(void);
+#define RPB_NO_DEADLINE INT64_C(-1)
+
+/*
+ * Reads one frame from fd into body (replacing its contents) with the body
+ * cap `cap`, never reading past the frame's last byte (FRAME-001..007,
+ * FRAME-010).  The framing byte is judged as soon as it arrives, the cap as
+ * soon as the 4 length bytes arrive; body memory grows only with bytes that
+ * actually arrived (at most twice them plus 4 KiB), never with the claim.
+ * fd may be blocking or not.
+ *
+ * Returns RPB_OK, RPB_ERR_FRAMING_VERSION, RPB_ERR_FRAME_TOO_LARGE,
+ * RPB_ERR_UNEXPECTED_EOF (the stream ended inside, or before, the frame;
+ * err->offset says how many frame bytes had arrived), RPB_ERR_TIMEOUT,
+ * RPB_ERR_IO (errno kept) or RPB_ERR_NO_MEMORY.
+ */
+int rpb_read_frame(int fd, uint32_t cap, int64_t deadline_ms, rpb_buf *body, rpb_errinfo *err);
+
+/*
+ * Writes header and body to fd completely (FRAME-008): RPB_OK,
+ * RPB_ERR_FRAME_TOO_LARGE (body over 16 MiB, nothing written),
+ * RPB_ERR_TIMEOUT or RPB_ERR_IO.  Sockets are written with MSG_NOSIGNAL, so
+ * a peer that hung up gives RPB_ERR_IO with errno EPIPE, never SIGPIPE.
+ */
+int rpb_write_frame(int fd, const uint8_t *body, size_t len, int64_t deadline_ms);
+
+/* Encodes frame and writes it framed; same results as rpb_write_frame()
+ * plus RPB_ERR_NO_MEMORY. */
+int rpb_write_frame_msg(int fd, const rpb_frame *frame, int64_t deadline_ms);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
