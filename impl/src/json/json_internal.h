@@ -1,0 +1,22 @@
+/*
+ * json_internal.h - shared internals of impl/src/json (not installed).
+ */
+#ifndef RPB_JSON_INTERNAL_H
+#define RPB_JSON_INTERNAL_H
+
+#include <stdarg.h>
+
+#include "rpb/json.h"
+
+/* size bytes of doc-owned memory, aligned for any type; NULL when out of
+ * memory.  Freed with the doc. */
+void *rpb_json_doc_alloc(rpb_json_doc *doc, size_t size);
+
+/* Records status as w's error unless an earlier one is recorded. */
+void rpb_json_writer_fail(rpb_json_writer *w, int status);
+
+/* Fills err (when not NULL) with offset and a printf-style message. */
+void rpb_json_set_error(rpb_json_error *err, size_t offset, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif

@@ -1,0 +1,352 @@
+/*
+ * json_write.c - streaming JSON writer to a growable buffer or a FILE*.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json_internal.h"
+
+void rpb_json_writer_fail(rpb_json_writer *w, int status)
+{
+    if (w->status == RPB_OK)
+        w->status = status;
+}
+
+/* Makes room for n more bytes plus the NUL written by finish. */
+static bool reserve(rpb_json_writer *w, size_t n)
+{
+    rpb_buf *b = w->buf;
+    if (b->cap - b->len >= n + 1)
+        return true;
+    size_t cap = b->cap < 256 ? 256 : b->cap;
+    while (cap - b->len < n + 1) {
+        if (cap > SIZE_MAX / 2) {
+            rpb_json_writer_fail(w, RPB_ERR_NO_MEMORY);
+            return false;
+        }
+        cap *= 2;
+    }
+    uint8_t *d = realloc(b->data, cap);
+    if (d == NULL) {
+        rpb_json_writer_fail(w, RPB_ERR_NO_MEMORY);
+        return false;
+    }
+    b->data = d;
+    b->cap = cap;
+    return true;
+}
+
+static void emit(rpb_json_writer *w, const void *s, size_t n)
+{
+    if (w->status != RPB_OK || n == 0)
+        return;
+    if (w->file != NULL) {
+        if (fwrite(s, 1, n, w->file) != n)
+            rpb_json_writer_fail(w, RPB_ERR_IO);
+        return;
+    }
+    if (!reserve(w, n))
+        return;
+    memcpy(w->buf->data + w->buf->len, s, n);
+    w->buf->len += n;
+}
+
+static void emit_str(rpb_json_writer *w, const char *s)
+{
+    emit(w, s, strlen(s));
+}
+
+static void newline_indent(rpb_json_writer *w, unsigned depth)
+{
+    if (!(w->flags & RPB_JSON_PRETTY))
+        return;
+    emit(w, "\n", 1);
+    for (unsigned i = 0; i < depth; i++)
+        emit(w, "  ", 2);
+}
+
+/* Separator and indentation before a value; false on misuse. */
+static bool begin_value(rpb_json_writer *w)
+{
+    if (w->status != RPB_OK)
+        return false;
+    if (w->depth == 0)
+        return true;
+    if (w->in_object[w->depth]) {
+        if (!w->after_key) {
+            rpb_json_writer_fail(w, RPB_ERR_INVALID_ARGUMENT);
+            return false;
+        }
+        w->after_key = false;
+        return true;
+    }
+    if (w->has_items[w->depth])
+        emit(w, ",", 1);
+    w->has_items[w->depth] = true;
+    newline_indent(w, w->depth);
+    return true;
+}
+
+static void init(rpb_json_writer *w, rpb_buf *buf, FILE *file, unsigned flags)
+{
+    memset(w, 0, sizeof *w);
+    w->buf = buf;
+    w->file = file;
+    w->flags = flags;
+    w->status = RPB_OK;
+}
+
+void rpb_json_writer_init_buf(rpb_json_writer *w, rpb_buf *buf, unsigned flags)
+{
+    init(w, buf, NULL, flags);
+    if (buf == NULL)
+        w->status = RPB_ERR_INVALID_ARGUMENT;
+}
+
+void rpb_json_writer_init_file(rpb_json_writer *w, FILE *file, unsigned flags)
+{
+    init(w, NULL, file, flags);
+    if (file == NULL)
+        w->status = RPB_ERR_INVALID_ARGUMENT;
+}
+
+int rpb_json_writer_status(const rpb_json_writer *w)
+{
+    return w->status;
+}
+
+int rpb_json_writer_finish(rpb_json_writer *w)
+{
+    if (w->depth != 0 || w->after_key)
+        rpb_json_writer_fail(w, RPB_ERR_INVALID_ARGUMENT);
+    if (w->status != RPB_OK)
+        return w->status;
+    if (w->file != NULL) {
+        if (fflush(w->file) != 0)
+            rpb_json_writer_fail(w, RPB_ERR_IO);
+    } else {
+        if (reserve(w, 0))
+            w->buf->data[w->buf->len] = '\0';
+    }
+    return w->status;
+}
+
+static void open_container(rpb_json_writer *w, bool object)
+{
+    if (!begin_value(w))
+        return;
+    if (w->depth == RPB_JSON_MAX_DEPTH) {
+        rpb_json_writer_fail(w, RPB_ERR_INVALID_ARGUMENT);
+        return;
+    }
+    w->depth++;
+    w->in_object[w->depth] = object;
+    w->has_items[w->depth] = false;
+    emit(w, object ? "{" : "[", 1);
+}
+
+static void close_container(rpb_json_writer *w, bool object)
+{
+    if (w->status != RPB_OK)
+        return;
+    if (w->depth == 0 || w->in_object[w->depth] != object || w->after_key) {
+        rpb_json_writer_fail(w, RPB_ERR_INVALID_ARGUMENT);
+        return;
+    }
+    if (w->has_items[w->depth])
+        newline_indent(w, w->depth - 1);
+    emit(w, object ? "}" : "]", 1);
+    w->depth--;
+}
+
+void rpb_json_begin_object(rpb_json_writer *w)
+{
+    open_container(w, true);
+}
+
+void rpb_json_end_object(rpb_json_writer *w)
+{
+    close_container(w, true);
+}
+
+void rpb_json_begin_array(rpb_json_writer *w)
+{
+    open_container(w, false);
+}
+
+void rpb_json_end_array(rpb_json_writer *w)
+{
+    close_container(w, false);
+}
+
+/* Writes s as a quoted, escaped JSON string (s already validated). */
+static void quoted(rpb_json_writer *w, rpb_slice s)
+{
+    static const char hex[] = "0123456789abcdef";
+    emit(w, "\"", 1);
+    size_t run = 0; /* start of the pending run of bytes needing no escape */
+    for (size_t i = 0; i < s.len; i++) {
+        uint8_t c = s.data[i];
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        emit(w, s.data + run, i - run);
+        run = i + 1;
+        char esc[7] = {'\\', 0};
+        switch (c) {
+        case '"': esc[1] = '"'; break;
+        case '\\': esc[1] = '\\'; break;
+        case '\b': esc[1] = 'b'; break;
+        case '\f': esc[1] = 'f'; break;
+        case '\n': esc[1] = 'n'; break;
+        case '\r': esc[1] = 'r'; break;
+        case '\t': esc[1] = 't'; break;
+        default:
+            memcpy(esc + 1, "u00", 3);
+            esc[4] = hex[c >> 4];
+            esc[5] = hex[c & 0xF];
+            emit(w, esc, 6);
+            continue;
+        }
+        emit(w, esc, 2);
+    }
+    emit(w, s.data + run, s.len - run);
+    emit(w, "\"", 1);
+}
+
+void rpb_json_key_slice(rpb_json_writer *w, rpb_slice key)
+{
+    if (w->status != RPB_OK)
+        return;
+    if (w->depth == 0 || !w->in_object[w->depth] || w->after_key ||
+        !rpb_utf8_valid(key.data, key.len)) {
+        rpb_json_writer_fail(w, RPB_ERR_INVALID_ARGUMENT);
+        return;
+    }
+    if (w->has_items[w->depth])
+        emit(w, ",", 1);
+    w->has_items[w->depth] = true;
+    newline_indent(w, w->depth);
+    quoted(w, key);
+    if (w->flags & RPB_JSON_PRETTY)
+        emit(w, ": ", 2);
+    else
+        emit(w, ":", 1);
+    w->after_key = true;
+}
+
+void rpb_json_key(rpb_json_writer *w, const char *key)
+{
+    rpb_json_key_slice(w, rpb_slice_cstr(key));
+}
+
+void rpb_json_string(rpb_json_writer *w, rpb_slice s)
+{
+    if (w->status == RPB_OK && !rpb_utf8_valid(s.data, s.len)) {
+        rpb_json_writer_fail(w, RPB_ERR_INVALID_ARGUMENT);
+        return;
+    }
+    if (begin_value(w))
+        quoted(w, s);
+}
+
+void rpb_json_cstring(rpb_json_writer *w, const char *s)
+{
+    rpb_json_string(w, rpb_slice_cstr(s));
+}
+
+void rpb_json_hex(rpb_json_writer *w, rpb_slice bytes)
+{
+    if (!begin_value(w))
+        return;
+    emit(w, "\"", 1);
+    char pair[3];
+    for (size_t i = 0; i < bytes.len; i++) {
+        rpb_hex_encode(bytes.data + i, 1, pair);
+        emit(w, pair, 2);
+    }
+    emit(w, "\"", 1);
+}
+
+void rpb_json_uint(rpb_json_writer *w, uint64_t v)
+{
+    if (!begin_value(w))
+        return;
+    char tmp[24];
+    int n = snprintf(tmp, sizeof tmp, "%" PRIu64, v);
+    emit(w, tmp, (size_t)n);
+}
+
+void rpb_json_int(rpb_json_writer *w, int64_t v)
+{
+    if (!begin_value(w))
+        return;
+    char tmp[24];
+    int n = snprintf(tmp, sizeof tmp, "%" PRId64, v);
+    emit(w, tmp, (size_t)n);
+}
+
+void rpb_json_bool(rpb_json_writer *w, bool v)
+{
+    if (begin_value(w))
+        emit_str(w, v ? "true" : "false");
+}
+
+void rpb_json_null(rpb_json_writer *w)
+{
+    if (begin_value(w))
+        emit_str(w, "null");
+}
+
+/* A real with 17 significant digits, kept recognisable as a real. */
+static void write_real(rpb_json_writer *w, double d)
+{
+    if (!begin_value(w))
+        return;
+    char tmp[40];
+    int n = snprintf(tmp, sizeof tmp, "%.17g", d);
+    emit(w, tmp, (size_t)n);
+    if (strpbrk(tmp, ".eE") == NULL)
+        emit(w, ".0", 2);
+}
+
+void rpb_json_value_write(rpb_json_writer *w, const rpb_json_value *v)
+{
+    switch (v->type) {
+    case RPB_JSON_NULL:
+        rpb_json_null(w);
+        return;
+    case RPB_JSON_BOOL:
+        rpb_json_bool(w, v->u.boolean);
+        return;
+    case RPB_JSON_INTEGER:
+        if (!v->u.integer.negative) {
+            rpb_json_uint(w, v->u.integer.magnitude);
+        } else if (begin_value(w)) {
+            char tmp[24];
+            int n = snprintf(tmp, sizeof tmp, "-%" PRIu64, v->u.integer.magnitude);
+            emit(w, tmp, (size_t)n);
+        }
+        return;
+    case RPB_JSON_REAL:
+        write_real(w, v->u.real);
+        return;
+    case RPB_JSON_STRING:
+        rpb_json_string(w, v->u.string);
+        return;
+    case RPB_JSON_ARRAY:
+    case RPB_JSON_OBJECT: {
+        bool object = v->type == RPB_JSON_OBJECT;
+        open_container(w, object);
+        for (const rpb_json_value *c = v->u.children.head; c != NULL; c = c->next) {
+            if (object)
+                rpb_json_key_slice(w, c->key);
+            rpb_json_value_write(w, c);
+        }
+        close_container(w, object);
+        return;
+    }
+    }
+    rpb_json_writer_fail(w, RPB_ERR_INVALID_ARGUMENT);
+}
