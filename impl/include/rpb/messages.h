@@ -1,6 +1,6 @@
 /*
  * rpb/messages.h - the v1 messages of package running_process.broker.v1
- * (proto/*.proto) as C structs, with their descriptors and enums.
+ * (the .proto files in proto/) as C structs, with their descriptors and enums.
  *
  * Field names, numbers and types follow proto/ exactly; spec/wire.md
  * WIRE-018 lists the schemas.  Initialise with rpb_msg_init() or `= {0}`.

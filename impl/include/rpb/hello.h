@@ -1,0 +1,315 @@
+/*
+ * rpb/hello.h - the broker side of the v1 Hello handshake (spec/hello.md),
+ * I/O-free: field grammars, version policy, the service table, the per-pid
+ * rate limiter and the Hello handler that turns a decoded request Frame, the
+ * OS-verified peer and a monotonic clock into a HelloReply frame.
+ *
+ * Nothing here reads a socket, a file or the clock; the caller (rpb-broker,
+ * a test, a fuzzer) supplies bytes and time.
+ */
+#ifndef RPB_HELLO_H
+#define RPB_HELLO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rpb/frame.h"
+#include "rpb/messages.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- constants (spec/hello.md) ---- */
+
+#define RPB_SERVICE_NAME_MAX 64u       /* HELLO-011 */
+#define RPB_WANTED_VERSION_MAX 64u     /* HELLO-012 */
+#define RPB_CLIENT_VERSION_MAX 128u    /* HELLO-013 */
+#define RPB_CLIENT_LIB_MAX 64u         /* HELLO-014 */
+#define RPB_KEEPALIVE_DEFAULT_SECS 1800u /* HELLO-032 */
+#define RPB_HANDOFF_TOKEN_BYTES 16u    /* HELLO-034 */
+#define RPB_RATE_MAX_DEFAULT 256u      /* HELLO-020 */
+#define RPB_RATE_WINDOW_MS_DEFAULT 1000u
+#define RPB_RETRY_VERSION_BLOCKED_MS 30000u /* HELLO-024 */
+#define RPB_RETRY_FD_PRESSURE_MS 1000u      /* SEC-011 */
+#define RPB_RETRY_SHUTTING_DOWN_MS 1000u    /* SEC-012 */
+
+/* Longest backend_pipe / daemon_version a service table accepts; keeps a
+ * Negotiated payload below RPB_HELLO_PAYLOAD_MAX. */
+#define RPB_SERVICE_PIPE_MAX 4096u
+#define RPB_SERVICE_DAEMON_VERSION_MAX 128u
+#define RPB_HELLO_PAYLOAD_MAX 8192u
+
+/* ---- field grammars (HELLO-011, HELLO-012) ---- */
+
+/* service_name: 1..64 bytes of [a-z0-9-]. */
+bool rpb_service_name_valid(rpb_slice name);
+
+/* The version grammar ^[0-9]+\.[0-9]+\.[0-9]+(-[a-z0-9.]+)?$ (no length
+ * cap; the Hello shape check adds the 64-byte cap). */
+bool rpb_version_valid(rpb_slice version);
+
+/*
+ * Compares the MAJOR.MINOR.PATCH cores of a and b numerically, ignoring any
+ * prerelease tail (HELLO-022, upstream parity).  Returns RPB_OK and sets
+ * *cmp to -1, 0 or 1, or RPB_ERR_INVALID_ARGUMENT when either core is not
+ * three u64 numbers (then a floor never blocks).
+ */
+int rpb_version_compare(rpb_slice a, rpb_slice b, int *cmp);
+
+/* ---- refusals (HELLO-040..HELLO-066, SEC-*) ---- */
+
+typedef enum rpb_refusal {
+    RPB_REFUSAL_NONE = 0,          /* negotiated */
+    RPB_REFUSAL_FRAMING_VERSION,   /* VERSION_UNSUPPORTED "unsupported framing version" */
+    RPB_REFUSAL_FRAME_TOO_LARGE,   /* PEER_REJECTED "initial Hello frame exceeds 64 KiB" */
+    RPB_REFUSAL_INCOMPLETE_FRAME,  /* PEER_REJECTED "incomplete Hello frame" */
+    RPB_REFUSAL_MALFORMED_FRAME,   /* PEER_REJECTED "malformed broker Frame" */
+    RPB_REFUSAL_DEADLINE,          /* PEER_REJECTED "Hello handshake deadline exceeded" (strict) */
+    RPB_REFUSAL_FD_PRESSURE,       /* FD_PRESSURE, retry 1000 */
+    RPB_REFUSAL_SHUTTING_DOWN,     /* SHUTTING_DOWN, retry 1000 (strict) */
+    RPB_REFUSAL_ENVELOPE_VERSION,  /* VERSION_UNSUPPORTED "frame envelope_version is not v1" */
+    RPB_REFUSAL_ENVELOPE_KIND,     /* PEER_REJECTED "Hello frame kind must be REQUEST" */
+    RPB_REFUSAL_ENVELOPE_PROTOCOL, /* PEER_REJECTED "Hello frame payload_protocol must be control-plane" */
+    RPB_REFUSAL_ENVELOPE_ENCODING, /* PEER_REJECTED "Hello payload must not be compressed" */
+    RPB_REFUSAL_MALFORMED_HELLO,   /* PEER_REJECTED "malformed Hello payload" */
+    RPB_REFUSAL_PROTOCOL_RANGE,    /* VERSION_UNSUPPORTED */
+    RPB_REFUSAL_SERVICE_NAME,      /* PEER_REJECTED "invalid service_name" */
+    RPB_REFUSAL_WANTED_VERSION,    /* PEER_REJECTED "invalid wanted_version" */
+    RPB_REFUSAL_CLIENT_VERSION,    /* PEER_REJECTED "client_version exceeds 128 bytes" */
+    RPB_REFUSAL_CLIENT_LIB,        /* PEER_REJECTED "client_lib fields exceed 64 bytes" */
+    RPB_REFUSAL_PEER_PID,          /* PEER_REJECTED "peer_pid does not match verified peer" */
+    RPB_REFUSAL_RATE_LIMITED,      /* RATE_LIMITED, retry = rest of the window */
+    RPB_REFUSAL_SERVICE_UNKNOWN,   /* SERVICE_UNKNOWN "service is not registered" */
+    RPB_REFUSAL_BELOW_MIN_VERSION, /* VERSION_BLOCKED, retry 30000 */
+    RPB_REFUSAL_NOT_ALLOWED,       /* VERSION_BLOCKED, retry 30000 */
+    RPB_REFUSAL_COUNT
+} rpb_refusal;
+
+/* The exact reason string (upstream's), the ErrorCode, a stable short name
+ * for logs ("service-unknown") and the spec ID of refusal r; NULL / 0 for
+ * RPB_REFUSAL_NONE or out-of-range values. */
+const char *rpb_refusal_reason(rpb_refusal r);
+int32_t rpb_refusal_code(rpb_refusal r);
+const char *rpb_refusal_name(rpb_refusal r);
+const char *rpb_refusal_requirement(rpb_refusal r);
+
+/* The refusal a framing-level read error stands for:
+ * RPB_ERR_FRAMING_VERSION, RPB_ERR_FRAME_TOO_LARGE, RPB_ERR_UNEXPECTED_EOF
+ * (and RPB_ERR_IO: also "incomplete"), RPB_ERR_TIMEOUT (deadline); any other
+ * code maps to RPB_REFUSAL_MALFORMED_FRAME. */
+rpb_refusal rpb_refusal_for_read_error(int code);
+
+/* ---- the service table ---- */
+
+/* One registered service.  In a table every slice points into memory the
+ * table owns. */
+typedef struct rpb_service {
+    rpb_slice name;            /* [a-z0-9-]{1,64} */
+    rpb_slice backend_pipe;    /* Negotiated.backend_pipe, non-empty */
+    rpb_slice daemon_version;  /* Negotiated.daemon_version; empty: echo wanted_version */
+    rpb_slice min_version;     /* empty: no floor */
+    rpb_strlist allow_list;    /* empty: every version allowed */
+    uint64_t server_capabilities;
+} rpb_service;
+
+typedef struct rpb_service_table rpb_service_table;
+
+/* A new empty table, or NULL when out of memory. */
+rpb_service_table *rpb_service_table_new(void);
+void rpb_service_table_free(rpb_service_table *table);
+
+/*
+ * Checks svc and adds a copy of it.  Returns RPB_OK, RPB_ERR_NO_MEMORY, or
+ * RPB_ERR_INVALID_ARGUMENT with *why (may be NULL) set to a static sentence:
+ * invalid name, duplicate name, empty or over-long backend_pipe, over-long
+ * daemon_version, invalid min_version or allow-list entry.
+ */
+int rpb_service_table_add(rpb_service_table *table, const rpb_service *svc, const char **why);
+
+/* The service called name, or NULL. */
+const rpb_service *rpb_service_table_find(const rpb_service_table *table, rpb_slice name);
+size_t rpb_service_table_count(const rpb_service_table *table);
+/* Services in insertion order, i < count. */
+const rpb_service *rpb_service_table_at(const rpb_service_table *table, size_t i);
+
+/* ---- service definition files (spec/hello.md "Service definitions") ---- */
+
+/* Label keys of a prost ServiceDefinition that carry what the proto has no
+ * field for. */
+#define RPB_LABEL_BACKEND_PIPE "rpb.backend_pipe"
+#define RPB_LABEL_DAEMON_VERSION "rpb.daemon_version"
+#define RPB_LABEL_SERVER_CAPABILITIES "rpb.server_capabilities"
+
+/*
+ * Reads a prost-encoded ServiceDefinition (a `<stem>.servicedef` file) into
+ * svc, whose slices then point into in and whose list nodes come from arena
+ * (rpb_arena_bound(len) bytes suffice).  stem is the file name without its
+ * extension: service_name must equal it.
+ *
+ * Returns RPB_OK, a decode error of rpb_decode(), or
+ * RPB_ERR_INVALID_ARGUMENT with *why set (name mismatch, missing
+ * rpb.backend_pipe label, bad rpb.server_capabilities, relative
+ * binary_path or per_version_binary_dir, bad isolation).
+ */
+int rpb_servicedef_parse_proto(const uint8_t *in, size_t len, rpb_slice stem, rpb_arena *arena,
+                               rpb_service *svc, const char **why);
+
+/*
+ * Reads the text form (a `<stem>.service` file): UTF-8 lines `key = value`,
+ * `#` starts a comment line, blank lines ignored, surrounding blanks
+ * trimmed.  Keys: service_name (optional, must equal stem), backend_pipe
+ * (required), daemon_version, min_version, allow (repeatable, one version
+ * each), server_capabilities (decimal or 0x hex).  svc's slices point into
+ * text; allow nodes come from arena.
+ *
+ * Returns RPB_OK, RPB_ERR_SCRATCH_EXHAUSTED, or RPB_ERR_INVALID_ARGUMENT
+ * with *why set to a static sentence and *line (may be NULL) to the 1-based
+ * line at fault (0 when not about one line).
+ */
+int rpb_servicedef_parse_text(const char *text, size_t len, rpb_slice stem, rpb_arena *arena,
+                              rpb_service *svc, const char **why, unsigned *line);
+
+/*
+ * Writes svc as a prost ServiceDefinition (service_name, isolation SHARED,
+ * min_version, version_allow_list and the rpb.* labels) into out[0..cap).
+ * arena provides the label nodes (256 bytes suffice).  Returns RPB_OK,
+ * RPB_ERR_BUFFER_TOO_SMALL or RPB_ERR_SCRATCH_EXHAUSTED.
+ */
+int rpb_servicedef_encode_proto(const rpb_service *svc, rpb_arena *arena, uint8_t *out, size_t cap,
+                                size_t *written);
+
+/* ---- the per-pid rate limiter (HELLO-020) ---- */
+
+/* Fixed window per verified pid: at most max Hellos in window_ms; pid 0 is
+ * exempt.  Entries whose window has passed are reclaimed, so memory is
+ * bounded by the pids active within one window. */
+typedef struct rpb_rate_slot {
+    uint32_t pid;      /* 0 = free */
+    uint32_t count;
+    int64_t window_start;
+} rpb_rate_slot;
+
+typedef struct rpb_rate_limiter {
+    uint32_t max;        /* 0 disables the limiter */
+    uint32_t window_ms;  /* at least 1 */
+    rpb_rate_slot *slots;
+    size_t cap;          /* power of two, or 0 */
+    size_t used;
+} rpb_rate_limiter;
+
+/* max 0 disables; window_ms 0 is taken as 1. */
+void rpb_rate_init(rpb_rate_limiter *rl, uint32_t max, uint32_t window_ms);
+void rpb_rate_free(rpb_rate_limiter *rl);
+
+/*
+ * Counts one Hello of pid at now_ms.  Returns RPB_OK (allowed and
+ * counted), RPB_RATE_REFUSED (budget used up; nothing counted; *retry_ms =
+ * max(1, rest of the window)) or RPB_ERR_NO_MEMORY (a new pid cannot be
+ * tracked; callers refuse then).
+ */
+int rpb_rate_check(rpb_rate_limiter *rl, uint32_t pid, int64_t now_ms, uint64_t *retry_ms);
+#define RPB_RATE_REFUSED 1
+
+/* ---- the Hello handler ---- */
+
+/* The OS-verified peer of a connection (SO_PEERCRED); pid 0 = unknown. */
+typedef struct rpb_peer {
+    uint32_t pid;
+    uint32_t uid;
+} rpb_peer;
+
+/* Fills n random bytes; returns 0 on success. */
+typedef int (*rpb_random_fn)(void *ctx, uint8_t *out, size_t n);
+
+typedef struct rpb_hello_config {
+    uint32_t rate_max;       /* per verified pid and window; 0 disables */
+    uint32_t rate_window_ms;
+    /* Set only when the broker can hand connections off (HELLO-034): then a
+     * client that sets CAP_HANDLE_PASSING gets a 16-byte token from it.
+     * NULL: no tokens, and the capability bit is not added. */
+    rpb_random_fn token_source;
+    void *token_ctx;
+} rpb_hello_config;
+
+/* rate 256 per 1000 ms, no handoff. */
+void rpb_hello_config_default(rpb_hello_config *cfg);
+
+typedef struct rpb_hello_handler rpb_hello_handler;
+
+/* Broker state flags that refuse Hellos before the envelope is checked. */
+#define RPB_HELLO_FD_PRESSURE 0x1u /* SEC-011 */
+#define RPB_HELLO_DRAINING 0x2u    /* SEC-012 */
+
+/* Counters for admin STATUS/METRICS. */
+typedef struct rpb_hello_stats {
+    uint64_t negotiated;
+    uint64_t refused;
+    uint64_t refused_by[RPB_REFUSAL_COUNT];
+} rpb_hello_stats;
+
+/* A new handler with an empty service table, or NULL (out of memory). */
+rpb_hello_handler *rpb_hello_handler_new(const rpb_hello_config *cfg);
+void rpb_hello_handler_free(rpb_hello_handler *h);
+
+/* Replaces the service table (the handler takes ownership of table and
+ * frees the previous one). */
+void rpb_hello_handler_set_services(rpb_hello_handler *h, rpb_service_table *table);
+const rpb_service_table *rpb_hello_handler_services(const rpb_hello_handler *h);
+
+void rpb_hello_handler_set_flags(rpb_hello_handler *h, unsigned flags);
+unsigned rpb_hello_handler_flags(const rpb_hello_handler *h);
+const rpb_hello_stats *rpb_hello_handler_stats(const rpb_hello_handler *h);
+/* The rate limiter's settings (for CONFIG); max 0 = off. */
+void rpb_hello_handler_rate(const rpb_hello_handler *h, uint32_t *max, uint32_t *window_ms);
+
+/* The decision about one Hello.  Slices point into the request, the
+ * handler's service table or the decision itself. */
+typedef struct rpb_hello_decision {
+    rpb_refusal refusal;         /* RPB_REFUSAL_NONE: negotiated */
+    uint64_t retry_after_ms;
+    bool hello_decoded;          /* hello below is valid */
+    rpb_hello hello;
+    const rpb_service *service;  /* when negotiated */
+    uint64_t connection_id;      /* when negotiated */
+    uint64_t keepalive_secs;
+    uint64_t server_capabilities;
+    uint8_t token[RPB_HANDOFF_TOKEN_BYTES];
+    size_t token_len;            /* 0 or RPB_HANDOFF_TOKEN_BYTES */
+} rpb_hello_decision;
+
+/*
+ * Decides about the Hello carried by request, a Frame decoded from a frame
+ * read with the Hello cap (FRAME-004), from the verified peer at now_ms
+ * (any monotonic milliseconds).  Order (HELLO-003): broker state (fd
+ * pressure, drain) -> envelope (ENV-005) -> Hello decode -> shape checks
+ * (a)..(f) -> rate limit -> service lookup -> version policy -> Negotiated.
+ * Always fills *d; never fails.
+ */
+void rpb_hello_decide(rpb_hello_handler *h, const rpb_frame *request, const rpb_peer *peer,
+                      int64_t now_ms, rpb_hello_decision *d);
+
+/* The framed size rpb_hello_reply_encode() needs at most for request
+ * (NULL: a reply that echoes nothing). */
+size_t rpb_hello_reply_bound(const rpb_frame *request);
+
+/*
+ * Writes the framed HelloReply for d (or, with d->refusal set, a Refused)
+ * answering request (NULL when the request Frame did not decode: request_id
+ * 0 and empty trace, HELLO-051).  The reply frame is v1, RESPONSE,
+ * payload_protocol 0, encoding NONE, deadline 0, echoing request_id,
+ * traceparent and tracestate (HELLO-050).  Returns RPB_OK or
+ * RPB_ERR_BUFFER_TOO_SMALL.
+ */
+int rpb_hello_reply_encode(const rpb_hello_decision *d, const rpb_frame *request, uint8_t *out,
+                           size_t cap, size_t *written);
+
+/* Shorthand: a Refused reply for refusal r (retry_after_ms retry). */
+int rpb_hello_refusal_encode(rpb_refusal r, uint64_t retry_after_ms, const rpb_frame *request,
+                             uint8_t *out, size_t cap, size_t *written);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,215 @@
+/*
+ * fdio.c - frames over file descriptors (spec/wire.md FRAME-001..FRAME-010).
+ *
+ * The reader never reads past the last byte of the frame (a Hello
+ * connection may carry other traffic afterwards), judges the framing byte
+ * and the cap as soon as those bytes arrive, and grows the body buffer only
+ * with bytes that actually arrived.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "rpb/io.h"
+
+#define BODY_CHUNK 4096u
+
+void rpb_buf_free(rpb_buf *buf)
+{
+    free(buf->data);
+    buf->data = NULL;
+    buf->len = buf->cap = 0;
+}
+
+int64_t rpb_monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int io_fail(rpb_errinfo *err, int code, size_t offset)
+{
+    if (err) {
+        err->code = code;
+        err->offset = offset;
+        err->field = 0;
+    }
+    return code;
+}
+
+/* Waits until fd is ready for events or the deadline passes (FRAME-010). */
+static int wait_fd(int fd, short events, int64_t deadline_ms)
+{
+    for (;;) {
+        int timeout = -1;
+        if (deadline_ms >= 0) {
+            int64_t left = deadline_ms - rpb_monotonic_ms();
+            if (left <= 0)
+                return RPB_ERR_TIMEOUT;
+            timeout = left > INT32_MAX ? INT32_MAX : (int)left;
+        }
+        struct pollfd p = {fd, events, 0};
+        int n = poll(&p, 1, timeout);
+        if (n > 0)
+            return RPB_OK;
+        if (n == 0)
+            return RPB_ERR_TIMEOUT;
+        if (errno != EINTR)
+            return RPB_ERR_IO;
+    }
+}
+
+/* Reads up to want bytes: >0 bytes read, 0 at end of stream, or a negative
+ * rpb code. */
+static ssize_t read_some(int fd, uint8_t *dst, size_t want, int64_t deadline_ms)
+{
+    for (;;) {
+        if (deadline_ms >= 0) {
+            int rc = wait_fd(fd, POLLIN, deadline_ms);
+            if (rc != RPB_OK)
+                return rc;
+        }
+        ssize_t n = read(fd, dst, want);
+        if (n >= 0)
+            return n;
+        if (errno == EINTR)
+            continue;
+        if (errno != EAGAIN && errno != EWOULDBLOCK)
+            return RPB_ERR_IO;
+        if (deadline_ms < 0) {
+            int rc = wait_fd(fd, POLLIN, deadline_ms);
+            if (rc != RPB_OK)
+                return rc;
+        }
+    }
+}
+
+int rpb_read_frame(int fd, uint32_t cap, int64_t deadline_ms, rpb_buf *body, rpb_errinfo *err)
+{
+    uint8_t header[RPB_FRAME_HEADER_BYTES];
+    size_t got = 0;
+
+    body->len = 0;
+    while (got < RPB_FRAME_HEADER_BYTES) {
+        /* A frame is never shorter than its header, so this cannot read
+         * into the next frame. */
+        ssize_t n = read_some(fd, header + got, RPB_FRAME_HEADER_BYTES - got, deadline_ms);
+        if (n < 0)
+            return io_fail(err, (int)n, got);
+        if (n == 0)
+            return io_fail(err, RPB_ERR_UNEXPECTED_EOF, got); /* FRAME-007 */
+        got += (size_t)n;
+        if (header[0] != RPB_FRAMING_VERSION)
+            return io_fail(err, RPB_ERR_FRAMING_VERSION, 0); /* FRAME-001 */
+    }
+    uint32_t body_len = rpb_frame_header_length(header);
+    if (body_len > cap) /* FRAME-003/004/005: before any body byte */
+        return io_fail(err, RPB_ERR_FRAME_TOO_LARGE, 1);
+
+    while (body->len < body_len) {
+        if (body->len == body->cap) {
+            /* FRAME-005: grow with what arrived, never with the claim. */
+            size_t want = body->cap * 2 > BODY_CHUNK ? body->cap * 2 : BODY_CHUNK;
+            if (want > body_len)
+                want = body_len;
+            uint8_t *p = realloc(body->data, want);
+            if (!p)
+                return io_fail(err, RPB_ERR_NO_MEMORY, RPB_FRAME_HEADER_BYTES + body->len);
+            body->data = p;
+            body->cap = want;
+        }
+        size_t room = body->cap - body->len;
+        size_t left = body_len - body->len;
+        ssize_t n = read_some(fd, body->data + body->len, room < left ? room : left, deadline_ms);
+        if (n < 0)
+            return io_fail(err, (int)n, RPB_FRAME_HEADER_BYTES + body->len);
+        if (n == 0)
+            return io_fail(err, RPB_ERR_UNEXPECTED_EOF, RPB_FRAME_HEADER_BYTES + body->len);
+        body->len += (size_t)n;
+    }
+    if (err) {
+        err->code = RPB_OK;
+        err->offset = RPB_FRAME_HEADER_BYTES + body->len;
+        err->field = 0;
+    }
+    return RPB_OK;
+}
+
+/* Writes the iovecs completely; sockets use MSG_NOSIGNAL (no SIGPIPE). */
+static int write_all(int fd, struct iovec *iov, int iovcnt, int64_t deadline_ms)
+{
+    bool is_socket = true;
+    while (iovcnt > 0) {
+        ssize_t n;
+        if (is_socket) {
+            struct msghdr msg;
+            memset(&msg, 0, sizeof msg);
+            msg.msg_iov = iov;
+            msg.msg_iovlen = (size_t)iovcnt;
+            n = sendmsg(fd, &msg, MSG_NOSIGNAL);
+            if (n < 0 && errno == ENOTSOCK) {
+                is_socket = false;
+                continue;
+            }
+        } else {
+            n = writev(fd, iov, iovcnt);
+        }
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno != EAGAIN && errno != EWOULDBLOCK)
+                return RPB_ERR_IO;
+            int rc = wait_fd(fd, POLLOUT, deadline_ms);
+            if (rc != RPB_OK)
+                return rc;
+            continue;
+        }
+        size_t done = (size_t)n;
+        while (iovcnt > 0 && done >= iov->iov_len) {
+            done -= iov->iov_len;
+            iov++;
+            iovcnt--;
+        }
+        if (iovcnt > 0) {
+            iov->iov_base = (uint8_t *)iov->iov_base + done;
+            iov->iov_len -= done;
+        }
+    }
+    return RPB_OK;
+}
+
+int rpb_write_frame(int fd, const uint8_t *body, size_t len, int64_t deadline_ms)
+{
+    if (len > RPB_MAX_FRAME_BYTES) /* FRAME-008: nothing written */
+        return RPB_ERR_FRAME_TOO_LARGE;
+    uint8_t header[RPB_FRAME_HEADER_BYTES];
+    rpb_frame_header_write(header, (uint32_t)len);
+    struct iovec iov[2] = {{header, sizeof header}, {(void *)body, len}};
+    return write_all(fd, iov, len ? 2 : 1, deadline_ms);
+}
+
+int rpb_write_frame_msg(int fd, const rpb_frame *frame, int64_t deadline_ms)
+{
+    size_t total = rpb_frame_encoded_len(frame);
+    if (total - RPB_FRAME_HEADER_BYTES > RPB_MAX_FRAME_BYTES)
+        return RPB_ERR_FRAME_TOO_LARGE;
+    uint8_t small[512];
+    uint8_t *out = total <= sizeof small ? small : malloc(total);
+    if (!out)
+        return RPB_ERR_NO_MEMORY;
+    size_t written;
+    int rc = rpb_frame_encode(frame, out, total, &written);
+    if (rc == RPB_OK) {
+        struct iovec iov = {out, written};
+        rc = write_all(fd, &iov, 1, deadline_ms);
+    }
+    if (out != small)
+        free(out);
+    return rc;
+}
