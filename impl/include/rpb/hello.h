@@ -305,7 +305,8 @@ size_t rpb_hello_reply_bound(const rpb_frame *request);
 int rpb_hello_reply_encode(const rpb_hello_decision *d, const rpb_frame *request, uint8_t *out,
                            size_t cap, size_t *written);
 
-/* Shorthand: a Refused reply for refusal r (retry_after_ms retry). */
+/* Shorthand: a Refused reply for refusal r (retry_after_ms retry); also
+ * RPB_ERR_INVALID_ARGUMENT when r is not a refusal. */
 int rpb_hello_refusal_encode(rpb_refusal r, uint64_t retry_after_ms, const rpb_frame *request,
                              uint8_t *out, size_t cap, size_t *written);
 

@@ -1,0 +1,105 @@
+/*
+ * rpb/client.h - the client side of the Hello handshake (spec/hello.md
+ * HELLO-060..HELLO-063): a Hello builder with defaults, the request
+ * encoder, the reply classifier (I/O-free), and a blocking one-shot
+ * exchange over a Unix socket.
+ */
+#ifndef RPB_CLIENT_H
+#define RPB_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rpb/frame.h"
+#include "rpb/io.h"
+#include "rpb/messages.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define RPB_CLIENT_LIB_NAME "rpb"
+
+/*
+ * Fills hello with the defaults (HELLO-060): protocol range 1..1,
+ * service_name and wanted_version as given, client_version "",
+ * capabilities 0 (rpb clients do not adopt handed-off connections),
+ * request_id "hello", peer_pid as given (the caller's getpid(); 0 =
+ * unknown), client_lib_name "rpb", client_lib_version RPB_VERSION_STRING,
+ * keepalive 0 (the broker answers 1800).  Slices point at the given
+ * NUL-terminated strings and at static strings.
+ */
+void rpb_hello_init(rpb_hello *hello, const char *service_name, const char *wanted_version,
+                    uint32_t peer_pid);
+
+/*
+ * Writes hello framed as a v1 REQUEST on payload_protocol 0 with
+ * Frame.request_id request_id into out[0..cap).  Returns RPB_OK,
+ * RPB_ERR_BUFFER_TOO_SMALL, or RPB_ERR_FRAME_TOO_LARGE when the body would
+ * exceed the 64 KiB Hello cap (a broker would refuse it).
+ */
+int rpb_hello_request_encode(const rpb_hello *hello, uint64_t request_id, uint8_t *out, size_t cap,
+                             size_t *written);
+
+/* What a reply means to a client (HELLO-062): upstream's RefusalKind. */
+typedef enum rpb_hello_result_kind {
+    RPB_HELLO_RESULT_NEGOTIATED = 0,
+    RPB_HELLO_RESULT_VERSION_UNSUPPORTED, /* ERROR_VERSION_UNSUPPORTED */
+    RPB_HELLO_RESULT_SERVICE_UNKNOWN,     /* ERROR_SERVICE_UNKNOWN */
+    RPB_HELLO_RESULT_VERSION_BLOCKED,     /* ERROR_VERSION_BLOCKED */
+    RPB_HELLO_RESULT_RATE_LIMITED,        /* ERROR_RATE_LIMITED */
+    RPB_HELLO_RESULT_SHUTTING_DOWN,       /* ERROR_SHUTTING_DOWN */
+    RPB_HELLO_RESULT_OTHER,               /* any other code, unknown ones included */
+} rpb_hello_result_kind;
+
+typedef struct rpb_hello_result {
+    rpb_hello_result_kind kind;
+    int32_t code;            /* Refused.code (0 when negotiated) */
+    uint64_t retry_after_ms; /* Refused.retry_after_ms: when to try again (0: do not) */
+    rpb_frame frame;         /* the decoded reply frame */
+    rpb_hello_reply reply;   /* the decoded HelloReply */
+} rpb_hello_result;
+
+/* "negotiated", "version-unsupported", "service-unknown", "version-blocked",
+ * "rate-limited", "shutting-down", "refused"; NULL when out of range. */
+const char *rpb_hello_result_name(rpb_hello_result_kind kind);
+
+/*
+ * Classifies a reply frame body (HELLO-061): Frame decode, the hello-reply
+ * envelope (v1, RESPONSE, payload_protocol 0, encoding NONE), HelloReply
+ * decode (warnings and details nodes from arena: rpb_arena_bound(len)
+ * bytes suffice), then the oneof.  Slices in res point into body.
+ *
+ * Returns RPB_OK, a decode error, an RPB_ERR_ENVELOPE_* code, or
+ * RPB_ERR_INVALID_ARGUMENT when the HelloReply has no result (neither
+ * negotiated nor refused).  The response request_id is not checked
+ * (upstream parity); compare res->frame.request_id yourself if you care.
+ */
+int rpb_hello_reply_classify(const uint8_t *body, size_t len, rpb_arena *arena,
+                             rpb_hello_result *res);
+
+/* ---- blocking socket helpers ---- */
+
+/*
+ * Connects to the Unix stream socket at path (non-blocking connect bounded
+ * by deadline_ms on the rpb_monotonic_ms() clock; RPB_NO_DEADLINE waits).
+ * Returns the fd (blocking, close-on-exec) or a negative RPB_ERR_*:
+ * RPB_ERR_INVALID_ARGUMENT (path too long), RPB_ERR_TIMEOUT or RPB_ERR_IO
+ * (errno kept: ENOENT, ECONNREFUSED, ...).
+ */
+int rpb_client_connect(const char *path, int64_t deadline_ms);
+
+/*
+ * One request/reply exchange on a fresh connection to path: connect, write
+ * request[0..len) (already framed), read one reply frame (16 MiB cap) into
+ * reply, close.  Returns RPB_OK or the first error of rpb_client_connect(),
+ * a write (RPB_ERR_IO, RPB_ERR_TIMEOUT) or rpb_read_frame().
+ */
+int rpb_client_exchange(const char *path, const uint8_t *request, size_t len, int64_t deadline_ms,
+                        rpb_buf *reply, rpb_errinfo *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

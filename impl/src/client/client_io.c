@@ -1,0 +1,83 @@
+/*
+ * Blocking client socket helpers: connect to a Unix socket with a deadline
+ * and run one framed request/reply exchange (HELLO-063).
+ */
+#include "rpb/client.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "rpb/error.h"
+
+int rpb_client_connect(const char *path, int64_t deadline_ms)
+{
+    struct sockaddr_un sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sun_family = AF_UNIX;
+    size_t n = strlen(path);
+    if (n == 0 || n >= sizeof sa.sun_path)
+        return RPB_ERR_INVALID_ARGUMENT;
+    memcpy(sa.sun_path, path, n);
+
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0)
+        return RPB_ERR_IO;
+    int rc = connect(fd, (struct sockaddr *)&sa, sizeof sa);
+    /* a Unix connect completes at once or fails with EAGAIN (backlog full) */
+    while (rc < 0 && errno == EAGAIN) {
+        int timeout = 10;
+        if (deadline_ms >= 0) {
+            int64_t left = deadline_ms - rpb_monotonic_ms();
+            if (left <= 0) {
+                close(fd);
+                return RPB_ERR_TIMEOUT;
+            }
+            timeout = left < 10 ? (int)left : 10;
+        }
+        poll(NULL, 0, timeout);
+        rc = connect(fd, (struct sockaddr *)&sa, sizeof sa);
+    }
+    if (rc < 0 && errno != EINTR && errno != EINPROGRESS) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return RPB_ERR_IO;
+    }
+    int flags = fcntl(fd, F_GETFL);
+    fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+    return fd;
+}
+
+int rpb_client_exchange(const char *path, const uint8_t *request, size_t len, int64_t deadline_ms,
+                        rpb_buf *reply, rpb_errinfo *err)
+{
+    int fd = rpb_client_connect(path, deadline_ms);
+    if (fd < 0)
+        return fd;
+    int write_rc = RPB_OK;
+    size_t off = 0;
+    while (off < len) {
+        ssize_t w = send(fd, request + off, len - off, MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0) {
+            write_rc = RPB_ERR_IO;
+            break;
+        }
+        off += (size_t)w;
+    }
+    /* a broker may answer before taking the whole request (an over-cap
+     * header): read the reply even when the write failed */
+    int rc = rpb_read_frame(fd, RPB_MAX_FRAME_BYTES, deadline_ms, reply, err);
+    if (rc != RPB_OK && write_rc != RPB_OK)
+        rc = write_rc;
+    int e = errno;
+    close(fd);
+    errno = e;
+    return rc;
+}

@@ -1,0 +1,335 @@
+/*
+ * The service table of the Hello handler and the two service-definition
+ * file forms (spec/hello.md HELLO-021..HELLO-023, "Service definitions").
+ */
+#include "rpb/hello.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rpb/codec.h"
+#include "rpb/error.h"
+
+/* One table entry: the service and one allocation holding its strings and
+ * allow-list nodes. */
+typedef struct service_entry {
+    rpb_service svc;
+    void *storage;
+} service_entry;
+
+struct rpb_service_table {
+    service_entry *entries;
+    size_t count;
+    size_t cap;
+};
+
+rpb_service_table *rpb_service_table_new(void)
+{
+    return calloc(1, sizeof(rpb_service_table));
+}
+
+void rpb_service_table_free(rpb_service_table *table)
+{
+    if (table == NULL)
+        return;
+    for (size_t i = 0; i < table->count; i++)
+        free(table->entries[i].storage);
+    free(table->entries);
+    free(table);
+}
+
+const rpb_service *rpb_service_table_find(const rpb_service_table *table, rpb_slice name)
+{
+    if (table == NULL)
+        return NULL;
+    for (size_t i = 0; i < table->count; i++)
+        if (rpb_slice_eq(table->entries[i].svc.name, name))
+            return &table->entries[i].svc;
+    return NULL;
+}
+
+size_t rpb_service_table_count(const rpb_service_table *table)
+{
+    return table ? table->count : 0;
+}
+
+const rpb_service *rpb_service_table_at(const rpb_service_table *table, size_t i)
+{
+    return table && i < table->count ? &table->entries[i].svc : NULL;
+}
+
+/* Checks svc the way every definition form is checked; NULL when fine. */
+static const char *service_problem(const rpb_service *svc)
+{
+    if (!rpb_service_name_valid(svc->name))
+        return "service name is not [a-z0-9-]{1,64}";
+    if (svc->backend_pipe.len == 0)
+        return "backend_pipe is empty";
+    if (svc->backend_pipe.len > RPB_SERVICE_PIPE_MAX)
+        return "backend_pipe is longer than 4096 bytes";
+    if (!rpb_utf8_valid(svc->backend_pipe.data, svc->backend_pipe.len))
+        return "backend_pipe is not UTF-8";
+    if (svc->daemon_version.len > RPB_SERVICE_DAEMON_VERSION_MAX)
+        return "daemon_version is longer than 128 bytes";
+    if (!rpb_utf8_valid(svc->daemon_version.data, svc->daemon_version.len))
+        return "daemon_version is not UTF-8";
+    if (svc->min_version.len > 0 && !rpb_version_valid(svc->min_version))
+        return "min_version is not a valid version";
+    for (const rpb_str_node *n = svc->allow_list.head; n != NULL; n = n->next)
+        if (!rpb_version_valid(n->value))
+            return "an allow-list entry is not a valid version";
+    return NULL;
+}
+
+/* Copies s to *cursor and returns the copy as a slice. */
+static rpb_slice copy_slice(uint8_t **cursor, rpb_slice s)
+{
+    rpb_slice out = {*cursor, s.len};
+    if (s.len > 0)
+        memcpy(*cursor, s.data, s.len);
+    *cursor += s.len;
+    return out;
+}
+
+int rpb_service_table_add(rpb_service_table *table, const rpb_service *svc, const char **why)
+{
+    const char *problem = service_problem(svc);
+    if (problem == NULL && rpb_service_table_find(table, svc->name) != NULL)
+        problem = "a service with this name is already defined";
+    if (problem != NULL) {
+        if (why)
+            *why = problem;
+        return RPB_ERR_INVALID_ARGUMENT;
+    }
+    if (table->count == table->cap) {
+        size_t ncap = table->cap ? table->cap * 2 : 8;
+        service_entry *n = realloc(table->entries, ncap * sizeof *n);
+        if (n == NULL)
+            return RPB_ERR_NO_MEMORY;
+        table->entries = n;
+        table->cap = ncap;
+    }
+    size_t bytes = svc->allow_list.count * sizeof(rpb_str_node) + svc->name.len +
+                   svc->backend_pipe.len + svc->daemon_version.len + svc->min_version.len;
+    for (const rpb_str_node *n = svc->allow_list.head; n != NULL; n = n->next)
+        bytes += n->value.len;
+    void *storage = malloc(bytes ? bytes : 1);
+    if (storage == NULL)
+        return RPB_ERR_NO_MEMORY;
+
+    service_entry *e = &table->entries[table->count];
+    memset(e, 0, sizeof *e);
+    e->storage = storage;
+    rpb_str_node *nodes = storage;
+    uint8_t *cursor = (uint8_t *)(nodes + svc->allow_list.count);
+    e->svc.name = copy_slice(&cursor, svc->name);
+    e->svc.backend_pipe = copy_slice(&cursor, svc->backend_pipe);
+    e->svc.daemon_version = copy_slice(&cursor, svc->daemon_version);
+    e->svc.min_version = copy_slice(&cursor, svc->min_version);
+    e->svc.server_capabilities = svc->server_capabilities;
+    size_t i = 0;
+    for (const rpb_str_node *n = svc->allow_list.head; n != NULL; n = n->next, i++) {
+        nodes[i].value = copy_slice(&cursor, n->value);
+        nodes[i].next = NULL;
+        if (i > 0)
+            nodes[i - 1].next = &nodes[i];
+    }
+    e->svc.allow_list.count = i;
+    e->svc.allow_list.head = i ? &nodes[0] : NULL;
+    e->svc.allow_list.tail = i ? &nodes[i - 1] : NULL;
+    table->count++;
+    return RPB_OK;
+}
+
+/* ---- service-definition files ---- */
+
+/* Parses decimal or 0x-hex u64 from s; false on anything else. */
+static bool parse_u64(rpb_slice s, uint64_t *out)
+{
+    size_t i = 0;
+    unsigned base = 10;
+    if (s.len > 2 && s.data[0] == '0' && (s.data[1] == 'x' || s.data[1] == 'X')) {
+        base = 16;
+        i = 2;
+    }
+    if (i == s.len)
+        return false;
+    uint64_t v = 0;
+    for (; i < s.len; i++) {
+        uint8_t c = s.data[i];
+        unsigned d;
+        if (c >= '0' && c <= '9')
+            d = (unsigned)(c - '0');
+        else if (base == 16 && c >= 'a' && c <= 'f')
+            d = (unsigned)(c - 'a' + 10);
+        else if (base == 16 && c >= 'A' && c <= 'F')
+            d = (unsigned)(c - 'A' + 10);
+        else
+            return false;
+        if (v > (UINT64_MAX - d) / base)
+            return false;
+        v = v * base + d;
+    }
+    *out = v;
+    return true;
+}
+
+static int fail(const char **why, const char *msg)
+{
+    if (why)
+        *why = msg;
+    return RPB_ERR_INVALID_ARGUMENT;
+}
+
+static bool path_absolute_or_empty(rpb_slice p) { return p.len == 0 || p.data[0] == '/'; }
+
+int rpb_servicedef_parse_proto(const uint8_t *in, size_t len, rpb_slice stem, rpb_arena *arena,
+                               rpb_service *svc, const char **why)
+{
+    rpb_service_definition def;
+    rpb_msg_init(&rpb_service_definition_desc, &def);
+    int rc = rpb_decode(&rpb_service_definition_desc, in, len, &def, arena, 0, NULL);
+    if (rc != RPB_OK) {
+        if (why)
+            *why = "the file is not a valid ServiceDefinition";
+        return rc;
+    }
+    if (!rpb_slice_eq(def.service_name, stem))
+        return fail(why, "service_name does not match the file name");
+    if (!path_absolute_or_empty(def.binary_path) || !path_absolute_or_empty(def.per_version_binary_dir))
+        return fail(why, "binary_path and per_version_binary_dir must be absolute");
+    if (def.isolation < RPB_PRIVATE_BROKER || def.isolation > RPB_EXPLICIT_INSTANCE)
+        return fail(why, "isolation is not PRIVATE, SHARED or EXPLICIT");
+    if ((def.isolation == RPB_EXPLICIT_INSTANCE) != (def.explicit_instance.len > 0))
+        return fail(why, "explicit_instance must be set exactly for EXPLICIT_INSTANCE isolation");
+
+    memset(svc, 0, sizeof *svc);
+    svc->name = def.service_name;
+    svc->min_version = def.min_version;
+    svc->allow_list = def.version_allow_list;
+    const rpb_slice *v = rpb_map_get(&def.labels, rpb_slice_cstr(RPB_LABEL_BACKEND_PIPE));
+    if (v == NULL || v->len == 0)
+        return fail(why, "label rpb.backend_pipe (the backend endpoint) is missing");
+    svc->backend_pipe = *v;
+    v = rpb_map_get(&def.labels, rpb_slice_cstr(RPB_LABEL_DAEMON_VERSION));
+    if (v != NULL)
+        svc->daemon_version = *v;
+    v = rpb_map_get(&def.labels, rpb_slice_cstr(RPB_LABEL_SERVER_CAPABILITIES));
+    if (v != NULL && !parse_u64(*v, &svc->server_capabilities))
+        return fail(why, "label rpb.server_capabilities is not a number");
+    const char *problem = service_problem(svc);
+    return problem ? fail(why, problem) : RPB_OK;
+}
+
+static bool is_blank(uint8_t c) { return c == ' ' || c == '\t' || c == '\r'; }
+
+static rpb_slice trim(const uint8_t *p, size_t n)
+{
+    while (n > 0 && is_blank(p[0])) {
+        p++;
+        n--;
+    }
+    while (n > 0 && is_blank(p[n - 1]))
+        n--;
+    return (rpb_slice){p, n};
+}
+
+/* Applies one `key = value` line of the text form to svc. */
+static int text_line(rpb_slice key, rpb_slice value, rpb_arena *arena, rpb_service *svc,
+                     bool *named, const char **why)
+{
+    if (rpb_slice_eq_cstr(key, "service_name")) {
+        svc->name = value;
+        *named = true;
+    } else if (rpb_slice_eq_cstr(key, "backend_pipe")) {
+        svc->backend_pipe = value;
+    } else if (rpb_slice_eq_cstr(key, "daemon_version")) {
+        svc->daemon_version = value;
+    } else if (rpb_slice_eq_cstr(key, "min_version")) {
+        if (value.len > 0 && !rpb_version_valid(value))
+            return fail(why, "min_version is not a valid version");
+        svc->min_version = value;
+    } else if (rpb_slice_eq_cstr(key, "allow")) {
+        if (!rpb_version_valid(value))
+            return fail(why, "allow is not a valid version");
+        int rc = rpb_strlist_append(&svc->allow_list, arena, value);
+        if (rc != RPB_OK) {
+            if (why)
+                *why = "too many allow lines for the scratch arena";
+            return rc;
+        }
+    } else if (rpb_slice_eq_cstr(key, "server_capabilities")) {
+        if (!parse_u64(value, &svc->server_capabilities))
+            return fail(why, "server_capabilities is not a number");
+    } else {
+        return fail(why, "unknown key");
+    }
+    return RPB_OK;
+}
+
+int rpb_servicedef_parse_text(const char *text, size_t len, rpb_slice stem, rpb_arena *arena,
+                              rpb_service *svc, const char **why, unsigned *line)
+{
+    const uint8_t *p = (const uint8_t *)text;
+    memset(svc, 0, sizeof *svc);
+    svc->name = stem;
+    if (line)
+        *line = 0;
+    if (!rpb_utf8_valid(p, len))
+        return fail(why, "the file is not UTF-8");
+    bool named = false;
+    unsigned lineno = 0;
+    size_t pos = 0;
+    while (pos < len) {
+        const uint8_t *nl = memchr(p + pos, '\n', len - pos);
+        size_t end = nl ? (size_t)(nl - p) : len;
+        lineno++;
+        rpb_slice l = trim(p + pos, end - pos);
+        pos = nl ? end + 1 : len;
+        if (l.len == 0 || l.data[0] == '#')
+            continue;
+        const uint8_t *eq = memchr(l.data, '=', l.len);
+        if (line)
+            *line = lineno;
+        if (eq == NULL)
+            return fail(why, "expected `key = value`");
+        rpb_slice key = trim(l.data, (size_t)(eq - l.data));
+        rpb_slice value = trim(eq + 1, l.len - (size_t)(eq - l.data) - 1);
+        int rc = text_line(key, value, arena, svc, &named, why);
+        if (rc != RPB_OK)
+            return rc;
+    }
+    if (line)
+        *line = 0;
+    if (named && !rpb_slice_eq(svc->name, stem))
+        return fail(why, "service_name does not match the file name");
+    const char *problem = service_problem(svc);
+    return problem ? fail(why, problem) : RPB_OK;
+}
+
+int rpb_servicedef_encode_proto(const rpb_service *svc, rpb_arena *arena, uint8_t *out, size_t cap,
+                                size_t *written)
+{
+    rpb_service_definition def;
+    rpb_msg_init(&rpb_service_definition_desc, &def);
+    def.service_name = svc->name;
+    def.isolation = RPB_SHARED_BROKER;
+    def.min_version = svc->min_version;
+    def.version_allow_list = svc->allow_list;
+    int rc = rpb_map_append(&def.labels, arena, rpb_slice_cstr(RPB_LABEL_BACKEND_PIPE),
+                            svc->backend_pipe);
+    if (rc == RPB_OK && svc->daemon_version.len > 0)
+        rc = rpb_map_append(&def.labels, arena, rpb_slice_cstr(RPB_LABEL_DAEMON_VERSION),
+                            svc->daemon_version);
+    char caps[24];
+    if (rc == RPB_OK && svc->server_capabilities != 0) {
+        int n = snprintf(caps, sizeof caps, "%" PRIu64, svc->server_capabilities);
+        rc = rpb_map_append(&def.labels, arena, rpb_slice_cstr(RPB_LABEL_SERVER_CAPABILITIES),
+                            (rpb_slice){(const uint8_t *)caps, (size_t)n});
+    }
+    if (rc != RPB_OK)
+        return rc;
+    return rpb_encode(&rpb_service_definition_desc, &def, out, cap, written);
+}
