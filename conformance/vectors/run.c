@@ -1,0 +1,449 @@
+/*
+ * run.c - executes one golden vector against librpb, as vectors/README.md
+ * ("How each kind is run", "Results") prescribes.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "vectors.h"
+
+#define FAIL(t, ...) vec_fail((t), __FILE__, __LINE__, __VA_ARGS__)
+
+/* ---- reading the test ---- */
+
+/* The string member key of obj (NUL-terminated by the parser), or NULL. */
+static const char *get_str(const rpb_json_value *obj, const char *key)
+{
+    const rpb_json_value *v = rpb_json_get(obj, key);
+    return v != NULL && v->type == RPB_JSON_STRING ? (const char *)v->u.string.data : NULL;
+}
+
+/* Decodes the test's "input" into a malloc'd buffer (never NULL on success). */
+static bool load_input(vec_test *t, uint8_t **data, size_t *len)
+{
+    const rpb_json_value *hex = rpb_json_get(t->test, "input");
+    if (hex == NULL || hex->type != RPB_JSON_STRING) {
+        FAIL(t, "\"input\" missing or not a string");
+        return false;
+    }
+    *data = malloc(hex->u.string.len / 2 + 1);
+    if (*data == NULL ||
+        rpb_hex_decode((const char *)hex->u.string.data, hex->u.string.len, *data,
+                       hex->u.string.len / 2, len) != RPB_OK) {
+        FAIL(t, "\"input\" is not hex");
+        free(*data);
+        return false;
+    }
+    return true;
+}
+
+/* The group's decode options as RPB_DECODE_* bits. */
+static bool load_options(vec_test *t, unsigned *out)
+{
+    *out = 0;
+    const rpb_json_value *opts = rpb_json_get(t->group, "options");
+    if (opts == NULL)
+        return true;
+    if (opts->type != RPB_JSON_ARRAY) {
+        FAIL(t, "group \"options\" is not an array");
+        return false;
+    }
+    for (const rpb_json_value *o = opts->u.children.head; o != NULL; o = o->next) {
+        if (rpb_json_is_string(o, "strict-map-wire-type")) {
+            *out |= RPB_DECODE_STRICT_MAP_WIRE_TYPE; /* WIRE-009 */
+        } else {
+            FAIL(t, "unknown decode option in the group");
+            return false;
+        }
+    }
+    return true;
+}
+
+/* A uint64 member of obj, def when absent. */
+static bool get_u64(vec_test *t, const rpb_json_value *obj, const char *key, uint64_t def,
+                    uint64_t *out)
+{
+    const rpb_json_value *v = rpb_json_get(obj, key);
+    *out = def;
+    if (v == NULL)
+        return true;
+    if (!rpb_json_as_u64(v, out)) {
+        FAIL(t, "\"%s\" is not an unsigned integer", key);
+        return false;
+    }
+    return true;
+}
+
+static const char *class_of(int rc)
+{
+    const char *name = rpb_errname(rc);
+    return name != NULL ? name : "(unknown code)";
+}
+
+/* Compares the result rc of an invalid test with its "error". */
+static void check_error(vec_test *t, int rc, const char *what)
+{
+    const char *want = get_str(t->test, "error");
+    if (want == NULL) {
+        FAIL(t, "invalid test without \"error\"");
+        return;
+    }
+    if (rc == RPB_OK || strcmp(class_of(rc), want) != 0)
+        FAIL(t, "%s: got %s, want %s", what, class_of(rc), want);
+}
+
+/* ---- comparing decoded messages with "expected" ---- */
+
+/* Writes v compactly into a malloc'd NUL-terminated string. */
+static char *to_text(const rpb_msg_desc *desc, const void *msg, const rpb_json_value *v)
+{
+    rpb_buf buf = {0};
+    rpb_json_writer w;
+    rpb_json_writer_init_buf(&w, &buf, 0);
+    if (desc != NULL)
+        rpb_json_write_message(&w, desc, msg);
+    else
+        rpb_json_value_write(&w, v);
+    if (rpb_json_writer_finish(&w) != RPB_OK) {
+        rpb_buf_free(&buf);
+        return NULL;
+    }
+    return (char *)buf.data;
+}
+
+/* msg (of type desc) maps to JSON equal to the test's "expected". */
+static void check_expected(vec_test *t, const rpb_msg_desc *desc, const void *msg,
+                           const char *what)
+{
+    const rpb_json_value *expected = rpb_json_get(t->test, "expected");
+    if (expected == NULL) {
+        FAIL(t, "valid test without \"expected\"");
+        return;
+    }
+    char *got = to_text(desc, msg, NULL);
+    rpb_json_doc doc = {0};
+    rpb_json_error err;
+    if (got == NULL || rpb_json_parse(got, strlen(got), &doc, &err) != RPB_OK) {
+        FAIL(t, "%s: the decoded %s does not map to JSON", what, desc->name);
+    } else if (!rpb_json_equal(doc.root, expected)) {
+        char *want = to_text(NULL, NULL, expected);
+        FAIL(t, "%s: decoded %s differs\n        got  %s\n        want %s", what, desc->name,
+             got, want != NULL ? want : "?");
+        free(want);
+    }
+    rpb_json_doc_free(&doc);
+    free(got);
+}
+
+/* A decoded message with its arena. */
+typedef struct decoded {
+    void *msg;
+    void *mem;
+} decoded;
+
+static void decoded_free(decoded *d)
+{
+    free(d->msg);
+    free(d->mem);
+}
+
+/* Decodes in[0..len) as desc with options into d (freed by the caller in
+ * every case). */
+static int decode(const rpb_msg_desc *desc, const uint8_t *in, size_t len, unsigned options,
+                  decoded *d, rpb_errinfo *err)
+{
+    size_t cap = rpb_arena_bound(len);
+    d->mem = malloc(cap);
+    d->msg = malloc(desc->size);
+    if (d->mem == NULL || d->msg == NULL)
+        return RPB_ERR_NO_MEMORY;
+    rpb_arena arena;
+    rpb_arena_init(&arena, d->mem, cap);
+    rpb_msg_init(desc, d->msg);
+    return rpb_decode(desc, in, len, d->msg, &arena, options, err);
+}
+
+/* Encodes msg into a malloc'd buffer. */
+static uint8_t *encode(vec_test *t, const rpb_msg_desc *desc, const void *msg, size_t *len)
+{
+    size_t n = rpb_encoded_len(desc, msg);
+    uint8_t *out = malloc(n + 1);
+    size_t written = 0;
+    if (out == NULL || rpb_encode(desc, msg, out, n, &written) != RPB_OK || written != n) {
+        FAIL(t, "re-encoding the decoded %s failed", desc->name);
+        free(out);
+        return NULL;
+    }
+    *len = n;
+    return out;
+}
+
+static bool is_canonical(const vec_test *t)
+{
+    const rpb_json_value *c = rpb_json_get(t->test, "canonical");
+    return c != NULL && c->type == RPB_JSON_BOOL && c->u.boolean;
+}
+
+/*
+ * The checks every accepted message gets: it equals "expected"; its
+ * canonical re-encoding (WIRE-020) reproduces body when the test says
+ * canonical; the re-encoding decodes to "expected" again; and "expected"
+ * itself, read back through the JSON mapping, maps to the same JSON.
+ */
+static void check_accepted(vec_test *t, const rpb_msg_desc *desc, const void *msg,
+                           const uint8_t *body, size_t body_len, unsigned options)
+{
+    check_expected(t, desc, msg, "decode");
+    size_t n;
+    uint8_t *enc = encode(t, desc, msg, &n);
+    if (enc == NULL)
+        return;
+    if (is_canonical(t) && (n != body_len || memcmp(enc, body, n) != 0))
+        FAIL(t, "canonical re-encoding differs from the input (%zu vs %zu bytes)", n, body_len);
+
+    decoded again = {0};
+    rpb_errinfo ei = {0};
+    int rc = decode(desc, enc, n, options, &again, &ei);
+    if (rc != RPB_OK)
+        FAIL(t, "the re-encoding does not decode: %s at offset %zu", class_of(rc), ei.offset);
+    else
+        check_expected(t, desc, again.msg, "re-decode of the re-encoding");
+    decoded_free(&again);
+
+    const rpb_json_value *expected = rpb_json_get(t->test, "expected");
+    decoded from_json = {0};
+    from_json.mem = malloc(rpb_arena_bound(body_len));
+    from_json.msg = malloc(desc->size);
+    if (expected != NULL && from_json.mem != NULL && from_json.msg != NULL) {
+        rpb_arena arena;
+        rpb_arena_init(&arena, from_json.mem, rpb_arena_bound(body_len));
+        rpb_json_error err;
+        rc = rpb_json_to_message(t->doc, expected, desc, from_json.msg, &arena, &err);
+        if (rc != RPB_OK)
+            FAIL(t, "\"expected\" does not map back to a %s: %s", desc->name, err.message);
+        else
+            check_expected(t, desc, from_json.msg, "JSON mapping round trip");
+    }
+    decoded_free(&from_json);
+    free(enc);
+}
+
+/* ---- framing (FRAME-*) ---- */
+
+static bool get_cap(vec_test *t, uint32_t *cap)
+{
+    uint64_t v;
+    if (!get_u64(t, t->group, "cap", RPB_MAX_FRAME_BYTES, &v))
+        return false;
+    if (v > UINT32_MAX) {
+        FAIL(t, "group cap out of range");
+        return false;
+    }
+    *cap = (uint32_t)v;
+    return true;
+}
+
+/* FRAME-009: every strict prefix of in[0..n) (and in[0..n) itself when
+ * whole is true) gives need-more. */
+static void check_need_more(vec_test *t, const uint8_t *in, size_t n, uint32_t cap, bool whole)
+{
+    for (size_t k = 0; k < n + (whole ? 1 : 0); k++) {
+        rpb_slice body;
+        size_t consumed;
+        int rc = rpb_frame_split(in, k, cap, &body, &consumed, NULL);
+        if (rc != RPB_NEED_MORE) {
+            FAIL(t, "a prefix of %zu bytes gives %s, want need-more", k, class_of(rc));
+            return;
+        }
+    }
+}
+
+/* kind "framing": split the stream repeatedly; bodies are not decoded. */
+static void run_framing(vec_test *t, const uint8_t *in, size_t len, const char *result)
+{
+    uint32_t cap;
+    if (!get_cap(t, &cap))
+        return;
+    bool valid = strcmp(result, "valid") == 0;
+    const rpb_json_value *frames = rpb_json_get(t->test, "frames");
+    if (valid && (frames == NULL || frames->type != RPB_JSON_ARRAY)) {
+        FAIL(t, "valid framing test without \"frames\"");
+        return;
+    }
+    const rpb_json_value *want = valid ? frames->u.children.head : NULL;
+    size_t pos = 0, index = 0;
+    while (pos < len) {
+        rpb_slice body;
+        size_t consumed = 0;
+        rpb_errinfo ei = {0};
+        int rc = rpb_frame_split(in + pos, len - pos, cap, &body, &consumed, &ei);
+        if (rc == RPB_NEED_MORE) {
+            /* FRAME-007: need-more with the stream exhausted is unexpected-eof */
+            check_need_more(t, in + pos, len - pos, cap, true);
+            rc = RPB_ERR_UNEXPECTED_EOF;
+        }
+        if (rc != RPB_OK) {
+            if (valid)
+                FAIL(t, "frame %zu at offset %zu: %s", index, pos, class_of(rc));
+            else
+                check_error(t, rc, "split");
+            return;
+        }
+        if (valid) {
+            check_need_more(t, in + pos, consumed, cap, false);
+            uint64_t want_consumed;
+            const char *want_body = want != NULL ? get_str(want, "body") : NULL;
+            if (want_body == NULL || !get_u64(t, want, "consumed", 0, &want_consumed)) {
+                FAIL(t, "more frames than \"frames\" lists, or a malformed entry");
+                return;
+            }
+            char *hex = malloc(2 * body.len + 1);
+            if (hex == NULL)
+                return;
+            rpb_hex_encode(body.data, body.len, hex);
+            if (consumed != want_consumed || strcmp(hex, want_body) != 0)
+                FAIL(t, "frame %zu: consumed %zu, want %llu; or its body differs", index,
+                     consumed, (unsigned long long)want_consumed);
+            free(hex);
+            want = want->next;
+        }
+        pos += consumed;
+        index++;
+    }
+    if (!valid)
+        FAIL(t, "the whole stream split without error, want %s", get_str(t->test, "error"));
+    else if (want != NULL)
+        FAIL(t, "the stream holds %zu frames, \"frames\" lists more", index);
+}
+
+/* kind "framed": the first frame of the stream, its body decoded as Frame. */
+static void run_framed(vec_test *t, const uint8_t *in, size_t len, const char *result,
+                       unsigned options)
+{
+    uint32_t cap;
+    if (!get_cap(t, &cap))
+        return;
+    bool valid = strcmp(result, "invalid") != 0;
+    rpb_slice body;
+    size_t consumed = 0;
+    rpb_errinfo ei = {0};
+    int rc = rpb_frame_split(in, len, cap, &body, &consumed, &ei);
+    if (rc == RPB_NEED_MORE) {
+        check_need_more(t, in, len, cap, true);
+        rc = RPB_ERR_UNEXPECTED_EOF; /* FRAME-007 */
+    }
+    if (rc != RPB_OK) {
+        if (valid)
+            FAIL(t, "split: %s", class_of(rc));
+        else
+            check_error(t, rc, "split");
+        return;
+    }
+    rpb_frame frame;
+    rpb_msg_init(&rpb_frame_desc, &frame);
+    rc = rpb_decode(&rpb_frame_desc, body.data, body.len, &frame, NULL, options, &ei);
+    if (!valid) {
+        check_error(t, rc, "Frame decode");
+        return;
+    }
+    if (rc != RPB_OK) {
+        FAIL(t, "Frame decode: %s at body offset %zu", class_of(rc), ei.offset);
+        return;
+    }
+    uint64_t want_consumed;
+    if (get_u64(t, t->test, "consumed", 0, &want_consumed) && want_consumed != consumed)
+        FAIL(t, "consumed %zu, want %llu", consumed, (unsigned long long)want_consumed);
+    check_need_more(t, in, consumed, cap, false);
+    check_accepted(t, &rpb_frame_desc, &frame, body.data, body.len, options);
+    /* the framed encoding (FRAME-002) of a canonical frame is the input */
+    if (is_canonical(t)) {
+        size_t n = rpb_frame_encoded_len(&frame), written = 0;
+        uint8_t *out = malloc(n);
+        if (out == NULL || rpb_frame_encode(&frame, out, n, &written) != RPB_OK ||
+            written != consumed || memcmp(out, in, consumed) != 0)
+            FAIL(t, "rpb_frame_encode does not reproduce the first %zu input bytes", consumed);
+        free(out);
+    }
+}
+
+/* kind "message": a bare body of the group's message type. */
+static void run_message(vec_test *t, const uint8_t *in, size_t len, const char *result,
+                        unsigned options)
+{
+    const char *name = get_str(t->group, "message");
+    const rpb_msg_desc *desc = name != NULL ? rpb_msg_by_name(name) : NULL;
+    if (desc == NULL) {
+        FAIL(t, "group names no known \"message\"");
+        return;
+    }
+    decoded d = {0};
+    rpb_errinfo ei = {0};
+    int rc = decode(desc, in, len, options, &d, &ei);
+    if (strcmp(result, "invalid") == 0)
+        check_error(t, rc, "decode");
+    else if (rc != RPB_OK)
+        FAIL(t, "decode: %s at offset %zu", class_of(rc), ei.offset);
+    else
+        check_accepted(t, desc, d.msg, in, len, options);
+    decoded_free(&d);
+}
+
+/* kind "envelope": a Frame body that decodes, then the site's check. */
+static void run_envelope(vec_test *t, const uint8_t *in, size_t len, const char *result,
+                         unsigned options)
+{
+    const char *site_name = get_str(t->group, "site");
+    rpb_site site = site_name != NULL ? rpb_site_from_name(site_name) : RPB_SITE_COUNT;
+    uint64_t request_id;
+    if (site == RPB_SITE_COUNT) {
+        FAIL(t, "group names no known \"site\"");
+        return;
+    }
+    if (!get_u64(t, t->test, "request_id", 0, &request_id))
+        return;
+    rpb_frame frame;
+    rpb_msg_init(&rpb_frame_desc, &frame);
+    rpb_errinfo ei = {0};
+    int rc = rpb_decode(&rpb_frame_desc, in, len, &frame, NULL, options, &ei);
+    if (rc != RPB_OK) {
+        FAIL(t, "the Frame body does not decode: %s at offset %zu", class_of(rc), ei.offset);
+        return;
+    }
+    rc = rpb_envelope_check(&frame, site, request_id);
+    if (strcmp(result, "invalid") == 0) {
+        check_error(t, rc, site_name);
+    } else if (rc != RPB_OK) {
+        FAIL(t, "%s: %s", site_name, class_of(rc));
+    } else {
+        check_expected(t, &rpb_frame_desc, &frame, "decode");
+    }
+}
+
+void vec_run(vec_test *t)
+{
+    t->ran = true;
+    const char *kind = get_str(t->group, "kind");
+    const char *result = get_str(t->test, "result");
+    if (kind == NULL || result == NULL ||
+        (strcmp(result, "valid") != 0 && strcmp(result, "invalid") != 0 &&
+         strcmp(result, "acceptable") != 0)) {
+        FAIL(t, "group \"kind\" or test \"result\" missing or unknown");
+        return;
+    }
+    unsigned options;
+    uint8_t *in;
+    size_t len;
+    if (!load_options(t, &options) || !load_input(t, &in, &len))
+        return;
+    if (strcmp(kind, "framing") == 0)
+        run_framing(t, in, len, result);
+    else if (strcmp(kind, "framed") == 0)
+        run_framed(t, in, len, result, options);
+    else if (strcmp(kind, "message") == 0)
+        run_message(t, in, len, result, options);
+    else if (strcmp(kind, "envelope") == 0)
+        run_envelope(t, in, len, result, options);
+    else
+        FAIL(t, "unknown group kind \"%s\"", kind);
+    free(in);
+}
