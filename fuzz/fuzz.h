@@ -1,0 +1,74 @@
+/*
+ * fuzz/fuzz.h - what the rpb fuzz targets share.
+ *
+ * Every target is one file fuzz_<name>.c defining LLVMFuzzerTestOneInput.
+ * The same object links three ways (fuzz/README.md): with libFuzzer
+ * (-fsanitize=fuzzer), with AFL++ (afl-clang-fast -fsanitize=fuzzer, i.e.
+ * libAFLDriver) and with replay_main.c, the plain driver CI uses to replay
+ * the committed corpora.  Targets are deterministic and keep no state
+ * between inputs, so AFL++ persistent mode may reuse the process.
+ *
+ * Oracles stop the process with fz_fail() (abort: libFuzzer and AFL++ save
+ * the input as a crash, the replay driver exits non-zero).
+ */
+#ifndef RPB_FUZZ_H
+#define RPB_FUZZ_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rpb/rpb.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Prints "oracle failed: <what>" with the printf-style detail and aborts. */
+void fz_fail(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+
+/* fz_fail() unless cond holds. */
+#define FZ_CHECK(cond, ...)             \
+    do {                                \
+        if (!(cond))                    \
+            fz_fail(__VA_ARGS__);       \
+    } while (0)
+
+/* A deterministic pseudo-random stream seeded from the input's bytes, so
+ * a target's choices (chunk sizes, ...) are a function of its input. */
+typedef struct fz_rng {
+    uint64_t state;
+} fz_rng;
+
+void fz_rng_seed(fz_rng *rng, const uint8_t *data, size_t size);
+/* Uniform in [0, bound) for bound > 0. */
+uint64_t fz_rng_below(fz_rng *rng, uint64_t bound);
+
+/* Whether field f of msg is set: the chosen oneof arm, a presence field
+ * with its flag set, or (any other field) always. */
+bool fz_field_present(const rpb_msg_desc *desc, const rpb_field_desc *f, const void *msg);
+
+/*
+ * Compares two decoded messages of type desc by their proto3 meaning:
+ * scalars, strings and bytes by value, lists element by element, maps by
+ * their effective (last-wins) entries, oneofs and presence fields only on
+ * the set arm / when present.  Returns NULL when equal, otherwise the name
+ * of the first field that differs.
+ */
+const char *fz_msg_diff(const rpb_msg_desc *desc, const void *a, const void *b);
+
+/*
+ * Round-trip oracle for a message that decoded successfully from some
+ * input: encodes msg (rpb_encoded_len must match what rpb_encode writes),
+ * decodes the encoding again (must succeed and fz_msg_diff-equal msg),
+ * and re-encodes that (must reproduce the first encoding byte for byte:
+ * the encoding is canonical, WIRE-020).  On success *out / *out_len hold
+ * the canonical encoding (malloc'd; the caller frees *out), else aborts.
+ */
+void fz_roundtrip(const rpb_msg_desc *desc, const void *msg, uint8_t **out, size_t *out_len);
+
+/* Decodes in as desc with a fresh arena sized by rpb_arena_bound(); msg
+ * must hold desc->size bytes.  *arena_mem receives the arena memory to
+ * free after msg is no longer used.  Returns what rpb_decode returned. */
+int fz_decode(const rpb_msg_desc *desc, const uint8_t *in, size_t len, void *msg,
+              unsigned options, void **arena_mem);
+
+#endif
