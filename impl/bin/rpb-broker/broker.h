@@ -1,0 +1,108 @@
+/*
+ * broker.h - internal interfaces of rpb-broker: options, logging, the
+ * listening socket, the services directory and the event loop.
+ */
+#ifndef RPB_BROKER_INTERNAL_H
+#define RPB_BROKER_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "rpb/hello.h"
+
+/* Exit codes (docs/README-broker.md). */
+#define EXIT_BROKER_OK 0        /* drained after SIGTERM/SIGINT */
+#define EXIT_BROKER_RUNTIME 1   /* the event loop failed (epoll, out of memory) */
+#define EXIT_BROKER_USAGE 2     /* bad command line */
+#define EXIT_BROKER_SERVICES 3  /* services directory missing, not private or unreadable */
+#define EXIT_BROKER_SOCKET 4    /* socket path or directory unusable, in use, bind failed */
+
+#define BROKER_MAX_ALLOWED_UIDS 16
+
+typedef struct broker_config {
+    const char *socket_path; /* NULL under socket activation */
+    const char *services_dir;
+    uint32_t handshake_timeout_ms;
+    uint32_t rate_max;
+    uint32_t rate_window_ms;
+    uint32_t max_connections;
+    uint32_t drain_timeout_ms;
+    const char *log_path; /* NULL: stderr; "-": stdout */
+    bool json_log;
+    uid_t allowed_uids[BROKER_MAX_ALLOWED_UIDS]; /* the broker's euid first */
+    size_t n_allowed_uids;
+} broker_config;
+
+/* ---- log.c: one line per event, text or JSON ---- */
+
+int blog_open(const char *path, bool json);
+void blog_close(void);
+
+/* A log field: key and either a string or a number. */
+typedef struct blog_field {
+    const char *key;
+    const char *str; /* when NULL, num is used */
+    int64_t num;
+} blog_field;
+
+static inline blog_field blog_s(const char *key, const char *value)
+{
+    return (blog_field){key, value ? value : "", 0};
+}
+#define BLOG_S(k, v) blog_s((k), (v))
+#define BLOG_N(k, v) ((blog_field){(k), NULL, (int64_t)(v)})
+
+/* Writes one line: event name and fields. */
+void blog_event(const char *event, const blog_field *fields, size_t n);
+/* A free-form message line (event "message"). */
+void blog_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- listener.c ---- */
+
+typedef struct broker_listener {
+    int fd;
+    bool activated; /* from systemd: not ours to unlink */
+    char path[108];
+    dev_t dev;
+    ino_t ino;
+} broker_listener;
+
+/* Takes a systemd-activated socket (LISTEN_FDS/LISTEN_PID) when there is
+ * one: 1 taken, 0 none, -1 invalid (message logged). */
+int listener_from_systemd(broker_listener *l);
+
+/* Creates the private directory and binds path 0600 (SEC-001..SEC-003).
+ * Returns 0, or -1 with the reason logged. */
+int listener_bind(broker_listener *l, const char *path);
+
+/* Closes and, when we created it and it is still ours, unlinks the socket. */
+void listener_close(broker_listener *l);
+
+/* ---- services.c ---- */
+
+typedef struct broker_services {
+    const char *dir;
+    int inotify_fd; /* -1 when unavailable */
+    uint64_t rejected; /* files that did not load at the last (re)load */
+} broker_services;
+
+/* Checks that dir exists and is private (SEC-009), starts watching it.
+ * Returns 0 or -1 (message logged). */
+int services_open(broker_services *s, const char *dir);
+
+/* (Re)reads every definition file into a new table (NULL when out of
+ * memory); a directory that is no longer private yields an empty table. */
+rpb_service_table *services_load(broker_services *s);
+
+/* Consumes pending inotify events; true when the directory changed. */
+bool services_changed(broker_services *s);
+
+void services_close(broker_services *s);
+
+/* ---- loop.c ---- */
+
+/* Runs the broker until drained; returns the exit code. */
+int broker_run(const broker_config *cfg, broker_listener *l, broker_services *s);
+
+#endif

@@ -1,0 +1,680 @@
+/*
+ * The event loop of rpb-broker: one epoll loop, non-blocking sockets, no
+ * thread per connection (SEC-005).  Every connection gets the handshake
+ * deadline (SEC-006); nothing a client does ends the loop (SEC-007).  The
+ * protocol decisions are all made by the I/O-free rpb_control_step().
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../../src/hello/fault_hook.h"
+#include "broker.h"
+#include "rpb/control.h"
+#include "rpb/error.h"
+#include "rpb/io.h"
+
+#define ACCEPT_BATCH 64
+#define IN_INITIAL 512u
+#define FD_PRESSURE_BACKOFF_MS 50
+#define FD_PRESSURE_RECOVERY_STREAK 3 /* SEC-011: upstream parity */
+
+typedef struct conn {
+    int fd;
+    uint64_t seq;
+    rpb_peer peer;
+    int64_t deadline_ms;
+    int64_t started_ms;
+    uint8_t *in;
+    size_t in_len, in_cap;
+    uint8_t *out; /* unsent rest of the reply */
+    size_t out_len, out_off;
+    bool in_deadline_list;
+    struct conn *prev, *next; /* deadline FIFO, oldest first */
+    /* outcome for the log line */
+    const char *outcome;
+    rpb_refusal refusal;
+    int32_t code;
+    int32_t admin_verb;
+    uint32_t admin_exit;
+    uint64_t connection_id;
+    uint64_t request_id;
+    char service[RPB_SERVICE_NAME_MAX + 1];
+    char version[RPB_WANTED_VERSION_MAX + 1];
+} conn;
+
+typedef struct broker {
+    const broker_config *cfg;
+    broker_listener *l;
+    broker_services *s;
+    rpb_hello_handler *h;
+    int ep, sigfd, reserve_fd;
+    conn **by_fd;
+    size_t by_fd_cap;
+    conn *dl_head, *dl_tail;
+    uint64_t seq;
+    rpb_admin_context admin;
+    bool demoted;
+    unsigned ok_streak;
+    int64_t listen_resume_ms; /* 0: listening */
+    bool draining;
+    int64_t drain_end_ms;
+    uint8_t *reply;
+} broker;
+
+static void update_flags(broker *b)
+{
+    rpb_hello_handler_set_flags(b->h, (b->demoted ? RPB_HELLO_FD_PRESSURE : 0) |
+                                          (b->draining ? RPB_HELLO_DRAINING : 0));
+}
+
+static int64_t unix_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- the deadline FIFO (all connections share one timeout) ---- */
+
+static void dl_remove(broker *b, conn *c)
+{
+    if (!c->in_deadline_list)
+        return;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        b->dl_head = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    else
+        b->dl_tail = c->prev;
+    c->prev = c->next = NULL;
+    c->in_deadline_list = false;
+}
+
+static void dl_append(broker *b, conn *c)
+{
+    c->prev = b->dl_tail;
+    c->next = NULL;
+    if (b->dl_tail)
+        b->dl_tail->next = c;
+    else
+        b->dl_head = c;
+    b->dl_tail = c;
+    c->in_deadline_list = true;
+}
+
+/* ---- logging of outcomes (SEC-015) ---- */
+
+static void log_conn(const conn *c, const char *write_status)
+{
+    blog_field f[16];
+    size_t n = 0;
+    f[n++] = BLOG_N("conn", c->seq);
+    f[n++] = BLOG_N("pid", c->peer.pid);
+    f[n++] = BLOG_N("uid", c->peer.uid);
+    f[n++] = BLOG_S("outcome", c->outcome);
+    if (c->refusal != RPB_REFUSAL_NONE) {
+        f[n++] = BLOG_S("code", rpb_enum_name(&rpb_error_code_enum, c->code));
+        f[n++] = BLOG_S("reason", rpb_refusal_reason(c->refusal));
+        f[n++] = BLOG_S("requirement", rpb_refusal_requirement(c->refusal));
+    }
+    if (c->service[0])
+        f[n++] = BLOG_S("service", c->service);
+    if (c->version[0])
+        f[n++] = BLOG_S("version", c->version);
+    if (c->connection_id)
+        f[n++] = BLOG_N("connection_id", c->connection_id);
+    if (c->admin_verb >= 0) {
+        const char *verb = rpb_enum_name(&rpb_admin_verb_enum, c->admin_verb);
+        if (verb)
+            f[n++] = BLOG_S("verb", verb);
+        else
+            f[n++] = BLOG_N("verb", c->admin_verb);
+        f[n++] = BLOG_N("exit_code", c->admin_exit);
+    }
+    f[n++] = BLOG_N("request_id", c->request_id);
+    f[n++] = BLOG_N("ms", rpb_monotonic_ms() - c->started_ms);
+    if (write_status)
+        f[n++] = BLOG_S("write", write_status);
+    blog_event("connection", f, n);
+}
+
+/* A connection closed before it was registered (dropped, over capacity). */
+static void log_early(uint64_t seq, const rpb_peer *peer, const char *outcome, rpb_refusal r)
+{
+    blog_field f[8];
+    size_t n = 0;
+    f[n++] = BLOG_N("conn", seq);
+    f[n++] = BLOG_N("pid", peer->pid);
+    f[n++] = BLOG_N("uid", peer->uid);
+    f[n++] = BLOG_S("outcome", outcome);
+    if (r != RPB_REFUSAL_NONE) {
+        f[n++] = BLOG_S("code", rpb_enum_name(&rpb_error_code_enum, rpb_refusal_code(r)));
+        f[n++] = BLOG_S("reason", rpb_refusal_reason(r));
+    }
+    blog_event("connection", f, n);
+}
+
+/* ---- connections ---- */
+
+static void conn_close(broker *b, conn *c, const char *write_status)
+{
+    log_conn(c, write_status);
+    dl_remove(b, c);
+    close(c->fd); /* also leaves the epoll set */
+    b->by_fd[c->fd] = NULL;
+    b->admin.connections_open--;
+    free(c->in);
+    free(c->out);
+    free(c);
+}
+
+/* Writes a Refused without reading anything (over capacity, fd pressure,
+ * deadline); best effort, never blocks. */
+static void refuse_now(int fd, rpb_refusal r)
+{
+    uint8_t buf[256];
+    size_t n;
+    uint64_t retry = r == RPB_REFUSAL_FD_PRESSURE ? RPB_RETRY_FD_PRESSURE_MS : 0;
+    if (rpb_hello_refusal_encode(r, retry, NULL, buf, sizeof buf, &n) == RPB_OK)
+        (void)!send(fd, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+static void fill_admin(broker *b)
+{
+    b->admin.now_unix_ms = unix_ms();
+    b->admin.services_rejected = b->s->rejected;
+}
+
+/* Records what the reply answers, for the log line. */
+static void note_outcome(conn *c, const rpb_control_outcome *oc)
+{
+    c->request_id = oc->request_id;
+    c->refusal = oc->hello.refusal;
+    c->code = rpb_refusal_code(oc->hello.refusal);
+    if (oc->kind == RPB_CONTROL_ADMIN) {
+        c->outcome = oc->admin.error == RPB_OK ? "admin" : "admin-malformed";
+        c->admin_verb = oc->admin.verb;
+        c->admin_exit = oc->admin.exit_code;
+        c->refusal = RPB_REFUSAL_NONE;
+        return;
+    }
+    c->outcome = oc->hello.refusal == RPB_REFUSAL_NONE ? "negotiated" : "refused";
+    c->connection_id = oc->hello.connection_id;
+    if (oc->hello.hello_decoded) {
+        rpb_slice s = oc->hello.hello.service_name, v = oc->hello.hello.wanted_version;
+        size_t sn = s.len < RPB_SERVICE_NAME_MAX ? s.len : RPB_SERVICE_NAME_MAX;
+        size_t vn = v.len < RPB_WANTED_VERSION_MAX ? v.len : RPB_WANTED_VERSION_MAX;
+        memcpy(c->service, s.data, sn);
+        c->service[sn] = '\0';
+        memcpy(c->version, v.data, vn);
+        c->version[vn] = '\0';
+    }
+}
+
+static void conn_step(broker *b, conn *c, bool eof);
+
+/* The reply is out: close, or (fault second-hello-served) wait for another. */
+static void conn_done(broker *b, conn *c, size_t consumed)
+{
+    if (FAULT(SECOND_HELLO_SERVED) && consumed > 0) {
+        log_conn(c, "ok");
+        memmove(c->in, c->in + consumed, c->in_len - consumed);
+        c->in_len -= consumed;
+        c->connection_id = 0;
+        c->service[0] = c->version[0] = '\0';
+        if (c->in_len > 0)
+            conn_step(b, c, false);
+        return;
+    }
+    conn_close(b, c, "ok");
+}
+
+/* Sends reply[0..len); keeps the rest for EPOLLOUT when the socket is full. */
+static void conn_send(broker *b, conn *c, const uint8_t *reply, size_t len, size_t consumed)
+{
+    ssize_t n = send(c->fd, reply, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n < 0 && errno != EAGAIN && errno != EINTR) {
+        /* SEC-007: a peer that hung up costs its own connection only */
+        if (FAULT(DIES_ON_EARLY_HANGUP))
+            exit(EXIT_BROKER_RUNTIME);
+        conn_close(b, c, "peer-gone");
+        return;
+    }
+    size_t sent = n > 0 ? (size_t)n : 0;
+    if (sent == len) {
+        conn_done(b, c, consumed);
+        return;
+    }
+    c->out = malloc(len - sent);
+    if (c->out == NULL) {
+        conn_close(b, c, "no-memory");
+        return;
+    }
+    memcpy(c->out, reply + sent, len - sent);
+    c->out_len = len - sent;
+    c->out_off = 0;
+    struct epoll_event ev = {.events = EPOLLOUT, .data.fd = c->fd};
+    epoll_ctl(b->ep, EPOLL_CTL_MOD, c->fd, &ev);
+}
+
+static void conn_flush(broker *b, conn *c)
+{
+    ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    if (n < 0) {
+        if (FAULT(DIES_ON_EARLY_HANGUP))
+            exit(EXIT_BROKER_RUNTIME);
+        conn_close(b, c, "peer-gone");
+        return;
+    }
+    c->out_off += (size_t)n;
+    if (c->out_off == c->out_len)
+        conn_close(b, c, "ok");
+}
+
+static void conn_step(broker *b, conn *c, bool eof)
+{
+    rpb_control_outcome oc;
+    size_t written;
+    fill_admin(b);
+    int rc = rpb_control_step(b->h, &b->admin, c->in, c->in_len, eof, &c->peer, rpb_monotonic_ms(),
+                              b->reply, RPB_CONTROL_REPLY_MAX, &written, &oc);
+    if (rc == RPB_NEED_MORE)
+        return;
+    if (oc.kind == RPB_CONTROL_FRAMING)
+        b->admin.framing_refused++;
+    if (oc.kind == RPB_CONTROL_ADMIN) {
+        b->admin.admin_requests++;
+        if (FAULT(ADMIN_BAD_ENVELOPE_EXIT) && oc.admin.error != RPB_OK)
+            exit(EXIT_BROKER_RUNTIME);
+    }
+    note_outcome(c, &oc);
+    if (rc != RPB_OK) {
+        c->outcome = "internal-error";
+        conn_close(b, c, rpb_errname(rc));
+        return;
+    }
+    conn_send(b, c, b->reply, written, oc.consumed);
+}
+
+/* The most a connection buffers: one frame at the Hello cap. */
+static size_t in_limit(void)
+{
+    if (FAULT(HELLO_CAP_READS_BODY))
+        return RPB_FRAME_HEADER_BYTES + RPB_MAX_FRAME_BYTES;
+    return RPB_FRAME_HEADER_BYTES + RPB_MAX_HELLO_BYTES;
+}
+
+static void conn_read(broker *b, conn *c)
+{
+    if (c->in_len == c->in_cap) {
+        /* FRAME-005: memory grows with bytes that arrived, never the claim */
+        size_t ncap = c->in_cap ? c->in_cap * 2 : IN_INITIAL;
+        if (ncap > in_limit())
+            ncap = in_limit();
+        if (ncap == c->in_cap) {
+            conn_step(b, c, true); /* cannot happen below the cap: decided */
+            return;
+        }
+        uint8_t *n = realloc(c->in, ncap);
+        if (n == NULL) {
+            c->outcome = "no-memory";
+            conn_close(b, c, NULL);
+            return;
+        }
+        c->in = n;
+        c->in_cap = ncap;
+    }
+    ssize_t n = recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len, MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    if (n > 0) {
+        c->in_len += (size_t)n;
+        conn_step(b, c, false);
+        return;
+    }
+    /* EOF or a reset: the frame is incomplete for good (HELLO-005) */
+    conn_step(b, c, true);
+}
+
+/* fault serial-accept: the whole connection with blocking I/O, no deadline
+ * (upstream's single-threaded loop). */
+static void serve_serially(broker *b, conn *c)
+{
+    fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) & ~O_NONBLOCK);
+    while (b->by_fd[c->fd] == c) {
+        if (c->out != NULL) {
+            conn_flush(b, c);
+            continue;
+        }
+        conn_read(b, c);
+    }
+}
+
+static void conn_new(broker *b, int fd)
+{
+    uint64_t seq = ++b->seq;
+    struct ucred cr;
+    socklen_t len = sizeof cr;
+    rpb_peer peer = {0, 0};
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) != 0) {
+        /* SEC-007: unlike upstream, never fatal */
+        log_early(seq, &peer, "no-credentials", RPB_REFUSAL_NONE);
+        close(fd);
+        return;
+    }
+    peer.pid = (uint32_t)cr.pid;
+    peer.uid = (uint32_t)cr.uid;
+    /* SEC-004: another uid is closed before a byte is read or written */
+    bool allowed = FAULT(FOREIGN_UID_ANSWERED);
+    for (size_t i = 0; i < b->cfg->n_allowed_uids; i++)
+        allowed |= b->cfg->allowed_uids[i] == cr.uid;
+    if (!allowed) {
+        b->admin.connections_dropped++;
+        log_early(seq, &peer, "dropped", RPB_REFUSAL_NONE);
+        close(fd);
+        return;
+    }
+    /* SEC-013: over capacity, refused without reading */
+    if (b->admin.connections_open >= b->cfg->max_connections) {
+        refuse_now(fd, RPB_REFUSAL_FD_PRESSURE);
+        log_early(seq, &peer, "over-capacity", RPB_REFUSAL_FD_PRESSURE);
+        close(fd);
+        return;
+    }
+    if ((size_t)fd >= b->by_fd_cap) {
+        size_t ncap = b->by_fd_cap ? b->by_fd_cap : 256;
+        while (ncap <= (size_t)fd)
+            ncap *= 2;
+        conn **n = realloc(b->by_fd, ncap * sizeof *n);
+        if (n == NULL) {
+            close(fd);
+            return;
+        }
+        memset(n + b->by_fd_cap, 0, (ncap - b->by_fd_cap) * sizeof *n);
+        b->by_fd = n;
+        b->by_fd_cap = ncap;
+    }
+    conn *c = calloc(1, sizeof *c);
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.fd = fd};
+    if (c == NULL || (!FAULT(SERIAL_ACCEPT) && epoll_ctl(b->ep, EPOLL_CTL_ADD, fd, &ev) != 0)) {
+        free(c);
+        close(fd);
+        return;
+    }
+    c->fd = fd;
+    c->seq = seq;
+    c->peer = peer;
+    c->admin_verb = -1;
+    c->started_ms = rpb_monotonic_ms();
+    c->outcome = "unknown";
+    b->by_fd[fd] = c;
+    b->admin.connections_open++;
+    b->admin.connections_total++;
+    if (FAULT(SERIAL_ACCEPT)) {
+        serve_serially(b, c);
+        return;
+    }
+    /* SEC-006: every connection has the handshake deadline */
+    if (!FAULT(NO_HANDSHAKE_DEADLINE)) {
+        c->deadline_ms = c->started_ms + b->cfg->handshake_timeout_ms;
+        dl_append(b, c);
+    }
+    conn_read(b, c); /* the Hello usually arrived with the connect */
+}
+
+/* ---- the listener ---- */
+
+static void listen_pause(broker *b, bool pause)
+{
+    struct epoll_event ev = {.events = pause ? 0 : EPOLLIN, .data.fd = b->l->fd};
+    epoll_ctl(b->ep, EPOLL_CTL_MOD, b->l->fd, &ev);
+    b->listen_resume_ms = pause ? rpb_monotonic_ms() + FD_PRESSURE_BACKOFF_MS : 0;
+}
+
+/* SEC-011: out of descriptors.  Demote, answer the waiting peer with
+ * FD_PRESSURE through the reserve descriptor, back off briefly. */
+static void fd_pressure(broker *b)
+{
+    if (!b->demoted)
+        blog_msg("out of file descriptors: demoted (Hellos get ERROR_FD_PRESSURE)");
+    b->demoted = true;
+    b->ok_streak = 0;
+    update_flags(b);
+    if (b->reserve_fd >= 0) {
+        close(b->reserve_fd);
+        int fd = accept4(b->l->fd, NULL, NULL, SOCK_CLOEXEC);
+        if (fd >= 0) {
+            rpb_peer none = {0, 0};
+            refuse_now(fd, RPB_REFUSAL_FD_PRESSURE);
+            log_early(++b->seq, &none, "fd-pressure", RPB_REFUSAL_FD_PRESSURE);
+            close(fd);
+        }
+        b->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    }
+    listen_pause(b, true);
+}
+
+static void accept_batch(broker *b)
+{
+    for (int i = 0; i < ACCEPT_BATCH && b->listen_resume_ms == 0; i++) {
+        int fd = accept4(b->l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EMFILE || errno == ENFILE)
+                fd_pressure(b);
+            else if (errno == EINTR || errno == ECONNABORTED)
+                continue;
+            else if (errno != EAGAIN)
+                blog_msg("accept: %s", strerror(errno));
+            return;
+        }
+        if (b->demoted && ++b->ok_streak >= FD_PRESSURE_RECOVERY_STREAK) {
+            b->demoted = false;
+            update_flags(b);
+            blog_msg("file descriptors available again: demotion cleared");
+        }
+        conn_new(b, fd);
+    }
+}
+
+/* ---- signals, reload, timers ---- */
+
+static void reload(broker *b)
+{
+    rpb_service_table *t = services_load(b->s);
+    if (t != NULL)
+        rpb_hello_handler_set_services(b->h, t);
+}
+
+/* Returns false when the broker must stop now. */
+static bool on_signal(broker *b)
+{
+    struct signalfd_siginfo si;
+    while (read(b->sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
+        if (si.ssi_signo == SIGHUP) {
+            reload(b);
+            continue;
+        }
+        if (b->draining)
+            return false; /* a second SIGTERM/SIGINT: stop at once */
+        /* SEC-012: keep answering, with ERROR_SHUTTING_DOWN, for the drain */
+        b->draining = true;
+        b->drain_end_ms = rpb_monotonic_ms() + b->cfg->drain_timeout_ms;
+        update_flags(b);
+        blog_msg("signal %u: draining for %u ms", si.ssi_signo, b->cfg->drain_timeout_ms);
+    }
+    return true;
+}
+
+static void expire(broker *b, int64_t now)
+{
+    while (b->dl_head != NULL && b->dl_head->deadline_ms <= now) {
+        conn *c = b->dl_head;
+        b->admin.deadline_expired++;
+        if (c->out == NULL) {
+            /* SEC-006: told why, then closed */
+            refuse_now(c->fd, RPB_REFUSAL_DEADLINE);
+            c->outcome = "refused";
+            c->refusal = RPB_REFUSAL_DEADLINE;
+            c->code = rpb_refusal_code(RPB_REFUSAL_DEADLINE);
+        }
+        conn_close(b, c, c->out ? "deadline" : NULL);
+    }
+}
+
+static int next_timeout(const broker *b, int64_t now)
+{
+    int64_t t = INT64_MAX;
+    if (b->dl_head)
+        t = b->dl_head->deadline_ms;
+    if (b->listen_resume_ms && b->listen_resume_ms < t)
+        t = b->listen_resume_ms;
+    if (b->draining && b->drain_end_ms < t)
+        t = b->drain_end_ms;
+    if (t == INT64_MAX)
+        return -1;
+    return t <= now ? 0 : (int)(t - now > 60000 ? 60000 : t - now);
+}
+
+static int setup(broker *b)
+{
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGHUP);
+    sigprocmask(SIG_BLOCK, &mask, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    b->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+    b->ep = epoll_create1(EPOLL_CLOEXEC);
+    b->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    b->reply = malloc(RPB_CONTROL_REPLY_MAX);
+    if (b->sigfd < 0 || b->ep < 0 || b->reply == NULL)
+        return -1;
+    struct epoll_event ev = {.events = EPOLLIN};
+    ev.data.fd = b->l->fd;
+    if (epoll_ctl(b->ep, EPOLL_CTL_ADD, b->l->fd, &ev) != 0)
+        return -1;
+    ev.data.fd = b->sigfd;
+    if (epoll_ctl(b->ep, EPOLL_CTL_ADD, b->sigfd, &ev) != 0)
+        return -1;
+    if (b->s->inotify_fd >= 0) {
+        ev.data.fd = b->s->inotify_fd;
+        if (epoll_ctl(b->ep, EPOLL_CTL_ADD, b->s->inotify_fd, &ev) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static void teardown(broker *b)
+{
+    for (size_t fd = 0; fd < b->by_fd_cap; fd++)
+        if (b->by_fd[fd] != NULL) {
+            conn *c = b->by_fd[fd];
+            if (strcmp(c->outcome, "unknown") == 0)
+                c->outcome = "shutdown";
+            conn_close(b, c, NULL);
+        }
+    free(b->by_fd);
+    free(b->reply);
+    if (b->reserve_fd >= 0)
+        close(b->reserve_fd);
+    if (b->sigfd >= 0)
+        close(b->sigfd);
+    if (b->ep >= 0)
+        close(b->ep);
+    rpb_hello_handler_free(b->h);
+}
+
+int broker_run(const broker_config *cfg, broker_listener *l, broker_services *s)
+{
+    broker b;
+    memset(&b, 0, sizeof b);
+    b.cfg = cfg;
+    b.l = l;
+    b.s = s;
+    b.ep = b.sigfd = b.reserve_fd = -1;
+    rpb_hello_config hc;
+    rpb_hello_config_default(&hc);
+    hc.rate_max = cfg->rate_max;
+    hc.rate_window_ms = cfg->rate_window_ms;
+    b.h = rpb_hello_handler_new(&hc);
+    b.admin.hello = b.h;
+    b.admin.broker_instance = "shared";
+    b.admin.broker_pid = (uint32_t)getpid();
+    b.admin.started_unix_ms = unix_ms();
+    b.admin.socket_path = l->activated ? "" : l->path;
+    b.admin.services_dir = s->dir;
+    b.admin.handshake_timeout_ms = cfg->handshake_timeout_ms;
+    b.admin.max_connections = cfg->max_connections;
+    b.admin.drain_timeout_ms = cfg->drain_timeout_ms;
+    if (b.h == NULL || setup(&b) != 0) {
+        blog_msg("cannot set up the event loop: %s", strerror(errno));
+        teardown(&b);
+        return EXIT_BROKER_RUNTIME;
+    }
+    reload(&b);
+    blog_msg("listening on %s (pid %u)", l->activated ? "socket-activated fd 3" : l->path,
+             (unsigned)getpid());
+
+    int status = EXIT_BROKER_OK;
+    struct epoll_event evs[128];
+    for (;;) {
+        int64_t now = rpb_monotonic_ms();
+        if (b.draining && now >= b.drain_end_ms)
+            break;
+        if (b.listen_resume_ms && now >= b.listen_resume_ms)
+            listen_pause(&b, false);
+        expire(&b, now);
+        int n = epoll_wait(b.ep, evs, 128, next_timeout(&b, now));
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            blog_msg("epoll_wait: %s", strerror(errno));
+            status = EXIT_BROKER_RUNTIME;
+            break;
+        }
+        /* control events first, so a reload precedes the Hellos after it */
+        bool stop = false, listener_ready = false;
+        for (int i = 0; i < n; i++) {
+            int fd = evs[i].data.fd;
+            if (fd == b.sigfd)
+                stop |= !on_signal(&b);
+            else if (fd == s->inotify_fd && services_changed(s))
+                reload(&b);
+            else if (fd == l->fd)
+                listener_ready = true;
+        }
+        if (stop)
+            break;
+        for (int i = 0; i < n; i++) {
+            int fd = evs[i].data.fd;
+            if (fd == b.sigfd || fd == s->inotify_fd || fd == l->fd)
+                continue;
+            conn *c = (size_t)fd < b.by_fd_cap ? b.by_fd[fd] : NULL;
+            if (c == NULL)
+                continue;
+            if (c->out != NULL)
+                conn_flush(&b, c);
+            else
+                conn_read(&b, c);
+        }
+        if (listener_ready)
+            accept_batch(&b);
+    }
+    blog_msg("stopped: %llu connection(s) served", (unsigned long long)b.admin.connections_total);
+    teardown(&b);
+    return status;
+}

@@ -1,0 +1,206 @@
+/*
+ * rpb-broker - the reference broker daemon of the running-process broker
+ * v1 protocol (spec/hello.md; usage in docs/README-broker.md).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "broker.h"
+#include "rpb/rpb.h"
+
+#ifdef RPB_FAULT_INJECTION
+#include "rpb_fault.h"
+#endif
+
+static const char usage_text[] =
+    "usage: rpb-broker --socket PATH --services DIR [options]\n"
+    "\n"
+    "Serves the running-process broker v1 control socket: one Hello (or admin\n"
+    "request) per connection, answered with Negotiated or Refused.\n"
+    "\n"
+    "  --socket PATH            Unix socket to listen on; its directory is created\n"
+    "                           0700 (an existing one must be private), the socket\n"
+    "                           is 0600; a stale socket is replaced.  Not needed\n"
+    "                           under systemd socket activation (LISTEN_FDS).\n"
+    "  --services DIR           service definitions: <name>.servicedef (prost\n"
+    "                           ServiceDefinition) or <name>.service (text); DIR\n"
+    "                           must not be group/other accessible; re-read on change\n"
+    "  --handshake-timeout MS   per-connection deadline for the whole exchange\n"
+    "                           (default 5000)\n"
+    "  --rate-limit N/MS        Hellos per verified pid per window (default 256/1000;\n"
+    "                           0/1 disables)\n"
+    "  --max-connections N      open connections at most; more are refused with\n"
+    "                           ERROR_FD_PRESSURE (default 1024)\n"
+    "  --drain-timeout MS       after SIGTERM/SIGINT, keep answering\n"
+    "                           ERROR_SHUTTING_DOWN this long, then exit 0 (default 1000)\n"
+    "  --allow-uid UID          also serve peers of this uid (repeatable; default:\n"
+    "                           only the broker's own euid)\n"
+    "  --log FILE|-             log to FILE (appended) or stdout (-); default stderr\n"
+    "  --json-log               one JSON object per log line\n"
+    "  --help                   this text\n"
+#ifdef RPB_FAULT_INJECTION
+    "  --list-faults            the RPB_BROKER_FAULT names of this test build\n"
+#endif
+    "\n"
+    "Signals: SIGTERM/SIGINT drain then exit 0 (a second one exits at once);\n"
+    "SIGHUP re-reads the services directory.\n"
+    "Exit codes: 0 drained, 1 runtime failure, 2 usage, 3 services directory,\n"
+    "4 socket.\n";
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "rpb-broker: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n(see rpb-broker --help)\n");
+    return EXIT_BROKER_USAGE;
+}
+
+static bool parse_u32(const char *s, uint32_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v > UINT32_MAX || s[0] == '-')
+        return false;
+    *out = (uint32_t)v;
+    return true;
+}
+
+static bool parse_rate(const char *s, uint32_t *max, uint32_t *window)
+{
+    const char *slash = strchr(s, '/');
+    if (slash == NULL || slash - s > 15)
+        return false;
+    char n[16];
+    memcpy(n, s, (size_t)(slash - s));
+    n[slash - s] = '\0';
+    return parse_u32(n, max) && parse_u32(slash + 1, window) && *window > 0;
+}
+
+enum { OPT_SOCKET = 256, OPT_SERVICES, OPT_TIMEOUT, OPT_RATE, OPT_MAXCONN, OPT_DRAIN, OPT_UID,
+       OPT_LOG, OPT_JSON, OPT_HELP, OPT_FAULTS };
+
+int main(int argc, char **argv)
+{
+    broker_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.handshake_timeout_ms = 5000;
+    cfg.rate_max = RPB_RATE_MAX_DEFAULT;
+    cfg.rate_window_ms = RPB_RATE_WINDOW_MS_DEFAULT;
+    cfg.max_connections = 1024;
+    cfg.drain_timeout_ms = 1000;
+    cfg.allowed_uids[cfg.n_allowed_uids++] = geteuid();
+
+    static const struct option opts[] = {
+        {"socket", required_argument, NULL, OPT_SOCKET},
+        {"services", required_argument, NULL, OPT_SERVICES},
+        {"handshake-timeout", required_argument, NULL, OPT_TIMEOUT},
+        {"rate-limit", required_argument, NULL, OPT_RATE},
+        {"max-connections", required_argument, NULL, OPT_MAXCONN},
+        {"drain-timeout", required_argument, NULL, OPT_DRAIN},
+        {"allow-uid", required_argument, NULL, OPT_UID},
+        {"log", required_argument, NULL, OPT_LOG},
+        {"json-log", no_argument, NULL, OPT_JSON},
+        {"help", no_argument, NULL, OPT_HELP},
+        {"list-faults", no_argument, NULL, OPT_FAULTS},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+    uint32_t v;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case OPT_SOCKET:
+            cfg.socket_path = optarg;
+            break;
+        case OPT_SERVICES:
+            cfg.services_dir = optarg;
+            break;
+        case OPT_TIMEOUT:
+            if (!parse_u32(optarg, &cfg.handshake_timeout_ms) || cfg.handshake_timeout_ms == 0)
+                return usage_error("--handshake-timeout needs a positive number of ms, not %s",
+                                   optarg);
+            break;
+        case OPT_RATE:
+            if (!parse_rate(optarg, &cfg.rate_max, &cfg.rate_window_ms))
+                return usage_error("--rate-limit needs N/MS (e.g. 256/1000), not %s", optarg);
+            break;
+        case OPT_MAXCONN:
+            if (!parse_u32(optarg, &cfg.max_connections) || cfg.max_connections == 0)
+                return usage_error("--max-connections needs a positive number, not %s", optarg);
+            break;
+        case OPT_DRAIN:
+            if (!parse_u32(optarg, &cfg.drain_timeout_ms))
+                return usage_error("--drain-timeout needs a number of ms, not %s", optarg);
+            break;
+        case OPT_UID:
+            if (!parse_u32(optarg, &v))
+                return usage_error("--allow-uid needs a numeric uid, not %s", optarg);
+            if (cfg.n_allowed_uids == BROKER_MAX_ALLOWED_UIDS)
+                return usage_error("at most 15 --allow-uid options%s", "");
+            cfg.allowed_uids[cfg.n_allowed_uids++] = (uid_t)v;
+            break;
+        case OPT_LOG:
+            cfg.log_path = optarg;
+            break;
+        case OPT_JSON:
+            cfg.json_log = true;
+            break;
+        case OPT_HELP:
+            fputs(usage_text, stdout);
+            return EXIT_BROKER_OK;
+#ifdef RPB_FAULT_INJECTION
+        case OPT_FAULTS:
+            rpb_fault_list();
+            return EXIT_BROKER_OK;
+#endif
+        default:
+            return usage_error("unknown option%s", "");
+        }
+    }
+    if (optind < argc)
+        return usage_error("unexpected argument %s", argv[optind]);
+#ifdef RPB_FAULT_INJECTION
+    if (rpb_fault_init() != 0)
+        return usage_error("unknown RPB_BROKER_FAULT %s", getenv("RPB_BROKER_FAULT"));
+#endif
+    if (cfg.services_dir == NULL)
+        return usage_error("--services DIR is required%s", "");
+    if (blog_open(cfg.log_path, cfg.json_log) != 0)
+        return EXIT_BROKER_USAGE;
+#ifdef RPB_FAULT_INJECTION
+    if (rpb_fault_active_name())
+        blog_msg("TEST BUILD: fault %s injected", rpb_fault_active_name());
+#endif
+    if (geteuid() == 0)
+        blog_msg("warning: running as root (SEC-010): only root peers are served unless "
+                 "--allow-uid is given");
+
+    broker_listener l;
+    int act = listener_from_systemd(&l);
+    if (act < 0)
+        return EXIT_BROKER_SOCKET;
+    if (act == 0) {
+        if (cfg.socket_path == NULL)
+            return usage_error("--socket PATH is required without socket activation%s", "");
+        if (listener_bind(&l, cfg.socket_path) != 0)
+            return EXIT_BROKER_SOCKET;
+    } else if (cfg.socket_path != NULL) {
+        blog_msg("socket activation: ignoring --socket %s", cfg.socket_path);
+    }
+
+    broker_services s;
+    if (services_open(&s, cfg.services_dir) != 0) {
+        listener_close(&l);
+        return EXIT_BROKER_SERVICES;
+    }
+    int status = broker_run(&cfg, &l, &s);
+    services_close(&s);
+    listener_close(&l);
+    blog_close();
+    return status;
+}

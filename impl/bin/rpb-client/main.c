@@ -1,0 +1,279 @@
+/*
+ * rpb-client - sends one Hello (or one admin request) to a broker and
+ * prints the decoded reply (docs/README-broker.md, spec/hello.md HELLO-060..
+ * HELLO-063, ADMIN-*).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "rpb/admin.h"
+#include "rpb/client.h"
+#include "rpb/json.h"
+#include "rpb/rpb.h"
+
+/* Exit codes. */
+#define EXIT_TRANSPORT 1
+#define EXIT_USAGE 2
+#define EXIT_PROTOCOL 3
+#define EXIT_REFUSED_BASE 10 /* + ErrorCode (0..9); unknown codes count as 0 */
+
+static const char usage_text[] =
+    "usage: rpb-client --socket PATH --service NAME --version V [options]\n"
+    "       rpb-client --socket PATH --admin VERB [--json] [--service NAME]\n"
+    "\n"
+    "Sends one Hello (or one admin request) and prints the decoded reply.\n"
+    "\n"
+    "  --socket PATH         broker socket\n"
+    "  --service NAME        Hello.service_name (admin: AdminRequest.service_name)\n"
+    "  --version V           Hello.wanted_version\n"
+    "  --caps N              Hello.client_capabilities (default 0)\n"
+    "  --keepalive S         Hello.client_keepalive_secs (default 0: broker picks 1800)\n"
+    "  --client-version S    Hello.client_version (default empty)\n"
+    "  --peer-pid N          Hello.peer_pid (default: this process's pid)\n"
+    "  --request-id N        Frame.request_id (default 1)\n"
+    "  --admin VERB          send an admin request instead: status, dump, list-instances,\n"
+    "                        healthz, readyz, backend-health, config, diagnose, metrics,\n"
+    "                        or a number\n"
+    "  --json                print the reply as JSON (admin: ask for JSON bodies)\n"
+    "  --timeout MS          whole exchange deadline (default 5000)\n"
+    "  --help                this text\n"
+    "\n"
+    "Exit codes: 0 Negotiated (admin: the reply's exit_code); 1 transport error;\n"
+    "2 usage; 3 malformed reply; 10 + ErrorCode for a Refused: 11 version\n"
+    "unsupported, 12 service unknown, 13 backend spawn failed, 14 rate limited,\n"
+    "15 shutting down, 16 peer rejected, 17 internal, 18 version blocked,\n"
+    "19 fd pressure, 10 unspecified or unknown.\n";
+
+static int usage_error(const char *msg, const char *arg)
+{
+    fprintf(stderr, "rpb-client: %s%s\n(see rpb-client --help)\n", msg, arg);
+    return EXIT_USAGE;
+}
+
+static bool parse_u64(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 0);
+    if (errno != 0 || end == s || *end != '\0' || s[0] == '-')
+        return false;
+    *out = v;
+    return true;
+}
+
+/* "list-instances" -> ADMIN_VERB_LIST_INSTANCES, or a number. */
+static bool parse_verb(const char *s, int32_t *verb)
+{
+    uint64_t n;
+    if (parse_u64(s, &n) && n <= INT32_MAX) {
+        *verb = (int32_t)n;
+        return true;
+    }
+    char name[64] = "ADMIN_VERB_";
+    size_t off = strlen(name);
+    for (size_t i = 0; s[i] && off < sizeof name - 1; i++)
+        name[off++] = s[i] == '-' ? '_' : (char)(s[i] >= 'a' && s[i] <= 'z' ? s[i] - 32 : s[i]);
+    name[off] = '\0';
+    return rpb_enum_value_of(&rpb_admin_verb_enum, name, off, verb);
+}
+
+static void print_slice(const char *label, rpb_slice s)
+{
+    printf("  %s: %.*s\n", label, (int)s.len, (const char *)s.data);
+}
+
+static void print_human(const rpb_hello_result *res)
+{
+    if (res->kind == RPB_HELLO_RESULT_NEGOTIATED) {
+        const rpb_negotiated *n = &res->reply.negotiated;
+        printf("negotiated\n");
+        printf("  negotiated_protocol: %" PRIu32 "\n", n->negotiated_protocol);
+        print_slice("daemon_version", n->daemon_version);
+        print_slice("backend_pipe", n->backend_pipe);
+        for (const rpb_str_node *w = n->warnings.head; w; w = w->next)
+            print_slice("warning", w->value);
+        printf("  server_capabilities: 0x%" PRIx64 "\n", n->server_capabilities);
+        printf("  keepalive_interval_secs: %" PRIu64 "\n", n->keepalive_interval_secs);
+        printf("  handle_passed_token: ");
+        for (size_t i = 0; i < n->handle_passed_token.len; i++)
+            printf("%02x", n->handle_passed_token.data[i]);
+        printf("%s\n", n->handle_passed_token.len ? "" : "(none)");
+        printf("  connection_id: %" PRIu64 "\n", n->connection_id);
+    } else {
+        const rpb_refused *r = &res->reply.refused;
+        const char *code = rpb_enum_name(&rpb_error_code_enum, r->code);
+        printf("refused (%s)\n", rpb_hello_result_name(res->kind));
+        printf("  code: %s (%" PRId32 ")\n", code ? code : "unknown", r->code);
+        print_slice("reason", r->reason);
+        printf("  retry_after_ms: %" PRIu64 "\n", r->retry_after_ms);
+        printf("  daemon_protocol: %" PRIu32 "..%" PRIu32 "\n", r->daemon_min_protocol,
+               r->daemon_max_protocol);
+        for (const rpb_map_node *d = r->details.head; d; d = d->next)
+            if (rpb_map_node_is_effective(d))
+                printf("  detail: %.*s=%.*s\n", (int)d->key.len, (const char *)d->key.data,
+                       (int)d->value.len, (const char *)d->value.data);
+    }
+    printf("  request_id: %" PRIu64 "\n", res->frame.request_id);
+}
+
+static void print_json(const rpb_hello_result *res)
+{
+    rpb_json_writer w;
+    rpb_json_writer_init_file(&w, stdout, RPB_JSON_PRETTY);
+    rpb_json_begin_object(&w);
+    rpb_json_key(&w, "result");
+    rpb_json_cstring(&w, rpb_hello_result_name(res->kind));
+    rpb_json_key(&w, "request_id");
+    rpb_json_uint(&w, res->frame.request_id);
+    rpb_json_key(&w, "reply");
+    rpb_json_write_message(&w, &rpb_hello_reply_desc, &res->reply);
+    rpb_json_end_object(&w);
+    rpb_json_writer_finish(&w);
+    putchar('\n');
+}
+
+static int transport_error(const char *path, int rc)
+{
+    fprintf(stderr, "rpb-client: %s: %s%s%s\n", path, rpb_strerror(rc),
+            rc == RPB_ERR_IO ? ": " : "", rc == RPB_ERR_IO ? strerror(errno) : "");
+    return EXIT_TRANSPORT;
+}
+
+static int run_admin(const char *path, int32_t verb, bool json, const char *service,
+                     uint64_t request_id, int64_t deadline)
+{
+    uint8_t req[1024];
+    size_t len;
+    if (rpb_admin_request_encode(verb, json, rpb_slice_cstr(service), request_id, req, sizeof req,
+                                 &len) != RPB_OK)
+        return usage_error("admin request too large", "");
+    rpb_buf reply = {0};
+    int rc = rpb_client_exchange(path, req, len, deadline, &reply, NULL);
+    if (rc != RPB_OK) {
+        rpb_buf_free(&reply);
+        return transport_error(path, rc);
+    }
+    rpb_frame frame;
+    rpb_admin_reply ar;
+    rc = rpb_admin_reply_decode(reply.data, reply.len, &frame, &ar);
+    if (rc != RPB_OK) {
+        fprintf(stderr, "rpb-client: malformed admin reply: %s\n", rpb_errname(rc));
+        rpb_buf_free(&reply);
+        return EXIT_PROTOCOL;
+    }
+    fwrite(ar.body.data, 1, ar.body.len, stdout);
+    int status = (int)(ar.exit_code > 255 ? 255 : ar.exit_code);
+    rpb_buf_free(&reply);
+    return status;
+}
+
+static int run_hello(const char *path, const rpb_hello *hello, uint64_t request_id, bool json,
+                     int64_t deadline)
+{
+    static uint8_t req[RPB_FRAME_HEADER_BYTES + RPB_MAX_HELLO_BYTES];
+    size_t len;
+    int rc = rpb_hello_request_encode(hello, request_id, req, sizeof req, &len);
+    if (rc != RPB_OK)
+        return usage_error("the Hello does not fit the 64 KiB cap", "");
+    rpb_buf reply = {0};
+    rc = rpb_client_exchange(path, req, len, deadline, &reply, NULL);
+    if (rc != RPB_OK) {
+        rpb_buf_free(&reply);
+        return transport_error(path, rc);
+    }
+    size_t arena_cap = rpb_arena_bound(reply.len);
+    void *mem = malloc(arena_cap ? arena_cap : 1);
+    rpb_arena arena;
+    rpb_arena_init(&arena, mem, arena_cap);
+    rpb_hello_result res;
+    rc = mem ? rpb_hello_reply_classify(reply.data, reply.len, &arena, &res) : RPB_ERR_NO_MEMORY;
+    int status;
+    if (rc != RPB_OK) {
+        fprintf(stderr, "rpb-client: malformed Hello reply: %s\n",
+                rc == RPB_ERR_INVALID_ARGUMENT ? "HelloReply has no result" : rpb_errname(rc));
+        status = EXIT_PROTOCOL;
+    } else {
+        if (json)
+            print_json(&res);
+        else
+            print_human(&res);
+        int32_t code = res.code >= 0 && res.code <= RPB_ERROR_FD_PRESSURE ? res.code : 0;
+        status = res.kind == RPB_HELLO_RESULT_NEGOTIATED ? 0 : EXIT_REFUSED_BASE + code;
+    }
+    free(mem);
+    rpb_buf_free(&reply);
+    return status;
+}
+
+enum { OPT_SOCKET = 256, OPT_SERVICE, OPT_VERSION, OPT_CAPS, OPT_KEEPALIVE, OPT_CLIENT_VERSION,
+       OPT_PEER_PID, OPT_REQUEST_ID, OPT_ADMIN, OPT_JSON, OPT_TIMEOUT, OPT_HELP };
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"socket", required_argument, NULL, OPT_SOCKET},
+        {"service", required_argument, NULL, OPT_SERVICE},
+        {"version", required_argument, NULL, OPT_VERSION},
+        {"caps", required_argument, NULL, OPT_CAPS},
+        {"keepalive", required_argument, NULL, OPT_KEEPALIVE},
+        {"client-version", required_argument, NULL, OPT_CLIENT_VERSION},
+        {"peer-pid", required_argument, NULL, OPT_PEER_PID},
+        {"request-id", required_argument, NULL, OPT_REQUEST_ID},
+        {"admin", required_argument, NULL, OPT_ADMIN},
+        {"json", no_argument, NULL, OPT_JSON},
+        {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        {"help", no_argument, NULL, OPT_HELP},
+        {NULL, 0, NULL, 0},
+    };
+    const char *path = NULL, *service = NULL, *version = NULL, *client_version = NULL;
+    const char *admin = NULL;
+    uint64_t caps = 0, keepalive = 0, peer_pid = (uint64_t)getpid(), request_id = 1,
+             timeout = 5000;
+    bool json = false;
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        bool ok = true;
+        switch (c) {
+        case OPT_SOCKET: path = optarg; break;
+        case OPT_SERVICE: service = optarg; break;
+        case OPT_VERSION: version = optarg; break;
+        case OPT_CAPS: ok = parse_u64(optarg, &caps); break;
+        case OPT_KEEPALIVE: ok = parse_u64(optarg, &keepalive); break;
+        case OPT_CLIENT_VERSION: client_version = optarg; break;
+        case OPT_PEER_PID: ok = parse_u64(optarg, &peer_pid) && peer_pid <= UINT32_MAX; break;
+        case OPT_REQUEST_ID: ok = parse_u64(optarg, &request_id); break;
+        case OPT_ADMIN: admin = optarg; break;
+        case OPT_JSON: json = true; break;
+        case OPT_TIMEOUT: ok = parse_u64(optarg, &timeout) && timeout > 0 && timeout < INT32_MAX; break;
+        case OPT_HELP: fputs(usage_text, stdout); return 0;
+        default: return usage_error("unknown option", "");
+        }
+        if (!ok)
+            return usage_error("bad number: ", optarg);
+    }
+    if (optind < argc)
+        return usage_error("unexpected argument ", argv[optind]);
+    if (path == NULL)
+        return usage_error("--socket PATH is required", "");
+    int64_t deadline = rpb_monotonic_ms() + (int64_t)timeout;
+    if (admin != NULL) {
+        int32_t verb;
+        if (!parse_verb(admin, &verb))
+            return usage_error("unknown admin verb ", admin);
+        return run_admin(path, verb, json, service ? service : "", request_id, deadline);
+    }
+    if (service == NULL || version == NULL)
+        return usage_error("--service NAME and --version V are required", "");
+    rpb_hello hello;
+    rpb_hello_init(&hello, service, version, (uint32_t)peer_pid);
+    hello.client_capabilities = caps;
+    hello.client_keepalive_secs = keepalive;
+    if (client_version)
+        hello.client_version = rpb_slice_cstr(client_version);
+    return run_hello(path, &hello, request_id, json, deadline);
+}
