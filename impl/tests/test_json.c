@@ -329,6 +329,12 @@ static void test_writer_misuse(void)
     CU_ASSERT_EQUAL(rpb_json_writer_finish(&w), RPB_ERR_INVALID_ARGUMENT);
 
     buf.len = 0;
+    rpb_json_writer_init_buf(&w, &buf, 0); /* two top-level values */
+    rpb_json_uint(&w, 1);
+    rpb_json_uint(&w, 2);
+    CU_ASSERT_EQUAL(rpb_json_writer_status(&w), RPB_ERR_INVALID_ARGUMENT);
+
+    buf.len = 0;
     rpb_json_writer_init_buf(&w, &buf, 0); /* nesting beyond the limit */
     for (int i = 0; i <= RPB_JSON_MAX_DEPTH; i++)
         rpb_json_begin_array(&w);

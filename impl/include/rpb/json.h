@@ -146,8 +146,8 @@ void rpb_json_writer_init_file(rpb_json_writer *w, FILE *file, unsigned flags);
 /*
  * Status of everything written so far: RPB_OK, RPB_ERR_NO_MEMORY (buffer
  * growth failed), RPB_ERR_IO (fwrite failed, errno kept) or
- * RPB_ERR_INVALID_ARGUMENT (misuse: a value where a key is due, a key
- * outside an object, unbalanced end, nesting beyond RPB_JSON_MAX_DEPTH; or
+ * RPB_ERR_INVALID_ARGUMENT (misuse: a second top-level value, a value where
+ * a key is due, a key outside an object, unbalanced end, nesting beyond RPB_JSON_MAX_DEPTH; or
  * containers still open at finish).  finish also NUL-terminates a buffer
  * (the NUL is not counted in buf->len) and flushes a file.
  */

@@ -72,8 +72,15 @@ static bool begin_value(rpb_json_writer *w)
 {
     if (w->status != RPB_OK)
         return false;
-    if (w->depth == 0)
+    if (w->depth == 0) {
+        /* exactly one top-level value */
+        if (w->has_items[0]) {
+            rpb_json_writer_fail(w, RPB_ERR_INVALID_ARGUMENT);
+            return false;
+        }
+        w->has_items[0] = true;
         return true;
+    }
     if (w->in_object[w->depth]) {
         if (!w->after_key) {
             rpb_json_writer_fail(w, RPB_ERR_INVALID_ARGUMENT);
