@@ -1,0 +1,227 @@
+/* attach.c - --connect and --spawn (see attach.h). */
+#define _GNU_SOURCE
+#include "attach.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rpb/io.h>
+
+#include "fixture.h"
+
+static int try_connect(const char *path)
+{
+    struct sockaddr_un sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sun_family = AF_UNIX;
+    if (strlen(path) >= sizeof sa.sun_path)
+        return -ENAMETOOLONG;
+    memcpy(sa.sun_path, path, strlen(path));
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    int rc = connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0 ? 0 : -errno;
+    close(fd);
+    return rc;
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+int attach_connect(attach *a, const char *path, int timeout_ms, sbuf *err)
+{
+    memset(a, 0, sizeof *a);
+    if (snprintf(a->socket, sizeof a->socket, "%s", path) >= (int)sizeof a->socket) {
+        sb_printf(err, "socket path too long: %s", path);
+        return -1;
+    }
+    int64_t deadline = rpb_monotonic_ms() + timeout_ms;
+    int rc;
+    while ((rc = try_connect(path)) != 0 && rpb_monotonic_ms() < deadline)
+        sleep_ms(10);
+    if (rc != 0) {
+        sb_printf(err, "cannot connect to %s: %s", path, strerror(-rc));
+        return -1;
+    }
+    return 0;
+}
+
+/* Appends s single-quoted for /bin/sh. */
+static void sh_quote(sbuf *b, const char *s)
+{
+    sb_putc(b, '\'');
+    for (; *s; s++) {
+        if (*s == '\'')
+            sb_puts(b, "'\\''");
+        else
+            sb_putc(b, (uint8_t)*s);
+    }
+    sb_putc(b, '\'');
+}
+
+static void substitute(sbuf *out, const char *cmd, const attach *a)
+{
+    while (*cmd) {
+        if (strncmp(cmd, "{socket}", 8) == 0) {
+            sh_quote(out, a->socket);
+            cmd += 8;
+        } else if (strncmp(cmd, "{services}", 10) == 0) {
+            sh_quote(out, a->services);
+            cmd += 10;
+        } else {
+            sb_putc(out, (uint8_t)*cmd++);
+        }
+    }
+}
+
+static void read_log(attach *a)
+{
+    FILE *f = fopen(a->log, "rb");
+    if (!f)
+        return;
+    char buf[4096];
+    size_t n;
+    sb_reset(&a->stderr_text);
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0 && a->stderr_text.len < (1u << 20))
+        sb_put(&a->stderr_text, buf, n);
+    fclose(f);
+}
+
+int attach_spawn(attach *a, const char *cmd, int timeout_ms, sbuf *err)
+{
+    memset(a, 0, sizeof *a);
+    const char *tmp = getenv("TMPDIR");
+    if (!tmp || !*tmp)
+        tmp = "/tmp";
+    snprintf(a->dir, sizeof a->dir, "%s/rpb-conform-XXXXXX", tmp);
+    if (!mkdtemp(a->dir)) {
+        sb_printf(err, "cannot create a temp dir in %s: %s", tmp, strerror(errno));
+        a->dir[0] = 0;
+        return -1;
+    }
+    snprintf(a->services, sizeof a->services, "%s/services", a->dir);
+    snprintf(a->socket, sizeof a->socket, "%s/broker.sock", a->dir);
+    snprintf(a->log, sizeof a->log, "%s/broker.log", a->dir);
+    if (mkdir(a->services, 0700) < 0 || chmod(a->services, 0700) < 0) {
+        sb_printf(err, "cannot create %s: %s", a->services, strerror(errno));
+        return -1;
+    }
+    int rc = fixture_write(a->services);
+    if (rc < 0) {
+        sb_printf(err, "cannot write the fixture into %s: %s", a->services, strerror(-rc));
+        return -1;
+    }
+    sb_puts(&a->command, "exec ");
+    substitute(&a->command, cmd, a);
+    int logfd = open(a->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (logfd < 0) {
+        sb_printf(err, "cannot create %s: %s", a->log, strerror(errno));
+        return -1;
+    }
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        sb_printf(err, "fork: %s", strerror(errno));
+        close(logfd);
+        return -1;
+    }
+    if (pid == 0) {
+        setpgid(0, 0);
+        int devnull = open("/dev/null", O_RDONLY);
+        if (devnull >= 0)
+            dup2(devnull, 0);
+        dup2(logfd, 1);
+        dup2(logfd, 2);
+        execl("/bin/sh", "sh", "-c", sb_str(&a->command), (char *)NULL);
+        _exit(127);
+    }
+    close(logfd);
+    setpgid(pid, pid);
+    a->pid = pid;
+    int64_t deadline = rpb_monotonic_ms() + timeout_ms;
+    for (;;) {
+        if (try_connect(a->socket) == 0)
+            return 0;
+        if (!attach_alive(a)) {
+            read_log(a);
+            sb_printf(err, "the broker exited before serving %s (status %d); its output:\n%s", a->socket,
+                      WIFEXITED(a->exit_status) ? WEXITSTATUS(a->exit_status) : 128 + WTERMSIG(a->exit_status),
+                      sb_str(&a->stderr_text));
+            return -1;
+        }
+        if (rpb_monotonic_ms() >= deadline) {
+            attach_stop(a, 500, true);
+            sb_printf(err, "the broker did not accept on %s within %d ms; its output:\n%s", a->socket,
+                      timeout_ms, sb_str(&a->stderr_text));
+            return -1;
+        }
+        sleep_ms(5);
+    }
+}
+
+bool attach_alive(attach *a)
+{
+    if (a->pid <= 0)
+        return true;
+    int st;
+    pid_t w = waitpid(a->pid, &st, WNOHANG);
+    if (w == a->pid) {
+        a->exit_status = st;
+        a->pid = -a->pid; /* reaped */
+        return false;
+    }
+    return w == 0;
+}
+
+static void remove_tree(const char *dir)
+{
+    char path[600];
+    for (const char *const *s = fixture_services; *s; s++) {
+        snprintf(path, sizeof path, "%s/services/%s.servicedef", dir, *s);
+        unlink(path);
+    }
+    snprintf(path, sizeof path, "%s/services", dir);
+    rmdir(path);
+    snprintf(path, sizeof path, "%s/broker.sock", dir);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/broker.log", dir);
+    unlink(path);
+    rmdir(dir);
+}
+
+void attach_stop(attach *a, int grace_ms, bool keep)
+{
+    if (a->pid > 0) {
+        kill(a->pid, SIGTERM);
+        int64_t deadline = rpb_monotonic_ms() + grace_ms;
+        while (attach_alive(a) && rpb_monotonic_ms() < deadline)
+            sleep_ms(5);
+        if (a->pid > 0) {
+            kill(-a->pid, SIGKILL);
+            kill(a->pid, SIGKILL);
+            a->killed = true;
+            int st;
+            if (waitpid(a->pid, &st, 0) == a->pid)
+                a->exit_status = st;
+            a->pid = -a->pid;
+        }
+    }
+    if (a->dir[0]) {
+        read_log(a);
+        if (!keep)
+            remove_tree(a->dir);
+    }
+}

@@ -1,0 +1,65 @@
+/* case_util.c - helpers shared by the cases (see cases.h). */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cases.h"
+
+uint32_t self_pid(void)
+{
+    return (uint32_t)getpid();
+}
+
+static int hexval(char ch)
+{
+    if (ch >= '0' && ch <= '9')
+        return ch - '0';
+    if (ch >= 'a' && ch <= 'f')
+        return ch - 'a' + 10;
+    return -1;
+}
+
+void put_hex(sbuf *b, const char *hex)
+{
+    for (; hex[0] && hex[1]; hex += 2) {
+        int hi = hexval(hex[0]), lo = hexval(hex[1]);
+        if (hi < 0 || lo < 0)
+            abort(); /* a typo in a case table */
+        sb_putc(b, (uint8_t)(hi << 4 | lo));
+    }
+}
+
+void run_refused(cctx *c, const char *label, const sbuf *stimulus, const refusal *want, echo e)
+{
+    hreply r;
+    hc_exchange(c, NULL, label, stimulus, &r);
+    expect_refused(c, &r, want, e);
+    hr_free(&r);
+}
+
+bool run_negotiated(cctx *c, const char *label, const sbuf *stimulus, echo e)
+{
+    hreply r;
+    hc_exchange(c, NULL, label, stimulus, &r);
+    bool ok = expect_negotiated(c, &r, e) != NULL;
+    hr_free(&r);
+    return ok;
+}
+
+void expect_still_serving(cctx *c, const char *after)
+{
+    sbuf s = SBUF_INIT;
+    stim_base_frame(&s, self_pid());
+    hreply r;
+    hc_exchange(c, NULL, "baseline Hello afterwards", &s, &r);
+    if (r.end != H_REPLY || !r.frame_ok || r.payload_err != RPB_OK ||
+        r.hello.result != RPB_HELLO_REPLY_NEGOTIATED) {
+        sbuf obs = SBUF_INIT;
+        describe_reply(&obs, &r);
+        c_fail(c, "expected the broker to keep serving after %s (a baseline Hello negotiates); observed %s",
+               after, sb_str(&obs));
+        sb_free(&obs);
+    }
+    hr_free(&r);
+    sb_free(&s);
+}

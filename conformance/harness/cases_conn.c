@@ -1,0 +1,346 @@
+/*
+ * cases_conn.c - broker/connection/..., broker/security/... and
+ * broker/robustness/...: one Hello per connection, the foreign-uid drop,
+ * socket permissions, and the broker's resilience to abuse: early
+ * hang-ups, malformed floods, silent and trickling clients (spec/hello.md
+ * HELLO-* and SEC-*).
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cases.h"
+
+/* After the reply the broker closes; a second Hello gets nothing. */
+void case_one_hello(cctx *c)
+{
+    sbuf s = SBUF_INIT;
+    stim_base_frame(&s, self_pid());
+    rpb_frame f;
+    stim_frame_base(&f);
+    hconn hc;
+    hreply r;
+    if (hc_open(c, &hc, NULL, "baseline Hello, then a second one after the reply") == 0)
+        hc_send(&hc, s.data, s.len);
+    hc_read_reply(&hc, c->cfg->reply_ms, &r);
+    if (expect_negotiated(c, &r, echo_of(&f))) {
+        /* the second Hello may hit a closed socket: that is the point */
+        hc_send(&hc, s.data, s.len);
+        int end = hc_wait_close(&hc, c->cfg->reply_ms);
+        if (end == H_GARBAGE)
+            c_fail(c, "expected no reply to a second Hello on the same connection; observed more bytes");
+        else if (end == H_TIMEOUT)
+            c_fail(c, "expected the broker to close the connection after its reply; observed it open after %d ms",
+                   c->cfg->reply_ms);
+    }
+    hc_close(&hc);
+    hr_free(&r);
+    sb_free(&s);
+}
+
+/* A refusal also ends the connection. */
+void case_close_after_refusal(cctx *c)
+{
+    rpb_frame f;
+    rpb_hello h;
+    stim_frame_base(&f);
+    stim_hello_base(&h, self_pid());
+    h.service_name = rpb_slice_cstr("nosuch");
+    sbuf s = SBUF_INIT;
+    stim_hello_frame(&s, &f, &h);
+    hconn hc;
+    hreply r;
+    if (hc_open(c, &hc, NULL, "Hello for an unknown service") == 0)
+        hc_send(&hc, s.data, s.len);
+    hc_read_reply(&hc, c->cfg->reply_ms, &r);
+    if (expect_refused(c, &r, &R_SERVICE_UNKNOWN, echo_of(&f))) {
+        int end = hc_wait_close(&hc, c->cfg->reply_ms);
+        if (end == H_TIMEOUT || end == H_GARBAGE)
+            c_fail(c, "expected the broker to close after a refusal; observed %s",
+                   end == H_TIMEOUT ? "the connection still open" : "more bytes");
+    }
+    hc_close(&hc);
+    hr_free(&r);
+    sb_free(&s);
+}
+
+/* A peer of another uid gets no byte back, and the owner is still served. */
+void case_foreign_uid(cctx *c)
+{
+    if (!c->cfg->root) {
+        c_skip(c, "needs root (to connect as another uid)");
+        return;
+    }
+    horigin o;
+    int rc = origin_start(&o, c->cfg->socket_path, true);
+    if (rc < 0) {
+        c_fail(c, "harness: cannot start a helper process: %s", strerror(-rc));
+        return;
+    }
+    sbuf s = SBUF_INIT;
+    stim_base_frame(&s, (uint32_t)o.pid);
+    hconn hc;
+    if (hc_open(c, &hc, &o, "baseline Hello from uid 65534") < 0) {
+        /* the kernel refused the connect (socket or directory mode): the
+         * foreign peer is not served either way */
+        c_note(c, "the connect as uid 65534 failed (socket permissions), so the broker's own uid check was not reached");
+    } else {
+        hc_send(&hc, s.data, s.len);
+        hreply r;
+        hc_read_reply(&hc, c->cfg->reply_ms, &r);
+        if (r.end == H_REPLY || r.end == H_GARBAGE) {
+            sbuf obs = SBUF_INIT;
+            describe_reply(&obs, &r);
+            c_fail(c, "expected a peer of another uid to get no reply (the connection dropped); observed %s",
+                   sb_str(&obs));
+            sb_free(&obs);
+        } else if (r.end == H_TIMEOUT) {
+            c_fail(c, "expected the broker to drop a peer of another uid; observed the connection still open after %d ms",
+                   c->cfg->reply_ms);
+        }
+        hr_free(&r);
+        hc_close(&hc);
+    }
+    origin_stop(&o);
+    sb_free(&s);
+    expect_still_serving(c, "a foreign-uid peer");
+}
+
+/* The socket is not reachable by group or others. */
+void case_socket_mode(cctx *c)
+{
+    struct stat st;
+    if (stat(c->cfg->socket_path, &st) < 0) {
+        c_skip(c, "cannot stat %s: %s", c->cfg->socket_path, strerror(errno));
+        return;
+    }
+    if (!S_ISSOCK(st.st_mode))
+        c_fail(c, "expected %s to be a socket; observed mode %o", c->cfg->socket_path, st.st_mode);
+    else if (st.st_mode & 077)
+        c_fail(c, "expected socket mode 0600 (no group or other bits); observed %04o", st.st_mode & 07777);
+}
+
+/* Clients that hang up before reading the reply do not hurt the broker. */
+void case_early_hangup(cctx *c)
+{
+    sbuf s = SBUF_INIT;
+    stim_base_frame(&s, self_pid());
+    for (int i = 0; i < 20; i++) {
+        hconn hc;
+        if (hc_open(c, &hc, NULL, "baseline Hello, then an immediate close") == 0) {
+            hc_send(&hc, s.data, s.len);
+            hc_close(&hc);
+        }
+    }
+    sb_free(&s);
+    expect_still_serving(c, "20 clients that hung up before their reply");
+}
+
+/* Clients that connect and close without a byte. */
+void case_connect_close(cctx *c)
+{
+    for (int i = 0; i < 20; i++) {
+        hconn hc;
+        if (hc_open(c, &hc, NULL, "connect, then close without sending") == 0)
+            hc_close(&hc);
+    }
+    expect_still_serving(c, "20 clients that closed without sending");
+}
+
+/* Admin frames with a bad envelope or payload: answered or dropped, never
+ * the end of the broker. */
+void case_admin_bad_envelope(cctx *c)
+{
+    static const char *const labels[] = {
+        "admin frame with kind RESPONSE",
+        "admin frame with payload_encoding ZSTD",
+        "admin frame whose payload is not an AdminRequest",
+    };
+    for (int i = 0; i < 3; i++) {
+        rpb_frame f;
+        stim_frame_base(&f);
+        f.payload_protocol = RPB_PP_ADMIN;
+        f.payload.data = (const uint8_t *)(i == 2 ? "\xff\xff\xff" : "\x08\x04");
+        f.payload.len = i == 2 ? 3 : 2;
+        if (i == 0)
+            f.kind = RPB_FRAME_KIND_RESPONSE;
+        if (i == 1)
+            f.payload_encoding = RPB_PAYLOAD_ENCODING_ZSTD;
+        sbuf s = SBUF_INIT;
+        stim_frame(&s, &f);
+        hreply r;
+        hc_exchange(c, NULL, labels[i], &s, &r);
+        if (r.end == H_REPLY && r.frame_ok && r.frame.payload_protocol == RPB_PP_ADMIN && r.payload_err == RPB_OK &&
+            r.admin.exit_code == 0)
+            c_fail(c, "expected a malformed admin request to be refused (non-zero exit_code) or dropped; observed exit_code 0 (%s)",
+                   labels[i]);
+        hr_free(&r);
+        sb_free(&s);
+    }
+    expect_still_serving(c, "malformed admin requests");
+}
+
+/* 96 concurrent malformed clients: each refused, the broker keeps serving. */
+void case_malformed_flood(cctx *c)
+{
+    enum { N = 96 };
+    hconn hc[N];
+    size_t opened = 0;
+    sbuf bad_frame = SBUF_INIT, bad_payload = SBUF_INIT;
+    put_hex(&bad_frame, "0103000000ffffff");
+    rpb_frame f;
+    stim_frame_base(&f);
+    f.payload.data = (const uint8_t *)"\xff\xff\xff";
+    f.payload.len = 3;
+    stim_frame(&bad_payload, &f);
+    for (int i = 0; i < N; i++) {
+        if (hc_open(c, &hc[i], NULL, i % 2 ? "garbage Hello payload (one of 96)" : "garbage Frame body (one of 96)") < 0) {
+            c_fail(c, "expected 96 concurrent connections to be accepted; connection %d failed", i + 1);
+            break;
+        }
+        opened++;
+    }
+    for (size_t i = 0; i < opened; i++) {
+        const sbuf *s = i % 2 ? &bad_payload : &bad_frame;
+        hc_send(&hc[i], s->data, s->len);
+    }
+    for (size_t i = 0; i < opened; i++) {
+        hreply r;
+        hc_read_reply(&hc[i], c->cfg->reply_ms, &r);
+        if (!c_failed(c))
+            expect_refused(c, &r, i % 2 ? &R_MALFORMED_HELLO : &R_MALFORMED_FRAME,
+                           i % 2 ? echo_of(&f) : ECHO_NOTHING);
+        hr_free(&r);
+        hc_close(&hc[i]);
+    }
+    sb_free(&bad_frame);
+    sb_free(&bad_payload);
+    expect_still_serving(c, "a flood of 96 malformed Hellos");
+}
+
+/* The broker ends a connection that never completes its frame within the
+ * handshake deadline: with a Refused or a plain close. */
+static void expect_deadline_close(cctx *c, hconn *hc, int64_t t0)
+{
+    int margin = 1000;
+    int limit = c->cfg->handshake_ms + margin;
+    hreply r;
+    int left = (int)(t0 + limit - rpb_monotonic_ms());
+    hc_read_reply(hc, left > 0 ? left : 0, &r);
+    int64_t took = rpb_monotonic_ms() - t0;
+    if (r.end == H_TIMEOUT) {
+        c_fail(c, "expected the broker to end the handshake within its %d ms deadline (+%d ms); observed the connection still open after %lld ms",
+               c->cfg->handshake_ms, margin, (long long)took);
+    } else if (r.end == H_REPLY) {
+        refusal want = {RPB_ERROR_PEER_REJECTED, "Hello handshake deadline exceeded", 0, 0};
+        expect_refused(c, &r, &want, ECHO_NOTHING);
+    }
+    hr_free(&r);
+}
+
+void case_deadline_silent(cctx *c)
+{
+    hconn hc;
+    int64_t t0 = rpb_monotonic_ms();
+    if (hc_open(c, &hc, NULL, "connect, then silence") == 0)
+        expect_deadline_close(c, &hc, t0);
+    hc_close(&hc);
+}
+
+/* A client sending one byte every 100 ms is still bound by the deadline
+ * of the whole handshake. */
+void case_deadline_trickle(cctx *c)
+{
+    sbuf s = SBUF_INIT;
+    stim_base_frame(&s, self_pid());
+    hconn hc;
+    int64_t t0 = rpb_monotonic_ms();
+    if (hc_open(c, &hc, NULL, "a Hello sent one byte per 100 ms") == 0) {
+        int limit = c->cfg->handshake_ms + 1000;
+        size_t i = 0;
+        bool closed = false;
+        while (i + 1 < s.len && rpb_monotonic_ms() - t0 < limit && !closed) {
+            if (hc_send(&hc, s.data + i, 1) < 0)
+                closed = true;
+            i++;
+            struct timespec ts = {0, 100 * 1000000L};
+            nanosleep(&ts, NULL);
+            int end = hc_wait_close(&hc, 0);
+            if (end != H_TIMEOUT)
+                closed = true;
+        }
+        if (!closed)
+            expect_deadline_close(c, &hc, t0);
+    }
+    hc_close(&hc);
+    sb_free(&s);
+}
+
+/* Idle and half-sent connections do not delay a Hello on another one. */
+void case_slowloris_others_served(cctx *c)
+{
+    hconn idle, half;
+    sbuf s = SBUF_INIT;
+    stim_base_frame(&s, self_pid());
+    bool a = hc_open(c, &idle, NULL, "idle connection (no bytes)") == 0;
+    bool b = hc_open(c, &half, NULL, "half a Hello frame, then silence") == 0;
+    if (b)
+        hc_send(&half, s.data, s.len / 2);
+    hconn hc;
+    hreply r;
+    int64_t t0 = rpb_monotonic_ms();
+    if (hc_open(c, &hc, NULL, "baseline Hello while the others wait") == 0)
+        hc_send(&hc, s.data, s.len);
+    hc_read_reply(&hc, c->cfg->prompt_ms, &r);
+    if (r.end == H_TIMEOUT)
+        c_fail(c, "expected a Hello to be answered within %d ms while other clients stall; observed no reply (%lld ms)",
+               c->cfg->prompt_ms, (long long)(rpb_monotonic_ms() - t0));
+    else {
+        rpb_frame f;
+        stim_frame_base(&f);
+        expect_negotiated(c, &r, echo_of(&f));
+    }
+    hr_free(&r);
+    hc_close(&hc);
+    if (a)
+        hc_close(&idle);
+    if (b)
+        hc_close(&half);
+    sb_free(&s);
+}
+
+/* 64 idle connections open at once: a Hello is still answered promptly. */
+void case_idle_herd(cctx *c)
+{
+    enum { N = 64 };
+    hconn idle[N];
+    size_t opened = 0;
+    for (int i = 0; i < N; i++) {
+        if (hc_open(c, &idle[i], NULL, "one of 64 idle connections") < 0)
+            break;
+        opened++;
+    }
+    if (opened < N)
+        c_note(c, "only %zu of 64 idle connections were accepted", opened);
+    sbuf s = SBUF_INIT;
+    stim_base_frame(&s, self_pid());
+    hconn hc;
+    hreply r;
+    if (hc_open(c, &hc, NULL, "baseline Hello beside 64 idle connections") == 0)
+        hc_send(&hc, s.data, s.len);
+    hc_read_reply(&hc, c->cfg->prompt_ms, &r);
+    rpb_frame f;
+    stim_frame_base(&f);
+    if (r.end == H_TIMEOUT)
+        c_fail(c, "expected a Hello beside 64 idle connections to be answered within %d ms; observed no reply",
+               c->cfg->prompt_ms);
+    else
+        expect_negotiated(c, &r, echo_of(&f));
+    hr_free(&r);
+    hc_close(&hc);
+    for (size_t i = 0; i < opened; i++)
+        hc_close(&idle[i]);
+    sb_free(&s);
+}

@@ -1,0 +1,189 @@
+/*
+ * cases_framing.c - broker/framing/...: the framing byte, the caps at their
+ * boundaries, hostile lengths, truncated frames, back-to-back frames
+ * (FRAME-001..FRAME-009, spec/hello.md).
+ */
+#include <string.h>
+
+#include "cases.h"
+
+/* FRAME-001: [byte][len][valid Hello body] with byte != 0x01. */
+void case_version_byte(cctx *c)
+{
+    const uint8_t *byte = c->cs->arg;
+    sbuf s = SBUF_INIT;
+    stim_base_frame(&s, self_pid());
+    s.data[0] = *byte;
+    run_refused(c, "Hello with a bad framing byte", &s, &R_FRAMING_VERSION, ECHO_NOTHING);
+    sb_free(&s);
+}
+
+/* FRAME-001: the framing byte alone decides, nothing else is sent. */
+void case_version_byte_alone(cctx *c)
+{
+    hconn hc;
+    hreply r;
+    if (hc_open(c, &hc, NULL, "one byte 0x02, then silence") == 0)
+        hc_send(&hc, "\x02", 1);
+    hc_read_reply(&hc, c->cfg->prompt_ms, &r);
+    hc_close(&hc);
+    if (r.end == H_TIMEOUT)
+        c_fail(c, "expected a refusal decided from the first byte within %d ms; observed no reply (the broker waits for more bytes)",
+               c->cfg->prompt_ms);
+    else
+        expect_refused(c, &r, &R_FRAMING_VERSION, ECHO_NOTHING);
+    hr_free(&r);
+}
+
+/* FRAME-006, WIRE-001, ENV-001: 01 00 00 00 00 is a default Frame. */
+void case_empty_body(cctx *c)
+{
+    sbuf s = SBUF_INIT;
+    put_hex(&s, "0100000000");
+    run_refused(c, "empty frame body", &s, &R_ENV_VERSION, ECHO_NOTHING);
+    sb_free(&s);
+}
+
+/* FRAME-004: a Hello frame body of exactly 65,536 bytes is accepted. */
+void case_hello_cap_at_limit(cctx *c)
+{
+    sbuf s = SBUF_INIT;
+    if (stim_padded_hello_frame(&s, self_pid(), RPB_MAX_HELLO_BYTES) < 0) {
+        c_fail(c, "harness: cannot build a 65,536-byte Hello body");
+    } else {
+        rpb_frame f;
+        stim_frame_base(&f);
+        run_negotiated(c, "Hello frame body of 65,536 bytes", &s, echo_of(&f));
+    }
+    sb_free(&s);
+}
+
+/* FRAME-004: 65,537 bytes, body sent in full: refused for size. */
+void case_hello_cap_over_limit(cctx *c)
+{
+    sbuf s = SBUF_INIT;
+    if (stim_padded_hello_frame(&s, self_pid(), RPB_MAX_HELLO_BYTES + 1) < 0) {
+        c_fail(c, "harness: cannot build a 65,537-byte Hello body");
+    } else {
+        hreply r;
+        hc_exchange(c, NULL, "Hello frame body of 65,537 bytes", &s, &r);
+        /* A broker deciding from the header echoes nothing; one that read
+         * the body may echo the request: both are allowed here. */
+        expect_refused(c, &r, &R_TOO_LARGE, ECHO_UNCHECKED);
+        hr_free(&r);
+    }
+    sb_free(&s);
+}
+
+/* FRAME-005: the header alone decides: no body byte is sent. */
+void case_hello_cap_header_only(cctx *c)
+{
+    hconn hc;
+    hreply r;
+    sbuf s = SBUF_INIT;
+    put_hex(&s, "0101000100"); /* 65,537 */
+    if (hc_open(c, &hc, NULL, "header claiming 65,537 bytes, no body") == 0)
+        hc_send(&hc, s.data, s.len);
+    hc_read_reply(&hc, c->cfg->prompt_ms, &r);
+    hc_close(&hc);
+    if (r.end == H_TIMEOUT)
+        c_fail(c, "expected Refused ERROR_PEER_REJECTED within %d ms of the header alone; observed no reply (the broker waits for the body)",
+               c->cfg->prompt_ms);
+    else
+        expect_refused(c, &r, &R_TOO_LARGE, ECHO_NOTHING);
+    hr_free(&r);
+    sb_free(&s);
+}
+
+/* FRAME-003, FRAME-005: a header over the 16 MiB cap is refused (or the
+ * connection closed) at once, and the broker keeps serving. */
+void case_frame_cap_header_only(cctx *c)
+{
+    hconn hc;
+    hreply r;
+    sbuf s = SBUF_INIT;
+    put_hex(&s, "0101000001"); /* 16,777,217 */
+    if (hc_open(c, &hc, NULL, "header claiming 16 MiB + 1, no body") == 0)
+        hc_send(&hc, s.data, s.len);
+    hc_read_reply(&hc, c->cfg->prompt_ms, &r);
+    hc_close(&hc);
+    if (r.end == H_TIMEOUT)
+        c_fail(c, "expected a refusal or a close within %d ms of the header alone; observed no reply",
+               c->cfg->prompt_ms);
+    else
+        expect_refused_or_closed(c, &r, &R_TOO_LARGE);
+    hr_free(&r);
+    sb_free(&s);
+    expect_still_serving(c, "a 16 MiB + 1 header");
+}
+
+/* FRAME-003: 01 ff ff ff ff then EOF: refused or closed, no crash, no
+ * allocation of the claim; the broker keeps serving. */
+void case_hostile_length(cctx *c)
+{
+    hconn hc;
+    hreply r;
+    sbuf s = SBUF_INIT;
+    put_hex(&s, "01ffffffff");
+    if (hc_open(c, &hc, NULL, "header claiming 4 GiB - 1, then EOF") == 0) {
+        hc_send(&hc, s.data, s.len);
+        hc_shut_wr(&hc);
+    }
+    hc_read_reply(&hc, c->cfg->reply_ms, &r);
+    hc_close(&hc);
+    expect_refused_or_closed(c, &r, &R_TOO_LARGE);
+    hr_free(&r);
+    sb_free(&s);
+    expect_still_serving(c, "a 4 GiB - 1 header");
+}
+
+/* FRAME-007: the stream ends inside the header or the body. */
+void case_truncated(cctx *c)
+{
+    const char *where = c->cs->arg;
+    sbuf full = SBUF_INIT;
+    stim_base_frame(&full, self_pid());
+    size_t keep = strcmp(where, "header") == 0 ? 3 : full.len - 7;
+    hconn hc;
+    hreply r;
+    if (hc_open(c, &hc, NULL, strcmp(where, "header") == 0 ? "3 header bytes, then EOF"
+                                                           : "a Hello frame short of 7 body bytes, then EOF") == 0) {
+        hc_send(&hc, full.data, keep);
+        hc_shut_wr(&hc);
+    }
+    hc_read_reply(&hc, c->cfg->reply_ms, &r);
+    hc_close(&hc);
+    expect_refused(c, &r, &R_INCOMPLETE, ECHO_NOTHING);
+    hr_free(&r);
+    sb_free(&full);
+}
+
+/* FRAME-002, FRAME-009: two frames in one write; the first is the Hello,
+ * the second is never answered. */
+void case_back_to_back(cctx *c)
+{
+    sbuf s = SBUF_INIT;
+    rpb_frame f, g;
+    rpb_hello h;
+    stim_frame_base(&f);
+    stim_hello_base(&h, self_pid());
+    stim_hello_frame(&s, &f, &h);
+    g = f;
+    g.request_id = 43;
+    stim_hello_frame(&s, &g, &h);
+    hconn hc;
+    hreply r;
+    if (hc_open(c, &hc, NULL, "two Hello frames back to back (request_id 42, then 43)") == 0)
+        hc_send(&hc, s.data, s.len);
+    hc_read_reply(&hc, c->cfg->reply_ms, &r);
+    expect_negotiated(c, &r, echo_of(&f));
+    int end = hc_wait_close(&hc, c->cfg->reply_ms);
+    if (end == H_GARBAGE)
+        c_fail(c, "expected one reply then a close (one Hello per connection); observed more bytes after the reply");
+    else if (end == H_TIMEOUT)
+        c_fail(c, "expected the broker to close after its reply; observed the connection still open after %d ms",
+               c->cfg->reply_ms);
+    hc_close(&hc);
+    hr_free(&r);
+    sb_free(&s);
+}

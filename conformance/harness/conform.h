@@ -1,0 +1,96 @@
+/*
+ * conform.h - core types of rpb-conform: the case table, the per-case
+ * context and result, and the check helpers every case uses.
+ *
+ * A case is a row {id, tier, requirement IDs, title, function, argument} in
+ * the table of cases.c.  The runner (main.c) gives each selected case a
+ * cctx; the case talks to the broker through conn.h, records failures with
+ * c_fail() (expected vs observed), reason-string differences with c_note()
+ * and, when it cannot run, c_skip() with the reason.
+ */
+#ifndef CONFORM_H
+#define CONFORM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <rpb/rpb.h>
+
+#include "sbuf.h"
+
+enum tier { TIER_CORE = 0, TIER_STRICT = 1 };
+enum verdict { V_PASS = 0, V_FAIL, V_SKIP };
+
+struct cctx;
+
+typedef struct hcase {
+    const char *id;    /* stable hierarchical id, e.g. broker/hello/shape/... */
+    enum tier tier;
+    const char *reqs;  /* requirement IDs it checks, space separated */
+    const char *title; /* what it checks, one sentence */
+    void (*run)(struct cctx *c);
+    const void *arg;   /* case-specific data for table-driven cases */
+} hcase;
+
+/* The case table (cases.c), in run order. */
+extern const hcase conform_cases[];
+extern const size_t conform_case_count;
+
+/* How the harness reaches the broker and what the fixture promises. */
+typedef struct hconfig {
+    const char *socket_path;
+    int reply_ms;      /* wait for a reply that must come */
+    int prompt_ms;     /* wait for a reply that must come without more input */
+    int handshake_ms;  /* the broker's handshake deadline (fixture) */
+    unsigned rate_n;   /* fixture rate limit: rate_n Hellos per rate_window_ms; 0 = not configured */
+    unsigned rate_window_ms;
+    bool root;         /* the harness runs as root (foreign-uid cases) */
+    pid_t broker_pid;  /* known in --spawn mode, else 0 */
+} hconfig;
+
+/* One connection as shown in the reports: what was sent, what came back. */
+#define EXCH_KEEP_BYTES 4096u
+typedef struct exchange {
+    char label[96];
+    sbuf sent;          /* the first EXCH_KEEP_BYTES bytes sent */
+    size_t sent_total;
+    sbuf recv;          /* the first EXCH_KEEP_BYTES bytes received */
+    size_t recv_total;
+    char end[48];       /* how the connection ended as observed */
+    sbuf expect_bytes;  /* the reply the case expects, when it is exact */
+    sbuf expect_text;   /* the expectation in words */
+} exchange;
+
+#define CASE_MAX_EXCHANGES 4
+typedef struct cresult {
+    enum verdict verdict;
+    sbuf failures; /* one "expected ...; observed ..." line per failed check */
+    sbuf notes;    /* reason-string differences and other remarks */
+    sbuf skip;     /* why the case could not run */
+    exchange ex[CASE_MAX_EXCHANGES];
+    size_t n_ex;
+    size_t n_connections;
+    bool record_next; /* record the next connection even when ex[] is full */
+    double ms;
+} cresult;
+
+typedef struct cctx {
+    const hconfig *cfg;
+    const hcase *cs;
+    cresult *r;
+} cctx;
+
+__attribute__((format(printf, 2, 3))) void c_fail(cctx *c, const char *fmt, ...);
+__attribute__((format(printf, 2, 3))) void c_note(cctx *c, const char *fmt, ...);
+__attribute__((format(printf, 2, 3))) void c_skip(cctx *c, const char *fmt, ...);
+bool c_failed(const cctx *c);
+
+/* The next connection is shown in the reports even after
+ * CASE_MAX_EXCHANGES others (it takes the last slot): for the one exchange
+ * that matters after many similar ones. */
+void c_record_next(cctx *c);
+
+void cresult_free(cresult *r);
+
+#endif

@@ -1,0 +1,119 @@
+/* expect.c - expected-failure lists (see expect.h). */
+#include "expect.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conform.h"
+
+static char *dup_range(const char *s, size_t n)
+{
+    char *p = malloc(n + 1);
+    if (!p) {
+        fputs("rpb-conform: out of memory\n", stderr);
+        exit(2);
+    }
+    memcpy(p, s, n);
+    p[n] = 0;
+    return p;
+}
+
+static int is_case(const char *id)
+{
+    for (size_t i = 0; i < conform_case_count; i++)
+        if (strcmp(conform_cases[i].id, id) == 0)
+            return 1;
+    return 0;
+}
+
+int expect_load(expect_list *l, const char *path, sbuf *err)
+{
+    memset(l, 0, sizeof *l);
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        sb_printf(err, "cannot read %s: %s", path, strerror(errno));
+        return -1;
+    }
+    char line[1024];
+    int lineno = 0;
+    size_t cap = 0;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        char *hash = strchr(line, '#');
+        const char *reason = "";
+        if (hash) {
+            *hash = 0;
+            reason = hash + 1;
+        }
+        char *s = line;
+        while (isspace((unsigned char)*s))
+            s++;
+        size_t n = strlen(s);
+        while (n && isspace((unsigned char)s[n - 1]))
+            n--;
+        if (n == 0)
+            continue;
+        for (size_t i = 0; i < n; i++) {
+            if (isspace((unsigned char)s[i])) {
+                sb_printf(err, "%s:%d: one case id per line (a reason goes after '#')", path, lineno);
+                fclose(f);
+                return -1;
+            }
+        }
+        char *id = dup_range(s, n);
+        if (!is_case(id)) {
+            sb_printf(err, "%s:%d: no case has the id %s (run --list)", path, lineno, id);
+            free(id);
+            fclose(f);
+            return -1;
+        }
+        if (expect_find(l, id)) {
+            sb_printf(err, "%s:%d: %s is listed twice", path, lineno, id);
+            free(id);
+            fclose(f);
+            return -1;
+        }
+        while (isspace((unsigned char)*reason))
+            reason++;
+        size_t rn = strlen(reason);
+        while (rn && isspace((unsigned char)reason[rn - 1]))
+            rn--;
+        if (l->n == cap) {
+            cap = cap ? cap * 2 : 16;
+            expect_entry *v = realloc(l->v, cap * sizeof *v);
+            if (!v) {
+                fputs("rpb-conform: out of memory\n", stderr);
+                exit(2);
+            }
+            l->v = v;
+        }
+        expect_entry *e = &l->v[l->n++];
+        e->id = id;
+        e->reason = dup_range(reason, rn);
+        e->line = lineno;
+        e->used = 0;
+    }
+    fclose(f);
+    return 0;
+}
+
+expect_entry *expect_find(expect_list *l, const char *id)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (strcmp(l->v[i].id, id) == 0)
+            return &l->v[i];
+    return NULL;
+}
+
+void expect_free(expect_list *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        free(l->v[i].id);
+        free(l->v[i].reason);
+    }
+    free(l->v);
+    memset(l, 0, sizeof *l);
+}

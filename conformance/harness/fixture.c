@@ -1,0 +1,72 @@
+/* fixture.c - the suite's fixture service definitions (see fixture.h). */
+#include "fixture.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rpb/rpb.h>
+
+#include "stim.h"
+
+const char *const fixture_services[] = {FIXTURE_SVC_PINNED, FIXTURE_SVC_OPEN, NULL};
+
+static int write_file(const char *dir, const char *name, const sbuf *bytes)
+{
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s/%s.servicedef", dir, name) >= (int)sizeof path)
+        return -ENAMETOOLONG;
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return -errno;
+    size_t off = 0;
+    while (off < bytes->len) {
+        ssize_t n = write(fd, bytes->data + off, bytes->len - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            int e = n < 0 ? errno : EIO;
+            close(fd);
+            return -e;
+        }
+        off += (size_t)n;
+    }
+    return close(fd) < 0 ? -errno : 0;
+}
+
+static int write_service(const char *dir, const char *name, const char *allowed)
+{
+    rpb_service_definition def;
+    rpb_msg_init(&rpb_service_definition_desc, &def);
+    def.service_name = rpb_slice_cstr(name);
+    def.binary_path = rpb_slice_cstr(FIXTURE_BINARY_PATH);
+    def.isolation = RPB_SHARED_BROKER;
+    def.min_version = rpb_slice_cstr(FIXTURE_MIN_VERSION);
+    /* rpb-broker reads Negotiated.backend_pipe from this label; other
+     * brokers may ignore it (labels are free-form). */
+    char pipe[128];
+    snprintf(pipe, sizeof pipe, FIXTURE_BACKEND_PIPE_DIR "/%s.sock", name);
+    rpb_map_node label = {rpb_slice_cstr("rpb.backend_pipe"), rpb_slice_cstr(pipe), NULL};
+    def.labels.head = def.labels.tail = &label;
+    def.labels.count = 1;
+    rpb_str_node node = {rpb_slice_cstr(allowed ? allowed : ""), NULL};
+    if (allowed) {
+        def.version_allow_list.head = def.version_allow_list.tail = &node;
+        def.version_allow_list.count = 1;
+    }
+    sbuf bytes = SBUF_INIT;
+    stim_encode(&bytes, &rpb_service_definition_desc, &def);
+    int rc = write_file(dir, name, &bytes);
+    sb_free(&bytes);
+    return rc;
+}
+
+int fixture_write(const char *dir)
+{
+    int rc = write_service(dir, FIXTURE_SVC_PINNED, FIXTURE_ALLOWED_VERSION);
+    if (rc == 0)
+        rc = write_service(dir, FIXTURE_SVC_OPEN, NULL);
+    return rc;
+}

@@ -1,0 +1,498 @@
+/*
+ * rpb-conform - the conformance harness for running-process broker v1
+ * brokers (conformance/README.md).  This file: the command line, case
+ * selection, the run loop and the exit codes
+ *   0 every case as expected, 1 unexpected results, 2 usage error,
+ *   3 the broker could not be attached.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rpb/rpb.h>
+
+#include "attach.h"
+#include "conform.h"
+#include "expect.h"
+#include "fixture.h"
+#include "report.h"
+
+#define EXIT_OK 0
+#define EXIT_UNEXPECTED 1
+#define EXIT_USAGE 2
+#define EXIT_ATTACH 3
+
+static const char usage_text[] =
+    "usage: rpb-conform broker (--connect PATH | --spawn CMD) [options]\n"
+    "       rpb-conform broker --list [--tier T] [--only P] [--skip P]\n"
+    "       rpb-conform fixture DIR\n"
+    "       rpb-conform --help | --version\n"
+    "\n"
+    "Runs the broker conformance suite of the running-process broker v1 protocol\n"
+    "against a broker over its Unix socket and reports one result per case.\n"
+    "\n"
+    "Attaching the broker under test (one of):\n"
+    "  --connect PATH        a broker already serving PATH, configured with the\n"
+    "                        suite's fixture (write it with `rpb-conform fixture DIR`)\n"
+    "  --spawn CMD           run CMD with /bin/sh; {socket} and {services} are\n"
+    "                        replaced by a socket path and a 0700 directory holding\n"
+    "                        the fixture's .servicedef files, both in a private temp\n"
+    "                        dir; the harness waits until the socket accepts, runs\n"
+    "                        the suite, then stops the broker (SIGTERM, SIGKILL after\n"
+    "                        --grace) and keeps its output for the reports.  Example:\n"
+    "                        --spawn 'rpb-broker --socket {socket} --services {services}\n"
+    "                                 --rate-limit 500/10000 --handshake-timeout 1000'\n"
+    "\n"
+    "Selecting cases:\n"
+    "  --tier core|strict    core: the interoperability contract (default);\n"
+    "                        strict: core plus the hardening cases\n"
+    "  --only PREFIX         run only cases whose id starts with PREFIX (repeatable)\n"
+    "  --skip PREFIX         leave out cases whose id starts with PREFIX (repeatable)\n"
+    "  --list                print the selected case ids with tier and requirement\n"
+    "                        IDs, then exit\n"
+    "  --expect-fail FILE    expected failures: one case id per line, optional\n"
+    "                        '# reason'; a listed case that passes or is skipped,\n"
+    "                        or an unlisted case that fails, fails the run\n"
+    "\n"
+    "Output (the human view, one line per case, always goes to stdout unless --tap):\n"
+    "  --tap                 TAP version 13 on stdout instead of the human view\n"
+    "  --json FILE           machine-readable results with every exchange\n"
+    "  --junit FILE          JUnit XML\n"
+    "  --html FILE           one self-contained page: summary by area and tier,\n"
+    "                        per case the stimulus, expected and observed bytes as\n"
+    "                        hexdumps with their decoded fields\n"
+    "  -v, --verbose         print each case's title and requirement IDs too\n"
+    "\n"
+    "What the fixture promises (see conformance/README.md):\n"
+    "  --rate-limit N/MS     the broker refuses the (N+1)th Hello of one pid within\n"
+    "                        MS ms (default 500/10000); 'off' skips the rate-limit\n"
+    "                        cases\n"
+    "  --handshake-timeout MS  the broker's handshake deadline (default 1000)\n"
+    "\n"
+    "Timing:\n"
+    "  --reply-timeout MS    how long to wait for a reply that must come (2000)\n"
+    "  --prompt-timeout MS   how long to wait for a reply that must come without\n"
+    "                        further input, e.g. to an oversize header (400; must be\n"
+    "                        below the handshake deadline)\n"
+    "  --attach-timeout MS   how long to wait for the socket to accept (5000)\n"
+    "  --grace MS            SIGTERM to SIGKILL grace for --spawn (2000)\n"
+    "  --keep-temp           keep the --spawn temp dir (fixture, socket, broker log)\n"
+    "\n"
+    "Exit status: 0 every case as expected; 1 unexpected results; 2 usage error;\n"
+    "3 the broker could not be attached (spawn failed, socket never accepted).\n";
+
+typedef struct options {
+    const char *connect_path;
+    const char *spawn_cmd;
+    enum tier tier;
+    const char *only[64];
+    size_t n_only;
+    const char *skip[64];
+    size_t n_skip;
+    bool list;
+    const char *expect_file;
+    bool tap;
+    const char *json, *junit, *html;
+    bool verbose;
+    bool keep_temp;
+    int attach_ms, grace_ms;
+    hconfig cfg;
+} options;
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fputs("rpb-conform: ", stderr);
+    fprintf(stderr, fmt, arg);
+    fputs("\n(rpb-conform --help shows the usage)\n", stderr);
+    return EXIT_USAGE;
+}
+
+static bool parse_int(const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi)
+        return false;
+    *out = v;
+    return true;
+}
+
+static bool parse_rate(const char *s, hconfig *cfg)
+{
+    if (strcmp(s, "off") == 0) {
+        cfg->rate_n = 0;
+        cfg->rate_window_ms = 0;
+        return true;
+    }
+    char buf[64];
+    snprintf(buf, sizeof buf, "%s", s);
+    char *slash = strchr(buf, '/');
+    long n, ms;
+    if (!slash)
+        return false;
+    *slash = 0;
+    if (!parse_int(buf, 1, 100000, &n) || !parse_int(slash + 1, 1, 3600000, &ms))
+        return false;
+    cfg->rate_n = (unsigned)n;
+    cfg->rate_window_ms = (unsigned)ms;
+    return true;
+}
+
+static bool selected(const options *o, const hcase *cs)
+{
+    if (cs->tier > o->tier)
+        return false;
+    if (o->n_only) {
+        bool any = false;
+        for (size_t i = 0; i < o->n_only && !any; i++)
+            any = strncmp(cs->id, o->only[i], strlen(o->only[i])) == 0;
+        if (!any)
+            return false;
+    }
+    for (size_t i = 0; i < o->n_skip; i++)
+        if (strncmp(cs->id, o->skip[i], strlen(o->skip[i])) == 0)
+            return false;
+    return true;
+}
+
+static int parse_broker_args(int argc, char **argv, options *o)
+{
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        long n;
+#define NEED_VALUE() \
+    do { \
+        if (!v) \
+            return usage_error("%s needs a value", a); \
+        i++; \
+    } while (0)
+        if (strcmp(a, "--connect") == 0) {
+            NEED_VALUE();
+            o->connect_path = v;
+        } else if (strcmp(a, "--spawn") == 0) {
+            NEED_VALUE();
+            o->spawn_cmd = v;
+        } else if (strcmp(a, "--tier") == 0) {
+            NEED_VALUE();
+            if (strcmp(v, "core") == 0)
+                o->tier = TIER_CORE;
+            else if (strcmp(v, "strict") == 0)
+                o->tier = TIER_STRICT;
+            else
+                return usage_error("--tier takes core or strict, not %s", v);
+        } else if (strcmp(a, "--only") == 0) {
+            NEED_VALUE();
+            if (o->n_only == 64)
+                return usage_error("too many %s options", a);
+            o->only[o->n_only++] = v;
+        } else if (strcmp(a, "--skip") == 0) {
+            NEED_VALUE();
+            if (o->n_skip == 64)
+                return usage_error("too many %s options", a);
+            o->skip[o->n_skip++] = v;
+        } else if (strcmp(a, "--list") == 0) {
+            o->list = true;
+        } else if (strcmp(a, "--expect-fail") == 0) {
+            NEED_VALUE();
+            o->expect_file = v;
+        } else if (strcmp(a, "--tap") == 0) {
+            o->tap = true;
+        } else if (strcmp(a, "--json") == 0) {
+            NEED_VALUE();
+            o->json = v;
+        } else if (strcmp(a, "--junit") == 0) {
+            NEED_VALUE();
+            o->junit = v;
+        } else if (strcmp(a, "--html") == 0) {
+            NEED_VALUE();
+            o->html = v;
+        } else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
+            o->verbose = true;
+        } else if (strcmp(a, "--keep-temp") == 0) {
+            o->keep_temp = true;
+        } else if (strcmp(a, "--rate-limit") == 0) {
+            NEED_VALUE();
+            if (!parse_rate(v, &o->cfg))
+                return usage_error("--rate-limit takes N/MS or off, not %s", v);
+        } else if (strcmp(a, "--handshake-timeout") == 0) {
+            NEED_VALUE();
+            if (!parse_int(v, 1, 600000, &n))
+                return usage_error("bad --handshake-timeout %s", v);
+            o->cfg.handshake_ms = (int)n;
+        } else if (strcmp(a, "--reply-timeout") == 0) {
+            NEED_VALUE();
+            if (!parse_int(v, 1, 600000, &n))
+                return usage_error("bad --reply-timeout %s", v);
+            o->cfg.reply_ms = (int)n;
+        } else if (strcmp(a, "--prompt-timeout") == 0) {
+            NEED_VALUE();
+            if (!parse_int(v, 1, 600000, &n))
+                return usage_error("bad --prompt-timeout %s", v);
+            o->cfg.prompt_ms = (int)n;
+        } else if (strcmp(a, "--attach-timeout") == 0) {
+            NEED_VALUE();
+            if (!parse_int(v, 1, 600000, &n))
+                return usage_error("bad --attach-timeout %s", v);
+            o->attach_ms = (int)n;
+        } else if (strcmp(a, "--grace") == 0) {
+            NEED_VALUE();
+            if (!parse_int(v, 0, 600000, &n))
+                return usage_error("bad --grace %s", v);
+            o->grace_ms = (int)n;
+        } else {
+            return usage_error("unknown option %s", a);
+        }
+#undef NEED_VALUE
+    }
+    if (!o->list && !o->connect_path == !o->spawn_cmd)
+        return usage_error("%s", "give exactly one of --connect PATH and --spawn CMD");
+    if (o->spawn_cmd && !strstr(o->spawn_cmd, "{socket}"))
+        return usage_error("--spawn command has no {socket} placeholder: %s", o->spawn_cmd);
+    if (o->cfg.prompt_ms >= o->cfg.handshake_ms)
+        return usage_error("%s", "--prompt-timeout must be below --handshake-timeout");
+    return 0;
+}
+
+static void print_list(const options *o)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < conform_case_count; i++) {
+        const hcase *cs = &conform_cases[i];
+        if (!selected(o, cs))
+            continue;
+        printf("%-64s %-6s %s\n", cs->id, cs->tier == TIER_CORE ? "core" : "strict", cs->reqs);
+        if (o->verbose)
+            printf("    %s\n", cs->title);
+        n++;
+    }
+    printf("%zu cases\n", n);
+}
+
+static void iso_now(char *out, size_t cap)
+{
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void describe_exit(char *out, size_t cap, const attach *a)
+{
+    int st = a->exit_status;
+    if (a->killed)
+        snprintf(out, cap, "the broker did not stop on SIGTERM and was killed");
+    else if (WIFEXITED(st))
+        snprintf(out, cap, "the broker exited with status %d", WEXITSTATUS(st));
+    else if (WIFSIGNALED(st))
+        snprintf(out, cap, "the broker ended by signal %d", WTERMSIG(st));
+    else
+        snprintf(out, cap, "the broker ended (status %d)", st);
+}
+
+static int cmd_fixture(int argc, char **argv)
+{
+    if (argc != 1)
+        return usage_error("%s", "fixture takes one argument: the directory to write into");
+    if (mkdir(argv[0], 0700) < 0 && errno != EEXIST) {
+        fprintf(stderr, "rpb-conform: cannot create %s: %s\n", argv[0], strerror(errno));
+        return EXIT_USAGE;
+    }
+    int rc = fixture_write(argv[0]);
+    if (rc < 0) {
+        fprintf(stderr, "rpb-conform: cannot write the fixture into %s: %s\n", argv[0], strerror(-rc));
+        return EXIT_USAGE;
+    }
+    for (const char *const *s = fixture_services; *s; s++)
+        printf("%s/%s.servicedef\n", argv[0], *s);
+    return EXIT_OK;
+}
+
+static int run_broker(options *o)
+{
+    expect_list el = {NULL, 0};
+    sbuf err = SBUF_INIT;
+    if (o->expect_file && expect_load(&el, o->expect_file, &err) < 0) {
+        fprintf(stderr, "rpb-conform: %s\n", sb_str(&err));
+        sb_free(&err);
+        return EXIT_USAGE;
+    }
+    if (o->list) {
+        print_list(o);
+        expect_free(&el);
+        return EXIT_OK;
+    }
+    size_t n_sel = 0;
+    for (size_t i = 0; i < conform_case_count; i++)
+        n_sel += selected(o, &conform_cases[i]);
+    if (n_sel == 0) {
+        expect_free(&el);
+        return usage_error("%s", "no case matches the selection");
+    }
+
+    attach a;
+    int rc = o->spawn_cmd ? attach_spawn(&a, o->spawn_cmd, o->attach_ms, &err)
+                          : attach_connect(&a, o->connect_path, o->attach_ms, &err);
+    if (rc < 0) {
+        fprintf(stderr, "rpb-conform: could not attach the broker: %s\n", sb_str(&err));
+        if (o->spawn_cmd)
+            attach_stop(&a, o->grace_ms, o->keep_temp);
+        sb_free(&err);
+        expect_free(&el);
+        return EXIT_ATTACH;
+    }
+    o->cfg.socket_path = a.socket;
+    o->cfg.broker_pid = a.pid > 0 ? a.pid : 0;
+
+    sbuf target = SBUF_INIT;
+    if (o->spawn_cmd)
+        sb_printf(&target, "spawn: %s", o->spawn_cmd);
+    else
+        sb_printf(&target, "connect: %s", o->connect_path);
+    char started[32];
+    iso_now(started, sizeof started);
+    run_info ri;
+    memset(&ri, 0, sizeof ri);
+    ri.target = sb_str(&target);
+    ri.tier = o->tier == TIER_CORE ? "core" : "strict";
+    ri.started = started;
+    ri.v = calloc(n_sel, sizeof *ri.v);
+    if (!ri.v) {
+        fputs("rpb-conform: out of memory\n", stderr);
+        exit(EXIT_USAGE);
+    }
+    if (o->tap)
+        report_tap_begin(stdout, n_sel);
+    else
+        printf("rpb-conform %s: %zu cases (%s tier) against %s\n", RPB_VERSION_STRING, n_sel, ri.tier,
+               ri.target);
+
+    int64_t t0 = rpb_monotonic_ms();
+    const char *died_in = NULL;
+    for (size_t i = 0; i < conform_case_count; i++) {
+        const hcase *cs = &conform_cases[i];
+        if (!selected(o, cs))
+            continue;
+        outcome *out = &ri.v[ri.n++];
+        out->cs = cs;
+        cctx c = {&o->cfg, cs, &out->r};
+        struct timespec s0, s1;
+        clock_gettime(CLOCK_MONOTONIC, &s0);
+        if (died_in) {
+            c_fail(&c, "not run: the broker exited during %s", died_in);
+        } else {
+            cs->run(&c);
+            if (!attach_alive(&a)) {
+                char how[96];
+                describe_exit(how, sizeof how, &a);
+                c_fail(&c, "expected the broker to keep serving; observed: %s during this case", how);
+                died_in = cs->id;
+            }
+        }
+        clock_gettime(CLOCK_MONOTONIC, &s1);
+        out->r.ms = (double)(s1.tv_sec - s0.tv_sec) * 1e3 + (double)(s1.tv_nsec - s0.tv_nsec) / 1e6;
+        out->r.verdict = out->r.failures.len ? V_FAIL : out->r.skip.len ? V_SKIP : V_PASS;
+        expect_entry *e = expect_find(&el, cs->id);
+        if (e) {
+            e->used = 1;
+            out->expect_reason = e->reason;
+            out->st = out->r.verdict == V_FAIL ? ST_XFAIL : out->r.verdict == V_PASS ? ST_XPASS : ST_XSKIP;
+        } else {
+            out->st = out->r.verdict == V_FAIL ? ST_FAIL : out->r.verdict == V_PASS ? ST_PASS : ST_SKIP;
+        }
+        if (o->tap)
+            report_tap_case(stdout, ri.n, out);
+        else
+            report_human_case(stdout, out, o->verbose);
+        fflush(stdout);
+    }
+    ri.wall_ms = (double)(rpb_monotonic_ms() - t0);
+
+    char how[96] = "";
+    if (o->spawn_cmd) {
+        attach_stop(&a, o->grace_ms, o->keep_temp);
+        describe_exit(how, sizeof how, &a);
+        ri.broker_log = &a.stderr_text;
+        ri.broker_exit = how;
+        if (o->keep_temp)
+            fprintf(o->tap ? stderr : stdout, "temp dir kept: %s\n", a.dir);
+    }
+    run_count(&ri);
+    int status = ri.failed ? EXIT_UNEXPECTED : EXIT_OK;
+    if (o->json && report_json(o->json, &ri) < 0) {
+        fprintf(stderr, "rpb-conform: cannot write %s: %s\n", o->json, strerror(errno));
+        status = EXIT_USAGE;
+    }
+    if (o->junit && report_junit(o->junit, &ri) < 0) {
+        fprintf(stderr, "rpb-conform: cannot write %s: %s\n", o->junit, strerror(errno));
+        status = EXIT_USAGE;
+    }
+    if (o->html && report_html(o->html, &ri) < 0) {
+        fprintf(stderr, "rpb-conform: cannot write %s: %s\n", o->html, strerror(errno));
+        status = EXIT_USAGE;
+    }
+    FILE *sum = o->tap ? stderr : stdout;
+    if (!o->tap && died_in)
+        fprintf(sum, "%s after %s; its output:\n%s\n", how, died_in, sb_str(&a.stderr_text));
+    report_summary_line(sum, &ri);
+    if (o->tap)
+        printf("# %zu passed, %zu failed, %zu skipped\n", ri.passed, ri.failed, ri.skipped);
+
+    for (size_t i = 0; i < ri.n; i++)
+        cresult_free(&ri.v[i].r);
+    free(ri.v);
+    sb_free(&target);
+    sb_free(&a.command);
+    sb_free(&a.stderr_text);
+    sb_free(&err);
+    expect_free(&el);
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    signal(SIGPIPE, SIG_IGN);
+    if (argc < 2)
+        return usage_error("%s", "missing command (broker or fixture)");
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        fputs(usage_text, stdout);
+        return EXIT_OK;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("rpb-conform %s\n", RPB_VERSION_STRING);
+        return EXIT_OK;
+    }
+    if (strcmp(argv[1], "fixture") == 0)
+        return cmd_fixture(argc - 2, argv + 2);
+    if (strcmp(argv[1], "broker") != 0)
+        return usage_error("unknown command %s (broker or fixture)", argv[1]);
+    for (int i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fputs(usage_text, stdout);
+            return EXIT_OK;
+        }
+    }
+    options o;
+    memset(&o, 0, sizeof o);
+    o.tier = TIER_CORE;
+    o.attach_ms = 5000;
+    o.grace_ms = 2000;
+    o.cfg.reply_ms = 2000;
+    o.cfg.prompt_ms = 400;
+    o.cfg.handshake_ms = FIXTURE_HANDSHAKE_MS;
+    o.cfg.rate_n = FIXTURE_RATE_N;
+    o.cfg.rate_window_ms = FIXTURE_RATE_WINDOW_MS;
+    o.cfg.root = geteuid() == 0;
+    int rc = parse_broker_args(argc - 2, argv + 2, &o);
+    if (rc)
+        return rc;
+    return run_broker(&o);
+}

@@ -1,0 +1,678 @@
+/* report.c - human, TAP, JSON, JUnit and HTML reporters (see report.h). */
+#include "report.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rpb/json.h>
+
+const char *status_name(enum status st)
+{
+    switch (st) {
+    case ST_PASS: return "pass";
+    case ST_FAIL: return "fail";
+    case ST_SKIP: return "skip";
+    case ST_XFAIL: return "expected-fail";
+    case ST_XPASS: return "unexpected-pass";
+    default: return "unexpected-skip";
+    }
+}
+
+bool status_unexpected(enum status st)
+{
+    return st == ST_FAIL || st == ST_XPASS || st == ST_XSKIP;
+}
+
+void run_count(run_info *ri)
+{
+    ri->passed = ri->failed = ri->skipped = ri->xfailed = 0;
+    for (size_t i = 0; i < ri->n; i++) {
+        switch (ri->v[i].st) {
+        case ST_PASS: ri->passed++; break;
+        case ST_SKIP: ri->skipped++; break;
+        case ST_XFAIL: ri->xfailed++; break;
+        default: ri->failed++; break;
+        }
+    }
+}
+
+static const char *tier_name(enum tier t)
+{
+    return t == TIER_CORE ? "core" : "strict";
+}
+
+/* Calls fn(line, len, ctx) for every line of text. */
+static void each_line(const char *text, void (*fn)(const char *, size_t, void *), void *ctx)
+{
+    while (*text) {
+        const char *nl = strchr(text, '\n');
+        size_t n = nl ? (size_t)(nl - text) : strlen(text);
+        fn(text, n, ctx);
+        text += n + (nl ? 1 : 0);
+    }
+}
+
+/* ---- human view ---- */
+
+struct prefixed {
+    FILE *out;
+    const char *prefix;
+};
+
+static void print_prefixed(const char *line, size_t n, void *ctx)
+{
+    struct prefixed *p = ctx;
+    fprintf(p->out, "%s%.*s\n", p->prefix, (int)n, line);
+}
+
+void report_human_case(FILE *out, const outcome *o, bool verbose)
+{
+    static const char *const label[] = {"PASS ", "FAIL ", "SKIP ", "XFAIL", "XPASS", "XSKIP"};
+    fprintf(out, "%s %-62s %s\n", label[o->st], o->cs->id, tier_name(o->cs->tier));
+    struct prefixed p = {out, "        "};
+    if (o->r.verdict == V_FAIL)
+        each_line(sb_str(&o->r.failures), print_prefixed, &p);
+    if (o->r.verdict == V_SKIP) {
+        p.prefix = "        skipped: ";
+        each_line(sb_str(&o->r.skip), print_prefixed, &p);
+    }
+    if (o->st == ST_XPASS)
+        fprintf(out, "        listed as an expected failure (%s) but passed: remove it from the list\n",
+                o->expect_reason && *o->expect_reason ? o->expect_reason : "no reason given");
+    if (o->st == ST_XSKIP)
+        fprintf(out, "        listed as an expected failure but skipped: the list cannot be verified\n");
+    if (o->st == ST_XFAIL && o->expect_reason && *o->expect_reason)
+        fprintf(out, "        expected failure: %s\n", o->expect_reason);
+    if (verbose)
+        fprintf(out, "        %s [%s] %.1f ms\n", o->cs->title, o->cs->reqs, o->r.ms);
+    if (o->r.notes.len) {
+        p.prefix = "        note: ";
+        each_line(sb_str(&o->r.notes), print_prefixed, &p);
+    }
+}
+
+void report_summary_line(FILE *out, const run_info *ri)
+{
+    fprintf(out, "%zu passed, %zu failed, %zu skipped", ri->passed, ri->failed, ri->skipped);
+    if (ri->xfailed)
+        fprintf(out, ", %zu expected failures", ri->xfailed);
+    fputc('\n', out);
+}
+
+/* ---- TAP ---- */
+
+void report_tap_begin(FILE *out, size_t n)
+{
+    fprintf(out, "TAP version 13\n1..%zu\n", n);
+}
+
+void report_tap_case(FILE *out, size_t index, const outcome *o)
+{
+    struct prefixed p = {out, "# "};
+    switch (o->st) {
+    case ST_PASS:
+        fprintf(out, "ok %zu - %s\n", index, o->cs->id);
+        break;
+    case ST_SKIP:
+        fprintf(out, "ok %zu - %s # SKIP %s\n", index, o->cs->id, sb_str(&o->r.skip));
+        break;
+    case ST_XFAIL:
+        fprintf(out, "not ok %zu - %s # TODO expected failure%s%s\n", index, o->cs->id,
+                o->expect_reason && *o->expect_reason ? ": " : "", o->expect_reason ? o->expect_reason : "");
+        break;
+    case ST_XPASS:
+        fprintf(out, "not ok %zu - %s\n# listed as an expected failure but passed\n", index, o->cs->id);
+        break;
+    case ST_XSKIP:
+        fprintf(out, "not ok %zu - %s\n# listed as an expected failure but skipped: %s\n", index, o->cs->id,
+                sb_str(&o->r.skip));
+        break;
+    default:
+        fprintf(out, "not ok %zu - %s\n", index, o->cs->id);
+        each_line(sb_str(&o->r.failures), print_prefixed, &p);
+        break;
+    }
+    fflush(out);
+}
+
+/* ---- decoded view of a frame, shared by JSON and HTML ---- */
+
+/* The payload message a frame on this protocol and kind carries, if known. */
+static const rpb_msg_desc *payload_desc(const rpb_frame *f)
+{
+    bool req = f->kind == RPB_FRAME_KIND_REQUEST;
+    switch (f->payload_protocol) {
+    case RPB_PP_CONTROL: return req ? &rpb_hello_desc : &rpb_hello_reply_desc;
+    case RPB_PP_ADMIN: return req ? &rpb_admin_request_desc : &rpb_admin_reply_desc;
+    case RPB_PP_HANDOFF: return req ? &rpb_handoff_offer_desc : &rpb_handoff_ack_desc;
+    default: return NULL;
+    }
+}
+
+static void write_decode_error(rpb_json_writer *w, int rc, size_t offset)
+{
+    rpb_json_key(w, "error");
+    rpb_json_cstring(w, rpb_errname(rc) ? rpb_errname(rc) : "unknown");
+    rpb_json_key(w, "offset");
+    rpb_json_uint(w, offset);
+}
+
+/* Writes {"frame":{...},"payload_message":..,"payload":{...}} for the first
+ * frame in bytes, or {"error":class,...}. */
+static void write_decoded(rpb_json_writer *w, const uint8_t *bytes, size_t len)
+{
+    rpb_json_begin_object(w);
+    rpb_frame f;
+    size_t consumed = 0;
+    rpb_errinfo ei = {0, 0, 0};
+    int rc = rpb_frame_decode(bytes, len, RPB_MAX_FRAME_BYTES, &f, &consumed, &ei);
+    if (rc == RPB_NEED_MORE) {
+        rpb_json_key(w, "error");
+        rpb_json_cstring(w, "incomplete frame");
+    } else if (rc != RPB_OK) {
+        write_decode_error(w, rc, ei.offset);
+    } else {
+        rpb_json_key(w, "frame");
+        rpb_json_write_message(w, &rpb_frame_desc, &f);
+        const rpb_msg_desc *pd = payload_desc(&f);
+        if (pd && f.payload.len <= (1u << 20)) {
+            size_t an = rpb_arena_bound(f.payload.len);
+            void *mem = malloc(an ? an : 1);
+            void *msg = calloc(1, pd->size);
+            rpb_arena arena;
+            rpb_arena_init(&arena, mem, an);
+            if (mem && msg) {
+                rpb_msg_init(pd, msg);
+                rpb_errinfo pe = {0, 0, 0};
+                rpb_json_key(w, "payload_message");
+                rpb_json_cstring(w, pd->name);
+                int prc = rpb_decode(pd, f.payload.data, f.payload.len, msg, &arena, 0, &pe);
+                rpb_json_key(w, "payload");
+                if (prc == RPB_OK) {
+                    rpb_json_write_message(w, pd, msg);
+                } else {
+                    rpb_json_begin_object(w);
+                    write_decode_error(w, prc, pe.offset);
+                    rpb_json_end_object(w);
+                }
+            }
+            free(msg);
+            free(mem);
+        }
+        if (consumed < len) {
+            rpb_json_key(w, "trailing_bytes");
+            rpb_json_uint(w, len - consumed);
+        }
+    }
+    rpb_json_end_object(w);
+}
+
+/* A string made safe for JSON (UTF-8) and XML: invalid UTF-8 and control
+ * characters other than \n and \t become '?'. */
+static void sanitize(sbuf *out, const uint8_t *s, size_t len)
+{
+    bool utf8 = rpb_utf8_valid(s, len);
+    for (size_t i = 0; i < len; i++) {
+        uint8_t ch = s[i];
+        if ((ch < 0x20 && ch != '\n' && ch != '\t') || ch == 0x7f || (!utf8 && ch >= 0x80))
+            sb_putc(out, '?');
+        else
+            sb_putc(out, ch);
+    }
+}
+
+/* ---- JSON ---- */
+
+static void json_lines(rpb_json_writer *w, const char *key, const sbuf *text)
+{
+    rpb_json_key(w, key);
+    rpb_json_begin_array(w);
+    const char *s = sb_str(text);
+    while (*s) {
+        const char *nl = strchr(s, '\n');
+        size_t n = nl ? (size_t)(nl - s) : strlen(s);
+        rpb_slice sl = {(const uint8_t *)s, n};
+        rpb_json_string(w, sl);
+        s += n + (nl ? 1 : 0);
+    }
+    rpb_json_end_array(w);
+}
+
+static void json_bytes(rpb_json_writer *w, const char *prefix, const sbuf *b, size_t total)
+{
+    char key[64];
+    snprintf(key, sizeof key, "%s_hex", prefix);
+    rpb_json_key(w, key);
+    rpb_slice s = {b->data, b->len};
+    rpb_json_hex(w, s);
+    snprintf(key, sizeof key, "%s_bytes", prefix);
+    rpb_json_key(w, key);
+    rpb_json_uint(w, total);
+    if (b->len) {
+        snprintf(key, sizeof key, "%s_decoded", prefix);
+        rpb_json_key(w, key);
+        write_decoded(w, b->data, b->len);
+    }
+}
+
+int report_json(const char *path, const run_info *ri)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    rpb_json_writer w;
+    rpb_json_writer_init_file(&w, f, RPB_JSON_PRETTY);
+    rpb_json_begin_object(&w);
+    rpb_json_key(&w, "tool");
+    rpb_json_cstring(&w, "rpb-conform");
+    rpb_json_key(&w, "version");
+    rpb_json_cstring(&w, RPB_VERSION_STRING);
+    rpb_json_key(&w, "target");
+    rpb_json_cstring(&w, ri->target);
+    rpb_json_key(&w, "tier");
+    rpb_json_cstring(&w, ri->tier);
+    rpb_json_key(&w, "started");
+    rpb_json_cstring(&w, ri->started);
+    rpb_json_key(&w, "wall_ms");
+    rpb_json_uint(&w, (uint64_t)ri->wall_ms);
+    rpb_json_key(&w, "summary");
+    rpb_json_begin_object(&w);
+    rpb_json_key(&w, "passed");
+    rpb_json_uint(&w, ri->passed);
+    rpb_json_key(&w, "failed");
+    rpb_json_uint(&w, ri->failed);
+    rpb_json_key(&w, "skipped");
+    rpb_json_uint(&w, ri->skipped);
+    rpb_json_key(&w, "expected_failures");
+    rpb_json_uint(&w, ri->xfailed);
+    rpb_json_end_object(&w);
+    if (ri->broker_log) {
+        sbuf clean = SBUF_INIT;
+        sanitize(&clean, ri->broker_log->data, ri->broker_log->len);
+        rpb_json_key(&w, "broker_log");
+        rpb_json_cstring(&w, sb_str(&clean));
+        sb_free(&clean);
+    }
+    if (ri->broker_exit) {
+        rpb_json_key(&w, "broker_exit");
+        rpb_json_cstring(&w, ri->broker_exit);
+    }
+    rpb_json_key(&w, "cases");
+    rpb_json_begin_array(&w);
+    for (size_t i = 0; i < ri->n; i++) {
+        const outcome *o = &ri->v[i];
+        rpb_json_begin_object(&w);
+        rpb_json_key(&w, "id");
+        rpb_json_cstring(&w, o->cs->id);
+        rpb_json_key(&w, "tier");
+        rpb_json_cstring(&w, tier_name(o->cs->tier));
+        rpb_json_key(&w, "requirements");
+        rpb_json_begin_array(&w);
+        for (const char *s = o->cs->reqs; *s;) {
+            size_t n = strcspn(s, " ");
+            if (n) {
+                rpb_slice sl = {(const uint8_t *)s, n};
+                rpb_json_string(&w, sl);
+            }
+            s += n;
+            while (*s == ' ')
+                s++;
+        }
+        rpb_json_end_array(&w);
+        rpb_json_key(&w, "title");
+        rpb_json_cstring(&w, o->cs->title);
+        rpb_json_key(&w, "status");
+        rpb_json_cstring(&w, status_name(o->st));
+        rpb_json_key(&w, "ms");
+        rpb_json_uint(&w, (uint64_t)o->r.ms);
+        json_lines(&w, "failures", &o->r.failures);
+        json_lines(&w, "notes", &o->r.notes);
+        if (o->r.skip.len) {
+            rpb_json_key(&w, "skip_reason");
+            rpb_json_cstring(&w, sb_str(&o->r.skip));
+        }
+        if (o->expect_reason) {
+            rpb_json_key(&w, "expect_fail_reason");
+            rpb_json_cstring(&w, o->expect_reason);
+        }
+        rpb_json_key(&w, "connections");
+        rpb_json_uint(&w, o->r.n_connections);
+        rpb_json_key(&w, "exchanges");
+        rpb_json_begin_array(&w);
+        for (size_t k = 0; k < o->r.n_ex; k++) {
+            const exchange *x = &o->r.ex[k];
+            rpb_json_begin_object(&w);
+            rpb_json_key(&w, "label");
+            rpb_json_cstring(&w, x->label);
+            json_bytes(&w, "sent", &x->sent, x->sent_total);
+            if (x->expect_text.len) {
+                rpb_json_key(&w, "expected");
+                rpb_json_cstring(&w, sb_str(&x->expect_text));
+            }
+            if (x->expect_bytes.len)
+                json_bytes(&w, "expected", &x->expect_bytes, x->expect_bytes.len);
+            json_bytes(&w, "received", &x->recv, x->recv_total);
+            rpb_json_key(&w, "end");
+            rpb_json_cstring(&w, x->end);
+            rpb_json_end_object(&w);
+        }
+        rpb_json_end_array(&w);
+        rpb_json_end_object(&w);
+    }
+    rpb_json_end_array(&w);
+    rpb_json_end_object(&w);
+    int rc = rpb_json_writer_finish(&w);
+    fputc('\n', f);
+    if (fclose(f) != 0 || rc != RPB_OK) {
+        if (rc != RPB_OK)
+            errno = EIO;
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- XML / HTML escaping ---- */
+
+static void esc(sbuf *out, const char *s, size_t n)
+{
+    sbuf clean = SBUF_INIT;
+    sanitize(&clean, (const uint8_t *)s, n);
+    for (size_t i = 0; i < clean.len; i++) {
+        char ch = (char)clean.data[i];
+        switch (ch) {
+        case '&': sb_puts(out, "&amp;"); break;
+        case '<': sb_puts(out, "&lt;"); break;
+        case '>': sb_puts(out, "&gt;"); break;
+        case '"': sb_puts(out, "&quot;"); break;
+        case '\'': sb_puts(out, "&#39;"); break;
+        default: sb_putc(out, (uint8_t)ch); break;
+        }
+    }
+    sb_free(&clean);
+}
+
+static void escs(sbuf *out, const char *s)
+{
+    esc(out, s, strlen(s));
+}
+
+static int write_file(const char *path, const sbuf *b)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    size_t n = fwrite(b->data, 1, b->len, f);
+    if (fclose(f) != 0 || n != b->len)
+        return -1;
+    return 0;
+}
+
+/* ---- JUnit ---- */
+
+int report_junit(const char *path, const run_info *ri)
+{
+    sbuf x = SBUF_INIT;
+    sb_puts(&x, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    sb_printf(&x, "<testsuites name=\"rpb-conform\" tests=\"%zu\" failures=\"%zu\" time=\"%.3f\">\n", ri->n,
+              ri->failed, ri->wall_ms / 1000.0);
+    sb_printf(&x, "  <testsuite name=\"rpb-conform %s\" tests=\"%zu\" failures=\"%zu\" skipped=\"%zu\" time=\"%.3f\" timestamp=\"%s\">\n",
+              ri->tier, ri->n, ri->failed, ri->skipped + ri->xfailed, ri->wall_ms / 1000.0, ri->started);
+    for (size_t i = 0; i < ri->n; i++) {
+        const outcome *o = &ri->v[i];
+        /* classname: the id without its last component, dots for slashes */
+        const char *last = strrchr(o->cs->id, '/');
+        sbuf cls = SBUF_INIT;
+        sb_put(&cls, o->cs->id, last ? (size_t)(last - o->cs->id) : strlen(o->cs->id));
+        for (size_t k = 0; k < cls.len; k++)
+            if (cls.data[k] == '/')
+                cls.data[k] = '.';
+        sb_puts(&x, "    <testcase classname=\"");
+        escs(&x, sb_str(&cls));
+        sb_puts(&x, "\" name=\"");
+        escs(&x, o->cs->id);
+        sb_printf(&x, "\" time=\"%.3f\">\n", o->r.ms / 1000.0);
+        sb_free(&cls);
+        switch (o->st) {
+        case ST_PASS:
+            break;
+        case ST_SKIP:
+            sb_puts(&x, "      <skipped message=\"");
+            escs(&x, sb_str(&o->r.skip));
+            sb_puts(&x, "\"/>\n");
+            break;
+        case ST_XFAIL:
+            sb_puts(&x, "      <skipped message=\"expected failure: ");
+            escs(&x, o->expect_reason ? o->expect_reason : "");
+            sb_puts(&x, "\"/>\n");
+            break;
+        case ST_XPASS:
+            sb_puts(&x, "      <failure message=\"listed as an expected failure but passed\"/>\n");
+            break;
+        case ST_XSKIP:
+            sb_puts(&x, "      <failure message=\"listed as an expected failure but skipped: ");
+            escs(&x, sb_str(&o->r.skip));
+            sb_puts(&x, "\"/>\n");
+            break;
+        default: {
+            const char *first = sb_str(&o->r.failures);
+            size_t n = strcspn(first, "\n");
+            sb_puts(&x, "      <failure message=\"");
+            esc(&x, first, n);
+            sb_puts(&x, "\">");
+            escs(&x, sb_str(&o->r.failures));
+            sb_puts(&x, "</failure>\n");
+            break;
+        }
+        }
+        if (o->r.notes.len) {
+            sb_puts(&x, "      <system-out>");
+            escs(&x, sb_str(&o->r.notes));
+            sb_puts(&x, "</system-out>\n");
+        }
+        sb_puts(&x, "    </testcase>\n");
+    }
+    sb_puts(&x, "  </testsuite>\n</testsuites>\n");
+    int rc = write_file(path, &x);
+    sb_free(&x);
+    return rc;
+}
+
+/* ---- HTML ---- */
+
+static void hexdump(sbuf *out, const sbuf *b, size_t total)
+{
+    sb_puts(out, "<pre class=\"hex\">");
+    if (!b->len)
+        sb_puts(out, "(nothing)");
+    for (size_t off = 0; off < b->len; off += 16) {
+        sb_printf(out, "%08zx  ", off);
+        for (size_t i = 0; i < 16; i++) {
+            if (off + i < b->len)
+                sb_printf(out, "%02x ", b->data[off + i]);
+            else
+                sb_puts(out, "   ");
+            if (i == 7)
+                sb_putc(out, ' ');
+        }
+        sb_puts(out, " |");
+        for (size_t i = 0; i < 16 && off + i < b->len; i++) {
+            uint8_t ch = b->data[off + i];
+            char s[2] = {ch >= 0x20 && ch < 0x7f ? (char)ch : '.', 0};
+            escs(out, s);
+        }
+        sb_puts(out, "|\n");
+    }
+    if (total > b->len)
+        sb_printf(out, "... %zu bytes in all, the first %zu shown\n", total, b->len);
+    sb_puts(out, "</pre>");
+}
+
+static void decoded(sbuf *out, const sbuf *b)
+{
+    if (!b->len)
+        return;
+    rpb_buf jb = {NULL, 0, 0};
+    rpb_json_writer w;
+    rpb_json_writer_init_buf(&w, &jb, RPB_JSON_PRETTY);
+    write_decoded(&w, b->data, b->len);
+    int rc = rpb_json_writer_finish(&w);
+    sb_puts(out, "<pre class=\"dec\">");
+    if (rc == RPB_OK)
+        esc(out, (const char *)jb.data, jb.len);
+    else
+        sb_puts(out, "(fields not representable as JSON: a string is not valid UTF-8)");
+    sb_puts(out, "</pre>");
+    rpb_buf_free(&jb);
+}
+
+/* The report area of an id: its second component, and for hello/... the
+ * third as well ("hello/shape"). */
+static void area_of(const char *id, char *out, size_t cap)
+{
+    const char *s = strchr(id, '/');
+    s = s ? s + 1 : id;
+    size_t n = strcspn(s, "/");
+    if (strncmp(s, "hello/", 6) == 0 && s[n] == '/')
+        n += 1 + strcspn(s + n + 1, "/");
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(out, s, n);
+    out[n] = 0;
+}
+
+static const char html_style[] =
+    "body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}"
+    "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #bbb;padding:.25em .6em;text-align:right}"
+    "th:first-child,td:first-child{text-align:left}"
+    ".pass{color:#176f2c}.fail,.unexpected-pass,.unexpected-skip{color:#b00020;font-weight:bold}"
+    ".skip{color:#777}.expected-fail{color:#a36b00}"
+    "details{border-top:1px solid #ddd;padding:.2em 0}summary{cursor:pointer;font-family:monospace}"
+    "pre{background:#f6f6f6;padding:.5em;overflow-x:auto;font-size:12px}"
+    ".ex{margin-left:1.5em}.ex h4{margin:.6em 0 .2em}.req{color:#555}"
+    ".msgs{font-family:monospace;white-space:pre-wrap}";
+
+int report_html(const char *path, const run_info *ri)
+{
+    sbuf h = SBUF_INIT;
+    sb_puts(&h, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+                "<title>rpb-conform report</title><style>");
+    sb_puts(&h, html_style);
+    sb_puts(&h, "</style></head><body>\n<h1>rpb-conform report</h1>\n<p>Target: <code>");
+    escs(&h, ri->target);
+    sb_printf(&h, "</code><br>Tier: %s &middot; started %s &middot; %.1f s</p>\n", ri->tier, ri->started,
+              ri->wall_ms / 1000.0);
+    sb_printf(&h, "<p><b>%zu passed, %zu failed, %zu skipped", ri->passed, ri->failed, ri->skipped);
+    if (ri->xfailed)
+        sb_printf(&h, ", %zu expected failures", ri->xfailed);
+    sb_puts(&h, "</b></p>\n");
+
+    /* summary by area and tier */
+    sb_puts(&h, "<h2>Summary by area and tier</h2>\n<table><tr><th>area</th>"
+                "<th>core pass</th><th>core fail</th><th>core skip</th>"
+                "<th>strict pass</th><th>strict fail</th><th>strict skip</th></tr>\n");
+    for (size_t i = 0; i < ri->n; i++) {
+        char area[64];
+        area_of(ri->v[i].cs->id, area, sizeof area);
+        bool seen = false;
+        for (size_t k = 0; k < i && !seen; k++) {
+            char other[64];
+            area_of(ri->v[k].cs->id, other, sizeof other);
+            seen = strcmp(area, other) == 0;
+        }
+        if (seen)
+            continue;
+        size_t cnt[2][3] = {{0}};
+        for (size_t k = i; k < ri->n; k++) {
+            char other[64];
+            area_of(ri->v[k].cs->id, other, sizeof other);
+            if (strcmp(area, other) != 0)
+                continue;
+            enum status st = ri->v[k].st;
+            int col = st == ST_PASS ? 0 : (st == ST_SKIP || st == ST_XFAIL) ? 2 : 1;
+            cnt[ri->v[k].cs->tier][col]++;
+        }
+        sb_puts(&h, "<tr><td>");
+        escs(&h, area);
+        sb_puts(&h, "</td>");
+        for (int t = 0; t < 2; t++)
+            sb_printf(&h, "<td class=\"pass\">%zu</td><td%s>%zu</td><td class=\"skip\">%zu</td>", cnt[t][0],
+                      cnt[t][1] ? " class=\"fail\"" : "", cnt[t][1], cnt[t][2]);
+        sb_puts(&h, "</tr>\n");
+    }
+    sb_puts(&h, "</table>\n<h2>Cases</h2>\n");
+
+    for (size_t i = 0; i < ri->n; i++) {
+        const outcome *o = &ri->v[i];
+        bool open = status_unexpected(o->st);
+        sb_printf(&h, "<details%s><summary><span class=\"%s\">%-15s</span> ", open ? " open" : "",
+                  status_name(o->st), status_name(o->st));
+        escs(&h, o->cs->id);
+        sb_printf(&h, " <span class=\"req\">[%s] ", tier_name(o->cs->tier));
+        escs(&h, o->cs->reqs);
+        sb_puts(&h, "</span></summary>\n<div class=\"ex\"><p>");
+        escs(&h, o->cs->title);
+        sb_printf(&h, " (%.1f ms, %zu connection%s)</p>\n", o->r.ms, o->r.n_connections,
+                  o->r.n_connections == 1 ? "" : "s");
+        if (o->r.failures.len) {
+            sb_puts(&h, "<p class=\"msgs fail\">");
+            escs(&h, sb_str(&o->r.failures));
+            sb_puts(&h, "</p>\n");
+        }
+        if (o->r.skip.len) {
+            sb_puts(&h, "<p class=\"msgs skip\">skipped: ");
+            escs(&h, sb_str(&o->r.skip));
+            sb_puts(&h, "</p>\n");
+        }
+        if (o->expect_reason) {
+            sb_puts(&h, "<p class=\"msgs expected-fail\">listed as an expected failure: ");
+            escs(&h, o->expect_reason);
+            sb_puts(&h, "</p>\n");
+        }
+        if (o->r.notes.len) {
+            sb_puts(&h, "<p class=\"msgs\">notes:\n");
+            escs(&h, sb_str(&o->r.notes));
+            sb_puts(&h, "</p>\n");
+        }
+        for (size_t k = 0; k < o->r.n_ex; k++) {
+            const exchange *x = &o->r.ex[k];
+            sb_puts(&h, "<h4>connection: ");
+            escs(&h, x->label);
+            sb_puts(&h, " &mdash; ");
+            escs(&h, x->end);
+            sb_puts(&h, "</h4>\n<b>sent</b>");
+            hexdump(&h, &x->sent, x->sent_total);
+            decoded(&h, &x->sent);
+            if (x->expect_text.len || x->expect_bytes.len) {
+                sb_puts(&h, "<b>expected</b> ");
+                escs(&h, sb_str(&x->expect_text));
+                if (x->expect_bytes.len) {
+                    hexdump(&h, &x->expect_bytes, x->expect_bytes.len);
+                    decoded(&h, &x->expect_bytes);
+                }
+                sb_puts(&h, "\n");
+            }
+            sb_puts(&h, "<b>observed</b>");
+            hexdump(&h, &x->recv, x->recv_total);
+            decoded(&h, &x->recv);
+        }
+        if (o->r.n_connections > o->r.n_ex)
+            sb_printf(&h, "<p>%zu further connections not shown.</p>\n", o->r.n_connections - o->r.n_ex);
+        sb_puts(&h, "</div></details>\n");
+    }
+    if (ri->broker_log) {
+        sb_puts(&h, "<h2>Broker output</h2>\n");
+        if (ri->broker_exit) {
+            sb_puts(&h, "<p>");
+            escs(&h, ri->broker_exit);
+            sb_puts(&h, "</p>");
+        }
+        sb_puts(&h, "<pre>");
+        escs(&h, sb_str(ri->broker_log));
+        sb_puts(&h, "</pre>\n");
+    }
+    sb_puts(&h, "</body></html>\n");
+    int rc = write_file(path, &h);
+    sb_free(&h);
+    return rc;
+}
