@@ -606,6 +606,7 @@ class Group:
         if self.kind == "framed":
             reenc = framed(reenc)
         t["canonical"] = (reenc == prefix) and not many
+        t["reencoded"] = None if many else reenc.hex()
         if consumed is not None:
             t["consumed"] = consumed
         return msg
@@ -2634,7 +2635,8 @@ def build_schema():
         props.update(extra)
         return obj(props)
 
-    decoded = {"expected": {"type": "object"}, "canonical": {"type": "boolean"}}
+    decoded = {"expected": {"type": "object"}, "canonical": {"type": "boolean"},
+               "reencoded": {"type": ["string", "null"], "pattern": "^([0-9a-f]{2})*$"}}
     tests = {
         "framing": {"oneOf": [
             test("valid", frames={"type": "array", "minItems": 1, "items": obj({
@@ -2732,6 +2734,10 @@ def _resolve(root, ref):
 
 
 def _type_ok(t, v):
+    if isinstance(t, list):
+        return any(_type_ok(x, v) for x in t)
+    if t == "null":
+        return v is None
     if t == "object":
         return isinstance(v, dict)
     if t == "array":
