@@ -1129,7 +1129,7 @@ def gen_framing(s):
                 "the header alone. Big bodies are not materialised: a within-cap header "
                 "with a missing body is unexpected-eof.", cap=MAX_FRAME)
     for n, err, what in ((MAX_FRAME - 1, "unexpected-eof", "cap - 1"),
-                         (MAX_FRAME, "unexpected-eof", "exactly the cap (accepted)"),
+                         (MAX_FRAME, "unexpected-eof", "exactly the cap, accepted"),
                          (MAX_FRAME + 1, "frame-too-large", "cap + 1"),
                          (MAX_FRAME + 256, "frame-too-large", "cap + 256"),
                          (0x7FFFFFFF, "frame-too-large", "2^31 - 1"),
@@ -1687,7 +1687,7 @@ def gen_varint(s):
             ("length-cut", hx("2280"), "payload's length varint cut off"),
             ("length-tenth-byte-02", hx("22" "ffffffffffffffffff02"),
              "payload's length with a 10th byte 02")):
-        g.invalid(name, data, "invalid-varint", text[0].upper() + text[1:] + ".",
+        g.invalid(name, data, "invalid-varint", text + ".",
                   ["WIRE-005"])
 
     g = f.group("varint/nested", "message",
@@ -1749,7 +1749,7 @@ def gen_wiretype(s):
              "comes first"),
             ("key-u64-max", hx("ffffffffffffffffff01"), "invalid-key", ["WIRE-002"],
              "the key 2^64-1 (a valid 10-byte varint)")):
-        g.invalid(name, data, err, text[0].upper() + text[1:] + ".", reqs)
+        g.invalid(name, data, err, text + ".", reqs)
     g.valid("key-max-field-varint", hx("f8ffffff0f" "00"),
             "f8 ff ff ff 0f 00: the largest key with wire type 0 (field 2^29-1), an unknown "
             "field: skipped.", ["WIRE-002", "WIRE-014"], flags=["UnknownField"])
@@ -1807,7 +1807,7 @@ def gen_wiretype(s):
                                   "Known %s fields with a foreign wire type." % msg,
                                   message=msg)
         groups[msg].invalid(name, data, "wire-type-mismatch",
-                            text[0].upper() + text[1:] + ".", ["WIRE-008"])
+                            text + ".", ["WIRE-008"])
 
 
 # --------------------------------------------------------------------------
@@ -1832,7 +1832,7 @@ def gen_length(s):
             ("length-u64-max", hx("22ffffffffffffffffff01") + b"abc",
              "payload claims 2^64-1 bytes (a valid varint)"),
             ("length-16mib", hx("2280808008"), "payload claims 16 MiB, none remain")):
-        g.invalid(name, data, "buffer-underflow", text[0].upper() + text[1:] + ".",
+        g.invalid(name, data, "buffer-underflow", text + ".",
                   ["WIRE-010"])
 
     g = f.group("length/nested", "message",
@@ -1984,8 +1984,7 @@ def gen_utf8(s):
                                                      "above-max-f4-90", "truncated-3")]
         for name, bad, what in classes:
             g.invalid(name, build(hx(bad)), "invalid-utf8",
-                      (text % ("%s (%s)" % (what, bad)))[0].upper() +
-                      (text % ("%s (%s)" % (what, bad)))[1:] + ".", ["WIRE-012"])
+                      text % ("%s (%s)" % (what, bad)) + ".", ["WIRE-012"])
 
     g = f.group("utf8/valid-string", "message", "Edge code points in traceparent.",
                 message="Frame")
@@ -2105,7 +2104,7 @@ def gen_unknown(s):
             ("known-field-as-end-group", hx("0801" "0c"), "wire-type-mismatch",
              ["WIRE-008", "WIRE-015"], "0c (field 1 with wire type 4) after a valid field: "
              "a known field's wire-type mismatch, not group-mismatch")):
-        g.invalid(name, data, err, text[0].upper() + text[1:] + ".", reqs,
+        g.invalid(name, data, err, text + ".", reqs,
                   flags=["Group"])
 
     g = f.group("unknown/truncated", "message",
@@ -2127,7 +2126,7 @@ def gen_unknown(s):
              "reserved field 12 claiming 4 bytes, 3 remain"),
             ("length-missing", key(12, 2), "invalid-varint",
              "reserved field 12's key and no length")):
-        g.invalid(name, data, err, text[0].upper() + text[1:] + ".",
+        g.invalid(name, data, err, text + ".",
                   ["WIRE-014"] + (["WIRE-005"] if err == "invalid-varint" else ["WIRE-010"]))
 
 
@@ -2154,8 +2153,8 @@ def gen_recursion(s):
                                  (1, content, True)):
             name = "depth-%d-%s" % (depth, "with-field" if inner else "empty")
             data = wrap(groups_nested(depth, inner))
-            text = "%d nested unknown groups %s%s, %s." % (
-                depth, "holding a varint field in the innermost " if inner else
+            text = "%d nested unknown group%s %s%s, %s." % (
+                depth, "s" if depth > 1 else "", "holding a varint field in the innermost " if inner else
                 "with the innermost empty ", where,
                 "within the budget" if ok else "beyond the budget")
             if ok:
@@ -2240,7 +2239,7 @@ def gen_merge(s):
             ("string", ld(8, "a") + ld(8, TRACEPARENT), "traceparent 'a' then a full one"),
             ("string-with-fields-between", ld(9, "x") + vi(1, 1) + ld(9, "y"),
              "tracestate 'x', envelope_version, tracestate 'y'")):
-        g.valid(name, data, text[0].upper() + text[1:] + ".", ["WIRE-013"],
+        g.valid(name, data, text + ".", ["WIRE-013"],
                 flags=["Repeated"])
     g = f.group("merge/bool", "message", "A bool seen twice.", message="HandoffAck")
     g.valid("true-then-false", vi(2, 1) + vi(2, 0), "accepted true then false: false.",
@@ -2294,7 +2293,7 @@ def gen_merge(s):
             ("empty-arm-replaces", neg_a + hx("1200"),
              "negotiated then an empty refused: refused with defaults")):
         many = "refused-merge" == name
-        g.valid(name, data, text[0].upper() + text[1:] + ".", ["WIRE-013"],
+        g.valid(name, data, text + ".", ["WIRE-013"],
                 flags=["Repeated"] + (["MapEntryOrder"] if many else []))
 
 
@@ -2434,14 +2433,15 @@ def gen_envelope(s):
             v.update(over)
             return enc("Frame", **v)
 
-        what = "a %s frame for the %s site" % (KIND_NAMES[kind], site)
+        what = "frame for the %s site (kind %s, payload_protocol 0x%04X)" % (
+            site, KIND_NAMES[kind], pp)
         g.valid("ok", frame(), "A well-formed %s." % what, ["ENV-001", "ENV-002",
                                                            "ENV-003", "ENV-004"],
                 request_id=corr)
         g.valid("unchecked-fields", frame(deadline_unix_ms=1700000000000,
                                           traceparent=TRACEPARENT, tracestate="rp=1"),
-                "%s with a deadline and trace context: none of them is checked." %
-                what[0].upper() + what[1:], ["ENV-006"], request_id=corr)
+                "A %s with a deadline and trace context: none of them is checked." % what,
+                ["ENV-006"], request_id=corr)
         if rid_mode is None:
             g.valid("any-request-id", frame(request_id=(1 << 64) - 1),
                     "request_id 2^64-1: this site does not correlate request_id.",
@@ -2497,7 +2497,7 @@ def gen_envelope(s):
                 ("order-all-four", dict(envelope_version=0, kind=other_kind,
                                         payload_protocol=other_pp, payload_encoding=2),
                  "envelope-version", "all four checks fail: version is reported")):
-            g.invalid(name, frame(**over), err, text[0].upper() + text[1:] + ".",
+            g.invalid(name, frame(**over), err, text + ".",
                       ["ENV-005"], request_id=corr)
         if rid_mode is None:
             continue
