@@ -125,13 +125,14 @@ class Corpus:
 
 def collect(vectors_dir):
     corpus = Corpus()
-    files = sorted(f for f in os.listdir(vectors_dir)
-                   if f.endswith(".json") and f != "schema.json")
-    if not files:
-        sys.exit(f"seed_corpus: no vector files in {vectors_dir}")
+    files = sorted(f for f in os.listdir(vectors_dir) if f.endswith(".json"))
+    used = 0
     for name in files:
         with open(os.path.join(vectors_dir, name)) as f:
             doc = json.load(f)
+        if doc.get("schema") != "rpb-vectors/1":
+            continue  # schema.json
+        used += 1
         for group in doc["groups"]:
             kind = group["kind"]
             for test in group["tests"]:
@@ -144,6 +145,8 @@ def collect(vectors_dir):
                     corpus.add_frame_body(data)
                 else:
                     sys.exit(f"seed_corpus: {name}: unknown group kind {kind!r}")
+    if not used:
+        sys.exit(f"seed_corpus: no rpb-vectors/1 files in {vectors_dir}")
     return corpus
 
 
