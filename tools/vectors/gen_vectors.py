@@ -1126,10 +1126,10 @@ def gen_framing(s):
               "No bytes at all: a reader at EOF reports unexpected-eof (the framing "
               "byte); the splitter says need-more.", ["FRAME-007"], flags=["Truncated"])
 
-    g = f.group("framing/cap-default", "framing",
+    g = f.group("framed/cap-default", "framed",
                 "The 16 MiB cap (16777216): equal is accepted, one more is refused from "
                 "the header alone. Big bodies are not materialised: a within-cap header "
-                "with a missing body is unexpected-eof.", cap=MAX_FRAME)
+                "with a missing body is unexpected-eof.", message="Frame", cap=MAX_FRAME)
     for n, err, what in ((MAX_FRAME - 1, "unexpected-eof", "cap - 1"),
                          (MAX_FRAME, "unexpected-eof", "exactly the cap, accepted"),
                          (MAX_FRAME + 1, "frame-too-large", "cap + 1"),
@@ -1152,9 +1152,9 @@ def gen_framing(s):
               "A header claiming 16777217 bytes followed by 3 body bytes: still decided "
               "from the header.", ["FRAME-003", "FRAME-005"], flags=["HeaderOnly"])
 
-    g = f.group("framing/cap-hello", "framing",
+    g = f.group("framed/cap-hello", "framed",
                 "The first-Hello cap (65536): equal accepted, one more refused.",
-                cap=MAX_HELLO)
+                message="Frame", cap=MAX_HELLO)
     for n, err in ((MAX_HELLO - 1, "unexpected-eof"), (MAX_HELLO, "unexpected-eof"),
                    (MAX_HELLO + 1, "frame-too-large"), (MAX_HELLO * 2, "frame-too-large"),
                    (MAX_FRAME, "frame-too-large"), (MAX_FRAME + 1, "frame-too-large")):
