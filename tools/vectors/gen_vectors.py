@@ -21,10 +21,12 @@ of the rules in this file (split(), envelope_check()) as a self-check.
 """
 
 import argparse
+import difflib
 import filecmp
 import importlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -2724,8 +2726,6 @@ def build_schema():
 # A small JSON Schema validator for the keywords schema.json uses, so that
 # --check needs nothing beyond the Python standard library.
 
-import re  # noqa: E402  (kept next to its only user)
-
 
 def _resolve(root, ref):
     assert ref.startswith("#/"), ref
@@ -2894,7 +2894,7 @@ def check(tmp):
                 old = fh.read().splitlines()
             with open(os.path.join(out, n), encoding="utf-8") as fh:
                 new = fh.read().splitlines()
-            changed = sum(1 for ln in __import__("difflib").unified_diff(old, new, n=0)
+            changed = sum(1 for ln in difflib.unified_diff(old, new, n=0)
                           if ln[:1] in "+-" and ln[:3] not in ("+++", "---"))
             problems.append("differs: %s (%d changed lines)" % (n, changed))
     for n in on_disk:
