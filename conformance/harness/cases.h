@@ -49,6 +49,8 @@ void case_frame_cap_header_only(cctx *c);
 void case_hostile_length(cctx *c);
 void case_truncated(cctx *c);
 void case_back_to_back(cctx *c);
+void case_exact_reply(cctx *c);
+void case_admin_over_cap(cctx *c);
 
 /* ---- envelope and echo (cases_envelope.c) ---- */
 typedef struct env_variant {
@@ -76,6 +78,7 @@ void case_recursion(cctx *c);
 void case_explicit_defaults(cctx *c);
 void case_omitted_defaults(cctx *c);
 void case_nul_in_string(cctx *c);
+void case_canonical_reply(cctx *c);
 
 /* ---- Hello shape, policy, Negotiated, rate limit (cases_hello.c) ---- */
 typedef struct hello_variant {
@@ -107,6 +110,9 @@ void case_token_with_cap(cctx *c);
 void case_daemon_version_open(cctx *c);
 void case_connection_id_sequential(cctx *c);
 void case_connection_id_concurrent(cctx *c);
+void case_connection_id_refusal_gap(cctx *c);
+void case_ignored_fields(cctx *c);
+void case_token_no_handoff(cctx *c);
 void case_rate_limit_exceeded(cctx *c);
 void case_rate_limit_refused_not_counted(cctx *c);
 
@@ -123,6 +129,7 @@ void case_deadline_silent(cctx *c);
 void case_deadline_trickle(cctx *c);
 void case_slowloris_others_served(cctx *c);
 void case_idle_herd(cctx *c);
+void case_drain(cctx *c);
 
 /* ---- admin verbs (cases_admin.c) ---- */
 typedef struct admin_variant {
@@ -133,7 +140,12 @@ typedef struct admin_variant {
     const char *want_body;   /* exact body, or NULL */
     const char *contains[4]; /* substrings the body must hold */
     const char *ends_with;   /* or NULL */
+    const char *content_type; /* exact content_type, or NULL */
+    bool optional;           /* a MAY verb: "unsupported admin verb" means not offered */
 } admin_variant;
 void case_admin(cctx *c);
+/* Sends AdminRequest{verb, json} (request_id 44) and reads the reply; req
+ * gets the request envelope (its payload cleared). */
+void admin_exchange(cctx *c, int32_t verb, bool json, rpb_frame *req, hreply *r);
 
 #endif

@@ -6,6 +6,8 @@
  * HELLO-* and SEC-*).
  */
 #include <errno.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -342,5 +344,72 @@ void case_idle_herd(cctx *c)
     hc_close(&hc);
     for (size_t i = 0; i < opened; i++)
         hc_close(&idle[i]);
+    sb_free(&s);
+}
+
+/* SEC-012 (--spawn only, runs last): after SIGTERM the broker answers
+ * Hellos with SHUTTING_DOWN (retry 1000, request echoed) and READYZ with
+ * "not ready", then exits 0 and removes its socket (SEC-003). */
+void case_drain(cctx *c)
+{
+    pid_t pid = c->cfg->broker_pid;
+    if (pid <= 0) {
+        c_skip(c, "needs --spawn (the harness signals the broker it started)");
+        return;
+    }
+    if (kill(pid, SIGTERM) < 0) {
+        c_fail(c, "harness: cannot signal the broker: %s", strerror(errno));
+        return;
+    }
+    rpb_frame f;
+    stim_frame_base(&f);
+    sbuf s = SBUF_INIT;
+    stim_base_frame(&s, self_pid());
+    /* the signal arrives asynchronously: Hellos may still negotiate for a
+     * moment; the first other answer must be the drain refusal */
+    int64_t t0 = rpb_monotonic_ms();
+    hreply r;
+    memset(&r, 0, sizeof r);
+    for (;;) {
+        c_record_next(c);
+        hc_exchange(c, NULL, "baseline Hello after SIGTERM", &s, &r);
+        bool negotiated = r.end == H_REPLY && r.payload_err == RPB_OK && r.hello.result == RPB_HELLO_REPLY_NEGOTIATED;
+        if (!negotiated || rpb_monotonic_ms() - t0 > 500)
+            break;
+        hr_free(&r);
+        struct timespec ts = {0, 2000000L};
+        nanosleep(&ts, NULL);
+    }
+    refusal want = {RPB_ERROR_SHUTTING_DOWN, "broker is shutting down", 1000, 1000};
+    bool draining = expect_refused(c, &r, &want, echo_of(&f));
+    hr_free(&r);
+    if (draining) {
+        rpb_frame af;
+        admin_exchange(c, RPB_ADMIN_VERB_READYZ, false, &af, &r);
+        if (r.end != H_REPLY || r.payload_err != RPB_OK || !r.frame_ok || r.frame.payload_protocol != RPB_PP_ADMIN)
+            c_fail(c, "expected READYZ to be answered while draining (admin is not refused)");
+        else if (!rpb_slice_eq_cstr(r.admin.body, "not ready\n") || r.admin.exit_code != 1)
+            c_fail(c, "expected READYZ \"not ready\\n\" with exit_code 1 while draining; observed exit_code %u",
+                   r.admin.exit_code);
+        hr_free(&r);
+    }
+    /* the exit: peeked with WNOWAIT so the runner still reaps it */
+    int limit = 1000 + 3000;
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    while (rpb_monotonic_ms() - t0 < limit) {
+        if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == pid)
+            break;
+        struct timespec ts = {0, 5000000L};
+        nanosleep(&ts, NULL);
+    }
+    if (si.si_pid != pid)
+        c_fail(c, "expected the broker to exit after its drain period; observed it running %d ms after SIGTERM", limit);
+    else if (si.si_code != CLD_EXITED || si.si_status != 0)
+        c_fail(c, "expected the broker to exit with status 0 after draining; observed %s %d",
+               si.si_code == CLD_EXITED ? "exit status" : "signal", si.si_status);
+    else if (access(c->cfg->socket_path, F_OK) == 0)
+        c_fail(c, "expected the broker to remove its socket on exit (SEC-003); observed %s still there",
+               c->cfg->socket_path);
     sb_free(&s);
 }

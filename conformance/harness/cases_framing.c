@@ -187,3 +187,82 @@ void case_back_to_back(cctx *c)
     hr_free(&r);
     sb_free(&s);
 }
+
+/* HELLO-052: the reply to framing byte 0x02 is exactly these 48 bytes. */
+void case_exact_reply(cctx *c)
+{
+    sbuf s = SBUF_INIT, want = SBUF_INIT;
+    stim_base_frame(&s, self_pid());
+    s.data[0] = 0x02;
+    put_hex(&want, "012b0000000801100122251223" "0a1b");
+    sb_puts(&want, "unsupported framing version");
+    put_hex(&want, "100118012001");
+    hreply r;
+    hc_exchange(c, NULL, "Hello with framing byte 0x02", &s, &r);
+    if (r.ex) {
+        sb_put(&r.ex->expect_bytes, want.data, want.len);
+        sb_puts(&r.ex->expect_text, "exactly the 48 bytes of spec/hello.md HELLO-052");
+    }
+    if (r.end != H_REPLY) {
+        sbuf obs = SBUF_INIT;
+        describe_reply(&obs, &r);
+        c_fail(c, "expected the 48-byte Refused; observed %s", sb_str(&obs));
+        sb_free(&obs);
+    } else if (r.raw.len != want.len || memcmp(r.raw.data, want.data, want.len) != 0) {
+        /* only the reason text may differ: then it is a note */
+        bool reason_only = r.frame_ok && r.payload_err == RPB_OK && r.hello.result == RPB_HELLO_REPLY_REFUSED &&
+                           !rpb_slice_eq_cstr(r.hello.refused.reason, R_FRAMING_VERSION.reason);
+        if (reason_only)
+            expect_refused(c, &r, &R_FRAMING_VERSION, ECHO_NOTHING);
+        else {
+            sbuf a = SBUF_INIT;
+            sb_hex(&a, r.raw.data, r.raw.len < 64 ? r.raw.len : 64);
+            c_fail(c, "expected exactly 012b000000...20 01 (48 bytes); observed %zu bytes: %s", r.raw.len, sb_str(&a));
+            sb_free(&a);
+        }
+    }
+    hr_free(&r);
+    sb_free(&s);
+    sb_free(&want);
+}
+
+/* HELLO-003: the first-frame cap applies to admin requests too: a HEALTHZ
+ * request padded (through output_path) to a 65,537-byte body is refused. */
+void case_admin_over_cap(cctx *c)
+{
+    sbuf pad = SBUF_INIT, payload = SBUF_INIT, s = SBUF_INIT;
+    rpb_frame f;
+    stim_frame_base(&f);
+    f.payload_protocol = RPB_PP_ADMIN;
+    /* AdminRequest{verb HEALTHZ, output_path "xxx..."}: grow the padding
+     * until the Frame body is exactly 65,537 bytes */
+    size_t n = RPB_MAX_HELLO_BYTES - 200, target = RPB_MAX_HELLO_BYTES + 1, got = 0;
+    for (int attempt = 0; attempt < 8 && got != target; attempt++) {
+        sb_reset(&pad);
+        sb_fill(&pad, 'x', n);
+        rpb_admin_request ar;
+        rpb_msg_init(&rpb_admin_request_desc, &ar);
+        ar.verb = RPB_ADMIN_VERB_HEALTHZ;
+        ar.output_path.data = pad.data;
+        ar.output_path.len = pad.len;
+        sb_reset(&payload);
+        stim_encode(&payload, &rpb_admin_request_desc, &ar);
+        f.payload.data = payload.data;
+        f.payload.len = payload.len;
+        got = rpb_encoded_len(&rpb_frame_desc, &f);
+        n = got > target ? n - (got - target) : n + (target - got);
+    }
+    if (got != target) {
+        c_fail(c, "harness: cannot build a 65,537-byte admin frame body");
+        goto out;
+    }
+    stim_frame(&s, &f);
+    hreply r;
+    hc_exchange(c, NULL, "admin HEALTHZ request with a 65,537-byte frame body", &s, &r);
+    expect_refused(c, &r, &R_TOO_LARGE, ECHO_UNCHECKED);
+    hr_free(&r);
+out:
+    sb_free(&pad);
+    sb_free(&payload);
+    sb_free(&s);
+}

@@ -319,9 +319,81 @@ void case_connection_id_sequential(cctx *c)
             ids[got++] = n->connection_id;
         hr_free(&r);
     }
-    if (got == N)
+    if (got == N) {
+        for (int i = 1; i < N; i++)
+            if (ids[i] != ids[i - 1] + 1) {
+                c_fail(c, "expected connection_ids increasing by one for sequential Hellos; observed %llu after %llu",
+                       (unsigned long long)ids[i], (unsigned long long)ids[i - 1]);
+                break;
+            }
         check_unique(c, ids, N, "5 sequential Hellos");
+    }
     sb_free(&s);
+}
+
+/* Refusals do not consume connection_ids: Negotiated, Refused, Negotiated
+ * get consecutive ids. */
+void case_connection_id_refusal_gap(cctx *c)
+{
+    rpb_frame f;
+    rpb_hello h;
+    stim_frame_base(&f);
+    stim_hello_base(&h, self_pid());
+    sbuf good = SBUF_INIT, bad = SBUF_INIT;
+    stim_hello_frame(&good, &f, &h);
+    h.service_name = rpb_slice_cstr("nosuch");
+    stim_hello_frame(&bad, &f, &h);
+    uint64_t ids[2] = {0, 0};
+    for (int i = 0; i < 3 && !c_failed(c); i++) {
+        hreply r;
+        hc_exchange(c, NULL, i == 1 ? "Hello for an unknown service" : "baseline Hello", i == 1 ? &bad : &good, &r);
+        if (i == 1) {
+            expect_refused(c, &r, &R_SERVICE_UNKNOWN, echo_of(&f));
+        } else {
+            const rpb_negotiated *n = expect_negotiated(c, &r, echo_of(&f));
+            if (n)
+                ids[i / 2] = n->connection_id;
+        }
+        hr_free(&r);
+    }
+    if (!c_failed(c) && ids[1] != ids[0] + 1)
+        c_fail(c, "expected the refusal between two Negotiated not to consume a connection_id (%llu then %llu); observed %llu",
+               (unsigned long long)ids[0], (unsigned long long)ids[0] + 1, (unsigned long long)ids[1]);
+    sb_free(&good);
+    sb_free(&bad);
+}
+
+/* HELLO-016: the fields a broker ignores are not validated or capped. */
+void case_ignored_fields(cctx *c)
+{
+    rpb_frame f;
+    rpb_hello h;
+    stim_frame_base(&f);
+    stim_hello_base(&h, self_pid());
+    static uint8_t blob[4096];
+    memset(blob, 0xa5, sizeof blob);
+    rpb_slice big = {blob, sizeof blob};
+    h.auth_token = big;
+    h.request_id = rpb_slice_cstr("any string at all: ../../etc; $(x) \xe2\x9c\x93 and more than sixty-four bytes of it");
+    h.connection_id = UINT64_MAX;
+    h.peer_attestation_nonce = big;
+    h.capability_token = big;
+    hello_case(c, &f, &h, NULL, "Hello with large auth_token, nonce, capability_token, request_id, connection_id");
+}
+
+/* HELLO-035 (strict): the fixture configures no handoff transport, so no
+ * token is issued and CAP_HANDLE_PASSING is not set even when asked. */
+void case_token_no_handoff(cctx *c)
+{
+    hreply r;
+    const rpb_negotiated *n = token_case(c, RPB_CAP_HANDLE_PASSING, &r);
+    if (n && n->handle_passed_token.len)
+        c_fail(c, "expected no handle_passed_token without a handoff transport; observed %zu bytes",
+               n->handle_passed_token.len);
+    if (n && (n->server_capabilities & RPB_CAP_HANDLE_PASSING))
+        c_fail(c, "expected CAP_HANDLE_PASSING clear without a handoff transport; observed server_capabilities 0x%llx",
+               (unsigned long long)n->server_capabilities);
+    hr_free(&r);
 }
 
 /* 100 clients connect and send at once; every one negotiates, ids differ. */

@@ -153,3 +153,24 @@ void case_nul_in_string(cctx *c)
     run_negotiated(c, "Hello whose client_version holds a NUL", &s, echo_of(&f));
     sb_free(&s);
 }
+
+/* HELLO-052, WIRE-020: replies are canonical encodings.  arg "negotiated"
+ * (the baseline Hello) or "refused" (an unknown service). */
+void case_canonical_reply(cctx *c)
+{
+    bool refused = strcmp((const char *)c->cs->arg, "refused") == 0;
+    rpb_frame f;
+    rpb_hello h;
+    stim_frame_base(&f);
+    stim_hello_base(&h, self_pid());
+    if (refused)
+        h.service_name = rpb_slice_cstr("nosuch");
+    sbuf s = SBUF_INIT;
+    stim_hello_frame(&s, &f, &h);
+    hreply r;
+    hc_exchange(c, NULL, refused ? "Hello for an unknown service" : "baseline Hello", &s, &r);
+    if (refused ? expect_refused(c, &r, &R_SERVICE_UNKNOWN, echo_of(&f)) : expect_negotiated(c, &r, echo_of(&f)) != NULL)
+        expect_canonical(c, &r);
+    hr_free(&r);
+    sb_free(&s);
+}

@@ -260,3 +260,39 @@ bool expect_refused_or_closed(cctx *c, const hreply *r, const refusal *want)
         return true;
     return expect_refused(c, r, want, ECHO_UNCHECKED);
 }
+
+static bool same_encoding(cctx *c, const char *what, const rpb_msg_desc *desc, const void *msg, const uint8_t *bytes,
+                          size_t len)
+{
+    sbuf again = SBUF_INIT;
+    stim_encode(&again, desc, msg);
+    bool same = again.len == len && memcmp(again.data, bytes, len) == 0;
+    if (!same) {
+        sbuf a = SBUF_INIT, b = SBUF_INIT;
+        sb_hex(&a, again.data, again.len < 48 ? again.len : 48);
+        sb_hex(&b, bytes, len < 48 ? len : 48);
+        c_fail(c, "expected the %s in canonical encoding (%zu bytes: %s...); observed %zu bytes: %s...", what,
+               again.len, sb_str(&a), len, sb_str(&b));
+        sb_free(&a);
+        sb_free(&b);
+    }
+    sb_free(&again);
+    return same;
+}
+
+bool expect_canonical(cctx *c, const hreply *r)
+{
+    if (r->end != H_REPLY || !r->frame_ok || r->payload_err != RPB_OK) {
+        fail_observed(c, r, "a decodable reply");
+        return false;
+    }
+    bool ok = same_encoding(c, "reply Frame", &rpb_frame_desc, &r->frame, r->raw.data + RPB_FRAME_HEADER_BYTES,
+                            r->raw.len - RPB_FRAME_HEADER_BYTES);
+    if (r->frame.payload_protocol == RPB_PP_CONTROL)
+        ok &= same_encoding(c, "HelloReply payload", &rpb_hello_reply_desc, &r->hello, r->frame.payload.data,
+                            r->frame.payload.len);
+    else if (r->frame.payload_protocol == RPB_PP_ADMIN)
+        ok &= same_encoding(c, "AdminReply payload", &rpb_admin_reply_desc, &r->admin, r->frame.payload.data,
+                            r->frame.payload.len);
+    return ok;
+}

@@ -53,6 +53,10 @@ const rpb_negotiated *expect_negotiated(cctx *c, const hreply *r, echo e);
  * reply; both are allowed where the spec allows a plain close. */
 bool expect_refused_or_closed(cctx *c, const hreply *r, const refusal *want);
 
+/* The reply is the canonical encoding of what it holds (HELLO-052,
+ * WIRE-020): the frame body and the payload re-encode to the same bytes. */
+bool expect_canonical(cctx *c, const hreply *r);
+
 /* Name of an ErrorCode value ("ERROR_PEER_REJECTED" or the number). */
 const char *code_name(int32_t code, char tmp[16]);
 

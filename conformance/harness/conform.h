@@ -31,7 +31,11 @@ typedef struct hcase {
     const char *title; /* what it checks, one sentence */
     void (*run)(struct cctx *c);
     const void *arg;   /* case-specific data for table-driven cases */
+    unsigned flags;    /* CASE_* */
 } hcase;
+
+/* The case stops the broker on purpose (it runs last; --spawn only). */
+#define CASE_ENDS_BROKER 0x1u
 
 /* The case table (cases.c), in run order. */
 extern const hcase conform_cases[];
