@@ -308,6 +308,8 @@ static void test_map_wire_type_quirk(void) /* WIRE-009 */
                     RPB_OK);
     const rpb_slice *v = rpb_map_get(&r.details, rpb_slice_cstr("k"));
     CU_ASSERT(v && rpb_slice_eq_cstr(*v, "w"));
+    /* WIRE-020: one entry per key, written where the effective one stands */
+    assert_encodes_to(&rpb_refused_desc, &r, "2a060a016b120177");
 }
 
 static void test_lengths_and_boundaries(void) /* WIRE-010, WIRE-011 */

@@ -88,7 +88,12 @@ static void put_field(writer *w, const rpb_msg_desc *desc, const rpb_field_desc 
             put_bytes(w, f->number, n->value);
         return;
     case RPB_FT_STRING_MAP:
+        /* A map holds one entry per key: a key that occurs again later is
+         * written once, where its last (effective) entry stands.  This
+         * costs O(k^2) for k entries; v1 maps hold a handful. */
         for (const rpb_map_node *n = ((const rpb_map *)slot)->head; n; n = n->next) {
+            if (!rpb_map_node_is_effective(n))
+                continue;
             size_t entry = 0;
             if (n->key.len)
                 entry += 1 + rpb_varint_len(n->key.len) + n->key.len;
