@@ -1,0 +1,200 @@
+/*
+ * test_client.c - the client side of the Hello handshake (spec/hello.md
+ * HELLO-060..HELLO-063): defaults, request bytes, reply classification, and
+ * the socket helpers against a throw-away listener.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "rpb/client.h"
+#include "rpb/hello.h"
+#include "rpb/rpb.h"
+#include "testutil.h"
+
+static void test_defaults(void) /* HELLO-060 */
+{
+    rpb_hello h;
+    rpb_hello_init(&h, "zccache", "1.11.20", 4242);
+    CU_ASSERT_EQUAL(h.client_min_protocol, 1);
+    CU_ASSERT_EQUAL(h.client_max_protocol, 1);
+    CU_ASSERT_TRUE(rpb_slice_eq_cstr(h.service_name, "zccache"));
+    CU_ASSERT_TRUE(rpb_slice_eq_cstr(h.wanted_version, "1.11.20"));
+    CU_ASSERT_EQUAL(h.client_version.len, 0);
+    CU_ASSERT_EQUAL(h.client_capabilities, 0);
+    CU_ASSERT_TRUE(rpb_slice_eq_cstr(h.request_id, "hello"));
+    CU_ASSERT_EQUAL(h.peer_pid, 4242);
+    CU_ASSERT_TRUE(rpb_slice_eq_cstr(h.client_lib_name, "rpb"));
+    CU_ASSERT_TRUE(rpb_slice_eq_cstr(h.client_lib_version, RPB_VERSION_STRING));
+    CU_ASSERT_EQUAL(h.client_keepalive_secs, 0);
+}
+
+static void test_upstream_default_hello_bytes(void) /* HELLO-060, facts/hello.md §7.3 */
+{
+    rpb_hello h;
+    rpb_hello_init(&h, "zccache", "1.11.20", 4242);
+    h.client_capabilities = RPB_CAP_HANDLE_PASSING;
+    h.client_lib_name = rpb_slice_cstr("running-process");
+    h.client_lib_version = rpb_slice_cstr("4.5.5");
+    uint8_t out[256];
+    size_t w, len;
+    CU_ASSERT_EQUAL_FATAL(rpb_hello_request_encode(&h, 1, out, sizeof out, &w), RPB_OK);
+    uint8_t *want = tu_hex("01 40 00 00 00 08 01 22 3A 08 01 10 01 1A 07 7A 63 63 61 63 68 65 22 07 "
+                           "31 2E 31 31 2E 32 30 30 01 42 05 68 65 6C 6C 6F 50 92 21 5A 0F 72 75 6E "
+                           "6E 69 6E 67 2D 70 72 6F 63 65 73 73 62 05 34 2E 35 2E 35 28 01",
+                           &len);
+    CU_ASSERT_EQUAL(w, len);
+    CU_ASSERT_TRUE(w == len && memcmp(out, want, len) == 0);
+    free(want);
+    CU_ASSERT_EQUAL(rpb_hello_request_encode(&h, 1, out, 10, &w), RPB_ERR_BUFFER_TOO_SMALL);
+
+    static uint8_t big[70000], frame[70100];
+    memset(big, 'x', sizeof big);
+    h.client_version = (rpb_slice){big, sizeof big};
+    CU_ASSERT_EQUAL(rpb_hello_request_encode(&h, 1, frame, sizeof frame, &w),
+                    RPB_ERR_FRAME_TOO_LARGE);
+}
+
+/* Builds the body of a reply frame holding reply. */
+static size_t reply_body(const rpb_hello_reply *reply, int32_t kind, uint8_t *out, size_t cap)
+{
+    uint8_t payload[512];
+    size_t plen, w, consumed;
+    CU_ASSERT_FATAL(rpb_encode(&rpb_hello_reply_desc, reply, payload, sizeof payload, &plen) == RPB_OK);
+    rpb_frame req = rpb_frame_request(RPB_PP_CONTROL, (rpb_slice){NULL, 0});
+    req.request_id = 5;
+    rpb_frame f = rpb_frame_response_to(&req, (rpb_slice){payload, plen});
+    f.kind = kind;
+    uint8_t framed[600];
+    CU_ASSERT_FATAL(rpb_frame_encode(&f, framed, sizeof framed, &w) == RPB_OK);
+    rpb_slice body;
+    CU_ASSERT_FATAL(rpb_frame_split(framed, w, RPB_MAX_FRAME_BYTES, &body, &consumed, NULL) == RPB_OK);
+    CU_ASSERT_FATAL(body.len <= cap);
+    memcpy(out, body.data, body.len);
+    return body.len;
+}
+
+static void test_classify(void) /* HELLO-061, HELLO-062 */
+{
+    uint8_t body[600], mem[1024];
+    rpb_arena arena;
+    rpb_hello_result res;
+    rpb_hello_reply reply;
+    rpb_msg_init(&rpb_hello_reply_desc, &reply);
+    reply.result = RPB_HELLO_REPLY_NEGOTIATED;
+    reply.negotiated.backend_pipe = rpb_slice_cstr("/b.sock");
+    size_t n = reply_body(&reply, RPB_FRAME_KIND_RESPONSE, body, sizeof body);
+    rpb_arena_init(&arena, mem, sizeof mem);
+    CU_ASSERT_EQUAL_FATAL(rpb_hello_reply_classify(body, n, &arena, &res), RPB_OK);
+    CU_ASSERT_EQUAL(res.kind, RPB_HELLO_RESULT_NEGOTIATED);
+    CU_ASSERT_EQUAL(res.frame.request_id, 5);
+    CU_ASSERT_TRUE(rpb_slice_eq_cstr(res.reply.negotiated.backend_pipe, "/b.sock"));
+
+    static const struct {
+        int32_t code;
+        rpb_hello_result_kind kind;
+    } rows[] = {
+        {1, RPB_HELLO_RESULT_VERSION_UNSUPPORTED}, {2, RPB_HELLO_RESULT_SERVICE_UNKNOWN},
+        {8, RPB_HELLO_RESULT_VERSION_BLOCKED},     {4, RPB_HELLO_RESULT_RATE_LIMITED},
+        {5, RPB_HELLO_RESULT_SHUTTING_DOWN},       {6, RPB_HELLO_RESULT_OTHER},
+        {9, RPB_HELLO_RESULT_OTHER},               {0, RPB_HELLO_RESULT_OTHER},
+        {77, RPB_HELLO_RESULT_OTHER},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
+        rpb_msg_init(&rpb_hello_reply_desc, &reply);
+        reply.result = RPB_HELLO_REPLY_REFUSED;
+        reply.refused.code = rows[i].code;
+        reply.refused.retry_after_ms = 100 + i;
+        n = reply_body(&reply, RPB_FRAME_KIND_RESPONSE, body, sizeof body);
+        rpb_arena_init(&arena, mem, sizeof mem);
+        CU_ASSERT_EQUAL_FATAL(rpb_hello_reply_classify(body, n, &arena, &res), RPB_OK);
+        CU_ASSERT_EQUAL(res.kind, rows[i].kind);
+        CU_ASSERT_EQUAL(res.code, rows[i].code);
+        CU_ASSERT_EQUAL(res.retry_after_ms, 100 + i);
+    }
+    CU_ASSERT_STRING_EQUAL(rpb_hello_result_name(RPB_HELLO_RESULT_RATE_LIMITED), "rate-limited");
+    CU_ASSERT_PTR_NULL(rpb_hello_result_name((rpb_hello_result_kind)99));
+
+    /* protocol errors: no result, wrong kind, garbage */
+    rpb_msg_init(&rpb_hello_reply_desc, &reply);
+    n = reply_body(&reply, RPB_FRAME_KIND_RESPONSE, body, sizeof body);
+    CU_ASSERT_EQUAL(rpb_hello_reply_classify(body, n, &arena, &res), RPB_ERR_INVALID_ARGUMENT);
+    reply.result = RPB_HELLO_REPLY_REFUSED;
+    n = reply_body(&reply, RPB_FRAME_KIND_REQUEST, body, sizeof body);
+    CU_ASSERT_EQUAL(rpb_hello_reply_classify(body, n, &arena, &res), RPB_ERR_ENVELOPE_KIND);
+    static const uint8_t garbage[] = {0xFF, 0xFF};
+    CU_ASSERT(rpb_hello_reply_classify(garbage, 2, &arena, &res) < 0);
+}
+
+static void test_connect_errors(void) /* HELLO-063 */
+{
+    char path[200];
+    memset(path, 'a', sizeof path - 1);
+    path[sizeof path - 1] = '\0';
+    CU_ASSERT_EQUAL(rpb_client_connect(path, RPB_NO_DEADLINE), RPB_ERR_INVALID_ARGUMENT);
+    CU_ASSERT_EQUAL(rpb_client_connect("/nonexistent/rpb-test.sock", RPB_NO_DEADLINE), RPB_ERR_IO);
+    CU_ASSERT_EQUAL(errno, ENOENT);
+}
+
+static void test_exchange_reads_reply_after_failed_write(void) /* HELLO-063 */
+{
+    char dir[] = "/tmp/rpb-client-XXXXXX";
+    CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    snprintf(sa.sun_path, sizeof sa.sun_path, "%s/s", dir);
+    int l = socket(AF_UNIX, SOCK_STREAM, 0);
+    CU_ASSERT_FATAL(bind(l, (struct sockaddr *)&sa, sizeof sa) == 0 && listen(l, 4) == 0);
+    pid_t child = fork();
+    if (child == 0) {
+        /* a broker that answers the header and closes without reading on */
+        int c = accept(l, NULL, NULL);
+        uint8_t hdr[5], reply[64];
+        size_t w;
+        if (read(c, hdr, 5) != 5)
+            _exit(1);
+        rpb_hello_refusal_encode(RPB_REFUSAL_FRAME_TOO_LARGE, 0, NULL, reply, sizeof reply, &w);
+        if (write(c, reply, w) != (ssize_t)w)
+            _exit(1);
+        close(c);
+        _exit(0);
+    }
+    size_t big = 4u << 20;
+    uint8_t *req = calloc(1, big);
+    req[0] = 1;
+    rpb_frame_header_write(req, (uint32_t)(big - 5));
+    rpb_buf reply = {0};
+    int rc = rpb_client_exchange(sa.sun_path, req, big, rpb_monotonic_ms() + 5000, &reply, NULL);
+    CU_ASSERT_EQUAL(rc, RPB_OK);
+    uint8_t mem[512];
+    rpb_arena arena;
+    rpb_arena_init(&arena, mem, sizeof mem);
+    rpb_hello_result res;
+    CU_ASSERT_EQUAL(rpb_hello_reply_classify(reply.data, reply.len, &arena, &res), RPB_OK);
+    CU_ASSERT_EQUAL(res.code, RPB_ERROR_PEER_REJECTED);
+    rpb_buf_free(&reply);
+    free(req);
+    int st;
+    waitpid(child, &st, 0);
+    close(l);
+    unlink(sa.sun_path);
+    rmdir(dir);
+}
+
+int main(void)
+{
+    static const tu_test tests[] = {
+        {"Hello defaults (HELLO-060)", test_defaults},
+        {"upstream client-default Hello bytes", test_upstream_default_hello_bytes},
+        {"reply classification (HELLO-061, HELLO-062)", test_classify},
+        {"connect errors (HELLO-063)", test_connect_errors},
+        {"exchange reads the reply after a failed write (HELLO-063)",
+         test_exchange_reads_reply_after_failed_write},
+        {NULL, NULL},
+    };
+    return tu_run("client", tests);
+}
