@@ -272,7 +272,8 @@ static void run_framing(vec_test *t, const uint8_t *in, size_t len, const char *
     }
     const rpb_json_value *want = valid ? frames->u.children.head : NULL;
     size_t pos = 0, index = 0;
-    while (pos < len) {
+    /* at least one split: an empty stream is unexpected-eof (FRAME-007) */
+    do {
         rpb_slice body;
         size_t consumed = 0;
         rpb_errinfo ei = {0};
@@ -309,7 +310,7 @@ static void run_framing(vec_test *t, const uint8_t *in, size_t len, const char *
         }
         pos += consumed;
         index++;
-    }
+    } while (pos < len);
     if (!valid)
         FAIL(t, "the whole stream split without error, want %s", get_str(t->test, "error"));
     else if (want != NULL)
