@@ -180,24 +180,29 @@ int main(int argc, char **argv)
         blog_msg("warning: running as root (SEC-010): only root peers are served unless "
                  "--allow-uid is given");
 
+    /* SEC-009 before touching the socket path */
+    broker_services s;
+    if (services_open(&s, cfg.services_dir) != 0)
+        return EXIT_BROKER_SERVICES;
     broker_listener l;
     int act = listener_from_systemd(&l);
-    if (act < 0)
+    if (act < 0) {
+        services_close(&s);
         return EXIT_BROKER_SOCKET;
+    }
     if (act == 0) {
-        if (cfg.socket_path == NULL)
+        if (cfg.socket_path == NULL) {
+            services_close(&s);
             return usage_error("--socket PATH is required without socket activation%s", "");
-        if (listener_bind(&l, cfg.socket_path) != 0)
+        }
+        if (listener_bind(&l, cfg.socket_path) != 0) {
+            services_close(&s);
             return EXIT_BROKER_SOCKET;
+        }
     } else if (cfg.socket_path != NULL) {
         blog_msg("socket activation: ignoring --socket %s", cfg.socket_path);
     }
 
-    broker_services s;
-    if (services_open(&s, cfg.services_dir) != 0) {
-        listener_close(&l);
-        return EXIT_BROKER_SERVICES;
-    }
     int status = broker_run(&cfg, &l, &s);
     services_close(&s);
     listener_close(&l);

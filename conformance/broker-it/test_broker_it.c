@@ -1,0 +1,1173 @@
+/*
+ * test_broker_it.c - integration tests of rpb-broker and rpb-client: real
+ * processes over real Unix sockets (spec/hello.md).
+ *
+ * usage: test_broker_it RPB_BROKER RPB_CLIENT
+ *
+ * A main broker (rate limit off, 1 s handshake deadline) serves most cases;
+ * cases that need other settings (rate limit, descriptor limit, connection
+ * cap, drain, socket activation, start-up refusals) start their own.  After
+ * every abuse case the main broker must still negotiate.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "rpb/client.h"
+#include "rpb/admin.h"
+#include "rpb/hello.h"
+#include "rpb/rpb.h"
+#include "testutil.h"
+
+#define TRACEPARENT "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+
+static const char *broker_bin, *client_bin;
+static char root[64], svc_dir[128], sock_path[128], log_path[128];
+static pid_t main_broker;
+
+/* ---- processes ---- */
+
+typedef struct spawn_opts {
+    const char *socket; /* NULL: socket activation with listen_fd */
+    int listen_fd;
+    rlim_t nofile;      /* 0: inherited */
+    const char *extra[8];
+} spawn_opts;
+
+static pid_t spawn_broker(const spawn_opts *o)
+{
+    pid_t pid = fork();
+    if (pid != 0)
+        return pid;
+    const char *argv[24];
+    int n = 0;
+    argv[n++] = broker_bin;
+    if (o->socket) {
+        argv[n++] = "--socket";
+        argv[n++] = o->socket;
+    }
+    argv[n++] = "--services";
+    argv[n++] = svc_dir;
+    for (int i = 0; i < 8 && o->extra[i]; i++)
+        argv[n++] = o->extra[i];
+    argv[n] = NULL;
+    if (o->nofile) {
+        struct rlimit rl = {o->nofile, o->nofile};
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (o->socket == NULL) {
+        char pidbuf[16];
+        snprintf(pidbuf, sizeof pidbuf, "%d", (int)getpid());
+        if (o->listen_fd != 3) {
+            dup2(o->listen_fd, 3);
+            close(o->listen_fd);
+        }
+        setenv("LISTEN_PID", pidbuf, 1);
+        setenv("LISTEN_FDS", "1", 1);
+    }
+    execv(broker_bin, (char *const *)argv);
+    _exit(127);
+}
+
+/* Waits until path accepts connections (or the broker died). */
+static bool wait_ready(const char *path, pid_t pid)
+{
+    for (int i = 0; i < 400; i++) {
+        int fd = rpb_client_connect(path, rpb_monotonic_ms() + 100);
+        if (fd >= 0) {
+            close(fd);
+            return true;
+        }
+        if (waitpid(pid, NULL, WNOHANG) == pid)
+            return false;
+        usleep(5000);
+    }
+    return false;
+}
+
+/* Waits for pid to exit within ms; its exit status, or -1. */
+static int wait_exit(pid_t pid, int ms)
+{
+    for (int i = 0; i < ms; i += 5) {
+        int st;
+        if (waitpid(pid, &st, WNOHANG) == pid)
+            return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        usleep(5000);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    return -1;
+}
+
+static void write_file(const char *dir, const char *name, const char *text)
+{
+    char path[256], tmp[256];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    snprintf(tmp, sizeof tmp, "%s/.%s.tmp", dir, name);
+    FILE *f = fopen(tmp, "w");
+    fputs(text, f);
+    fclose(f);
+    rename(tmp, path); /* atomic, as editors and installers do */
+}
+
+#define ZCCACHE_SERVICE                                                                       \
+    "backend_pipe = /run/zccache-backend.sock\ndaemon_version = 1.11.20\n"                   \
+    "min_version = 1.10.0\nallow = 1.11.20\n"
+
+/* ---- wire helpers ---- */
+
+static rpb_hello base_hello(void)
+{
+    rpb_hello h;
+    rpb_hello_init(&h, "zccache", "1.11.20", (uint32_t)getpid());
+    h.client_version = rpb_slice_cstr("zccache-cli/1.11.20");
+    h.client_keepalive_secs = 60;
+    return h;
+}
+
+/* Encodes hello as a request frame with request_id 7 and a traceparent. */
+static size_t hello_frame(const rpb_hello *h, uint8_t *out, size_t cap)
+{
+    uint8_t payload[70000];
+    size_t plen, w;
+    CU_ASSERT_FATAL(rpb_encode(&rpb_hello_desc, h, payload, sizeof payload, &plen) == RPB_OK);
+    rpb_frame f = rpb_frame_request(RPB_PP_CONTROL, (rpb_slice){payload, plen});
+    f.request_id = 7;
+    f.traceparent = rpb_slice_cstr(TRACEPARENT);
+    CU_ASSERT_FATAL(rpb_frame_encode(&f, out, cap, &w) == RPB_OK);
+    return w;
+}
+
+static int connect_main(void) { return rpb_client_connect(sock_path, rpb_monotonic_ms() + 2000); }
+
+static bool send_all(int fd, const uint8_t *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+        if (w <= 0)
+            return false;
+        p += w;
+        n -= (size_t)w;
+    }
+    return true;
+}
+
+typedef struct reply {
+    int rc;                /* rpb_read_frame result */
+    rpb_buf body;
+    rpb_hello_result res;  /* valid when classify == RPB_OK */
+    int classify;
+    uint8_t arena[4096];
+} reply;
+
+static void read_reply(int fd, reply *r, int ms)
+{
+    memset(r, 0, sizeof *r);
+    r->rc = rpb_read_frame(fd, RPB_MAX_FRAME_BYTES, rpb_monotonic_ms() + ms, &r->body, NULL);
+    r->classify = -1;
+    if (r->rc == RPB_OK) {
+        rpb_arena a;
+        rpb_arena_init(&a, r->arena, sizeof r->arena);
+        r->classify = rpb_hello_reply_classify(r->body.data, r->body.len, &a, &r->res);
+    }
+}
+
+/* Sends raw bytes (optionally shutting down writing) and reads the reply. */
+static void raw_exchange(const uint8_t *p, size_t n, bool shut, reply *r)
+{
+    int fd = connect_main();
+    CU_ASSERT_FATAL(fd >= 0);
+    send_all(fd, p, n);
+    if (shut)
+        shutdown(fd, SHUT_WR);
+    read_reply(fd, r, 3000);
+    close(fd);
+}
+
+static void hello_exchange(const rpb_hello *h, reply *r)
+{
+    static uint8_t buf[70100];
+    raw_exchange(buf, hello_frame(h, buf, sizeof buf), false, r);
+}
+
+static bool refused_with(const reply *r, int32_t code, const char *reason)
+{
+    return r->rc == RPB_OK && r->classify == RPB_OK &&
+           r->res.reply.result == RPB_HELLO_REPLY_REFUSED && r->res.code == code &&
+           rpb_slice_eq_cstr(r->res.reply.refused.reason, reason) &&
+           r->res.reply.refused.daemon_min_protocol == 1 &&
+           r->res.reply.refused.daemon_max_protocol == 1;
+}
+
+static bool negotiated(const reply *r)
+{
+    return r->rc == RPB_OK && r->classify == RPB_OK && r->res.kind == RPB_HELLO_RESULT_NEGOTIATED;
+}
+
+/* The main broker still negotiates a plain Hello (SEC-007). */
+static void assert_serving(void)
+{
+    rpb_hello h = base_hello();
+    reply r;
+    hello_exchange(&h, &r);
+    CU_ASSERT_TRUE(negotiated(&r));
+    CU_ASSERT_EQUAL(waitpid(main_broker, NULL, WNOHANG), 0);
+    rpb_buf_free(&r.body);
+}
+
+/* ---- cases ---- */
+
+static void test_negotiated_reply(void) /* HELLO-030..HELLO-033, HELLO-050 */
+{
+    rpb_hello h = base_hello();
+    reply r;
+    hello_exchange(&h, &r);
+    CU_ASSERT_TRUE_FATAL(negotiated(&r));
+    const rpb_negotiated *n = &r.res.reply.negotiated;
+    CU_ASSERT_EQUAL(n->negotiated_protocol, 1);
+    CU_ASSERT_TRUE(rpb_slice_eq_cstr(n->daemon_version, "1.11.20"));
+    CU_ASSERT_TRUE(rpb_slice_eq_cstr(n->backend_pipe, "/run/zccache-backend.sock"));
+    CU_ASSERT_EQUAL(n->keepalive_interval_secs, 60);
+    CU_ASSERT_EQUAL(n->handle_passed_token.len, 0);
+    CU_ASSERT(n->connection_id >= 1);
+    CU_ASSERT_EQUAL(r.res.frame.request_id, 7);
+    CU_ASSERT_EQUAL(r.res.frame.payload_protocol, 0);
+    CU_ASSERT_TRUE(rpb_slice_eq_cstr(r.res.frame.traceparent, TRACEPARENT));
+    rpb_buf_free(&r.body);
+    /* HELLO-035: CAP_HANDLE_PASSING asked, but rpb-broker cannot hand off */
+    h.client_capabilities = RPB_CAP_HANDLE_PASSING;
+    h.client_keepalive_secs = 0;
+    hello_exchange(&h, &r);
+    CU_ASSERT_TRUE(negotiated(&r));
+    CU_ASSERT_EQUAL(r.res.reply.negotiated.handle_passed_token.len, 0);
+    CU_ASSERT_EQUAL(r.res.reply.negotiated.server_capabilities & RPB_CAP_HANDLE_PASSING, 0);
+    CU_ASSERT_EQUAL(r.res.reply.negotiated.keepalive_interval_secs, 1800);
+    rpb_buf_free(&r.body);
+}
+
+static void test_framing_refusals(void) /* HELLO-002..HELLO-006 */
+{
+    reply r;
+    static const uint8_t v2[] = {0x02, 0, 0, 0, 0};
+    raw_exchange(v2, sizeof v2, false, &r);
+    size_t glen;
+    uint8_t *golden = tu_hex("01 2B 00 00 00 08 01 10 01 22 25 12 23 0A 1B 75 6E 73 75 70 70 6F 72 "
+                             "74 65 64 20 66 72 61 6D 69 6E 67 20 76 65 72 73 69 6F 6E 10 01 18 01 "
+                             "20 01",
+                             &glen);
+    CU_ASSERT_TRUE(r.rc == RPB_OK && r.body.len + 5 == glen &&
+                   memcmp(r.body.data, golden + 5, r.body.len) == 0);
+    free(golden);
+    rpb_buf_free(&r.body);
+
+    /* over the cap: answered from the header, the body is never sent */
+    static const uint8_t over[] = {0x01, 0x01, 0x00, 0x01, 0x00};
+    int64_t t0 = rpb_monotonic_ms();
+    raw_exchange(over, sizeof over, false, &r);
+    CU_ASSERT_TRUE(refused_with(&r, RPB_ERROR_PEER_REJECTED, "initial Hello frame exceeds 64 KiB"));
+    CU_ASSERT_EQUAL(r.res.frame.request_id, 0);
+    CU_ASSERT(rpb_monotonic_ms() - t0 < 500); /* HELLO-004: not the 1 s deadline */
+    rpb_buf_free(&r.body);
+
+    static const uint8_t partial[] = {0x01, 0x10, 0x00, 0x00, 0x00, 0x08, 0x01};
+    raw_exchange(partial, sizeof partial, true, &r);
+    CU_ASSERT_TRUE(refused_with(&r, RPB_ERROR_PEER_REJECTED, "incomplete Hello frame"));
+    rpb_buf_free(&r.body);
+    raw_exchange(NULL, 0, true, &r);
+    CU_ASSERT_TRUE(refused_with(&r, RPB_ERROR_PEER_REJECTED, "incomplete Hello frame"));
+    rpb_buf_free(&r.body);
+
+    static const uint8_t garbage[] = {0x01, 0x03, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0xFF};
+    raw_exchange(garbage, sizeof garbage, false, &r);
+    CU_ASSERT_TRUE(refused_with(&r, RPB_ERROR_PEER_REJECTED, "malformed broker Frame"));
+    rpb_buf_free(&r.body);
+    static const uint8_t empty[] = {0x01, 0x00, 0x00, 0x00, 0x00};
+    raw_exchange(empty, sizeof empty, false, &r);
+    CU_ASSERT_TRUE(refused_with(&r, RPB_ERROR_VERSION_UNSUPPORTED, "frame envelope_version is not v1"));
+    rpb_buf_free(&r.body);
+    assert_serving();
+}
+
+/* A valid Hello frame whose body is exactly body_len bytes (padding in the
+ * ignored auth_token, HELLO-016). */
+static size_t padded_hello(size_t body_len, uint8_t *out, size_t cap)
+{
+    static uint8_t pad[70000];
+    rpb_hello h = base_hello();
+    for (size_t p = body_len - 200; p < body_len; p++) {
+        h.auth_token = (rpb_slice){pad, p};
+        size_t n = hello_frame(&h, out, cap);
+        if (n == body_len + 5)
+            return n;
+    }
+    return 0;
+}
+
+static void test_hello_cap_boundary(void) /* HELLO-003, HELLO-016, FRAME-004 */
+{
+    static uint8_t buf[70100];
+    reply r;
+    size_t n = padded_hello(65536, buf, sizeof buf);
+    CU_ASSERT_FATAL(n == 65541);
+    raw_exchange(buf, n, false, &r);
+    CU_ASSERT_TRUE(negotiated(&r));
+    rpb_buf_free(&r.body);
+    n = padded_hello(65537, buf, sizeof buf);
+    CU_ASSERT_FATAL(n == 65542);
+    raw_exchange(buf, n, false, &r);
+    CU_ASSERT_TRUE(refused_with(&r, RPB_ERROR_PEER_REJECTED, "initial Hello frame exceeds 64 KiB"));
+    rpb_buf_free(&r.body);
+    assert_serving();
+}
+
+static void test_envelope_refusals_echo(void) /* HELLO-008, HELLO-050 */
+{
+    static const struct {
+        uint32_t version;
+        int32_t kind;
+        uint32_t pp;
+        int32_t enc;
+        int32_t code;
+        const char *reason;
+    } rows[] = {
+        {2, 0, 0, 0, RPB_ERROR_VERSION_UNSUPPORTED, "frame envelope_version is not v1"},
+        {1, 1, 0, 0, RPB_ERROR_PEER_REJECTED, "Hello frame kind must be REQUEST"},
+        {1, 99, 0, 0, RPB_ERROR_PEER_REJECTED, "Hello frame kind must be REQUEST"},
+        {1, 0, RPB_PP_HANDOFF, 0, RPB_ERROR_PEER_REJECTED,
+         "Hello frame payload_protocol must be control-plane"},
+        {1, 0, 0, 1, RPB_ERROR_PEER_REJECTED, "Hello payload must not be compressed"},
+        {1, 0, 0, 99, RPB_ERROR_PEER_REJECTED, "Hello payload must not be compressed"},
+    };
+    uint8_t payload[512], buf[600];
+    size_t plen, w;
+    rpb_hello h = base_hello();
+    rpb_encode(&rpb_hello_desc, &h, payload, sizeof payload, &plen);
+    for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
+        rpb_frame f = rpb_frame_request(rows[i].pp, (rpb_slice){payload, plen});
+        f.envelope_version = rows[i].version;
+        f.kind = rows[i].kind;
+        f.payload_encoding = rows[i].enc;
+        f.request_id = 1000 + i;
+        f.tracestate = rpb_slice_cstr("vendor=value");
+        CU_ASSERT_FATAL(rpb_frame_encode(&f, buf, sizeof buf, &w) == RPB_OK);
+        reply r;
+        raw_exchange(buf, w, false, &r);
+        CU_ASSERT_TRUE(refused_with(&r, rows[i].code, rows[i].reason));
+        CU_ASSERT_EQUAL(r.res.frame.request_id, 1000 + i);
+        CU_ASSERT_EQUAL(r.res.frame.payload_protocol, 0);
+        CU_ASSERT_TRUE(rpb_slice_eq_cstr(r.res.frame.tracestate, "vendor=value"));
+        CU_ASSERT_EQUAL(r.res.retry_after_ms, 0);
+        rpb_buf_free(&r.body);
+    }
+    /* HELLO-009: a payload that is not a Hello */
+    static const uint8_t garbage[] = {0xFF, 0xFF, 0xFF};
+    rpb_frame f = rpb_frame_request(0, (rpb_slice){garbage, 3});
+    CU_ASSERT_FATAL(rpb_frame_encode(&f, buf, sizeof buf, &w) == RPB_OK);
+    reply r;
+    raw_exchange(buf, w, false, &r);
+    CU_ASSERT_TRUE(refused_with(&r, RPB_ERROR_PEER_REJECTED, "malformed Hello payload"));
+    rpb_buf_free(&r.body);
+    f.payload = (rpb_slice){NULL, 0};
+    CU_ASSERT_FATAL(rpb_frame_encode(&f, buf, sizeof buf, &w) == RPB_OK);
+    raw_exchange(buf, w, false, &r);
+    CU_ASSERT_TRUE(refused_with(&r, RPB_ERROR_VERSION_UNSUPPORTED,
+                                "client protocol range does not include v1"));
+    rpb_buf_free(&r.body);
+}
+
+static void expect_refusal(const rpb_hello *h, int32_t code, const char *reason, uint64_t retry)
+{
+    reply r;
+    hello_exchange(h, &r);
+    CU_ASSERT_TRUE(refused_with(&r, code, reason));
+    CU_ASSERT_EQUAL(r.res.retry_after_ms, retry);
+    if (!refused_with(&r, code, reason))
+        fprintf(stderr, "  expected %d \"%s\"; got rc %d classify %d code %d\n", code, reason, r.rc,
+                r.classify, r.res.code);
+    rpb_buf_free(&r.body);
+}
+
+static void expect_negotiated(const rpb_hello *h)
+{
+    reply r;
+    hello_exchange(h, &r);
+    CU_ASSERT_TRUE(negotiated(&r));
+    rpb_buf_free(&r.body);
+}
+
+static void test_shape_and_policy_refusals(void) /* HELLO-010..HELLO-015, HELLO-021..HELLO-023 */
+{
+    static char big[200];
+    memset(big, 'a', sizeof big);
+    const int32_t PR = RPB_ERROR_PEER_REJECTED;
+    rpb_hello h = base_hello();
+    h.client_min_protocol = h.client_max_protocol = 2;
+    expect_refusal(&h, RPB_ERROR_VERSION_UNSUPPORTED, "client protocol range does not include v1", 0);
+    h = base_hello();
+    h.client_min_protocol = 0;
+    h.client_max_protocol = 5;
+    expect_negotiated(&h);
+    static const char *const bad_names[] = {"Zccache", "", "a.b", "zccache_service"};
+    for (int i = 0; i < 4; i++) {
+        h = base_hello();
+        h.service_name = rpb_slice_cstr(bad_names[i]);
+        expect_refusal(&h, PR, "invalid service_name", 0);
+    }
+    h.service_name = (rpb_slice){(uint8_t *)big, 65};
+    expect_refusal(&h, PR, "invalid service_name", 0);
+    h.service_name = (rpb_slice){(uint8_t *)big, 64}; /* valid, unknown */
+    expect_refusal(&h, RPB_ERROR_SERVICE_UNKNOWN, "service is not registered", 0);
+    static const char *const bad_versions[] = {"1.0", "v1.0.0", "1.0.0-", "1.0.0-rc-1", "1.0.0+b"};
+    for (int i = 0; i < 5; i++) {
+        h = base_hello();
+        h.wanted_version = rpb_slice_cstr(bad_versions[i]);
+        expect_refusal(&h, PR, "invalid wanted_version", 0);
+    }
+    char v65[70] = "1.1.";
+    memset(v65 + 4, '1', 61);
+    h.wanted_version = (rpb_slice){(uint8_t *)v65, 65};
+    expect_refusal(&h, PR, "invalid wanted_version", 0);
+    h = base_hello();
+    h.client_version = (rpb_slice){(uint8_t *)big, 128};
+    expect_negotiated(&h);
+    h.client_version = (rpb_slice){(uint8_t *)big, 129};
+    expect_refusal(&h, PR, "client_version exceeds 128 bytes", 0);
+    h = base_hello();
+    h.client_lib_name = (rpb_slice){(uint8_t *)big, 64};
+    h.client_lib_version = (rpb_slice){(uint8_t *)big, 64};
+    expect_negotiated(&h);
+    h.client_lib_name = (rpb_slice){(uint8_t *)big, 65};
+    expect_refusal(&h, PR, "client_lib fields exceed 64 bytes", 0);
+    h = base_hello();
+    h.client_lib_version = (rpb_slice){(uint8_t *)big, 65};
+    expect_refusal(&h, PR, "client_lib fields exceed 64 bytes", 0);
+    h = base_hello();
+    h.peer_pid = (uint32_t)getpid() + 1;
+    expect_refusal(&h, PR, "peer_pid does not match verified peer", 0);
+    h.peer_pid = 0;
+    expect_negotiated(&h);
+    h = base_hello();
+    h.service_name = rpb_slice_cstr("clud");
+    expect_refusal(&h, RPB_ERROR_SERVICE_UNKNOWN, "service is not registered", 0);
+    h = base_hello();
+    h.wanted_version = rpb_slice_cstr("1.9.9");
+    expect_refusal(&h, RPB_ERROR_VERSION_BLOCKED, "wanted_version is below min_version", 30000);
+    h.wanted_version = rpb_slice_cstr("1.12.0");
+    expect_refusal(&h, RPB_ERROR_VERSION_BLOCKED, "wanted_version is not in version_allow_list", 30000);
+}
+
+static void test_one_hello_per_connection(void) /* HELLO-001 */
+{
+    uint8_t buf[600];
+    rpb_hello h = base_hello();
+    size_t n = hello_frame(&h, buf, sizeof buf);
+    int fd = connect_main();
+    CU_ASSERT_FATAL(fd >= 0);
+    send_all(fd, buf, n);
+    send_all(fd, buf, n); /* a second Hello on the same connection */
+    reply r;
+    read_reply(fd, &r, 2000);
+    CU_ASSERT_TRUE(negotiated(&r));
+    rpb_buf_free(&r.body);
+    read_reply(fd, &r, 2000);
+    CU_ASSERT_EQUAL(r.rc, RPB_ERR_UNEXPECTED_EOF); /* closed, nothing more */
+    rpb_buf_free(&r.body);
+    close(fd);
+}
+
+static void test_concurrent_clients_unique_ids(void) /* HELLO-036, SEC-005 */
+{
+    enum { N = 100 };
+    int fds[N];
+    uint8_t buf[600];
+    rpb_hello h = base_hello();
+    size_t n = hello_frame(&h, buf, sizeof buf);
+    for (int i = 0; i < N; i++) {
+        fds[i] = connect_main();
+        CU_ASSERT_FATAL(fds[i] >= 0);
+    }
+    for (int i = 0; i < N; i++)
+        send_all(fds[i], buf, n);
+    uint64_t ids[N], lo = UINT64_MAX, hi = 0;
+    int ok = 0;
+    for (int i = 0; i < N; i++) {
+        reply r;
+        read_reply(fds[i], &r, 3000);
+        close(fds[i]);
+        ids[i] = 0;
+        if (negotiated(&r)) {
+            ok++;
+            ids[i] = r.res.reply.negotiated.connection_id;
+            lo = ids[i] < lo ? ids[i] : lo;
+            hi = ids[i] > hi ? ids[i] : hi;
+        }
+        rpb_buf_free(&r.body);
+    }
+    CU_ASSERT_EQUAL(ok, N);
+    int dup = 0;
+    for (int i = 0; i < N; i++)
+        for (int j = i + 1; j < N; j++)
+            dup += ids[i] == ids[j];
+    CU_ASSERT_EQUAL(dup, 0);
+    CU_ASSERT_EQUAL(hi - lo, N - 1); /* consecutive: no other client meanwhile */
+}
+
+static void test_rate_limit(void) /* HELLO-020, SEC-008 */
+{
+    char path[160];
+    snprintf(path, sizeof path, "%s/rate/b.sock", root);
+    spawn_opts o = {.socket = path, .extra = {"--rate-limit", "8/60000", "--log", "/dev/null"}};
+    pid_t b = spawn_broker(&o);
+    CU_ASSERT_FATAL(wait_ready(path, b));
+    uint8_t buf[600];
+    rpb_hello h = base_hello();
+    size_t n = hello_frame(&h, buf, sizeof buf);
+    int neg = 0, limited = 0, retry_ok = 0;
+    for (int i = 0; i < 32; i++) {
+        int fd = rpb_client_connect(path, rpb_monotonic_ms() + 2000);
+        send_all(fd, buf, n);
+        reply r;
+        read_reply(fd, &r, 2000);
+        close(fd);
+        if (negotiated(&r))
+            neg++;
+        else if (refused_with(&r, RPB_ERROR_RATE_LIMITED, "Hello rate limit exceeded")) {
+            limited++;
+            retry_ok += r.res.retry_after_ms >= 1 && r.res.retry_after_ms <= 60000;
+        }
+        rpb_buf_free(&r.body);
+    }
+    CU_ASSERT_EQUAL(neg, 8);
+    CU_ASSERT_EQUAL(limited, 24);
+    CU_ASSERT_EQUAL(retry_ok, 24);
+    /* another process (another verified pid) has its own budget */
+    pid_t child = fork();
+    if (child == 0) {
+        rpb_hello ch = base_hello();
+        uint8_t cbuf[600];
+        size_t cn = hello_frame(&ch, cbuf, sizeof cbuf);
+        int fd = rpb_client_connect(path, rpb_monotonic_ms() + 2000);
+        send_all(fd, cbuf, cn);
+        reply r;
+        read_reply(fd, &r, 2000);
+        _exit(negotiated(&r) ? 0 : 1);
+    }
+    CU_ASSERT_EQUAL(wait_exit(child, 3000), 0);
+    kill(b, SIGKILL);
+    waitpid(b, NULL, 0);
+}
+
+static void test_slowloris_and_idle_do_not_delay(void) /* SEC-005 */
+{
+    enum { IDLE = 200 };
+    int idle[IDLE];
+    for (int i = 0; i < IDLE; i++) {
+        idle[i] = connect_main();
+        CU_ASSERT_FATAL(idle[i] >= 0);
+    }
+    int slow = connect_main();
+    static const uint8_t hdr[] = {0x01, 0x40, 0x00, 0x00, 0x00};
+    send_all(slow, hdr, 1);
+    int64_t worst = 0;
+    for (int i = 0; i < 20; i++) {
+        if (i < 4)
+            send_all(slow, hdr + 1 + i, 1); /* one byte at a time */
+        int64_t t0 = rpb_monotonic_ms();
+        assert_serving();
+        int64_t dt = rpb_monotonic_ms() - t0;
+        worst = dt > worst ? dt : worst;
+        usleep(10000);
+    }
+    CU_ASSERT(worst < 100);
+    printf("\n    worst Hello round trip beside 200 idle + 1 slowloris: %lld ms ",
+           (long long)worst);
+    /* SEC-006: the slowloris gets the deadline refusal */
+    reply r;
+    read_reply(slow, &r, 3000);
+    CU_ASSERT_TRUE(refused_with(&r, RPB_ERROR_PEER_REJECTED, "Hello handshake deadline exceeded"));
+    rpb_buf_free(&r.body);
+    close(slow);
+    for (int i = 0; i < IDLE; i++)
+        close(idle[i]);
+    assert_serving();
+}
+
+static void test_abuse_leaves_broker_serving(void) /* SEC-007, ADMIN-008 */
+{
+    uint8_t buf[600];
+    rpb_hello h = base_hello();
+    size_t n = hello_frame(&h, buf, sizeof buf);
+    /* early hang-up */
+    close(connect_main());
+    assert_serving();
+    /* half a frame, then gone */
+    int fd = connect_main();
+    send_all(fd, buf, n / 2);
+    close(fd);
+    assert_serving();
+    /* a Hello, then gone before the reply (EPIPE on the broker side) */
+    for (int i = 0; i < 20; i++) {
+        fd = connect_main();
+        int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &(struct linger){1, 0}, sizeof(struct linger));
+        (void)one;
+        send_all(fd, buf, n);
+        close(fd);
+    }
+    assert_serving();
+    /* garbage flood */
+    for (int i = 0; i < 50; i++) {
+        uint8_t junk[64];
+        for (size_t j = 0; j < sizeof junk; j++)
+            junk[j] = (uint8_t)(rand() & 0xFF);
+        junk[0] = (uint8_t)(i & 1);
+        fd = connect_main();
+        send_all(fd, junk, sizeof junk);
+        close(fd);
+    }
+    assert_serving();
+    /* malformed admin frames are answered (ADMIN-008) */
+    static const uint8_t garbage[] = {0xFF, 0xFF};
+    rpb_frame f = rpb_frame_request(RPB_PP_ADMIN, (rpb_slice){garbage, 2});
+    size_t w;
+    rpb_frame_encode(&f, buf, sizeof buf, &w);
+    fd = connect_main();
+    send_all(fd, buf, w);
+    rpb_buf body = {0};
+    CU_ASSERT_EQUAL(rpb_read_frame(fd, RPB_MAX_FRAME_BYTES, rpb_monotonic_ms() + 2000, &body, NULL),
+                    RPB_OK);
+    rpb_frame rf;
+    rpb_admin_reply ar;
+    CU_ASSERT_EQUAL(rpb_admin_reply_decode(body.data, body.len, &rf, &ar), RPB_OK);
+    CU_ASSERT_EQUAL(ar.exit_code, 2);
+    rpb_buf_free(&body);
+    close(fd);
+    f = rpb_frame_request(RPB_PP_ADMIN, (rpb_slice){NULL, 0});
+    f.kind = RPB_FRAME_KIND_RESPONSE;
+    rpb_frame_encode(&f, buf, sizeof buf, &w);
+    fd = connect_main();
+    send_all(fd, buf, w);
+    close(fd);
+    assert_serving();
+    /* a client that never reads its reply */
+    n = hello_frame(&h, buf, sizeof buf);
+    fd = connect_main();
+    send_all(fd, buf, n);
+    assert_serving();
+    close(fd);
+}
+
+static int run_client(const char *const *args, char *out, size_t cap)
+{
+    int p[2];
+    if (pipe(p) != 0)
+        return -1;
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(p[1], 1);
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 2);
+        close(p[0]);
+        const char *argv[16] = {client_bin, "--socket", sock_path};
+        for (int i = 0; args[i] && i < 12; i++)
+            argv[3 + i] = args[i];
+        execv(client_bin, (char *const *)argv);
+        _exit(127);
+    }
+    close(p[1]);
+    size_t got = 0;
+    ssize_t k;
+    while (got + 1 < cap && (k = read(p[0], out + got, cap - 1 - got)) > 0)
+        got += (size_t)k;
+    out[got] = '\0';
+    close(p[0]);
+    return wait_exit(pid, 5000);
+}
+
+static void test_admin_verbs_via_client(void) /* ADMIN-002..ADMIN-007, ADMIN-010 */
+{
+    static char out[65536];
+    CU_ASSERT_EQUAL(run_client((const char *[]){"--admin", "healthz", NULL}, out, sizeof out), 0);
+    CU_ASSERT_STRING_EQUAL(out, "ok\n");
+    CU_ASSERT_EQUAL(run_client((const char *[]){"--admin", "readyz", NULL}, out, sizeof out), 0);
+    CU_ASSERT_STRING_EQUAL(out, "ready\n");
+    CU_ASSERT_EQUAL(run_client((const char *[]){"--admin", "status", NULL}, out, sizeof out), 0);
+    CU_ASSERT_STRING_EQUAL(out, "broker_instance: shared\naccepting_hello: true\n");
+    CU_ASSERT_EQUAL(run_client((const char *[]){"--admin", "status", "--json", NULL}, out, sizeof out), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"command\":\"status\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"backend_pipe\":\"/run/zccache-backend.sock\""));
+    CU_ASSERT_EQUAL(run_client((const char *[]){"--admin", "metrics", NULL}, out, sizeof out), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "# TYPE running_process_broker_v1_connections_open gauge\n"));
+    CU_ASSERT(strlen(out) > 6 && strcmp(out + strlen(out) - 6, "# EOF\n") == 0);
+    CU_ASSERT_EQUAL(run_client((const char *[]){"--admin", "config", NULL}, out, sizeof out), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"max_hello_bytes\":65536"));
+    CU_ASSERT_EQUAL(run_client((const char *[]){"--admin", "0", NULL}, out, sizeof out), 2);
+    CU_ASSERT_STRING_EQUAL(out, "unsupported admin verb\n");
+}
+
+static void test_client_exit_codes(void) /* HELLO-062 */
+{
+    static char out[8192];
+    CU_ASSERT_EQUAL(run_client((const char *[]){"--service", "zccache", "--version", "1.11.20", NULL},
+                               out, sizeof out),
+                    0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "backend_pipe: /run/zccache-backend.sock"));
+    CU_ASSERT_EQUAL(run_client((const char *[]){"--service", "clud", "--version", "1.0.0", NULL}, out,
+                               sizeof out),
+                    12);
+    CU_ASSERT_EQUAL(run_client((const char *[]){"--service", "zccache", "--version", "1.9.9", "--json",
+                                                NULL},
+                               out, sizeof out),
+                    18);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"code\": \"ERROR_VERSION_BLOCKED\""));
+    CU_ASSERT_EQUAL(run_client((const char *[]){"--service", "Bad", "--version", "1.0.0", NULL}, out,
+                               sizeof out),
+                    16);
+    CU_ASSERT_EQUAL(run_client((const char *[]){"--bogus", NULL}, out, sizeof out), 2);
+}
+
+static void test_reload_on_change(void) /* service definitions, HELLO-021, HELLO-022 */
+{
+    rpb_hello h = base_hello();
+    h.service_name = rpb_slice_cstr("fbuild");
+    h.wanted_version = rpb_slice_cstr("2.0.0");
+    expect_refusal(&h, RPB_ERROR_SERVICE_UNKNOWN, "service is not registered", 0);
+    /* the binary form, as upstream writes it (plus the rpb.backend_pipe label) */
+    uint8_t mem[512], bin[512];
+    rpb_arena arena;
+    rpb_arena_init(&arena, mem, sizeof mem);
+    rpb_service svc = {.name = rpb_slice_cstr("fbuild"), .backend_pipe = rpb_slice_cstr("/run/fb.sock")};
+    size_t n;
+    CU_ASSERT_FATAL(rpb_servicedef_encode_proto(&svc, &arena, bin, sizeof bin, &n) == RPB_OK);
+    char tmp[256], path[256];
+    snprintf(tmp, sizeof tmp, "%s/.fbuild.tmp", svc_dir);
+    snprintf(path, sizeof path, "%s/fbuild.servicedef", svc_dir);
+    FILE *f = fopen(tmp, "wb");
+    fwrite(bin, 1, n, f);
+    fclose(f);
+    rename(tmp, path);
+    reply r;
+    bool ok = false;
+    for (int i = 0; i < 50 && !ok; i++) { /* inotify delivery is asynchronous */
+        hello_exchange(&h, &r);
+        ok = negotiated(&r) && rpb_slice_eq_cstr(r.res.reply.negotiated.backend_pipe, "/run/fb.sock");
+        rpb_buf_free(&r.body);
+        if (!ok)
+            usleep(10000);
+    }
+    CU_ASSERT_TRUE(ok);
+    /* a raised floor applies to the next Hello */
+    write_file(svc_dir, "zccache.service",
+               "backend_pipe = /run/zccache-backend.sock\nmin_version = 1.12.0\n");
+    rpb_hello z = base_hello();
+    ok = false;
+    for (int i = 0; i < 50 && !ok; i++) {
+        hello_exchange(&z, &r);
+        ok = refused_with(&r, RPB_ERROR_VERSION_BLOCKED, "wanted_version is below min_version");
+        rpb_buf_free(&r.body);
+        if (!ok)
+            usleep(10000);
+    }
+    CU_ASSERT_TRUE(ok);
+    unlink(path);
+    write_file(svc_dir, "zccache.service", ZCCACHE_SERVICE);
+    for (int i = 0; i < 50; i++) {
+        hello_exchange(&z, &r);
+        ok = negotiated(&r);
+        rpb_buf_free(&r.body);
+        if (ok)
+            break;
+        usleep(10000);
+    }
+    CU_ASSERT_TRUE(ok);
+}
+
+static int count_fds(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/fd", (int)pid);
+    DIR *d = opendir(path);
+    if (d == NULL)
+        return -1;
+    int n = 0;
+    while (readdir(d) != NULL)
+        n++;
+    closedir(d);
+    return n - 2;
+}
+
+static void test_no_fd_leak_after_10000_connections(void) /* SEC-007, SEC-014 */
+{
+    int before = count_fds(main_broker);
+    CU_ASSERT_FATAL(before > 0);
+    uint8_t buf[600];
+    rpb_hello h = base_hello();
+    size_t n = hello_frame(&h, buf, sizeof buf);
+    int neg = 0;
+    for (int i = 0; i < 10000; i++) {
+        int fd = connect_main();
+        if (fd < 0)
+            continue;
+        switch (i % 4) {
+        case 0:
+        case 1: {
+            send_all(fd, buf, n);
+            reply r;
+            read_reply(fd, &r, 2000);
+            neg += negotiated(&r);
+            rpb_buf_free(&r.body);
+            break;
+        }
+        case 2:
+            send_all(fd, buf, n / 2); /* hang up mid-frame */
+            break;
+        default:
+            break; /* connect and leave */
+        }
+        close(fd);
+    }
+    CU_ASSERT_EQUAL(neg, 5000);
+    int after = -1;
+    for (int i = 0; i < 100; i++) { /* the broker may still be closing the last ones */
+        after = count_fds(main_broker);
+        if (after == before)
+            break;
+        usleep(10000);
+    }
+    printf("\n    broker fds before %d, after 10000 connections %d ", before, after);
+    CU_ASSERT_EQUAL(after, before);
+    assert_serving();
+}
+
+static void test_foreign_uid_dropped(void) /* SEC-004, systemd socket activation */
+{
+    if (geteuid() != 0) {
+        printf("\n    SKIPPED: needs root to connect as another uid (running as uid %u) ",
+               (unsigned)geteuid());
+        return;
+    }
+    /* a world-connectable socket, handed over by socket activation */
+    char dir[160], path[200];
+    snprintf(dir, sizeof dir, "%s/open", root);
+    mkdir(dir, 0755);
+    chmod(root, 0711);
+    snprintf(path, sizeof path, "%s/b.sock", dir);
+    int l = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    strcpy(sa.sun_path, path);
+    CU_ASSERT_FATAL(bind(l, (struct sockaddr *)&sa, sizeof sa) == 0 && listen(l, 16) == 0);
+    chmod(path, 0666);
+    spawn_opts o = {.socket = NULL, .listen_fd = l, .extra = {"--log", "/dev/null"}};
+    pid_t b = spawn_broker(&o);
+    close(l);
+    CU_ASSERT_FATAL(wait_ready(path, b));
+    pid_t child = fork();
+    if (child == 0) {
+        if (setgid(65534) != 0 || setuid(65534) != 0)
+            _exit(3);
+        rpb_hello ch = base_hello();
+        uint8_t cbuf[600];
+        size_t cn = hello_frame(&ch, cbuf, sizeof cbuf);
+        int fd = rpb_client_connect(path, rpb_monotonic_ms() + 2000);
+        if (fd < 0)
+            _exit(4);
+        send_all(fd, cbuf, cn);
+        uint8_t one;
+        struct pollfd p = {fd, POLLIN, 0};
+        poll(&p, 1, 2000);
+        ssize_t got = recv(fd, &one, 1, MSG_DONTWAIT);
+        /* closed with nothing written: end of stream, or a reset because
+         * the Hello was never read */
+        _exit(got == 0 || (got < 0 && errno == ECONNRESET) ? 0 : 5);
+    }
+    int st = wait_exit(child, 5000);
+    CU_ASSERT_EQUAL(st, 0);
+    if (st != 0)
+        printf("\n    foreign-uid child exit status %d ", st);
+    /* the owner is served on the activated socket */
+    rpb_hello h = base_hello();
+    uint8_t buf[600];
+    size_t n = hello_frame(&h, buf, sizeof buf);
+    int fd = rpb_client_connect(path, rpb_monotonic_ms() + 2000);
+    send_all(fd, buf, n);
+    reply r;
+    read_reply(fd, &r, 2000);
+    CU_ASSERT_TRUE(negotiated(&r));
+    rpb_buf_free(&r.body);
+    close(fd);
+    kill(b, SIGTERM);
+    CU_ASSERT_EQUAL(wait_exit(b, 5000), 0);
+    CU_ASSERT_EQUAL(access(path, F_OK), 0); /* activated sockets are not removed */
+    unlink(path);
+    chmod(root, 0700);
+}
+
+static void test_fd_pressure(void) /* SEC-011, SEC-013 */
+{
+    char path[160];
+    snprintf(path, sizeof path, "%s/emfile/b.sock", root);
+    spawn_opts o = {.socket = path, .nofile = 24, .extra = {"--log", "/dev/null"}};
+    pid_t b = spawn_broker(&o);
+    CU_ASSERT_FATAL(wait_ready(path, b));
+    enum { IDLE = 30 };
+    int idle[IDLE];
+    for (int i = 0; i < IDLE; i++)
+        idle[i] = rpb_client_connect(path, rpb_monotonic_ms() + 2000);
+    usleep(100000);
+    uint8_t buf[600];
+    rpb_hello h = base_hello();
+    size_t n = hello_frame(&h, buf, sizeof buf);
+    int fd = rpb_client_connect(path, rpb_monotonic_ms() + 2000);
+    send_all(fd, buf, n);
+    reply r;
+    read_reply(fd, &r, 2000);
+    CU_ASSERT_TRUE(refused_with(&r, RPB_ERROR_FD_PRESSURE,
+                                "broker is low on file descriptors; retry shortly"));
+    CU_ASSERT_EQUAL(r.res.retry_after_ms, 1000);
+    rpb_buf_free(&r.body);
+    close(fd);
+    for (int i = 0; i < IDLE; i++)
+        close(idle[i]);
+    usleep(100000);
+    /* recovery: demoted until 3 accepts succeed, then served again */
+    int pressure = 0;
+    bool ok = false;
+    for (int i = 0; i < 10 && !ok; i++) {
+        fd = rpb_client_connect(path, rpb_monotonic_ms() + 2000);
+        send_all(fd, buf, n);
+        read_reply(fd, &r, 2000);
+        close(fd);
+        ok = negotiated(&r);
+        pressure += refused_with(&r, RPB_ERROR_FD_PRESSURE,
+                                 "broker is low on file descriptors; retry shortly");
+        if (!ok && r.res.code == RPB_ERROR_FD_PRESSURE)
+            CU_ASSERT_EQUAL(r.res.frame.request_id, 7); /* demoted path echoes */
+        rpb_buf_free(&r.body);
+        usleep(60000);
+    }
+    CU_ASSERT_TRUE(ok);
+    CU_ASSERT(pressure <= 3);
+    kill(b, SIGKILL);
+    waitpid(b, NULL, 0);
+
+    /* SEC-013: over --max-connections, refused without reading */
+    snprintf(path, sizeof path, "%s/cap/b.sock", root);
+    spawn_opts o2 = {.socket = path, .extra = {"--max-connections", "5", "--log", "/dev/null"}};
+    b = spawn_broker(&o2);
+    CU_ASSERT_FATAL(wait_ready(path, b));
+    usleep(20000);
+    int held[5];
+    for (int i = 0; i < 5; i++)
+        held[i] = rpb_client_connect(path, rpb_monotonic_ms() + 2000);
+    usleep(50000);
+    fd = rpb_client_connect(path, rpb_monotonic_ms() + 2000);
+    read_reply(fd, &r, 2000); /* nothing sent */
+    CU_ASSERT_TRUE(refused_with(&r, RPB_ERROR_FD_PRESSURE,
+                                "broker is low on file descriptors; retry shortly"));
+    rpb_buf_free(&r.body);
+    close(fd);
+    for (int i = 0; i < 5; i++)
+        close(held[i]);
+    kill(b, SIGKILL);
+    waitpid(b, NULL, 0);
+}
+
+static void test_sigterm_drain(void) /* SEC-012, SEC-003 */
+{
+    char path[160];
+    snprintf(path, sizeof path, "%s/drain/b.sock", root);
+    spawn_opts o = {.socket = path, .extra = {"--drain-timeout", "400", "--log", "/dev/null"}};
+    pid_t b = spawn_broker(&o);
+    CU_ASSERT_FATAL(wait_ready(path, b));
+    uint8_t buf[600];
+    rpb_hello h = base_hello();
+    size_t n = hello_frame(&h, buf, sizeof buf);
+    int early = rpb_client_connect(path, rpb_monotonic_ms() + 2000);
+    usleep(20000);
+    int64_t t0 = rpb_monotonic_ms();
+    kill(b, SIGTERM);
+    usleep(50000);
+    reply r;
+    send_all(early, buf, n); /* connected before, Hello after the signal */
+    read_reply(early, &r, 2000);
+    CU_ASSERT_TRUE(refused_with(&r, RPB_ERROR_SHUTTING_DOWN, "broker is shutting down"));
+    CU_ASSERT_EQUAL(r.res.retry_after_ms, 1000);
+    CU_ASSERT_EQUAL(r.res.frame.request_id, 7);
+    rpb_buf_free(&r.body);
+    close(early);
+    int fd = rpb_client_connect(path, rpb_monotonic_ms() + 2000);
+    send_all(fd, buf, n);
+    read_reply(fd, &r, 2000);
+    CU_ASSERT_TRUE(refused_with(&r, RPB_ERROR_SHUTTING_DOWN, "broker is shutting down"));
+    rpb_buf_free(&r.body);
+    close(fd);
+    /* admin still served: not ready */
+    size_t w;
+    rpb_admin_request_encode(RPB_ADMIN_VERB_READYZ, false, (rpb_slice){0}, 1, buf, sizeof buf, &w);
+    rpb_buf body = {0};
+    CU_ASSERT_EQUAL(rpb_client_exchange(path, buf, w, rpb_monotonic_ms() + 2000, &body, NULL), RPB_OK);
+    rpb_frame rf;
+    rpb_admin_reply ar;
+    CU_ASSERT_EQUAL(rpb_admin_reply_decode(body.data, body.len, &rf, &ar), RPB_OK);
+    CU_ASSERT_TRUE(rpb_slice_eq_cstr(ar.body, "not ready\n"));
+    CU_ASSERT_EQUAL(ar.exit_code, 1);
+    rpb_buf_free(&body);
+    CU_ASSERT_EQUAL(wait_exit(b, 3000), 0);
+    int64_t dt = rpb_monotonic_ms() - t0;
+    CU_ASSERT(dt >= 350 && dt < 1500);
+    CU_ASSERT_NOT_EQUAL(access(path, F_OK), 0); /* socket removed */
+}
+
+static int start_and_status(const char *socket, const char *services)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 2);
+        execl(broker_bin, broker_bin, "--socket", socket, "--services", services, NULL);
+        _exit(127);
+    }
+    return wait_exit(pid, 3000);
+}
+
+static void test_socket_placement(void) /* SEC-001..SEC-003, SEC-009 */
+{
+    struct stat st;
+    char dir[200];
+    snprintf(dir, sizeof dir, "%s/run", root);
+    CU_ASSERT_FATAL(stat(dir, &st) == 0);
+    CU_ASSERT_EQUAL(st.st_mode & 0777, 0700);
+    CU_ASSERT_FATAL(stat(sock_path, &st) == 0);
+    CU_ASSERT_TRUE(S_ISSOCK(st.st_mode));
+    CU_ASSERT_EQUAL(st.st_mode & 0777, 0600);
+
+    char path[260];
+    /* a live socket is refused */
+    CU_ASSERT_EQUAL(start_and_status(sock_path, svc_dir), 4);
+    /* a regular file is refused */
+    snprintf(path, sizeof path, "%s/file.sock", dir);
+    close(open(path, O_CREAT | O_WRONLY, 0600));
+    CU_ASSERT_EQUAL(start_and_status(path, svc_dir), 4);
+    unlink(path);
+    /* a group-accessible directory is refused */
+    snprintf(path, sizeof path, "%s/shared", root);
+    mkdir(path, 0750);
+    chmod(path, 0750);
+    strcat(path, "/b.sock");
+    CU_ASSERT_EQUAL(start_and_status(path, svc_dir), 4);
+    /* an insecure services directory is refused */
+    char open_svc[200];
+    snprintf(open_svc, sizeof open_svc, "%s/svc-open", root);
+    mkdir(open_svc, 0755);
+    chmod(open_svc, 0755);
+    snprintf(path, sizeof path, "%s/other/b.sock", root);
+    CU_ASSERT_EQUAL(start_and_status(path, open_svc), 3);
+    snprintf(open_svc, sizeof open_svc, "%s/missing", root);
+    CU_ASSERT_EQUAL(start_and_status(path, open_svc), 3);
+    /* a stale socket (nobody listening) is replaced */
+    snprintf(path, sizeof path, "%s/stale.sock", dir);
+    int s = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    strcpy(sa.sun_path, path);
+    CU_ASSERT_FATAL(bind(s, (struct sockaddr *)&sa, sizeof sa) == 0);
+    close(s);
+    spawn_opts o = {.socket = path, .extra = {"--log", "/dev/null"}};
+    pid_t b = spawn_broker(&o);
+    CU_ASSERT_TRUE(wait_ready(path, b));
+    kill(b, SIGINT);
+    CU_ASSERT_EQUAL(wait_exit(b, 3000), 0);
+    CU_ASSERT_NOT_EQUAL(access(path, F_OK), 0);
+}
+
+static void test_log_lines(void) /* SEC-015 */
+{
+    FILE *f = fopen(log_path, "r");
+    CU_ASSERT_FATAL(f != NULL);
+    char line[4096];
+    int negotiated_lines = 0, refused_lines = 0, admin_lines = 0;
+    while (fgets(line, sizeof line, f)) {
+        negotiated_lines += strstr(line, "\"outcome\":\"negotiated\"") != NULL;
+        refused_lines += strstr(line, "\"outcome\":\"refused\"") != NULL &&
+                         strstr(line, "\"code\":\"ERROR_") != NULL;
+        admin_lines += strstr(line, "\"verb\":\"ADMIN_VERB_HEALTHZ\"") != NULL;
+    }
+    fclose(f);
+    CU_ASSERT(negotiated_lines > 100);
+    CU_ASSERT(refused_lines > 10);
+    CU_ASSERT(admin_lines >= 1);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 3) {
+        fprintf(stderr, "usage: test_broker_it RPB_BROKER RPB_CLIENT\n");
+        return 2;
+    }
+    broker_bin = argv[1];
+    client_bin = argv[2];
+    signal(SIGPIPE, SIG_IGN);
+    strcpy(root, "/tmp/rpb-it-XXXXXX");
+    if (mkdtemp(root) == NULL)
+        return 1;
+    snprintf(svc_dir, sizeof svc_dir, "%s/svc", root);
+    snprintf(sock_path, sizeof sock_path, "%s/run/b.sock", root);
+    snprintf(log_path, sizeof log_path, "%s/broker.log", root);
+    mkdir(svc_dir, 0700);
+    write_file(svc_dir, "zccache.service", ZCCACHE_SERVICE);
+    spawn_opts o = {.socket = sock_path,
+                    .extra = {"--rate-limit", "0/1000", "--handshake-timeout", "1000", "--log",
+                              log_path, "--json-log"}};
+    main_broker = spawn_broker(&o);
+    if (!wait_ready(sock_path, main_broker)) {
+        fprintf(stderr, "test_broker_it: %s did not start\n", broker_bin);
+        return 1;
+    }
+    static const tu_test tests[] = {
+        {"negotiated reply (HELLO-030..035, HELLO-050)", test_negotiated_reply},
+        {"framing refusals (HELLO-002..006)", test_framing_refusals},
+        {"Hello cap boundary 65536/65537 (HELLO-003)", test_hello_cap_boundary},
+        {"envelope refusals echo the request (HELLO-008, HELLO-009)", test_envelope_refusals_echo},
+        {"shape and policy refusals at boundaries (HELLO-010..023)", test_shape_and_policy_refusals},
+        {"one Hello per connection (HELLO-001)", test_one_hello_per_connection},
+        {"100 concurrent clients, unique connection ids (HELLO-036)",
+         test_concurrent_clients_unique_ids},
+        {"per-pid rate limit in a live broker (HELLO-020, SEC-008)", test_rate_limit},
+        {"slowloris and 200 idle connections do not delay (SEC-005, SEC-006)",
+         test_slowloris_and_idle_do_not_delay},
+        {"abuse leaves the broker serving (SEC-007, ADMIN-008)", test_abuse_leaves_broker_serving},
+        {"admin verbs through rpb-client (ADMIN-002..007)", test_admin_verbs_via_client},
+        {"rpb-client exit codes (HELLO-062)", test_client_exit_codes},
+        {"services directory re-read on change", test_reload_on_change},
+        {"no fd leak after 10000 connections (SEC-014)", test_no_fd_leak_after_10000_connections},
+        {"foreign uid dropped; socket activation (SEC-004)", test_foreign_uid_dropped},
+        {"fd pressure and connection cap (SEC-011, SEC-013)", test_fd_pressure},
+        {"SIGTERM drain (SEC-012)", test_sigterm_drain},
+        {"socket placement and start-up refusals (SEC-001..003, SEC-009)", test_socket_placement},
+        {"one JSON log line per outcome (SEC-015)", test_log_lines},
+        {NULL, NULL},
+    };
+    int rc = tu_run("broker-it", tests);
+    kill(main_broker, SIGTERM);
+    int st = wait_exit(main_broker, 5000);
+    if (st != 0) {
+        fprintf(stderr, "main broker exit status %d\n", st);
+        rc = 1;
+    }
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", root);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", root);
+    return rc;
+}
