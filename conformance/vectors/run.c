@@ -228,6 +228,35 @@ static void check_accepted(vec_test *t, const rpb_msg_desc *desc, const void *ms
     free(enc);
 }
 
+/* The strict decode option an acceptable test's flag names (vectors/README.md
+ * "Results"); 0 when it names none. */
+static unsigned strict_option_of(const vec_test *t)
+{
+    const rpb_json_value *flags = rpb_json_get(t->test, "flags");
+    if (flags == NULL || flags->type != RPB_JSON_ARRAY)
+        return 0;
+    for (const rpb_json_value *f = flags->u.children.head; f != NULL; f = f->next)
+        if (rpb_json_is_string(f, "MapFieldWireType"))
+            return RPB_DECODE_STRICT_MAP_WIRE_TYPE; /* WIRE-009 */
+    return 0;
+}
+
+/* An acceptable input is rejected once its flag's strict option is on. */
+static void check_acceptable(vec_test *t, const rpb_msg_desc *desc, const uint8_t *body,
+                             size_t len, unsigned options)
+{
+    unsigned strict = strict_option_of(t);
+    if (strict == 0) {
+        FAIL(t, "acceptable test without a flag naming a strict option");
+        return;
+    }
+    decoded d = {0};
+    int rc = decode(desc, body, len, options | strict, &d, NULL);
+    decoded_free(&d);
+    if (rc == RPB_OK)
+        FAIL(t, "accepted under its strict option too");
+}
+
 /* ---- framing (FRAME-*) ---- */
 
 static bool get_cap(vec_test *t, uint32_t *cap)
@@ -356,6 +385,8 @@ static void run_framed(vec_test *t, const uint8_t *in, size_t len, const char *r
         FAIL(t, "consumed %zu, want %llu", consumed, (unsigned long long)want_consumed);
     check_need_more(t, in, consumed, cap, false);
     check_accepted(t, &rpb_frame_desc, &frame, body.data, body.len, options);
+    if (strcmp(result, "acceptable") == 0)
+        check_acceptable(t, &rpb_frame_desc, body.data, body.len, options);
     /* the framed encoding (FRAME-002) of a canonical frame is the input */
     if (is_canonical(t)) {
         size_t n = rpb_frame_encoded_len(&frame), written = 0;
@@ -386,6 +417,8 @@ static void run_message(vec_test *t, const uint8_t *in, size_t len, const char *
         FAIL(t, "decode: %s at offset %zu", class_of(rc), ei.offset);
     else
         check_accepted(t, desc, d.msg, in, len, options);
+    if (rc == RPB_OK && strcmp(result, "acceptable") == 0)
+        check_acceptable(t, desc, in, len, options);
     decoded_free(&d);
 }
 
