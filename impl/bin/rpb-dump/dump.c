@@ -74,8 +74,7 @@ static int finish(rpb_json_writer *w, FILE *out, int exit_code)
     return exit_code;
 }
 
-/* Prints {"error": CLASS, "requirement": ID, "offset": N}. */
-static int print_error(const dump_options *opt, FILE *out, int code, size_t offset)
+int dump_print_error(const dump_options *opt, FILE *out, int code, size_t offset)
 {
     rpb_json_writer w;
     rpb_json_writer_init_file(&w, out, opt->json_flags);
@@ -217,7 +216,7 @@ int dump_decode(const dump_options *opt, const uint8_t *in, size_t len, FILE *ou
         decoded d = {0};
         int rc = decode(opt->message, in, len, opt->decode_options, &d, &ei);
         if (rc != RPB_OK)
-            return print_error(opt, out, rc, ei.offset);
+            return dump_print_error(opt, out, rc, ei.offset);
         rpb_json_writer w;
         rpb_json_writer_init_file(&w, out, opt->json_flags);
         rpb_json_write_message(&w, opt->message, d.msg);
@@ -232,9 +231,9 @@ int dump_decode(const dump_options *opt, const uint8_t *in, size_t len, FILE *ou
         int rc = rpb_frame_split(in, len, opt->cap, &body, &consumed, &ei);
         /* FRAME-007: the input ended inside the frame */
         if (rc == RPB_NEED_MORE)
-            return print_error(opt, out, RPB_ERR_UNEXPECTED_EOF, len);
+            return dump_print_error(opt, out, RPB_ERR_UNEXPECTED_EOF, len);
         if (rc != RPB_OK)
-            return print_error(opt, out, rc, ei.offset);
+            return dump_print_error(opt, out, rc, ei.offset);
         base = RPB_FRAME_HEADER_BYTES;
     }
     rpb_frame frame;
@@ -243,7 +242,7 @@ int dump_decode(const dump_options *opt, const uint8_t *in, size_t len, FILE *ou
     int rc = rpb_decode(&rpb_frame_desc, body.data, body.len, &frame, NULL, opt->decode_options,
                         &ei);
     if (rc != RPB_OK)
-        return print_error(opt, out, rc, base + ei.offset);
+        return dump_print_error(opt, out, rc, base + ei.offset);
     if (consumed < len)
         fprintf(stderr, "rpb-dump: %zu bytes after the frame ignored\n", len - consumed);
     return print_frame(opt, out, &frame, opt->mode == MODE_FRAMED, body.len);

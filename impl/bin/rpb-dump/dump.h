@@ -64,6 +64,10 @@ typedef struct dump_options {
  * code. */
 int dump_decode(const dump_options *opt, const uint8_t *in, size_t len, FILE *out);
 
+/* Prints {"error": CLASS, "requirement": ID, "offset": N} and returns
+ * DUMP_EXIT_DECODE. */
+int dump_print_error(const dump_options *opt, FILE *out, int code, size_t offset);
+
 /* Encodes the JSON text[0..len) and writes the bytes to out; returns an
  * exit code (errors are reported on stderr). */
 int dump_encode(const dump_options *opt, const char *text, size_t len, FILE *out);

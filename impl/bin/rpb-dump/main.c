@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "dump.h"
 
@@ -17,7 +18,10 @@ static void usage(FILE *f)
         "\n"
         "Decodes one v1 frame read from FILE (default: stdin) or given as --hex\n"
         "STRING, and prints it as JSON.  With --encode, reads such a JSON document\n"
-        "and writes the bytes; dump and encode round-trip byte for byte.\n"
+        "and writes the bytes; dump and encode round-trip byte for byte.  A framed\n"
+        "stdin is read as a stream: exactly the first frame, judged from its header\n"
+        "before the body is read; FILE and --hex input is read whole (bytes after\n"
+        "the first frame are reported on stderr and ignored).\n"
         "\n"
         "Input:\n"
         "  --hex STRING       decode: the input bytes as hex (spaces allowed)\n"
@@ -87,6 +91,15 @@ static int usage_error(const char *fmt, const char *arg)
     return DUMP_EXIT_USAGE;
 }
 
+/* An input that cannot be read (exit 2, no usage hint). */
+static int input_error(const char *fmt, const char *arg)
+{
+    fputs("rpb-dump: ", stderr);
+    fprintf(stderr, fmt, arg);
+    fputc('\n', stderr);
+    return DUMP_EXIT_USAGE;
+}
+
 static bool parse_u64(const char *s, uint64_t *out)
 {
     if (*s == '\0' || *s == '-')
@@ -146,6 +159,40 @@ static bool hex_arg(const char *s, uint8_t **out, size_t *len)
     }
     *out = bytes;
     return true;
+}
+
+/*
+ * Framed input on stdin is read as a stream: one frame and not a byte more,
+ * the framing byte and the cap judged from the header before any body byte
+ * is read (FRAME-001, FRAME-005), so `rpb-dump < stream` shows the first
+ * frame of a longer stream and never waits for the body of a refused one.
+ */
+static int read_stdin_frame(const dump_options *opt)
+{
+    rpb_buf body = {0};
+    rpb_errinfo ei = {0};
+    int rc = rpb_read_frame(STDIN_FILENO, opt->cap, RPB_NO_DEADLINE, &body, &ei);
+    if (rc == RPB_ERR_IO || rc == RPB_ERR_NO_MEMORY) {
+        rpb_buf_free(&body);
+        return input_error("cannot read stdin: %s", rpb_strerror(rc));
+    }
+    if (rc != RPB_OK) {
+        rpb_buf_free(&body);
+        return dump_print_error(opt, stdout, rc, ei.offset);
+    }
+    size_t len = RPB_FRAME_HEADER_BYTES + body.len;
+    uint8_t *frame = malloc(len);
+    if (frame == NULL) {
+        rpb_buf_free(&body);
+        return input_error("%s", "out of memory");
+    }
+    rpb_frame_header_write(frame, (uint32_t)body.len);
+    if (body.len > 0)
+        memcpy(frame + RPB_FRAME_HEADER_BYTES, body.data, body.len);
+    rpb_buf_free(&body);
+    rc = dump_decode(opt, frame, len, stdout);
+    free(frame);
+    return rc;
 }
 
 int main(int argc, char **argv)
@@ -221,18 +268,20 @@ int main(int argc, char **argv)
 
     uint8_t *in = NULL;
     size_t len = 0;
+    if (!encode && opt.mode == MODE_FRAMED && hex == NULL && path == NULL)
+        return read_stdin_frame(&opt);
     if (hex != NULL) {
         if (!hex_arg(hex, &in, &len))
             return usage_error("--hex: not an even number of hex digits: '%s'", hex);
     } else {
         FILE *f = path != NULL ? fopen(path, "rb") : stdin;
         if (f == NULL)
-            return usage_error("cannot open '%s'", path);
+            return input_error("cannot open '%s'", path);
         bool ok = read_all(f, &in, &len);
         if (f != stdin)
             fclose(f);
         if (!ok)
-            return usage_error("cannot read '%s'", path != NULL ? path : "stdin");
+            return input_error("cannot read '%s'", path != NULL ? path : "stdin");
     }
     int rc = encode ? dump_encode(&opt, (const char *)in, len, stdout)
                     : dump_decode(&opt, in, len, stdout);

@@ -111,6 +111,18 @@ out=$("$DUMP" --hex "$OFFER_FRAME" --envelope hello)
 expect "hello site refuses a handoff frame: payload protocol" "$out" \
     '{"framing":{"version":1,"body_length":46},"frame":{"envelope_version":1,"kind":"FRAME_KIND_REQUEST","payload_protocol":53503,"payload":"'$OFFER'","request_id":7,"payload_encoding":"PAYLOAD_ENCODING_NONE","deadline_unix_ms":0,"traceparent":"","tracestate":""},"envelope":{"site":"hello","error":"envelope-payload-protocol","requirement":"ENV-003"}}'
 expect_rc "envelope check failure" 1 "$DUMP" --hex "$OFFER_FRAME" --envelope hello
+# stdin is read as a stream: the first frame only, refused headers at once
+out=$(printf '\001\002\000\000\000\010\001\002' | "$DUMP")
+expect "stdin: first frame of a stream" "$out" \
+    '{"framing":{"version":1,"body_length":2},"frame":{"envelope_version":1,"kind":"FRAME_KIND_REQUEST","payload_protocol":0,"payload":"","request_id":0,"payload_encoding":"PAYLOAD_ENCODING_NONE","deadline_unix_ms":0,"traceparent":"","tracestate":""},"payload_message":"Hello","payload":{"client_min_protocol":0,"client_max_protocol":0,"service_name":"","wanted_version":"","client_version":"","client_capabilities":0,"auth_token":"","request_id":"","connection_id":0,"peer_pid":0,"client_lib_name":"","client_lib_version":"","peer_attestation_nonce":"","capability_token":"","client_keepalive_secs":0}}'
+out=$(yes | timeout 10 "$DUMP")
+expect "stdin: endless non-frame refused from its first byte" "$out" \
+    '{"error":"framing-version","requirement":"FRAME-001","offset":0}'
+out=$( (printf '\001\001\000\000\001'; yes) | timeout 10 "$DUMP")
+expect "stdin: endless body refused from its header" "$out" \
+    '{"error":"frame-too-large","requirement":"FRAME-003","offset":1}'
+out=$(printf '\001\012\000\000\000\253' | "$DUMP")
+expect "stdin: body cut short" "$out" '{"error":"unexpected-eof","requirement":"FRAME-007","offset":6}'
 expect_rc "unknown option" 2 "$DUMP" --bogus
 expect_rc "unknown message" 2 "$DUMP" --message Nope --hex ""
 expect_rc "odd hex" 2 "$DUMP" --hex 012
