@@ -842,12 +842,12 @@ static void test_no_fd_leak_after_10000_connections(void) /* SEC-007, SEC-014 */
     int after = -1;
     for (int i = 0; i < 100; i++) { /* the broker may still be closing the last ones */
         after = count_fds(main_broker);
-        if (after == before)
+        if (after <= before)
             break;
         usleep(10000);
     }
     printf("\n    broker fds before %d, after 10000 connections %d ", before, after);
-    CU_ASSERT_EQUAL(after, before);
+    CU_ASSERT(after >= 0 && after <= before); /* sanitizer runtimes may hold one more before */
     assert_serving();
 }
 

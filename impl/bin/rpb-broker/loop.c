@@ -215,9 +215,11 @@ static void note_outcome(conn *c, const rpb_control_outcome *oc)
         rpb_slice s = oc->hello.hello.service_name, v = oc->hello.hello.wanted_version;
         size_t sn = s.len < RPB_SERVICE_NAME_MAX ? s.len : RPB_SERVICE_NAME_MAX;
         size_t vn = v.len < RPB_WANTED_VERSION_MAX ? v.len : RPB_WANTED_VERSION_MAX;
-        memcpy(c->service, s.data, sn);
+        if (sn > 0)
+            memcpy(c->service, s.data, sn);
         c->service[sn] = '\0';
-        memcpy(c->version, v.data, vn);
+        if (vn > 0)
+            memcpy(c->version, v.data, vn);
         c->version[vn] = '\0';
     }
 }
