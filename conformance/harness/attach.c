@@ -18,6 +18,7 @@
 #include <rpb/io.h>
 
 #include "fixture.h"
+#include "stim.h"
 
 static int try_connect(const char *path)
 {
@@ -30,9 +31,47 @@ static int try_connect(const char *path)
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -errno;
-    int rc = connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0 ? 0 : -errno;
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+        int e = errno;
+        close(fd);
+        return -e;
+    }
+    return fd;
+}
+
+/* The attach probe is a complete, polite exchange: an admin HEALTHZ request
+ * whose reply is read to the end, so that attaching is not itself the
+ * early hang-up some cases test for.  Returns 0 when a connection was made
+ * (whatever the broker answered), or -errno. */
+static int probe(const char *path, int timeout_ms)
+{
+    int fd = try_connect(path);
+    if (fd < 0)
+        return fd;
+    rpb_admin_request ar;
+    rpb_msg_init(&rpb_admin_request_desc, &ar);
+    ar.verb = RPB_ADMIN_VERB_HEALTHZ;
+    sbuf payload = SBUF_INIT, s = SBUF_INIT;
+    stim_encode(&payload, &rpb_admin_request_desc, &ar);
+    rpb_frame f = rpb_frame_request(RPB_PP_ADMIN, (rpb_slice){payload.data, payload.len});
+    stim_frame(&s, &f);
+    if (rpb_write_frame(fd, s.data + RPB_FRAME_HEADER_BYTES, s.len - RPB_FRAME_HEADER_BYTES,
+                        rpb_monotonic_ms() + timeout_ms) == RPB_OK) {
+        rpb_buf body = {NULL, 0, 0};
+        rpb_read_frame(fd, RPB_MAX_FRAME_BYTES, rpb_monotonic_ms() + timeout_ms, &body, NULL);
+        rpb_buf_free(&body);
+        /* wait for the broker's close, so the harness is not the one
+         * hanging up first */
+        struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        char ch;
+        while (read(fd, &ch, 1) > 0)
+            ;
+    }
     close(fd);
-    return rc;
+    sb_free(&payload);
+    sb_free(&s);
+    return 0;
 }
 
 static void sleep_ms(int ms)
@@ -50,7 +89,7 @@ int attach_connect(attach *a, const char *path, int timeout_ms, sbuf *err)
     }
     int64_t deadline = rpb_monotonic_ms() + timeout_ms;
     int rc;
-    while ((rc = try_connect(path)) != 0 && rpb_monotonic_ms() < deadline)
+    while ((rc = probe(path, timeout_ms)) != 0 && rpb_monotonic_ms() < deadline)
         sleep_ms(10);
     if (rc != 0) {
         sb_printf(err, "cannot connect to %s: %s", path, strerror(-rc));
@@ -153,7 +192,7 @@ int attach_spawn(attach *a, const char *cmd, int timeout_ms, sbuf *err)
     a->pid = pid;
     int64_t deadline = rpb_monotonic_ms() + timeout_ms;
     for (;;) {
-        if (try_connect(a->socket) == 0)
+        if (probe(a->socket, timeout_ms) == 0)
             return 0;
         if (!attach_alive(a)) {
             read_log(a);

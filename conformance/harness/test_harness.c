@@ -1,0 +1,312 @@
+/*
+ * test_harness.c - tests of rpb-conform itself, against the reference
+ * broker: rpb-broker passes the strict tier with an empty expected-failure
+ * list in under 10 s and the three reports hold every case; the exit codes;
+ * the expected-failure rules (a listed pass or an unknown id fails the run,
+ * a listed failure does not); case selection; TAP; the checked-in fixture.
+ *
+ * usage: test_harness RPB-CONFORM RPB-BROKER RPB-BROKER-FAULTY|- SOURCE-DIR
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <CUnit/Basic.h>
+
+#include "testrun.h"
+
+static const char *conform_bin, *broker_bin, *faulty_bin, *source_dir;
+static char tmp[256];
+
+/* The --spawn command for broker binary bin with the fixture's settings. */
+static void spawn_cmd(char *out, size_t cap, const char *bin)
+{
+    snprintf(out, cap, "%s --socket {socket} --services {services} --rate-limit 500/10000 --handshake-timeout 1000",
+             bin);
+}
+
+static bool has_line_prefix(const char *text, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    for (const char *p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+        if (strncmp(p, prefix, n) == 0)
+            return true;
+    return false;
+}
+
+static void test_reference_strict(void)
+{
+    char spawn[1024], json[300], junit[300], html[300], expect[600];
+    spawn_cmd(spawn, sizeof spawn, broker_bin);
+    snprintf(json, sizeof json, "%s/ref.json", tmp);
+    snprintf(junit, sizeof junit, "%s/ref.xml", tmp);
+    snprintf(html, sizeof html, "%s/ref.html", tmp);
+    snprintf(expect, sizeof expect, "%s/conformance/expect/rpb-broker.txt", source_dir);
+    char *argv[] = {(char *)conform_bin, "broker", "--tier", "strict", "--spawn", spawn, "--expect-fail", expect,
+                    "--json", json, "--junit", junit, "--html", html, NULL};
+    sbuf out = SBUF_INIT;
+    int rc = run_cmd(argv, NULL, &out);
+    if (rc != 0)
+        fprintf(stderr, "\n%s\n", sb_str(&out));
+    CU_ASSERT_EQUAL(rc, 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(sb_str(&out), " passed, 0 failed, "));
+
+    rpb_json_doc doc;
+    CU_ASSERT_FATAL(read_report(json, &doc));
+    const rpb_json_value *sum = rpb_json_get(doc.root, "summary");
+    uint64_t failed = 99, passed = 0, skipped = 99, wall = 99999;
+    rpb_json_as_u64(rpb_json_get(sum, "failed"), &failed);
+    rpb_json_as_u64(rpb_json_get(sum, "passed"), &passed);
+    rpb_json_as_u64(rpb_json_get(sum, "skipped"), &skipped);
+    rpb_json_as_u64(rpb_json_get(doc.root, "wall_ms"), &wall);
+    CU_ASSERT_EQUAL(failed, 0);
+    /* only the foreign-uid case may skip, and only without root */
+    CU_ASSERT(skipped == (geteuid() == 0 ? 0u : 1u));
+    CU_ASSERT(passed >= 150);
+    /* issue 4: the full broker suite in at most 10 s */
+    CU_ASSERT(wall <= 10000);
+    printf("\n  reference run: %llu passed, %llu skipped in %llu ms\n", (unsigned long long)passed,
+           (unsigned long long)skipped, (unsigned long long)wall);
+
+    /* every case of --list appears in all three reports */
+    char *lst[] = {(char *)conform_bin, "broker", "--list", "--tier", "strict", NULL};
+    sbuf list = SBUF_INIT, h = SBUF_INIT, x = SBUF_INIT;
+    CU_ASSERT_EQUAL(run_cmd(lst, NULL, &list), 0);
+    CU_ASSERT(read_file(html, &h));
+    CU_ASSERT(read_file(junit, &x));
+    CU_ASSERT_PTR_NOT_NULL(strstr(sb_str(&h), "<!DOCTYPE html>"));
+    CU_ASSERT_PTR_NULL(strstr(sb_str(&h), "<script src"));
+    CU_ASSERT_PTR_NULL(strstr(sb_str(&h), "<link"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(sb_str(&x), "<testsuites"));
+    size_t ids = 0, missing = 0;
+    for (const char *p = sb_str(&list); *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t n = strcspn(p, " \n");
+        if (strncmp(p, "broker/", 7) == 0) {
+            char id[200];
+            snprintf(id, sizeof id, "%.*s", (int)n, p);
+            char quoted[220];
+            snprintf(quoted, sizeof quoted, "name=\"%s\"", id);
+            ids++;
+            if (!strstr(sb_str(&h), id) || !strstr(sb_str(&x), quoted) || !report_case(doc.root, id)) {
+                fprintf(stderr, "\n  %s missing from a report\n", id);
+                missing++;
+            }
+        }
+        p = nl ? nl + 1 : p + strlen(p);
+    }
+    CU_ASSERT(ids >= 150);
+    CU_ASSERT_EQUAL(missing, 0);
+    CU_ASSERT_EQUAL(ids, passed + skipped);
+    rpb_json_doc_free(&doc);
+    sb_free(&out);
+    sb_free(&list);
+    sb_free(&h);
+    sb_free(&x);
+}
+
+static void test_exit_codes(void)
+{
+    char *none[] = {(char *)conform_bin, NULL};
+    char *bogus[] = {(char *)conform_bin, "broker", "--bogus", NULL};
+    char *both[] = {(char *)conform_bin, "broker", "--connect", "/x", "--spawn", "y {socket}", NULL};
+    char *tier[] = {(char *)conform_bin, "broker", "--list", "--tier", "lenient", NULL};
+    char *noconn[] = {(char *)conform_bin, "broker", "--connect", "/nonexistent/rpb.sock", "--attach-timeout", "100", NULL};
+    char *dies[] = {(char *)conform_bin, "broker", "--spawn", "/bin/false {socket} {services}", "--attach-timeout",
+                    "2000", NULL};
+    char *help[] = {(char *)conform_bin, "--help", NULL};
+    CU_ASSERT_EQUAL(run_cmd(none, NULL, NULL), 2);
+    CU_ASSERT_EQUAL(run_cmd(bogus, NULL, NULL), 2);
+    CU_ASSERT_EQUAL(run_cmd(both, NULL, NULL), 2);
+    CU_ASSERT_EQUAL(run_cmd(tier, NULL, NULL), 2);
+    CU_ASSERT_EQUAL(run_cmd(noconn, NULL, NULL), 3);
+    CU_ASSERT_EQUAL(run_cmd(dies, NULL, NULL), 3);
+    sbuf out = SBUF_INIT;
+    CU_ASSERT_EQUAL(run_cmd(help, NULL, &out), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(sb_str(&out), "--expect-fail"));
+    sb_free(&out);
+}
+
+static void write_list(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* A listed case that passes is an unexpected pass: the run fails. */
+static void test_expect_listed_pass(void)
+{
+    char spawn[1024], list[300], json[300];
+    spawn_cmd(spawn, sizeof spawn, broker_bin);
+    snprintf(list, sizeof list, "%s/list-pass.txt", tmp);
+    snprintf(json, sizeof json, "%s/list-pass.json", tmp);
+    write_list(list, "# cases expected to fail\n\nbroker/admin/healthz   # listed on purpose\n");
+    char *argv[] = {(char *)conform_bin, "broker", "--spawn", spawn, "--only", "broker/admin/", "--expect-fail", list,
+                    "--json", json, NULL};
+    CU_ASSERT_EQUAL(run_cmd(argv, NULL, NULL), 1);
+    rpb_json_doc doc;
+    CU_ASSERT_FATAL(read_report(json, &doc));
+    const rpb_json_value *e = report_case(doc.root, "broker/admin/healthz");
+    CU_ASSERT(rpb_json_is_string(rpb_json_get(e, "status"), "unexpected-pass"));
+    CU_ASSERT(rpb_json_is_string(rpb_json_get(e, "expect_fail_reason"), "listed on purpose"));
+    rpb_json_doc_free(&doc);
+}
+
+/* An id that names no case, or a malformed line, is a usage error. */
+static void test_expect_bad_list(void)
+{
+    char list[300];
+    snprintf(list, sizeof list, "%s/list-bad.txt", tmp);
+    char *argv[] = {(char *)conform_bin, "broker", "--list", "--expect-fail", list, NULL};
+    write_list(list, "broker/no/such/case\n");
+    CU_ASSERT_EQUAL(run_cmd(argv, NULL, NULL), 2);
+    write_list(list, "broker/admin/healthz broker/admin/readyz\n");
+    CU_ASSERT_EQUAL(run_cmd(argv, NULL, NULL), 2);
+    write_list(list, "broker/admin/healthz\nbroker/admin/healthz\n");
+    CU_ASSERT_EQUAL(run_cmd(argv, NULL, NULL), 2);
+    write_list(list, "# only a comment\nbroker/admin/healthz # ok\n");
+    CU_ASSERT_EQUAL(run_cmd(argv, NULL, NULL), 0);
+}
+
+/* A listed case that fails is expected: the run passes; unlisted, it fails. */
+static void test_expect_listed_failure(void)
+{
+    if (strcmp(faulty_bin, "-") == 0) {
+        printf("\n  skipped: rpb-broker-faulty is not built\n");
+        return;
+    }
+    char spawn[1024], list[300], json[300];
+    spawn_cmd(spawn, sizeof spawn, faulty_bin);
+    snprintf(list, sizeof list, "%s/list-fail.txt", tmp);
+    snprintf(json, sizeof json, "%s/list-fail.json", tmp);
+    write_list(list, "broker/hello/negotiated/keepalive/echo # the broker under test ignores the client's value\n");
+    char *with[] = {(char *)conform_bin, "broker", "--spawn", spawn, "--only", "broker/hello/negotiated/keepalive/",
+                    "--expect-fail", list, "--json", json, NULL};
+    char *without[] = {(char *)conform_bin, "broker", "--spawn", spawn, "--only", "broker/hello/negotiated/keepalive/",
+                       NULL};
+    CU_ASSERT_EQUAL(run_cmd(with, "keepalive-not-echoed", NULL), 0);
+    CU_ASSERT_EQUAL(run_cmd(without, "keepalive-not-echoed", NULL), 1);
+    rpb_json_doc doc;
+    CU_ASSERT_FATAL(read_report(json, &doc));
+    CU_ASSERT(rpb_json_is_string(rpb_json_get(report_case(doc.root, "broker/hello/negotiated/keepalive/echo"), "status"),
+                                 "expected-fail"));
+    CU_ASSERT(rpb_json_is_string(rpb_json_get(report_case(doc.root, "broker/hello/negotiated/keepalive/default"), "status"),
+                                 "pass"));
+    rpb_json_doc_free(&doc);
+}
+
+static size_t count_prefix_lines(const char *text, const char *prefix)
+{
+    size_t n = 0, len = strlen(prefix);
+    for (const char *p = text; *p;) {
+        if (strncmp(p, prefix, len) == 0)
+            n++;
+        const char *nl = strchr(p, '\n');
+        p = nl ? nl + 1 : p + strlen(p);
+    }
+    return n;
+}
+
+static void test_selection(void)
+{
+    char *core[] = {(char *)conform_bin, "broker", "--list", NULL};
+    char *strict[] = {(char *)conform_bin, "broker", "--list", "--tier", "strict", NULL};
+    char *only[] = {(char *)conform_bin, "broker", "--list", "--only", "broker/admin/", NULL};
+    char *skip[] = {(char *)conform_bin, "broker", "--list", "--tier", "strict", "--skip", "broker/hello/", "--skip",
+                    "broker/malformed/", NULL};
+    sbuf a = SBUF_INIT, b = SBUF_INIT, c = SBUF_INIT, d = SBUF_INIT;
+    CU_ASSERT_EQUAL(run_cmd(core, NULL, &a), 0);
+    CU_ASSERT_EQUAL(run_cmd(strict, NULL, &b), 0);
+    CU_ASSERT_EQUAL(run_cmd(only, NULL, &c), 0);
+    CU_ASSERT_EQUAL(run_cmd(skip, NULL, &d), 0);
+    CU_ASSERT(strstr(sb_str(&a), " strict ") == NULL);
+    CU_ASSERT(strstr(sb_str(&b), " strict ") != NULL);
+    CU_ASSERT(count_prefix_lines(sb_str(&b), "broker/") > count_prefix_lines(sb_str(&a), "broker/"));
+    CU_ASSERT_EQUAL(count_prefix_lines(sb_str(&c), "broker/"), count_prefix_lines(sb_str(&c), "broker/admin/"));
+    CU_ASSERT(count_prefix_lines(sb_str(&c), "broker/admin/") >= 10);
+    CU_ASSERT_EQUAL(count_prefix_lines(sb_str(&d), "broker/hello/"), 0);
+    CU_ASSERT(count_prefix_lines(sb_str(&d), "broker/framing/") > 0);
+    /* every listed case names requirement IDs */
+    CU_ASSERT(has_line_prefix(sb_str(&b), "broker/framing/hello-cap/header-only"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(sb_str(&b), "FRAME-005"));
+    sb_free(&a);
+    sb_free(&b);
+    sb_free(&c);
+    sb_free(&d);
+}
+
+static void test_tap(void)
+{
+    char spawn[1024];
+    spawn_cmd(spawn, sizeof spawn, broker_bin);
+    char *argv[] = {(char *)conform_bin, "broker", "--spawn", spawn, "--only", "broker/admin/", "--tap", NULL};
+    sbuf out = SBUF_INIT;
+    CU_ASSERT_EQUAL(run_cmd(argv, NULL, &out), 0);
+    const char *s = sb_str(&out);
+    CU_ASSERT(strncmp(s, "TAP version 13\n1..", 18) == 0);
+    size_t plan = (size_t)strtoul(s + 18, NULL, 10);
+    CU_ASSERT(plan >= 10);
+    CU_ASSERT_EQUAL(count_prefix_lines(s, "ok "), plan);
+    CU_ASSERT_EQUAL(count_prefix_lines(s, "not ok "), 0);
+    sb_free(&out);
+}
+
+/* conformance/fixture/ holds exactly what `rpb-conform fixture` writes. */
+static void test_fixture_checked_in(void)
+{
+    char dir[300];
+    snprintf(dir, sizeof dir, "%s/fixture", tmp);
+    char *argv[] = {(char *)conform_bin, "fixture", dir, NULL};
+    CU_ASSERT_EQUAL_FATAL(run_cmd(argv, NULL, NULL), 0);
+    static const char *const names[] = {"zccache.servicedef", "conform-open.servicedef"};
+    for (size_t i = 0; i < 2; i++) {
+        char a[600], b[600];
+        snprintf(a, sizeof a, "%s/%s", dir, names[i]);
+        snprintf(b, sizeof b, "%s/conformance/fixture/%s", source_dir, names[i]);
+        sbuf x = SBUF_INIT, y = SBUF_INIT;
+        CU_ASSERT(read_file(a, &x));
+        CU_ASSERT(read_file(b, &y));
+        CU_ASSERT(x.len > 0 && x.len == y.len && memcmp(x.data, y.data, x.len) == 0);
+        unlink(a);
+        sb_free(&x);
+        sb_free(&y);
+    }
+    rmdir(dir);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 5) {
+        fprintf(stderr, "usage: test_harness RPB-CONFORM RPB-BROKER RPB-BROKER-FAULTY|- SOURCE-DIR\n");
+        return 2;
+    }
+    conform_bin = argv[1];
+    broker_bin = argv[2];
+    faulty_bin = argv[3];
+    source_dir = argv[4];
+    if (!make_temp_dir(tmp, sizeof tmp)) {
+        perror("mkdtemp");
+        return 2;
+    }
+    if (CU_initialize_registry() != CUE_SUCCESS)
+        return 2;
+    CU_pSuite s = CU_add_suite("rpb-conform", NULL, NULL);
+    CU_add_test(s, "rpb-broker passes strict with an empty expect-fail list, reports hold every case",
+                test_reference_strict);
+    CU_add_test(s, "exit codes 0/2/3", test_exit_codes);
+    CU_add_test(s, "a listed case that passes fails the run", test_expect_listed_pass);
+    CU_add_test(s, "malformed expect-fail lists are usage errors", test_expect_bad_list);
+    CU_add_test(s, "a listed failure is expected, unlisted it fails the run", test_expect_listed_failure);
+    CU_add_test(s, "--tier, --only, --skip, --list", test_selection);
+    CU_add_test(s, "--tap", test_tap);
+    CU_add_test(s, "conformance/fixture matches `rpb-conform fixture`", test_fixture_checked_in);
+    CU_basic_set_mode(CU_BRM_VERBOSE);
+    CU_basic_run_tests();
+    unsigned failures = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+    CU_cleanup_registry();
+    remove_temp_dir(tmp);
+    return failures ? 1 : 0;
+}

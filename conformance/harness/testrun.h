@@ -1,0 +1,46 @@
+/*
+ * testrun.h - helpers for the harness's own tests (test_harness.c and
+ * conformance/mutants/test_mutants.c): run rpb-conform as a child process,
+ * collect its output and exit status, and read its JSON report.
+ */
+#ifndef CONFORM_TESTRUN_H
+#define CONFORM_TESTRUN_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include <rpb/json.h>
+
+#include "sbuf.h"
+
+/* Starts argv[0] with argv; RPB_BROKER_FAULT is set to fault (unset when
+ * NULL); stdout and stderr go to out_path (or /dev/null when NULL).
+ * Returns the pid, or -1. */
+pid_t run_start(char *const argv[], const char *fault, const char *out_path);
+
+/* Waits for pid: its exit status, 128 + signal, or -1. */
+int run_wait(pid_t pid);
+
+/* run_start + run_wait, with the output read back into out (may be NULL). */
+int run_cmd(char *const argv[], const char *fault, sbuf *out);
+
+/* Reads a whole file into b; false when it cannot be read. */
+bool read_file(const char *path, sbuf *b);
+
+/* Parses the JSON report at path into doc; false (and a message on stderr)
+ * when unreadable or invalid. */
+bool read_report(const char *path, rpb_json_doc *doc);
+
+/* The entry of case id in a report's "cases" array, or NULL. */
+const rpb_json_value *report_case(const rpb_json_value *report, const char *id);
+
+/* The first failure line of a case entry, or "". */
+const char *report_first_failure(const rpb_json_value *entry);
+
+/* A fresh private temp dir (mkdtemp) in out[cap]; false on failure. */
+bool make_temp_dir(char *out, size_t cap);
+
+/* Removes dir and the plain files directly in it. */
+void remove_temp_dir(const char *dir);
+
+#endif
