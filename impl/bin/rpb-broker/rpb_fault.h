@@ -43,7 +43,10 @@
     X(ADMIN_BAD_ENVELOPE_EXIT, "admin-bad-envelope-exit")                                  \
     X(NO_HANDSHAKE_DEADLINE, "no-handshake-deadline")                                      \
     X(SERIAL_ACCEPT, "serial-accept")                                                      \
-    X(ADMIN_HEALTHZ_WRONG, "admin-healthz-wrong")
+    X(ADMIN_HEALTHZ_WRONG, "admin-healthz-wrong")                                          \
+    X(UNKNOWN_FIELD_REJECTED, "unknown-field-rejected")                                    \
+    X(FIRST_OCCURRENCE_WINS, "first-occurrence-wins")                                      \
+    X(UTF8_LAX, "utf8-lax")
 
 enum rpb_fault {
     RPB_FAULT_NONE = 0,

@@ -156,6 +156,85 @@ static rpb_frame envelope_view(const rpb_frame *request)
     return f;
 }
 
+#ifdef RPB_FAULT_INJECTION
+/* Test-only emulation of decoder faults the codec itself never has: walks
+ * the top-level fields of a Hello payload, reports whether one is unknown
+ * to the descriptor and where the first occurrence of field `want` is. */
+static bool fault_scan(rpb_slice p, uint32_t want, rpb_slice *first, bool *unknown)
+{
+    size_t pos = 0;
+    bool found = false;
+    *unknown = false;
+    while (pos < p.len) {
+        uint64_t key, v;
+        if (rpb_varint_read(p.data, p.len, &pos, &key) != RPB_OK)
+            return found;
+        uint32_t field = (uint32_t)(key >> 3);
+        bool known = false;
+        for (size_t i = 0; i < rpb_hello_desc.n_fields; i++)
+            known |= rpb_hello_desc.fields[i].number == field;
+        *unknown |= !known;
+        switch (key & 7) {
+        case 0:
+            if (rpb_varint_read(p.data, p.len, &pos, &v) != RPB_OK)
+                return found;
+            break;
+        case 1:
+            pos += 8;
+            break;
+        case 5:
+            pos += 4;
+            break;
+        case 2:
+            if (rpb_varint_read(p.data, p.len, &pos, &v) != RPB_OK || v > p.len - pos)
+                return found;
+            if (field == want && !found) {
+                *first = (rpb_slice){p.data + pos, (size_t)v};
+                found = true;
+            }
+            pos += (size_t)v;
+            break;
+        default:
+            return found;
+        }
+    }
+    return found;
+}
+
+/* fault utf8-lax: the payload with every non-ASCII byte made '?', so
+ * strings that are not UTF-8 decode. */
+static rpb_slice fault_ascii_copy(rpb_slice p)
+{
+    static uint8_t copy[RPB_MAX_HELLO_BYTES];
+    size_t n = p.len < sizeof copy ? p.len : sizeof copy;
+    for (size_t i = 0; i < n; i++)
+        copy[i] = p.data[i] >= 0x80 ? '?' : p.data[i];
+    return (rpb_slice){copy, n};
+}
+#endif
+
+/* Decodes the Hello payload (HELLO-009), with the test-only decoder faults. */
+static int decode_hello(rpb_slice payload, rpb_hello *hello)
+{
+    rpb_msg_init(&rpb_hello_desc, hello);
+    int rc = rpb_decode(&rpb_hello_desc, payload.data, payload.len, hello, NULL, 0, NULL);
+#ifdef RPB_FAULT_INJECTION
+    if (FAULT(UTF8_LAX) && rc == RPB_ERR_INVALID_UTF8) {
+        rpb_slice copy = fault_ascii_copy(payload);
+        rpb_msg_init(&rpb_hello_desc, hello);
+        rc = rpb_decode(&rpb_hello_desc, copy.data, copy.len, hello, NULL, 0, NULL);
+    }
+    rpb_slice first;
+    bool unknown;
+    bool has_first = fault_scan(payload, 3, &first, &unknown);
+    if (rc == RPB_OK && FAULT(UNKNOWN_FIELD_REJECTED) && unknown)
+        rc = RPB_ERR_INVALID_TAG;
+    if (rc == RPB_OK && FAULT(FIRST_OCCURRENCE_WINS) && has_first)
+        hello->service_name = first;
+#endif
+    return rc;
+}
+
 void rpb_hello_decide(rpb_hello_handler *h, const rpb_frame *request, const rpb_peer *peer,
                       int64_t now_ms, rpb_hello_decision *d)
 {
@@ -179,9 +258,7 @@ void rpb_hello_decide(rpb_hello_handler *h, const rpb_frame *request, const rpb_
         return;
     }
     /* HELLO-009, ENV-010, WIRE-017: the payload after the envelope */
-    rpb_msg_init(&rpb_hello_desc, &d->hello);
-    if (rpb_decode(&rpb_hello_desc, request->payload.data, request->payload.len, &d->hello, NULL, 0,
-                   NULL) != RPB_OK) {
+    if (decode_hello(request->payload, &d->hello) != RPB_OK) {
         rpb_msg_init(&rpb_hello_desc, &d->hello);
         refuse(h, d, RPB_REFUSAL_MALFORMED_HELLO, 0);
         return;
