@@ -16,6 +16,15 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+# The dictionary each target uses (fuzz/dict/).
+dict_for() {
+    case "$1" in
+    fuzz_message|fuzz_envelope) echo "$ROOT/fuzz/dict/message.dict" ;;
+    *) echo "$ROOT/fuzz/dict/framing.dict" ;;
+    esac
+}
+
 TARGETS_ALL=(fuzz_frame_split fuzz_frame_decode fuzz_message fuzz_envelope fuzz_read_frame)
 SECONDS_PER_TARGET=60
 JOBS="${RPB_JOBS:-2}"
@@ -24,12 +33,14 @@ TARGETS=()
 
 usage() {
     cat <<EOF
-usage: fuzz/run.sh [--seconds N] [--target NAME]... [--afl NAME] [--list]
+usage: fuzz/run.sh [--seconds N] [--target NAME]... [--afl NAME]
+       fuzz/run.sh --list | --dict NAME
 
   --seconds N    run each target for N seconds (default 60)
   --target NAME  run only NAME (repeatable); default: every target
   --afl NAME     run NAME under AFL++ (afl-fuzz) instead of libFuzzer
   --list         print the target names and exit
+  --dict NAME    print the path of NAME's dictionary and exit
 
 Targets: ${TARGETS_ALL[*]}
 Work files (scratch corpora, crash reproducers, logs) go to build-fuzz/work/
@@ -43,6 +54,7 @@ while [ $# -gt 0 ]; do
     --target) TARGETS+=("${2:?--target needs a value}"); shift 2 ;;
     --afl) AFL_TARGET="${2:?--afl needs a target}"; shift 2 ;;
     --list) printf '%s\n' "${TARGETS_ALL[@]}"; exit 0 ;;
+    --dict) dict_for "${2:?--dict needs a target}"; exit 0 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "fuzz/run.sh: unknown argument: $1" >&2; usage >&2; exit 2 ;;
     esac
@@ -59,14 +71,6 @@ for t in "${TARGETS[@]}" ${AFL_TARGET:+"$AFL_TARGET"}; do
 done
 
 say() { printf '==> %s\n' "$*"; }
-
-# The dictionary each target uses (fuzz/dict/).
-dict_for() {
-    case "$1" in
-    fuzz_message|fuzz_envelope) echo "$ROOT/fuzz/dict/message.dict" ;;
-    *) echo "$ROOT/fuzz/dict/framing.dict" ;;
-    esac
-}
 
 # build DIR CC CFLAGS ENGINE TARGET...
 build() {
