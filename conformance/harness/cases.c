@@ -387,6 +387,7 @@ const hcase conform_cases[] = {
 
     /* security */
     {"broker/security/foreign-uid", CORE, "SEC-004", "a peer of another uid gets no byte and is dropped; the owner is still served (root only)", case_foreign_uid, NULL, 0},
+    {"broker/security/services-dir-private", CORE, "SEC-009", "a group-accessible services directory serves no service until private again (--spawn)", case_services_dir_private, NULL, 0},
     {"broker/security/socket-mode", STRICT, "SEC-002", "the socket has no group or other permission bits", case_socket_mode, NULL, 0},
 
     /* robustness */

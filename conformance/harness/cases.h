@@ -121,6 +121,7 @@ void case_one_hello(cctx *c);
 void case_close_after_refusal(cctx *c);
 void case_foreign_uid(cctx *c);
 void case_socket_mode(cctx *c);
+void case_services_dir_private(cctx *c);
 void case_early_hangup(cctx *c);
 void case_connect_close(cctx *c);
 void case_admin_bad_envelope(cctx *c);

@@ -124,6 +124,56 @@ void case_socket_mode(cctx *c)
         c_fail(c, "expected socket mode 0600 (no group or other bits); observed %04o", st.st_mode & 07777);
 }
 
+/* Sends baseline Hellos every 50 ms until one is answered as wanted
+ * (Negotiated when want is NULL) or limit_ms pass; true when it was. */
+static bool poll_until(cctx *c, const refusal *want, int limit_ms, const char *label)
+{
+    sbuf s = SBUF_INIT;
+    stim_base_frame(&s, self_pid());
+    int64_t t0 = rpb_monotonic_ms();
+    bool got = false;
+    for (;;) {
+        hreply r;
+        c_record_next(c);
+        hc_exchange(c, NULL, label, &s, &r);
+        if (r.end == H_REPLY && r.payload_err == RPB_OK) {
+            if (want)
+                got = r.hello.result == RPB_HELLO_REPLY_REFUSED && r.hello.refused.code == want->code;
+            else
+                got = r.hello.result == RPB_HELLO_REPLY_NEGOTIATED;
+        }
+        hr_free(&r);
+        if (got || rpb_monotonic_ms() - t0 >= limit_ms)
+            break;
+        struct timespec ts = {0, 50 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    sb_free(&s);
+    return got;
+}
+
+/* SEC-009 (--spawn only): while the services directory is open to its
+ * group the broker serves no service; private again, it serves them. */
+void case_services_dir_private(cctx *c)
+{
+    const char *dir = c->cfg->services_dir;
+    if (!dir) {
+        c_skip(c, "needs --spawn (the harness owns the services directory)");
+        return;
+    }
+    if (chmod(dir, 0750) < 0) {
+        c_fail(c, "harness: cannot chmod %s: %s", dir, strerror(errno));
+        return;
+    }
+    bool refused = poll_until(c, &R_SERVICE_UNKNOWN, 2000, "baseline Hello, services directory mode 0750");
+    if (chmod(dir, 0700) < 0)
+        c_fail(c, "harness: cannot chmod %s back to 0700: %s", dir, strerror(errno));
+    if (!refused)
+        c_fail(c, "expected Refused ERROR_SERVICE_UNKNOWN within 2 s of the services directory becoming group-accessible (0750); observed the service still served");
+    if (!poll_until(c, NULL, 2000, "baseline Hello, services directory private again"))
+        c_fail(c, "expected the service to be served again within 2 s of the directory becoming private (0700); observed no Negotiated");
+}
+
 /* Clients that hang up before reading the reply do not hurt the broker. */
 void case_early_hangup(cctx *c)
 {

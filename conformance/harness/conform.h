@@ -51,6 +51,7 @@ typedef struct hconfig {
     unsigned rate_window_ms;
     bool root;         /* the harness runs as root (foreign-uid cases) */
     pid_t broker_pid;  /* known in --spawn mode, else 0 */
+    const char *services_dir; /* the fixture's directory in --spawn mode, else NULL */
 } hconfig;
 
 /* One connection as shown in the reports: what was sent, what came back. */

@@ -351,6 +351,7 @@ static int run_broker(options *o)
     }
     o->cfg.socket_path = a.socket;
     o->cfg.broker_pid = a.pid > 0 ? a.pid : 0;
+    o->cfg.services_dir = o->spawn_cmd ? a.services : NULL;
 
     sbuf target = SBUF_INIT;
     if (o->spawn_cmd)
