@@ -60,6 +60,7 @@ int expect_load(expect_list *l, const char *path, sbuf *err)
             if (isspace((unsigned char)s[i])) {
                 sb_printf(err, "%s:%d: one case id per line (a reason goes after '#')", path, lineno);
                 fclose(f);
+                expect_free(l);
                 return -1;
             }
         }
@@ -68,12 +69,14 @@ int expect_load(expect_list *l, const char *path, sbuf *err)
             sb_printf(err, "%s:%d: no case has the id %s (run --list)", path, lineno, id);
             free(id);
             fclose(f);
+            expect_free(l);
             return -1;
         }
         if (expect_find(l, id)) {
             sb_printf(err, "%s:%d: %s is listed twice", path, lineno, id);
             free(id);
             fclose(f);
+            expect_free(l);
             return -1;
         }
         while (isspace((unsigned char)*reason))

@@ -345,6 +345,8 @@ static int run_broker(options *o)
         fprintf(stderr, "rpb-conform: could not attach the broker: %s\n", sb_str(&err));
         if (o->spawn_cmd)
             attach_stop(&a, o->grace_ms, o->keep_temp);
+        sb_free(&a.command);
+        sb_free(&a.stderr_text);
         sb_free(&err);
         expect_free(&el);
         return EXIT_ATTACH;
