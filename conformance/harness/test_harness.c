@@ -7,6 +7,7 @@
  *
  * usage: test_harness RPB-CONFORM RPB-BROKER RPB-BROKER-FAULTY|- SOURCE-DIR
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -254,6 +255,49 @@ static void test_tap(void)
     sb_free(&out);
 }
 
+/* --connect: a broker started by hand with `rpb-conform fixture`; the
+ * cases that need --spawn say so and skip. */
+static void test_connect(void)
+{
+    char dir[300], sock[300], log[300];
+    snprintf(dir, sizeof dir, "%s/services", tmp);
+    snprintf(sock, sizeof sock, "%s/manual.sock", tmp);
+    snprintf(log, sizeof log, "%s/manual.log", tmp);
+    char *fix[] = {(char *)conform_bin, "fixture", dir, NULL};
+    CU_ASSERT_EQUAL_FATAL(run_cmd(fix, NULL, NULL), 0);
+    char *broker[] = {(char *)broker_bin, "--socket", sock, "--services", dir, "--rate-limit", "500/10000",
+                      "--handshake-timeout", "1000", NULL};
+    pid_t pid = run_start(broker, NULL, log);
+    CU_ASSERT_FATAL(pid > 0);
+    char json[300];
+    snprintf(json, sizeof json, "%s/connect.json", tmp);
+    char *argv[] = {(char *)conform_bin, "broker", "--connect", sock, "--tier", "strict", "--only", "broker/hello/policy/",
+                    "--only", "broker/admin/", "--only", "broker/lifecycle/", "--only", "broker/security/services-dir",
+                    "--json", json, NULL};
+    sbuf out = SBUF_INIT;
+    int rc = run_cmd(argv, NULL, &out);
+    if (rc != 0)
+        fprintf(stderr, "\n%s\n", sb_str(&out));
+    CU_ASSERT_EQUAL(rc, 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(sb_str(&out), " passed, 0 failed, 2 skipped"));
+    rpb_json_doc doc;
+    if (read_report(json, &doc)) {
+        const rpb_json_value *e = report_case(doc.root, "broker/lifecycle/drain");
+        CU_ASSERT(rpb_json_is_string(rpb_json_get(e, "status"), "skip"));
+        CU_ASSERT_PTR_NOT_NULL(rpb_json_get(e, "skip_reason"));
+        rpb_json_doc_free(&doc);
+    }
+    kill(pid, SIGTERM);
+    CU_ASSERT_EQUAL(run_wait(pid), 0);
+    sb_free(&out);
+    char path[400];
+    for (const char *const *n = (const char *const[]){"zccache.servicedef", "conform-open.servicedef", NULL}; *n; n++) {
+        snprintf(path, sizeof path, "%s/%s", dir, *n);
+        unlink(path);
+    }
+    rmdir(dir);
+}
+
 /* conformance/fixture/ holds exactly what `rpb-conform fixture` writes. */
 static void test_fixture_checked_in(void)
 {
@@ -302,6 +346,7 @@ int main(int argc, char **argv)
     CU_add_test(s, "a listed failure is expected, unlisted it fails the run", test_expect_listed_failure);
     CU_add_test(s, "--tier, --only, --skip, --list", test_selection);
     CU_add_test(s, "--tap", test_tap);
+    CU_add_test(s, "--connect to a broker set up by hand; --spawn-only cases skip", test_connect);
     CU_add_test(s, "conformance/fixture matches `rpb-conform fixture`", test_fixture_checked_in);
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
