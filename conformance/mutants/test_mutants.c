@@ -6,8 +6,8 @@
  * Also: the faulty build without a fault passes, an unknown fault name
  * cannot pass, and every fault the broker offers has a mutant.
  *
- * The runs are independent (one broker and temp dir each) and run three at
- * a time before the CUnit tests judge them.
+ * The runs are independent (one broker and temp dir each) and run two at
+ * a time (ctest runs this test alone) before the CUnit tests judge them.
  *
  * usage: test_mutants RPB-CONFORM RPB-BROKER-FAULTY MUTANTS-FILE
  */
@@ -22,7 +22,7 @@
 
 #define MAX_MUTANTS 64
 #define MAX_CASES 4
-#define PARALLEL 3
+#define PARALLEL 2
 
 typedef struct mutant {
     char fault[64];
