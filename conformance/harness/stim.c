@@ -35,20 +35,6 @@ void pb_str(sbuf *b, uint32_t field, const char *s)
     pb_bytes(b, field, s, strlen(s));
 }
 
-void pb_fixed32(sbuf *b, uint32_t field, uint32_t v)
-{
-    pb_key(b, field, 5);
-    for (int i = 0; i < 4; i++)
-        sb_putc(b, (uint8_t)(v >> (8 * i)));
-}
-
-void pb_fixed64(sbuf *b, uint32_t field, uint64_t v)
-{
-    pb_key(b, field, 1);
-    for (int i = 0; i < 8; i++)
-        sb_putc(b, (uint8_t)(v >> (8 * i)));
-}
-
 void stim_hello_base(rpb_hello *h, uint32_t peer_pid)
 {
     rpb_msg_init(&rpb_hello_desc, h);

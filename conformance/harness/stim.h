@@ -18,14 +18,13 @@
 #define STIM_VERSION "1.11.20"
 #define STIM_KEEPALIVE 60u
 
-/* ---- raw protobuf writer (wire types 0..5) ---- */
+/* ---- raw protobuf writer (fixed-width and group fields are written as
+ * hex in the case tables) ---- */
 void pb_varint(sbuf *b, uint64_t v);
 void pb_key(sbuf *b, uint32_t field, unsigned wire_type);
 void pb_uint(sbuf *b, uint32_t field, uint64_t v);       /* written even when 0 */
 void pb_bytes(sbuf *b, uint32_t field, const void *p, size_t n);
 void pb_str(sbuf *b, uint32_t field, const char *s);
-void pb_fixed32(sbuf *b, uint32_t field, uint32_t v);
-void pb_fixed64(sbuf *b, uint32_t field, uint64_t v);
 
 /* ---- baseline messages ---- */
 
