@@ -6,7 +6,8 @@
  * entries omit a default key or value inside the entry.
  *
  * One walker serves both rpb_encoded_len() and rpb_encode(): with a NULL
- * output it only counts.
+ * output it only counts.  rpb_encode() writes in one pass with bounds
+ * checks; only a nested message is counted first, for its length prefix.
  */
 #include <string.h>
 
@@ -14,12 +15,24 @@
 
 typedef struct writer {
     uint8_t *out; /* NULL: count only */
-    size_t n;
+    size_t n;     /* bytes written or counted so far */
+    size_t cap;   /* room in out */
+    bool overflow;
 } writer;
+
+/* True when k more bytes may be written; counts them in either case. */
+static bool reserve(writer *w, size_t k)
+{
+    if (w->out && (w->overflow || w->cap - w->n < k)) {
+        w->overflow = true;
+        w->out = NULL; /* keep counting, stop writing */
+    }
+    return w->out != NULL;
+}
 
 static void put_varint(writer *w, uint64_t v)
 {
-    if (w->out)
+    if (reserve(w, rpb_varint_len(v)))
         w->n += rpb_varint_write(w->out + w->n, v);
     else
         w->n += rpb_varint_len(v);
@@ -34,7 +47,7 @@ static void put_bytes(writer *w, uint32_t number, rpb_slice s)
 {
     put_key(w, number, 2);
     put_varint(w, s.len);
-    if (w->out && s.len)
+    if (reserve(w, s.len) && s.len)
         memcpy(w->out + w->n, s.data, s.len);
     w->n += s.len;
 }
@@ -125,7 +138,7 @@ static void put_message(writer *w, const rpb_msg_desc *desc, const void *msg)
 
 static size_t message_len(const rpb_msg_desc *desc, const void *msg)
 {
-    writer counter = {NULL, 0};
+    writer counter = {NULL, 0, 0, false};
     put_message(&counter, desc, msg);
     return counter.n;
 }
@@ -140,11 +153,8 @@ int rpb_encode(const rpb_msg_desc *desc, const void *msg, uint8_t *out, size_t c
 {
     if (!desc || !msg || (!out && cap))
         return RPB_ERR_INVALID_ARGUMENT;
-    size_t need = message_len(desc, msg);
-    if (need > cap)
-        return RPB_ERR_BUFFER_TOO_SMALL;
-    writer w = {out, 0};
+    writer w = {out, 0, cap, out == NULL};
     put_message(&w, desc, msg);
     *written = w.n;
-    return RPB_OK;
+    return w.overflow ? RPB_ERR_BUFFER_TOO_SMALL : RPB_OK;
 }
