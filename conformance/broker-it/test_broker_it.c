@@ -1091,13 +1091,14 @@ static void test_socket_placement(void) /* SEC-001..SEC-003, SEC-009 */
     CU_ASSERT_NOT_EQUAL(access(path, F_OK), 0);
 }
 
-static void test_log_lines(void) /* SEC-015 */
+static void test_log_lines(void) /* SEC-015, SEC-010 */
 {
     FILE *f = fopen(log_path, "r");
     CU_ASSERT_FATAL(f != NULL);
     char line[4096];
-    int negotiated_lines = 0, refused_lines = 0, admin_lines = 0;
+    int negotiated_lines = 0, refused_lines = 0, admin_lines = 0, root_warnings = 0;
     while (fgets(line, sizeof line, f)) {
+        root_warnings += strstr(line, "warning: running as root") != NULL;
         negotiated_lines += strstr(line, "\"outcome\":\"negotiated\"") != NULL;
         refused_lines += strstr(line, "\"outcome\":\"refused\"") != NULL &&
                          strstr(line, "\"code\":\"ERROR_") != NULL;
@@ -1107,6 +1108,7 @@ static void test_log_lines(void) /* SEC-015 */
     CU_ASSERT(negotiated_lines > 100);
     CU_ASSERT(refused_lines > 10);
     CU_ASSERT(admin_lines >= 1);
+    CU_ASSERT_EQUAL(root_warnings, geteuid() == 0 ? 1 : 0);
 }
 
 int main(int argc, char **argv)

@@ -322,7 +322,8 @@ static size_t in_limit(void)
 static void conn_read(broker *b, conn *c)
 {
     if (c->in_len == c->in_cap) {
-        /* FRAME-005: memory grows with bytes that arrived, never the claim */
+        /* FRAME-005, SEC-014: memory grows with bytes that arrived, never
+         * the claim, and never beyond one frame at the Hello cap */
         size_t ncap = c->in_cap ? c->in_cap * 2 : IN_INITIAL;
         if (ncap > in_limit())
             ncap = in_limit();

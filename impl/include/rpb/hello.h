@@ -58,7 +58,7 @@ bool rpb_version_valid(rpb_slice version);
  */
 int rpb_version_compare(rpb_slice a, rpb_slice b, int *cmp);
 
-/* ---- refusals (HELLO-040..HELLO-066, SEC-*) ---- */
+/* ---- refusals (spec/hello.md §9) ---- */
 
 typedef enum rpb_refusal {
     RPB_REFUSAL_NONE = 0,          /* negotiated */

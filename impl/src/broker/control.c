@@ -23,8 +23,9 @@ int rpb_control_step(rpb_hello_handler *h, const rpb_admin_context *admin, const
 {
     memset(oc, 0, sizeof *oc);
 
-    /* HELLO-003, FRAME-004, FRAME-005: the first frame of a connection is
-     * read with the Hello cap, decided from its header (admin included) */
+    /* HELLO-003, HELLO-004, FRAME-004, FRAME-005: the first frame of a
+     * connection is read with the Hello cap, decided from its header
+     * (admin included) */
     uint32_t hello_cap = FAULT(HELLO_CAP_OFF_BY_ONE) ? RPB_MAX_HELLO_BYTES - 1 : RPB_MAX_HELLO_BYTES;
     if (FAULT(HELLO_CAP_READS_BODY))
         hello_cap = RPB_MAX_FRAME_BYTES;

@@ -213,7 +213,9 @@ static rpb_slice fault_ascii_copy(rpb_slice p)
 }
 #endif
 
-/* Decodes the Hello payload (HELLO-009), with the test-only decoder faults. */
+/* Decodes the Hello payload (HELLO-009), with the test-only decoder faults.
+ * HELLO-016: auth_token, request_id, connection_id, peer_attestation_nonce
+ * and capability_token are decoded (UTF-8 checked) but never looked at. */
 static int decode_hello(rpb_slice payload, rpb_hello *hello)
 {
     rpb_msg_init(&rpb_hello_desc, hello);
@@ -355,6 +357,7 @@ int rpb_hello_reply_encode(const rpb_hello_decision *d, const rpb_frame *request
         f->daemon_max_protocol = FAULT(REFUSED_DAEMON_RANGE_ZERO) ? 0 : RPB_PROTOCOL_VERSION;
         f->retry_after_ms = d->retry_after_ms;
     }
+    /* HELLO-052, WIRE-020: canonical encoding of payload and frame */
     uint8_t payload[RPB_HELLO_PAYLOAD_MAX];
     size_t plen;
     if (rpb_encode(&rpb_hello_reply_desc, &reply, payload, sizeof payload, &plen) != RPB_OK)
