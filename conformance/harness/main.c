@@ -68,6 +68,8 @@ static const char usage_text[] =
     "  --html FILE           one self-contained page: summary by area and tier,\n"
     "                        per case the stimulus, expected and observed bytes as\n"
     "                        hexdumps with their decoded fields\n"
+    "  --failing-list FILE   write every failing case as an --expect-fail list (its\n"
+    "                        first failure as the reason), to start a list from\n"
     "  -v, --verbose         print each case's title and requirement IDs too\n"
     "\n"
     "What the fixture promises (see conformance/README.md):\n"
@@ -99,7 +101,7 @@ typedef struct options {
     bool list;
     const char *expect_file;
     bool tap;
-    const char *json, *junit, *html;
+    const char *json, *junit, *html, *failing_list;
     bool verbose;
     bool keep_temp;
     int attach_ms, grace_ms;
@@ -215,6 +217,9 @@ static int parse_broker_args(int argc, char **argv, options *o)
         } else if (strcmp(a, "--html") == 0) {
             NEED_VALUE();
             o->html = v;
+        } else if (strcmp(a, "--failing-list") == 0) {
+            NEED_VALUE();
+            o->failing_list = v;
         } else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
             o->verbose = true;
         } else if (strcmp(a, "--keep-temp") == 0) {
@@ -275,6 +280,24 @@ static void print_list(const options *o)
         n++;
     }
     printf("%zu cases\n", n);
+}
+
+/* Writes the failing cases of ri as an expected-failure list. */
+static int write_failing_list(const char *path, const run_info *ri)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    fprintf(f, "# rpb-conform %s: cases that failed against %s (%s tier)\n", RPB_VERSION_STRING, ri->target,
+            ri->tier);
+    for (size_t i = 0; i < ri->n; i++) {
+        const outcome *o = &ri->v[i];
+        if (o->r.verdict != V_FAIL)
+            continue;
+        const char *first = sb_str(&o->r.failures);
+        fprintf(f, "%s  # %.*s\n", o->cs->id, (int)strcspn(first, "\n"), first);
+    }
+    return fclose(f);
 }
 
 static void iso_now(char *out, size_t cap)
@@ -443,6 +466,10 @@ static int run_broker(options *o)
     }
     if (o->html && report_html(o->html, &ri) < 0) {
         fprintf(stderr, "rpb-conform: cannot write %s: %s\n", o->html, strerror(errno));
+        status = EXIT_USAGE;
+    }
+    if (o->failing_list && write_failing_list(o->failing_list, &ri) < 0) {
+        fprintf(stderr, "rpb-conform: cannot write %s: %s\n", o->failing_list, strerror(errno));
         status = EXIT_USAGE;
     }
     FILE *sum = o->tap ? stderr : stdout;

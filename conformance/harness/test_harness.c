@@ -186,10 +186,21 @@ static void test_expect_listed_failure(void)
     write_list(list, "broker/hello/negotiated/keepalive/echo # the broker under test ignores the client's value\n");
     char *with[] = {(char *)conform_bin, "broker", "--spawn", spawn, "--only", "broker/hello/negotiated/keepalive/",
                     "--expect-fail", list, "--json", json, NULL};
+    char written[300];
+    snprintf(written, sizeof written, "%s/list-written.txt", tmp);
     char *without[] = {(char *)conform_bin, "broker", "--spawn", spawn, "--only", "broker/hello/negotiated/keepalive/",
-                       NULL};
+                       "--failing-list", written, NULL};
     CU_ASSERT_EQUAL(run_cmd(with, "keepalive-not-echoed", NULL), 0);
     CU_ASSERT_EQUAL(run_cmd(without, "keepalive-not-echoed", NULL), 1);
+    /* --failing-list writes a list that makes the same run pass */
+    sbuf w = SBUF_INIT;
+    CU_ASSERT(read_file(written, &w));
+    CU_ASSERT(has_line_prefix(sb_str(&w), "broker/hello/negotiated/keepalive/echo  # expected keepalive_interval_secs 60"));
+    CU_ASSERT(!has_line_prefix(sb_str(&w), "broker/hello/negotiated/keepalive/default"));
+    sb_free(&w);
+    char *again[] = {(char *)conform_bin, "broker", "--spawn", spawn, "--only", "broker/hello/negotiated/keepalive/",
+                     "--expect-fail", written, NULL};
+    CU_ASSERT_EQUAL(run_cmd(again, "keepalive-not-echoed", NULL), 0);
     rpb_json_doc doc;
     CU_ASSERT_FATAL(read_report(json, &doc));
     CU_ASSERT(rpb_json_is_string(rpb_json_get(report_case(doc.root, "broker/hello/negotiated/keepalive/echo"), "status"),
