@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rpb/admin.h"
 #include "rpb/client.h"
 #include "rpb/control.h"
 #include "rpb/hello.h"
@@ -717,6 +718,83 @@ static void test_control_hello_and_admin_routing(void) /* HELLO-007, ADMIN-001 *
     rpb_hello_handler_free(h);
 }
 
+/* Every input, however mangled, gets exactly one well-formed reply whose
+ * kind matches the route (HELLO-001, HELLO-050, HELLO-051, SEC-007). */
+static void test_control_step_answers_any_input(void)
+{
+    rpb_hello_handler *h = fixture(4, 1000, NULL);
+    rpb_hello hello = base_hello();
+    uint8_t base[512], admin[64], in[512];
+    size_t blen, alen, w;
+    CU_ASSERT_FATAL(rpb_hello_request_encode(&hello, 9, base, sizeof base, &blen) == RPB_OK);
+    CU_ASSERT_FATAL(rpb_admin_request_encode(RPB_ADMIN_VERB_STATUS, true, rpb_slice_cstr("zccache"),
+                                             3, admin, sizeof admin, &alen) == RPB_OK);
+    int kinds[3] = {0, 0, 0};
+    uint64_t x = 0x9E3779B97F4A7C15u;
+    int bad = 0;
+    for (int iter = 0; iter < 50000; iter++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17; /* xorshift64 */
+        size_t len = blen;
+        memcpy(in, base, blen);
+        switch (x % 4) {
+        case 0: /* flip a few bytes */
+            for (int k = 0; k < 1 + (int)(x >> 8) % 4; k++)
+                in[(x >> (16 + k * 8)) % blen] ^= (uint8_t)(1u << ((x >> (4 + k)) % 8));
+            break;
+        case 1: /* truncate */
+            len = (size_t)((x >> 8) % blen);
+            break;
+        case 2: /* random bytes after a valid header */
+            len = 5 + (size_t)((x >> 8) % 64);
+            for (size_t k = 5; k < len; k++)
+                in[k] = (uint8_t)(x >> (k % 56));
+            rpb_frame_header_write(in, (uint32_t)(len - 5));
+            break;
+        default: /* an admin request with a mangled byte after the header */
+            memcpy(in, admin, alen);
+            len = alen;
+            in[5 + (x >> 8) % (alen - 5)] ^= (uint8_t)(1u << ((x >> 20) % 8));
+            break;
+        }
+        rpb_control_outcome oc;
+        if (step(h, in, len, true, &w, &oc) != RPB_OK) {
+            bad++;
+            continue;
+        }
+        kinds[oc.kind]++;
+        rpb_frame f;
+        size_t consumed;
+        if (rpb_frame_decode(big_out, w, RPB_MAX_FRAME_BYTES, &f, &consumed, NULL) != RPB_OK ||
+            consumed != w || f.kind != RPB_FRAME_KIND_RESPONSE || f.envelope_version != 1) {
+            bad++;
+            continue;
+        }
+        uint8_t mem[2048];
+        rpb_arena arena;
+        rpb_arena_init(&arena, mem, sizeof mem);
+        rpb_hello_result res;
+        rpb_admin_reply ar;
+        rpb_frame af;
+        switch (oc.kind) {
+        case RPB_CONTROL_FRAMING:
+            bad += f.request_id != 0 ||
+                   rpb_hello_reply_classify(big_out + 5, w - 5, &arena, &res) != RPB_OK;
+            break;
+        case RPB_CONTROL_HELLO:
+            bad += rpb_hello_reply_classify(big_out + 5, w - 5, &arena, &res) != RPB_OK ||
+                   f.request_id != oc.request_id;
+            break;
+        default:
+            bad += rpb_admin_reply_decode(big_out + 5, w - 5, &af, &ar) != RPB_OK;
+            break;
+        }
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+    CU_ASSERT(kinds[RPB_CONTROL_FRAMING] > 1000 && kinds[RPB_CONTROL_HELLO] > 1000 &&
+              kinds[RPB_CONTROL_ADMIN] > 1000);
+    rpb_hello_handler_free(h);
+}
+
 /* ---- service table and definition files ---- */
 
 static void test_service_table_checks(void)
@@ -861,6 +939,7 @@ int main(void)
         {"reply is control-plane and echoes (HELLO-050)", test_reply_is_control_plane_even_for_other_protocols},
         {"control step framing (HELLO-002..006)", test_control_framing},
         {"control step routes Hello and admin (HELLO-007)", test_control_hello_and_admin_routing},
+        {"control step answers any input with one reply (SEC-007)", test_control_step_answers_any_input},
         {"service table checks", test_service_table_checks},
         {"service definition text form", test_servicedef_text},
         {"service definition proto form", test_servicedef_proto},
