@@ -340,7 +340,8 @@ static void conn_read(broker *b, conn *c)
         c->in = n;
         c->in_cap = ncap;
     }
-    ssize_t n = recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len, MSG_DONTWAIT);
+    int flags = FAULT(SERIAL_ACCEPT) ? 0 : MSG_DONTWAIT; /* the fault blocks */
+    ssize_t n = recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len, flags);
     if (n < 0 && (errno == EAGAIN || errno == EINTR))
         return;
     if (n > 0) {
