@@ -157,10 +157,12 @@ static rpb_frame envelope_view(const rpb_frame *request)
 }
 
 #ifdef RPB_FAULT_INJECTION
-/* Test-only emulation of decoder faults the codec itself never has: walks
- * the top-level fields of a Hello payload, reports whether one is unknown
- * to the descriptor and where the first occurrence of field `want` is. */
-static bool fault_scan(rpb_slice p, uint32_t want, rpb_slice *first, bool *unknown)
+/* Test-only emulation of decoder faults the codec itself never has.  Walks
+ * the top-level fields of a Hello payload: reports whether one is unknown
+ * to the descriptor and where the first occurrence of field `want` is, and,
+ * when lax is given, turns every non-ASCII byte of a string field into '?'
+ * in that copy of the payload (same length, so offsets stay valid). */
+static bool fault_scan(rpb_slice p, uint32_t want, rpb_slice *first, bool *unknown, uint8_t *lax)
 {
     size_t pos = 0;
     bool found = false;
@@ -170,10 +172,11 @@ static bool fault_scan(rpb_slice p, uint32_t want, rpb_slice *first, bool *unkno
         if (rpb_varint_read(p.data, p.len, &pos, &key) != RPB_OK)
             return found;
         uint32_t field = (uint32_t)(key >> 3);
-        bool known = false;
+        const rpb_field_desc *fd = NULL;
         for (size_t i = 0; i < rpb_hello_desc.n_fields; i++)
-            known |= rpb_hello_desc.fields[i].number == field;
-        *unknown |= !known;
+            if (rpb_hello_desc.fields[i].number == field)
+                fd = &rpb_hello_desc.fields[i];
+        *unknown |= fd == NULL;
         switch (key & 7) {
         case 0:
             if (rpb_varint_read(p.data, p.len, &pos, &v) != RPB_OK)
@@ -192,6 +195,9 @@ static bool fault_scan(rpb_slice p, uint32_t want, rpb_slice *first, bool *unkno
                 *first = (rpb_slice){p.data + pos, (size_t)v};
                 found = true;
             }
+            for (size_t i = 0; lax && fd && fd->type == RPB_FT_STRING && i < v; i++)
+                if (lax[pos + i] >= 0x80)
+                    lax[pos + i] = '?';
             pos += (size_t)v;
             break;
         default:
@@ -199,17 +205,6 @@ static bool fault_scan(rpb_slice p, uint32_t want, rpb_slice *first, bool *unkno
         }
     }
     return found;
-}
-
-/* fault utf8-lax: the payload with every non-ASCII byte made '?', so
- * strings that are not UTF-8 decode. */
-static rpb_slice fault_ascii_copy(rpb_slice p)
-{
-    static uint8_t copy[RPB_MAX_HELLO_BYTES];
-    size_t n = p.len < sizeof copy ? p.len : sizeof copy;
-    for (size_t i = 0; i < n; i++)
-        copy[i] = p.data[i] >= 0x80 ? '?' : p.data[i];
-    return (rpb_slice){copy, n};
 }
 #endif
 
@@ -221,14 +216,17 @@ static int decode_hello(rpb_slice payload, rpb_hello *hello)
     rpb_msg_init(&rpb_hello_desc, hello);
     int rc = rpb_decode(&rpb_hello_desc, payload.data, payload.len, hello, NULL, 0, NULL);
 #ifdef RPB_FAULT_INJECTION
-    if (FAULT(UTF8_LAX) && rc == RPB_ERR_INVALID_UTF8) {
-        rpb_slice copy = fault_ascii_copy(payload);
-        rpb_msg_init(&rpb_hello_desc, hello);
-        rc = rpb_decode(&rpb_hello_desc, copy.data, copy.len, hello, NULL, 0, NULL);
-    }
     rpb_slice first;
     bool unknown;
-    bool has_first = fault_scan(payload, 3, &first, &unknown);
+    if (FAULT(UTF8_LAX) && rc == RPB_ERR_INVALID_UTF8) {
+        static uint8_t copy[RPB_MAX_HELLO_BYTES];
+        size_t n = payload.len < sizeof copy ? payload.len : sizeof copy;
+        memcpy(copy, payload.data, n);
+        fault_scan((rpb_slice){copy, n}, 0, &first, &unknown, copy);
+        rpb_msg_init(&rpb_hello_desc, hello);
+        rc = rpb_decode(&rpb_hello_desc, copy, n, hello, NULL, 0, NULL);
+    }
+    bool has_first = fault_scan(payload, 3, &first, &unknown, NULL);
     if (rc == RPB_OK && FAULT(UNKNOWN_FIELD_REJECTED) && unknown)
         rc = RPB_ERR_INVALID_TAG;
     if (rc == RPB_OK && FAULT(FIRST_OCCURRENCE_WINS) && has_first)
