@@ -792,6 +792,10 @@ static void test_reload_on_change(void) /* service definitions, HELLO-021, HELLO
         usleep(10000);
     }
     CU_ASSERT_TRUE(ok);
+    /* SIGHUP re-reads the directory and keeps serving */
+    kill(main_broker, SIGHUP);
+    usleep(20000);
+    assert_serving();
 }
 
 static int count_fds(pid_t pid)
@@ -1043,8 +1047,29 @@ static int start_and_status(const char *socket, const char *services)
     return wait_exit(pid, 3000);
 }
 
+/* rpb-broker with args (NULL-terminated), output discarded: exit status. */
+static int broker_status(const char *const *args)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 1);
+        dup2(null, 2);
+        const char *argv[8] = {broker_bin};
+        for (int i = 0; args[i] && i < 6; i++)
+            argv[1 + i] = args[i];
+        execv(broker_bin, (char *const *)argv);
+        _exit(127);
+    }
+    return wait_exit(pid, 3000);
+}
+
 static void test_socket_placement(void) /* SEC-001..SEC-003, SEC-009 */
 {
+    CU_ASSERT_EQUAL(broker_status((const char *[]){"--help", NULL}), 0);
+    CU_ASSERT_EQUAL(broker_status((const char *[]){"--rate-limit", "x", NULL}), 2);
+    CU_ASSERT_EQUAL(broker_status((const char *[]){"--socket", "/tmp/x.sock", NULL}), 2);
+
     struct stat st;
     char dir[200];
     snprintf(dir, sizeof dir, "%s/run", root);
