@@ -357,8 +357,9 @@ static void conn_read(broker *b, conn *c)
  * (upstream's single-threaded loop). */
 static void serve_serially(broker *b, conn *c)
 {
-    fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) & ~O_NONBLOCK);
-    while (b->by_fd[c->fd] == c) {
+    int fd = c->fd; /* c is freed when the connection closes */
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    while (b->by_fd[fd] == c) {
         if (c->out != NULL) {
             conn_flush(b, c);
             continue;
