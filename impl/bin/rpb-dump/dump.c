@@ -137,7 +137,9 @@ static bool write_payload(rpb_json_writer *w, const payload_type *t, rpb_slice p
 
     decoded d = {0};
     rpb_errinfo ei = {0};
-    int rc = decode(desc, payload.data + skip, payload.len - skip, options, &d, &ei);
+    /* An absent payload is {NULL, 0}: no pointer arithmetic on it. */
+    const uint8_t *body = payload.len ? payload.data + skip : payload.data;
+    int rc = decode(desc, body, payload.len - skip, options, &d, &ei);
     if (rc != RPB_OK) {
         write_payload_error(w, rc, skip + ei.offset, NULL);
         return false;

@@ -218,7 +218,8 @@ static void quoted(rpb_json_writer *w, rpb_slice s)
         }
         emit(w, esc, 2);
     }
-    emit(w, s.data + run, s.len - run);
+    if (s.len > run) /* an empty slice may have a NULL data pointer */
+        emit(w, s.data + run, s.len - run);
     emit(w, "\"", 1);
 }
 
