@@ -77,12 +77,13 @@ build() {
     local dir="$1" cc="$2" cflags="$3" engine="$4"
     shift 4
     say "configuring $dir (CC=$cc)"
+    mkdir -p "$dir"
     CC="$cc" cmake -S "$ROOT" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRPB_FUZZ=ON \
-        -DCMAKE_C_FLAGS="$cflags" -DRPB_FUZZ_ENGINE="$engine" >"$dir.configure.log" 2>&1 ||
-        { cat "$dir.configure.log" >&2; exit 2; }
+        -DCMAKE_C_FLAGS="$cflags" -DRPB_FUZZ_ENGINE="$engine" >"$dir/configure.log" 2>&1 ||
+        { cat "$dir/configure.log" >&2; exit 2; }
     say "building $*"
-    cmake --build "$dir" -j "$JOBS" --target "$@" >"$dir.build.log" 2>&1 ||
-        { tail -40 "$dir.build.log" >&2; exit 2; }
+    cmake --build "$dir" -j "$JOBS" --target "$@" >"$dir/build.log" 2>&1 ||
+        { tail -40 "$dir/build.log" >&2; exit 2; }
 }
 
 # Last value of libFuzzer's "stat::NAME: value" line in LOG.
