@@ -6,6 +6,8 @@
 #ifndef RPB_ADMIN_H
 #define RPB_ADMIN_H
 
+#include "rpb/export.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -55,7 +57,7 @@ typedef struct rpb_admin_outcome {
  * (ADMIN-008).  Returns RPB_OK, RPB_ERR_BUFFER_TOO_SMALL or
  * RPB_ERR_NO_MEMORY.
  */
-int rpb_admin_respond(const rpb_admin_context *ctx, const rpb_frame *request, uint8_t *out,
+RPB_API int rpb_admin_respond(const rpb_admin_context *ctx, const rpb_frame *request, uint8_t *out,
                       size_t cap, size_t *written, rpb_admin_outcome *oc);
 
 /* The largest framed reply rpb_admin_respond() writes. */
@@ -68,7 +70,7 @@ int rpb_admin_respond(const rpb_admin_context *ctx, const rpb_frame *request, ui
  * AdminRequest{verb, json, service_name} into out[0..cap).  Returns RPB_OK
  * or RPB_ERR_BUFFER_TOO_SMALL.
  */
-int rpb_admin_request_encode(int32_t verb, bool json, rpb_slice service_name, uint64_t request_id,
+RPB_API int rpb_admin_request_encode(int32_t verb, bool json, rpb_slice service_name, uint64_t request_id,
                              uint8_t *out, size_t cap, size_t *written);
 
 /*
@@ -78,7 +80,7 @@ int rpb_admin_request_encode(int32_t verb, bool json, rpb_slice service_name, ui
  * an RPB_ERR_ENVELOPE_* code (a Hello-style Refused on payload_protocol 0
  * gives RPB_ERR_ENVELOPE_PAYLOAD_PROTOCOL).
  */
-int rpb_admin_reply_decode(const uint8_t *body, size_t len, rpb_frame *frame,
+RPB_API int rpb_admin_reply_decode(const uint8_t *body, size_t len, rpb_frame *frame,
                            rpb_admin_reply *reply);
 
 #ifdef __cplusplus

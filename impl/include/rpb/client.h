@@ -7,6 +7,8 @@
 #ifndef RPB_CLIENT_H
 #define RPB_CLIENT_H
 
+#include "rpb/export.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -30,7 +32,7 @@ extern "C" {
  * keepalive 0 (the broker answers 1800).  Slices point at the given
  * NUL-terminated strings and at static strings.
  */
-void rpb_hello_init(rpb_hello *hello, const char *service_name, const char *wanted_version,
+RPB_API void rpb_hello_init(rpb_hello *hello, const char *service_name, const char *wanted_version,
                     uint32_t peer_pid);
 
 /*
@@ -39,7 +41,7 @@ void rpb_hello_init(rpb_hello *hello, const char *service_name, const char *want
  * RPB_ERR_BUFFER_TOO_SMALL, or RPB_ERR_FRAME_TOO_LARGE when the body would
  * exceed the 64 KiB Hello cap (a broker would refuse it).
  */
-int rpb_hello_request_encode(const rpb_hello *hello, uint64_t request_id, uint8_t *out, size_t cap,
+RPB_API int rpb_hello_request_encode(const rpb_hello *hello, uint64_t request_id, uint8_t *out, size_t cap,
                              size_t *written);
 
 /* What a reply means to a client (HELLO-062): upstream's RefusalKind. */
@@ -63,7 +65,7 @@ typedef struct rpb_hello_result {
 
 /* "negotiated", "version-unsupported", "service-unknown", "version-blocked",
  * "rate-limited", "shutting-down", "refused"; NULL when out of range. */
-const char *rpb_hello_result_name(rpb_hello_result_kind kind);
+RPB_API const char *rpb_hello_result_name(rpb_hello_result_kind kind);
 
 /*
  * Classifies a reply frame body (HELLO-061): Frame decode, the hello-reply
@@ -76,7 +78,7 @@ const char *rpb_hello_result_name(rpb_hello_result_kind kind);
  * negotiated nor refused).  The response request_id is not checked
  * (upstream parity); compare res->frame.request_id yourself if you care.
  */
-int rpb_hello_reply_classify(const uint8_t *body, size_t len, rpb_arena *arena,
+RPB_API int rpb_hello_reply_classify(const uint8_t *body, size_t len, rpb_arena *arena,
                              rpb_hello_result *res);
 
 /* ---- blocking socket helpers ---- */
@@ -88,7 +90,7 @@ int rpb_hello_reply_classify(const uint8_t *body, size_t len, rpb_arena *arena,
  * RPB_ERR_INVALID_ARGUMENT (path too long), RPB_ERR_TIMEOUT or RPB_ERR_IO
  * (errno kept: ENOENT, ECONNREFUSED, ...).
  */
-int rpb_client_connect(const char *path, int64_t deadline_ms);
+RPB_API int rpb_client_connect(const char *path, int64_t deadline_ms);
 
 /*
  * One request/reply exchange on a fresh connection to path: connect, write
@@ -96,7 +98,7 @@ int rpb_client_connect(const char *path, int64_t deadline_ms);
  * reply, close.  Returns RPB_OK or the first error of rpb_client_connect(),
  * a write (RPB_ERR_IO, RPB_ERR_TIMEOUT) or rpb_read_frame().
  */
-int rpb_client_exchange(const char *path, const uint8_t *request, size_t len, int64_t deadline_ms,
+RPB_API int rpb_client_exchange(const char *path, const uint8_t *request, size_t len, int64_t deadline_ms,
                         rpb_buf *reply, rpb_errinfo *err);
 
 #ifdef __cplusplus

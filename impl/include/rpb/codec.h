@@ -15,6 +15,8 @@
 #ifndef RPB_CODEC_H
 #define RPB_CODEC_H
 
+#include "rpb/export.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -33,9 +35,9 @@ typedef struct rpb_slice {
 } rpb_slice;
 
 /* Slice helpers. */
-rpb_slice rpb_slice_cstr(const char *s);
-bool rpb_slice_eq(rpb_slice a, rpb_slice b);
-bool rpb_slice_eq_cstr(rpb_slice a, const char *s);
+RPB_API rpb_slice rpb_slice_cstr(const char *s);
+RPB_API bool rpb_slice_eq(rpb_slice a, rpb_slice b);
+RPB_API bool rpb_slice_eq_cstr(rpb_slice a, const char *s);
 
 /* repeated string: nodes in wire order. */
 typedef struct rpb_str_node {
@@ -64,10 +66,10 @@ typedef struct rpb_map {
 } rpb_map;
 
 /* The effective value of key (the last entry with that key), or NULL. */
-const rpb_slice *rpb_map_get(const rpb_map *map, rpb_slice key);
+RPB_API const rpb_slice *rpb_map_get(const rpb_map *map, rpb_slice key);
 
 /* True when node is the last entry for its key (iteration without duplicates). */
-bool rpb_map_node_is_effective(const rpb_map_node *node);
+RPB_API bool rpb_map_node_is_effective(const rpb_map_node *node);
 
 /* Caller-owned scratch memory for list and map nodes.  Decoding a message
  * of n input bytes needs at most rpb_arena_bound(n) bytes of it. */
@@ -77,13 +79,13 @@ typedef struct rpb_arena {
     size_t used;
 } rpb_arena;
 
-void rpb_arena_init(rpb_arena *arena, void *mem, size_t cap);
-size_t rpb_arena_bound(size_t input_len);
+RPB_API void rpb_arena_init(rpb_arena *arena, void *mem, size_t cap);
+RPB_API size_t rpb_arena_bound(size_t input_len);
 
 /* Builders for code that fills messages to encode them.  They take nodes
  * from arena; RPB_ERR_SCRATCH_EXHAUSTED when it is full. */
-int rpb_strlist_append(rpb_strlist *list, rpb_arena *arena, rpb_slice value);
-int rpb_map_append(rpb_map *map, rpb_arena *arena, rpb_slice key, rpb_slice value);
+RPB_API int rpb_strlist_append(rpb_strlist *list, rpb_arena *arena, rpb_slice value);
+RPB_API int rpb_map_append(rpb_map *map, rpb_arena *arena, rpb_slice key, rpb_slice value);
 
 /* ---- descriptors ---- */
 
@@ -111,9 +113,9 @@ typedef struct rpb_enum_desc {
 } rpb_enum_desc;
 
 /* The name of value in e, or NULL when e has no such value. */
-const char *rpb_enum_name(const rpb_enum_desc *e, int32_t value);
+RPB_API const char *rpb_enum_name(const rpb_enum_desc *e, int32_t value);
 /* Looks name up in e; returns true and sets *value when found. */
-bool rpb_enum_value_of(const rpb_enum_desc *e, const char *name, size_t name_len, int32_t *value);
+RPB_API bool rpb_enum_value_of(const rpb_enum_desc *e, const char *name, size_t name_len, int32_t *value);
 
 struct rpb_msg_desc;
 
@@ -143,7 +145,7 @@ typedef struct rpb_msg_desc {
 } rpb_msg_desc;
 
 /* The descriptor of the field named name, or NULL. */
-const rpb_field_desc *rpb_field_by_name(const rpb_msg_desc *desc, const char *name, size_t name_len);
+RPB_API const rpb_field_desc *rpb_field_by_name(const rpb_msg_desc *desc, const char *name, size_t name_len);
 
 /* ---- decoding ---- */
 
@@ -165,36 +167,36 @@ const rpb_field_desc *rpb_field_by_name(const rpb_msg_desc *desc, const char *na
  * code, the offset in `in` and the field number.  On error msg holds a
  * partial result that must not be used.
  */
-int rpb_decode(const rpb_msg_desc *desc, const uint8_t *in, size_t len, void *msg,
+RPB_API int rpb_decode(const rpb_msg_desc *desc, const uint8_t *in, size_t len, void *msg,
                rpb_arena *arena, unsigned options, rpb_errinfo *err);
 
 /* Zeroes msg (every field at its proto3 default, nothing present). */
-void rpb_msg_init(const rpb_msg_desc *desc, void *msg);
+RPB_API void rpb_msg_init(const rpb_msg_desc *desc, void *msg);
 
 /* ---- encoding (WIRE-020) ---- */
 
 /* The exact number of bytes rpb_encode() writes for msg. */
-size_t rpb_encoded_len(const rpb_msg_desc *desc, const void *msg);
+RPB_API size_t rpb_encoded_len(const rpb_msg_desc *desc, const void *msg);
 
 /*
  * Writes the canonical prost encoding of msg into out[0..cap) and sets
  * *written.  Returns RPB_OK or RPB_ERR_BUFFER_TOO_SMALL (nothing useful is
  * in out then).
  */
-int rpb_encode(const rpb_msg_desc *desc, const void *msg, uint8_t *out, size_t cap,
+RPB_API int rpb_encode(const rpb_msg_desc *desc, const void *msg, uint8_t *out, size_t cap,
                size_t *written);
 
 /* ---- wire primitives, shared by the codec, the framing layer and tools ---- */
 
 /* Reads a prost varint from in[*pos..len): RPB_OK and *value, or
  * RPB_ERR_INVALID_VARINT (truncated, longer than 10 bytes, 10th byte > 1). */
-int rpb_varint_read(const uint8_t *in, size_t len, size_t *pos, uint64_t *value);
+RPB_API int rpb_varint_read(const uint8_t *in, size_t len, size_t *pos, uint64_t *value);
 /* Writes value as a varint into out (at least 10 bytes); returns its length. */
-size_t rpb_varint_write(uint8_t *out, uint64_t value);
-size_t rpb_varint_len(uint64_t value);
+RPB_API size_t rpb_varint_write(uint8_t *out, uint64_t value);
+RPB_API size_t rpb_varint_len(uint64_t value);
 
 /* True when s[0..len) is strict UTF-8 (WIRE-012). */
-bool rpb_utf8_valid(const uint8_t *s, size_t len);
+RPB_API bool rpb_utf8_valid(const uint8_t *s, size_t len);
 
 #ifdef __cplusplus
 }

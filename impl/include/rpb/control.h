@@ -8,6 +8,8 @@
 #ifndef RPB_CONTROL_H
 #define RPB_CONTROL_H
 
+#include "rpb/export.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -50,7 +52,7 @@ typedef struct rpb_control_outcome {
  *                  (RPB_CONTROL_REPLY_MAX always suffices).
  * admin is the admin responder's view of the broker (ADMIN-*).
  */
-int rpb_control_step(rpb_hello_handler *h, const rpb_admin_context *admin, const uint8_t *in,
+RPB_API int rpb_control_step(rpb_hello_handler *h, const rpb_admin_context *admin, const uint8_t *in,
                      size_t len, bool eof, const rpb_peer *peer, int64_t now_ms, uint8_t *out,
                      size_t cap, size_t *written, rpb_control_outcome *oc);
 

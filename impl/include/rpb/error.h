@@ -14,6 +14,8 @@
 #ifndef RPB_ERROR_H
 #define RPB_ERROR_H
 
+#include "rpb/export.h"
+
 #include <stddef.h>
 
 #ifdef __cplusplus
@@ -68,17 +70,17 @@ typedef struct rpb_errinfo {
 } rpb_errinfo;
 
 /* A sentence describing code, never NULL ("unknown error" for unknown codes). */
-const char *rpb_strerror(int code);
+RPB_API const char *rpb_strerror(int code);
 
 /* The stable class name of code, e.g. "invalid-utf8"; NULL for unknown codes
  * and "ok" / "need-more" for the two non-error statuses. */
-const char *rpb_errname(int code);
+RPB_API const char *rpb_errname(int code);
 
 /* The code whose class name is name, or 0 when there is none. */
-int rpb_err_from_name(const char *name);
+RPB_API int rpb_err_from_name(const char *name);
 
 /* The spec requirement ID that code enforces (e.g. "WIRE-012"), or NULL. */
-const char *rpb_err_requirement(int code);
+RPB_API const char *rpb_err_requirement(int code);
 
 #ifdef __cplusplus
 }

@@ -6,6 +6,8 @@
 #ifndef RPB_FRAME_H
 #define RPB_FRAME_H
 
+#include "rpb/export.h"
+
 #include "rpb/messages.h"
 
 #ifdef __cplusplus
@@ -34,7 +36,7 @@ extern "C" {
 /* "control", "admin", "probe", "handoff", "zccache", "clud", "fbuild",
  * "consumer" (other 0x7000-0x7EFF), "private" (0xF000-0xFFFF), "first-party"
  * (other 0x0000-0x6FFF), or "reserved". */
-const char *rpb_payload_protocol_class(uint32_t payload_protocol);
+RPB_API const char *rpb_payload_protocol_class(uint32_t payload_protocol);
 
 /*
  * Incremental frame splitter (FRAME-001..FRAME-009).  Looks at in[0..len),
@@ -50,21 +52,21 @@ const char *rpb_payload_protocol_class(uint32_t payload_protocol);
  *                  RPB_MAX_HELLO_BYTES, or any smaller value).
  * err (may be NULL) gets the code and the offset (0 or 1).
  */
-int rpb_frame_split(const uint8_t *in, size_t len, uint32_t cap, rpb_slice *body,
+RPB_API int rpb_frame_split(const uint8_t *in, size_t len, uint32_t cap, rpb_slice *body,
                     size_t *consumed, rpb_errinfo *err);
 
 /* Reads the body length of a complete 5-byte header (no checks). */
-uint32_t rpb_frame_header_length(const uint8_t header[5]);
+RPB_API uint32_t rpb_frame_header_length(const uint8_t header[5]);
 
 /* Writes the 5-byte header for a body of body_len bytes. */
-void rpb_frame_header_write(uint8_t header[5], uint32_t body_len);
+RPB_API void rpb_frame_header_write(uint8_t header[5], uint32_t body_len);
 
 /*
  * rpb_frame_split() followed by rpb_decode() of the body as a Frame.  On
  * success frame's slices point into in.  Errors from the body decoder carry
  * offsets counted from in[0].  Frame has no list or map fields, so no arena.
  */
-int rpb_frame_decode(const uint8_t *in, size_t len, uint32_t cap, rpb_frame *frame,
+RPB_API int rpb_frame_decode(const uint8_t *in, size_t len, uint32_t cap, rpb_frame *frame,
                      size_t *consumed, rpb_errinfo *err);
 
 /*
@@ -72,16 +74,16 @@ int rpb_frame_decode(const uint8_t *in, size_t len, uint32_t cap, rpb_frame *fra
  * RPB_ERR_FRAME_TOO_LARGE when the body would exceed 16 MiB (FRAME-008;
  * nothing is written) or RPB_ERR_BUFFER_TOO_SMALL.
  */
-int rpb_frame_encode(const rpb_frame *frame, uint8_t *out, size_t cap, size_t *written);
+RPB_API int rpb_frame_encode(const rpb_frame *frame, uint8_t *out, size_t cap, size_t *written);
 
 /* The framed size rpb_frame_encode() writes. */
-size_t rpb_frame_encoded_len(const rpb_frame *frame);
+RPB_API size_t rpb_frame_encoded_len(const rpb_frame *frame);
 
 /* Frame constructors (ENV-007): a v1 REQUEST on payload_protocol, and a
  * RESPONSE that echoes request's payload_protocol, request_id and trace
  * context.  Both leave deadline 0 and encoding NONE. */
-rpb_frame rpb_frame_request(uint32_t payload_protocol, rpb_slice payload);
-rpb_frame rpb_frame_response_to(const rpb_frame *request, rpb_slice payload);
+RPB_API rpb_frame rpb_frame_request(uint32_t payload_protocol, rpb_slice payload);
+RPB_API rpb_frame rpb_frame_response_to(const rpb_frame *request, rpb_slice payload);
 
 /* Upstream call sites, each with its own validation order (ENV-009). */
 typedef enum rpb_site {
@@ -98,9 +100,9 @@ typedef enum rpb_site {
 } rpb_site;
 
 /* "hello", "hello-reply", "admin-request", ... ; NULL when out of range. */
-const char *rpb_site_name(rpb_site site);
+RPB_API const char *rpb_site_name(rpb_site site);
 /* The site called name, or RPB_SITE_COUNT. */
-rpb_site rpb_site_from_name(const char *name);
+RPB_API rpb_site rpb_site_from_name(const char *name);
 
 /*
  * Validates frame's envelope as site does (ENV-001..ENV-006, ENV-009).
@@ -110,7 +112,7 @@ rpb_site rpb_site_from_name(const char *name);
  * RPB_ERR_ENVELOPE_PAYLOAD_PROTOCOL, RPB_ERR_ENVELOPE_REQUEST_ID,
  * RPB_ERR_ENVELOPE_PAYLOAD_ENCODING in the site's order.
  */
-int rpb_envelope_check(const rpb_frame *frame, rpb_site site, uint64_t expected_request_id);
+RPB_API int rpb_envelope_check(const rpb_frame *frame, rpb_site site, uint64_t expected_request_id);
 
 #ifdef __cplusplus
 }

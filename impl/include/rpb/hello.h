@@ -10,6 +10,8 @@
 #ifndef RPB_HELLO_H
 #define RPB_HELLO_H
 
+#include "rpb/export.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -44,11 +46,11 @@ extern "C" {
 /* ---- field grammars (HELLO-011, HELLO-012) ---- */
 
 /* service_name: 1..64 bytes of [a-z0-9-]. */
-bool rpb_service_name_valid(rpb_slice name);
+RPB_API bool rpb_service_name_valid(rpb_slice name);
 
 /* The version grammar ^[0-9]+\.[0-9]+\.[0-9]+(-[a-z0-9.]+)?$ (no length
  * cap; the Hello shape check adds the 64-byte cap). */
-bool rpb_version_valid(rpb_slice version);
+RPB_API bool rpb_version_valid(rpb_slice version);
 
 /*
  * Compares the MAJOR.MINOR.PATCH cores of a and b numerically, ignoring any
@@ -56,7 +58,7 @@ bool rpb_version_valid(rpb_slice version);
  * *cmp to -1, 0 or 1, or RPB_ERR_INVALID_ARGUMENT when either core is not
  * three u64 numbers (then a floor never blocks).
  */
-int rpb_version_compare(rpb_slice a, rpb_slice b, int *cmp);
+RPB_API int rpb_version_compare(rpb_slice a, rpb_slice b, int *cmp);
 
 /* ---- refusals (spec/hello.md §9) ---- */
 
@@ -90,16 +92,16 @@ typedef enum rpb_refusal {
 /* The exact reason string (upstream's), the ErrorCode, a stable short name
  * for logs ("service-unknown") and the spec ID of refusal r; NULL / 0 for
  * RPB_REFUSAL_NONE or out-of-range values. */
-const char *rpb_refusal_reason(rpb_refusal r);
-int32_t rpb_refusal_code(rpb_refusal r);
-const char *rpb_refusal_name(rpb_refusal r);
-const char *rpb_refusal_requirement(rpb_refusal r);
+RPB_API const char *rpb_refusal_reason(rpb_refusal r);
+RPB_API int32_t rpb_refusal_code(rpb_refusal r);
+RPB_API const char *rpb_refusal_name(rpb_refusal r);
+RPB_API const char *rpb_refusal_requirement(rpb_refusal r);
 
 /* The refusal a framing-level read error stands for:
  * RPB_ERR_FRAMING_VERSION, RPB_ERR_FRAME_TOO_LARGE, RPB_ERR_UNEXPECTED_EOF
  * (and RPB_ERR_IO: also "incomplete"), RPB_ERR_TIMEOUT (deadline); any other
  * code maps to RPB_REFUSAL_MALFORMED_FRAME. */
-rpb_refusal rpb_refusal_for_read_error(int code);
+RPB_API rpb_refusal rpb_refusal_for_read_error(int code);
 
 /* ---- the service table ---- */
 
@@ -117,8 +119,8 @@ typedef struct rpb_service {
 typedef struct rpb_service_table rpb_service_table;
 
 /* A new empty table, or NULL when out of memory. */
-rpb_service_table *rpb_service_table_new(void);
-void rpb_service_table_free(rpb_service_table *table);
+RPB_API rpb_service_table *rpb_service_table_new(void);
+RPB_API void rpb_service_table_free(rpb_service_table *table);
 
 /*
  * Checks svc and adds a copy of it.  Returns RPB_OK, RPB_ERR_NO_MEMORY, or
@@ -126,13 +128,13 @@ void rpb_service_table_free(rpb_service_table *table);
  * invalid name, duplicate name, empty or over-long backend_pipe, over-long
  * daemon_version, invalid min_version or allow-list entry.
  */
-int rpb_service_table_add(rpb_service_table *table, const rpb_service *svc, const char **why);
+RPB_API int rpb_service_table_add(rpb_service_table *table, const rpb_service *svc, const char **why);
 
 /* The service called name, or NULL. */
-const rpb_service *rpb_service_table_find(const rpb_service_table *table, rpb_slice name);
-size_t rpb_service_table_count(const rpb_service_table *table);
+RPB_API const rpb_service *rpb_service_table_find(const rpb_service_table *table, rpb_slice name);
+RPB_API size_t rpb_service_table_count(const rpb_service_table *table);
 /* Services in insertion order, i < count. */
-const rpb_service *rpb_service_table_at(const rpb_service_table *table, size_t i);
+RPB_API const rpb_service *rpb_service_table_at(const rpb_service_table *table, size_t i);
 
 /* ---- service definition files (spec/hello.md "Service definitions") ---- */
 
@@ -153,7 +155,7 @@ const rpb_service *rpb_service_table_at(const rpb_service_table *table, size_t i
  * rpb.backend_pipe label, bad rpb.server_capabilities, relative
  * binary_path or per_version_binary_dir, bad isolation).
  */
-int rpb_servicedef_parse_proto(const uint8_t *in, size_t len, rpb_slice stem, rpb_arena *arena,
+RPB_API int rpb_servicedef_parse_proto(const uint8_t *in, size_t len, rpb_slice stem, rpb_arena *arena,
                                rpb_service *svc, const char **why);
 
 /*
@@ -168,7 +170,7 @@ int rpb_servicedef_parse_proto(const uint8_t *in, size_t len, rpb_slice stem, rp
  * with *why set to a static sentence and *line (may be NULL) to the 1-based
  * line at fault (0 when not about one line).
  */
-int rpb_servicedef_parse_text(const char *text, size_t len, rpb_slice stem, rpb_arena *arena,
+RPB_API int rpb_servicedef_parse_text(const char *text, size_t len, rpb_slice stem, rpb_arena *arena,
                               rpb_service *svc, const char **why, unsigned *line);
 
 /*
@@ -177,7 +179,7 @@ int rpb_servicedef_parse_text(const char *text, size_t len, rpb_slice stem, rpb_
  * arena provides the label nodes (256 bytes suffice).  Returns RPB_OK,
  * RPB_ERR_BUFFER_TOO_SMALL or RPB_ERR_SCRATCH_EXHAUSTED.
  */
-int rpb_servicedef_encode_proto(const rpb_service *svc, rpb_arena *arena, uint8_t *out, size_t cap,
+RPB_API int rpb_servicedef_encode_proto(const rpb_service *svc, rpb_arena *arena, uint8_t *out, size_t cap,
                                 size_t *written);
 
 /* ---- the per-pid rate limiter (HELLO-020) ---- */
@@ -200,8 +202,8 @@ typedef struct rpb_rate_limiter {
 } rpb_rate_limiter;
 
 /* max 0 disables; window_ms 0 is taken as 1. */
-void rpb_rate_init(rpb_rate_limiter *rl, uint32_t max, uint32_t window_ms);
-void rpb_rate_free(rpb_rate_limiter *rl);
+RPB_API void rpb_rate_init(rpb_rate_limiter *rl, uint32_t max, uint32_t window_ms);
+RPB_API void rpb_rate_free(rpb_rate_limiter *rl);
 
 /*
  * Counts one Hello of pid at now_ms.  Returns RPB_OK (allowed and
@@ -209,7 +211,7 @@ void rpb_rate_free(rpb_rate_limiter *rl);
  * max(1, rest of the window)) or RPB_ERR_NO_MEMORY (a new pid cannot be
  * tracked; callers refuse then).
  */
-int rpb_rate_check(rpb_rate_limiter *rl, uint32_t pid, int64_t now_ms, uint64_t *retry_ms);
+RPB_API int rpb_rate_check(rpb_rate_limiter *rl, uint32_t pid, int64_t now_ms, uint64_t *retry_ms);
 #define RPB_RATE_REFUSED 1
 
 /* ---- the Hello handler ---- */
@@ -234,7 +236,7 @@ typedef struct rpb_hello_config {
 } rpb_hello_config;
 
 /* rate 256 per 1000 ms, no handoff. */
-void rpb_hello_config_default(rpb_hello_config *cfg);
+RPB_API void rpb_hello_config_default(rpb_hello_config *cfg);
 
 typedef struct rpb_hello_handler rpb_hello_handler;
 
@@ -250,19 +252,19 @@ typedef struct rpb_hello_stats {
 } rpb_hello_stats;
 
 /* A new handler with an empty service table, or NULL (out of memory). */
-rpb_hello_handler *rpb_hello_handler_new(const rpb_hello_config *cfg);
-void rpb_hello_handler_free(rpb_hello_handler *h);
+RPB_API rpb_hello_handler *rpb_hello_handler_new(const rpb_hello_config *cfg);
+RPB_API void rpb_hello_handler_free(rpb_hello_handler *h);
 
 /* Replaces the service table (the handler takes ownership of table and
  * frees the previous one). */
-void rpb_hello_handler_set_services(rpb_hello_handler *h, rpb_service_table *table);
-const rpb_service_table *rpb_hello_handler_services(const rpb_hello_handler *h);
+RPB_API void rpb_hello_handler_set_services(rpb_hello_handler *h, rpb_service_table *table);
+RPB_API const rpb_service_table *rpb_hello_handler_services(const rpb_hello_handler *h);
 
-void rpb_hello_handler_set_flags(rpb_hello_handler *h, unsigned flags);
-unsigned rpb_hello_handler_flags(const rpb_hello_handler *h);
-const rpb_hello_stats *rpb_hello_handler_stats(const rpb_hello_handler *h);
+RPB_API void rpb_hello_handler_set_flags(rpb_hello_handler *h, unsigned flags);
+RPB_API unsigned rpb_hello_handler_flags(const rpb_hello_handler *h);
+RPB_API const rpb_hello_stats *rpb_hello_handler_stats(const rpb_hello_handler *h);
 /* The rate limiter's settings (for CONFIG); max 0 = off. */
-void rpb_hello_handler_rate(const rpb_hello_handler *h, uint32_t *max, uint32_t *window_ms);
+RPB_API void rpb_hello_handler_rate(const rpb_hello_handler *h, uint32_t *max, uint32_t *window_ms);
 
 /* The decision about one Hello.  Slices point into the request, the
  * handler's service table or the decision itself. */
@@ -287,12 +289,12 @@ typedef struct rpb_hello_decision {
  * (a)..(f) -> rate limit -> service lookup -> version policy -> Negotiated.
  * Always fills *d; never fails.
  */
-void rpb_hello_decide(rpb_hello_handler *h, const rpb_frame *request, const rpb_peer *peer,
+RPB_API void rpb_hello_decide(rpb_hello_handler *h, const rpb_frame *request, const rpb_peer *peer,
                       int64_t now_ms, rpb_hello_decision *d);
 
 /* The framed size rpb_hello_reply_encode() needs at most for request
  * (NULL: a reply that echoes nothing). */
-size_t rpb_hello_reply_bound(const rpb_frame *request);
+RPB_API size_t rpb_hello_reply_bound(const rpb_frame *request);
 
 /*
  * Writes the framed HelloReply for d (or, with d->refusal set, a Refused)
@@ -302,12 +304,12 @@ size_t rpb_hello_reply_bound(const rpb_frame *request);
  * traceparent and tracestate (HELLO-050).  Returns RPB_OK or
  * RPB_ERR_BUFFER_TOO_SMALL.
  */
-int rpb_hello_reply_encode(const rpb_hello_decision *d, const rpb_frame *request, uint8_t *out,
+RPB_API int rpb_hello_reply_encode(const rpb_hello_decision *d, const rpb_frame *request, uint8_t *out,
                            size_t cap, size_t *written);
 
 /* Shorthand: a Refused reply for refusal r (retry_after_ms retry); also
  * RPB_ERR_INVALID_ARGUMENT when r is not a refusal. */
-int rpb_hello_refusal_encode(rpb_refusal r, uint64_t retry_after_ms, const rpb_frame *request,
+RPB_API int rpb_hello_refusal_encode(rpb_refusal r, uint64_t retry_after_ms, const rpb_frame *request,
                              uint8_t *out, size_t cap, size_t *written);
 
 #ifdef __cplusplus

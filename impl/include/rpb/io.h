@@ -6,6 +6,8 @@
 #ifndef RPB_IO_H
 #define RPB_IO_H
 
+#include "rpb/export.h"
+
 #include <stdint.h>
 
 #include "rpb/frame.h"
@@ -21,11 +23,11 @@ typedef struct rpb_buf {
     size_t cap;
 } rpb_buf;
 
-void rpb_buf_free(rpb_buf *buf);
+RPB_API void rpb_buf_free(rpb_buf *buf);
 
 /* Milliseconds on CLOCK_MONOTONIC.  Deadlines below are absolute values of
  * this clock; RPB_NO_DEADLINE waits for ever. */
-int64_t rpb_monotonic_ms(void);
+RPB_API int64_t rpb_monotonic_ms(void);
 #define RPB_NO_DEADLINE INT64_C(-1)
 
 /*
@@ -41,7 +43,7 @@ int64_t rpb_monotonic_ms(void);
  * err->offset says how many frame bytes had arrived), RPB_ERR_TIMEOUT,
  * RPB_ERR_IO (errno kept) or RPB_ERR_NO_MEMORY.
  */
-int rpb_read_frame(int fd, uint32_t cap, int64_t deadline_ms, rpb_buf *body, rpb_errinfo *err);
+RPB_API int rpb_read_frame(int fd, uint32_t cap, int64_t deadline_ms, rpb_buf *body, rpb_errinfo *err);
 
 /*
  * Writes header and body to fd completely (FRAME-008): RPB_OK,
@@ -49,11 +51,11 @@ int rpb_read_frame(int fd, uint32_t cap, int64_t deadline_ms, rpb_buf *body, rpb
  * RPB_ERR_TIMEOUT or RPB_ERR_IO.  Sockets are written with MSG_NOSIGNAL, so
  * a peer that hung up gives RPB_ERR_IO with errno EPIPE, never SIGPIPE.
  */
-int rpb_write_frame(int fd, const uint8_t *body, size_t len, int64_t deadline_ms);
+RPB_API int rpb_write_frame(int fd, const uint8_t *body, size_t len, int64_t deadline_ms);
 
 /* Encodes frame and writes it framed; same results as rpb_write_frame()
  * plus RPB_ERR_NO_MEMORY. */
-int rpb_write_frame_msg(int fd, const rpb_frame *frame, int64_t deadline_ms);
+RPB_API int rpb_write_frame_msg(int fd, const rpb_frame *frame, int64_t deadline_ms);
 
 #ifdef __cplusplus
 }

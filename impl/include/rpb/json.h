@@ -20,6 +20,8 @@
 #ifndef RPB_JSON_H
 #define RPB_JSON_H
 
+#include "rpb/export.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -97,21 +99,21 @@ typedef struct rpb_json_doc {
  * NULL, gets the offset and reason; doc is left empty) or
  * RPB_ERR_NO_MEMORY.
  */
-int rpb_json_parse(const char *text, size_t len, rpb_json_doc *doc, rpb_json_error *err);
+RPB_API int rpb_json_parse(const char *text, size_t len, rpb_json_doc *doc, rpb_json_error *err);
 
 /* Frees everything doc owns and empties it.  Safe on an empty doc. */
-void rpb_json_doc_free(rpb_json_doc *doc);
+RPB_API void rpb_json_doc_free(rpb_json_doc *doc);
 
 /* The last member of obj called key (NULL-terminated), or NULL when obj is
  * not an object or has no such member. */
-const rpb_json_value *rpb_json_get(const rpb_json_value *obj, const char *key);
+RPB_API const rpb_json_value *rpb_json_get(const rpb_json_value *obj, const char *key);
 
 /* Integer accessors: true and *out when v is an INTEGER in range. */
-bool rpb_json_as_u64(const rpb_json_value *v, uint64_t *out);
-bool rpb_json_as_i64(const rpb_json_value *v, int64_t *out);
+RPB_API bool rpb_json_as_u64(const rpb_json_value *v, uint64_t *out);
+RPB_API bool rpb_json_as_i64(const rpb_json_value *v, int64_t *out);
 
 /* True when v is a STRING equal to the NUL-terminated s. */
-bool rpb_json_is_string(const rpb_json_value *v, const char *s);
+RPB_API bool rpb_json_is_string(const rpb_json_value *v, const char *s);
 
 /*
  * JSON value equality: same type; integers and reals by value (an INTEGER
@@ -119,7 +121,7 @@ bool rpb_json_is_string(const rpb_json_value *v, const char *s);
  * order; objects as key sets regardless of order (each key compared by its
  * last member).
  */
-bool rpb_json_equal(const rpb_json_value *a, const rpb_json_value *b);
+RPB_API bool rpb_json_equal(const rpb_json_value *a, const rpb_json_value *b);
 
 /* ---- writer ---- */
 
@@ -140,8 +142,8 @@ typedef struct rpb_json_writer {
 } rpb_json_writer;
 
 /* Writers appending to buf (which may be empty: {0}) or writing to file. */
-void rpb_json_writer_init_buf(rpb_json_writer *w, rpb_buf *buf, unsigned flags);
-void rpb_json_writer_init_file(rpb_json_writer *w, FILE *file, unsigned flags);
+RPB_API void rpb_json_writer_init_buf(rpb_json_writer *w, rpb_buf *buf, unsigned flags);
+RPB_API void rpb_json_writer_init_file(rpb_json_writer *w, FILE *file, unsigned flags);
 
 /*
  * Status of everything written so far: RPB_OK, RPB_ERR_NO_MEMORY (buffer
@@ -151,36 +153,36 @@ void rpb_json_writer_init_file(rpb_json_writer *w, FILE *file, unsigned flags);
  * containers still open at finish).  finish also NUL-terminates a buffer
  * (the NUL is not counted in buf->len) and flushes a file.
  */
-int rpb_json_writer_status(const rpb_json_writer *w);
-int rpb_json_writer_finish(rpb_json_writer *w);
+RPB_API int rpb_json_writer_status(const rpb_json_writer *w);
+RPB_API int rpb_json_writer_finish(rpb_json_writer *w);
 
-void rpb_json_begin_object(rpb_json_writer *w);
-void rpb_json_end_object(rpb_json_writer *w);
-void rpb_json_begin_array(rpb_json_writer *w);
-void rpb_json_end_array(rpb_json_writer *w);
+RPB_API void rpb_json_begin_object(rpb_json_writer *w);
+RPB_API void rpb_json_end_object(rpb_json_writer *w);
+RPB_API void rpb_json_begin_array(rpb_json_writer *w);
+RPB_API void rpb_json_end_array(rpb_json_writer *w);
 /* The next member's key; must be followed by exactly one value. */
-void rpb_json_key(rpb_json_writer *w, const char *key);
-void rpb_json_key_slice(rpb_json_writer *w, rpb_slice key);
+RPB_API void rpb_json_key(rpb_json_writer *w, const char *key);
+RPB_API void rpb_json_key_slice(rpb_json_writer *w, rpb_slice key);
 /* s must be valid UTF-8 (RPB_ERR_INVALID_ARGUMENT otherwise); control
  * characters, '"' and '\\' are escaped, \b \f \n \r \t by name, the others
  * as \u00XX; non-ASCII is written as UTF-8. */
-void rpb_json_string(rpb_json_writer *w, rpb_slice s);
-void rpb_json_cstring(rpb_json_writer *w, const char *s);
+RPB_API void rpb_json_string(rpb_json_writer *w, rpb_slice s);
+RPB_API void rpb_json_cstring(rpb_json_writer *w, const char *s);
 /* bytes as a lowercase hex string */
-void rpb_json_hex(rpb_json_writer *w, rpb_slice bytes);
-void rpb_json_uint(rpb_json_writer *w, uint64_t v);
-void rpb_json_int(rpb_json_writer *w, int64_t v);
-void rpb_json_bool(rpb_json_writer *w, bool v);
-void rpb_json_null(rpb_json_writer *w);
+RPB_API void rpb_json_hex(rpb_json_writer *w, rpb_slice bytes);
+RPB_API void rpb_json_uint(rpb_json_writer *w, uint64_t v);
+RPB_API void rpb_json_int(rpb_json_writer *w, int64_t v);
+RPB_API void rpb_json_bool(rpb_json_writer *w, bool v);
+RPB_API void rpb_json_null(rpb_json_writer *w);
 /* A whole DOM value (reals with 17 significant digits). */
-void rpb_json_value_write(rpb_json_writer *w, const rpb_json_value *v);
+RPB_API void rpb_json_value_write(rpb_json_writer *w, const rpb_json_value *v);
 
 /* ---- message mapping ---- */
 
 /* Writes msg (of type desc) as one JSON object.  Returns the writer's
  * status (see rpb_json_writer_status; RPB_ERR_INVALID_ARGUMENT also when a
  * string field of msg is not valid UTF-8). */
-int rpb_json_write_message(rpb_json_writer *w, const rpb_msg_desc *desc, const void *msg);
+RPB_API int rpb_json_write_message(rpb_json_writer *w, const rpb_msg_desc *desc, const void *msg);
 
 /*
  * Fills msg (of type desc; initialised here with rpb_msg_init) from the JSON
@@ -200,7 +202,7 @@ int rpb_json_write_message(rpb_json_writer *w, const rpb_msg_desc *desc, const v
  * its offset in the text), RPB_ERR_SCRATCH_EXHAUSTED (arena full) or
  * RPB_ERR_NO_MEMORY.
  */
-int rpb_json_to_message(rpb_json_doc *doc, const rpb_json_value *obj, const rpb_msg_desc *desc,
+RPB_API int rpb_json_to_message(rpb_json_doc *doc, const rpb_json_value *obj, const rpb_msg_desc *desc,
                         void *msg, rpb_arena *arena, rpb_json_error *err);
 
 /* ---- hex, the bytes encoding of the mapping ---- */
@@ -211,10 +213,10 @@ int rpb_json_to_message(rpb_json_doc *doc, const rpb_json_value *obj, const rpb_
  * RPB_ERR_INVALID_ARGUMENT (odd length or a non-hex character; *written is
  * the offset of the bad character) or RPB_ERR_BUFFER_TOO_SMALL.
  */
-int rpb_hex_decode(const char *hex, size_t len, uint8_t *out, size_t cap, size_t *written);
+RPB_API int rpb_hex_decode(const char *hex, size_t len, uint8_t *out, size_t cap, size_t *written);
 
 /* Writes 2 * len lowercase hex digits and a NUL to out (2 * len + 1 bytes). */
-void rpb_hex_encode(const uint8_t *in, size_t len, char *out);
+RPB_API void rpb_hex_encode(const uint8_t *in, size_t len, char *out);
 
 #ifdef __cplusplus
 }

@@ -8,6 +8,8 @@
 #ifndef RPB_MESSAGES_H
 #define RPB_MESSAGES_H
 
+#include "rpb/export.h"
+
 #include "rpb/codec.h"
 
 #ifdef __cplusplus
@@ -208,31 +210,31 @@ typedef struct rpb_admin_reply {
 
 /* ---- descriptors ---- */
 
-extern const rpb_msg_desc rpb_frame_desc;
-extern const rpb_msg_desc rpb_hello_desc;
-extern const rpb_msg_desc rpb_hello_reply_desc;
-extern const rpb_msg_desc rpb_negotiated_desc;
-extern const rpb_msg_desc rpb_refused_desc;
-extern const rpb_msg_desc rpb_handoff_offer_desc;
-extern const rpb_msg_desc rpb_handoff_ack_desc;
-extern const rpb_msg_desc rpb_endpoint_desc;
-extern const rpb_msg_desc rpb_daemon_process_desc;
-extern const rpb_msg_desc rpb_host_identity_desc;
-extern const rpb_msg_desc rpb_service_definition_desc;
-extern const rpb_msg_desc rpb_admin_request_desc;
-extern const rpb_msg_desc rpb_admin_reply_desc;
+extern RPB_API const rpb_msg_desc rpb_frame_desc;
+extern RPB_API const rpb_msg_desc rpb_hello_desc;
+extern RPB_API const rpb_msg_desc rpb_hello_reply_desc;
+extern RPB_API const rpb_msg_desc rpb_negotiated_desc;
+extern RPB_API const rpb_msg_desc rpb_refused_desc;
+extern RPB_API const rpb_msg_desc rpb_handoff_offer_desc;
+extern RPB_API const rpb_msg_desc rpb_handoff_ack_desc;
+extern RPB_API const rpb_msg_desc rpb_endpoint_desc;
+extern RPB_API const rpb_msg_desc rpb_daemon_process_desc;
+extern RPB_API const rpb_msg_desc rpb_host_identity_desc;
+extern RPB_API const rpb_msg_desc rpb_service_definition_desc;
+extern RPB_API const rpb_msg_desc rpb_admin_request_desc;
+extern RPB_API const rpb_msg_desc rpb_admin_reply_desc;
 
-extern const rpb_enum_desc rpb_frame_kind_enum;
-extern const rpb_enum_desc rpb_payload_encoding_enum;
-extern const rpb_enum_desc rpb_error_code_enum;
-extern const rpb_enum_desc rpb_broker_isolation_enum;
-extern const rpb_enum_desc rpb_admin_verb_enum;
-extern const rpb_enum_desc rpb_admin_reply_kind_enum;
+extern RPB_API const rpb_enum_desc rpb_frame_kind_enum;
+extern RPB_API const rpb_enum_desc rpb_payload_encoding_enum;
+extern RPB_API const rpb_enum_desc rpb_error_code_enum;
+extern RPB_API const rpb_enum_desc rpb_broker_isolation_enum;
+extern RPB_API const rpb_enum_desc rpb_admin_verb_enum;
+extern RPB_API const rpb_enum_desc rpb_admin_reply_kind_enum;
 
 /* Every message descriptor above, NULL-terminated, and lookup by short
  * name ("Hello") or full name. */
-extern const rpb_msg_desc *const rpb_all_messages[];
-const rpb_msg_desc *rpb_msg_by_name(const char *name);
+extern RPB_API const rpb_msg_desc *const rpb_all_messages[];
+RPB_API const rpb_msg_desc *rpb_msg_by_name(const char *name);
 
 #ifdef __cplusplus
 }
