@@ -7,44 +7,24 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "rpb/json.h"
 #include "testutil.h"
-
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 uint8_t *tu_hex(const char *hex, size_t *len)
 {
-    uint8_t *out = malloc(strlen(hex) / 2 + 1);
-    size_t n = 0;
-    int hi = -1;
-    for (const char *p = hex; *p; p++) {
-        if (*p == ' ' || *p == '\n')
-            continue;
-        int d = hex_digit(*p);
-        if (!out || d < 0) {
-            fprintf(stderr, "tu_hex: bad hex input\n");
-            abort();
-        }
-        if (hi < 0) {
-            hi = d;
-        } else {
-            out[n++] = (uint8_t)(hi << 4 | d);
-            hi = -1;
-        }
-    }
-    if (hi >= 0) {
-        fprintf(stderr, "tu_hex: odd number of digits\n");
+    size_t n = strlen(hex), digits = 0;
+    char *packed = malloc(n + 1);
+    uint8_t *out = malloc(n / 2 + 1);
+    if (!packed || !out)
+        abort();
+    for (const char *p = hex; *p; p++)
+        if (*p != ' ' && *p != '\n')
+            packed[digits++] = *p;
+    if (rpb_hex_decode(packed, digits, out, n / 2 + 1, len) != RPB_OK) {
+        fprintf(stderr, "tu_hex: bad hex input \"%s\"\n", hex);
         abort();
     }
-    *len = n;
+    free(packed);
     return out;
 }
 

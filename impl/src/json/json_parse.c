@@ -48,31 +48,17 @@ static void skip_ws(parser *p)
     }
 }
 
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Reads the 4 hex digits of a \u escape at p->pos. */
 static int read_u4(parser *p, unsigned *out)
 {
     if (p->len - p->pos < 4)
         return fail(p, p->pos, "truncated \\u escape");
-    unsigned v = 0;
-    for (int i = 0; i < 4; i++) {
-        int d = hex_digit(p->s[p->pos + (size_t)i]);
-        if (d < 0)
-            return fail(p, p->pos + (size_t)i, "invalid hex digit in \\u escape");
-        v = v << 4 | (unsigned)d;
-    }
+    uint8_t be[2];
+    size_t n;
+    if (rpb_hex_decode(p->s + p->pos, 4, be, sizeof be, &n) != RPB_OK)
+        return fail(p, p->pos + n, "invalid hex digit in \\u escape");
     p->pos += 4;
-    *out = v;
+    *out = (unsigned)be[0] << 8 | be[1];
     return RPB_OK;
 }
 
