@@ -564,7 +564,7 @@ static void test_rate_limit(void) /* HELLO-020, SEC-008 */
         read_reply(fd, &r, 2000);
         _exit(negotiated(&r) ? 0 : 1);
     }
-    CU_ASSERT_EQUAL(wait_exit(child, 3000), 0);
+    CU_ASSERT_EQUAL(wait_exit(child, 10000), 0);
     kill(b, SIGKILL);
     waitpid(b, NULL, 0);
 }
@@ -1029,9 +1029,9 @@ static void test_sigterm_drain(void) /* SEC-012, SEC-003 */
     CU_ASSERT_TRUE(rpb_slice_eq_cstr(ar.body, "not ready\n"));
     CU_ASSERT_EQUAL(ar.exit_code, 1);
     rpb_buf_free(&body);
-    CU_ASSERT_EQUAL(wait_exit(b, 3000), 0);
+    CU_ASSERT_EQUAL(wait_exit(b, 10000), 0);
     int64_t dt = rpb_monotonic_ms() - t0;
-    CU_ASSERT(dt >= 350 && dt < 1500);
+    CU_ASSERT(dt >= 350 && dt < 5000); /* drained, then exited; loose upper bound for loaded CI machines */
     CU_ASSERT_NOT_EQUAL(access(path, F_OK), 0); /* socket removed */
 }
 
@@ -1044,7 +1044,7 @@ static int start_and_status(const char *socket, const char *services)
         execl(broker_bin, broker_bin, "--socket", socket, "--services", services, NULL);
         _exit(127);
     }
-    return wait_exit(pid, 3000);
+    return wait_exit(pid, 10000);
 }
 
 /* rpb-broker with args (NULL-terminated), output discarded: exit status. */
@@ -1061,7 +1061,7 @@ static int broker_status(const char *const *args)
         execv(broker_bin, (char *const *)argv);
         _exit(127);
     }
-    return wait_exit(pid, 3000);
+    return wait_exit(pid, 10000);
 }
 
 static void test_socket_placement(void) /* SEC-001..SEC-003, SEC-009 */
@@ -1113,7 +1113,7 @@ static void test_socket_placement(void) /* SEC-001..SEC-003, SEC-009 */
     pid_t b = spawn_broker(&o);
     CU_ASSERT_TRUE(wait_ready(path, b));
     kill(b, SIGINT);
-    CU_ASSERT_EQUAL(wait_exit(b, 3000), 0);
+    CU_ASSERT_EQUAL(wait_exit(b, 10000), 0);
     CU_ASSERT_NOT_EQUAL(access(path, F_OK), 0);
 }
 
