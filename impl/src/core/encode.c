@@ -32,6 +32,10 @@ static bool reserve(writer *w, size_t k)
 
 static void put_varint(writer *w, uint64_t v)
 {
+    if (w->out && w->cap - w->n >= 10) { /* room for any varint: no sizing */
+        w->n += rpb_varint_write(w->out + w->n, v);
+        return;
+    }
     if (reserve(w, rpb_varint_len(v)))
         w->n += rpb_varint_write(w->out + w->n, v);
     else
