@@ -359,10 +359,5 @@ int main(int argc, char **argv)
     CU_add_test(s, "--tap", test_tap);
     CU_add_test(s, "--connect to a broker set up by hand; --spawn-only cases skip", test_connect);
     CU_add_test(s, "conformance/fixture matches `rpb-conform fixture`", test_fixture_checked_in);
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    unsigned failures = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-    CU_cleanup_registry();
-    remove_temp_dir(tmp);
-    return failures ? 1 : 0;
+    return cunit_run(tmp);
 }

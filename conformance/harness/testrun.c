@@ -11,6 +11,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <CUnit/Basic.h>
+
 pid_t run_start(char *const argv[], const char *fault, const char *out_path)
 {
     fflush(NULL);
@@ -128,4 +130,15 @@ void remove_temp_dir(const char *dir)
         closedir(d);
     }
     rmdir(dir);
+}
+
+int cunit_run(const char *tmp_dir)
+{
+    CU_basic_set_mode(CU_BRM_VERBOSE);
+    CU_basic_run_tests();
+    unsigned failures = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+    CU_cleanup_registry();
+    if (tmp_dir)
+        remove_temp_dir(tmp_dir);
+    return failures ? 1 : 0;
 }

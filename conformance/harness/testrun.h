@@ -1,7 +1,8 @@
 /*
  * testrun.h - helpers for the harness's own tests (test_harness.c and
  * conformance/mutants/test_mutants.c): run rpb-conform as a child process,
- * collect its output and exit status, and read its JSON report.
+ * collect its output and exit status, read its JSON report, and run the
+ * registered CUnit tests.
  */
 #ifndef CONFORM_TESTRUN_H
 #define CONFORM_TESTRUN_H
@@ -42,5 +43,10 @@ bool make_temp_dir(char *out, size_t cap);
 
 /* Removes dir and the plain files directly in it. */
 void remove_temp_dir(const char *dir);
+
+/* Runs the tests registered with CUnit (verbose), cleans up the registry,
+ * then removes tmp_dir (remove_temp_dir(); none when NULL).  Returns the
+ * exit status for main(): 0 when every test and assertion passed, else 1. */
+int cunit_run(const char *tmp_dir);
 
 #endif

@@ -223,10 +223,5 @@ int main(int argc, char **argv)
                  mutants[i].n_cases > 1 ? " and others" : "");
         CU_add_test(s, names[i], slots[i]);
     }
-    CU_basic_set_mode(CU_BRM_VERBOSE);
-    CU_basic_run_tests();
-    unsigned failures = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-    CU_cleanup_registry();
-    remove_temp_dir(tmp);
-    return failures ? 1 : 0;
+    return cunit_run(tmp);
 }
