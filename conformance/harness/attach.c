@@ -10,7 +10,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -19,25 +18,7 @@
 
 #include "fixture.h"
 #include "stim.h"
-
-static int try_connect(const char *path)
-{
-    struct sockaddr_un sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sun_family = AF_UNIX;
-    if (strlen(path) >= sizeof sa.sun_path)
-        return -ENAMETOOLONG;
-    memcpy(sa.sun_path, path, strlen(path));
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -errno;
-    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
-        int e = errno;
-        close(fd);
-        return -e;
-    }
-    return fd;
-}
+#include "usock.h"
 
 /* The attach probe is a complete, polite exchange: an admin HEALTHZ request
  * whose reply is read to the end, so that attaching is not itself the
@@ -45,7 +26,7 @@ static int try_connect(const char *path)
  * (whatever the broker answered), or -errno. */
 static int probe(const char *path, int timeout_ms)
 {
-    int fd = try_connect(path);
+    int fd = usock_connect(path, timeout_ms);
     if (fd < 0)
         return fd;
     rpb_admin_request ar;

@@ -12,10 +12,11 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "usock.h"
 
 #ifndef SECBIT_NO_SETUID_FIXUP
 #define SECBIT_NO_SETUID_FIXUP (1 << 2)
@@ -46,36 +47,6 @@ static int remaining(int64_t deadline)
     return left < 0 ? 0 : (int)left;
 }
 
-/* Non-blocking connect to path within timeout_ms; returns fd or -errno. */
-static int connect_path(const char *path, int timeout_ms)
-{
-    struct sockaddr_un sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sun_family = AF_UNIX;
-    if (strlen(path) >= sizeof sa.sun_path)
-        return -ENAMETOOLONG;
-    memcpy(sa.sun_path, path, strlen(path));
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -errno;
-    int64_t deadline = now_ms() + timeout_ms;
-    for (;;) {
-        if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0)
-            return fd;
-        int e = errno;
-        if (e == EINTR)
-            continue;
-        /* A Unix socket with a full backlog answers EAGAIN: retry. */
-        if ((e == EAGAIN || e == EINPROGRESS) && now_ms() < deadline) {
-            struct timespec ts = {0, 1000000};
-            nanosleep(&ts, NULL);
-            continue;
-        }
-        close(fd);
-        return -e;
-    }
-}
-
 /* ---- helper processes ---- */
 
 static void child_loop(int ctl, const char *path)
@@ -85,28 +56,8 @@ static void child_loop(int ctl, const char *path)
         ssize_t n = read(ctl, &cmd, 1);
         if (n <= 0)
             _exit(0);
-        int fd = connect_path(path, 2000);
-        int status = fd < 0 ? -fd : 0;
-        struct iovec iov = {&status, sizeof status};
-        union {
-            struct cmsghdr h;
-            char buf[CMSG_SPACE(sizeof(int))];
-        } u;
-        struct msghdr m;
-        memset(&m, 0, sizeof m);
-        m.msg_iov = &iov;
-        m.msg_iovlen = 1;
-        if (fd >= 0) {
-            memset(&u, 0, sizeof u);
-            m.msg_control = u.buf;
-            m.msg_controllen = sizeof u.buf;
-            struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
-            cm->cmsg_level = SOL_SOCKET;
-            cm->cmsg_type = SCM_RIGHTS;
-            cm->cmsg_len = CMSG_LEN(sizeof(int));
-            memcpy(CMSG_DATA(cm), &fd, sizeof fd);
-        }
-        if (sendmsg(ctl, &m, MSG_NOSIGNAL) < 0)
+        int fd = usock_connect(path, 2000);
+        if (usock_send_fd(ctl, fd) < 0)
             _exit(1);
         if (fd >= 0)
             close(fd);
@@ -162,35 +113,13 @@ void origin_stop(horigin *o)
     o->pid = 0;
 }
 
+/* Asks o for a connection; returns the fd it connected or -errno. */
 static int origin_connect(const horigin *o)
 {
     char cmd = 'c';
     if (write(o->ctl, &cmd, 1) != 1)
         return -EPIPE;
-    int status = 0;
-    struct iovec iov = {&status, sizeof status};
-    union {
-        struct cmsghdr h;
-        char buf[CMSG_SPACE(sizeof(int))];
-    } u;
-    struct msghdr m;
-    memset(&m, 0, sizeof m);
-    m.msg_iov = &iov;
-    m.msg_iovlen = 1;
-    m.msg_control = u.buf;
-    m.msg_controllen = sizeof u.buf;
-    ssize_t n = recvmsg(o->ctl, &m, MSG_CMSG_CLOEXEC);
-    if (n != (ssize_t)sizeof status)
-        return -EPIPE;
-    if (status)
-        return -status;
-    struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
-    if (!cm || cm->cmsg_type != SCM_RIGHTS)
-        return -EPROTO;
-    int fd;
-    memcpy(&fd, CMSG_DATA(cm), sizeof fd);
-    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-    return fd;
+    return usock_recv_fd(o->ctl);
 }
 
 /* ---- connections ---- */
@@ -230,13 +159,15 @@ int hc_open(cctx *c, hconn *hc, const horigin *o, const char *label)
         snprintf(hc->ex->label, sizeof hc->ex->label, "%s", label);
         snprintf(hc->ex->end, sizeof hc->ex->end, "open");
     }
-    int fd = o ? origin_connect(o) : connect_path(c->cfg->socket_path, c->cfg->reply_ms);
+    int fd = o ? origin_connect(o) : usock_connect(c->cfg->socket_path, c->cfg->reply_ms);
     if (fd < 0) {
         char what[48];
         snprintf(what, sizeof what, "connect failed: %s", strerror(-fd));
         set_end(hc, what);
         return fd;
     }
+    /* non-blocking, so that hc_send() keeps to its deadline */
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
     hc->fd = fd;
     return 0;
 }
