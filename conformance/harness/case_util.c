@@ -10,6 +10,12 @@ uint32_t self_pid(void)
     return (uint32_t)getpid();
 }
 
+void hello_base(rpb_frame *f, rpb_hello *h)
+{
+    stim_frame_base(f);
+    stim_hello_base(h, self_pid());
+}
+
 static int hexval(char ch)
 {
     if (ch >= '0' && ch <= '9')
@@ -44,6 +50,40 @@ bool run_negotiated(cctx *c, const char *label, const sbuf *stimulus, echo e)
     bool ok = expect_negotiated(c, &r, e) != NULL;
     hr_free(&r);
     return ok;
+}
+
+void run_expect(cctx *c, const char *label, const sbuf *stimulus, const refusal *want, echo e)
+{
+    if (want)
+        run_refused(c, label, stimulus, want, e);
+    else
+        run_negotiated(c, label, stimulus, e);
+}
+
+void run_hello(cctx *c, const char *label, const rpb_frame *f, const rpb_hello *h, const refusal *want)
+{
+    sbuf s = SBUF_INIT;
+    stim_hello_frame(&s, f, h);
+    run_expect(c, label, &s, want, echo_of(f));
+    sb_free(&s);
+}
+
+const rpb_negotiated *exchange_negotiated(cctx *c, const char *label, const rpb_frame *f, const rpb_hello *h,
+                                          hreply *r)
+{
+    sbuf s = SBUF_INIT;
+    stim_hello_frame(&s, f, h);
+    hc_exchange(c, NULL, label, &s, r);
+    sb_free(&s);
+    return expect_negotiated(c, r, echo_of(f));
+}
+
+bool start_origin(cctx *c, horigin *o, bool foreign_uid)
+{
+    int rc = origin_start(o, c->cfg->socket_path, foreign_uid);
+    if (rc < 0)
+        c_fail(c, "harness: cannot start a helper process: %s", strerror(-rc));
+    return rc == 0;
 }
 
 void expect_still_serving(cctx *c, const char *after)

@@ -24,6 +24,9 @@ typedef struct bstr {
 /* The pid the broker sees for connections the harness opens itself. */
 uint32_t self_pid(void);
 
+/* The baseline envelope and the baseline Hello from self_pid(). */
+void hello_base(rpb_frame *f, rpb_hello *h);
+
 /* Decodes the lowercase hex string hex and appends the bytes. */
 void put_hex(sbuf *b, const char *hex);
 
@@ -33,6 +36,24 @@ void run_refused(cctx *c, const char *label, const sbuf *stimulus, const refusal
 /* Sends stimulus on a new connection and expects Negotiated; returns true
  * when it came. */
 bool run_negotiated(cctx *c, const char *label, const sbuf *stimulus, echo e);
+
+/* Sends stimulus on a new connection and expects refusal want, or
+ * Negotiated when want is NULL. */
+void run_expect(cctx *c, const char *label, const sbuf *stimulus, const refusal *want, echo e);
+
+/* Sends h in the envelope f on a new connection and expects refusal want,
+ * or Negotiated when want is NULL; the response must echo f. */
+void run_hello(cctx *c, const char *label, const rpb_frame *f, const rpb_hello *h, const refusal *want);
+
+/* Sends h in the envelope f on a new connection and reads the reply into r
+ * (the caller frees it with hr_free()).  Returns the Negotiated echoing f,
+ * or NULL with the failure recorded. */
+const rpb_negotiated *exchange_negotiated(cctx *c, const char *label, const rpb_frame *f, const rpb_hello *h,
+                                          hreply *r);
+
+/* origin_start() on the broker under test; false, with the failure
+ * recorded, when the helper process cannot be started. */
+bool start_origin(cctx *c, horigin *o, bool foreign_uid);
 
 /* The baseline Hello negotiates on a new connection: the broker still
  * serves after what the case did (`after` says what, for the message). */

@@ -47,8 +47,7 @@ void case_close_after_refusal(cctx *c)
 {
     rpb_frame f;
     rpb_hello h;
-    stim_frame_base(&f);
-    stim_hello_base(&h, self_pid());
+    hello_base(&f, &h);
     h.service_name = rpb_slice_cstr("nosuch");
     sbuf s = SBUF_INIT;
     stim_hello_frame(&s, &f, &h);
@@ -76,11 +75,8 @@ void case_foreign_uid(cctx *c)
         return;
     }
     horigin o;
-    int rc = origin_start(&o, c->cfg->socket_path, true);
-    if (rc < 0) {
-        c_fail(c, "harness: cannot start a helper process: %s", strerror(-rc));
+    if (!start_origin(c, &o, true))
         return;
-    }
     sbuf s = SBUF_INIT;
     stim_base_frame(&s, (uint32_t)o.pid);
     hconn hc;
@@ -340,12 +336,9 @@ void case_slowloris_others_served(cctx *c)
     bool b = hc_open(c, &half, NULL, "half a Hello frame, then silence") == 0;
     if (b)
         hc_send(&half, s.data, s.len / 2);
-    hconn hc;
     hreply r;
     int64_t t0 = rpb_monotonic_ms();
-    if (hc_open(c, &hc, NULL, "baseline Hello while the others wait") == 0)
-        hc_send(&hc, s.data, s.len);
-    hc_read_reply(&hc, c->cfg->prompt_ms, &r);
+    hc_exchange_within(c, NULL, "baseline Hello while the others wait", &s, c->cfg->prompt_ms, &r);
     if (r.end == H_TIMEOUT)
         c_fail(c, "expected a Hello to be answered within %d ms while other clients stall; observed no reply (%lld ms)",
                c->cfg->prompt_ms, (long long)(rpb_monotonic_ms() - t0));
@@ -355,7 +348,6 @@ void case_slowloris_others_served(cctx *c)
         expect_negotiated(c, &r, echo_of(&f));
     }
     hr_free(&r);
-    hc_close(&hc);
     if (a)
         hc_close(&idle);
     if (b)
@@ -378,11 +370,8 @@ void case_idle_herd(cctx *c)
         c_note(c, "only %zu of 64 idle connections were accepted", opened);
     sbuf s = SBUF_INIT;
     stim_base_frame(&s, self_pid());
-    hconn hc;
     hreply r;
-    if (hc_open(c, &hc, NULL, "baseline Hello beside 64 idle connections") == 0)
-        hc_send(&hc, s.data, s.len);
-    hc_read_reply(&hc, c->cfg->prompt_ms, &r);
+    hc_exchange_within(c, NULL, "baseline Hello beside 64 idle connections", &s, c->cfg->prompt_ms, &r);
     rpb_frame f;
     stim_frame_base(&f);
     if (r.end == H_TIMEOUT)
@@ -391,7 +380,6 @@ void case_idle_herd(cctx *c)
     else
         expect_negotiated(c, &r, echo_of(&f));
     hr_free(&r);
-    hc_close(&hc);
     for (size_t i = 0; i < opened; i++)
         hc_close(&idle[i]);
     sb_free(&s);

@@ -21,18 +21,17 @@ void case_version_byte(cctx *c)
 /* FRAME-001: the framing byte alone decides, nothing else is sent. */
 void case_version_byte_alone(cctx *c)
 {
-    hconn hc;
+    sbuf s = SBUF_INIT;
+    sb_putc(&s, 0x02);
     hreply r;
-    if (hc_open(c, &hc, NULL, "one byte 0x02, then silence") == 0)
-        hc_send(&hc, "\x02", 1);
-    hc_read_reply(&hc, c->cfg->prompt_ms, &r);
-    hc_close(&hc);
+    hc_exchange_within(c, NULL, "one byte 0x02, then silence", &s, c->cfg->prompt_ms, &r);
     if (r.end == H_TIMEOUT)
         c_fail(c, "expected a refusal decided from the first byte within %d ms; observed no reply (the broker waits for more bytes)",
                c->cfg->prompt_ms);
     else
         expect_refused(c, &r, &R_FRAMING_VERSION, ECHO_NOTHING);
     hr_free(&r);
+    sb_free(&s);
 }
 
 /* FRAME-006, WIRE-001, ENV-001: 01 00 00 00 00 is a default Frame. */
@@ -78,14 +77,10 @@ void case_hello_cap_over_limit(cctx *c)
 /* FRAME-005: the header alone decides: no body byte is sent. */
 void case_hello_cap_header_only(cctx *c)
 {
-    hconn hc;
     hreply r;
     sbuf s = SBUF_INIT;
     put_hex(&s, "0101000100"); /* 65,537 */
-    if (hc_open(c, &hc, NULL, "header claiming 65,537 bytes, no body") == 0)
-        hc_send(&hc, s.data, s.len);
-    hc_read_reply(&hc, c->cfg->prompt_ms, &r);
-    hc_close(&hc);
+    hc_exchange_within(c, NULL, "header claiming 65,537 bytes, no body", &s, c->cfg->prompt_ms, &r);
     if (r.end == H_TIMEOUT)
         c_fail(c, "expected Refused ERROR_PEER_REJECTED within %d ms of the header alone; observed no reply (the broker waits for the body)",
                c->cfg->prompt_ms);
@@ -99,14 +94,10 @@ void case_hello_cap_header_only(cctx *c)
  * connection closed) at once, and the broker keeps serving. */
 void case_frame_cap_header_only(cctx *c)
 {
-    hconn hc;
     hreply r;
     sbuf s = SBUF_INIT;
     put_hex(&s, "0101000001"); /* 16,777,217 */
-    if (hc_open(c, &hc, NULL, "header claiming 16 MiB + 1, no body") == 0)
-        hc_send(&hc, s.data, s.len);
-    hc_read_reply(&hc, c->cfg->prompt_ms, &r);
-    hc_close(&hc);
+    hc_exchange_within(c, NULL, "header claiming 16 MiB + 1, no body", &s, c->cfg->prompt_ms, &r);
     if (r.end == H_TIMEOUT)
         c_fail(c, "expected a refusal or a close within %d ms of the header alone; observed no reply",
                c->cfg->prompt_ms);
@@ -165,8 +156,7 @@ void case_back_to_back(cctx *c)
     sbuf s = SBUF_INIT;
     rpb_frame f, g;
     rpb_hello h;
-    stim_frame_base(&f);
-    stim_hello_base(&h, self_pid());
+    hello_base(&f, &h);
     stim_hello_frame(&s, &f, &h);
     g = f;
     g.request_id = 43;

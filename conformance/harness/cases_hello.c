@@ -12,17 +12,6 @@
 
 #include "cases.h"
 
-static void hello_case(cctx *c, const rpb_frame *f, const rpb_hello *h, const refusal *want, const char *label)
-{
-    sbuf s = SBUF_INIT;
-    stim_hello_frame(&s, f, h);
-    if (want)
-        run_refused(c, label, &s, want, echo_of(f));
-    else
-        run_negotiated(c, label, &s, echo_of(f));
-    sb_free(&s);
-}
-
 static rpb_slice bslice(bstr b)
 {
     rpb_slice s = {(const uint8_t *)b.s, b.len};
@@ -35,8 +24,7 @@ void case_hello_variant(cctx *c)
     const hello_variant *v = c->cs->arg;
     rpb_frame f;
     rpb_hello h;
-    stim_frame_base(&f);
-    stim_hello_base(&h, self_pid());
+    hello_base(&f, &h);
     if (v->service.s)
         h.service_name = bslice(v->service);
     if (v->version.s)
@@ -46,7 +34,7 @@ void case_hello_variant(cctx *c)
     sb_quoted(&label, h.service_name.data, h.service_name.len, 70);
     sb_puts(&label, " version ");
     sb_quoted(&label, h.wanted_version.data, h.wanted_version.len, 70);
-    hello_case(c, &f, &h, v->want, sb_str(&label));
+    run_hello(c, sb_str(&label), &f, &h, v->want);
     sb_free(&label);
 }
 
@@ -55,13 +43,12 @@ void case_protocol_range(cctx *c)
     const range_variant *v = c->cs->arg;
     rpb_frame f;
     rpb_hello h;
-    stim_frame_base(&f);
-    stim_hello_base(&h, self_pid());
+    hello_base(&f, &h);
     h.client_min_protocol = v->min;
     h.client_max_protocol = v->max;
     char label[80];
     snprintf(label, sizeof label, "Hello with client protocol range %u..%u", v->min, v->max);
-    hello_case(c, &f, &h, v->want, label);
+    run_hello(c, label, &f, &h, v->want);
 }
 
 /* A string field of exactly len bytes ('x', or a version-shaped filler). */
@@ -70,8 +57,7 @@ void case_string_cap(cctx *c)
     const cap_variant *v = c->cs->arg;
     rpb_frame f;
     rpb_hello h;
-    stim_frame_base(&f);
-    stim_hello_base(&h, self_pid());
+    hello_base(&f, &h);
     char *buf = malloc(v->len + 1);
     if (!buf)
         abort();
@@ -104,7 +90,7 @@ void case_string_cap(cctx *c)
     }
     char label[96];
     snprintf(label, sizeof label, "Hello with a %zu-byte %s", v->len, name);
-    hello_case(c, &f, &h, v->want, label);
+    run_hello(c, label, &f, &h, v->want);
     free(buf);
 }
 
@@ -113,20 +99,18 @@ void case_peer_pid_mismatch(cctx *c)
 {
     rpb_frame f;
     rpb_hello h;
-    stim_frame_base(&f);
-    stim_hello_base(&h, self_pid());
+    hello_base(&f, &h);
     h.peer_pid = self_pid() + 1;
-    hello_case(c, &f, &h, &R_PEER_PID, "Hello claiming peer_pid = own pid + 1");
+    run_hello(c, "Hello claiming peer_pid = own pid + 1", &f, &h, &R_PEER_PID);
 }
 
 void case_peer_pid_zero(cctx *c)
 {
     rpb_frame f;
     rpb_hello h;
-    stim_frame_base(&f);
-    stim_hello_base(&h, self_pid());
+    hello_base(&f, &h);
     h.peer_pid = 0;
-    hello_case(c, &f, &h, NULL, "Hello with peer_pid 0 (not claimed)");
+    run_hello(c, "Hello with peer_pid 0 (not claimed)", &f, &h, NULL);
 }
 
 /* Decision order: shape checks come before the service lookup. */
@@ -134,12 +118,11 @@ void case_order_shape_before_lookup(cctx *c)
 {
     rpb_frame f;
     rpb_hello h;
-    stim_frame_base(&f);
-    stim_hello_base(&h, self_pid());
+    hello_base(&f, &h);
     h.service_name = rpb_slice_cstr("nosuch");
     h.client_min_protocol = 2;
     h.client_max_protocol = 3;
-    hello_case(c, &f, &h, &R_PROTOCOL_RANGE, "unknown service and protocol range 2..3");
+    run_hello(c, "unknown service and protocol range 2..3", &f, &h, &R_PROTOCOL_RANGE);
 }
 
 /* Decision order: wanted_version grammar before lookup and policy. */
@@ -147,11 +130,10 @@ void case_order_version_before_name(cctx *c)
 {
     rpb_frame f;
     rpb_hello h;
-    stim_frame_base(&f);
-    stim_hello_base(&h, self_pid());
+    hello_base(&f, &h);
     h.service_name = rpb_slice_cstr("nosuch");
     h.wanted_version = rpb_slice_cstr("v1.0.0");
-    hello_case(c, &f, &h, &R_WANTED_VERSION, "unknown service and wanted_version v1.0.0");
+    run_hello(c, "unknown service and wanted_version v1.0.0", &f, &h, &R_WANTED_VERSION);
 }
 
 /* Negotiated: protocol 1, daemon_version, backend_pipe, no warnings,
@@ -187,19 +169,15 @@ static void keepalive_case(cctx *c, uint64_t sent, uint64_t want)
 {
     rpb_frame f;
     rpb_hello h;
-    stim_frame_base(&f);
-    stim_hello_base(&h, self_pid());
+    hello_base(&f, &h);
     h.client_keepalive_secs = sent;
-    sbuf s = SBUF_INIT;
-    stim_hello_frame(&s, &f, &h);
     hreply r;
-    hc_exchange(c, NULL, sent ? "Hello with client_keepalive_secs 60" : "Hello with client_keepalive_secs 0", &s, &r);
-    const rpb_negotiated *n = expect_negotiated(c, &r, echo_of(&f));
+    const rpb_negotiated *n = exchange_negotiated(
+        c, sent ? "Hello with client_keepalive_secs 60" : "Hello with client_keepalive_secs 0", &f, &h, &r);
     if (n && n->keepalive_interval_secs != want)
         c_fail(c, "expected keepalive_interval_secs %llu; observed %llu", (unsigned long long)want,
                (unsigned long long)n->keepalive_interval_secs);
     hr_free(&r);
-    sb_free(&s);
 }
 
 void case_keepalive_echo(cctx *c)
@@ -216,14 +194,9 @@ static const rpb_negotiated *token_case(cctx *c, uint64_t caps, hreply *r)
 {
     rpb_frame f;
     rpb_hello h;
-    stim_frame_base(&f);
-    stim_hello_base(&h, self_pid());
+    hello_base(&f, &h);
     h.client_capabilities = caps;
-    sbuf s = SBUF_INIT;
-    stim_hello_frame(&s, &f, &h);
-    hc_exchange(c, NULL, caps ? "Hello with CAP_HANDLE_PASSING" : "Hello without capabilities", &s, r);
-    sb_free(&s);
-    return expect_negotiated(c, r, echo_of(&f));
+    return exchange_negotiated(c, caps ? "Hello with CAP_HANDLE_PASSING" : "Hello without capabilities", &f, &h, r);
 }
 
 /* No capability asked: no handoff token. */
@@ -259,15 +232,11 @@ void case_daemon_version_open(cctx *c)
 {
     rpb_frame f;
     rpb_hello h;
-    stim_frame_base(&f);
-    stim_hello_base(&h, self_pid());
+    hello_base(&f, &h);
     h.service_name = rpb_slice_cstr(FIXTURE_SVC_OPEN);
     h.wanted_version = rpb_slice_cstr("2.3.4-rc.1.beta");
-    sbuf s = SBUF_INIT;
-    stim_hello_frame(&s, &f, &h);
     hreply r;
-    hc_exchange(c, NULL, "Hello for conform-open 2.3.4-rc.1.beta", &s, &r);
-    const rpb_negotiated *n = expect_negotiated(c, &r, echo_of(&f));
+    const rpb_negotiated *n = exchange_negotiated(c, "Hello for conform-open 2.3.4-rc.1.beta", &f, &h, &r);
     if (n && !rpb_slice_eq_cstr(n->daemon_version, "2.3.4-rc.1.beta")) {
         sbuf q = SBUF_INIT;
         sb_quoted(&q, n->daemon_version.data, n->daemon_version.len, 80);
@@ -275,7 +244,6 @@ void case_daemon_version_open(cctx *c)
         sb_free(&q);
     }
     hr_free(&r);
-    sb_free(&s);
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -337,8 +305,7 @@ void case_connection_id_refusal_gap(cctx *c)
 {
     rpb_frame f;
     rpb_hello h;
-    stim_frame_base(&f);
-    stim_hello_base(&h, self_pid());
+    hello_base(&f, &h);
     sbuf good = SBUF_INIT, bad = SBUF_INIT;
     stim_hello_frame(&good, &f, &h);
     h.service_name = rpb_slice_cstr("nosuch");
@@ -368,8 +335,7 @@ void case_ignored_fields(cctx *c)
 {
     rpb_frame f;
     rpb_hello h;
-    stim_frame_base(&f);
-    stim_hello_base(&h, self_pid());
+    hello_base(&f, &h);
     static uint8_t blob[4096];
     memset(blob, 0xa5, sizeof blob);
     rpb_slice big = {blob, sizeof blob};
@@ -378,7 +344,7 @@ void case_ignored_fields(cctx *c)
     h.connection_id = UINT64_MAX;
     h.peer_attestation_nonce = big;
     h.capability_token = big;
-    hello_case(c, &f, &h, NULL, "Hello with large auth_token, nonce, capability_token, request_id, connection_id");
+    run_hello(c, "Hello with large auth_token, nonce, capability_token, request_id, connection_id", &f, &h, NULL);
 }
 
 /* HELLO-035 (strict): the fixture configures no handoff transport, so no
@@ -460,11 +426,8 @@ static void rate_case(cctx *c, unsigned refused_first)
     if (!rate_configured(c))
         return;
     horigin o;
-    int rc = origin_start(&o, c->cfg->socket_path, false);
-    if (rc < 0) {
-        c_fail(c, "harness: cannot start a helper process: %s", strerror(-rc));
+    if (!start_origin(c, &o, false))
         return;
-    }
     sbuf good = SBUF_INIT, bad = SBUF_INIT;
     stim_base_frame(&good, (uint32_t)o.pid);
     rpb_frame f;

@@ -63,10 +63,7 @@ void case_wire(cctx *c)
         break;
     }
     stim_framed(&s, body.data, body.len);
-    if (v->want)
-        run_refused(c, "the input under test", &s, v->want, e);
-    else
-        run_negotiated(c, "the input under test", &s, e);
+    run_expect(c, "the input under test", &s, v->want, e);
     sb_free(&body);
     sb_free(&hello);
     sb_free(&s);
@@ -144,14 +141,10 @@ void case_nul_in_string(cctx *c)
 {
     rpb_frame f;
     rpb_hello h;
-    stim_frame_base(&f);
-    stim_hello_base(&h, self_pid());
+    hello_base(&f, &h);
     h.client_version.data = (const uint8_t *)"cli\0/1.0";
     h.client_version.len = 8;
-    sbuf s = SBUF_INIT;
-    stim_hello_frame(&s, &f, &h);
-    run_negotiated(c, "Hello whose client_version holds a NUL", &s, echo_of(&f));
-    sb_free(&s);
+    run_hello(c, "Hello whose client_version holds a NUL", &f, &h, NULL);
 }
 
 /* HELLO-052, WIRE-020: replies are canonical encodings.  arg "negotiated"
@@ -161,8 +154,7 @@ void case_canonical_reply(cctx *c)
     bool refused = strcmp((const char *)c->cs->arg, "refused") == 0;
     rpb_frame f;
     rpb_hello h;
-    stim_frame_base(&f);
-    stim_hello_base(&h, self_pid());
+    hello_base(&f, &h);
     if (refused)
         h.service_name = rpb_slice_cstr("nosuch");
     sbuf s = SBUF_INIT;

@@ -338,7 +338,8 @@ void hc_close(hconn *hc)
     hc->fd = -1;
 }
 
-int hc_exchange(cctx *c, const horigin *o, const char *label, const sbuf *stimulus, hreply *r)
+int hc_exchange_within(cctx *c, const horigin *o, const char *label, const sbuf *stimulus, int timeout_ms,
+                       hreply *r)
 {
     hconn hc;
     memset(r, 0, sizeof *r);
@@ -348,7 +349,12 @@ int hc_exchange(cctx *c, const horigin *o, const char *label, const sbuf *stimul
     }
     /* A send error is not final: the broker may have answered already. */
     hc_send(&hc, stimulus->data, stimulus->len);
-    hc_read_reply(&hc, c->cfg->reply_ms, r);
+    hc_read_reply(&hc, timeout_ms, r);
     hc_close(&hc);
     return r->end;
+}
+
+int hc_exchange(cctx *c, const horigin *o, const char *label, const sbuf *stimulus, hreply *r)
+{
+    return hc_exchange_within(c, o, label, stimulus, c->cfg->reply_ms, r);
 }

@@ -83,4 +83,9 @@ void hc_close(hconn *hc);
  * r->end (H_ERROR when the connect failed). */
 int hc_exchange(cctx *c, const horigin *o, const char *label, const sbuf *stimulus, hreply *r);
 
+/* hc_exchange() with the reply read within timeout_ms (e.g. the prompt
+ * deadline) instead of the reply deadline. */
+int hc_exchange_within(cctx *c, const horigin *o, const char *label, const sbuf *stimulus, int timeout_ms,
+                       hreply *r);
+
 #endif
