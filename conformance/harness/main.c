@@ -165,12 +165,32 @@ static bool selected(const options *o, const hcase *cs)
     return true;
 }
 
+/* The millisecond option a: where its value goes and its minimum (the
+ * maximum is 600000), or NULL when a is none of them. */
+static int *ms_option(options *o, const char *a, long *min)
+{
+    *min = 1;
+    if (strcmp(a, "--handshake-timeout") == 0)
+        return &o->cfg.handshake_ms;
+    if (strcmp(a, "--reply-timeout") == 0)
+        return &o->cfg.reply_ms;
+    if (strcmp(a, "--prompt-timeout") == 0)
+        return &o->cfg.prompt_ms;
+    if (strcmp(a, "--attach-timeout") == 0)
+        return &o->attach_ms;
+    *min = 0;
+    if (strcmp(a, "--grace") == 0)
+        return &o->grace_ms;
+    return NULL;
+}
+
 static int parse_broker_args(int argc, char **argv, options *o)
 {
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        long n;
+        long n, min;
+        int *ms;
 #define NEED_VALUE() \
     do { \
         if (!v) \
@@ -228,31 +248,14 @@ static int parse_broker_args(int argc, char **argv, options *o)
             NEED_VALUE();
             if (!parse_rate(v, &o->cfg))
                 return usage_error("--rate-limit takes N/MS or off, not %s", v);
-        } else if (strcmp(a, "--handshake-timeout") == 0) {
+        } else if ((ms = ms_option(o, a, &min)) != NULL) {
             NEED_VALUE();
-            if (!parse_int(v, 1, 600000, &n))
-                return usage_error("bad --handshake-timeout %s", v);
-            o->cfg.handshake_ms = (int)n;
-        } else if (strcmp(a, "--reply-timeout") == 0) {
-            NEED_VALUE();
-            if (!parse_int(v, 1, 600000, &n))
-                return usage_error("bad --reply-timeout %s", v);
-            o->cfg.reply_ms = (int)n;
-        } else if (strcmp(a, "--prompt-timeout") == 0) {
-            NEED_VALUE();
-            if (!parse_int(v, 1, 600000, &n))
-                return usage_error("bad --prompt-timeout %s", v);
-            o->cfg.prompt_ms = (int)n;
-        } else if (strcmp(a, "--attach-timeout") == 0) {
-            NEED_VALUE();
-            if (!parse_int(v, 1, 600000, &n))
-                return usage_error("bad --attach-timeout %s", v);
-            o->attach_ms = (int)n;
-        } else if (strcmp(a, "--grace") == 0) {
-            NEED_VALUE();
-            if (!parse_int(v, 0, 600000, &n))
-                return usage_error("bad --grace %s", v);
-            o->grace_ms = (int)n;
+            if (!parse_int(v, min, 600000, &n)) {
+                char fmt[48]; /* "bad --handshake-timeout %s" at the longest */
+                snprintf(fmt, sizeof fmt, "bad %s %%s", a);
+                return usage_error(fmt, v);
+            }
+            *ms = (int)n;
         } else {
             return usage_error("unknown option %s", a);
         }
