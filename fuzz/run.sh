@@ -21,11 +21,14 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 dict_for() {
     case "$1" in
     fuzz_message|fuzz_envelope) echo "$ROOT/fuzz/dict/message.dict" ;;
+    fuzz_control) echo "$ROOT/fuzz/dict/control.dict" ;;
+    fuzz_json) echo "$ROOT/fuzz/dict/json.dict" ;;
     *) echo "$ROOT/fuzz/dict/framing.dict" ;;
     esac
 }
 
-TARGETS_ALL=(fuzz_frame_split fuzz_frame_decode fuzz_message fuzz_envelope fuzz_read_frame)
+TARGETS_ALL=(fuzz_frame_split fuzz_frame_decode fuzz_message fuzz_envelope fuzz_read_frame
+    fuzz_control fuzz_json)
 SECONDS_PER_TARGET=60
 JOBS="${RPB_JOBS:-2}"
 AFL_TARGET=""

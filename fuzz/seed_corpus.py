@@ -9,12 +9,19 @@ its contents (duplicates collapse):
   fuzz_read_frame                       cap selector byte + framed stream
   fuzz_message                          message selector byte + bare body
   fuzz_envelope                         Frame bodies
+  fuzz_control                          broker option byte + client bytes
+  fuzz_json                             message selector byte + JSON text
 
 Every vector feeds every target it can: a framed stream's first body also
 seeds fuzz_envelope and fuzz_message (as a Frame); a bare Frame is also
 framed; a payload message (Hello, HandoffAck, ...) is also wrapped in a
 Frame with its site's kind and payload protocol, so fuzz_envelope reaches
-the payload decoders from the start.
+the payload decoders from the start.  fuzz_control gets every Hello and
+admin frame of the vectors (Hello and AdminRequest payloads framed at their
+site, the envelope vectors of the hello and admin-request sites, the framed
+streams read with the Hello cap) plus hand-built connections that reach
+each decision of the broker (CONTROL_SEEDS); fuzz_json gets the expected
+JSON object of every vector that has one.
 
 The corpus directories belong to this script: it rewrites them.  With
 --check it only reports whether they are up to date (exit 1 if not).
@@ -29,9 +36,10 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TARGETS = ("fuzz_frame_split", "fuzz_frame_decode", "fuzz_read_frame",
-           "fuzz_message", "fuzz_envelope")
+           "fuzz_message", "fuzz_envelope", "fuzz_control", "fuzz_json")
 
-# fuzz_message.c: byte 0 indexes this list (keep the two in the same order).
+# fuzz_message.c and fuzz_json.c: byte 0 indexes this list (the order of
+# fuzz_message.c's list and of librpb's rpb_all_messages).
 MESSAGES = ("Frame", "Hello", "HelloReply", "Negotiated", "Refused",
             "HandoffOffer", "HandoffAck", "Endpoint", "DaemonProcess",
             "HostIdentity", "ServiceDefinition", "AdminRequest", "AdminReply")
@@ -50,6 +58,16 @@ PAYLOAD_SITES = {
     "DaemonProcess": [(1, 0xB232, bytes([0x09]) * 32)],
 }
 
+# fuzz_control.c: byte 0 holds the broker's options.
+CONTROL_RATE_1_PER_S = 0x01
+CONTROL_PEER_UNKNOWN = 0x04
+CONTROL_FD_PRESSURE = 0x10
+CONTROL_DRAINING = 0x18
+CONTROL_HANDOFF = 0x20
+CONTROL_NO_EOF = 0x40
+# The sites whose envelope vectors are control-socket requests.
+CONTROL_SITES = ("hello", "admin-request")
+
 MAX_INPUT = 65536
 
 
@@ -65,18 +83,23 @@ def varint(n):
             return bytes(out)
 
 
-def frame_body(kind, pp, payload, request_id=7):
-    """A canonical Frame: envelope_version 1, kind, pp, payload, request_id."""
-    out = bytearray(b"\x08\x01")
-    if kind:
-        out += b"\x10" + varint(kind)
-    if pp:
-        out += b"\x18" + varint(pp)
-    if payload:
-        out += b"\x22" + varint(len(payload)) + payload
-    if request_id:
-        out += b"\x28" + varint(request_id)
-    return bytes(out)
+def field(number, value):
+    """One canonical field: an int as a varint, str/bytes length-delimited;
+    proto3 defaults (0, empty) are omitted."""
+    if not value:
+        return b""
+    if isinstance(value, int):
+        return varint(number << 3) + varint(value)
+    if isinstance(value, str):
+        value = value.encode()
+    return varint(number << 3 | 2) + varint(len(value)) + value
+
+
+def frame_body(kind, pp, payload, request_id=7, traceparent=""):
+    """A canonical Frame: envelope_version 1, kind, pp, payload, request_id,
+    traceparent."""
+    return (field(1, 1) + field(2, kind) + field(3, pp) + field(4, payload) +
+            field(5, request_id) + field(8, traceparent))
 
 
 def framed(body):
@@ -93,6 +116,85 @@ def first_body(stream, cap):
     return stream[5:5 + n]
 
 
+def hello(service, version, caps=0, peer_pid=0, keepalive=0,
+          client_version="rpb-seed 1.0", lib_name="rpb-seed"):
+    """A Hello for protocol 1..1 (field numbers: proto/, WIRE-018)."""
+    return (field(1, 1) + field(2, 1) + field(3, service) + field(4, version) +
+            field(5, client_version) + field(6, caps) + field(10, peer_pid) +
+            field(11, lib_name) + field(12, "1.0.0") + field(15, keepalive))
+
+
+def admin_request(verb, as_json, service=""):
+    return field(1, verb) + field(2, int(as_json)) + field(3, service)
+
+
+def hello_frame(body, request_id=7):
+    return framed(frame_body(0, 0x0000, body, request_id,
+                             "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"))
+
+
+def admin_frame(body, kind=0, request_id=9):
+    return framed(frame_body(kind, 0xAD01, body, request_id))
+
+
+def control_seeds():
+    """Hand-built connections (option byte + client bytes) reaching each
+    decision of fuzz_control's broker (its services: svc-a floor 1.2.0;
+    build-cache allow-list 1.0.0, 2.0.0-rc.1; zccache floor 1.0.0 and
+    allow-list 1.5.0)."""
+    rate = CONTROL_RATE_1_PER_S
+    ok = hello_frame(hello("svc-a", "1.3.0", peer_pid=4242, keepalive=60))
+    seeds = [
+        rate | CONTROL_HANDOFF, ok,
+        rate, hello_frame(hello("build-cache", "2.0.0-rc.1", caps=1)),
+        rate | CONTROL_HANDOFF, hello_frame(hello("build-cache", "1.0.0", caps=1)),
+        rate, hello_frame(hello("zccache", "1.5.0")),
+        rate, hello_frame(hello("svc-a", "1.1.9")),
+        rate, hello_frame(hello("build-cache", "3.0.0")),
+        rate, hello_frame(hello("no-such-service", "1.0.0")),
+        rate, hello_frame(hello("svc-a", "1.3.0", peer_pid=1)),
+        rate | CONTROL_PEER_UNKNOWN, hello_frame(hello("svc-a", "1.3.0", peer_pid=1)),
+        rate, hello_frame(hello("Svc-A", "1.3.0")),
+        rate, hello_frame(hello("svc-a", "1.3")),
+        rate, ok + ok + ok,  # three connections: the second is rate-limited
+        # a shape-invalid Hello is not counted (HELLO-020); the clock step
+        # between connections depends on the whole input, hence variants
+        rate, hello_frame(hello("svc-a", "bad")) + ok,
+        rate, hello_frame(hello("svc-a", "bad"), request_id=8) + ok,
+        rate, hello_frame(hello("svc-a", "bad"), request_id=9) + ok,
+        0x03, ok + admin_frame(admin_request(1, True)),
+        rate | CONTROL_FD_PRESSURE, ok,
+        rate | CONTROL_DRAINING, ok,
+        rate | CONTROL_NO_EOF, ok[:len(ok) // 2],
+        rate, ok[:len(ok) // 2],
+        rate, b"\x02" + ok[1:],
+        rate, b"\x01\x01\x00\x01\x00" + ok[5:],
+        rate, framed(b"\x08"),
+        rate, framed(frame_body(1, 0x0000, hello("svc-a", "1.3.0"))),
+        rate, admin_frame(admin_request(4, False), kind=1),
+        rate, admin_frame(b"\x0a\x01\xff"),
+        # field caps at and one past their limits (HELLO-011, -013, -014)
+        rate, hello_frame(hello("s" * 64, "1.0.0")),
+        rate, hello_frame(hello("s" * 65, "1.0.0")),
+        rate, hello_frame(hello("svc-a", "1.3.0", client_version="v" * 128)),
+        rate, hello_frame(hello("svc-a", "1.3.0", client_version="v" * 129)),
+        rate, hello_frame(hello("svc-a", "1.3.0", lib_name="l" * 64)),
+        rate, hello_frame(hello("svc-a", "1.3.0", lib_name="l" * 65)),
+        # version grammar and the numeric floor (HELLO-012, HELLO-022)
+        rate, hello_frame(hello("svc-a", "1.3.0+build")),
+        rate, hello_frame(hello("svc-a", "1.10.0")),
+        rate, hello_frame(hello("svc-a", "1.2.0-rc.1")),
+        rate, hello_frame(hello("svc-a", "18446744073709551616.0.0")),
+        # the last occurrence of a field wins (WIRE-013)
+        rate, hello_frame(hello("svc-a", "1.3.0") + field(3, "no-such-service")),
+        rate, hello_frame(hello("no-such-service", "1.3.0") + field(3, "svc-a")),
+    ]
+    for verb in range(10):
+        for as_json in (False, True):
+            seeds += [rate, admin_frame(admin_request(verb, as_json, "svc-a" if verb == 6 else ""))]
+    return [bytes([seeds[i]]) + seeds[i + 1] for i in range(0, len(seeds), 2)]
+
+
 class Corpus:
     def __init__(self):
         self.inputs = {t: {} for t in TARGETS}
@@ -100,6 +202,9 @@ class Corpus:
     def add(self, target, data):
         if len(data) <= MAX_INPUT:
             self.inputs[target][hashlib.sha1(data).hexdigest()] = data
+
+    def add_control(self, stream):
+        self.add("fuzz_control", bytes([CONTROL_RATE_1_PER_S]) + stream)
 
     def add_stream(self, stream, cap):
         self.add("fuzz_frame_split", stream)
@@ -121,10 +226,18 @@ class Corpus:
             self.add_frame_body(body)
         for kind, pp, prefix in PAYLOAD_SITES.get(name, []):
             self.add_frame_body(frame_body(kind, pp, prefix + body))
+            if name in ("Hello", "AdminRequest"):
+                self.add_control(framed(frame_body(kind, pp, prefix + body)))
+
+    def add_json(self, name, expected):
+        text = json.dumps(expected, ensure_ascii=False, separators=(",", ":"))
+        self.add("fuzz_json", bytes([MESSAGES.index(name)]) + text.encode())
 
 
 def collect(vectors_dir):
     corpus = Corpus()
+    for seed in control_seeds():
+        corpus.add("fuzz_control", seed)
     files = sorted(f for f in os.listdir(vectors_dir) if f.endswith(".json"))
     used = 0
     for name in files:
@@ -139,12 +252,18 @@ def collect(vectors_dir):
                 data = bytes.fromhex(test["input"])
                 if kind in ("framing", "framed"):
                     corpus.add_stream(data, group["cap"])
+                    if group["cap"] == 65536:
+                        corpus.add_control(data)
                 elif kind == "message":
                     corpus.add_message(group["message"], data)
                 elif kind == "envelope":
                     corpus.add_frame_body(data)
+                    if group["site"] in CONTROL_SITES:
+                        corpus.add_control(framed(data))
                 else:
                     sys.exit(f"seed_corpus: {name}: unknown group kind {kind!r}")
+                if isinstance(test.get("expected"), dict) and "message" in group:
+                    corpus.add_json(group["message"], test["expected"])
     if not used:
         sys.exit(f"seed_corpus: no rpb-vectors/1 files in {vectors_dir}")
     return corpus
