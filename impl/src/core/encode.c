@@ -2,8 +2,8 @@
  * encode.c - the canonical encoder (spec/wire.md WIRE-020): the exact bytes
  * prost 0.14 writes.  Fields go out in ascending number order; proto3
  * defaults are omitted; optional scalars, message fields and the set oneof
- * arm are written whenever present; list elements get one tag each; map
- * entries omit a default key or value inside the entry.
+ * arm are written whenever present; list elements get one tag each; a map
+ * writes one entry per key and omits a default key or value inside it.
  *
  * One walker serves both rpb_encoded_len() and rpb_encode(): with a NULL
  * output it only counts.  rpb_encode() writes in one pass with bounds
@@ -17,13 +17,13 @@ typedef struct writer {
     uint8_t *out; /* NULL: count only */
     size_t n;     /* bytes written or counted so far */
     size_t cap;   /* room in out */
-    bool overflow;
+    bool overflow; /* out ran out of room: counting goes on, writing stopped */
 } writer;
 
 /* True when k more bytes may be written; counts them in either case. */
 static bool reserve(writer *w, size_t k)
 {
-    if (w->out && (w->overflow || w->cap - w->n < k)) {
+    if (w->out && w->cap - w->n < k) {
         w->overflow = true;
         w->out = NULL; /* keep counting, stop writing */
     }
