@@ -473,7 +473,13 @@ static void test_encode_buffer_too_small(void)
     uint8_t out[16];
     size_t n;
     CU_ASSERT_EQUAL(rpb_encode(&rpb_frame_desc, &f, out, 5, &n), RPB_ERR_BUFFER_TOO_SMALL);
+    CU_ASSERT_EQUAL(n, 11); /* the size the encoding needs */
     CU_ASSERT_EQUAL(rpb_frame_encode(&f, out, 15, &n), RPB_ERR_BUFFER_TOO_SMALL);
+    CU_ASSERT_EQUAL(rpb_frame_encode(&f, out, 4, &n), RPB_ERR_BUFFER_TOO_SMALL);
+    rpb_frame empty = {0};
+    CU_ASSERT_EQUAL(rpb_frame_encode(&empty, out, 4, &n), RPB_ERR_BUFFER_TOO_SMALL);
+    CU_ASSERT_EQUAL(rpb_frame_encode(&empty, out, 5, &n), RPB_OK);
+    CU_ASSERT_EQUAL(n, 5);
     CU_ASSERT_EQUAL(rpb_frame_encode(&f, out, 16, &n), RPB_OK);
     CU_ASSERT_EQUAL(n, 16);
 }

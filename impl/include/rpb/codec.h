@@ -180,8 +180,8 @@ RPB_API size_t rpb_encoded_len(const rpb_msg_desc *desc, const void *msg);
 
 /*
  * Writes the canonical prost encoding of msg into out[0..cap) and sets
- * *written.  Returns RPB_OK or RPB_ERR_BUFFER_TOO_SMALL (nothing useful is
- * in out then).
+ * *written.  Returns RPB_OK or RPB_ERR_BUFFER_TOO_SMALL; then nothing
+ * useful is in out and *written is the size the encoding needs.
  */
 RPB_API int rpb_encode(const rpb_msg_desc *desc, const void *msg, uint8_t *out, size_t cap,
                size_t *written);

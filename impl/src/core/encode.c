@@ -16,17 +16,14 @@
 typedef struct writer {
     uint8_t *out; /* NULL: count only */
     size_t n;     /* bytes written or counted so far */
-    size_t cap;   /* room in out */
-    bool overflow; /* out ran out of room: counting goes on, writing stopped */
+    size_t cap;   /* room in out; past it, counting goes on and writing stops */
 } writer;
 
 /* True when k more bytes may be written; counts them in either case. */
 static bool reserve(writer *w, size_t k)
 {
-    if (w->out && w->cap - w->n < k) {
-        w->overflow = true;
+    if (w->out && w->cap - w->n < k)
         w->out = NULL; /* keep counting, stop writing */
-    }
     return w->out != NULL;
 }
 
@@ -142,7 +139,7 @@ static void put_message(writer *w, const rpb_msg_desc *desc, const void *msg)
 
 static size_t message_len(const rpb_msg_desc *desc, const void *msg)
 {
-    writer counter = {NULL, 0, 0, false};
+    writer counter = {NULL, 0, 0};
     put_message(&counter, desc, msg);
     return counter.n;
 }
@@ -157,8 +154,8 @@ int rpb_encode(const rpb_msg_desc *desc, const void *msg, uint8_t *out, size_t c
 {
     if (!desc || !msg || (!out && cap))
         return RPB_ERR_INVALID_ARGUMENT;
-    writer w = {out, 0, cap, out == NULL};
+    writer w = {out, 0, cap};
     put_message(&w, desc, msg);
     *written = w.n;
-    return w.overflow ? RPB_ERR_BUFFER_TOO_SMALL : RPB_OK;
+    return w.n > cap ? RPB_ERR_BUFFER_TOO_SMALL : RPB_OK;
 }

@@ -84,17 +84,17 @@ size_t rpb_frame_encoded_len(const rpb_frame *frame)
 int rpb_frame_encode(const rpb_frame *frame, uint8_t *out, size_t cap, size_t *written)
 {
     size_t n = 0;
-    int rc = cap < RPB_FRAME_HEADER_BYTES
-                 ? RPB_ERR_BUFFER_TOO_SMALL
-                 : rpb_encode(&rpb_frame_desc, frame, out + RPB_FRAME_HEADER_BYTES,
-                              cap - RPB_FRAME_HEADER_BYTES, &n);
+    bool has_header_room = cap >= RPB_FRAME_HEADER_BYTES;
+    int rc = rpb_encode(&rpb_frame_desc, frame,
+                        has_header_room ? out + RPB_FRAME_HEADER_BYTES : NULL,
+                        has_header_room ? cap - RPB_FRAME_HEADER_BYTES : 0, &n);
     /* FRAME-008: a body over 16 MiB is refused and no frame is produced
-     * (the header is never written). */
-    if (rc == RPB_OK && n > RPB_MAX_FRAME_BYTES)
+     * (the header is never written).  n is the body size even when the
+     * buffer was too small. */
+    if (n > RPB_MAX_FRAME_BYTES)
         return RPB_ERR_FRAME_TOO_LARGE;
-    if (rc == RPB_ERR_BUFFER_TOO_SMALL &&
-        rpb_encoded_len(&rpb_frame_desc, frame) > RPB_MAX_FRAME_BYTES)
-        return RPB_ERR_FRAME_TOO_LARGE;
+    if (!has_header_room)
+        return RPB_ERR_BUFFER_TOO_SMALL;
     if (rc != RPB_OK)
         return rc;
     rpb_frame_header_write(out, (uint32_t)n);
