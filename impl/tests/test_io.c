@@ -200,6 +200,21 @@ static void test_write_frame_msg_matches_encoder(void)
     CU_ASSERT_EQUAL(rpb_decode(&rpb_frame_desc, b.data, b.len, &g, NULL, 0, &err), RPB_OK);
     CU_ASSERT_EQUAL(g.request_id, 7);
     CU_ASSERT_EQUAL(rpb_envelope_check(&g, RPB_SITE_PROBE_REQUEST, 0), RPB_OK);
+
+    /* a frame larger than the stack buffer takes the heap path */
+    static uint8_t big[4096];
+    memset(big, 0xab, sizeof big);
+    f.payload = (rpb_slice){big, sizeof big};
+    CU_ASSERT_EQUAL(rpb_write_frame_msg(fds[1], &f, RPB_NO_DEADLINE), RPB_OK);
+    CU_ASSERT_EQUAL_FATAL(rpb_read_frame(fds[0], RPB_MAX_FRAME_BYTES, soon(1000), &b, &err),
+                          RPB_OK);
+    CU_ASSERT_EQUAL(b.len, rpb_frame_encoded_len(&f) - RPB_FRAME_HEADER_BYTES);
+
+    /* FRAME-008: a body over 16 MiB is refused, nothing written */
+    f.payload = (rpb_slice){big, RPB_MAX_FRAME_BYTES}; /* length only: never read */
+    CU_ASSERT_EQUAL(rpb_frame_encoded_len(&f) > RPB_FRAME_HEADER_BYTES + RPB_MAX_FRAME_BYTES, 1);
+    CU_ASSERT_EQUAL(rpb_write_frame_msg(fds[1], &f, RPB_NO_DEADLINE), RPB_ERR_FRAME_TOO_LARGE);
+    CU_ASSERT_EQUAL(pending_bytes(fds[0]), 0);
     rpb_buf_free(&b);
     close_pair();
 }

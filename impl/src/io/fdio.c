@@ -196,15 +196,19 @@ int rpb_write_frame(int fd, const uint8_t *body, size_t len, int64_t deadline_ms
 
 int rpb_write_frame_msg(int fd, const rpb_frame *frame, int64_t deadline_ms)
 {
-    size_t total = rpb_frame_encoded_len(frame);
-    if (total - RPB_FRAME_HEADER_BYTES > RPB_MAX_FRAME_BYTES)
-        return RPB_ERR_FRAME_TOO_LARGE;
+    /* Small frames (every broker reply) are encoded on the stack in one
+     * pass; a larger one is encoded again into a buffer of its size. */
     uint8_t small[512];
-    uint8_t *out = total <= sizeof small ? small : malloc(total);
-    if (!out)
-        return RPB_ERR_NO_MEMORY;
+    uint8_t *out = small;
     size_t written;
-    int rc = rpb_frame_encode(frame, out, total, &written);
+    int rc = rpb_frame_encode(frame, small, sizeof small, &written);
+    if (rc == RPB_ERR_BUFFER_TOO_SMALL) {
+        size_t total = rpb_frame_encoded_len(frame);
+        out = malloc(total);
+        if (!out)
+            return RPB_ERR_NO_MEMORY;
+        rc = rpb_frame_encode(frame, out, total, &written);
+    }
     if (rc == RPB_OK) {
         struct iovec iov = {out, written};
         rc = write_all(fd, &iov, 1, deadline_ms);
