@@ -185,6 +185,33 @@ static void test_exchange_reads_reply_after_failed_write(void) /* HELLO-063 */
     rmdir(dir);
 }
 
+/* HELLO-063, FRAME-010: a peer that never reads cannot hold the write past
+ * the deadline. */
+static void test_exchange_write_has_deadline(void)
+{
+    char dir[] = "/tmp/rpb-client-XXXXXX";
+    CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    snprintf(sa.sun_path, sizeof sa.sun_path, "%s/s", dir);
+    int l = socket(AF_UNIX, SOCK_STREAM, 0);
+    CU_ASSERT_FATAL(bind(l, (struct sockaddr *)&sa, sizeof sa) == 0 && listen(l, 4) == 0);
+    /* never accepted, never read: the socket buffers fill up */
+    size_t big = 16u << 20;
+    uint8_t *req = calloc(1, big);
+    CU_ASSERT_FATAL(req != NULL);
+    rpb_buf reply = {0};
+    int64_t start = rpb_monotonic_ms();
+    int rc = rpb_client_exchange(sa.sun_path, req, big, start + 200, &reply, NULL);
+    int64_t took = rpb_monotonic_ms() - start;
+    CU_ASSERT_EQUAL(rc, RPB_ERR_TIMEOUT);
+    CU_ASSERT(took >= 200 && took < 5000);
+    rpb_buf_free(&reply);
+    free(req);
+    close(l);
+    unlink(sa.sun_path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     static const tu_test tests[] = {
@@ -194,6 +221,7 @@ int main(void)
         {"connect errors (HELLO-063)", test_connect_errors},
         {"exchange reads the reply after a failed write (HELLO-063)",
          test_exchange_reads_reply_after_failed_write},
+        {"exchange write bounded by the deadline (HELLO-063)", test_exchange_write_has_deadline},
         {NULL, NULL},
     };
     return tu_run("client", tests);

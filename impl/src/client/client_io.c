@@ -53,24 +53,43 @@ int rpb_client_connect(const char *path, int64_t deadline_ms)
     return fd;
 }
 
+/* Writes data[0..len) to the blocking socket fd, waiting for room no
+ * longer than deadline_ms (FRAME-010): RPB_OK, RPB_ERR_TIMEOUT or
+ * RPB_ERR_IO (errno kept). */
+static int send_all(int fd, const uint8_t *data, size_t len, int64_t deadline_ms)
+{
+    size_t off = 0;
+    while (off < len) {
+        ssize_t w = send(fd, data + off, len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (w >= 0) {
+            off += (size_t)w;
+            continue;
+        }
+        if (errno == EINTR)
+            continue;
+        if (errno != EAGAIN)
+            return RPB_ERR_IO;
+        int timeout = -1;
+        if (deadline_ms >= 0) {
+            int64_t left = deadline_ms - rpb_monotonic_ms();
+            if (left <= 0)
+                return RPB_ERR_TIMEOUT;
+            timeout = left > INT32_MAX ? INT32_MAX : (int)left;
+        }
+        struct pollfd p = {fd, POLLOUT, 0};
+        if (poll(&p, 1, timeout) < 0 && errno != EINTR)
+            return RPB_ERR_IO;
+    }
+    return RPB_OK;
+}
+
 int rpb_client_exchange(const char *path, const uint8_t *request, size_t len, int64_t deadline_ms,
                         rpb_buf *reply, rpb_errinfo *err)
 {
     int fd = rpb_client_connect(path, deadline_ms);
     if (fd < 0)
         return fd;
-    int write_rc = RPB_OK;
-    size_t off = 0;
-    while (off < len) {
-        ssize_t w = send(fd, request + off, len - off, MSG_NOSIGNAL);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0) {
-            write_rc = RPB_ERR_IO;
-            break;
-        }
-        off += (size_t)w;
-    }
+    int write_rc = send_all(fd, request, len, deadline_ms);
     /* a broker may answer before taking the whole request (an over-cap
      * header): read the reply even when the write failed */
     int rc = rpb_read_frame(fd, RPB_MAX_FRAME_BYTES, deadline_ms, reply, err);
