@@ -39,7 +39,7 @@ usage() {
 usage: fuzz/run.sh [--seconds N] [--target NAME]... [--afl NAME]
        fuzz/run.sh --list | --dict NAME
 
-  --seconds N    run each target for N seconds (default 60)
+  --seconds N    run each target for N seconds, N >= 1 (default 60)
   --target NAME  run only NAME (repeatable); default: every target
   --afl NAME     run NAME under AFL++ (afl-fuzz) instead of libFuzzer
   --list         print the target names and exit
@@ -53,17 +53,25 @@ EOF
 
 while [ $# -gt 0 ]; do
     case "$1" in
-    --seconds) SECONDS_PER_TARGET="${2:?--seconds needs a value}"; shift 2 ;;
-    --target) TARGETS+=("${2:?--target needs a value}"); shift 2 ;;
-    --afl) AFL_TARGET="${2:?--afl needs a target}"; shift 2 ;;
+    --seconds|--target|--afl|--dict)
+        if [ -z "${2:-}" ]; then
+            echo "fuzz/run.sh: $1 needs a value" >&2
+            exit 2
+        fi ;;
+    esac
+    case "$1" in
+    --seconds) SECONDS_PER_TARGET="$2"; shift 2 ;;
+    --target) TARGETS+=("$2"); shift 2 ;;
+    --afl) AFL_TARGET="$2"; shift 2 ;;
     --list) printf '%s\n' "${TARGETS_ALL[@]}"; exit 0 ;;
-    --dict) dict_for "${2:?--dict needs a target}"; exit 0 ;;
+    --dict) dict_for "$2"; exit 0 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "fuzz/run.sh: unknown argument: $1" >&2; usage >&2; exit 2 ;;
     esac
 done
+# At least 1: libFuzzer's -max_total_time=0 and afl-fuzz -V 0 mean no limit.
 case "$SECONDS_PER_TARGET" in
-''|*[!0-9]*) echo "fuzz/run.sh: --seconds wants a whole number" >&2; exit 2 ;;
+''|*[!0-9]*|0*) echo "fuzz/run.sh: --seconds wants a whole number from 1" >&2; exit 2 ;;
 esac
 [ ${#TARGETS[@]} -gt 0 ] || TARGETS=("${TARGETS_ALL[@]}")
 for t in "${TARGETS[@]}" ${AFL_TARGET:+"$AFL_TARGET"}; do
