@@ -7,8 +7,8 @@
  * Oracles, for each site and for an expected request_id equal to and
  * different from the frame's:
  *  - model: the result equals an independent model of the per-site rules
- *    (facts/wire.md section 4: version, kind, payload protocol, encoding in
- *    that order; the probe response compares request_id before the
+ *    (spec/envelope.md sections 2 and 3: version, kind, payload protocol,
+ *    encoding in that order; the probe response compares request_id before the
  *    encoding, the handoff ack after the envelope; nothing else is looked
  *    at, ENV-006);
  *  - names: rpb_site_name / rpb_site_from_name agree with the model's;
