@@ -58,6 +58,23 @@ static void test_upstream_default_hello_bytes(void) /* HELLO-060, facts/hello.md
     h.client_version = (rpb_slice){big, sizeof big};
     CU_ASSERT_EQUAL(rpb_hello_request_encode(&h, 1, frame, sizeof frame, &w),
                     RPB_ERR_FRAME_TOO_LARGE);
+
+    /* FRAME-004: the cap applies to the whole body, Frame fields included:
+     * grow client_version until the frame body is exactly at the cap, then
+     * one byte more (a 10-byte request_id makes the Frame overhead 17) */
+    uint64_t rid = UINT64_MAX;
+    size_t cv = 65000, body;
+    for (;; cv++) {
+        h.client_version = (rpb_slice){big, cv};
+        CU_ASSERT_EQUAL_FATAL(rpb_hello_request_encode(&h, rid, frame, sizeof frame, &w), RPB_OK);
+        body = w - RPB_FRAME_HEADER_BYTES;
+        if (body >= RPB_MAX_HELLO_BYTES)
+            break;
+    }
+    CU_ASSERT_EQUAL(body, RPB_MAX_HELLO_BYTES);
+    h.client_version = (rpb_slice){big, cv + 1};
+    CU_ASSERT_EQUAL(rpb_hello_request_encode(&h, rid, frame, sizeof frame, &w),
+                    RPB_ERR_FRAME_TOO_LARGE);
 }
 
 /* Builds the body of a reply frame holding reply. */

@@ -26,16 +26,15 @@ void rpb_hello_init(rpb_hello *hello, const char *service_name, const char *want
 int rpb_hello_request_encode(const rpb_hello *hello, uint64_t request_id, uint8_t *out, size_t cap,
                              size_t *written)
 {
-    size_t plen = rpb_encoded_len(&rpb_hello_desc, hello);
-    /* a Frame adds at most 16 bytes around a payload of this size */
-    if (plen + 16 > RPB_MAX_HELLO_BYTES)
-        return RPB_ERR_FRAME_TOO_LARGE;
     uint8_t payload[RPB_MAX_HELLO_BYTES];
-    int rc = rpb_encode(&rpb_hello_desc, hello, payload, sizeof payload, &plen);
-    if (rc != RPB_OK)
-        return rc;
+    size_t plen;
+    if (rpb_encode(&rpb_hello_desc, hello, payload, sizeof payload, &plen) != RPB_OK)
+        return RPB_ERR_FRAME_TOO_LARGE;
     rpb_frame frame = rpb_frame_request(RPB_PP_CONTROL, (rpb_slice){payload, plen});
     frame.request_id = request_id;
+    /* FRAME-004: a body over the Hello cap would be refused unread */
+    if (rpb_encoded_len(&rpb_frame_desc, &frame) > RPB_MAX_HELLO_BYTES)
+        return RPB_ERR_FRAME_TOO_LARGE;
     return rpb_frame_encode(&frame, out, cap, written);
 }
 
