@@ -78,7 +78,9 @@ bool services_changed(broker_services *s)
     }
 }
 
-/* Reads a regular file of at most SERVICE_FILE_MAX bytes (no symlinks). */
+/* Reads a regular file of at most SERVICE_FILE_MAX bytes (no symlinks).
+ * Returns 0, or -1 with errno set (EINVAL not a regular file or too large
+ * by its size, EFBIG grew past the limit, or the open/read error). */
 static int read_file(int dirfd, const char *name, uint8_t *buf, size_t *len)
 {
     int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
@@ -95,7 +97,14 @@ static int read_file(int dirfd, const char *name, uint8_t *buf, size_t *len)
         ssize_t n = read(fd, buf + got, SERVICE_FILE_MAX + 1 - got);
         if (n < 0 && errno == EINTR)
             continue;
-        if (n <= 0)
+        if (n < 0) {
+            /* a read error is not the end of the file: reject, keep errno */
+            int e = errno;
+            close(fd);
+            errno = e;
+            return -1;
+        }
+        if (n == 0)
             break;
         got += (size_t)n;
         if (got > SERVICE_FILE_MAX)
