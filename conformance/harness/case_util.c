@@ -16,23 +16,12 @@ void hello_base(rpb_frame *f, rpb_hello *h)
     stim_hello_base(h, self_pid());
 }
 
-static int hexval(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    return -1;
-}
-
 void put_hex(sbuf *b, const char *hex)
 {
-    for (; hex[0] && hex[1]; hex += 2) {
-        int hi = hexval(hex[0]), lo = hexval(hex[1]);
-        if (hi < 0 || lo < 0)
-            abort(); /* a typo in a case table */
-        sb_putc(b, (uint8_t)(hi << 4 | lo));
-    }
+    size_t at = b->len, n = strlen(hex), written;
+    sb_fill(b, 0, n / 2);
+    if (rpb_hex_decode(hex, n, b->data + at, n / 2, &written) != RPB_OK)
+        abort(); /* a typo in a case table */
 }
 
 void run_refused(cctx *c, const char *label, const sbuf *stimulus, const refusal *want, echo e)

@@ -27,7 +27,8 @@ uint32_t self_pid(void);
 /* The baseline envelope and the baseline Hello from self_pid(). */
 void hello_base(rpb_frame *f, rpb_hello *h);
 
-/* Decodes the lowercase hex string hex and appends the bytes. */
+/* Decodes the hex string hex and appends the bytes (aborts on an odd length
+ * or a non-hex character: a typo in a case table). */
 void put_hex(sbuf *b, const char *hex);
 
 /* Sends stimulus on a new connection and expects refusal want. */

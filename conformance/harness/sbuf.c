@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rpb/json.h>
+
 static void sb_reserve(sbuf *b, size_t extra)
 {
     size_t need = b->len + extra + 1;
@@ -91,13 +93,10 @@ const char *sb_str(const sbuf *b)
 
 void sb_hex(sbuf *b, const uint8_t *data, size_t len)
 {
-    static const char digits[] = "0123456789abcdef";
     sb_reserve(b, 2 * len);
-    for (size_t i = 0; i < len; i++) {
-        b->data[b->len++] = (uint8_t)digits[data[i] >> 4];
-        b->data[b->len++] = (uint8_t)digits[data[i] & 15];
-    }
-    b->data[b->len] = 0;
+    /* writes the terminating NUL too, in the byte sb_reserve keeps for it */
+    rpb_hex_encode(data, len, (char *)b->data + b->len);
+    b->len += 2 * len;
 }
 
 void sb_quoted(sbuf *b, const uint8_t *s, size_t len, size_t max)
