@@ -251,7 +251,7 @@ static void test_equal(void)
 
 static void test_writer_compact_and_pretty(void)
 {
-    const char *text = "{\"k\":[1,-2,1.5,true,null,\"q\\\"\\\\\\u0001\\n\xc3\xa9\"],\"e\":{},\"f\":[]}";
+    const char *text = "{\"k\":[1,-2,1.5,true,null,\"q\\\"\\\\\\u0001\\u001f\\n\xc3\xa9\"],\"e\":{},\"f\":[]}";
     rpb_json_doc doc;
     rpb_json_error err;
     CU_ASSERT_EQUAL_FATAL(parse(text, &doc, &err), RPB_OK);
@@ -270,7 +270,7 @@ static void test_writer_compact_and_pretty(void)
     CU_ASSERT_EQUAL(rpb_json_writer_finish(&w), RPB_OK);
     CU_ASSERT_STRING_EQUAL((char *)buf.data,
                            "{\n  \"k\": [\n    1,\n    -2,\n    1.5,\n    true,\n    null,\n"
-                           "    \"q\\\"\\\\\\u0001\\n\xc3\xa9\"\n  ],\n  \"e\": {},\n  \"f\": []\n}");
+                           "    \"q\\\"\\\\\\u0001\\u001f\\n\xc3\xa9\"\n  ],\n  \"e\": {},\n  \"f\": []\n}");
     rpb_buf_free(&buf);
     rpb_json_doc_free(&doc);
 }

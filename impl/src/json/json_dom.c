@@ -71,15 +71,20 @@ void rpb_json_set_error(rpb_json_error *err, size_t offset, const char *fmt, ...
     va_end(ap);
 }
 
+const rpb_json_value *rpb_json_member(const rpb_json_value *obj, rpb_slice key)
+{
+    const rpb_json_value *found = NULL;
+    for (const rpb_json_value *m = obj->u.children.head; m != NULL; m = m->next)
+        if (rpb_slice_eq(m->key, key))
+            found = m;
+    return found;
+}
+
 const rpb_json_value *rpb_json_get(const rpb_json_value *obj, const char *key)
 {
     if (obj == NULL || obj->type != RPB_JSON_OBJECT)
         return NULL;
-    const rpb_json_value *found = NULL;
-    for (const rpb_json_value *m = obj->u.children.head; m != NULL; m = m->next)
-        if (rpb_slice_eq_cstr(m->key, key))
-            found = m;
-    return found;
+    return rpb_json_member(obj, rpb_slice_cstr(key));
 }
 
 bool rpb_json_as_u64(const rpb_json_value *v, uint64_t *out)
@@ -112,23 +117,13 @@ bool rpb_json_is_string(const rpb_json_value *v, const char *s)
     return v != NULL && v->type == RPB_JSON_STRING && rpb_slice_eq_cstr(v->u.string, s);
 }
 
-/* The last member of obj whose key equals key. */
-static const rpb_json_value *get_slice(const rpb_json_value *obj, rpb_slice key)
-{
-    const rpb_json_value *found = NULL;
-    for (const rpb_json_value *m = obj->u.children.head; m != NULL; m = m->next)
-        if (rpb_slice_eq(m->key, key))
-            found = m;
-    return found;
-}
-
 /* True when every effective member of a has an equal member in b. */
 static bool object_covers(const rpb_json_value *a, const rpb_json_value *b)
 {
     for (const rpb_json_value *m = a->u.children.head; m != NULL; m = m->next) {
-        if (get_slice(a, m->key) != m)
+        if (rpb_json_member(a, m->key) != m)
             continue; /* shadowed by a later duplicate */
-        const rpb_json_value *o = get_slice(b, m->key);
+        const rpb_json_value *o = rpb_json_member(b, m->key);
         if (o == NULL || !rpb_json_equal(m, o))
             return false;
     }

@@ -195,11 +195,7 @@ static int read_field(reader *r, const rpb_json_value *v, const rpb_msg_desc *de
             if (e->type != RPB_JSON_STRING)
                 return bad(r, e, desc, f, "a string value");
             /* a key given twice: only its last member counts */
-            const rpb_json_value *last = e;
-            for (const rpb_json_value *o = e->next; o != NULL; o = o->next)
-                if (rpb_slice_eq(o->key, e->key))
-                    last = o;
-            if (last != e)
+            if (rpb_json_member(v, e->key) != e)
                 continue;
             if (rpb_map_append(FIELD_PTR(msg, f, rpb_map), r->arena, e->key, e->u.string) != RPB_OK)
                 return no_scratch(r, e);

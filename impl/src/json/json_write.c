@@ -191,7 +191,6 @@ void rpb_json_end_array(rpb_json_writer *w)
 /* Writes s as a quoted, escaped JSON string (s already validated). */
 static void quoted(rpb_json_writer *w, rpb_slice s)
 {
-    static const char hex[] = "0123456789abcdef";
     emit(w, "\"", 1);
     size_t run = 0; /* start of the pending run of bytes needing no escape */
     for (size_t i = 0; i < s.len; i++) {
@@ -211,8 +210,7 @@ static void quoted(rpb_json_writer *w, rpb_slice s)
         case '\t': esc[1] = 't'; break;
         default:
             memcpy(esc + 1, "u00", 3);
-            esc[4] = hex[c >> 4];
-            esc[5] = hex[c & 0xF];
+            rpb_hex_encode(&c, 1, esc + 4); /* two digits and a NUL: esc[4..6] */
             emit(w, esc, 6);
             continue;
         }
