@@ -224,7 +224,7 @@ static void decode_reply(hreply *r)
         return;
     r->frame_ok = true;
     size_t n = rpb_arena_bound(r->frame.payload.len);
-    r->arena_mem = malloc(n ? n : 1);
+    r->arena_mem = malloc(n); /* NULL: an empty arena (list or map fields fail) */
     rpb_arena arena;
     rpb_arena_init(&arena, r->arena_mem, n);
     if (r->frame.payload_protocol == RPB_PP_CONTROL) {

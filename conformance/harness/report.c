@@ -178,8 +178,8 @@ static void write_decoded(rpb_json_writer *w, const uint8_t *bytes, size_t len)
         const rpb_msg_desc *pd = payload_desc(&f);
         if (pd && f.payload.len <= (1u << 20)) {
             size_t an = rpb_arena_bound(f.payload.len);
-            void *mem = malloc(an ? an : 1);
-            void *msg = calloc(1, pd->size);
+            void *mem = malloc(an);
+            void *msg = malloc(pd->size);
             rpb_arena arena;
             rpb_arena_init(&arena, mem, an);
             if (mem && msg) {
@@ -224,18 +224,17 @@ static void sanitize(sbuf *out, const uint8_t *s, size_t len)
 
 /* ---- JSON ---- */
 
+static void json_line(const char *line, size_t n, void *w)
+{
+    rpb_json_string(w, (rpb_slice){(const uint8_t *)line, n});
+}
+
+/* "key": [one string per line of text] */
 static void json_lines(rpb_json_writer *w, const char *key, const sbuf *text)
 {
     rpb_json_key(w, key);
     rpb_json_begin_array(w);
-    const char *s = sb_str(text);
-    while (*s) {
-        const char *nl = strchr(s, '\n');
-        size_t n = nl ? (size_t)(nl - s) : strlen(s);
-        rpb_slice sl = {(const uint8_t *)s, n};
-        rpb_json_string(w, sl);
-        s += n + (nl ? 1 : 0);
-    }
+    each_line(sb_str(text), json_line, w);
     rpb_json_end_array(w);
 }
 
