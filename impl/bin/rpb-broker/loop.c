@@ -368,6 +368,23 @@ static void serve_serially(broker *b, conn *c)
     }
 }
 
+/* Makes b->by_fd long enough to index fd; false when out of memory. */
+static bool by_fd_reserve(broker *b, int fd)
+{
+    if ((size_t)fd < b->by_fd_cap)
+        return true;
+    size_t ncap = b->by_fd_cap ? b->by_fd_cap : 256;
+    while (ncap <= (size_t)fd)
+        ncap *= 2;
+    conn **n = realloc(b->by_fd, ncap * sizeof *n);
+    if (n == NULL)
+        return false;
+    memset(n + b->by_fd_cap, 0, (ncap - b->by_fd_cap) * sizeof *n);
+    b->by_fd = n;
+    b->by_fd_cap = ncap;
+    return true;
+}
+
 static void conn_new(broker *b, int fd)
 {
     uint64_t seq = ++b->seq;
@@ -399,22 +416,11 @@ static void conn_new(broker *b, int fd)
         close(fd);
         return;
     }
-    if ((size_t)fd >= b->by_fd_cap) {
-        size_t ncap = b->by_fd_cap ? b->by_fd_cap : 256;
-        while (ncap <= (size_t)fd)
-            ncap *= 2;
-        conn **n = realloc(b->by_fd, ncap * sizeof *n);
-        if (n == NULL) {
-            close(fd);
-            return;
-        }
-        memset(n + b->by_fd_cap, 0, (ncap - b->by_fd_cap) * sizeof *n);
-        b->by_fd = n;
-        b->by_fd_cap = ncap;
-    }
-    conn *c = calloc(1, sizeof *c);
+    conn *c = by_fd_reserve(b, fd) ? calloc(1, sizeof *c) : NULL;
     struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.fd = fd};
     if (c == NULL || (!FAULT(SERIAL_ACCEPT) && epoll_ctl(b->ep, EPOLL_CTL_ADD, fd, &ev) != 0)) {
+        /* SEC-015: this connection gets its log line too */
+        log_early(seq, &peer, c == NULL ? "no-memory" : "epoll-failed", RPB_REFUSAL_NONE);
         free(c);
         close(fd);
         return;
