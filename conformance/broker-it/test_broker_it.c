@@ -620,9 +620,8 @@ static void test_abuse_leaves_broker_serving(void) /* SEC-007, ADMIN-008 */
     /* a Hello, then gone before the reply (EPIPE on the broker side) */
     for (int i = 0; i < 20; i++) {
         fd = connect_main();
-        int one = 1;
+        /* linger 0: close() resets the connection */
         setsockopt(fd, SOL_SOCKET, SO_LINGER, &(struct linger){1, 0}, sizeof(struct linger));
-        (void)one;
         send_all(fd, buf, n);
         close(fd);
     }
