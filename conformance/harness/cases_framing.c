@@ -220,39 +220,21 @@ void case_exact_reply(cctx *c)
  * request padded (through output_path) to a 65,537-byte body is refused. */
 void case_admin_over_cap(cctx *c)
 {
-    sbuf pad = SBUF_INIT, payload = SBUF_INIT, s = SBUF_INIT;
     rpb_frame f;
     stim_frame_base(&f);
     f.payload_protocol = RPB_PP_ADMIN;
-    /* AdminRequest{verb HEALTHZ, output_path "xxx..."}: grow the padding
-     * until the Frame body is exactly 65,537 bytes */
-    size_t n = RPB_MAX_HELLO_BYTES - 200, target = RPB_MAX_HELLO_BYTES + 1, got = 0;
-    for (int attempt = 0; attempt < 8 && got != target; attempt++) {
-        sb_reset(&pad);
-        sb_fill(&pad, 'x', n);
-        rpb_admin_request ar;
-        rpb_msg_init(&rpb_admin_request_desc, &ar);
-        ar.verb = RPB_ADMIN_VERB_HEALTHZ;
-        ar.output_path.data = pad.data;
-        ar.output_path.len = pad.len;
-        sb_reset(&payload);
-        stim_encode(&payload, &rpb_admin_request_desc, &ar);
-        f.payload.data = payload.data;
-        f.payload.len = payload.len;
-        got = rpb_encoded_len(&rpb_frame_desc, &f);
-        n = got > target ? n - (got - target) : n + (target - got);
-    }
-    if (got != target) {
+    rpb_admin_request ar;
+    rpb_msg_init(&rpb_admin_request_desc, &ar);
+    ar.verb = RPB_ADMIN_VERB_HEALTHZ;
+    sbuf s = SBUF_INIT;
+    if (stim_padded_frame(&s, &f, &rpb_admin_request_desc, &ar, &ar.output_path, 'x',
+                          RPB_MAX_HELLO_BYTES + 1) < 0) {
         c_fail(c, "harness: cannot build a 65,537-byte admin frame body");
-        goto out;
+    } else {
+        hreply r;
+        hc_exchange(c, NULL, "admin HEALTHZ request with a 65,537-byte frame body", &s, &r);
+        expect_refused(c, &r, &R_TOO_LARGE, ECHO_UNCHECKED);
+        hr_free(&r);
     }
-    stim_frame(&s, &f);
-    hreply r;
-    hc_exchange(c, NULL, "admin HEALTHZ request with a 65,537-byte frame body", &s, &r);
-    expect_refused(c, &r, &R_TOO_LARGE, ECHO_UNCHECKED);
-    hr_free(&r);
-out:
-    sb_free(&pad);
-    sb_free(&payload);
     sb_free(&s);
 }

@@ -109,25 +109,23 @@ void stim_base_frame(sbuf *out, uint32_t peer_pid)
     stim_hello_frame(out, &f, &h);
 }
 
-int stim_padded_hello_frame(sbuf *out, uint32_t peer_pid, size_t body_len)
+int stim_padded_frame(sbuf *out, const rpb_frame *frame, const rpb_msg_desc *desc, void *msg, rpb_slice *pad,
+                      uint8_t fill, size_t body_len)
 {
-    rpb_frame f;
-    rpb_hello h;
-    stim_frame_base(&f);
-    stim_hello_base(&h, peer_pid);
-    uint8_t *pad = calloc(body_len ? body_len : 1, 1);
-    if (!pad)
+    uint8_t *bytes = malloc(body_len ? body_len : 1);
+    if (!bytes)
         return -1;
+    memset(bytes, fill, body_len);
     size_t pad_len = body_len / 2;
     int rc = -1;
     /* The varint lengths around the padding shift by a byte at most per
      * step, so a few corrections converge (or oscillate, then give up). */
     for (int attempt = 0; attempt < 8; attempt++) {
-        h.auth_token.data = pad;
-        h.auth_token.len = pad_len;
+        pad->data = bytes;
+        pad->len = pad_len;
         sbuf payload = SBUF_INIT;
-        stim_encode(&payload, &rpb_hello_desc, &h);
-        rpb_frame g = f;
+        stim_encode(&payload, desc, msg);
+        rpb_frame g = *frame;
         g.payload.data = payload.data;
         g.payload.len = payload.len;
         size_t got = rpb_encoded_len(&rpb_frame_desc, &g);
@@ -142,6 +140,16 @@ int stim_padded_hello_frame(sbuf *out, uint32_t peer_pid, size_t body_len)
             break;
         pad_len = got > body_len ? pad_len - (got - body_len) : pad_len + (body_len - got);
     }
-    free(pad);
+    *pad = (rpb_slice){NULL, 0};
+    free(bytes);
     return rc;
+}
+
+int stim_padded_hello_frame(sbuf *out, uint32_t peer_pid, size_t body_len)
+{
+    rpb_frame f;
+    rpb_hello h;
+    stim_frame_base(&f);
+    stim_hello_base(&h, peer_pid);
+    return stim_padded_frame(out, &f, &rpb_hello_desc, &h, &h.auth_token, 0, body_len);
 }

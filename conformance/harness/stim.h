@@ -54,6 +54,13 @@ void stim_base_frame(sbuf *out, uint32_t peer_pid);
 /* Appends frame (payload as given) framed. */
 void stim_frame(sbuf *out, const rpb_frame *frame);
 
+/* Appends frame (payload replaced by the encoding of msg, of type desc)
+ * framed, with the bytes or string field *pad of msg set to fill bytes so
+ * that the Frame body is exactly body_len bytes (*pad is cleared again).
+ * Returns 0, or -1 when body_len cannot be reached exactly. */
+int stim_padded_frame(sbuf *out, const rpb_frame *frame, const rpb_msg_desc *desc, void *msg, rpb_slice *pad,
+                      uint8_t fill, size_t body_len);
+
 /* A Hello frame whose Frame body is exactly body_len bytes, padded through
  * Hello.auth_token (a bytes field brokers ignore).  Returns 0, or -1 when
  * body_len cannot be reached exactly. */
