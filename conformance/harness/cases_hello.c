@@ -257,17 +257,18 @@ static void check_unique(cctx *c, uint64_t *ids, size_t n, const char *how)
 {
     qsort(ids, n, sizeof *ids, cmp_u64);
     size_t dups = 0;
+    uint64_t example = 0;
     for (size_t i = 0; i < n; i++) {
         if (ids[i] == 0) {
             c_fail(c, "expected non-zero connection_ids; observed 0 (%s)", how);
             return;
         }
-        if (i && ids[i] == ids[i - 1])
-            dups++;
+        if (i && ids[i] == ids[i - 1] && dups++ == 0)
+            example = ids[i];
     }
     if (dups)
         c_fail(c, "expected %zu pairwise different connection_ids (%s); observed %zu duplicates (e.g. %llu)", n,
-               how, dups, (unsigned long long)ids[n - 1]);
+               how, dups, (unsigned long long)example);
 }
 
 void case_connection_id_sequential(cctx *c)
@@ -403,12 +404,6 @@ void case_connection_id_concurrent(cctx *c)
 
 /* ---- rate limit ---- */
 
-/* One baseline Hello from origin o (its pid in peer_pid). */
-static int hello_from(cctx *c, horigin *o, const char *label, const sbuf *s, hreply *r)
-{
-    return hc_exchange(c, o, label, s, r);
-}
-
 static bool rate_configured(cctx *c)
 {
     if (c->cfg->rate_n == 0) {
@@ -420,7 +415,7 @@ static bool rate_configured(cctx *c)
 
 /* Sends rate_n valid Hellos from a fresh process (all negotiate), then one
  * more (RATE_LIMITED, retry in 1..window); then another process
- * negotiates.  skip_prefix Hellos that fail the shape check come first. */
+ * negotiates.  refused_first Hellos that fail the shape check come first. */
 static void rate_case(cctx *c, unsigned refused_first)
 {
     if (!rate_configured(c))
@@ -439,14 +434,14 @@ static void rate_case(cctx *c, unsigned refused_first)
     int64_t t0 = rpb_monotonic_ms();
     for (unsigned i = 0; i < refused_first && !c_failed(c); i++) {
         hreply r;
-        hello_from(c, &o, "shape-invalid Hello (must not count)", &bad, &r);
+        hc_exchange(c, &o, "shape-invalid Hello (must not count)", &bad, &r);
         expect_refused(c, &r, &R_SERVICE_NAME, echo_of(&f));
         hr_free(&r);
     }
     unsigned ok = 0;
     for (unsigned i = 0; i < c->cfg->rate_n && !c_failed(c); i++) {
         hreply r;
-        hello_from(c, &o, "baseline Hello within the budget", &good, &r);
+        hc_exchange(c, &o, "baseline Hello within the budget", &good, &r);
         if (r.end == H_REPLY && r.payload_err == RPB_OK && r.hello.result == RPB_HELLO_REPLY_NEGOTIATED) {
             ok++;
         } else {
@@ -462,7 +457,7 @@ static void rate_case(cctx *c, unsigned refused_first)
     if (!c_failed(c)) {
         hreply r;
         c_record_next(c);
-        hello_from(c, &o, "the Hello over the budget", &good, &r);
+        hc_exchange(c, &o, "the Hello over the budget", &good, &r);
         if (elapsed >= (int64_t)c->cfg->rate_window_ms) {
             c_skip(c, "sending %u Hellos took %lld ms, longer than the %u ms window; cannot judge",
                    c->cfg->rate_n, (long long)elapsed, c->cfg->rate_window_ms);
@@ -476,12 +471,12 @@ static void rate_case(cctx *c, unsigned refused_first)
     /* another process is not affected */
     if (!c_failed(c) && !c->r->skip.len) {
         horigin o2;
-        if (origin_start(&o2, c->cfg->socket_path, false) == 0) {
+        if (start_origin(c, &o2, false)) {
             sbuf other = SBUF_INIT;
             stim_base_frame(&other, (uint32_t)o2.pid);
             hreply r;
             c_record_next(c);
-            hello_from(c, &o2, "baseline Hello from another process", &other, &r);
+            hc_exchange(c, &o2, "baseline Hello from another process", &other, &r);
             if (!expect_negotiated(c, &r, echo_of(&f)))
                 c_fail(c, "expected the rate limit to be per pid: another process must still negotiate");
             hr_free(&r);
