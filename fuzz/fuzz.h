@@ -42,6 +42,11 @@ void fz_rng_seed(fz_rng *rng, const uint8_t *data, size_t size);
 /* Uniform in [0, bound) for bound > 0. */
 uint64_t fz_rng_below(fz_rng *rng, uint64_t bound);
 
+/* The message byte selector picks: rpb_all_messages[selector modulo its
+ * length] (fuzz_message, fuzz_json; fuzz/seed_corpus.py's MESSAGES lists
+ * the same order). */
+const rpb_msg_desc *fz_pick_message(uint8_t selector);
+
 /* Whether field f of msg is set: the chosen oneof arm, a presence field
  * with its flag set, or (any other field) always. */
 bool fz_field_present(const rpb_msg_desc *desc, const rpb_field_desc *f, const void *msg);

@@ -28,14 +28,6 @@
 #include "fuzz.h"
 #include "rpb/json.h"
 
-static const rpb_msg_desc *pick(uint8_t selector)
-{
-    size_t n = 0;
-    while (rpb_all_messages[n])
-        n++;
-    return rpb_all_messages[selector % n];
-}
-
 static void check_tree(const rpb_json_value *v, size_t text_len, unsigned depth)
 {
     FZ_CHECK(depth <= RPB_JSON_MAX_DEPTH, "tree deeper than %d", RPB_JSON_MAX_DEPTH);
@@ -219,7 +211,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size == 0)
         return 0;
-    const rpb_msg_desc *desc = pick(data[0]);
+    const rpb_msg_desc *desc = fz_pick_message(data[0]);
     const uint8_t *text = data + 1;
     size_t len = size - 1;
 

@@ -2,9 +2,9 @@
  * fuzz_message - the descriptor-driven decoder and canonical encoder on
  * every v1 message (WIRE-001..WIRE-021).
  *
- * Input: byte 0 picks the message (index into messages[] below, modulo its
- * length; fuzz/seed_corpus.py uses the same order), the rest is the bare
- * message body.
+ * Input: byte 0 picks the message (fz_pick_message: index into
+ * rpb_all_messages, modulo its length; fuzz/seed_corpus.py uses the same
+ * order), the rest is the bare message body.
  *
  * Oracles:
  *  - option: the strict map wire-type option (WIRE-009) only ever turns an
@@ -26,31 +26,6 @@
 
 #include "fuzz.h"
 #include "pbc_oracle.h"
-
-static const char *const messages[] = {
-    "Frame",         "Hello",         "HelloReply",   "Negotiated",        "Refused",
-    "HandoffOffer",  "HandoffAck",    "Endpoint",     "DaemonProcess",     "HostIdentity",
-    "ServiceDefinition", "AdminRequest", "AdminReply",
-};
-#define N_MESSAGES (sizeof messages / sizeof messages[0])
-
-static const rpb_msg_desc *pick(uint8_t selector)
-{
-    static const rpb_msg_desc *table[N_MESSAGES];
-    if (!table[0]) {
-        size_t n_all = 0;
-        while (rpb_all_messages[n_all])
-            n_all++;
-        /* A message added to librpb must be added here (and to seed_corpus.py). */
-        FZ_CHECK(n_all == N_MESSAGES, "rpb_all_messages has %zu messages, fuzz_message %zu", n_all,
-                 (size_t)N_MESSAGES);
-        for (size_t i = 0; i < N_MESSAGES; i++) {
-            table[i] = rpb_msg_by_name(messages[i]);
-            FZ_CHECK(table[i] != NULL, "librpb has no message %s", messages[i]);
-        }
-    }
-    return table[selector % N_MESSAGES];
-}
 
 /* protobuf-c must read canonical bytes exactly as librpb does and write
  * them back unchanged.  (Compared with librpb's decode of enc, not with the
@@ -109,7 +84,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size == 0)
         return 0;
-    const rpb_msg_desc *desc = pick(data[0]);
+    const rpb_msg_desc *desc = fz_pick_message(data[0]);
     const uint8_t *in = data + 1;
     size_t len = size - 1;
 

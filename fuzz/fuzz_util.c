@@ -44,6 +44,14 @@ uint64_t fz_rng_below(fz_rng *rng, uint64_t bound)
     return (x * UINT64_C(0x2545f4914f6cdd1d)) % bound;
 }
 
+const rpb_msg_desc *fz_pick_message(uint8_t selector)
+{
+    size_t n = 0;
+    while (rpb_all_messages[n])
+        n++;
+    return rpb_all_messages[selector % n];
+}
+
 bool fz_field_present(const rpb_msg_desc *desc, const rpb_field_desc *f, const void *msg)
 {
     const uint8_t *base = msg;

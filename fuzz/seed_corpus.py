@@ -38,8 +38,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TARGETS = ("fuzz_frame_split", "fuzz_frame_decode", "fuzz_read_frame",
            "fuzz_message", "fuzz_envelope", "fuzz_control", "fuzz_json")
 
-# fuzz_message.c and fuzz_json.c: byte 0 indexes this list (the order of
-# fuzz_message.c's list and of librpb's rpb_all_messages).
+# fuzz_message.c and fuzz_json.c: byte 0 indexes this list (fz_pick_message:
+# the order of librpb's rpb_all_messages).
 MESSAGES = ("Frame", "Hello", "HelloReply", "Negotiated", "Refused",
             "HandoffOffer", "HandoffAck", "Endpoint", "DaemonProcess",
             "HostIdentity", "ServiceDefinition", "AdminRequest", "AdminReply")
