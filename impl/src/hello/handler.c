@@ -141,6 +141,19 @@ static void refuse(rpb_hello_handler *h, rpb_hello_decision *d, rpb_refusal r, u
     h->stats.refused_by[r]++;
 }
 
+/* HELLO-020: counts the Hello of the verified pid; true (and d refused
+ * RATE_LIMITED with the rest of the window) when its budget is used up or
+ * the pid cannot be tracked. */
+static bool rate_limited(rpb_hello_handler *h, const rpb_peer *peer, int64_t now_ms,
+                         rpb_hello_decision *d)
+{
+    uint64_t retry = 0;
+    if (rpb_rate_check(&h->rate, peer->pid, now_ms, &retry) == RPB_OK)
+        return false;
+    refuse(h, d, RPB_REFUSAL_RATE_LIMITED, retry);
+    return true;
+}
+
 /* The request with the envelope fields a fault tells us to ignore made valid. */
 static rpb_frame envelope_view(const rpb_frame *request)
 {
@@ -239,7 +252,6 @@ void rpb_hello_decide(rpb_hello_handler *h, const rpb_frame *request, const rpb_
                       int64_t now_ms, rpb_hello_decision *d)
 {
     memset(d, 0, sizeof *d);
-    uint64_t retry = 0;
 
     /* SEC-011, SEC-012: broker state, decided before the envelope */
     if (h->flags & RPB_HELLO_FD_PRESSURE) {
@@ -265,26 +277,16 @@ void rpb_hello_decide(rpb_hello_handler *h, const rpb_frame *request, const rpb_
     }
     d->hello_decoded = true;
 
-    if (FAULT(RATE_LIMIT_COUNTS_REFUSED)) {
-        rc = rpb_rate_check(&h->rate, peer->pid, now_ms, &retry);
-        if (rc != RPB_OK) {
-            refuse(h, d, RPB_REFUSAL_RATE_LIMITED, retry);
-            return;
-        }
-    }
+    if (FAULT(RATE_LIMIT_COUNTS_REFUSED) && rate_limited(h, peer, now_ms, d))
+        return;
     rpb_refusal r = shape_refusal(&d->hello, peer);
     if (r != RPB_REFUSAL_NONE) {
         refuse(h, d, r, 0);
         return;
     }
     /* HELLO-020: only shape-valid Hellos are counted */
-    if (!FAULT(RATE_LIMIT_COUNTS_REFUSED)) {
-        rc = rpb_rate_check(&h->rate, peer->pid, now_ms, &retry);
-        if (rc != RPB_OK) {
-            refuse(h, d, RPB_REFUSAL_RATE_LIMITED, retry);
-            return;
-        }
-    }
+    if (!FAULT(RATE_LIMIT_COUNTS_REFUSED) && rate_limited(h, peer, now_ms, d))
+        return;
     /* HELLO-021 */
     const rpb_service *svc = rpb_service_table_find(h->services, d->hello.service_name);
     if (svc == NULL) {
