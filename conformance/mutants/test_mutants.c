@@ -32,6 +32,8 @@ typedef struct mutant {
     int status;  /* rpb-conform's exit status */
     char json[320];
     char out[320];
+    char name[300]; /* its CUnit test's name */
+    CU_pTest cu;    /* its CUnit test */
 } mutant;
 
 static const char *conform_bin, *faulty_bin;
@@ -68,6 +70,13 @@ static int load(const char *path)
                 m->needs_root = 1;
             else if (m->n_cases < MAX_CASES)
                 snprintf(m->cases[m->n_cases++], sizeof m->cases[0], "%s", tok);
+            else
+                break;
+        }
+        if (tok != NULL) {
+            fprintf(stderr, "%s: %s names more than %d cases\n", path, m->fault, MAX_CASES);
+            fclose(f);
+            return -1;
         }
         if (m->n_cases == 0) {
             fprintf(stderr, "%s: %s names no case\n", path, m->fault);
@@ -112,9 +121,8 @@ static int run_all(void)
     return 0;
 }
 
-static void check_mutant(int i)
+static void check_mutant(mutant *m)
 {
-    mutant *m = &mutants[i];
     if (m->needs_root && geteuid() != 0) {
         printf("\n  skipped: %s needs root for its case\n", m->fault);
         return;
@@ -142,23 +150,15 @@ static void check_mutant(int i)
     rpb_json_doc_free(&doc);
 }
 
-/* One CUnit test function per mutant slot. */
-#define SLOT(n) \
-    static void slot_##n(void) { check_mutant(n); }
-#define SLOTS8(b) SLOT(b##0) SLOT(b##1) SLOT(b##2) SLOT(b##3) SLOT(b##4) SLOT(b##5) SLOT(b##6) SLOT(b##7)
-SLOT(0) SLOT(1) SLOT(2) SLOT(3) SLOT(4) SLOT(5) SLOT(6) SLOT(7) SLOT(8) SLOT(9)
-SLOTS8(1) SLOTS8(2) SLOTS8(3) SLOTS8(4) SLOTS8(5)
-SLOT(18) SLOT(19) SLOT(28) SLOT(29) SLOT(38) SLOT(39) SLOT(48) SLOT(49) SLOT(58) SLOT(59)
-SLOT(60) SLOT(61) SLOT(62) SLOT(63)
-static void (*const slots[MAX_MUTANTS])(void) = {
-    slot_0, slot_1, slot_2, slot_3, slot_4, slot_5, slot_6, slot_7, slot_8, slot_9,
-    slot_10, slot_11, slot_12, slot_13, slot_14, slot_15, slot_16, slot_17, slot_18, slot_19,
-    slot_20, slot_21, slot_22, slot_23, slot_24, slot_25, slot_26, slot_27, slot_28, slot_29,
-    slot_30, slot_31, slot_32, slot_33, slot_34, slot_35, slot_36, slot_37, slot_38, slot_39,
-    slot_40, slot_41, slot_42, slot_43, slot_44, slot_45, slot_46, slot_47, slot_48, slot_49,
-    slot_50, slot_51, slot_52, slot_53, slot_54, slot_55, slot_56, slot_57, slot_58, slot_59,
-    slot_60, slot_61, slot_62, slot_63,
-};
+/* The one CUnit test function of the mutants: checks the mutant CUnit is
+ * running. */
+static void check_current(void)
+{
+    CU_pTest cu = CU_get_current_test();
+    for (int i = 0; i < n_mutants; i++)
+        if (mutants[i].cu == cu)
+            check_mutant(&mutants[i]);
+}
 
 static void test_baseline(void)
 {
@@ -217,11 +217,11 @@ int main(int argc, char **argv)
     CU_add_test(s, "rpb-broker-faulty without a fault passes", test_baseline);
     CU_add_test(s, "an unknown fault name stops the broker (exit 3)", test_unknown_fault);
     CU_add_test(s, "every fault the broker offers has a mutant", test_every_fault_has_a_mutant);
-    static char names[MAX_MUTANTS][300];
     for (int i = 0; i < n_mutants; i++) {
-        snprintf(names[i], sizeof names[i], "%.63s is caught by %.159s%s", mutants[i].fault, mutants[i].cases[0],
-                 mutants[i].n_cases > 1 ? " and others" : "");
-        CU_add_test(s, names[i], slots[i]);
+        mutant *m = &mutants[i];
+        snprintf(m->name, sizeof m->name, "%.63s is caught by %.159s%s", m->fault, m->cases[0],
+                 m->n_cases > 1 ? " and others" : "");
+        m->cu = CU_add_test(s, m->name, check_current);
     }
     return cunit_run(tmp);
 }
