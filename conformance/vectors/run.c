@@ -178,6 +178,30 @@ static uint8_t *encode(vec_test *t, const rpb_msg_desc *desc, const void *msg, s
     return out;
 }
 
+/* WIRE-020: the canonical re-encoding enc[0..n) (framed for framed tests)
+ * is the test's "reencoded"; null there means it is not unique (two or more
+ * map entries) and is not compared. */
+static void check_reencoded(vec_test *t, const uint8_t *enc, size_t n)
+{
+    const rpb_json_value *want = rpb_json_get(t->test, "reencoded");
+    if (want != NULL && want->type == RPB_JSON_NULL)
+        return;
+    if (want == NULL || want->type != RPB_JSON_STRING) {
+        FAIL(t, "\"reencoded\" missing or neither a hex string nor null");
+        return;
+    }
+    char *hex = malloc(2 * n + 1);
+    if (hex == NULL) {
+        FAIL(t, "out of memory");
+        return;
+    }
+    rpb_hex_encode(enc, n, hex);
+    if (strcmp(hex, (const char *)want->u.string.data) != 0)
+        FAIL(t, "the canonical re-encoding differs from \"reencoded\"\n        got  %s\n        want %s",
+             hex, (const char *)want->u.string.data);
+    free(hex);
+}
+
 static bool is_canonical(const vec_test *t)
 {
     const rpb_json_value *c = rpb_json_get(t->test, "canonical");
@@ -186,18 +210,22 @@ static bool is_canonical(const vec_test *t)
 
 /*
  * The checks every accepted message gets: it equals "expected"; its
- * canonical re-encoding (WIRE-020) reproduces body when the test says
- * canonical; the re-encoding decodes to "expected" again; and "expected"
- * itself, read back through the JSON mapping, maps to the same JSON.
+ * canonical re-encoding (WIRE-020) is "reencoded" (unless framed: the
+ * caller compares the framed encoding) and reproduces body when the test
+ * says canonical; the re-encoding decodes to "expected" again; and
+ * "expected" itself, read back through the JSON mapping, maps to the same
+ * JSON.
  */
 static void check_accepted(vec_test *t, const rpb_msg_desc *desc, const void *msg,
-                           const uint8_t *body, size_t body_len, unsigned options)
+                           const uint8_t *body, size_t body_len, unsigned options, bool framed)
 {
     check_expected(t, desc, msg, "decode");
     size_t n;
     uint8_t *enc = encode(t, desc, msg, &n);
     if (enc == NULL)
         return;
+    if (!framed)
+        check_reencoded(t, enc, n);
     if (is_canonical(t) && (n != body_len || memcmp(enc, body, n) != 0))
         FAIL(t, "canonical re-encoding differs from the input (%zu vs %zu bytes)", n, body_len);
 
@@ -384,18 +412,21 @@ static void run_framed(vec_test *t, const uint8_t *in, size_t len, const char *r
     if (get_u64(t, t->test, "consumed", 0, &want_consumed) && want_consumed != consumed)
         FAIL(t, "consumed %zu, want %llu", consumed, (unsigned long long)want_consumed);
     check_need_more(t, in, consumed, cap, false);
-    check_accepted(t, &rpb_frame_desc, &frame, body.data, body.len, options);
+    check_accepted(t, &rpb_frame_desc, &frame, body.data, body.len, options, true);
     if (strcmp(result, "acceptable") == 0)
         check_acceptable(t, &rpb_frame_desc, body.data, body.len, options);
-    /* the framed encoding (FRAME-002) of a canonical frame is the input */
-    if (is_canonical(t)) {
-        size_t n = rpb_frame_encoded_len(&frame), written = 0;
-        uint8_t *out = malloc(n);
-        if (out == NULL || rpb_frame_encode(&frame, out, n, &written) != RPB_OK ||
-            written != consumed || memcmp(out, in, consumed) != 0)
+    /* the framed encoding (FRAME-002) is "reencoded", and the input itself
+     * for a canonical frame */
+    size_t n = rpb_frame_encoded_len(&frame), written = 0;
+    uint8_t *out = malloc(n);
+    if (out == NULL || rpb_frame_encode(&frame, out, n, &written) != RPB_OK) {
+        FAIL(t, "rpb_frame_encode of the decoded Frame failed");
+    } else {
+        check_reencoded(t, out, written);
+        if (is_canonical(t) && (written != consumed || memcmp(out, in, consumed) != 0))
             FAIL(t, "rpb_frame_encode does not reproduce the first %zu input bytes", consumed);
-        free(out);
     }
+    free(out);
 }
 
 /* kind "message": a bare body of the group's message type. */
@@ -416,7 +447,7 @@ static void run_message(vec_test *t, const uint8_t *in, size_t len, const char *
     else if (rc != RPB_OK)
         FAIL(t, "decode: %s at offset %zu", class_of(rc), ei.offset);
     else
-        check_accepted(t, desc, d.msg, in, len, options);
+        check_accepted(t, desc, d.msg, in, len, options, false);
     if (rc == RPB_OK && strcmp(result, "acceptable") == 0)
         check_acceptable(t, desc, in, len, options);
     decoded_free(&d);
@@ -450,6 +481,11 @@ static void run_envelope(vec_test *t, const uint8_t *in, size_t len, const char 
         FAIL(t, "%s: %s", site_name, class_of(rc));
     } else {
         check_expected(t, &rpb_frame_desc, &frame, "decode");
+        size_t n;
+        uint8_t *enc = encode(t, &rpb_frame_desc, &frame, &n);
+        if (enc != NULL)
+            check_reencoded(t, enc, n);
+        free(enc);
     }
 }
 
