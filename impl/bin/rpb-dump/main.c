@@ -100,9 +100,11 @@ static int input_error(const char *fmt, const char *arg)
     return DUMP_EXIT_USAGE;
 }
 
+/* An unsigned decimal, 0x hex or 0 octal number: strtoull alone would
+ * also take leading blanks and a sign (" -1" as 2^64 - 1). */
 static bool parse_u64(const char *s, uint64_t *out)
 {
-    if (*s == '\0' || *s == '-')
+    if (*s < '0' || *s > '9')
         return false;
     char *end;
     errno = 0;

@@ -126,6 +126,7 @@ expect "stdin: body cut short" "$out" '{"error":"unexpected-eof","requirement":"
 expect_rc "unknown option" 2 "$DUMP" --bogus
 expect_rc "unknown message" 2 "$DUMP" --message Nope --hex ""
 expect_rc "odd hex" 2 "$DUMP" --hex 012
+expect_rc "negative request id" 2 "$DUMP" --envelope probe-response --request-id " -1" --hex 0100000000
 expect_rc "unknown JSON key" 1 sh -c "printf '{\"frame\":{},\"x\":1}' | '$DUMP' --encode"
 expect_rc "help" 0 "$DUMP" --help
 
