@@ -36,17 +36,22 @@ static int probe(const char *path, int timeout_ms)
     stim_encode(&payload, &rpb_admin_request_desc, &ar);
     rpb_frame f = rpb_frame_request(RPB_PP_ADMIN, (rpb_slice){payload.data, payload.len});
     stim_frame(&s, &f);
-    if (rpb_write_frame(fd, s.data + RPB_FRAME_HEADER_BYTES, s.len - RPB_FRAME_HEADER_BYTES,
-                        rpb_monotonic_ms() + timeout_ms) == RPB_OK) {
+    int64_t deadline = rpb_monotonic_ms() + timeout_ms;
+    if (rpb_write_frame(fd, s.data + RPB_FRAME_HEADER_BYTES, s.len - RPB_FRAME_HEADER_BYTES, deadline) ==
+        RPB_OK) {
         rpb_buf body = {NULL, 0, 0};
-        rpb_read_frame(fd, RPB_MAX_FRAME_BYTES, rpb_monotonic_ms() + timeout_ms, &body, NULL);
+        rpb_read_frame(fd, RPB_MAX_FRAME_BYTES, deadline, &body, NULL);
         rpb_buf_free(&body);
         /* wait for the broker's close, so the harness is not the one
-         * hanging up first */
-        struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+         * hanging up first; a broker that keeps sending is left at the
+         * deadline */
+        int64_t left = deadline - rpb_monotonic_ms();
+        if (left < 1)
+            left = 1;
+        struct timeval tv = {(time_t)(left / 1000), (suseconds_t)(left % 1000) * 1000};
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-        char ch;
-        while (read(fd, &ch, 1) > 0)
+        char buf[256];
+        while (read(fd, buf, sizeof buf) > 0 && rpb_monotonic_ms() < deadline)
             ;
     }
     close(fd);
