@@ -267,10 +267,11 @@ void rpb_json_hex(rpb_json_writer *w, rpb_slice bytes)
     if (!begin_value(w))
         return;
     emit(w, "\"", 1);
-    char pair[3];
-    for (size_t i = 0; i < bytes.len; i++) {
-        rpb_hex_encode(bytes.data + i, 1, pair);
-        emit(w, pair, 2);
+    char chunk[2 * 64 + 1]; /* 64 bytes per emit, not one */
+    for (size_t i = 0; i < bytes.len; i += 64) {
+        size_t n = bytes.len - i < 64 ? bytes.len - i : 64;
+        rpb_hex_encode(bytes.data + i, n, chunk);
+        emit(w, chunk, 2 * n);
     }
     emit(w, "\"", 1);
 }
