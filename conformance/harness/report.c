@@ -224,6 +224,17 @@ static void sanitize(sbuf *out, const uint8_t *s, size_t len)
 
 /* ---- JSON ---- */
 
+/* "key": text made valid UTF-8 (text from outside the harness: the spawn
+ * command, the broker's output). */
+static void json_clean(rpb_json_writer *w, const char *key, const uint8_t *text, size_t len)
+{
+    sbuf clean = SBUF_INIT;
+    sanitize(&clean, text, len);
+    rpb_json_key(w, key);
+    rpb_json_cstring(w, sb_str(&clean));
+    sb_free(&clean);
+}
+
 static void json_line(const char *line, size_t n, void *w)
 {
     rpb_json_string(w, (rpb_slice){(const uint8_t *)line, n});
@@ -267,8 +278,7 @@ int report_json(const char *path, const run_info *ri)
     rpb_json_cstring(&w, "rpb-conform");
     rpb_json_key(&w, "version");
     rpb_json_cstring(&w, RPB_VERSION_STRING);
-    rpb_json_key(&w, "target");
-    rpb_json_cstring(&w, ri->target);
+    json_clean(&w, "target", (const uint8_t *)ri->target, strlen(ri->target));
     rpb_json_key(&w, "tier");
     rpb_json_cstring(&w, ri->tier);
     rpb_json_key(&w, "started");
@@ -286,13 +296,8 @@ int report_json(const char *path, const run_info *ri)
     rpb_json_key(&w, "expected_failures");
     rpb_json_uint(&w, ri->xfailed);
     rpb_json_end_object(&w);
-    if (ri->broker_log) {
-        sbuf clean = SBUF_INIT;
-        sanitize(&clean, ri->broker_log->data, ri->broker_log->len);
-        rpb_json_key(&w, "broker_log");
-        rpb_json_cstring(&w, sb_str(&clean));
-        sb_free(&clean);
-    }
+    if (ri->broker_log)
+        json_clean(&w, "broker_log", ri->broker_log->data, ri->broker_log->len);
     if (ri->broker_exit) {
         rpb_json_key(&w, "broker_exit");
         rpb_json_cstring(&w, ri->broker_exit);
@@ -362,13 +367,16 @@ int report_json(const char *path, const run_info *ri)
     rpb_json_end_array(&w);
     rpb_json_end_object(&w);
     int rc = rpb_json_writer_finish(&w);
-    fputc('\n', f);
-    if (fclose(f) != 0 || rc != RPB_OK) {
-        if (rc != RPB_OK)
-            errno = EIO;
+    int write_errno = errno; /* fwrite's, when rc is RPB_ERR_IO */
+    bool ok = fputc('\n', f) != EOF;
+    ok = fclose(f) == 0 && ok;
+    if (rc != RPB_OK) {
+        /* the writer's reason: the failed write, no memory, or a string
+         * that is not UTF-8 */
+        errno = rc == RPB_ERR_IO ? write_errno : rc == RPB_ERR_NO_MEMORY ? ENOMEM : EILSEQ;
         return -1;
     }
-    return 0;
+    return ok ? 0 : -1;
 }
 
 /* ---- XML / HTML escaping ---- */
