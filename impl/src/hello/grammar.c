@@ -29,25 +29,46 @@ bool rpb_service_name_valid(rpb_slice name)
     return true;
 }
 
-/* HELLO-012: split at the first '-'; the core is exactly three non-empty
- * digit runs joined by '.', the tail (when a '-' is present) is non-empty
- * [a-z0-9.] (empty dot segments allowed, upstream parity). */
-bool rpb_version_valid(rpb_slice v)
+/* Scans the MAJOR.MINOR.PATCH core at the start of v: three non-empty digit
+ * runs joined by '.'.  Returns the offset just after it, or 0 when v does
+ * not start with one.  The three numbers go to nums; *fits says whether
+ * every one fits a u64. */
+static size_t scan_core(rpb_slice v, uint64_t nums[3], bool *fits)
 {
-    size_t i = 0, parts = 0;
-    while (parts < 3) {
-        size_t start = i;
-        while (i < v.len && is_digit(v.data[i]))
-            i++;
-        if (i == start)
-            return false;
-        parts++;
-        if (parts < 3) {
+    size_t i = 0;
+    *fits = true;
+    for (int p = 0; p < 3; p++) {
+        if (p > 0) {
             if (i >= v.len || v.data[i] != '.')
-                return false;
+                return 0;
             i++;
         }
+        size_t start = i;
+        uint64_t n = 0;
+        for (; i < v.len && is_digit(v.data[i]); i++) {
+            unsigned d = (unsigned)(v.data[i] - '0');
+            if (n > (UINT64_MAX - d) / 10)
+                *fits = false;
+            n = n * 10 + d;
+        }
+        if (i == start)
+            return 0;
+        nums[p] = n;
     }
+    return i;
+}
+
+/* HELLO-012: split at the first '-'; the core is exactly three non-empty
+ * digit runs joined by '.' (numbers of any size), the tail (when a '-' is
+ * present) is non-empty [a-z0-9.] (empty dot segments allowed, upstream
+ * parity). */
+bool rpb_version_valid(rpb_slice v)
+{
+    uint64_t nums[3];
+    bool fits;
+    size_t i = scan_core(v, nums, &fits);
+    if (i == 0)
+        return false;
     if (i == v.len)
         return true;
     if (FAULT(VERSION_BUILD_METADATA) && v.data[i] == '+')
@@ -62,30 +83,14 @@ bool rpb_version_valid(rpb_slice v)
     return true;
 }
 
-/* Parses the MAJOR.MINOR.PATCH core (up to the first '-') as three u64. */
+/* The MAJOR.MINOR.PATCH core (up to the first '-') as three u64; false on
+ * anything else, an overflowing number included (then no comparison,
+ * HELLO-022). */
 static bool version_core(rpb_slice v, uint64_t out[3])
 {
-    size_t i = 0;
-    for (int p = 0; p < 3; p++) {
-        uint64_t n = 0;
-        size_t start = i;
-        while (i < v.len && is_digit(v.data[i])) {
-            unsigned d = (unsigned)(v.data[i] - '0');
-            if (n > (UINT64_MAX - d) / 10)
-                return false; /* overflow: no comparison (HELLO-022) */
-            n = n * 10 + d;
-            i++;
-        }
-        if (i == start)
-            return false;
-        out[p] = n;
-        if (p < 2) {
-            if (i >= v.len || v.data[i] != '.')
-                return false;
-            i++;
-        }
-    }
-    return i == v.len || v.data[i] == '-';
+    bool fits;
+    size_t i = scan_core(v, out, &fits);
+    return i > 0 && fits && (i == v.len || v.data[i] == '-');
 }
 
 /* HELLO-022: numeric comparison of the cores; the prerelease is ignored. */
