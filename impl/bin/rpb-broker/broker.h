@@ -36,6 +36,9 @@ typedef struct broker_config {
 
 /* ---- log.c: one line per event, text or JSON ---- */
 
+/* Wall-clock milliseconds since the Unix epoch (log timestamps, admin). */
+int64_t unix_now_ms(void);
+
 int blog_open(const char *path, bool json);
 void blog_close(void);
 

@@ -70,13 +70,18 @@ static void text_value(const char *s)
     fputc('"', log_file);
 }
 
+int64_t unix_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 void blog_event(const char *event, const blog_field *fields, size_t n)
 {
     if (log_file == NULL)
         return;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    int64_t ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    int64_t ms = unix_now_ms();
     if (log_json) {
         rpb_json_writer w;
         rpb_json_writer_init_file(&w, log_file, 0);

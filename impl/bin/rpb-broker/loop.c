@@ -13,7 +13,6 @@
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "../../src/hello/fault_hook.h"
@@ -74,13 +73,6 @@ static void update_flags(broker *b)
 {
     rpb_hello_handler_set_flags(b->h, (b->demoted ? RPB_HELLO_FD_PRESSURE : 0) |
                                           (b->draining ? RPB_HELLO_DRAINING : 0));
-}
-
-static int64_t unix_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* ---- the deadline FIFO (all connections share one timeout) ---- */
@@ -192,7 +184,7 @@ static void refuse_now(int fd, rpb_refusal r)
 
 static void fill_admin(broker *b)
 {
-    b->admin.now_unix_ms = unix_ms();
+    b->admin.now_unix_ms = unix_now_ms();
     b->admin.services_rejected = b->s->rejected;
 }
 
@@ -625,7 +617,7 @@ int broker_run(const broker_config *cfg, broker_listener *l, broker_services *s)
     b.admin.hello = b.h;
     b.admin.broker_instance = "shared";
     b.admin.broker_pid = (uint32_t)getpid();
-    b.admin.started_unix_ms = unix_ms();
+    b.admin.started_unix_ms = unix_now_ms();
     b.admin.socket_path = l->activated ? "" : l->path;
     b.admin.services_dir = s->dir;
     b.admin.handshake_timeout_ms = cfg->handshake_timeout_ms;
