@@ -225,7 +225,7 @@ static void sanitize(sbuf *out, const uint8_t *s, size_t len)
 /* ---- JSON ---- */
 
 /* "key": text made valid UTF-8 (text from outside the harness: the spawn
- * command, the broker's output). */
+ * command, the broker's output, the expected-failure list). */
 static void json_clean(rpb_json_writer *w, const char *key, const uint8_t *text, size_t len)
 {
     sbuf clean = SBUF_INIT;
@@ -237,10 +237,13 @@ static void json_clean(rpb_json_writer *w, const char *key, const uint8_t *text,
 
 static void json_line(const char *line, size_t n, void *w)
 {
-    rpb_json_string(w, (rpb_slice){(const uint8_t *)line, n});
+    sbuf clean = SBUF_INIT;
+    sanitize(&clean, (const uint8_t *)line, n);
+    rpb_json_string(w, (rpb_slice){clean.data, clean.len});
+    sb_free(&clean);
 }
 
-/* "key": [one string per line of text] */
+/* "key": [one string per line of text, made valid UTF-8] */
 static void json_lines(rpb_json_writer *w, const char *key, const sbuf *text)
 {
     rpb_json_key(w, key);
@@ -332,14 +335,10 @@ int report_json(const char *path, const run_info *ri)
         rpb_json_uint(&w, (uint64_t)o->r.ms);
         json_lines(&w, "failures", &o->r.failures);
         json_lines(&w, "notes", &o->r.notes);
-        if (o->r.skip.len) {
-            rpb_json_key(&w, "skip_reason");
-            rpb_json_cstring(&w, sb_str(&o->r.skip));
-        }
-        if (o->expect_reason) {
-            rpb_json_key(&w, "expect_fail_reason");
-            rpb_json_cstring(&w, o->expect_reason);
-        }
+        if (o->r.skip.len)
+            json_clean(&w, "skip_reason", o->r.skip.data, o->r.skip.len);
+        if (o->expect_reason)
+            json_clean(&w, "expect_fail_reason", (const uint8_t *)o->expect_reason, strlen(o->expect_reason));
         rpb_json_key(&w, "connections");
         rpb_json_uint(&w, o->r.n_connections);
         rpb_json_key(&w, "exchanges");
