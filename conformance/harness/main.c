@@ -134,14 +134,16 @@ static bool parse_rate(const char *s, hconfig *cfg)
         cfg->rate_window_ms = 0;
         return true;
     }
-    char buf[64];
-    snprintf(buf, sizeof buf, "%s", s);
-    char *slash = strchr(buf, '/');
+    /* N is copied out to end it at the slash; MS is parsed in place (a
+     * copy of the whole argument could cut MS short) */
+    const char *slash = strchr(s, '/');
+    char n_text[16];
     long n, ms;
-    if (!slash)
+    if (!slash || (size_t)(slash - s) >= sizeof n_text)
         return false;
-    *slash = 0;
-    if (!parse_int(buf, 1, 100000, &n) || !parse_int(slash + 1, 1, 3600000, &ms))
+    memcpy(n_text, s, (size_t)(slash - s));
+    n_text[slash - s] = 0;
+    if (!parse_int(n_text, 1, 100000, &n) || !parse_int(slash + 1, 1, 3600000, &ms))
         return false;
     cfg->rate_n = (unsigned)n;
     cfg->rate_window_ms = (unsigned)ms;
