@@ -107,6 +107,10 @@ out=$("$DUMP" --hex 010700000008012203ffffff)
 expect "undecodable payload" "$out" \
     '{"framing":{"version":1,"body_length":7},"frame":{"envelope_version":1,"kind":"FRAME_KIND_REQUEST","payload_protocol":0,"payload":"ffffff","request_id":0,"payload_encoding":"PAYLOAD_ENCODING_NONE","deadline_unix_ms":0,"traceparent":"","tracestate":""},"payload_message":"Hello","payload_error":{"class":"invalid-varint","requirement":"WIRE-005","offset":0}}'
 expect_rc "undecodable payload" 1 "$DUMP" --hex 010700000008012203ffffff
+out=$("$DUMP" --hex 010b000000080118b2e4022203616263)
+expect "probe request with a 3-byte nonce" "$out" \
+    '{"framing":{"version":1,"body_length":11},"frame":{"envelope_version":1,"kind":"FRAME_KIND_REQUEST","payload_protocol":45618,"payload":"616263","request_id":0,"payload_encoding":"PAYLOAD_ENCODING_NONE","deadline_unix_ms":0,"traceparent":"","tracestate":""},"payload_message":"probe-request","payload_error":{"class":"invalid-argument","requirement":null,"offset":0,"message":"probe nonce must be 32 bytes, got 3"}}'
+expect_rc "probe request with a 3-byte nonce" 1 "$DUMP" --hex 010b000000080118b2e4022203616263
 out=$("$DUMP" --hex "$OFFER_FRAME" --envelope hello)
 expect "hello site refuses a handoff frame: payload protocol" "$out" \
     '{"framing":{"version":1,"body_length":46},"frame":{"envelope_version":1,"kind":"FRAME_KIND_REQUEST","payload_protocol":53503,"payload":"'$OFFER'","request_id":7,"payload_encoding":"PAYLOAD_ENCODING_NONE","deadline_unix_ms":0,"traceparent":"","tracestate":""},"envelope":{"site":"hello","error":"envelope-payload-protocol","requirement":"ENV-003"}}'
