@@ -101,11 +101,14 @@ static void test_status_text_and_json(void) /* ADMIN-004 */
     rpb_hello_handler_set_flags(handler, 0);
     CU_ASSERT_EQUAL(r.kind, RPB_ADMIN_REPLY_KIND_JSON);
     CU_ASSERT_TRUE(rpb_slice_eq_cstr(r.content_type, "application/json"));
+    CU_ASSERT_EQUAL(r.exit_code, 0);
     rpb_json_doc doc;
     CU_ASSERT_EQUAL_FATAL(rpb_json_parse((const char *)r.body.data, r.body.len, &doc, NULL), RPB_OK);
     uint64_t v;
     CU_ASSERT_TRUE(rpb_json_as_u64(rpb_json_get(doc.root, "schema_version"), &v) && v == 1);
     CU_ASSERT_TRUE(rpb_json_is_string(rpb_json_get(doc.root, "command"), "status"));
+    CU_ASSERT_TRUE(rpb_json_as_u64(rpb_json_get(doc.root, "generated_at_unix_ms"), &v) && v == 5000);
+    CU_ASSERT_TRUE(rpb_json_is_string(rpb_json_get(doc.root, "broker_instance"), "shared"));
     CU_ASSERT_TRUE(rpb_json_as_u64(rpb_json_get(doc.root, "broker_pid"), &v) && v == 77);
     CU_ASSERT_TRUE(rpb_json_as_u64(rpb_json_get(doc.root, "uptime_seconds"), &v) && v == 3);
     CU_ASSERT_TRUE(rpb_json_as_u64(rpb_json_get(doc.root, "connections_open"), &v) && v == 3);
@@ -117,6 +120,11 @@ static void test_status_text_and_json(void) /* ADMIN-004 */
     CU_ASSERT_TRUE_FATAL(b && b->type == RPB_JSON_ARRAY && b->u.children.count == 1);
     CU_ASSERT_TRUE(rpb_json_is_string(rpb_json_get(b->u.children.head, "service_name"), "zccache"));
     CU_ASSERT_TRUE(rpb_json_is_string(rpb_json_get(b->u.children.head, "backend_pipe"), "/b.sock"));
+    CU_ASSERT_TRUE(rpb_json_is_string(rpb_json_get(b->u.children.head, "service_version"), "1.11.20"));
+    CU_ASSERT_TRUE(rpb_json_as_u64(rpb_json_get(b->u.children.head, "pid"), &v));
+    CU_ASSERT_TRUE(rpb_json_as_u64(rpb_json_get(b->u.children.head, "last_active_unix_ms"), &v));
+    const rpb_json_value *state = rpb_json_get(b->u.children.head, "state");
+    CU_ASSERT_TRUE(state && state->type == RPB_JSON_STRING);
     rpb_json_doc_free(&doc);
 }
 
@@ -131,6 +139,18 @@ static void test_metrics(void) /* ADMIN-005 */
     CU_ASSERT_PTR_NOT_NULL(strstr(text, "# TYPE running_process_broker_v1_connections_open gauge\n"
                                         "running_process_broker_v1_connections_open 3\n"));
     CU_ASSERT(r.body.len >= 6 && strcmp(text + r.body.len - 6, "# EOF\n") == 0);
+    CU_ASSERT_EQUAL(r.exit_code, 0);
+    /* every sample and every # TYPE names a running_process_broker_v1_ metric */
+    static const char prefix[] = "running_process_broker_v1_";
+    int lines = 0, stray = 0;
+    for (char *line = strtok(text, "\n"); line != NULL; line = strtok(NULL, "\n"), lines++) {
+        if (strcmp(line, "# EOF") == 0)
+            continue;
+        const char *name = strncmp(line, "# TYPE ", 7) == 0 ? line + 7 : line;
+        stray += strncmp(name, prefix, sizeof prefix - 1) != 0;
+    }
+    CU_ASSERT(lines > 2);
+    CU_ASSERT_EQUAL(stray, 0);
     free(text);
 }
 
@@ -156,6 +176,9 @@ static void test_config_and_json_verbs(void) /* ADMIN-006, ADMIN-009 */
         CU_ASSERT_EQUAL_FATAL(rpb_json_parse((const char *)r.body.data, r.body.len, &doc, NULL),
                               RPB_OK);
         CU_ASSERT_TRUE(rpb_json_is_string(rpb_json_get(doc.root, "command"), verbs[i].command));
+        uint64_t schema;
+        CU_ASSERT_TRUE(rpb_json_as_u64(rpb_json_get(doc.root, "schema_version"), &schema) &&
+                       schema == 1);
         if (verbs[i].verb == RPB_ADMIN_VERB_CONFIG) {
             const rpb_json_value *values = rpb_json_get(doc.root, "values");
             uint64_t v;
@@ -164,8 +187,13 @@ static void test_config_and_json_verbs(void) /* ADMIN-006, ADMIN-009 */
         }
         if (verbs[i].verb == RPB_ADMIN_VERB_BACKEND_HEALTH)
             CU_ASSERT_TRUE(rpb_json_is_string(rpb_json_get(doc.root, "service_name"), "unknown"));
-        if (verbs[i].verb == RPB_ADMIN_VERB_DIAGNOSE)
+        if (verbs[i].verb == RPB_ADMIN_VERB_BACKEND_HEALTH)
+            CU_ASSERT_EQUAL(rpb_json_get(doc.root, "backends")->u.children.count, 0);
+        if (verbs[i].verb == RPB_ADMIN_VERB_DIAGNOSE) {
             CU_ASSERT_TRUE(rpb_json_is_string(rpb_json_get(doc.root, "output_path"), "bundle.tar.gz"));
+            const rpb_json_value *created = rpb_json_get(doc.root, "created");
+            CU_ASSERT_TRUE(created && created->type == RPB_JSON_BOOL && !created->u.boolean);
+        }
         rpb_json_doc_free(&doc);
     }
     /* BACKEND_HEALTH filters by service_name */

@@ -715,6 +715,12 @@ static void test_control_hello_and_admin_routing(void) /* HELLO-007, ADMIN-001 *
     CU_ASSERT_EQUAL(oc.kind, RPB_CONTROL_ADMIN);
     CU_ASSERT_EQUAL(oc.admin.verb, RPB_ADMIN_VERB_HEALTHZ);
     CU_ASSERT_EQUAL(oc.admin.exit_code, 0);
+    /* ADMIN-001: nor is it subject to fd pressure */
+    rpb_hello_handler_set_flags(h, RPB_HELLO_FD_PRESSURE);
+    CU_ASSERT_EQUAL(step(h, req, len, false, &w, &oc), RPB_OK);
+    CU_ASSERT_EQUAL(oc.kind, RPB_CONTROL_ADMIN);
+    CU_ASSERT_EQUAL(oc.admin.verb, RPB_ADMIN_VERB_HEALTHZ);
+    CU_ASSERT_EQUAL(oc.admin.exit_code, 0);
     rpb_hello_handler_free(h);
 }
 
