@@ -117,10 +117,16 @@ static void test_exit_codes(void)
     char *dies[] = {(char *)conform_bin, "broker", "--spawn", "/bin/false {socket} {services}", "--attach-timeout",
                     "2000", NULL};
     char *help[] = {(char *)conform_bin, "--help", NULL};
+    /* N/MS: no slash, and an MS that is valid only when cut after 64 bytes */
+    char *rate[] = {(char *)conform_bin, "broker", "--list", "--rate-limit", "500", NULL};
+    char *rate_long[] = {(char *)conform_bin, "broker", "--list", "--rate-limit",
+                         "5/000000000000000000000000000000000000000000000000000000000001000x", NULL};
     CU_ASSERT_EQUAL(run_cmd(none, NULL, NULL), 2);
     CU_ASSERT_EQUAL(run_cmd(bogus, NULL, NULL), 2);
     CU_ASSERT_EQUAL(run_cmd(both, NULL, NULL), 2);
     CU_ASSERT_EQUAL(run_cmd(tier, NULL, NULL), 2);
+    CU_ASSERT_EQUAL(run_cmd(rate, NULL, NULL), 2);
+    CU_ASSERT_EQUAL(run_cmd(rate_long, NULL, NULL), 2);
     CU_ASSERT_EQUAL(run_cmd(noconn, NULL, NULL), 3);
     CU_ASSERT_EQUAL(run_cmd(dies, NULL, NULL), 3);
     sbuf out = SBUF_INIT;
