@@ -42,6 +42,10 @@ int expect_load(expect_list *l, const char *path, sbuf *err)
     size_t cap = 0;
     while (fgets(line, sizeof line, f)) {
         lineno++;
+        if (!strchr(line, '\n') && !feof(f)) {
+            sb_printf(err, "%s:%d: line longer than %zu bytes", path, lineno, sizeof line - 2);
+            goto fail;
+        }
         char *hash = strchr(line, '#');
         const char *reason = "";
         if (hash) {
@@ -59,25 +63,17 @@ int expect_load(expect_list *l, const char *path, sbuf *err)
         for (size_t i = 0; i < n; i++) {
             if (isspace((unsigned char)s[i])) {
                 sb_printf(err, "%s:%d: one case id per line (a reason goes after '#')", path, lineno);
-                fclose(f);
-                expect_free(l);
-                return -1;
+                goto fail;
             }
         }
-        char *id = dup_range(s, n);
-        if (!is_case(id)) {
-            sb_printf(err, "%s:%d: no case has the id %s (run --list)", path, lineno, id);
-            free(id);
-            fclose(f);
-            expect_free(l);
-            return -1;
+        s[n] = 0;
+        if (!is_case(s)) {
+            sb_printf(err, "%s:%d: no case has the id %s (run --list)", path, lineno, s);
+            goto fail;
         }
-        if (expect_find(l, id)) {
-            sb_printf(err, "%s:%d: %s is listed twice", path, lineno, id);
-            free(id);
-            fclose(f);
-            expect_free(l);
-            return -1;
+        if (expect_find(l, s)) {
+            sb_printf(err, "%s:%d: %s is listed twice", path, lineno, s);
+            goto fail;
         }
         while (isspace((unsigned char)*reason))
             reason++;
@@ -94,13 +90,17 @@ int expect_load(expect_list *l, const char *path, sbuf *err)
             l->v = v;
         }
         expect_entry *e = &l->v[l->n++];
-        e->id = id;
+        e->id = dup_range(s, n);
         e->reason = dup_range(reason, rn);
         e->line = lineno;
         e->used = 0;
     }
     fclose(f);
     return 0;
+fail:
+    fclose(f);
+    expect_free(l);
+    return -1;
 }
 
 expect_entry *expect_find(expect_list *l, const char *id)

@@ -176,6 +176,14 @@ static void test_expect_bad_list(void)
     CU_ASSERT_EQUAL(run_cmd(argv, NULL, NULL), 2);
     write_list(list, "# only a comment\nbroker/admin/healthz # ok\n");
     CU_ASSERT_EQUAL(run_cmd(argv, NULL, NULL), 0);
+    /* a line too long to read whole is refused, not read as two lines */
+    char long_line[2100];
+    snprintf(long_line, sizeof long_line, "broker/admin/healthz # %02000d\n", 0);
+    write_list(list, long_line);
+    sbuf out = SBUF_INIT;
+    CU_ASSERT_EQUAL(run_cmd(argv, NULL, &out), 2);
+    CU_ASSERT_PTR_NOT_NULL(strstr(sb_str(&out), ":1: line longer than"));
+    sb_free(&out);
 }
 
 /* A listed case that fails is expected: the run passes; unlisted, it fails. */
