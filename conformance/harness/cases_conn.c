@@ -80,10 +80,14 @@ void case_foreign_uid(cctx *c)
     sbuf s = SBUF_INIT;
     stim_base_frame(&s, (uint32_t)o.pid);
     hconn hc;
-    if (hc_open(c, &hc, &o, "baseline Hello from uid 65534") < 0) {
+    int rc = hc_open(c, &hc, &o, "baseline Hello from uid 65534");
+    if (rc == -EACCES) {
         /* the kernel refused the connect (socket or directory mode): the
          * foreign peer is not served either way */
         c_note(c, "the connect as uid 65534 failed (socket permissions), so the broker's own uid check was not reached");
+    } else if (rc < 0) {
+        /* EPIPE: the helper could not become uid 65534 and exited */
+        c_fail(c, "harness: the uid 65534 helper could not connect: %s", strerror(-rc));
     } else {
         hc_send(&hc, s.data, s.len);
         hreply r;
