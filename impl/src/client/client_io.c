@@ -42,14 +42,15 @@ int rpb_client_connect(const char *path, int64_t deadline_ms)
         poll(NULL, 0, timeout);
         rc = connect(fd, (struct sockaddr *)&sa, sizeof sa);
     }
-    if (rc < 0 && errno != EINTR && errno != EINPROGRESS) {
+    /* connected, or failed: a non-blocking Unix connect never sleeps, so
+     * there is no EINPROGRESS or EINTR to wait out */
+    int flags = rc == 0 ? fcntl(fd, F_GETFL) : -1;
+    if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) {
         int e = errno;
         close(fd);
         errno = e;
         return RPB_ERR_IO;
     }
-    int flags = fcntl(fd, F_GETFL);
-    fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
     return fd;
 }
 
