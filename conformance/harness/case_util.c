@@ -69,7 +69,7 @@ const rpb_negotiated *exchange_negotiated(cctx *c, const char *label, const rpb_
 
 bool start_origin(cctx *c, horigin *o, bool foreign_uid)
 {
-    int rc = origin_start(o, c->cfg->socket_path, foreign_uid);
+    int rc = origin_start(o, c->cfg->socket_path, c->cfg->reply_ms, foreign_uid);
     if (rc < 0)
         c_fail(c, "harness: cannot start a helper process: %s", strerror(-rc));
     return rc == 0;

@@ -49,14 +49,14 @@ static int remaining(int64_t deadline)
 
 /* ---- helper processes ---- */
 
-static void child_loop(int ctl, const char *path)
+static void child_loop(int ctl, const char *path, int timeout_ms)
 {
     for (;;) {
         char cmd;
         ssize_t n = read(ctl, &cmd, 1);
         if (n <= 0)
             _exit(0);
-        int fd = usock_connect(path, 2000);
+        int fd = usock_connect(path, timeout_ms);
         if (usock_send_fd(ctl, fd) < 0)
             _exit(1);
         if (fd >= 0)
@@ -64,7 +64,7 @@ static void child_loop(int ctl, const char *path)
     }
 }
 
-int origin_start(horigin *o, const char *socket_path, bool foreign_uid)
+int origin_start(horigin *o, const char *socket_path, int timeout_ms, bool foreign_uid)
 {
     int sp[2];
     memset(o, 0, sizeof *o);
@@ -90,7 +90,7 @@ int origin_start(horigin *o, const char *socket_path, bool foreign_uid)
                 setresuid(NOBODY_ID, NOBODY_ID, NOBODY_ID) < 0)
                 _exit(3);
         }
-        child_loop(sp[1], socket_path);
+        child_loop(sp[1], socket_path, timeout_ms);
         _exit(0);
     }
     close(sp[1]);

@@ -30,9 +30,10 @@ typedef struct horigin {
     bool foreign; /* runs as another uid */
 } horigin;
 
-/* Starts a helper process; foreign_uid makes it run as uid/gid 65534 (root
- * only).  Returns 0 or -errno. */
-int origin_start(horigin *o, const char *socket_path, bool foreign_uid);
+/* Starts a helper process whose connects to socket_path give up after
+ * timeout_ms; foreign_uid makes it run as uid/gid 65534 (root only).
+ * Returns 0 or -errno. */
+int origin_start(horigin *o, const char *socket_path, int timeout_ms, bool foreign_uid);
 void origin_stop(horigin *o);
 
 typedef struct hconn {
