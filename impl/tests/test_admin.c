@@ -265,6 +265,22 @@ static void test_client_rejects_hello_style_reply(void) /* ADMIN-010 */
     CU_ASSERT(rpb_admin_reply_decode(garbage, 1, &f, &r) < 0);
 }
 
+static void test_request_encoder_limits(void)
+{
+    static uint8_t name[257], req[1024];
+    memset(name, 'a', sizeof name);
+    size_t len;
+    CU_ASSERT_EQUAL(rpb_admin_request_encode(RPB_ADMIN_VERB_STATUS, true, (rpb_slice){name, 256}, 1,
+                                             req, sizeof req, &len),
+                    RPB_OK);
+    CU_ASSERT_EQUAL(rpb_admin_request_encode(RPB_ADMIN_VERB_STATUS, true, (rpb_slice){name, 257}, 1,
+                                             req, sizeof req, &len),
+                    RPB_ERR_BUFFER_TOO_SMALL);
+    CU_ASSERT_EQUAL(rpb_admin_request_encode(RPB_ADMIN_VERB_STATUS, true, (rpb_slice){name, 64}, 1,
+                                             req, 10, &len),
+                    RPB_ERR_BUFFER_TOO_SMALL);
+}
+
 int main(void)
 {
     setup();
@@ -277,6 +293,7 @@ int main(void)
         {"unknown verbs exit 2 (ADMIN-007)", test_unknown_verbs},
         {"malformed admin requests are answered (ADMIN-008)", test_malformed_requests_are_answered},
         {"client rejects a Hello-style reply (ADMIN-010)", test_client_rejects_hello_style_reply},
+        {"request encoder limits", test_request_encoder_limits},
         {NULL, NULL},
     };
     int rc = tu_run("admin", tests);

@@ -68,7 +68,8 @@ RPB_API int rpb_admin_respond(const rpb_admin_context *ctx, const rpb_frame *req
 /*
  * Writes a framed admin request (v1, REQUEST, 0xAD01, request_id) for
  * AdminRequest{verb, json, service_name} into out[0..cap).  Returns RPB_OK
- * or RPB_ERR_BUFFER_TOO_SMALL.
+ * or RPB_ERR_BUFFER_TOO_SMALL (out too small, or service_name longer than
+ * 256 bytes: service names have at most 64, HELLO-011).
  */
 RPB_API int rpb_admin_request_encode(int32_t verb, bool json, rpb_slice service_name, uint64_t request_id,
                              uint8_t *out, size_t cap, size_t *written);

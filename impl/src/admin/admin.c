@@ -356,15 +356,15 @@ int rpb_admin_respond(const rpb_admin_context *ctx, const rpb_frame *request, ui
 int rpb_admin_request_encode(int32_t verb, bool json, rpb_slice service_name, uint64_t request_id,
                              uint8_t *out, size_t cap, size_t *written)
 {
+    if (service_name.len > 256)
+        return RPB_ERR_BUFFER_TOO_SMALL;
     rpb_admin_request req;
     rpb_msg_init(&rpb_admin_request_desc, &req);
     req.verb = verb;
     req.json = json;
     req.service_name = service_name;
-    uint8_t payload[512];
+    uint8_t payload[512]; /* verb, json and a 256-byte name fit */
     size_t plen;
-    if (service_name.len > 256)
-        return RPB_ERR_BUFFER_TOO_SMALL;
     int rc = rpb_encode(&rpb_admin_request_desc, &req, payload, sizeof payload, &plen);
     if (rc != RPB_OK)
         return rc;
