@@ -165,18 +165,12 @@ static void record_expected_refusal(const hreply *r, const refusal *want, echo e
     hr.refused.retry_after_ms = want->retry_min;
     sbuf payload = SBUF_INIT;
     stim_encode(&payload, &rpb_hello_reply_desc, &hr);
-    rpb_frame f;
-    rpb_msg_init(&rpb_frame_desc, &f);
-    f.envelope_version = 1;
+    /* ENV-007: the request's id and trace context echoed, or nothing; a
+     * refusal answers on the control plane whatever the request's protocol */
+    rpb_slice p = {payload.data, payload.len};
+    rpb_frame f = e.mode == ECHO_REQUEST ? rpb_frame_response_to(e.req, p) : rpb_frame_request(RPB_PP_CONTROL, p);
     f.kind = RPB_FRAME_KIND_RESPONSE;
     f.payload_protocol = RPB_PP_CONTROL;
-    f.payload.data = payload.data;
-    f.payload.len = payload.len;
-    if (e.mode == ECHO_REQUEST) {
-        f.request_id = e.req->request_id;
-        f.traceparent = e.req->traceparent;
-        f.tracestate = e.req->tracestate;
-    }
     sb_reset(&r->ex->expect_bytes);
     stim_frame(&r->ex->expect_bytes, &f);
     char t[16];
