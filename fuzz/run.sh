@@ -27,8 +27,12 @@ dict_for() {
     esac
 }
 
-TARGETS_ALL=(fuzz_frame_split fuzz_frame_decode fuzz_message fuzz_envelope fuzz_read_frame
-    fuzz_control fuzz_json)
+# Every fuzz/fuzz_<name>.c is a target (fuzz/CMakeLists.txt finds them the same way).
+TARGETS_ALL=()
+for f in "$ROOT"/fuzz/fuzz_*.c; do
+    f="${f##*/}"
+    TARGETS_ALL+=("${f%.c}")
+done
 SECONDS_PER_TARGET=60
 JOBS="${RPB_JOBS:-2}"
 AFL_TARGET=""

@@ -277,6 +277,14 @@ def main():
                     help="only compare with the committed corpora")
     args = ap.parse_args()
 
+    # Every fuzz/fuzz_<name>.c is a target (fuzz/CMakeLists.txt, run.sh);
+    # each one needs its recipe here.
+    sources = {f[:-2] for f in os.listdir(os.path.join(ROOT, "fuzz"))
+               if f.startswith("fuzz_") and f.endswith(".c")}
+    if sources != set(TARGETS):
+        sys.exit("seed_corpus: fuzz/fuzz_*.c and TARGETS differ: " +
+                 ", ".join(sorted(sources ^ set(TARGETS))))
+
     corpus = collect(args.vectors)
     stale = []
     for target in TARGETS:

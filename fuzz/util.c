@@ -1,5 +1,5 @@
 /*
- * fuzz_util.c - helpers shared by the fuzz targets: failure reporting, a
+ * util.c - helpers shared by the fuzz targets: failure reporting, a
  * deterministic input-seeded PRNG, descriptor-driven message comparison and
  * the decode -> encode -> decode round-trip oracle (fuzz/fuzz.h).
  */
