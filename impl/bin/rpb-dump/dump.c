@@ -159,7 +159,8 @@ static bool write_payload(rpb_json_writer *w, const payload_type *t, rpb_slice p
     return true;
 }
 
-/* Prints the document for a decoded Frame (framed: body_length >= 0). */
+/* Prints the document for a decoded Frame ("framing" with body_length when
+ * framed). */
 static int print_frame(const dump_options *opt, FILE *out, const rpb_frame *frame,
                        bool framed, size_t body_length)
 {
@@ -211,6 +212,21 @@ static int print_frame(const dump_options *opt, FILE *out, const rpb_frame *fram
     return finish(&w, out, exit_code);
 }
 
+int dump_frame_body(const dump_options *opt, rpb_slice body, FILE *out)
+{
+    bool framed = opt->mode == MODE_FRAMED;
+    size_t base = framed ? RPB_FRAME_HEADER_BYTES : 0; /* offset of the body in the input */
+    rpb_errinfo ei = {0};
+    rpb_frame frame;
+    rpb_msg_init(&rpb_frame_desc, &frame);
+    /* Frame has no list or map fields: no arena */
+    int rc = rpb_decode(&rpb_frame_desc, body.data, body.len, &frame, NULL, opt->decode_options,
+                        &ei);
+    if (rc != RPB_OK)
+        return dump_print_error(opt, out, rc, base + ei.offset);
+    return print_frame(opt, out, &frame, framed, body.len);
+}
+
 int dump_decode(const dump_options *opt, const uint8_t *in, size_t len, FILE *out)
 {
     rpb_errinfo ei = {0};
@@ -227,25 +243,16 @@ int dump_decode(const dump_options *opt, const uint8_t *in, size_t len, FILE *ou
     }
 
     rpb_slice body = {in, len};
-    size_t consumed = len;
-    size_t base = 0; /* offset of the body in the input */
     if (opt->mode == MODE_FRAMED) {
+        size_t consumed;
         int rc = rpb_frame_split(in, len, opt->cap, &body, &consumed, &ei);
         /* FRAME-007: the input ended inside the frame */
         if (rc == RPB_NEED_MORE)
             return dump_print_error(opt, out, RPB_ERR_UNEXPECTED_EOF, len);
         if (rc != RPB_OK)
             return dump_print_error(opt, out, rc, ei.offset);
-        base = RPB_FRAME_HEADER_BYTES;
+        if (consumed < len)
+            fprintf(stderr, "rpb-dump: %zu bytes after the frame ignored\n", len - consumed);
     }
-    rpb_frame frame;
-    rpb_msg_init(&rpb_frame_desc, &frame);
-    /* Frame has no list or map fields: no arena */
-    int rc = rpb_decode(&rpb_frame_desc, body.data, body.len, &frame, NULL, opt->decode_options,
-                        &ei);
-    if (rc != RPB_OK)
-        return dump_print_error(opt, out, rc, base + ei.offset);
-    if (consumed < len)
-        fprintf(stderr, "rpb-dump: %zu bytes after the frame ignored\n", len - consumed);
-    return print_frame(opt, out, &frame, opt->mode == MODE_FRAMED, body.len);
+    return dump_frame_body(opt, body, out);
 }

@@ -64,6 +64,11 @@ typedef struct dump_options {
  * code. */
 int dump_decode(const dump_options *opt, const uint8_t *in, size_t len, FILE *out);
 
+/* Decodes body, the Frame body of the input (after its 5-byte header in
+ * MODE_FRAMED, the whole input in MODE_BODY), and prints the JSON document
+ * to out; returns an exit code. */
+int dump_frame_body(const dump_options *opt, rpb_slice body, FILE *out);
+
 /* Prints {"error": CLASS, "requirement": ID, "offset": N} and returns
  * DUMP_EXIT_DECODE. */
 int dump_print_error(const dump_options *opt, FILE *out, int code, size_t offset);

@@ -183,18 +183,8 @@ static int read_stdin_frame(const dump_options *opt)
         rpb_buf_free(&body);
         return dump_print_error(opt, stdout, rc, ei.offset);
     }
-    size_t len = RPB_FRAME_HEADER_BYTES + body.len;
-    uint8_t *frame = malloc(len);
-    if (frame == NULL) {
-        rpb_buf_free(&body);
-        return input_error("%s", "out of memory");
-    }
-    rpb_frame_header_write(frame, (uint32_t)body.len);
-    if (body.len > 0)
-        memcpy(frame + RPB_FRAME_HEADER_BYTES, body.data, body.len);
+    rc = dump_frame_body(opt, (rpb_slice){body.data, body.len}, stdout);
     rpb_buf_free(&body);
-    rc = dump_decode(opt, frame, len, stdout);
-    free(frame);
     return rc;
 }
 
