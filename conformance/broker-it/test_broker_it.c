@@ -854,28 +854,16 @@ static void test_no_fd_leak_after_10000_connections(void) /* SEC-007, SEC-014 */
     assert_serving();
 }
 
-static void test_socket_activation_and_foreign_uid(void) /* SEC-004, SEC-003 */
+/* SEC-004: a peer of uid 65534 that connects to path and sends a Hello is
+ * closed with nothing written.  Skipped (with what) unless running as root. */
+static void expect_foreign_peer_gets_nothing(const char *path, const char *what)
 {
-    /* a world-connectable socket, handed over by socket activation */
-    char dir[160], path[200];
-    snprintf(dir, sizeof dir, "%s/open", root);
-    mkdir(dir, 0755);
-    chmod(root, 0711);
-    snprintf(path, sizeof path, "%s/b.sock", dir);
-    int l = socket(AF_UNIX, SOCK_STREAM, 0);
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    strcpy(sa.sun_path, path);
-    CU_ASSERT_FATAL(bind(l, (struct sockaddr *)&sa, sizeof sa) == 0 && listen(l, 16) == 0);
-    chmod(path, 0666);
-    spawn_opts o = {.socket = NULL, .listen_fd = l, .extra = {"--log", "/dev/null"}};
-    pid_t b = spawn_broker(&o);
-    close(l);
-    CU_ASSERT_FATAL(wait_ready(path, b));
-    pid_t child = geteuid() == 0 ? fork() : -1;
-    if (child < 0)
-        printf("\n    foreign uid part SKIPPED: needs root to connect as another uid (running "
-               "as uid %u) ",
-               (unsigned)geteuid());
+    if (geteuid() != 0) {
+        printf("\n    %s SKIPPED: needs root to connect as another uid (running as uid %u) ",
+               what, (unsigned)geteuid());
+        return;
+    }
+    pid_t child = fork();
     if (child == 0) {
         if (setgid(65534) != 0 || setuid(65534) != 0)
             _exit(3);
@@ -894,12 +882,49 @@ static void test_socket_activation_and_foreign_uid(void) /* SEC-004, SEC-003 */
          * the Hello was never read */
         _exit(got == 0 || (got < 0 && errno == ECONNRESET) ? 0 : 5);
     }
-    if (child > 0) {
-        int st = wait_exit(child, 5000);
-        CU_ASSERT_EQUAL(st, 0);
-        if (st != 0)
-            printf("\n    foreign-uid child exit status %d ", st);
-    }
+    int st = wait_exit(child, 5000);
+    CU_ASSERT_EQUAL(st, 0);
+    if (st != 0)
+        printf("\n    %s: foreign-uid child exit status %d ", what, st);
+}
+
+/* A world-connectable socket in dir (created 0755 under root, which is
+ * opened to 0711 until close_open_socket), handed to a broker by socket
+ * activation.  Returns the broker's pid; the socket path is in path. */
+static pid_t spawn_on_open_socket(const char *name, rlim_t nofile, char *path, size_t cap)
+{
+    char dir[160];
+    snprintf(dir, sizeof dir, "%s/%s", root, name);
+    mkdir(dir, 0755);
+    chmod(root, 0711);
+    snprintf(path, cap, "%s/b.sock", dir);
+    int l = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    strcpy(sa.sun_path, path);
+    CU_ASSERT_FATAL(bind(l, (struct sockaddr *)&sa, sizeof sa) == 0 && listen(l, 64) == 0);
+    chmod(path, 0666);
+    spawn_opts o = {.socket = NULL,
+                    .listen_fd = l,
+                    .nofile = nofile,
+                    .extra = {"--log", "/dev/null", "--handshake-timeout", "20000"}};
+    pid_t b = spawn_broker(&o);
+    close(l);
+    CU_ASSERT_FATAL(wait_ready(path, b));
+    return b;
+}
+
+static void close_open_socket(const char *path)
+{
+    unlink(path);
+    chmod(root, 0700);
+}
+
+static void test_socket_activation_and_foreign_uid(void) /* SEC-004, SEC-003 */
+{
+    /* a world-connectable socket, handed over by socket activation */
+    char path[200];
+    pid_t b = spawn_on_open_socket("open", 0, path, sizeof path);
+    expect_foreign_peer_gets_nothing(path, "foreign uid part");
     /* the owner is served on the activated socket */
     rpb_hello h = base_hello();
     uint8_t buf[600];
@@ -914,8 +939,28 @@ static void test_socket_activation_and_foreign_uid(void) /* SEC-004, SEC-003 */
     kill(b, SIGTERM);
     CU_ASSERT_EQUAL(wait_exit(b, 5000), 0);
     CU_ASSERT_EQUAL(access(path, F_OK), 0); /* activated sockets are not removed */
-    unlink(path);
-    chmod(root, 0700);
+    close_open_socket(path);
+}
+
+/* SEC-004 over SEC-011: the connection answered through the reserve
+ * descriptor while out of descriptors is a foreign uid's: closed unanswered. */
+static void test_fd_pressure_foreign_uid(void)
+{
+    char path[200];
+    pid_t b = spawn_on_open_socket("open-emfile", 24, path, sizeof path);
+    enum { IDLE = 30 };
+    int idle[IDLE];
+    for (int i = 0; i < IDLE; i++)
+        idle[i] = rpb_client_connect(path, rpb_monotonic_ms() + 2000);
+    /* the broker runs out of descriptors and answers the idle connections
+     * it cannot take through the reserve, one per 50 ms back-off */
+    usleep(1500000);
+    expect_foreign_peer_gets_nothing(path, "foreign uid under fd pressure");
+    for (int i = 0; i < IDLE; i++)
+        close(idle[i]);
+    kill(b, SIGKILL);
+    waitpid(b, NULL, 0);
+    close_open_socket(path);
 }
 
 static void test_fd_pressure(void) /* SEC-011, SEC-013 */
@@ -1180,6 +1225,8 @@ int main(int argc, char **argv)
         {"no fd leak after 10000 connections (SEC-014)", test_no_fd_leak_after_10000_connections},
         {"socket activation; foreign uid dropped (SEC-004)", test_socket_activation_and_foreign_uid},
         {"fd pressure and connection cap (SEC-011, SEC-013)", test_fd_pressure},
+        {"foreign uid under fd pressure gets nothing (SEC-004, SEC-011)",
+         test_fd_pressure_foreign_uid},
         {"SIGTERM drain (SEC-012)", test_sigterm_drain},
         {"socket placement and start-up refusals (SEC-001..003, SEC-009)", test_socket_placement},
         {"one JSON log line per outcome (SEC-015)", test_log_lines},

@@ -377,30 +377,40 @@ static bool by_fd_reserve(broker *b, int fd)
     return true;
 }
 
-static void conn_new(broker *b, int fd)
+/* Reads the kernel-verified peer of a just-accepted fd into *peer.  Returns
+ * false, with fd closed and the event logged, when the credentials cannot
+ * be read or the uid is not allowed (SEC-004: closed before a byte is read
+ * or written). */
+static bool admit_peer(broker *b, int fd, uint64_t seq, rpb_peer *peer)
 {
-    uint64_t seq = ++b->seq;
     struct ucred cr;
     socklen_t len = sizeof cr;
-    rpb_peer peer = {0, 0};
+    *peer = (rpb_peer){0, 0};
     if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) != 0) {
         /* SEC-007: unlike upstream, never fatal */
-        log_early(seq, &peer, "no-credentials", RPB_REFUSAL_NONE);
+        log_early(seq, peer, "no-credentials", RPB_REFUSAL_NONE);
         close(fd);
-        return;
+        return false;
     }
-    peer.pid = (uint32_t)cr.pid;
-    peer.uid = (uint32_t)cr.uid;
-    /* SEC-004: another uid is closed before a byte is read or written */
+    peer->pid = (uint32_t)cr.pid;
+    peer->uid = (uint32_t)cr.uid;
     bool allowed = FAULT(FOREIGN_UID_ANSWERED);
     for (size_t i = 0; i < b->cfg->n_allowed_uids; i++)
         allowed |= b->cfg->allowed_uids[i] == cr.uid;
     if (!allowed) {
         b->admin.connections_dropped++;
-        log_early(seq, &peer, "dropped", RPB_REFUSAL_NONE);
+        log_early(seq, peer, "dropped", RPB_REFUSAL_NONE);
         close(fd);
-        return;
     }
+    return allowed;
+}
+
+static void conn_new(broker *b, int fd)
+{
+    uint64_t seq = ++b->seq;
+    rpb_peer peer;
+    if (!admit_peer(b, fd, seq, &peer))
+        return;
     /* SEC-013: over capacity, refused without reading */
     if (b->admin.connections_open >= b->cfg->max_connections) {
         refuse_now(fd, RPB_REFUSAL_FD_PRESSURE);
@@ -459,10 +469,11 @@ static void fd_pressure(broker *b)
     if (b->reserve_fd >= 0) {
         close(b->reserve_fd);
         int fd = accept4(b->l->fd, NULL, NULL, SOCK_CLOEXEC);
-        if (fd >= 0) {
-            rpb_peer none = {0, 0};
+        rpb_peer peer;
+        uint64_t seq = fd >= 0 ? ++b->seq : 0;
+        if (fd >= 0 && admit_peer(b, fd, seq, &peer)) { /* SEC-004 here too */
             refuse_now(fd, RPB_REFUSAL_FD_PRESSURE);
-            log_early(++b->seq, &none, "fd-pressure", RPB_REFUSAL_FD_PRESSURE);
+            log_early(seq, &peer, "fd-pressure", RPB_REFUSAL_FD_PRESSURE);
             close(fd);
         }
         b->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
