@@ -197,7 +197,7 @@ const hcase conform_cases[] = {
     {"broker/framing/truncated/header", CORE, "FRAME-007 HELLO-005", "EOF inside the length header gets Refused PEER_REJECTED (incomplete frame)", case_truncated, "header", 0},
     {"broker/framing/truncated/body", CORE, "FRAME-007 HELLO-005", "EOF inside the body gets Refused PEER_REJECTED (incomplete frame)", case_truncated, "body", 0},
     {"broker/framing/version-byte/exact-reply", CORE, "HELLO-052 WIRE-020", "the reply to framing byte 0x02 is exactly the 48 bytes of the spec", case_exact_reply, NULL, 0},
-    {"broker/framing/hello-cap/admin-over-limit", CORE, "HELLO-003 FRAME-004", "an admin request with a 65,537-byte frame body gets the first-frame cap refusal", case_admin_over_cap, NULL, 0},
+    {"broker/framing/hello-cap/admin-over-limit", STRICT, "HELLO-004 FRAME-004", "an admin request with a 65,537-byte frame body gets the first-frame cap refusal", case_admin_over_cap, NULL, 0},
     {"broker/framing/back-to-back", CORE, "FRAME-002 FRAME-009 HELLO-001", "of two frames sent together only the first is answered, then the connection closes", case_back_to_back, NULL, 0},
 
     /* envelope */
