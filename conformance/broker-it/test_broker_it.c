@@ -1126,6 +1126,28 @@ static void test_socket_placement(void) /* SEC-001..SEC-003, SEC-009 */
     char path[260];
     /* a live socket is refused */
     CU_ASSERT_EQUAL(start_and_status(sock_path, svc_dir), 4);
+    /* a live socket whose backlog is full is refused too, without waiting */
+    snprintf(path, sizeof path, "%s/full.sock", dir);
+    int full = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un fsa = {.sun_family = AF_UNIX};
+    strcpy(fsa.sun_path, path);
+    CU_ASSERT_FATAL(bind(full, (struct sockaddr *)&fsa, sizeof fsa) == 0 && listen(full, 0) == 0);
+    int pending[8], npending = 0;
+    for (; npending < 8; npending++) {
+        pending[npending] = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        if (connect(pending[npending], (struct sockaddr *)&fsa, sizeof fsa) != 0) {
+            close(pending[npending]);
+            break;
+        }
+    }
+    CU_ASSERT(npending < 8); /* the backlog is full */
+    int64_t t0 = rpb_monotonic_ms();
+    CU_ASSERT_EQUAL(start_and_status(path, svc_dir), 4);
+    CU_ASSERT(rpb_monotonic_ms() - t0 < 5000);
+    for (int i = 0; i < npending; i++)
+        close(pending[i]);
+    close(full);
+    unlink(path);
     /* a regular file is refused */
     snprintf(path, sizeof path, "%s/file.sock", dir);
     close(open(path, O_CREAT | O_WRONLY, 0600));

@@ -118,7 +118,9 @@ static int clear_stale(const struct sockaddr_un *sa)
         blog_msg("%s exists and is not a socket; refusing to replace it", sa->sun_path);
         return -1;
     }
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    /* non-blocking: a live listener with a full backlog answers EAGAIN
+     * instead of holding the start-up in connect() */
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0)
         return -1;
     int rc = connect(fd, (const struct sockaddr *)sa, sizeof *sa);
