@@ -366,6 +366,14 @@ static int run_broker(options *o)
         return usage_error("%s", "no case matches the selection");
     }
 
+    /* before a broker is spawned, so that failing here leaves none behind */
+    outcome *results = calloc(n_sel, sizeof *results);
+    if (!results) {
+        fputs("rpb-conform: out of memory\n", stderr);
+        expect_free(&el);
+        return EXIT_USAGE;
+    }
+
     attach a;
     int rc = o->spawn_cmd ? attach_spawn(&a, o->spawn_cmd, o->attach_ms, &err)
                           : attach_connect(&a, o->connect_path, o->attach_ms, &err);
@@ -377,6 +385,7 @@ static int run_broker(options *o)
         sb_free(&a.stderr_text);
         sb_free(&err);
         expect_free(&el);
+        free(results);
         return EXIT_ATTACH;
     }
     o->cfg.socket_path = a.socket;
@@ -395,11 +404,7 @@ static int run_broker(options *o)
     ri.target = sb_str(&target);
     ri.tier = o->tier == TIER_CORE ? "core" : "strict";
     ri.started = started;
-    ri.v = calloc(n_sel, sizeof *ri.v);
-    if (!ri.v) {
-        fputs("rpb-conform: out of memory\n", stderr);
-        exit(EXIT_USAGE);
-    }
+    ri.v = results;
     if (o->tap)
         report_tap_begin(stdout, n_sel);
     else
