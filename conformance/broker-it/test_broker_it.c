@@ -1033,6 +1033,66 @@ static void test_fd_pressure(void) /* SEC-011, SEC-013 */
     waitpid(b, NULL, 0);
 }
 
+/* SEC-014: the reply of a client that stops reading is kept only until
+ * the handshake deadline.  A STATUS reply over the socket's send buffer
+ * (ten services whose 4096-byte backend_pipe JSON-escapes to 24 KiB each)
+ * cannot be written at once; the broker must drop it at the deadline. */
+static void test_unread_reply_dropped_at_deadline(void)
+{
+    FILE *w = fopen("/proc/sys/net/core/wmem_default", "r");
+    long wmem = 0;
+    if (w == NULL || fscanf(w, "%ld", &wmem) != 1 || wmem > 200000 + 16384) {
+        printf("\n    SKIPPED: needs a socket send buffer below the 240 KiB reply (wmem_default "
+               "%ld) ",
+               wmem);
+        if (w)
+            fclose(w);
+        return;
+    }
+    fclose(w);
+    char dir[160], svc[192], path[200], logf[200];
+    snprintf(dir, sizeof dir, "%s/unread", root);
+    snprintf(svc, sizeof svc, "%s/svc", dir);
+    mkdir(dir, 0700);
+    mkdir(svc, 0700);
+    static char text[4200];
+    int n = snprintf(text, sizeof text, "backend_pipe = /");
+    memset(text + n, 0x01, 4095);
+    strcpy(text + n + 4095, "\n");
+    for (int i = 0; i < 10; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "s%d.service", i);
+        write_file(svc, name, text);
+    }
+    snprintf(path, sizeof path, "%s/b.sock", dir);
+    snprintf(logf, sizeof logf, "%s/log", dir);
+    spawn_opts o = {.socket = path,
+                    .extra = {"--services", svc, "--handshake-timeout", "300", "--log", logf,
+                              "--json-log"}};
+    pid_t b = spawn_broker(&o);
+    CU_ASSERT_FATAL(wait_ready(path, b));
+    uint8_t req[600];
+    size_t len;
+    CU_ASSERT_FATAL(rpb_admin_request_encode(RPB_ADMIN_VERB_STATUS, true, (rpb_slice){0}, 1, req,
+                                             sizeof req, &len) == RPB_OK);
+    int fd = rpb_client_connect(path, rpb_monotonic_ms() + 2000);
+    CU_ASSERT_FATAL(fd >= 0);
+    send_all(fd, req, len); /* and never read */
+    usleep(800000);
+    FILE *f = fopen(logf, "r");
+    CU_ASSERT_FATAL(f != NULL);
+    static char line[8192];
+    int dropped = 0;
+    while (fgets(line, sizeof line, f))
+        dropped += strstr(line, "\"outcome\":\"admin\"") != NULL &&
+                   strstr(line, "\"write\":\"deadline\"") != NULL;
+    fclose(f);
+    CU_ASSERT_EQUAL(dropped, 1);
+    close(fd);
+    kill(b, SIGKILL);
+    waitpid(b, NULL, 0);
+}
+
 static void test_sigterm_drain(void) /* SEC-012, SEC-003 */
 {
     char path[160];
@@ -1250,6 +1310,7 @@ int main(int argc, char **argv)
         {"foreign uid under fd pressure gets nothing (SEC-004, SEC-011)",
          test_fd_pressure_foreign_uid},
         {"SIGTERM drain (SEC-012)", test_sigterm_drain},
+        {"unread reply dropped at the deadline (SEC-014)", test_unread_reply_dropped_at_deadline},
         {"socket placement and start-up refusals (SEC-001..003, SEC-009)", test_socket_placement},
         {"one JSON log line per outcome (SEC-015)", test_log_lines},
         {NULL, NULL},
