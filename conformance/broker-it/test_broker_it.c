@@ -723,6 +723,17 @@ static void test_client_exit_codes(void) /* HELLO-062 */
                                out, sizeof out),
                     0);
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "backend_pipe: /run/zccache-backend.sock"));
+    /* numbers: decimal (a leading 0 is not octal) or 0x hex */
+    CU_ASSERT_EQUAL(run_client((const char *[]){"--service", "zccache", "--version", "1.11.20",
+                                                "--request-id", "010", "--keepalive", "0x10", NULL},
+                               out, sizeof out),
+                    0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "request_id: 10\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "keepalive_interval_secs: 16\n"));
+    CU_ASSERT_EQUAL(run_client((const char *[]){"--service", "zccache", "--version", "1.11.20",
+                                                "--request-id", "-1", NULL},
+                               out, sizeof out),
+                    2);
     CU_ASSERT_EQUAL(run_client((const char *[]){"--service", "clud", "--version", "1.0.0", NULL}, out,
                                sizeof out),
                     12);

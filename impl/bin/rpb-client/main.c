@@ -3,6 +3,7 @@
  * prints the decoded reply (docs/README-broker.md, spec/hello.md HELLO-060..
  * HELLO-063, ADMIN-*).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -43,6 +44,8 @@ static const char usage_text[] =
     "  --timeout MS          whole exchange deadline (default 5000)\n"
     "  --help                this text\n"
     "\n"
+    "Numbers are decimal, or hex after 0x.\n"
+    "\n"
     "Exit codes: 0 Negotiated (admin: the reply's exit_code); 1 transport error;\n"
     "2 usage; 3 malformed reply; 10 + ErrorCode for a Refused: 11 version\n"
     "unsupported, 12 service unknown, 13 backend spawn failed, 14 rate limited,\n"
@@ -55,12 +58,17 @@ static int usage_error(const char *msg, const char *arg)
     return EXIT_USAGE;
 }
 
+/* A decimal number, or hex after 0x (a leading 0 is not octal). */
 static bool parse_u64(const char *s, uint64_t *out)
 {
+    bool hex = s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+    const char *digits = hex ? s + 2 : s;
+    if (!(hex ? isxdigit((unsigned char)digits[0]) : isdigit((unsigned char)digits[0])))
+        return false; /* no sign, blank or empty number for strtoull to accept */
     char *end;
     errno = 0;
-    unsigned long long v = strtoull(s, &end, 0);
-    if (errno != 0 || end == s || *end != '\0' || s[0] == '-')
+    unsigned long long v = strtoull(digits, &end, hex ? 16 : 10);
+    if (errno != 0 || *end != '\0')
         return false;
     *out = v;
     return true;
