@@ -2,6 +2,7 @@
  * rpb-broker - the reference broker daemon of the running-process broker
  * v1 protocol (spec/hello.md; usage in docs/README-broker.md).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -60,12 +61,15 @@ static int usage_error(const char *fmt, const char *arg)
     return EXIT_BROKER_USAGE;
 }
 
+/* A decimal number that fits 32 bits (no sign or blanks). */
 static bool parse_u32(const char *s, uint32_t *out)
 {
+    if (!isdigit((unsigned char)s[0]))
+        return false;
     char *end;
     errno = 0;
     unsigned long v = strtoul(s, &end, 10);
-    if (errno != 0 || end == s || *end != '\0' || v > UINT32_MAX || s[0] == '-')
+    if (errno != 0 || *end != '\0' || v > UINT32_MAX)
         return false;
     *out = (uint32_t)v;
     return true;
