@@ -284,7 +284,7 @@ typedef struct rpb_hello_decision {
 /*
  * Decides about the Hello carried by request, a Frame decoded from a frame
  * read with the Hello cap (FRAME-004), from the verified peer at now_ms
- * (any monotonic milliseconds).  Order (HELLO-003): broker state (fd
+ * (any monotonic milliseconds).  Order (HELLO-007): broker state (fd
  * pressure, drain) -> envelope (ENV-005) -> Hello decode -> shape checks
  * (a)..(f) -> rate limit -> service lookup -> version policy -> Negotiated.
  * Always fills *d; never fails.
