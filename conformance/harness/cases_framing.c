@@ -216,7 +216,8 @@ void case_exact_reply(cctx *c)
     sb_free(&want);
 }
 
-/* HELLO-003: the first-frame cap applies to admin requests too: a HEALTHZ
+/* HELLO-004 (strict): the header decides before the payload protocol is
+ * known, so the first-frame cap applies to admin requests too: a HEALTHZ
  * request padded (through output_path) to a 65,537-byte body is refused. */
 void case_admin_over_cap(cctx *c)
 {
