@@ -921,6 +921,96 @@ static void test_servicedef_proto(void)
     CU_ASSERT(rpb_servicedef_parse_proto(garbage, 2, rpb_slice_cstr("zccache"), &a2, &back, &why) < 0);
 }
 
+/* A ServiceDefinition with the rpb.backend_pipe label, as parse_proto sees
+ * it after one field was changed by edit (spec/hello.md §10). */
+static int parse_edited_def(void (*edit)(rpb_service_definition *, rpb_arena *), rpb_service *back)
+{
+    uint8_t mem[1024], mem2[1024], out[512];
+    rpb_arena arena, a2;
+    rpb_arena_init(&arena, mem, sizeof mem);
+    rpb_arena_init(&a2, mem2, sizeof mem2);
+    rpb_service_definition def;
+    rpb_msg_init(&rpb_service_definition_desc, &def);
+    def.service_name = rpb_slice_cstr("zccache");
+    def.isolation = RPB_SHARED_BROKER;
+    CU_ASSERT_FATAL(rpb_map_append(&def.labels, &arena, rpb_slice_cstr(RPB_LABEL_BACKEND_PIPE),
+                                   rpb_slice_cstr("/p.sock")) == RPB_OK);
+    edit(&def, &arena);
+    size_t n;
+    CU_ASSERT_FATAL(rpb_encode(&rpb_service_definition_desc, &def, out, sizeof out, &n) == RPB_OK);
+    const char *why = NULL;
+    return rpb_servicedef_parse_proto(out, n, rpb_slice_cstr("zccache"), &a2, back, &why);
+}
+
+static void edit_none(rpb_service_definition *d, rpb_arena *a)
+{
+    (void)d;
+    (void)a;
+}
+static void edit_isolation_99(rpb_service_definition *d, rpb_arena *a)
+{
+    (void)a;
+    d->isolation = 99;
+}
+static void edit_explicit_no_instance(rpb_service_definition *d, rpb_arena *a)
+{
+    (void)a;
+    d->isolation = RPB_EXPLICIT_INSTANCE;
+}
+static void edit_explicit_with_instance(rpb_service_definition *d, rpb_arena *a)
+{
+    (void)a;
+    d->isolation = RPB_EXPLICIT_INSTANCE;
+    d->explicit_instance = rpb_slice_cstr("ci");
+}
+static void edit_instance_not_explicit(rpb_service_definition *d, rpb_arena *a)
+{
+    (void)a;
+    d->explicit_instance = rpb_slice_cstr("ci");
+}
+static void edit_relative_version_dir(rpb_service_definition *d, rpb_arena *a)
+{
+    (void)a;
+    d->per_version_binary_dir = rpb_slice_cstr("versions");
+}
+static void edit_bad_min_version(rpb_service_definition *d, rpb_arena *a)
+{
+    (void)a;
+    d->min_version = rpb_slice_cstr("1.0");
+}
+static void edit_bad_allow_entry(rpb_service_definition *d, rpb_arena *a)
+{
+    rpb_strlist_append(&d->version_allow_list, a, rpb_slice_cstr("1.0.0"));
+    rpb_strlist_append(&d->version_allow_list, a, rpb_slice_cstr("v2"));
+}
+static void edit_caps_hex(rpb_service_definition *d, rpb_arena *a)
+{
+    rpb_map_append(&d->labels, a, rpb_slice_cstr(RPB_LABEL_SERVER_CAPABILITIES),
+                   rpb_slice_cstr("0x1F"));
+}
+static void edit_caps_junk(rpb_service_definition *d, rpb_arena *a)
+{
+    rpb_map_append(&d->labels, a, rpb_slice_cstr(RPB_LABEL_SERVER_CAPABILITIES),
+                   rpb_slice_cstr("lots"));
+}
+
+static void test_servicedef_proto_rules(void) /* spec/hello.md §10 */
+{
+    rpb_service back;
+    CU_ASSERT_EQUAL(parse_edited_def(edit_none, &back), RPB_OK);
+    CU_ASSERT_EQUAL(back.server_capabilities, 0);
+    CU_ASSERT_EQUAL(parse_edited_def(edit_isolation_99, &back), RPB_ERR_INVALID_ARGUMENT);
+    CU_ASSERT_EQUAL(parse_edited_def(edit_explicit_no_instance, &back), RPB_ERR_INVALID_ARGUMENT);
+    CU_ASSERT_EQUAL(parse_edited_def(edit_explicit_with_instance, &back), RPB_OK);
+    CU_ASSERT_EQUAL(parse_edited_def(edit_instance_not_explicit, &back), RPB_ERR_INVALID_ARGUMENT);
+    CU_ASSERT_EQUAL(parse_edited_def(edit_relative_version_dir, &back), RPB_ERR_INVALID_ARGUMENT);
+    CU_ASSERT_EQUAL(parse_edited_def(edit_bad_min_version, &back), RPB_ERR_INVALID_ARGUMENT);
+    CU_ASSERT_EQUAL(parse_edited_def(edit_bad_allow_entry, &back), RPB_ERR_INVALID_ARGUMENT);
+    CU_ASSERT_EQUAL(parse_edited_def(edit_caps_hex, &back), RPB_OK);
+    CU_ASSERT_EQUAL(back.server_capabilities, 0x1F);
+    CU_ASSERT_EQUAL(parse_edited_def(edit_caps_junk, &back), RPB_ERR_INVALID_ARGUMENT);
+}
+
 int main(void)
 {
     static const tu_test tests[] = {
@@ -949,6 +1039,7 @@ int main(void)
         {"service table checks", test_service_table_checks},
         {"service definition text form", test_servicedef_text},
         {"service definition proto form", test_servicedef_proto},
+        {"service definition proto form: field rules", test_servicedef_proto_rules},
         {NULL, NULL},
     };
     return tu_run("hello", tests);
