@@ -138,22 +138,13 @@ void report_tap_case(FILE *out, size_t index, const outcome *o)
 
 /* ---- decoded view of a frame, shared by JSON and HTML ---- */
 
-/* The payload message a frame on this protocol and kind carries (ENV-008,
- * the table of rpb-dump --help), or NULL: not known, or compressed. */
+/* The payload message a frame carries (ENV-008, rpb_payload_message), or
+ * NULL: not a known message, or compressed. */
 static const rpb_msg_desc *payload_desc(const rpb_frame *f)
 {
     if (f->payload_encoding != RPB_PAYLOAD_ENCODING_NONE)
         return NULL;
-    bool req = f->kind == RPB_FRAME_KIND_REQUEST, resp = f->kind == RPB_FRAME_KIND_RESPONSE;
-    switch (f->payload_protocol) {
-    case RPB_PP_CONTROL: return req ? &rpb_hello_desc : resp ? &rpb_hello_reply_desc : NULL;
-    case RPB_PP_ADMIN: return req ? &rpb_admin_request_desc : resp ? &rpb_admin_reply_desc : NULL;
-    /* the backend's ack (RESPONSE) and the broker's relay of it (EVENT) */
-    case RPB_PP_HANDOFF:
-        return req ? &rpb_handoff_offer_desc
-                   : resp || f->kind == RPB_FRAME_KIND_EVENT ? &rpb_handoff_ack_desc : NULL;
-    default: return NULL;
-    }
+    return rpb_payload_message(f->payload_protocol, f->kind);
 }
 
 static void write_decode_error(rpb_json_writer *w, int rc, size_t offset)

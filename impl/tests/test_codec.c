@@ -574,6 +574,17 @@ static void test_frame_constructors(void) /* ENV-007 */
     CU_ASSERT_STRING_EQUAL(rpb_payload_protocol_class(0x7001), "consumer");
     CU_ASSERT_STRING_EQUAL(rpb_payload_protocol_class(0xB232), "probe");
     CU_ASSERT_STRING_EQUAL(rpb_payload_protocol_class(0x8000), "reserved");
+    /* ENV-008: the payload each first-party protocol carries */
+    CU_ASSERT_PTR_EQUAL(rpb_payload_message(RPB_PP_CONTROL, RPB_FRAME_KIND_REQUEST), &rpb_hello_desc);
+    CU_ASSERT_PTR_EQUAL(rpb_payload_message(RPB_PP_CONTROL, RPB_FRAME_KIND_RESPONSE),
+                        &rpb_hello_reply_desc);
+    CU_ASSERT_PTR_EQUAL(rpb_payload_message(RPB_PP_ADMIN, RPB_FRAME_KIND_RESPONSE),
+                        &rpb_admin_reply_desc);
+    CU_ASSERT_PTR_EQUAL(rpb_payload_message(RPB_PP_HANDOFF, RPB_FRAME_KIND_EVENT),
+                        &rpb_handoff_ack_desc);
+    CU_ASSERT_PTR_NULL(rpb_payload_message(RPB_PP_CONTROL, RPB_FRAME_KIND_EVENT));
+    CU_ASSERT_PTR_NULL(rpb_payload_message(RPB_PP_PROBE, RPB_FRAME_KIND_REQUEST));
+    CU_ASSERT_PTR_NULL(rpb_payload_message(0x7A63, RPB_FRAME_KIND_REQUEST));
 }
 
 /* ---- envelope (ENV-001..ENV-009) ---- */

@@ -9,34 +9,14 @@
 payload_type payload_type_for(uint32_t pp, int32_t kind)
 {
     payload_type t = {PAYLOAD_UNKNOWN, NULL, NULL};
-    const rpb_msg_desc *d = NULL;
-    switch (pp) {
-    case RPB_PP_CONTROL:
-        d = kind == RPB_FRAME_KIND_REQUEST    ? &rpb_hello_desc
-            : kind == RPB_FRAME_KIND_RESPONSE ? &rpb_hello_reply_desc
-                                              : NULL;
-        break;
-    case RPB_PP_ADMIN:
-        d = kind == RPB_FRAME_KIND_REQUEST    ? &rpb_admin_request_desc
-            : kind == RPB_FRAME_KIND_RESPONSE ? &rpb_admin_reply_desc
-                                              : NULL;
-        break;
-    case RPB_PP_HANDOFF:
-        /* the backend's ack (RESPONSE) and the broker's relay of it (EVENT) */
-        d = kind == RPB_FRAME_KIND_REQUEST ? &rpb_handoff_offer_desc
-            : kind == RPB_FRAME_KIND_RESPONSE || kind == RPB_FRAME_KIND_EVENT
-                ? &rpb_handoff_ack_desc
-                : NULL;
-        break;
-    case RPB_PP_PROBE:
+    if (pp == RPB_PP_PROBE) {
         if (kind == RPB_FRAME_KIND_REQUEST)
             payload_type_by_name("probe-request", strlen("probe-request"), &t);
         else if (kind == RPB_FRAME_KIND_RESPONSE)
             payload_type_by_name("probe-response", strlen("probe-response"), &t);
         return t;
-    default:
-        return t;
     }
+    const rpb_msg_desc *d = rpb_payload_message(pp, kind);
     if (d != NULL) {
         t.kind = PAYLOAD_MESSAGE;
         t.desc = d;

@@ -38,6 +38,14 @@ extern "C" {
  * (other 0x0000-0x6FFF), or "reserved". */
 RPB_API const char *rpb_payload_protocol_class(uint32_t payload_protocol);
 
+/* The protobuf message that Frame.payload carries on payload_protocol for a
+ * frame of this kind (ENV-008): Hello / HelloReply on 0x0000, AdminRequest /
+ * AdminReply on 0xAD01, HandoffOffer (REQUEST) and HandoffAck (RESPONSE, and
+ * the broker's EVENT relay) on 0xD0FF.  NULL for every other pair, the probe
+ * (0xB232) included: its payload is a raw nonce (request) or a nonce
+ * followed by a DaemonProcess (response), not one message. */
+RPB_API const rpb_msg_desc *rpb_payload_message(uint32_t payload_protocol, int32_t kind);
+
 /*
  * Incremental frame splitter (FRAME-001..FRAME-009).  Looks at in[0..len),
  * which holds the start of a byte stream, and never consumes it.

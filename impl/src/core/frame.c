@@ -124,6 +124,25 @@ rpb_frame rpb_frame_response_to(const rpb_frame *request, rpb_slice payload)
     return f;
 }
 
+/* ENV-008: what each first-party payload protocol carries. */
+const rpb_msg_desc *rpb_payload_message(uint32_t payload_protocol, int32_t kind)
+{
+    bool request = kind == RPB_FRAME_KIND_REQUEST;
+    bool response = kind == RPB_FRAME_KIND_RESPONSE;
+    switch (payload_protocol) {
+    case RPB_PP_CONTROL:
+        return request ? &rpb_hello_desc : response ? &rpb_hello_reply_desc : NULL;
+    case RPB_PP_ADMIN:
+        return request ? &rpb_admin_request_desc : response ? &rpb_admin_reply_desc : NULL;
+    case RPB_PP_HANDOFF: /* the backend's ack (RESPONSE) and the broker's relay (EVENT) */
+        return request ? &rpb_handoff_offer_desc
+               : response || kind == RPB_FRAME_KIND_EVENT ? &rpb_handoff_ack_desc
+                                                           : NULL;
+    default:
+        return NULL;
+    }
+}
+
 /* ENV-008: the payload-protocol registry. */
 const char *rpb_payload_protocol_class(uint32_t pp)
 {
