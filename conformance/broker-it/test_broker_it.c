@@ -748,6 +748,37 @@ static void test_client_exit_codes(void) /* HELLO-062 */
     CU_ASSERT_EQUAL(run_client((const char *[]){"--bogus", NULL}, out, sizeof out), 2);
 }
 
+#define MP "# TYPE running_process_broker_v1_services_rejected gauge\nrunning_process_broker_v1_"
+
+/* Whether the main broker's METRICS come to contain
+ * running_process_broker_v1_<text> within half a second (inotify delivery
+ * is asynchronous). */
+static bool metrics_show(const char *text)
+{
+    char want[256];
+    snprintf(want, sizeof want, "running_process_broker_v1_%s", text);
+    uint8_t req[64];
+    size_t len;
+    if (rpb_admin_request_encode(RPB_ADMIN_VERB_METRICS, false, (rpb_slice){0}, 1, req, sizeof req,
+                                 &len) != RPB_OK)
+        return false;
+    for (int i = 0; i < 50; i++) {
+        rpb_buf body = {0};
+        rpb_frame rf;
+        rpb_admin_reply ar;
+        bool found = false;
+        if (rpb_client_exchange(sock_path, req, len, rpb_monotonic_ms() + 2000, &body, NULL) ==
+                RPB_OK &&
+            rpb_admin_reply_decode(body.data, body.len, &rf, &ar) == RPB_OK)
+            found = memmem(ar.body.data, ar.body.len, want, strlen(want)) != NULL;
+        rpb_buf_free(&body);
+        if (found)
+            return true;
+        usleep(10000);
+    }
+    return false;
+}
+
 static void test_reload_on_change(void) /* service definitions, HELLO-021, HELLO-022 */
 {
     rpb_hello h = base_hello();
@@ -802,6 +833,26 @@ static void test_reload_on_change(void) /* service definitions, HELLO-021, HELLO
         usleep(10000);
     }
     CU_ASSERT_TRUE(ok);
+    /* §10: dot files and other extensions are ignored; a name defined in
+     * both forms loads once, the other file is rejected as a duplicate */
+    write_file(svc_dir, "notes.txt", "backend_pipe = /x\n");
+    write_file(svc_dir, ".hidden.service", "garbage\n");
+    rpb_arena_init(&arena, mem, sizeof mem);
+    rpb_service dup = {.name = rpb_slice_cstr("zccache"),
+                       .backend_pipe = rpb_slice_cstr("/run/zccache-backend.sock")};
+    CU_ASSERT_FATAL(rpb_servicedef_encode_proto(&dup, &arena, bin, sizeof bin, &n) == RPB_OK);
+    snprintf(path, sizeof path, "%s/zccache.servicedef", svc_dir);
+    f = fopen(tmp, "wb");
+    fwrite(bin, 1, n, f);
+    fclose(f);
+    rename(tmp, path);
+    CU_ASSERT_TRUE(metrics_show("services_loaded 1\n" MP "services_rejected 1\n"));
+    unlink(path);
+    CU_ASSERT_TRUE(metrics_show("services_loaded 1\n" MP "services_rejected 0\n"));
+    snprintf(path, sizeof path, "%s/notes.txt", svc_dir);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/.hidden.service", svc_dir);
+    unlink(path);
     /* SIGHUP re-reads the directory and keeps serving */
     kill(main_broker, SIGHUP);
     usleep(20000);

@@ -34,6 +34,7 @@ static void setup(void)
     ctx.socket_path = "/run/b.sock";
     ctx.services_dir = "/etc/svc";
     ctx.connections_open = 3;
+    ctx.services_rejected = 2;
 }
 
 /* Sends AdminRequest{verb, json, service} and decodes the reply. */
@@ -138,6 +139,9 @@ static void test_metrics(void) /* ADMIN-005 */
     char *text = strndup((const char *)r.body.data, r.body.len);
     CU_ASSERT_PTR_NOT_NULL(strstr(text, "# TYPE running_process_broker_v1_connections_open gauge\n"
                                         "running_process_broker_v1_connections_open 3\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "\nrunning_process_broker_v1_services_loaded 1\n"
+                                        "# TYPE running_process_broker_v1_services_rejected gauge\n"
+                                        "running_process_broker_v1_services_rejected 2\n"));
     CU_ASSERT(r.body.len >= 6 && strcmp(text + r.body.len - 6, "# EOF\n") == 0);
     CU_ASSERT_EQUAL(r.exit_code, 0);
     /* every sample and every # TYPE names a running_process_broker_v1_ metric */

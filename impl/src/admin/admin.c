@@ -255,11 +255,12 @@ static int metrics_body(const rpb_admin_context *ctx, rpb_buf *b)
                         "# TYPE " P "admin_requests counter\n" P
                         "admin_requests_total %" PRIu64 "\n"
                         "# TYPE " P "services_loaded gauge\n" P "services_loaded %zu\n"
+                        "# TYPE " P "services_rejected gauge\n" P "services_rejected %" PRIu64 "\n"
                         "# TYPE " P "fd_pressure_demoted gauge\n" P "fd_pressure_demoted %d\n"
                         "# EOF\n",
                         ctx->framing_refused, ctx->deadline_expired, ctx->admin_requests,
                         rpb_service_table_count(rpb_hello_handler_services(ctx->hello)),
-                        (flags & RPB_HELLO_FD_PRESSURE) != 0);
+                        ctx->services_rejected, (flags & RPB_HELLO_FD_PRESSURE) != 0);
 #undef P
     return rc;
 }
