@@ -41,7 +41,6 @@ typedef struct conn {
     /* outcome for the log line */
     const char *outcome;
     rpb_refusal refusal;
-    int32_t code;
     int32_t admin_verb;
     uint32_t admin_exit;
     uint64_t connection_id;
@@ -107,6 +106,14 @@ static void dl_append(broker *b, conn *c)
 
 /* ---- logging of outcomes (SEC-015) ---- */
 
+/* The code and reason fields of refusal r; returns their number. */
+static size_t refusal_fields(blog_field *f, rpb_refusal r)
+{
+    f[0] = BLOG_S("code", rpb_enum_name(&rpb_error_code_enum, rpb_refusal_code(r)));
+    f[1] = BLOG_S("reason", rpb_refusal_reason(r));
+    return 2;
+}
+
 static void log_conn(const conn *c, const char *write_status)
 {
     blog_field f[16];
@@ -116,8 +123,7 @@ static void log_conn(const conn *c, const char *write_status)
     f[n++] = BLOG_N("uid", c->peer.uid);
     f[n++] = BLOG_S("outcome", c->outcome);
     if (c->refusal != RPB_REFUSAL_NONE) {
-        f[n++] = BLOG_S("code", rpb_enum_name(&rpb_error_code_enum, c->code));
-        f[n++] = BLOG_S("reason", rpb_refusal_reason(c->refusal));
+        n += refusal_fields(f + n, c->refusal);
         f[n++] = BLOG_S("requirement", rpb_refusal_requirement(c->refusal));
     }
     if (c->service[0])
@@ -150,10 +156,8 @@ static void log_early(uint64_t seq, const rpb_peer *peer, const char *outcome, r
     f[n++] = BLOG_N("pid", peer->pid);
     f[n++] = BLOG_N("uid", peer->uid);
     f[n++] = BLOG_S("outcome", outcome);
-    if (r != RPB_REFUSAL_NONE) {
-        f[n++] = BLOG_S("code", rpb_enum_name(&rpb_error_code_enum, rpb_refusal_code(r)));
-        f[n++] = BLOG_S("reason", rpb_refusal_reason(r));
-    }
+    if (r != RPB_REFUSAL_NONE)
+        n += refusal_fields(f + n, r);
     blog_event("connection", f, n);
 }
 
@@ -193,7 +197,6 @@ static void note_outcome(conn *c, const rpb_control_outcome *oc)
 {
     c->request_id = oc->request_id;
     c->refusal = oc->hello.refusal;
-    c->code = rpb_refusal_code(oc->hello.refusal);
     if (oc->kind == RPB_CONTROL_ADMIN) {
         c->outcome = oc->admin.error == RPB_OK ? "admin" : "admin-malformed";
         c->admin_verb = oc->admin.verb;
@@ -542,7 +545,6 @@ static void expire(broker *b, int64_t now)
             refuse_now(c->fd, RPB_REFUSAL_DEADLINE);
             c->outcome = "refused";
             c->refusal = RPB_REFUSAL_DEADLINE;
-            c->code = rpb_refusal_code(RPB_REFUSAL_DEADLINE);
         }
         conn_close(b, c, c->out ? "deadline" : NULL);
     }
