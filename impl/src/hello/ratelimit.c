@@ -29,7 +29,9 @@ void rpb_rate_free(rpb_rate_limiter *rl)
 
 static size_t slot_of(uint32_t pid, size_t cap)
 {
-    uint32_t h = pid * 2654435761u; /* Knuth's multiplicative hash */
+    /* Multiply by Knuth's golden-ratio constant to spread nearby pids, then
+     * keep the low bits (cap is a power of two). */
+    uint32_t h = pid * 2654435761u;
     return (size_t)h & (cap - 1);
 }
 
