@@ -174,28 +174,20 @@ static void write_decoded(rpb_json_writer *w, const uint8_t *bytes, size_t len)
         rpb_json_write_message(w, &rpb_frame_desc, &f);
         const rpb_msg_desc *pd = payload_desc(&f);
         if (pd && f.payload.len <= (1u << 20)) {
-            size_t an = rpb_arena_bound(f.payload.len);
-            void *mem = malloc(an);
-            void *msg = malloc(pd->size);
-            rpb_arena arena;
-            rpb_arena_init(&arena, mem, an);
-            if (mem && msg) {
-                rpb_msg_init(pd, msg);
-                rpb_errinfo pe = {0, 0, 0};
-                rpb_json_key(w, "payload_message");
-                rpb_json_cstring(w, pd->name);
-                int prc = rpb_decode(pd, f.payload.data, f.payload.len, msg, &arena, 0, &pe);
-                rpb_json_key(w, "payload");
-                if (prc == RPB_OK) {
-                    rpb_json_write_message(w, pd, msg);
-                } else {
-                    rpb_json_begin_object(w);
-                    write_decode_error(w, prc, pe.offset);
-                    rpb_json_end_object(w);
-                }
+            rpb_decoded payload = {0};
+            rpb_errinfo pe = {0, 0, 0};
+            int prc = rpb_decode_alloc(pd, f.payload.data, f.payload.len, 0, &payload, &pe);
+            rpb_json_key(w, "payload_message");
+            rpb_json_cstring(w, pd->name);
+            rpb_json_key(w, "payload");
+            if (prc == RPB_OK) {
+                rpb_json_write_message(w, pd, payload.msg);
+            } else {
+                rpb_json_begin_object(w);
+                write_decode_error(w, prc, pe.offset);
+                rpb_json_end_object(w);
             }
-            free(msg);
-            free(mem);
+            rpb_decoded_free(&payload);
         }
         if (consumed < len) {
             rpb_json_key(w, "trailing_bytes");

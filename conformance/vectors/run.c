@@ -135,34 +135,6 @@ static void check_expected(vec_test *t, const rpb_msg_desc *desc, const void *ms
     free(got);
 }
 
-/* A decoded message with its arena. */
-typedef struct decoded {
-    void *msg;
-    void *mem;
-} decoded;
-
-static void decoded_free(decoded *d)
-{
-    free(d->msg);
-    free(d->mem);
-}
-
-/* Decodes in[0..len) as desc with options into d (freed by the caller in
- * every case). */
-static int decode(const rpb_msg_desc *desc, const uint8_t *in, size_t len, unsigned options,
-                  decoded *d, rpb_errinfo *err)
-{
-    size_t cap = rpb_arena_bound(len);
-    d->mem = malloc(cap);
-    d->msg = malloc(desc->size);
-    if (d->mem == NULL || d->msg == NULL)
-        return RPB_ERR_NO_MEMORY;
-    rpb_arena arena;
-    rpb_arena_init(&arena, d->mem, cap);
-    rpb_msg_init(desc, d->msg);
-    return rpb_decode(desc, in, len, d->msg, &arena, options, err);
-}
-
 /* Encodes msg into a malloc'd buffer. */
 static uint8_t *encode(vec_test *t, const rpb_msg_desc *desc, const void *msg, size_t *len)
 {
@@ -229,30 +201,31 @@ static void check_accepted(vec_test *t, const rpb_msg_desc *desc, const void *ms
     if (is_canonical(t) && (n != body_len || memcmp(enc, body, n) != 0))
         FAIL(t, "canonical re-encoding differs from the input (%zu vs %zu bytes)", n, body_len);
 
-    decoded again = {0};
+    rpb_decoded again = {0};
     rpb_errinfo ei = {0};
-    int rc = decode(desc, enc, n, options, &again, &ei);
+    int rc = rpb_decode_alloc(desc, enc, n, options, &again, &ei);
     if (rc != RPB_OK)
         FAIL(t, "the re-encoding does not decode: %s at offset %zu", class_of(rc), ei.offset);
     else
         check_expected(t, desc, again.msg, "re-decode of the re-encoding");
-    decoded_free(&again);
+    rpb_decoded_free(&again);
 
     const rpb_json_value *expected = rpb_json_get(t->test, "expected");
-    decoded from_json = {0};
-    from_json.mem = malloc(rpb_arena_bound(body_len));
-    from_json.msg = malloc(desc->size);
-    if (expected != NULL && from_json.mem != NULL && from_json.msg != NULL) {
+    size_t cap = rpb_arena_bound(body_len);
+    void *arena_mem = malloc(cap);
+    void *from_json = malloc(desc->size);
+    if (expected != NULL && arena_mem != NULL && from_json != NULL) {
         rpb_arena arena;
-        rpb_arena_init(&arena, from_json.mem, rpb_arena_bound(body_len));
+        rpb_arena_init(&arena, arena_mem, cap);
         rpb_json_error err;
-        rc = rpb_json_to_message(t->doc, expected, desc, from_json.msg, &arena, &err);
+        rc = rpb_json_to_message(t->doc, expected, desc, from_json, &arena, &err);
         if (rc != RPB_OK)
             FAIL(t, "\"expected\" does not map back to a %s: %s", desc->name, err.message);
         else
-            check_expected(t, desc, from_json.msg, "JSON mapping round trip");
+            check_expected(t, desc, from_json, "JSON mapping round trip");
     }
-    decoded_free(&from_json);
+    free(from_json);
+    free(arena_mem);
     free(enc);
 }
 
@@ -278,9 +251,9 @@ static void check_acceptable(vec_test *t, const rpb_msg_desc *desc, const uint8_
         FAIL(t, "acceptable test without a flag naming a strict option");
         return;
     }
-    decoded d = {0};
-    int rc = decode(desc, body, len, options | strict, &d, NULL);
-    decoded_free(&d);
+    rpb_decoded d = {0};
+    int rc = rpb_decode_alloc(desc, body, len, options | strict, &d, NULL);
+    rpb_decoded_free(&d);
     if (rc == RPB_OK)
         FAIL(t, "accepted under its strict option too");
 }
@@ -439,9 +412,9 @@ static void run_message(vec_test *t, const uint8_t *in, size_t len, const char *
         FAIL(t, "group names no known \"message\"");
         return;
     }
-    decoded d = {0};
+    rpb_decoded d = {0};
     rpb_errinfo ei = {0};
-    int rc = decode(desc, in, len, options, &d, &ei);
+    int rc = rpb_decode_alloc(desc, in, len, options, &d, &ei);
     if (strcmp(result, "invalid") == 0)
         check_error(t, rc, "decode");
     else if (rc != RPB_OK)
@@ -450,7 +423,7 @@ static void run_message(vec_test *t, const uint8_t *in, size_t len, const char *
         check_accepted(t, desc, d.msg, in, len, options, false);
     if (rc == RPB_OK && strcmp(result, "acceptable") == 0)
         check_acceptable(t, desc, in, len, options);
-    decoded_free(&d);
+    rpb_decoded_free(&d);
 }
 
 /* kind "envelope": a Frame body that decodes, then the site's check. */

@@ -464,6 +464,18 @@ static void test_scratch_arena(void)
     CU_ASSERT_EQUAL(rpb_decode(&rpb_negotiated_desc, in, len, &n, &a, 0, &err), RPB_OK);
     CU_ASSERT(a.used <= bound);
     free(mem);
+
+    /* rpb_decode_alloc owns struct and nodes; on failure it owns nothing */
+    rpb_decoded d = {0};
+    CU_ASSERT_EQUAL(rpb_decode_alloc(&rpb_negotiated_desc, in, len, 0, &d, &err), RPB_OK);
+    CU_ASSERT_EQUAL(((rpb_negotiated *)d.msg)->warnings.count, 2);
+    rpb_decoded_free(&d);
+    CU_ASSERT_PTR_NULL(d.msg);
+    CU_ASSERT_EQUAL(rpb_decode_alloc(&rpb_negotiated_desc, in, len - 1, 0, &d, &err),
+                    RPB_ERR_INVALID_VARINT); /* connection_id 99 cut off */
+    CU_ASSERT_PTR_NULL(d.msg);
+    CU_ASSERT_PTR_NULL(d.scratch);
+    rpb_decoded_free(&d);
     free(in);
 }
 
@@ -651,7 +663,7 @@ int main(void)
         {"repeated occurrences (WIRE-013)", test_repeated_occurrences},
         {"unknown fields and groups (WIRE-014/015)", test_unknown_fields_and_groups},
         {"recursion limit boundary (WIRE-016)", test_recursion_limit},
-        {"scratch arena bound", test_scratch_arena},
+        {"scratch arena bound, rpb_decode_alloc", test_scratch_arena},
         {"encode into small buffers", test_encode_buffer_too_small},
         {"frame split: every prefix needs more (FRAME-009)", test_frame_split_prefixes},
         {"frame split decisions (FRAME-001..006)", test_frame_split_decisions},

@@ -5,41 +5,6 @@
 
 #include "dump.h"
 
-/* A message decoded from bytes it points into, with its list/map arena. */
-typedef struct decoded {
-    void *msg;
-    void *arena_mem;
-} decoded;
-
-static void decoded_free(decoded *d)
-{
-    free(d->msg);
-    free(d->arena_mem);
-    d->msg = d->arena_mem = NULL;
-}
-
-/* Decodes in[0..len) as desc into d.  Returns RPB_OK or the decoder's error
- * (err filled), or RPB_ERR_NO_MEMORY. */
-static int decode(const rpb_msg_desc *desc, const uint8_t *in, size_t len, unsigned options,
-                  decoded *d, rpb_errinfo *err)
-{
-    size_t cap = rpb_arena_bound(len);
-    d->arena_mem = malloc(cap);
-    d->msg = malloc(desc->size);
-    if (d->arena_mem == NULL || d->msg == NULL) {
-        decoded_free(d);
-        *err = (rpb_errinfo){.code = RPB_ERR_NO_MEMORY};
-        return RPB_ERR_NO_MEMORY;
-    }
-    rpb_arena arena;
-    rpb_arena_init(&arena, d->arena_mem, cap);
-    rpb_msg_init(desc, d->msg);
-    int rc = rpb_decode(desc, in, len, d->msg, &arena, options, err);
-    if (rc != RPB_OK)
-        decoded_free(d);
-    return rc;
-}
-
 /* The requirement code enforces; frame-too-large under the first-Hello cap
  * is FRAME-004 rather than the general FRAME-003. */
 static const char *requirement(int code, uint32_t cap)
@@ -135,11 +100,11 @@ static bool write_payload(rpb_json_writer *w, const payload_type *t, rpb_slice p
         skip = PROBE_NONCE_BYTES;
     }
 
-    decoded d = {0};
+    rpb_decoded d = {0};
     rpb_errinfo ei = {0};
     /* An absent payload is {NULL, 0}: no pointer arithmetic on it. */
     const uint8_t *body = payload.len ? payload.data + skip : payload.data;
-    int rc = decode(desc, body, payload.len - skip, options, &d, &ei);
+    int rc = rpb_decode_alloc(desc, body, payload.len - skip, options, &d, &ei);
     if (rc != RPB_OK) {
         write_payload_error(w, rc, skip + ei.offset, NULL);
         return false;
@@ -155,7 +120,7 @@ static bool write_payload(rpb_json_writer *w, const payload_type *t, rpb_slice p
     } else {
         rpb_json_write_message(w, desc, d.msg);
     }
-    decoded_free(&d);
+    rpb_decoded_free(&d);
     return true;
 }
 
@@ -231,14 +196,14 @@ int dump_decode(const dump_options *opt, const uint8_t *in, size_t len, FILE *ou
 {
     rpb_errinfo ei = {0};
     if (opt->mode == MODE_MESSAGE) {
-        decoded d = {0};
-        int rc = decode(opt->message, in, len, opt->decode_options, &d, &ei);
+        rpb_decoded d = {0};
+        int rc = rpb_decode_alloc(opt->message, in, len, opt->decode_options, &d, &ei);
         if (rc != RPB_OK)
             return dump_print_error(opt, out, rc, ei.offset);
         rpb_json_writer w;
         rpb_json_writer_init_file(&w, out, opt->json_flags);
         rpb_json_write_message(&w, opt->message, d.msg);
-        decoded_free(&d);
+        rpb_decoded_free(&d);
         return finish(&w, out, DUMP_EXIT_OK);
     }
 

@@ -170,6 +170,28 @@ RPB_API const rpb_field_desc *rpb_field_by_name(const rpb_msg_desc *desc, const 
 RPB_API int rpb_decode(const rpb_msg_desc *desc, const uint8_t *in, size_t len, void *msg,
                rpb_arena *arena, unsigned options, rpb_errinfo *err);
 
+/* A message decoded into heap memory it owns: the struct and the arena of
+ * its list and map nodes.  String and bytes slices still point into the
+ * input, which must outlive it. */
+typedef struct rpb_decoded {
+    const rpb_msg_desc *desc;
+    void *msg; /* a struct of type desc */
+    void *scratch;
+} rpb_decoded;
+
+/*
+ * rpb_decode() of in[0..len) as desc into a struct and an arena allocated
+ * for it (rpb_arena_bound(len) bytes, so the arena never runs out).  Returns
+ * rpb_decode()'s results or RPB_ERR_NO_MEMORY; on any error out owns
+ * nothing.  Release with rpb_decoded_free().  For tools and tests: the hot
+ * paths use rpb_decode() with caller-owned memory.
+ */
+RPB_API int rpb_decode_alloc(const rpb_msg_desc *desc, const uint8_t *in, size_t len,
+                             unsigned options, rpb_decoded *out, rpb_errinfo *err);
+
+/* Frees what d owns and empties it; safe on an empty or failed rpb_decoded. */
+RPB_API void rpb_decoded_free(rpb_decoded *d);
+
 /* Zeroes msg (every field at its proto3 default, nothing present). */
 RPB_API void rpb_msg_init(const rpb_msg_desc *desc, void *msg);
 

@@ -1,0 +1,36 @@
+/*
+ * decoded.c - rpb_decode() into memory the result owns, for tools and tests
+ * that do not manage buffers themselves.
+ */
+#include <stdlib.h>
+
+#include "rpb/codec.h"
+
+int rpb_decode_alloc(const rpb_msg_desc *desc, const uint8_t *in, size_t len, unsigned options,
+                     rpb_decoded *out, rpb_errinfo *err)
+{
+    size_t cap = rpb_arena_bound(len);
+    out->desc = desc;
+    out->msg = desc ? malloc(desc->size) : NULL;
+    out->scratch = malloc(cap);
+    if (out->msg == NULL || out->scratch == NULL) {
+        rpb_decoded_free(out);
+        if (err)
+            *err = (rpb_errinfo){.code = desc ? RPB_ERR_NO_MEMORY : RPB_ERR_INVALID_ARGUMENT};
+        return desc ? RPB_ERR_NO_MEMORY : RPB_ERR_INVALID_ARGUMENT;
+    }
+    rpb_arena arena;
+    rpb_arena_init(&arena, out->scratch, cap);
+    rpb_msg_init(desc, out->msg);
+    int rc = rpb_decode(desc, in, len, out->msg, &arena, options, err);
+    if (rc != RPB_OK)
+        rpb_decoded_free(out);
+    return rc;
+}
+
+void rpb_decoded_free(rpb_decoded *d)
+{
+    free(d->msg);
+    free(d->scratch);
+    d->msg = d->scratch = NULL;
+}
