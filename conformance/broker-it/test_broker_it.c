@@ -276,26 +276,26 @@ static void test_framing_refusals(void) /* HELLO-002..HELLO-006 */
     static const uint8_t over[] = {0x01, 0x01, 0x00, 0x01, 0x00};
     int64_t t0 = rpb_monotonic_ms();
     raw_exchange(over, sizeof over, false, &r);
-    CU_ASSERT_TRUE(refused_with(&r, RPB_ERROR_PEER_REJECTED, "initial Hello frame exceeds 64 KiB"));
+    CU_ASSERT_TRUE(refused_with(&r, RPB_CODE_PEER_REJECTED, "initial Hello frame exceeds 64 KiB"));
     CU_ASSERT_EQUAL(r.res.frame.request_id, 0);
     CU_ASSERT(rpb_monotonic_ms() - t0 < 500); /* HELLO-004: not the 1 s deadline */
     rpb_buf_free(&r.body);
 
     static const uint8_t partial[] = {0x01, 0x10, 0x00, 0x00, 0x00, 0x08, 0x01};
     raw_exchange(partial, sizeof partial, true, &r);
-    CU_ASSERT_TRUE(refused_with(&r, RPB_ERROR_PEER_REJECTED, "incomplete Hello frame"));
+    CU_ASSERT_TRUE(refused_with(&r, RPB_CODE_PEER_REJECTED, "incomplete Hello frame"));
     rpb_buf_free(&r.body);
     raw_exchange(NULL, 0, true, &r);
-    CU_ASSERT_TRUE(refused_with(&r, RPB_ERROR_PEER_REJECTED, "incomplete Hello frame"));
+    CU_ASSERT_TRUE(refused_with(&r, RPB_CODE_PEER_REJECTED, "incomplete Hello frame"));
     rpb_buf_free(&r.body);
 
     static const uint8_t garbage[] = {0x01, 0x03, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0xFF};
     raw_exchange(garbage, sizeof garbage, false, &r);
-    CU_ASSERT_TRUE(refused_with(&r, RPB_ERROR_PEER_REJECTED, "malformed broker Frame"));
+    CU_ASSERT_TRUE(refused_with(&r, RPB_CODE_PEER_REJECTED, "malformed broker Frame"));
     rpb_buf_free(&r.body);
     static const uint8_t empty[] = {0x01, 0x00, 0x00, 0x00, 0x00};
     raw_exchange(empty, sizeof empty, false, &r);
-    CU_ASSERT_TRUE(refused_with(&r, RPB_ERROR_VERSION_UNSUPPORTED, "frame envelope_version is not v1"));
+    CU_ASSERT_TRUE(refused_with(&r, RPB_CODE_VERSION_UNSUPPORTED, "frame envelope_version is not v1"));
     rpb_buf_free(&r.body);
     assert_serving();
 }
@@ -327,7 +327,7 @@ static void test_hello_cap_boundary(void) /* HELLO-003, HELLO-016, FRAME-004 */
     n = padded_hello(65537, buf, sizeof buf);
     CU_ASSERT_FATAL(n == 65542);
     raw_exchange(buf, n, false, &r);
-    CU_ASSERT_TRUE(refused_with(&r, RPB_ERROR_PEER_REJECTED, "initial Hello frame exceeds 64 KiB"));
+    CU_ASSERT_TRUE(refused_with(&r, RPB_CODE_PEER_REJECTED, "initial Hello frame exceeds 64 KiB"));
     rpb_buf_free(&r.body);
     assert_serving();
 }
@@ -342,13 +342,13 @@ static void test_envelope_refusals_echo(void) /* HELLO-008, HELLO-050 */
         int32_t code;
         const char *reason;
     } rows[] = {
-        {2, 0, 0, 0, RPB_ERROR_VERSION_UNSUPPORTED, "frame envelope_version is not v1"},
-        {1, 1, 0, 0, RPB_ERROR_PEER_REJECTED, "Hello frame kind must be REQUEST"},
-        {1, 99, 0, 0, RPB_ERROR_PEER_REJECTED, "Hello frame kind must be REQUEST"},
-        {1, 0, RPB_PP_HANDOFF, 0, RPB_ERROR_PEER_REJECTED,
+        {2, 0, 0, 0, RPB_CODE_VERSION_UNSUPPORTED, "frame envelope_version is not v1"},
+        {1, 1, 0, 0, RPB_CODE_PEER_REJECTED, "Hello frame kind must be REQUEST"},
+        {1, 99, 0, 0, RPB_CODE_PEER_REJECTED, "Hello frame kind must be REQUEST"},
+        {1, 0, RPB_PP_HANDOFF, 0, RPB_CODE_PEER_REJECTED,
          "Hello frame payload_protocol must be control-plane"},
-        {1, 0, 0, 1, RPB_ERROR_PEER_REJECTED, "Hello payload must not be compressed"},
-        {1, 0, 0, 99, RPB_ERROR_PEER_REJECTED, "Hello payload must not be compressed"},
+        {1, 0, 0, 1, RPB_CODE_PEER_REJECTED, "Hello payload must not be compressed"},
+        {1, 0, 0, 99, RPB_CODE_PEER_REJECTED, "Hello payload must not be compressed"},
     };
     uint8_t payload[512], buf[600];
     size_t plen, w;
@@ -377,12 +377,12 @@ static void test_envelope_refusals_echo(void) /* HELLO-008, HELLO-050 */
     CU_ASSERT_FATAL(rpb_frame_encode(&f, buf, sizeof buf, &w) == RPB_OK);
     reply r;
     raw_exchange(buf, w, false, &r);
-    CU_ASSERT_TRUE(refused_with(&r, RPB_ERROR_PEER_REJECTED, "malformed Hello payload"));
+    CU_ASSERT_TRUE(refused_with(&r, RPB_CODE_PEER_REJECTED, "malformed Hello payload"));
     rpb_buf_free(&r.body);
     f.payload = (rpb_slice){NULL, 0};
     CU_ASSERT_FATAL(rpb_frame_encode(&f, buf, sizeof buf, &w) == RPB_OK);
     raw_exchange(buf, w, false, &r);
-    CU_ASSERT_TRUE(refused_with(&r, RPB_ERROR_VERSION_UNSUPPORTED,
+    CU_ASSERT_TRUE(refused_with(&r, RPB_CODE_VERSION_UNSUPPORTED,
                                 "client protocol range does not include v1"));
     rpb_buf_free(&r.body);
 }
@@ -411,10 +411,10 @@ static void test_shape_and_policy_refusals(void) /* HELLO-010..HELLO-015, HELLO-
 {
     static char big[200];
     memset(big, 'a', sizeof big);
-    const int32_t PR = RPB_ERROR_PEER_REJECTED;
+    const int32_t PR = RPB_CODE_PEER_REJECTED;
     rpb_hello h = base_hello();
     h.client_min_protocol = h.client_max_protocol = 2;
-    expect_refusal(&h, RPB_ERROR_VERSION_UNSUPPORTED, "client protocol range does not include v1", 0);
+    expect_refusal(&h, RPB_CODE_VERSION_UNSUPPORTED, "client protocol range does not include v1", 0);
     h = base_hello();
     h.client_min_protocol = 0;
     h.client_max_protocol = 5;
@@ -428,7 +428,7 @@ static void test_shape_and_policy_refusals(void) /* HELLO-010..HELLO-015, HELLO-
     h.service_name = (rpb_slice){(uint8_t *)big, 65};
     expect_refusal(&h, PR, "invalid service_name", 0);
     h.service_name = (rpb_slice){(uint8_t *)big, 64}; /* valid, unknown */
-    expect_refusal(&h, RPB_ERROR_SERVICE_UNKNOWN, "service is not registered", 0);
+    expect_refusal(&h, RPB_CODE_SERVICE_UNKNOWN, "service is not registered", 0);
     static const char *const bad_versions[] = {"1.0", "v1.0.0", "1.0.0-", "1.0.0-rc-1", "1.0.0+b"};
     for (int i = 0; i < 5; i++) {
         h = base_hello();
@@ -460,12 +460,12 @@ static void test_shape_and_policy_refusals(void) /* HELLO-010..HELLO-015, HELLO-
     expect_negotiated(&h);
     h = base_hello();
     h.service_name = rpb_slice_cstr("clud");
-    expect_refusal(&h, RPB_ERROR_SERVICE_UNKNOWN, "service is not registered", 0);
+    expect_refusal(&h, RPB_CODE_SERVICE_UNKNOWN, "service is not registered", 0);
     h = base_hello();
     h.wanted_version = rpb_slice_cstr("1.9.9");
-    expect_refusal(&h, RPB_ERROR_VERSION_BLOCKED, "wanted_version is below min_version", 30000);
+    expect_refusal(&h, RPB_CODE_VERSION_BLOCKED, "wanted_version is below min_version", 30000);
     h.wanted_version = rpb_slice_cstr("1.12.0");
-    expect_refusal(&h, RPB_ERROR_VERSION_BLOCKED, "wanted_version is not in version_allow_list", 30000);
+    expect_refusal(&h, RPB_CODE_VERSION_BLOCKED, "wanted_version is not in version_allow_list", 30000);
 }
 
 static void test_one_hello_per_connection(void) /* HELLO-001 */
@@ -543,7 +543,7 @@ static void test_rate_limit(void) /* HELLO-020, SEC-008 */
         close(fd);
         if (negotiated(&r))
             neg++;
-        else if (refused_with(&r, RPB_ERROR_RATE_LIMITED, "Hello rate limit exceeded")) {
+        else if (refused_with(&r, RPB_CODE_RATE_LIMITED, "Hello rate limit exceeded")) {
             limited++;
             retry_ok += r.res.retry_after_ms >= 1 && r.res.retry_after_ms <= 60000;
         }
@@ -596,7 +596,7 @@ static void test_slowloris_and_idle_do_not_delay(void) /* SEC-005 */
     /* SEC-006: the slowloris gets the deadline refusal */
     reply r;
     read_reply(slow, &r, 3000);
-    CU_ASSERT_TRUE(refused_with(&r, RPB_ERROR_PEER_REJECTED, "Hello handshake deadline exceeded"));
+    CU_ASSERT_TRUE(refused_with(&r, RPB_CODE_PEER_REJECTED, "Hello handshake deadline exceeded"));
     rpb_buf_free(&r.body);
     close(slow);
     for (int i = 0; i < IDLE; i++)
@@ -784,7 +784,7 @@ static void test_reload_on_change(void) /* service definitions, HELLO-021, HELLO
     rpb_hello h = base_hello();
     h.service_name = rpb_slice_cstr("fbuild");
     h.wanted_version = rpb_slice_cstr("2.0.0");
-    expect_refusal(&h, RPB_ERROR_SERVICE_UNKNOWN, "service is not registered", 0);
+    expect_refusal(&h, RPB_CODE_SERVICE_UNKNOWN, "service is not registered", 0);
     /* the binary form, as upstream writes it (plus the rpb.backend_pipe label) */
     uint8_t mem[512], bin[512];
     rpb_arena arena;
@@ -816,7 +816,7 @@ static void test_reload_on_change(void) /* service definitions, HELLO-021, HELLO
     ok = false;
     for (int i = 0; i < 50 && !ok; i++) {
         hello_exchange(&z, &r);
-        ok = refused_with(&r, RPB_ERROR_VERSION_BLOCKED, "wanted_version is below min_version");
+        ok = refused_with(&r, RPB_CODE_VERSION_BLOCKED, "wanted_version is below min_version");
         rpb_buf_free(&r.body);
         if (!ok)
             usleep(10000);
@@ -1044,7 +1044,7 @@ static void test_fd_pressure(void) /* SEC-011, SEC-013 */
     send_all(fd, buf, n);
     reply r;
     read_reply(fd, &r, 2000);
-    CU_ASSERT_TRUE(refused_with(&r, RPB_ERROR_FD_PRESSURE,
+    CU_ASSERT_TRUE(refused_with(&r, RPB_CODE_FD_PRESSURE,
                                 "broker is low on file descriptors; retry shortly"));
     CU_ASSERT_EQUAL(r.res.retry_after_ms, 1000);
     rpb_buf_free(&r.body);
@@ -1061,9 +1061,9 @@ static void test_fd_pressure(void) /* SEC-011, SEC-013 */
         read_reply(fd, &r, 2000);
         close(fd);
         ok = negotiated(&r);
-        pressure += refused_with(&r, RPB_ERROR_FD_PRESSURE,
+        pressure += refused_with(&r, RPB_CODE_FD_PRESSURE,
                                  "broker is low on file descriptors; retry shortly");
-        if (!ok && r.res.code == RPB_ERROR_FD_PRESSURE)
+        if (!ok && r.res.code == RPB_CODE_FD_PRESSURE)
             CU_ASSERT_EQUAL(r.res.frame.request_id, 7); /* demoted path echoes */
         rpb_buf_free(&r.body);
         usleep(60000);
@@ -1085,7 +1085,7 @@ static void test_fd_pressure(void) /* SEC-011, SEC-013 */
     usleep(50000);
     fd = rpb_client_connect(path, rpb_monotonic_ms() + 2000);
     read_reply(fd, &r, 2000); /* nothing sent */
-    CU_ASSERT_TRUE(refused_with(&r, RPB_ERROR_FD_PRESSURE,
+    CU_ASSERT_TRUE(refused_with(&r, RPB_CODE_FD_PRESSURE,
                                 "broker is low on file descriptors; retry shortly"));
     rpb_buf_free(&r.body);
     close(fd);
@@ -1173,7 +1173,7 @@ static void test_sigterm_drain(void) /* SEC-012, SEC-003 */
     reply r;
     send_all(early, buf, n); /* connected before, Hello after the signal */
     read_reply(early, &r, 2000);
-    CU_ASSERT_TRUE(refused_with(&r, RPB_ERROR_SHUTTING_DOWN, "broker is shutting down"));
+    CU_ASSERT_TRUE(refused_with(&r, RPB_CODE_SHUTTING_DOWN, "broker is shutting down"));
     CU_ASSERT_EQUAL(r.res.retry_after_ms, 1000);
     CU_ASSERT_EQUAL(r.res.frame.request_id, 7);
     rpb_buf_free(&r.body);
@@ -1181,7 +1181,7 @@ static void test_sigterm_drain(void) /* SEC-012, SEC-003 */
     int fd = rpb_client_connect(path, rpb_monotonic_ms() + 2000);
     send_all(fd, buf, n);
     read_reply(fd, &r, 2000);
-    CU_ASSERT_TRUE(refused_with(&r, RPB_ERROR_SHUTTING_DOWN, "broker is shutting down"));
+    CU_ASSERT_TRUE(refused_with(&r, RPB_CODE_SHUTTING_DOWN, "broker is shutting down"));
     rpb_buf_free(&r.body);
     close(fd);
     /* admin still served: not ready */

@@ -286,7 +286,7 @@ static void expect_deadline_close(cctx *c, hconn *hc, int64_t t0)
         c_fail(c, "expected the broker to end the handshake within its %d ms deadline (+%d ms); observed the connection still open after %lld ms",
                c->cfg->handshake_ms, margin, (long long)took);
     } else if (r.end == H_REPLY) {
-        refusal want = {RPB_ERROR_PEER_REJECTED, "Hello handshake deadline exceeded", 0, 0};
+        refusal want = {RPB_CODE_PEER_REJECTED, "Hello handshake deadline exceeded", 0, 0};
         expect_refused(c, &r, &want, ECHO_NOTHING);
     }
     hr_free(&r);
@@ -422,7 +422,7 @@ void case_drain(cctx *c)
         struct timespec ts = {0, 2000000L};
         nanosleep(&ts, NULL);
     }
-    refusal want = {RPB_ERROR_SHUTTING_DOWN, "broker is shutting down", 1000, 1000};
+    refusal want = {RPB_CODE_SHUTTING_DOWN, "broker is shutting down", 1000, 1000};
     bool draining = expect_refused(c, &r, &want, echo_of(&f));
     hr_free(&r);
     if (draining) {

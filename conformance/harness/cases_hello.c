@@ -462,7 +462,7 @@ static void rate_case(cctx *c, unsigned refused_first)
             c_skip(c, "sending %u Hellos took %lld ms, longer than the %u ms window; cannot judge",
                    c->cfg->rate_n, (long long)elapsed, c->cfg->rate_window_ms);
         } else {
-            refusal want = {RPB_ERROR_RATE_LIMITED, "Hello rate limit exceeded", 1, c->cfg->rate_window_ms};
+            refusal want = {RPB_CODE_RATE_LIMITED, "Hello rate limit exceeded", 1, c->cfg->rate_window_ms};
             expect_refused(c, &r, &want, echo_of(&f));
         }
         hr_free(&r);

@@ -9,24 +9,24 @@
 #define RETRY_ANY UINT64_MAX
 
 /* facts/hello.md §2.4: code, upstream's reason, retry_after_ms. */
-const refusal R_FRAMING_VERSION = {RPB_ERROR_VERSION_UNSUPPORTED, "unsupported framing version", 0, 0};
-const refusal R_TOO_LARGE = {RPB_ERROR_PEER_REJECTED, "initial Hello frame exceeds 64 KiB", 0, 0};
-const refusal R_INCOMPLETE = {RPB_ERROR_PEER_REJECTED, "incomplete Hello frame", 0, 0};
-const refusal R_MALFORMED_FRAME = {RPB_ERROR_PEER_REJECTED, "malformed broker Frame", 0, 0};
-const refusal R_ENV_VERSION = {RPB_ERROR_VERSION_UNSUPPORTED, "frame envelope_version is not v1", 0, 0};
-const refusal R_ENV_KIND = {RPB_ERROR_PEER_REJECTED, "Hello frame kind must be REQUEST", 0, 0};
-const refusal R_ENV_PROTOCOL = {RPB_ERROR_PEER_REJECTED, "Hello frame payload_protocol must be control-plane", 0, 0};
-const refusal R_ENV_ENCODING = {RPB_ERROR_PEER_REJECTED, "Hello payload must not be compressed", 0, 0};
-const refusal R_MALFORMED_HELLO = {RPB_ERROR_PEER_REJECTED, "malformed Hello payload", 0, 0};
-const refusal R_PROTOCOL_RANGE = {RPB_ERROR_VERSION_UNSUPPORTED, "client protocol range does not include v1", 0, 0};
-const refusal R_SERVICE_NAME = {RPB_ERROR_PEER_REJECTED, "invalid service_name", 0, 0};
-const refusal R_WANTED_VERSION = {RPB_ERROR_PEER_REJECTED, "invalid wanted_version", 0, 0};
-const refusal R_CLIENT_VERSION = {RPB_ERROR_PEER_REJECTED, "client_version exceeds 128 bytes", 0, 0};
-const refusal R_CLIENT_LIB = {RPB_ERROR_PEER_REJECTED, "client_lib fields exceed 64 bytes", 0, 0};
-const refusal R_PEER_PID = {RPB_ERROR_PEER_REJECTED, "peer_pid does not match verified peer", 0, 0};
-const refusal R_SERVICE_UNKNOWN = {RPB_ERROR_SERVICE_UNKNOWN, "service is not registered", 0, 0};
-const refusal R_BELOW_MIN = {RPB_ERROR_VERSION_BLOCKED, "wanted_version is below min_version", 30000, 30000};
-const refusal R_NOT_ALLOWED = {RPB_ERROR_VERSION_BLOCKED, "wanted_version is not in version_allow_list", 30000, 30000};
+const refusal R_FRAMING_VERSION = {RPB_CODE_VERSION_UNSUPPORTED, "unsupported framing version", 0, 0};
+const refusal R_TOO_LARGE = {RPB_CODE_PEER_REJECTED, "initial Hello frame exceeds 64 KiB", 0, 0};
+const refusal R_INCOMPLETE = {RPB_CODE_PEER_REJECTED, "incomplete Hello frame", 0, 0};
+const refusal R_MALFORMED_FRAME = {RPB_CODE_PEER_REJECTED, "malformed broker Frame", 0, 0};
+const refusal R_ENV_VERSION = {RPB_CODE_VERSION_UNSUPPORTED, "frame envelope_version is not v1", 0, 0};
+const refusal R_ENV_KIND = {RPB_CODE_PEER_REJECTED, "Hello frame kind must be REQUEST", 0, 0};
+const refusal R_ENV_PROTOCOL = {RPB_CODE_PEER_REJECTED, "Hello frame payload_protocol must be control-plane", 0, 0};
+const refusal R_ENV_ENCODING = {RPB_CODE_PEER_REJECTED, "Hello payload must not be compressed", 0, 0};
+const refusal R_MALFORMED_HELLO = {RPB_CODE_PEER_REJECTED, "malformed Hello payload", 0, 0};
+const refusal R_PROTOCOL_RANGE = {RPB_CODE_VERSION_UNSUPPORTED, "client protocol range does not include v1", 0, 0};
+const refusal R_SERVICE_NAME = {RPB_CODE_PEER_REJECTED, "invalid service_name", 0, 0};
+const refusal R_WANTED_VERSION = {RPB_CODE_PEER_REJECTED, "invalid wanted_version", 0, 0};
+const refusal R_CLIENT_VERSION = {RPB_CODE_PEER_REJECTED, "client_version exceeds 128 bytes", 0, 0};
+const refusal R_CLIENT_LIB = {RPB_CODE_PEER_REJECTED, "client_lib fields exceed 64 bytes", 0, 0};
+const refusal R_PEER_PID = {RPB_CODE_PEER_REJECTED, "peer_pid does not match verified peer", 0, 0};
+const refusal R_SERVICE_UNKNOWN = {RPB_CODE_SERVICE_UNKNOWN, "service is not registered", 0, 0};
+const refusal R_BELOW_MIN = {RPB_CODE_VERSION_BLOCKED, "wanted_version is below min_version", 30000, 30000};
+const refusal R_NOT_ALLOWED = {RPB_CODE_VERSION_BLOCKED, "wanted_version is not in version_allow_list", 30000, 30000};
 
 const echo ECHO_NOTHING = {ECHO_ZERO, NULL};
 const echo ECHO_UNCHECKED = {ECHO_ANY, NULL};

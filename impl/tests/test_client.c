@@ -192,7 +192,7 @@ static void test_exchange_reads_reply_after_failed_write(void) /* HELLO-063 */
     rpb_arena_init(&arena, mem, sizeof mem);
     rpb_hello_result res;
     CU_ASSERT_EQUAL(rpb_hello_reply_classify(reply.data, reply.len, &arena, &res), RPB_OK);
-    CU_ASSERT_EQUAL(res.code, RPB_ERROR_PEER_REJECTED);
+    CU_ASSERT_EQUAL(res.code, RPB_CODE_PEER_REJECTED);
     rpb_buf_free(&reply);
     free(req);
     int st;

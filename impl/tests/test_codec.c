@@ -193,7 +193,7 @@ static void test_golden_replies(void)
 
     CU_ASSERT_EQUAL_FATAL(decode_hex(&rpb_refused_desc, GOLDEN_REFUSED, &r, 0, &err), RPB_OK);
     CU_ASSERT(rpb_slice_eq_cstr(r.reason, "version below floor"));
-    CU_ASSERT_EQUAL(r.code, RPB_ERROR_VERSION_BLOCKED);
+    CU_ASSERT_EQUAL(r.code, RPB_CODE_VERSION_BLOCKED);
     CU_ASSERT_EQUAL(r.details.count, 1);
     const rpb_slice *floor = rpb_map_get(&r.details, rpb_slice_cstr("floor"));
     CU_ASSERT(floor && rpb_slice_eq_cstr(*floor, "2"));

@@ -248,7 +248,7 @@ static void test_envelope_refusals_in_order(void) /* HELLO-008, ENV-005 */
     f.payload_encoding = 1;
     rpb_hello_decide(h, &f, &peer, 0, &d);
     CU_ASSERT_EQUAL(d.refusal, RPB_REFUSAL_ENVELOPE_VERSION);
-    CU_ASSERT_EQUAL(rpb_refusal_code(d.refusal), RPB_ERROR_VERSION_UNSUPPORTED);
+    CU_ASSERT_EQUAL(rpb_refusal_code(d.refusal), RPB_CODE_VERSION_UNSUPPORTED);
     f.envelope_version = 1;
     rpb_hello_decide(h, &f, &peer, 0, &d);
     CU_ASSERT_EQUAL(d.refusal, RPB_REFUSAL_ENVELOPE_KIND);
@@ -304,7 +304,7 @@ static void test_protocol_range(void) /* HELLO-010 */
     rpb_hello hello = base_hello();
     hello.client_min_protocol = hello.client_max_protocol = 2;
     CU_ASSERT_EQUAL(decide_refusal(h, &hello), RPB_REFUSAL_PROTOCOL_RANGE);
-    CU_ASSERT_EQUAL(rpb_refusal_code(RPB_REFUSAL_PROTOCOL_RANGE), RPB_ERROR_VERSION_UNSUPPORTED);
+    CU_ASSERT_EQUAL(rpb_refusal_code(RPB_REFUSAL_PROTOCOL_RANGE), RPB_CODE_VERSION_UNSUPPORTED);
     hello.client_min_protocol = 1;
     hello.client_max_protocol = 0;
     CU_ASSERT_EQUAL(decide_refusal(h, &hello), RPB_REFUSAL_PROTOCOL_RANGE);
@@ -378,7 +378,7 @@ static void test_lookup_and_version_policy(void) /* HELLO-021..HELLO-024 */
     decide(h, &hello, &peer, 0, &d);
     CU_ASSERT_EQUAL(d.refusal, RPB_REFUSAL_SERVICE_UNKNOWN);
     CU_ASSERT_EQUAL(d.retry_after_ms, 0);
-    CU_ASSERT_EQUAL(rpb_refusal_code(d.refusal), RPB_ERROR_SERVICE_UNKNOWN);
+    CU_ASSERT_EQUAL(rpb_refusal_code(d.refusal), RPB_CODE_SERVICE_UNKNOWN);
     hello = base_hello();
     hello.wanted_version = rpb_slice_cstr("1.9.9");
     decide(h, &hello, &peer, 0, &d);
@@ -389,7 +389,7 @@ static void test_lookup_and_version_policy(void) /* HELLO-021..HELLO-024 */
     decide(h, &hello, &peer, 0, &d);
     CU_ASSERT_EQUAL(d.refusal, RPB_REFUSAL_NOT_ALLOWED);
     CU_ASSERT_EQUAL(d.retry_after_ms, 30000);
-    CU_ASSERT_EQUAL(rpb_refusal_code(d.refusal), RPB_ERROR_VERSION_BLOCKED);
+    CU_ASSERT_EQUAL(rpb_refusal_code(d.refusal), RPB_CODE_VERSION_BLOCKED);
 
     /* without an allow-list the floor alone decides; prerelease ignored */
     rpb_service_table *t = rpb_service_table_new();
@@ -451,7 +451,7 @@ static void test_rate_limit(void) /* HELLO-020, SEC-008 */
     decide(h, &hello, &peer, 1250, &d);
     CU_ASSERT_EQUAL(d.refusal, RPB_REFUSAL_RATE_LIMITED);
     CU_ASSERT_EQUAL(d.retry_after_ms, 60000 - 1250);
-    CU_ASSERT_EQUAL(rpb_refusal_code(d.refusal), RPB_ERROR_RATE_LIMITED);
+    CU_ASSERT_EQUAL(rpb_refusal_code(d.refusal), RPB_CODE_RATE_LIMITED);
     /* another pid has its own budget; pid 0 is exempt */
     rpb_peer other = {PID + 1, 1000}, zero = {0, 1000};
     hello.peer_pid = 0;
@@ -555,12 +555,12 @@ static void test_broker_state_refusals(void) /* SEC-011, SEC-012 */
     decide(h, &hello, &peer, 0, &d);
     CU_ASSERT_EQUAL(d.refusal, RPB_REFUSAL_SHUTTING_DOWN);
     CU_ASSERT_EQUAL(d.retry_after_ms, 1000);
-    CU_ASSERT_EQUAL(rpb_refusal_code(d.refusal), RPB_ERROR_SHUTTING_DOWN);
+    CU_ASSERT_EQUAL(rpb_refusal_code(d.refusal), RPB_CODE_SHUTTING_DOWN);
     rpb_hello_handler_set_flags(h, RPB_HELLO_DRAINING | RPB_HELLO_FD_PRESSURE);
     decide(h, &hello, &peer, 0, &d);
     CU_ASSERT_EQUAL(d.refusal, RPB_REFUSAL_FD_PRESSURE);
     CU_ASSERT_EQUAL(d.retry_after_ms, 1000);
-    CU_ASSERT_EQUAL(rpb_refusal_code(d.refusal), RPB_ERROR_FD_PRESSURE);
+    CU_ASSERT_EQUAL(rpb_refusal_code(d.refusal), RPB_CODE_FD_PRESSURE);
     CU_ASSERT_STRING_EQUAL(rpb_refusal_reason(d.refusal),
                            "broker is low on file descriptors; retry shortly");
     rpb_hello_handler_set_flags(h, 0);

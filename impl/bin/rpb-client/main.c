@@ -210,7 +210,7 @@ static int run_hello(const char *path, const rpb_hello *hello, uint64_t request_
             print_json(&res);
         else
             print_human(&res);
-        int32_t code = res.code >= 0 && res.code <= RPB_ERROR_FD_PRESSURE ? res.code : 0;
+        int32_t code = res.code >= 0 && res.code <= RPB_CODE_FD_PRESSURE ? res.code : 0;
         status = res.kind == RPB_HELLO_RESULT_NEGOTIATED ? 0 : EXIT_REFUSED_BASE + code;
     }
     free(mem);

@@ -59,15 +59,15 @@ const char *rpb_hello_result_name(rpb_hello_result_kind kind)
 static rpb_hello_result_kind refusal_kind(int32_t code)
 {
     switch (code) {
-    case RPB_ERROR_VERSION_UNSUPPORTED:
+    case RPB_CODE_VERSION_UNSUPPORTED:
         return RPB_HELLO_RESULT_VERSION_UNSUPPORTED;
-    case RPB_ERROR_SERVICE_UNKNOWN:
+    case RPB_CODE_SERVICE_UNKNOWN:
         return RPB_HELLO_RESULT_SERVICE_UNKNOWN;
-    case RPB_ERROR_VERSION_BLOCKED:
+    case RPB_CODE_VERSION_BLOCKED:
         return RPB_HELLO_RESULT_VERSION_BLOCKED;
-    case RPB_ERROR_RATE_LIMITED:
+    case RPB_CODE_RATE_LIMITED:
         return RPB_HELLO_RESULT_RATE_LIMITED;
-    case RPB_ERROR_SHUTTING_DOWN:
+    case RPB_CODE_SHUTTING_DOWN:
         return RPB_HELLO_RESULT_SHUTTING_DOWN;
     default:
         return RPB_HELLO_RESULT_OTHER;

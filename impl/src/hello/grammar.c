@@ -124,50 +124,50 @@ typedef struct refusal_row {
 } refusal_row;
 
 static const refusal_row refusal_rows[RPB_REFUSAL_COUNT] = {
-    [RPB_REFUSAL_FRAMING_VERSION] = {"framing-version", RPB_ERROR_VERSION_UNSUPPORTED,
+    [RPB_REFUSAL_FRAMING_VERSION] = {"framing-version", RPB_CODE_VERSION_UNSUPPORTED,
                                      "unsupported framing version", "HELLO-002"},
-    [RPB_REFUSAL_FRAME_TOO_LARGE] = {"frame-too-large", RPB_ERROR_PEER_REJECTED,
+    [RPB_REFUSAL_FRAME_TOO_LARGE] = {"frame-too-large", RPB_CODE_PEER_REJECTED,
                                      "initial Hello frame exceeds 64 KiB", "HELLO-003"},
-    [RPB_REFUSAL_INCOMPLETE_FRAME] = {"incomplete-frame", RPB_ERROR_PEER_REJECTED,
+    [RPB_REFUSAL_INCOMPLETE_FRAME] = {"incomplete-frame", RPB_CODE_PEER_REJECTED,
                                       "incomplete Hello frame", "HELLO-005"},
-    [RPB_REFUSAL_MALFORMED_FRAME] = {"malformed-frame", RPB_ERROR_PEER_REJECTED,
+    [RPB_REFUSAL_MALFORMED_FRAME] = {"malformed-frame", RPB_CODE_PEER_REJECTED,
                                      "malformed broker Frame", "HELLO-006"},
-    [RPB_REFUSAL_DEADLINE] = {"deadline", RPB_ERROR_PEER_REJECTED,
+    [RPB_REFUSAL_DEADLINE] = {"deadline", RPB_CODE_PEER_REJECTED,
                               "Hello handshake deadline exceeded", "SEC-006"},
-    [RPB_REFUSAL_FD_PRESSURE] = {"fd-pressure", RPB_ERROR_FD_PRESSURE,
+    [RPB_REFUSAL_FD_PRESSURE] = {"fd-pressure", RPB_CODE_FD_PRESSURE,
                                  "broker is low on file descriptors; retry shortly", "SEC-011"},
-    [RPB_REFUSAL_SHUTTING_DOWN] = {"shutting-down", RPB_ERROR_SHUTTING_DOWN,
+    [RPB_REFUSAL_SHUTTING_DOWN] = {"shutting-down", RPB_CODE_SHUTTING_DOWN,
                                    "broker is shutting down", "SEC-012"},
-    [RPB_REFUSAL_ENVELOPE_VERSION] = {"envelope-version", RPB_ERROR_VERSION_UNSUPPORTED,
+    [RPB_REFUSAL_ENVELOPE_VERSION] = {"envelope-version", RPB_CODE_VERSION_UNSUPPORTED,
                                       "frame envelope_version is not v1", "HELLO-008"},
-    [RPB_REFUSAL_ENVELOPE_KIND] = {"envelope-kind", RPB_ERROR_PEER_REJECTED,
+    [RPB_REFUSAL_ENVELOPE_KIND] = {"envelope-kind", RPB_CODE_PEER_REJECTED,
                                    "Hello frame kind must be REQUEST", "HELLO-008"},
-    [RPB_REFUSAL_ENVELOPE_PROTOCOL] = {"envelope-payload-protocol", RPB_ERROR_PEER_REJECTED,
+    [RPB_REFUSAL_ENVELOPE_PROTOCOL] = {"envelope-payload-protocol", RPB_CODE_PEER_REJECTED,
                                        "Hello frame payload_protocol must be control-plane",
                                        "HELLO-008"},
-    [RPB_REFUSAL_ENVELOPE_ENCODING] = {"envelope-payload-encoding", RPB_ERROR_PEER_REJECTED,
+    [RPB_REFUSAL_ENVELOPE_ENCODING] = {"envelope-payload-encoding", RPB_CODE_PEER_REJECTED,
                                        "Hello payload must not be compressed", "HELLO-008"},
-    [RPB_REFUSAL_MALFORMED_HELLO] = {"malformed-hello", RPB_ERROR_PEER_REJECTED,
+    [RPB_REFUSAL_MALFORMED_HELLO] = {"malformed-hello", RPB_CODE_PEER_REJECTED,
                                      "malformed Hello payload", "HELLO-009"},
-    [RPB_REFUSAL_PROTOCOL_RANGE] = {"protocol-range", RPB_ERROR_VERSION_UNSUPPORTED,
+    [RPB_REFUSAL_PROTOCOL_RANGE] = {"protocol-range", RPB_CODE_VERSION_UNSUPPORTED,
                                     "client protocol range does not include v1", "HELLO-010"},
-    [RPB_REFUSAL_SERVICE_NAME] = {"service-name", RPB_ERROR_PEER_REJECTED,
+    [RPB_REFUSAL_SERVICE_NAME] = {"service-name", RPB_CODE_PEER_REJECTED,
                                   "invalid service_name", "HELLO-011"},
-    [RPB_REFUSAL_WANTED_VERSION] = {"wanted-version", RPB_ERROR_PEER_REJECTED,
+    [RPB_REFUSAL_WANTED_VERSION] = {"wanted-version", RPB_CODE_PEER_REJECTED,
                                     "invalid wanted_version", "HELLO-012"},
-    [RPB_REFUSAL_CLIENT_VERSION] = {"client-version", RPB_ERROR_PEER_REJECTED,
+    [RPB_REFUSAL_CLIENT_VERSION] = {"client-version", RPB_CODE_PEER_REJECTED,
                                     "client_version exceeds 128 bytes", "HELLO-013"},
-    [RPB_REFUSAL_CLIENT_LIB] = {"client-lib", RPB_ERROR_PEER_REJECTED,
+    [RPB_REFUSAL_CLIENT_LIB] = {"client-lib", RPB_CODE_PEER_REJECTED,
                                 "client_lib fields exceed 64 bytes", "HELLO-014"},
-    [RPB_REFUSAL_PEER_PID] = {"peer-pid", RPB_ERROR_PEER_REJECTED,
+    [RPB_REFUSAL_PEER_PID] = {"peer-pid", RPB_CODE_PEER_REJECTED,
                               "peer_pid does not match verified peer", "HELLO-015"},
-    [RPB_REFUSAL_RATE_LIMITED] = {"rate-limited", RPB_ERROR_RATE_LIMITED,
+    [RPB_REFUSAL_RATE_LIMITED] = {"rate-limited", RPB_CODE_RATE_LIMITED,
                                   "Hello rate limit exceeded", "HELLO-020"},
-    [RPB_REFUSAL_SERVICE_UNKNOWN] = {"service-unknown", RPB_ERROR_SERVICE_UNKNOWN,
+    [RPB_REFUSAL_SERVICE_UNKNOWN] = {"service-unknown", RPB_CODE_SERVICE_UNKNOWN,
                                      "service is not registered", "HELLO-021"},
-    [RPB_REFUSAL_BELOW_MIN_VERSION] = {"below-min-version", RPB_ERROR_VERSION_BLOCKED,
+    [RPB_REFUSAL_BELOW_MIN_VERSION] = {"below-min-version", RPB_CODE_VERSION_BLOCKED,
                                        "wanted_version is below min_version", "HELLO-022"},
-    [RPB_REFUSAL_NOT_ALLOWED] = {"not-allowed", RPB_ERROR_VERSION_BLOCKED,
+    [RPB_REFUSAL_NOT_ALLOWED] = {"not-allowed", RPB_CODE_VERSION_BLOCKED,
                                  "wanted_version is not in version_allow_list", "HELLO-023"},
 };
 
@@ -187,9 +187,9 @@ int32_t rpb_refusal_code(rpb_refusal r)
     if (!row(r))
         return 0;
     if (FAULT(FRAMING_VERSION_WRONG_CODE) && r == RPB_REFUSAL_FRAMING_VERSION)
-        return RPB_ERROR_PEER_REJECTED;
+        return RPB_CODE_PEER_REJECTED;
     if (FAULT(UNKNOWN_SERVICE_WRONG_CODE) && r == RPB_REFUSAL_SERVICE_UNKNOWN)
-        return RPB_ERROR_BACKEND_SPAWN_FAILED;
+        return RPB_CODE_BACKEND_SPAWN_FAILED;
     return row(r)->code;
 }
 
