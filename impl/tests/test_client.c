@@ -34,7 +34,9 @@ static void test_defaults(void) /* HELLO-060 */
     CU_ASSERT_EQUAL(h.client_keepalive_secs, 0);
 }
 
-static void test_upstream_default_hello_bytes(void) /* HELLO-060, facts/hello.md §7.3 */
+/* HELLO-060, facts/hello.md §7.3; HELLO-068: a Hello over the 64 KiB cap is
+ * not encoded */
+static void test_upstream_default_hello_bytes(void)
 {
     rpb_hello h;
     rpb_hello_init(&h, "zccache", "1.11.20", 4242);
@@ -77,14 +79,16 @@ static void test_upstream_default_hello_bytes(void) /* HELLO-060, facts/hello.md
                     RPB_ERR_FRAME_TOO_LARGE);
 }
 
-/* Builds the body of a reply frame holding reply. */
-static size_t reply_body(const rpb_hello_reply *reply, int32_t kind, uint8_t *out, size_t cap)
+/* Builds the body of a reply frame of the given kind and request_id
+ * holding reply. */
+static size_t reply_body_rid(const rpb_hello_reply *reply, int32_t kind, uint64_t request_id,
+                             uint8_t *out, size_t cap)
 {
     uint8_t payload[512];
     size_t plen, w, consumed;
     CU_ASSERT_FATAL(rpb_encode(&rpb_hello_reply_desc, reply, payload, sizeof payload, &plen) == RPB_OK);
     rpb_frame req = rpb_frame_request(RPB_PP_CONTROL, (rpb_slice){NULL, 0});
-    req.request_id = 5;
+    req.request_id = request_id;
     rpb_frame f = rpb_frame_response_to(&req, (rpb_slice){payload, plen});
     f.kind = kind;
     uint8_t framed[600];
@@ -96,7 +100,15 @@ static size_t reply_body(const rpb_hello_reply *reply, int32_t kind, uint8_t *ou
     return body.len;
 }
 
-static void test_classify(void) /* HELLO-061, HELLO-062 */
+static size_t reply_body(const rpb_hello_reply *reply, int32_t kind, uint8_t *out, size_t cap)
+{
+    return reply_body_rid(reply, kind, 5, out, cap);
+}
+
+/* HELLO-061, HELLO-062; HELLO-064 (empty backend_pipe), HELLO-066 (a reply
+ * that does not decode is an error, not a refusal), HELLO-067 (any
+ * request_id is accepted) */
+static void test_classify(void)
 {
     uint8_t body[600], mem[1024];
     rpb_arena arena;
@@ -111,6 +123,12 @@ static void test_classify(void) /* HELLO-061, HELLO-062 */
     CU_ASSERT_EQUAL(res.kind, RPB_HELLO_RESULT_NEGOTIATED);
     CU_ASSERT_EQUAL(res.frame.request_id, 5);
     CU_ASSERT_TRUE(rpb_slice_eq_cstr(res.reply.negotiated.backend_pipe, "/b.sock"));
+    n = reply_body_rid(&reply, RPB_FRAME_KIND_RESPONSE, 0, body, sizeof body);
+    CU_ASSERT_EQUAL(rpb_hello_reply_classify(body, n, &arena, &res), RPB_OK);
+    CU_ASSERT_EQUAL(res.kind, RPB_HELLO_RESULT_NEGOTIATED);
+    reply.negotiated.backend_pipe = rpb_slice_cstr("");
+    n = reply_body(&reply, RPB_FRAME_KIND_RESPONSE, body, sizeof body);
+    CU_ASSERT_EQUAL(rpb_hello_reply_classify(body, n, &arena, &res), RPB_ERR_INVALID_ARGUMENT);
 
     static const struct {
         int32_t code;
@@ -146,6 +164,123 @@ static void test_classify(void) /* HELLO-061, HELLO-062 */
     CU_ASSERT_EQUAL(rpb_hello_reply_classify(body, n, &arena, &res), RPB_ERR_ENVELOPE_KIND);
     static const uint8_t garbage[] = {0xFF, 0xFF};
     CU_ASSERT(rpb_hello_reply_classify(garbage, 2, &arena, &res) < 0);
+}
+
+/* A throw-away broker in a child process: accepts one connection on l,
+ * reads one frame, writes reply[0..len), then either closes at once or,
+ * with await_close, waits for the client to close its end and exits 0 only
+ * when it saw that end of stream. */
+static pid_t fake_broker(int l, const uint8_t *reply, size_t len, bool await_close)
+{
+    pid_t child = fork();
+    if (child != 0)
+        return child;
+    int c = accept(l, NULL, NULL);
+    rpb_buf req = {0};
+    if (c < 0 || rpb_read_frame(c, RPB_MAX_HELLO_BYTES, RPB_NO_DEADLINE, &req, NULL) != RPB_OK)
+        _exit(1);
+    if (len > 0 && write(c, reply, len) != (ssize_t)len)
+        _exit(1);
+    uint8_t b;
+    _exit(!await_close || read(c, &b, 1) == 0 ? 0 : 1);
+}
+
+static int listen_at(struct sockaddr_un *sa, const char *dir, const char *name)
+{
+    *sa = (struct sockaddr_un){.sun_family = AF_UNIX};
+    snprintf(sa->sun_path, sizeof sa->sun_path, "%s/%s", dir, name);
+    int l = socket(AF_UNIX, SOCK_STREAM, 0);
+    CU_ASSERT_FATAL(bind(l, (struct sockaddr *)sa, sizeof *sa) == 0 && listen(l, 4) == 0);
+    return l;
+}
+
+static uint8_t *hello_request(size_t *len)
+{
+    static uint8_t out[256];
+    rpb_hello h;
+    rpb_hello_init(&h, "zccache", "1.11.20", (uint32_t)getpid());
+    CU_ASSERT_FATAL(rpb_hello_request_encode(&h, 1, out, sizeof out, len) == RPB_OK);
+    return out;
+}
+
+/* HELLO-065: after a Negotiated the client connects to backend_pipe as a
+ * filesystem Unix socket path and has closed the broker connection. */
+static void test_negotiated_connects_backend(void)
+{
+    char dir[] = "/tmp/rpb-client-XXXXXX";
+    CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
+    struct sockaddr_un bsa, ksa;
+    int broker = listen_at(&ksa, dir, "broker.sock");
+    int backend = listen_at(&bsa, dir, "backend.sock");
+
+    rpb_hello_reply reply;
+    rpb_msg_init(&rpb_hello_reply_desc, &reply);
+    reply.result = RPB_HELLO_REPLY_NEGOTIATED;
+    reply.negotiated.negotiated_protocol = 1;
+    reply.negotiated.backend_pipe = rpb_slice_cstr(bsa.sun_path);
+    uint8_t body[600], framed[700];
+    size_t n = reply_body_rid(&reply, RPB_FRAME_KIND_RESPONSE, 1, body, sizeof body);
+    framed[0] = RPB_FRAMING_VERSION;
+    rpb_frame_header_write(framed, (uint32_t)n);
+    memcpy(framed + RPB_FRAME_HEADER_BYTES, body, n);
+    pid_t child = fake_broker(broker, framed, RPB_FRAME_HEADER_BYTES + n, true);
+
+    size_t len;
+    uint8_t *req = hello_request(&len);
+    rpb_buf got = {0};
+    CU_ASSERT_EQUAL_FATAL(rpb_client_exchange(ksa.sun_path, req, len, rpb_monotonic_ms() + 5000,
+                                              &got, NULL),
+                          RPB_OK);
+    uint8_t mem[1024];
+    rpb_arena arena;
+    rpb_arena_init(&arena, mem, sizeof mem);
+    rpb_hello_result res;
+    CU_ASSERT_EQUAL_FATAL(rpb_hello_reply_classify(got.data, got.len, &arena, &res), RPB_OK);
+    CU_ASSERT_EQUAL_FATAL(res.kind, RPB_HELLO_RESULT_NEGOTIATED);
+    char path[sizeof bsa.sun_path];
+    rpb_slice pipe = res.reply.negotiated.backend_pipe;
+    CU_ASSERT_FATAL(pipe.len < sizeof path);
+    memcpy(path, pipe.data, pipe.len);
+    path[pipe.len] = '\0';
+    int fd = rpb_client_connect(path, rpb_monotonic_ms() + 5000);
+    CU_ASSERT(fd >= 0);
+    int accepted = accept(backend, NULL, NULL);
+    CU_ASSERT(accepted >= 0);
+    int st;
+    CU_ASSERT(waitpid(child, &st, 0) == child && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    if (fd >= 0)
+        close(fd);
+    if (accepted >= 0)
+        close(accepted);
+    rpb_buf_free(&got);
+    close(broker);
+    close(backend);
+    unlink(ksa.sun_path);
+    unlink(bsa.sun_path);
+    rmdir(dir);
+}
+
+/* HELLO-066: a broker that closes without a reply ends the exchange with an
+ * end-of-stream error, not with a refusal. */
+static void test_no_reply_is_transport_error(void)
+{
+    char dir[] = "/tmp/rpb-client-XXXXXX";
+    CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
+    struct sockaddr_un sa;
+    int l = listen_at(&sa, dir, "broker.sock");
+    static const uint8_t half[] = {0x01, 0x20, 0x00, 0x00, 0x00, 0x08}; /* a cut reply */
+    pid_t child = fake_broker(l, half, sizeof half, false);
+    size_t len;
+    uint8_t *req = hello_request(&len);
+    rpb_buf got = {0};
+    CU_ASSERT_EQUAL(rpb_client_exchange(sa.sun_path, req, len, rpb_monotonic_ms() + 5000, &got, NULL),
+                    RPB_ERR_UNEXPECTED_EOF);
+    int st;
+    waitpid(child, &st, 0);
+    rpb_buf_free(&got);
+    close(l);
+    unlink(sa.sun_path);
+    rmdir(dir);
 }
 
 static void test_connect_errors(void) /* HELLO-063 */
@@ -239,6 +374,9 @@ int main(void)
         {"exchange reads the reply after a failed write (HELLO-063)",
          test_exchange_reads_reply_after_failed_write},
         {"exchange write bounded by the deadline (HELLO-063)", test_exchange_write_has_deadline},
+        {"Negotiated: connect backend_pipe, broker connection closed (HELLO-065)",
+         test_negotiated_connects_backend},
+        {"no reply is a transport error (HELLO-066)", test_no_reply_is_transport_error},
         {NULL, NULL},
     };
     return tu_run("client", tests);

@@ -75,8 +75,14 @@ RPB_API const char *rpb_hello_result_name(rpb_hello_result_kind kind);
  *
  * Returns RPB_OK, a decode error, an RPB_ERR_ENVELOPE_* code, or
  * RPB_ERR_INVALID_ARGUMENT when the HelloReply has no result (neither
- * negotiated nor refused).  The response request_id is not checked
- * (upstream parity); compare res->frame.request_id yourself if you care.
+ * negotiated nor refused) or is a Negotiated with an empty backend_pipe
+ * (HELLO-064).  The response request_id is not checked (HELLO-067: a
+ * broker answers some requests with request_id 0); compare
+ * res->frame.request_id yourself to log a mismatch.
+ *
+ * After RPB_HELLO_RESULT_NEGOTIATED the caller connects to
+ * res->reply.negotiated.backend_pipe (a filesystem path, e.g. with
+ * rpb_client_connect()) and closes the broker connection (HELLO-065).
  */
 RPB_API int rpb_hello_reply_classify(const uint8_t *body, size_t len, rpb_arena *arena,
                              rpb_hello_result *res);

@@ -364,7 +364,8 @@ int rpb_admin_request_encode(int32_t verb, bool json, rpb_slice service_name, ui
     req.verb = verb;
     req.json = json;
     req.service_name = service_name;
-    uint8_t payload[512]; /* verb, json and a 256-byte name fit */
+    uint8_t payload[512]; /* verb, json and a 256-byte name fit: far below the
+                           * 64 KiB first-frame cap (HELLO-068) */
     size_t plen;
     int rc = rpb_encode(&rpb_admin_request_desc, &req, payload, sizeof payload, &plen);
     if (rc != RPB_OK)

@@ -1,6 +1,6 @@
 /*
  * The client side of the Hello handshake, I/O-free (spec/hello.md
- * HELLO-060..HELLO-062): defaults, request encoding, reply classification.
+ * HELLO-060..HELLO-062, HELLO-064, HELLO-068): defaults, request encoding, reply classification.
  */
 #include "rpb/client.h"
 
@@ -32,7 +32,7 @@ int rpb_hello_request_encode(const rpb_hello *hello, uint64_t request_id, uint8_
         return RPB_ERR_FRAME_TOO_LARGE;
     rpb_frame frame = rpb_frame_request(RPB_PP_CONTROL, (rpb_slice){payload, plen});
     frame.request_id = request_id;
-    /* FRAME-004: a body over the Hello cap would be refused unread */
+    /* HELLO-068, FRAME-004: a body over the Hello cap would be refused unread */
     if (rpb_encoded_len(&rpb_frame_desc, &frame) > RPB_MAX_HELLO_BYTES)
         return RPB_ERR_FRAME_TOO_LARGE;
     return rpb_frame_encode(&frame, out, cap, written);
@@ -90,6 +90,9 @@ int rpb_hello_reply_classify(const uint8_t *body, size_t len, rpb_arena *arena,
         return rc;
     switch (res->reply.result) {
     case RPB_HELLO_REPLY_NEGOTIATED:
+        /* HELLO-064: a Negotiated naming no backend is a protocol error */
+        if (res->reply.negotiated.backend_pipe.len == 0)
+            return RPB_ERR_INVALID_ARGUMENT;
         res->kind = RPB_HELLO_RESULT_NEGOTIATED;
         return RPB_OK;
     case RPB_HELLO_REPLY_REFUSED:
