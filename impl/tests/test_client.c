@@ -105,6 +105,16 @@ static size_t reply_body(const rpb_hello_reply *reply, int32_t kind, uint8_t *ou
     return reply_body_rid(reply, kind, 5, out, cap);
 }
 
+/* Classifies a reply read by rpb_client_exchange(); res stays valid until
+ * the next call (the arena is static) and while reply lives. */
+static int classify_buf(const rpb_buf *reply, rpb_hello_result *res)
+{
+    static uint8_t mem[1024];
+    rpb_arena arena;
+    rpb_arena_init(&arena, mem, sizeof mem);
+    return rpb_hello_reply_classify(reply->data, reply->len, &arena, res);
+}
+
 /* HELLO-061, HELLO-062; HELLO-064 (empty backend_pipe), HELLO-066 (a reply
  * that does not decode is an error, not a refusal), HELLO-067 (any
  * request_id is accepted) */
@@ -231,11 +241,8 @@ static void test_negotiated_connects_backend(void)
     CU_ASSERT_EQUAL_FATAL(rpb_client_exchange(ksa.sun_path, req, len, rpb_monotonic_ms() + 5000,
                                               &got, NULL),
                           RPB_OK);
-    uint8_t mem[1024];
-    rpb_arena arena;
-    rpb_arena_init(&arena, mem, sizeof mem);
     rpb_hello_result res;
-    CU_ASSERT_EQUAL_FATAL(rpb_hello_reply_classify(got.data, got.len, &arena, &res), RPB_OK);
+    CU_ASSERT_EQUAL_FATAL(classify_buf(&got, &res), RPB_OK);
     CU_ASSERT_EQUAL_FATAL(res.kind, RPB_HELLO_RESULT_NEGOTIATED);
     char path[sizeof bsa.sun_path];
     rpb_slice pipe = res.reply.negotiated.backend_pipe;
@@ -322,11 +329,8 @@ static void test_exchange_reads_reply_after_failed_write(void) /* HELLO-063 */
     rpb_buf reply = {0};
     int rc = rpb_client_exchange(sa.sun_path, req, big, rpb_monotonic_ms() + 5000, &reply, NULL);
     CU_ASSERT_EQUAL(rc, RPB_OK);
-    uint8_t mem[512];
-    rpb_arena arena;
-    rpb_arena_init(&arena, mem, sizeof mem);
     rpb_hello_result res;
-    CU_ASSERT_EQUAL(rpb_hello_reply_classify(reply.data, reply.len, &arena, &res), RPB_OK);
+    CU_ASSERT_EQUAL(classify_buf(&reply, &res), RPB_OK);
     CU_ASSERT_EQUAL(res.code, RPB_CODE_PEER_REJECTED);
     rpb_buf_free(&reply);
     free(req);
