@@ -40,6 +40,10 @@ void blog_close(void)
     log_file = NULL;
 }
 
+/* SEC-018: peer-controlled values (service, version, reasons) never reach
+ * the log raw: text values are quoted and escaped below, JSON values are
+ * JSON strings or, when not UTF-8, hex. */
+
 /* True when s needs quotes in the text form. */
 static bool needs_quotes(const char *s)
 {

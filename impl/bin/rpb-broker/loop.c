@@ -104,7 +104,8 @@ static void dl_append(broker *b, conn *c)
     c->in_deadline_list = true;
 }
 
-/* ---- logging of outcomes (SEC-015) ---- */
+/* ---- logging of outcomes (SEC-015); no token or auth field of the Hello
+ * is ever a log field (SEC-016) ---- */
 
 /* The code and reason fields of refusal r; returns their number. */
 static size_t refusal_fields(blog_field *f, rpb_refusal r)
