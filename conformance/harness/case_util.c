@@ -41,22 +41,6 @@ bool run_negotiated(cctx *c, const char *label, const sbuf *stimulus, echo e)
     return ok;
 }
 
-void run_expect(cctx *c, const char *label, const sbuf *stimulus, const refusal *want, echo e)
-{
-    if (want)
-        run_refused(c, label, stimulus, want, e);
-    else
-        run_negotiated(c, label, stimulus, e);
-}
-
-void run_hello(cctx *c, const char *label, const rpb_frame *f, const rpb_hello *h, const refusal *want)
-{
-    sbuf s = SBUF_INIT;
-    stim_hello_frame(&s, f, h);
-    run_expect(c, label, &s, want, echo_of(f));
-    sb_free(&s);
-}
-
 const rpb_negotiated *exchange_negotiated(cctx *c, const char *label, const rpb_frame *f, const rpb_hello *h,
                                           hreply *r)
 {

@@ -1,6 +1,9 @@
 /*
- * cases.h - the case functions of the table in cases.c and the helpers
- * they share.  Each cases_*.c file holds one area of the suite.
+ * cases.h - what the case tables share: the row macros, the generic
+ * "baseline Hello + mutation + expected outcome" row kind (mutation.c) and
+ * the helpers of case_util.c.  Each cases_<area>.c holds one area of the
+ * suite: its case functions and, below them, its table (CASE_TABLE), listed
+ * in run order by cases.c.
  */
 #ifndef CONFORM_CASES_H
 #define CONFORM_CASES_H
@@ -38,14 +41,6 @@ void run_refused(cctx *c, const char *label, const sbuf *stimulus, const refusal
  * when it came. */
 bool run_negotiated(cctx *c, const char *label, const sbuf *stimulus, echo e);
 
-/* Sends stimulus on a new connection and expects refusal want, or
- * Negotiated when want is NULL. */
-void run_expect(cctx *c, const char *label, const sbuf *stimulus, const refusal *want, echo e);
-
-/* Sends h in the envelope f on a new connection and expects refusal want,
- * or Negotiated when want is NULL; the response must echo f. */
-void run_hello(cctx *c, const char *label, const rpb_frame *f, const rpb_hello *h, const refusal *want);
-
 /* Sends h in the envelope f on a new connection and reads the reply into r
  * (the caller frees it with hr_free()).  Returns the Negotiated echoing f,
  * or NULL with the failure recorded. */
@@ -60,115 +55,92 @@ bool start_origin(cctx *c, horigin *o, bool foreign_uid);
  * serves after what the case did (`after` says what, for the message). */
 void expect_still_serving(cctx *c, const char *after);
 
-/* ---- framing (cases_framing.c) ---- */
-void case_version_byte(cctx *c);
-void case_version_byte_alone(cctx *c);
-void case_empty_body(cctx *c);
-void case_hello_cap_at_limit(cctx *c);
-void case_hello_cap_over_limit(cctx *c);
-void case_hello_cap_header_only(cctx *c);
-void case_frame_cap_header_only(cctx *c);
-void case_hostile_length(cctx *c);
-void case_truncated(cctx *c);
-void case_back_to_back(cctx *c);
-void case_exact_reply(cctx *c);
-void case_admin_over_cap(cctx *c);
+/* ---- the generic row kind (mutation.c) ---- */
 
-/* ---- envelope and echo (cases_envelope.c) ---- */
-typedef struct env_variant {
+/* Where a MUTATE row's raw bytes go (mutation.hex). */
+enum raw_where {
+    RAW_NONE = 0,
+    RAW_FRAME_BODY,   /* the whole Frame body */
+    RAW_FRAME_PREFIX, /* replace the body's leading 08 01 (envelope_version 1) */
+    RAW_FRAME_APPEND, /* after the baseline Frame body */
+    RAW_HELLO_PREFIX, /* before the baseline Hello payload */
+    RAW_HELLO_APPEND, /* after the baseline Hello payload */
+};
+
+/* The string fields a row can fill to an exact length. */
+enum fill_field {
+    FILL_NONE = 0,
+    FILL_WANTED_VERSION,      /* "1.11.20-aaa…" for conform-open (no allow-list) */
+    FILL_CLIENT_VERSION,
+    FILL_CLIENT_LIB_NAME,
+    FILL_CLIENT_LIB_VERSION,
+};
+
+/* How a MUTATE row changes the baseline Hello (cases.h: hello_base()) and
+ * what the broker must answer.  Members left zero keep the baseline; the
+ * stimulus, the exchange label, the expectation and, for rows without a
+ * title, the title all come from these data. */
+typedef struct mutation {
+    /* Hello fields */
+    bstr service, version, client_version; /* .s NULL: baseline */
+    bool set_range;
+    uint32_t min_protocol, max_protocol;
+    enum fill_field fill;
+    size_t fill_len;
+    enum { PID_SELF = 0, PID_ZERO, PID_OTHER } pid;
+    bool big_ignored;  /* 4 KiB in each field HELLO-016 leaves unchecked */
+    /* envelope fields */
+    bool set_envelope;
     uint32_t envelope_version;
     int32_t kind;
     uint32_t payload_protocol;
     int32_t payload_encoding;
-    bool garbage_payload;
-    const refusal *want;
-} env_variant;
-void case_envelope(cctx *c);
-void case_deadline_ignored(cctx *c);
-void case_echo_negotiated(cctx *c);
-void case_echo_refused(cctx *c);
-void case_echo_trace(cctx *c);
+    bool garbage_payload; /* payload ff ff ff instead of the Hello */
+    uint64_t request_id, deadline_unix_ms; /* 0: baseline */
+    bstr tracestate;
+    /* raw bytes, hex, placed as where says */
+    enum raw_where where;
+    const char *hex;
+    /* the outcome */
+    const refusal *want; /* NULL: Negotiated */
+    bool canonical;      /* the reply must also be a canonical encoding */
+} mutation;
 
-/* ---- malformed input and proto3 tolerance (cases_wire.c) ---- */
-typedef struct wire_variant {
-    enum { IN_FRAME_BODY, IN_FRAME_PREFIX, IN_FRAME_APPEND, IN_HELLO_APPEND, IN_HELLO_PREFIX } where;
-    const char *hex;       /* the bytes (whole body, prefix or appended) */
-    const refusal *want;   /* NULL: Negotiated */
-} wire_variant;
-void case_wire(cctx *c);
-void case_recursion(cctx *c);
-void case_explicit_defaults(cctx *c);
-void case_omitted_defaults(cctx *c);
-void case_nul_in_string(cctx *c);
-void case_canonical_reply(cctx *c);
+void case_mutation(cctx *c);
+void mutation_title(const hcase *cs, sbuf *title);
 
-/* ---- Hello shape, policy, Negotiated, rate limit (cases_hello.c) ---- */
-typedef struct hello_variant {
-    bstr service;         /* .s NULL: baseline */
-    bstr version;         /* .s NULL: baseline */
-    const refusal *want;  /* NULL: Negotiated */
-} hello_variant;
-void case_hello_variant(cctx *c);
-typedef struct range_variant {
-    uint32_t min, max;
-    const refusal *want;
-} range_variant;
-void case_protocol_range(cctx *c);
-typedef struct cap_variant {
-    uint32_t field; /* 5 client_version, 11 client_lib_name, 12 client_lib_version, 4 wanted_version */
-    size_t len;
-    const refusal *want;
-} cap_variant;
-void case_string_cap(cctx *c);
-void case_peer_pid_mismatch(cctx *c);
-void case_peer_pid_zero(cctx *c);
-void case_order_shape_before_lookup(cctx *c);
-void case_order_version_before_name(cctx *c);
-void case_negotiated_contents(cctx *c);
-void case_keepalive_echo(cctx *c);
-void case_keepalive_default(cctx *c);
-void case_token_without_cap(cctx *c);
-void case_token_with_cap(cctx *c);
-void case_daemon_version_open(cctx *c);
-void case_connection_id_sequential(cctx *c);
-void case_connection_id_concurrent(cctx *c);
-void case_connection_id_refusal_gap(cctx *c);
-void case_ignored_fields(cctx *c);
-void case_token_no_handoff(cctx *c);
-void case_rate_limit_exceeded(cctx *c);
-void case_rate_limit_refused_not_counted(cctx *c);
+/* ---- row macros: one line per case ---- */
 
-/* ---- connection, security, robustness (cases_conn.c) ---- */
-void case_one_hello(cctx *c);
-void case_close_after_refusal(cctx *c);
-void case_foreign_uid(cctx *c);
-void case_socket_mode(cctx *c);
-void case_services_dir_private(cctx *c);
-void case_early_hangup(cctx *c);
-void case_connect_close(cctx *c);
-void case_admin_bad_envelope(cctx *c);
-void case_malformed_flood(cctx *c);
-void case_deadline_silent(cctx *c);
-void case_deadline_trickle(cctx *c);
-void case_slowloris_others_served(cctx *c);
-void case_idle_herd(cctx *c);
-void case_drain(cctx *c);
+#define CORE TIER_CORE
+#define STRICT TIER_STRICT
+#define NEGOTIATES NULL
+
+/* A case with its own function and no data. */
+#define ROW(id, tier, reqs, title, fn) {id, tier, reqs, title, fn, {NULL}, NULL, 0}
+/* A case with its own function reading arg.word / arg.number. */
+#define ROW_WORD(id, tier, reqs, title, fn, w) {id, tier, reqs, title, fn, {.word = w}, NULL, 0}
+#define ROW_NUMBER(id, tier, reqs, title, fn, n) {id, tier, reqs, title, fn, {.number = n}, NULL, 0}
+/* The baseline Hello changed by the mutation members given (designated
+ * initializers) and the outcome: a refusal (&R_*) or NEGOTIATES.  title
+ * NULL: derived from the data. */
+#define MUTATE(id, tier, reqs, title, outcome, ...)                                                          \
+    {id, tier, reqs, title, case_mutation, {.mut = &(const mutation){.want = outcome, __VA_ARGS__}}, mutation_title, 0}
+
+/* Mutation members for the common changes. */
+#define SERVICE(lit) .service = BSTR(lit)
+#define VERSION(lit) .version = BSTR(lit)
+#define PROTOCOLS(lo, hi) .set_range = true, .min_protocol = (lo), .max_protocol = (hi)
+#define FILL(field, n) .fill = (field), .fill_len = (n)
+#define ENVELOPE(v, k, pp, enc)                                                                              \
+    .set_envelope = true, .envelope_version = (v), .kind = (k), .payload_protocol = (pp), .payload_encoding = (enc)
+#define RAW(w, h) .where = (w), .hex = (h)
 
 /* ---- admin verbs (cases_admin.c) ---- */
-typedef struct admin_variant {
-    int32_t verb;
-    bool json;
-    int32_t want_kind;       /* AdminReplyKind */
-    uint32_t want_exit;
-    const char *want_body;   /* exact body, or NULL */
-    const char *contains[4]; /* substrings the body must hold */
-    const char *ends_with;   /* or NULL */
-    const char *content_type; /* exact content_type, or NULL */
-    bool optional;           /* a MAY verb: "unsupported admin verb" means not offered */
-} admin_variant;
-void case_admin(cctx *c);
 /* Sends AdminRequest{verb, json} (request_id 44) and reads the reply; req
  * gets the request envelope (its payload cleared). */
 void admin_exchange(cctx *c, int32_t verb, bool json, rpb_frame *req, hreply *r);
+
+/* The area tables (cases_<area>.c), listed in run order by cases.c. */
+extern const case_table cases_framing, cases_envelope, cases_wire, cases_hello, cases_conn, cases_admin;
 
 #endif

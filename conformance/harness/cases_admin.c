@@ -8,6 +8,19 @@
 
 #include "cases.h"
 
+/* What an admin verb must answer. */
+typedef struct admin_variant {
+    int32_t verb;
+    bool json;
+    int32_t want_kind;        /* AdminReplyKind */
+    uint32_t want_exit;
+    const char *want_body;    /* exact body, or NULL */
+    const char *contains[4];  /* substrings the body must hold */
+    const char *ends_with;    /* or NULL */
+    const char *content_type; /* exact content_type, or NULL */
+    bool optional;            /* a MAY verb: "unsupported admin verb" means not offered */
+} admin_variant;
+
 static bool body_ends_with(rpb_slice body, const char *tail)
 {
     size_t n = strlen(tail);
@@ -49,9 +62,9 @@ void admin_exchange(cctx *c, int32_t verb, bool json, rpb_frame *req, hreply *r)
     sb_free(&s);
 }
 
-void case_admin(cctx *c)
+static void case_admin(cctx *c)
 {
-    const admin_variant *v = c->cs->arg;
+    const admin_variant *v = c->cs->arg.admin;
     rpb_frame f;
     hreply r;
     admin_exchange(c, v->verb, v->json, &f, &r);
@@ -107,3 +120,30 @@ void case_admin(cctx *c)
 out:
     hr_free(&r);
 }
+
+/* A row: the verb and what it must answer (admin_variant members). */
+#define ADMIN(id, tier, reqs, title, ...)                                                                    \
+    {id, tier, reqs, title, case_admin, {.admin = &(const admin_variant){__VA_ARGS__}}, NULL, 0}
+/* A TEXT reply with an exact body and exit code. */
+#define TEXT(v, exit, body) .verb = (v), .want_kind = RPB_ADMIN_REPLY_KIND_TEXT, .want_exit = (exit), .want_body = (body)
+/* A JSON reply (optional: a MAY verb) holding the given substrings. */
+#define JSON(v, opt, ...)                                                                                    \
+    .verb = (v), .json = true, .want_kind = RPB_ADMIN_REPLY_KIND_JSON, .contains = {__VA_ARGS__},             \
+    .content_type = "application/json", .optional = (opt)
+
+static const hcase rows[] = {
+    ADMIN("broker/admin/healthz", CORE, "ADMIN-001 ADMIN-002", "HEALTHZ answers TEXT \"ok\\n\", exit 0, on 0xAD01 with request_id echoed", TEXT(RPB_ADMIN_VERB_HEALTHZ, 0, "ok\n")),
+    ADMIN("broker/admin/readyz", CORE, "ADMIN-003", "READYZ answers TEXT \"ready\\n\", exit 0", TEXT(RPB_ADMIN_VERB_READYZ, 0, "ready\n")),
+    ADMIN("broker/admin/status/json", CORE, "ADMIN-004", "STATUS json answers JSON with schema_version, command \"status\", generated_at_unix_ms", JSON(RPB_ADMIN_VERB_STATUS, false, "\"schema_version\"", "\"command\"", "\"status\"", "\"generated_at_unix_ms\"")),
+    ADMIN("broker/admin/status/text", CORE, "ADMIN-004", "STATUS text names broker_instance and accepting_hello: true", .verb = RPB_ADMIN_VERB_STATUS, .want_kind = RPB_ADMIN_REPLY_KIND_TEXT, .contains = {"broker_instance: ", "accepting_hello: true\n"}),
+    ADMIN("broker/admin/metrics", CORE, "ADMIN-005", "METRICS answers OpenMetrics with running_process_broker_v1_ metrics, ending # EOF", .verb = RPB_ADMIN_VERB_METRICS, .want_kind = RPB_ADMIN_REPLY_KIND_OPENMETRICS, .contains = {"# TYPE running_process_broker_v1_connections_open gauge"}, .ends_with = "# EOF\n", .content_type = "application/openmetrics-text"),
+    ADMIN("broker/admin/dump", CORE, "ADMIN-009", "DUMP (optional) answers JSON with schema_version and command \"dump\"", JSON(RPB_ADMIN_VERB_DUMP, true, "\"schema_version\"", "\"command\"", "\"dump\"")),
+    ADMIN("broker/admin/list-instances", CORE, "ADMIN-009", "LIST_INSTANCES (optional) answers JSON with command \"list-instances\"", JSON(RPB_ADMIN_VERB_LIST_INSTANCES, true, "\"schema_version\"", "\"command\"", "\"list-instances\"")),
+    ADMIN("broker/admin/backend-health", CORE, "ADMIN-009", "BACKEND_HEALTH (optional) answers JSON with command \"backend-health\"", JSON(RPB_ADMIN_VERB_BACKEND_HEALTH, true, "\"schema_version\"", "\"command\"", "\"backend-health\"")),
+    ADMIN("broker/admin/config", CORE, "ADMIN-006", "CONFIG answers JSON with command \"config\" and values incl. max_hello_bytes", JSON(RPB_ADMIN_VERB_CONFIG, false, "\"command\"", "\"config\"", "\"values\"", "\"max_hello_bytes\"")),
+    ADMIN("broker/admin/diagnose", CORE, "ADMIN-009", "DIAGNOSE (optional) answers JSON with command \"diagnose\"", JSON(RPB_ADMIN_VERB_DIAGNOSE, true, "\"schema_version\"", "\"command\"", "\"diagnose\"")),
+    ADMIN("broker/admin/unspecified-verb", CORE, "ADMIN-007", "ADMIN_VERB_UNSPECIFIED answers TEXT \"unsupported admin verb\\n\", exit 2", TEXT(RPB_ADMIN_VERB_UNSPECIFIED, 2, "unsupported admin verb\n")),
+    ADMIN("broker/admin/unknown-verb", CORE, "ADMIN-007", "an unknown verb (99) answers TEXT \"unsupported admin verb\\n\", exit 2", TEXT(99, 2, "unsupported admin verb\n")),
+};
+
+CASE_TABLE(cases_admin, rows);

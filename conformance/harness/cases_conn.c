@@ -16,7 +16,7 @@
 #include "cases.h"
 
 /* After the reply the broker closes; a second Hello gets nothing. */
-void case_one_hello(cctx *c)
+static void case_one_hello(cctx *c)
 {
     sbuf s = SBUF_INIT;
     stim_base_frame(&s, self_pid());
@@ -43,7 +43,7 @@ void case_one_hello(cctx *c)
 }
 
 /* A refusal also ends the connection. */
-void case_close_after_refusal(cctx *c)
+static void case_close_after_refusal(cctx *c)
 {
     rpb_frame f;
     rpb_hello h;
@@ -68,7 +68,7 @@ void case_close_after_refusal(cctx *c)
 }
 
 /* A peer of another uid gets no byte back, and the owner is still served. */
-void case_foreign_uid(cctx *c)
+static void case_foreign_uid(cctx *c)
 {
     if (!c->cfg->root) {
         c_skip(c, "needs root (to connect as another uid)");
@@ -111,7 +111,7 @@ void case_foreign_uid(cctx *c)
 }
 
 /* The socket is not reachable by group or others. */
-void case_socket_mode(cctx *c)
+static void case_socket_mode(cctx *c)
 {
     struct stat st;
     if (stat(c->cfg->socket_path, &st) < 0) {
@@ -154,7 +154,7 @@ static bool poll_until(cctx *c, const refusal *want, int limit_ms, const char *l
 
 /* SEC-009 (--spawn only): while the services directory is open to its
  * group the broker serves no service; private again, it serves them. */
-void case_services_dir_private(cctx *c)
+static void case_services_dir_private(cctx *c)
 {
     const char *dir = c->cfg->services_dir;
     if (!dir) {
@@ -175,7 +175,7 @@ void case_services_dir_private(cctx *c)
 }
 
 /* Clients that hang up before reading the reply do not hurt the broker. */
-void case_early_hangup(cctx *c)
+static void case_early_hangup(cctx *c)
 {
     sbuf s = SBUF_INIT;
     stim_base_frame(&s, self_pid());
@@ -191,7 +191,7 @@ void case_early_hangup(cctx *c)
 }
 
 /* Clients that connect and close without a byte. */
-void case_connect_close(cctx *c)
+static void case_connect_close(cctx *c)
 {
     for (int i = 0; i < 20; i++) {
         hconn hc;
@@ -203,7 +203,7 @@ void case_connect_close(cctx *c)
 
 /* Admin frames with a bad envelope or payload: answered or dropped, never
  * the end of the broker. */
-void case_admin_bad_envelope(cctx *c)
+static void case_admin_bad_envelope(cctx *c)
 {
     static const char *const labels[] = {
         "admin frame with kind RESPONSE",
@@ -235,7 +235,7 @@ void case_admin_bad_envelope(cctx *c)
 }
 
 /* 96 concurrent malformed clients: each refused, the broker keeps serving. */
-void case_malformed_flood(cctx *c)
+static void case_malformed_flood(cctx *c)
 {
     enum { N = 96 };
     hconn hc[N];
@@ -292,7 +292,7 @@ static void expect_deadline_close(cctx *c, hconn *hc, int64_t t0)
     hr_free(&r);
 }
 
-void case_deadline_silent(cctx *c)
+static void case_deadline_silent(cctx *c)
 {
     hconn hc;
     int64_t t0 = rpb_monotonic_ms();
@@ -303,7 +303,7 @@ void case_deadline_silent(cctx *c)
 
 /* A client sending one byte every 100 ms is still bound by the deadline
  * of the whole handshake. */
-void case_deadline_trickle(cctx *c)
+static void case_deadline_trickle(cctx *c)
 {
     sbuf s = SBUF_INIT;
     stim_base_frame(&s, self_pid());
@@ -331,7 +331,7 @@ void case_deadline_trickle(cctx *c)
 }
 
 /* Idle and half-sent connections do not delay a Hello on another one. */
-void case_slowloris_others_served(cctx *c)
+static void case_slowloris_others_served(cctx *c)
 {
     hconn idle, half;
     sbuf s = SBUF_INIT;
@@ -360,7 +360,7 @@ void case_slowloris_others_served(cctx *c)
 }
 
 /* 64 idle connections open at once: a Hello is still answered promptly. */
-void case_idle_herd(cctx *c)
+static void case_idle_herd(cctx *c)
 {
     enum { N = 64 };
     hconn idle[N];
@@ -392,7 +392,7 @@ void case_idle_herd(cctx *c)
 /* SEC-012 (--spawn only, runs last): after SIGTERM the broker answers
  * Hellos with SHUTTING_DOWN (retry 1000, request echoed) and READYZ with
  * "not ready", then exits 0 and removes its socket (SEC-003). */
-void case_drain(cctx *c)
+static void case_drain(cctx *c)
 {
     pid_t pid = c->cfg->broker_pid;
     if (pid <= 0) {
@@ -455,3 +455,22 @@ void case_drain(cctx *c)
                c->cfg->socket_path);
     sb_free(&s);
 }
+
+static const hcase rows[] = {
+    ROW("broker/connection/one-hello", CORE, "HELLO-001", "after its reply the broker closes; a second Hello on the connection gets nothing", case_one_hello),
+    ROW("broker/connection/close-after-refusal", CORE, "HELLO-001", "after a refusal the broker closes the connection", case_close_after_refusal),
+    ROW("broker/security/foreign-uid", CORE, "SEC-004", "a peer of another uid gets no byte and is dropped; the owner is still served (root only)", case_foreign_uid),
+    ROW("broker/security/services-dir-private", CORE, "SEC-009", "a group-accessible services directory serves no service until private again (--spawn)", case_services_dir_private),
+    ROW("broker/security/socket-mode", STRICT, "SEC-002", "the socket has no group or other permission bits", case_socket_mode),
+    ROW("broker/robustness/malformed-flood", CORE, "HELLO-006 HELLO-009", "96 concurrent malformed Hellos are each refused and the broker keeps serving", case_malformed_flood),
+    ROW("broker/robustness/early-hangup", STRICT, "SEC-007", "20 clients hanging up before their reply do not stop the broker", case_early_hangup),
+    ROW("broker/robustness/connect-close", STRICT, "SEC-007", "20 clients closing without a byte do not stop the broker", case_connect_close),
+    ROW("broker/robustness/admin-bad-envelope", STRICT, "SEC-007 ADMIN-008", "malformed admin requests are refused or dropped, never the end of the broker", case_admin_bad_envelope),
+    ROW("broker/robustness/deadline/silent", STRICT, "SEC-006 FRAME-010", "a client that sends nothing is closed within the handshake deadline", case_deadline_silent),
+    ROW("broker/robustness/deadline/trickle", STRICT, "SEC-006 FRAME-010", "a client sending one byte per 100 ms is closed within the handshake deadline", case_deadline_trickle),
+    ROW("broker/robustness/slowloris/others-served", STRICT, "SEC-005 SEC-007", "an idle and a half-sent connection do not delay a Hello on a third", case_slowloris_others_served),
+    ROW("broker/robustness/idle-herd", STRICT, "SEC-005", "64 idle connections do not delay a Hello", case_idle_herd),
+    {"broker/lifecycle/drain", STRICT, "SEC-012 SEC-003 ADMIN-003", "after SIGTERM: SHUTTING_DOWN refusals, READYZ not ready, exit 0, socket removed (--spawn)", case_drain, {NULL}, NULL, CASE_ENDS_BROKER},
+};
+
+CASE_TABLE(cases_conn, rows);

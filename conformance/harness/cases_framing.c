@@ -8,18 +8,17 @@
 #include "cases.h"
 
 /* FRAME-001: [byte][len][valid Hello body] with byte != 0x01. */
-void case_version_byte(cctx *c)
+static void case_version_byte(cctx *c)
 {
-    const uint8_t *byte = c->cs->arg;
     sbuf s = SBUF_INIT;
     stim_base_frame(&s, self_pid());
-    s.data[0] = *byte;
+    s.data[0] = (uint8_t)c->cs->arg.number;
     run_refused(c, "Hello with a bad framing byte", &s, &R_FRAMING_VERSION, ECHO_NOTHING);
     sb_free(&s);
 }
 
 /* FRAME-001: the framing byte alone decides, nothing else is sent. */
-void case_version_byte_alone(cctx *c)
+static void case_version_byte_alone(cctx *c)
 {
     sbuf s = SBUF_INIT;
     sb_putc(&s, 0x02);
@@ -34,17 +33,8 @@ void case_version_byte_alone(cctx *c)
     sb_free(&s);
 }
 
-/* FRAME-006, WIRE-001, ENV-001: 01 00 00 00 00 is a default Frame. */
-void case_empty_body(cctx *c)
-{
-    sbuf s = SBUF_INIT;
-    put_hex(&s, "0100000000");
-    run_refused(c, "empty frame body", &s, &R_ENV_VERSION, ECHO_NOTHING);
-    sb_free(&s);
-}
-
 /* FRAME-004: a Hello frame body of exactly 65,536 bytes is accepted. */
-void case_hello_cap_at_limit(cctx *c)
+static void case_hello_cap_at_limit(cctx *c)
 {
     sbuf s = SBUF_INIT;
     if (stim_padded_hello_frame(&s, self_pid(), RPB_MAX_HELLO_BYTES) < 0) {
@@ -58,7 +48,7 @@ void case_hello_cap_at_limit(cctx *c)
 }
 
 /* FRAME-004: 65,537 bytes, body sent in full: refused for size. */
-void case_hello_cap_over_limit(cctx *c)
+static void case_hello_cap_over_limit(cctx *c)
 {
     sbuf s = SBUF_INIT;
     if (stim_padded_hello_frame(&s, self_pid(), RPB_MAX_HELLO_BYTES + 1) < 0) {
@@ -75,7 +65,7 @@ void case_hello_cap_over_limit(cctx *c)
 }
 
 /* FRAME-005: the header alone decides: no body byte is sent. */
-void case_hello_cap_header_only(cctx *c)
+static void case_hello_cap_header_only(cctx *c)
 {
     hreply r;
     sbuf s = SBUF_INIT;
@@ -92,7 +82,7 @@ void case_hello_cap_header_only(cctx *c)
 
 /* FRAME-003, FRAME-005: a header over the 16 MiB cap is refused (or the
  * connection closed) at once, and the broker keeps serving. */
-void case_frame_cap_header_only(cctx *c)
+static void case_frame_cap_header_only(cctx *c)
 {
     hreply r;
     sbuf s = SBUF_INIT;
@@ -110,7 +100,7 @@ void case_frame_cap_header_only(cctx *c)
 
 /* FRAME-003: 01 ff ff ff ff then EOF: refused or closed, no crash, no
  * allocation of the claim; the broker keeps serving. */
-void case_hostile_length(cctx *c)
+static void case_hostile_length(cctx *c)
 {
     hconn hc;
     hreply r;
@@ -129,9 +119,9 @@ void case_hostile_length(cctx *c)
 }
 
 /* FRAME-007: the stream ends inside the header or the body. */
-void case_truncated(cctx *c)
+static void case_truncated(cctx *c)
 {
-    const char *where = c->cs->arg;
+    const char *where = c->cs->arg.word;
     sbuf full = SBUF_INIT;
     stim_base_frame(&full, self_pid());
     size_t keep = strcmp(where, "header") == 0 ? 3 : full.len - 7;
@@ -151,7 +141,7 @@ void case_truncated(cctx *c)
 
 /* FRAME-002, FRAME-009: two frames in one write; the first is the Hello,
  * the second is never answered. */
-void case_back_to_back(cctx *c)
+static void case_back_to_back(cctx *c)
 {
     sbuf s = SBUF_INIT;
     rpb_frame f, g;
@@ -179,7 +169,7 @@ void case_back_to_back(cctx *c)
 }
 
 /* HELLO-052: the reply to framing byte 0x02 is exactly these 48 bytes. */
-void case_exact_reply(cctx *c)
+static void case_exact_reply(cctx *c)
 {
     sbuf s = SBUF_INIT, want = SBUF_INIT;
     stim_base_frame(&s, self_pid());
@@ -219,7 +209,7 @@ void case_exact_reply(cctx *c)
 /* HELLO-004 (strict): the header decides before the payload protocol is
  * known, so the first-frame cap applies to admin requests too: a HEALTHZ
  * request padded (through output_path) to a 65,537-byte body is refused. */
-void case_admin_over_cap(cctx *c)
+static void case_admin_over_cap(cctx *c)
 {
     rpb_frame f;
     stim_frame_base(&f);
@@ -239,3 +229,23 @@ void case_admin_over_cap(cctx *c)
     }
     sb_free(&s);
 }
+
+static const hcase rows[] = {
+    ROW_NUMBER("broker/framing/version-byte/0x02", CORE, "FRAME-001 HELLO-002 HELLO-051", "a framing byte 0x02 gets Refused VERSION_UNSUPPORTED, nothing echoed", case_version_byte, 0x02),
+    ROW_NUMBER("broker/framing/version-byte/0x00", CORE, "FRAME-001 HELLO-002", "a framing byte 0x00 gets Refused VERSION_UNSUPPORTED", case_version_byte, 0x00),
+    ROW_NUMBER("broker/framing/version-byte/0xff", CORE, "FRAME-001 HELLO-002", "a framing byte 0xff gets Refused VERSION_UNSUPPORTED", case_version_byte, 0xff),
+    ROW("broker/framing/version-byte/first-byte-decides", CORE, "FRAME-001 HELLO-002", "the framing byte alone decides: 0x02 and nothing more gets Refused at once", case_version_byte_alone),
+    MUTATE("broker/framing/empty-body", CORE, "FRAME-006 WIRE-001 ENV-001 HELLO-008", "01 00 00 00 00 is a default Frame: Refused VERSION_UNSUPPORTED (envelope_version 0)", &R_ENV_VERSION, RAW(RAW_FRAME_BODY, "")),
+    ROW("broker/framing/hello-cap/at-limit", CORE, "FRAME-004 HELLO-003", "a Hello frame body of exactly 65,536 bytes negotiates", case_hello_cap_at_limit),
+    ROW("broker/framing/hello-cap/over-limit", CORE, "FRAME-004 HELLO-003", "a Hello frame body of 65,537 bytes gets Refused PEER_REJECTED", case_hello_cap_over_limit),
+    ROW("broker/framing/hello-cap/header-only", STRICT, "FRAME-004 FRAME-005 HELLO-004 SEC-014", "a header claiming 65,537 bytes is refused before any body byte is sent", case_hello_cap_header_only),
+    ROW("broker/framing/frame-cap/header-only", STRICT, "FRAME-003 FRAME-005 HELLO-004", "a header claiming 16 MiB + 1 is refused or closed at once; the broker keeps serving", case_frame_cap_header_only),
+    ROW("broker/framing/hostile-length/4GiB", CORE, "FRAME-003 HELLO-003", "01 ff ff ff ff then EOF is refused or closed without harm; the broker keeps serving", case_hostile_length),
+    ROW_WORD("broker/framing/truncated/header", CORE, "FRAME-007 HELLO-005", "EOF inside the length header gets Refused PEER_REJECTED (incomplete frame)", case_truncated, "header"),
+    ROW_WORD("broker/framing/truncated/body", CORE, "FRAME-007 HELLO-005", "EOF inside the body gets Refused PEER_REJECTED (incomplete frame)", case_truncated, "body"),
+    ROW("broker/framing/version-byte/exact-reply", CORE, "HELLO-052 WIRE-020", "the reply to framing byte 0x02 is exactly the 48 bytes of the spec", case_exact_reply),
+    ROW("broker/framing/hello-cap/admin-over-limit", STRICT, "HELLO-004 FRAME-004", "an admin request with a 65,537-byte frame body gets the first-frame cap refusal", case_admin_over_cap),
+    ROW("broker/framing/back-to-back", CORE, "FRAME-002 FRAME-009 HELLO-001", "of two frames sent together only the first is answered, then the connection closes", case_back_to_back),
+};
+
+CASE_TABLE(cases_framing, rows);

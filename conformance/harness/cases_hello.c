@@ -12,133 +12,9 @@
 
 #include "cases.h"
 
-static rpb_slice bslice(bstr b)
-{
-    rpb_slice s = {(const uint8_t *)b.s, b.len};
-    return s;
-}
-
-/* service_name / wanted_version from the table. */
-void case_hello_variant(cctx *c)
-{
-    const hello_variant *v = c->cs->arg;
-    rpb_frame f;
-    rpb_hello h;
-    hello_base(&f, &h);
-    if (v->service.s)
-        h.service_name = bslice(v->service);
-    if (v->version.s)
-        h.wanted_version = bslice(v->version);
-    sbuf label = SBUF_INIT;
-    sb_puts(&label, "Hello for service ");
-    sb_quoted(&label, h.service_name.data, h.service_name.len, 70);
-    sb_puts(&label, " version ");
-    sb_quoted(&label, h.wanted_version.data, h.wanted_version.len, 70);
-    run_hello(c, sb_str(&label), &f, &h, v->want);
-    sb_free(&label);
-}
-
-void case_protocol_range(cctx *c)
-{
-    const range_variant *v = c->cs->arg;
-    rpb_frame f;
-    rpb_hello h;
-    hello_base(&f, &h);
-    h.client_min_protocol = v->min;
-    h.client_max_protocol = v->max;
-    char label[80];
-    snprintf(label, sizeof label, "Hello with client protocol range %u..%u", v->min, v->max);
-    run_hello(c, label, &f, &h, v->want);
-}
-
-/* A string field of exactly len bytes ('x', or a version-shaped filler). */
-void case_string_cap(cctx *c)
-{
-    const cap_variant *v = c->cs->arg;
-    rpb_frame f;
-    rpb_hello h;
-    hello_base(&f, &h);
-    char *buf = malloc(v->len + 1);
-    if (!buf)
-        abort();
-    memset(buf, 'x', v->len);
-    buf[v->len] = 0;
-    rpb_slice sl = {(const uint8_t *)buf, v->len};
-    const char *name = "?";
-    switch (v->field) {
-    case 4:
-        /* "1.11.20-" then [a-z0-9.]: valid grammar at any length; the
-         * conform-open service has no allow-list, so only the cap decides */
-        memcpy(buf, "1.11.20-", 8);
-        memset(buf + 8, 'a', v->len - 8);
-        h.service_name = rpb_slice_cstr(FIXTURE_SVC_OPEN);
-        h.wanted_version = sl;
-        name = "wanted_version";
-        break;
-    case 5:
-        h.client_version = sl;
-        name = "client_version";
-        break;
-    case 11:
-        h.client_lib_name = sl;
-        name = "client_lib_name";
-        break;
-    default:
-        h.client_lib_version = sl;
-        name = "client_lib_version";
-        break;
-    }
-    char label[96];
-    snprintf(label, sizeof label, "Hello with a %zu-byte %s", v->len, name);
-    run_hello(c, label, &f, &h, v->want);
-    free(buf);
-}
-
-/* HELLO peer_pid: a claimed pid that is not the connecting process. */
-void case_peer_pid_mismatch(cctx *c)
-{
-    rpb_frame f;
-    rpb_hello h;
-    hello_base(&f, &h);
-    h.peer_pid = self_pid() + 1;
-    run_hello(c, "Hello claiming peer_pid = own pid + 1", &f, &h, &R_PEER_PID);
-}
-
-void case_peer_pid_zero(cctx *c)
-{
-    rpb_frame f;
-    rpb_hello h;
-    hello_base(&f, &h);
-    h.peer_pid = 0;
-    run_hello(c, "Hello with peer_pid 0 (not claimed)", &f, &h, NULL);
-}
-
-/* Decision order: shape checks come before the service lookup. */
-void case_order_shape_before_lookup(cctx *c)
-{
-    rpb_frame f;
-    rpb_hello h;
-    hello_base(&f, &h);
-    h.service_name = rpb_slice_cstr("nosuch");
-    h.client_min_protocol = 2;
-    h.client_max_protocol = 3;
-    run_hello(c, "unknown service and protocol range 2..3", &f, &h, &R_PROTOCOL_RANGE);
-}
-
-/* Decision order: wanted_version grammar before lookup and policy. */
-void case_order_version_before_name(cctx *c)
-{
-    rpb_frame f;
-    rpb_hello h;
-    hello_base(&f, &h);
-    h.service_name = rpb_slice_cstr("nosuch");
-    h.wanted_version = rpb_slice_cstr("v1.0.0");
-    run_hello(c, "unknown service and wanted_version v1.0.0", &f, &h, &R_WANTED_VERSION);
-}
-
 /* Negotiated: protocol 1, daemon_version, backend_pipe, no warnings,
  * non-zero connection_id. */
-void case_negotiated_contents(cctx *c)
+static void case_negotiated_contents(cctx *c)
 {
     rpb_frame f;
     stim_frame_base(&f);
@@ -180,12 +56,12 @@ static void keepalive_case(cctx *c, uint64_t sent, uint64_t want)
     hr_free(&r);
 }
 
-void case_keepalive_echo(cctx *c)
+static void case_keepalive_echo(cctx *c)
 {
     keepalive_case(c, 60, 60);
 }
 
-void case_keepalive_default(cctx *c)
+static void case_keepalive_default(cctx *c)
 {
     keepalive_case(c, 0, 1800);
 }
@@ -200,7 +76,7 @@ static const rpb_negotiated *token_case(cctx *c, uint64_t caps, hreply *r)
 }
 
 /* No capability asked: no handoff token. */
-void case_token_without_cap(cctx *c)
+static void case_token_without_cap(cctx *c)
 {
     hreply r;
     const rpb_negotiated *n = token_case(c, 0, &r);
@@ -212,7 +88,7 @@ void case_token_without_cap(cctx *c)
 
 /* CAP_HANDLE_PASSING asked: a token is either absent (no handoff possible)
  * or exactly 16 bytes with the server's bit 0 set. */
-void case_token_with_cap(cctx *c)
+static void case_token_with_cap(cctx *c)
 {
     hreply r;
     const rpb_negotiated *n = token_case(c, RPB_CAP_HANDLE_PASSING, &r);
@@ -228,7 +104,7 @@ void case_token_with_cap(cctx *c)
 }
 
 /* daemon_version is the backend's (the requested) version. */
-void case_daemon_version_open(cctx *c)
+static void case_daemon_version_open(cctx *c)
 {
     rpb_frame f;
     rpb_hello h;
@@ -271,7 +147,7 @@ static void check_unique(cctx *c, uint64_t *ids, size_t n, const char *how)
                how, dups, (unsigned long long)example);
 }
 
-void case_connection_id_sequential(cctx *c)
+static void case_connection_id_sequential(cctx *c)
 {
     enum { N = 5 };
     uint64_t ids[N];
@@ -302,7 +178,7 @@ void case_connection_id_sequential(cctx *c)
 
 /* Refusals do not consume connection_ids: Negotiated, Refused, Negotiated
  * get consecutive ids. */
-void case_connection_id_refusal_gap(cctx *c)
+static void case_connection_id_refusal_gap(cctx *c)
 {
     rpb_frame f;
     rpb_hello h;
@@ -331,26 +207,9 @@ void case_connection_id_refusal_gap(cctx *c)
     sb_free(&bad);
 }
 
-/* HELLO-016: the fields a broker ignores are not validated or capped. */
-void case_ignored_fields(cctx *c)
-{
-    rpb_frame f;
-    rpb_hello h;
-    hello_base(&f, &h);
-    static uint8_t blob[4096];
-    memset(blob, 0xa5, sizeof blob);
-    rpb_slice big = {blob, sizeof blob};
-    h.auth_token = big;
-    h.request_id = rpb_slice_cstr("any string at all: ../../etc; $(x) \xe2\x9c\x93 and more than sixty-four bytes of it");
-    h.connection_id = UINT64_MAX;
-    h.peer_attestation_nonce = big;
-    h.capability_token = big;
-    run_hello(c, "Hello with large auth_token, nonce, capability_token, request_id, connection_id", &f, &h, NULL);
-}
-
 /* HELLO-035 (strict): the fixture configures no handoff transport, so no
  * token is issued and CAP_HANDLE_PASSING is not set even when asked. */
-void case_token_no_handoff(cctx *c)
+static void case_token_no_handoff(cctx *c)
 {
     hreply r;
     const rpb_negotiated *n = token_case(c, RPB_CAP_HANDLE_PASSING, &r);
@@ -364,7 +223,7 @@ void case_token_no_handoff(cctx *c)
 }
 
 /* 100 clients connect and send at once; every one negotiates, ids differ. */
-void case_connection_id_concurrent(cctx *c)
+static void case_connection_id_concurrent(cctx *c)
 {
     enum { N = 100 };
     hconn hc[N];
@@ -488,12 +347,100 @@ static void rate_case(cctx *c, unsigned refused_first)
     sb_free(&bad);
 }
 
-void case_rate_limit_exceeded(cctx *c)
+static void case_rate_limit_exceeded(cctx *c)
 {
     rate_case(c, 0);
 }
 
-void case_rate_limit_refused_not_counted(cctx *c)
+static void case_rate_limit_refused_not_counted(cctx *c)
 {
     rate_case(c, 10);
 }
+
+static const hcase rows[] = {
+    MUTATE("broker/hello/shape/protocol-range/above", CORE, "HELLO-010", NULL, &R_PROTOCOL_RANGE, PROTOCOLS(2, 3)),
+    MUTATE("broker/hello/shape/protocol-range/zero", CORE, "HELLO-010", NULL, &R_PROTOCOL_RANGE, PROTOCOLS(0, 0)),
+    MUTATE("broker/hello/shape/protocol-range/inverted", CORE, "HELLO-010", NULL, &R_PROTOCOL_RANGE, PROTOCOLS(1, 0)),
+    MUTATE("broker/hello/shape/protocol-range/wide", CORE, "HELLO-010 HELLO-030", "client protocol range 0..5 includes v1 and negotiates protocol 1", NEGOTIATES, PROTOCOLS(0, 5)),
+    MUTATE("broker/hello/shape/protocol-range/upper-open", CORE, "HELLO-010 HELLO-030", "client protocol range 1..3 negotiates protocol 1", NEGOTIATES, PROTOCOLS(1, 3)),
+    MUTATE("broker/hello/shape/service-name/uppercase", CORE, "HELLO-011", "service_name Zccache is refused (no case folding)", &R_SERVICE_NAME, SERVICE("Zccache")),
+    MUTATE("broker/hello/shape/service-name/all-uppercase", CORE, "HELLO-011", NULL, &R_SERVICE_NAME, SERVICE("ZCCACHE")),
+    MUTATE("broker/hello/shape/service-name/traversal", CORE, "HELLO-011", NULL, &R_SERVICE_NAME, SERVICE("../zccache")),
+    MUTATE("broker/hello/shape/service-name/backslash-traversal", CORE, "HELLO-011", NULL, &R_SERVICE_NAME, SERVICE("..\\zccache")),
+    MUTATE("broker/hello/shape/service-name/absolute-path", CORE, "HELLO-011", NULL, &R_SERVICE_NAME, SERVICE("/tmp/zccache")),
+    MUTATE("broker/hello/shape/service-name/shell-semicolon", CORE, "HELLO-011", NULL, &R_SERVICE_NAME, SERVICE("zccache;rm")),
+    MUTATE("broker/hello/shape/service-name/shell-and", CORE, "HELLO-011", NULL, &R_SERVICE_NAME, SERVICE("zccache&&calc")),
+    MUTATE("broker/hello/shape/service-name/shell-pipe", CORE, "HELLO-011", NULL, &R_SERVICE_NAME, SERVICE("zccache|whoami")),
+    MUTATE("broker/hello/shape/service-name/space", CORE, "HELLO-011", NULL, &R_SERVICE_NAME, SERVICE("zccache service")),
+    MUTATE("broker/hello/shape/service-name/dot", CORE, "HELLO-011", NULL, &R_SERVICE_NAME, SERVICE("zccache.service")),
+    MUTATE("broker/hello/shape/service-name/underscore", CORE, "HELLO-011", NULL, &R_SERVICE_NAME, SERVICE("zccache_service")),
+    MUTATE("broker/hello/shape/service-name/empty", CORE, "HELLO-011", NULL, &R_SERVICE_NAME, SERVICE("")),
+    MUTATE("broker/hello/shape/service-name/length-65", CORE, "HELLO-011", "a 65-byte service_name is refused", &R_SERVICE_NAME, SERVICE(A64 "a")),
+    MUTATE("broker/hello/shape/service-name/non-ascii", CORE, "HELLO-011", NULL, &R_SERVICE_NAME, SERVICE("emoji-rocket-\xf0\x9f\x9a\x80")),
+    MUTATE("broker/hello/shape/service-name/nul", CORE, "HELLO-011", NULL, &R_SERVICE_NAME, SERVICE("zcc\0ache")),
+    MUTATE("broker/hello/shape/service-name/length-64-accepted", CORE, "HELLO-011 HELLO-021", "a 64-byte name passes the shape check: SERVICE_UNKNOWN, not PEER_REJECTED", &R_SERVICE_UNKNOWN, SERVICE(A64)),
+    MUTATE("broker/hello/shape/service-name/hyphen-only-accepted", CORE, "HELLO-011 HELLO-021", "service_name \"-\" passes the shape check (no placement rules): SERVICE_UNKNOWN", &R_SERVICE_UNKNOWN, SERVICE("-")),
+    MUTATE("broker/hello/shape/service-name/digits-accepted", CORE, "HELLO-011 HELLO-021", "service_name 0-9-a passes the shape check: SERVICE_UNKNOWN", &R_SERVICE_UNKNOWN, SERVICE("0-9-a")),
+    MUTATE("broker/hello/shape/wanted-version/empty", CORE, "HELLO-012", NULL, &R_WANTED_VERSION, VERSION("")),
+    MUTATE("broker/hello/shape/wanted-version/two-parts", CORE, "HELLO-012", NULL, &R_WANTED_VERSION, VERSION("1.0")),
+    MUTATE("broker/hello/shape/wanted-version/four-parts", CORE, "HELLO-012", NULL, &R_WANTED_VERSION, VERSION("1.0.0.0")),
+    MUTATE("broker/hello/shape/wanted-version/v-prefix", CORE, "HELLO-012", NULL, &R_WANTED_VERSION, VERSION("v1.0.0")),
+    MUTATE("broker/hello/shape/wanted-version/trailing-dash", CORE, "HELLO-012", NULL, &R_WANTED_VERSION, VERSION("1.0.0-")),
+    MUTATE("broker/hello/shape/wanted-version/uppercase-prerelease", CORE, "HELLO-012", NULL, &R_WANTED_VERSION, VERSION("1.0.0-ALPHA")),
+    MUTATE("broker/hello/shape/wanted-version/build-metadata", CORE, "HELLO-012", NULL, &R_WANTED_VERSION, VERSION("1.0.0-alpha+build")),
+    MUTATE("broker/hello/shape/wanted-version/build-metadata-release", CORE, "HELLO-012", NULL, &R_WANTED_VERSION, VERSION("1.11.20+b")),
+    MUTATE("broker/hello/shape/wanted-version/second-dash", CORE, "HELLO-012", NULL, &R_WANTED_VERSION, VERSION("1.0.0-rc-1")),
+    MUTATE("broker/hello/shape/wanted-version/empty-part", CORE, "HELLO-012", NULL, &R_WANTED_VERSION, VERSION("1..0")),
+    MUTATE("broker/hello/shape/wanted-version/shell-semicolon", CORE, "HELLO-012", NULL, &R_WANTED_VERSION, VERSION("1.0.0; rm -rf /")),
+    MUTATE("broker/hello/shape/wanted-version/shell-and", CORE, "HELLO-012", NULL, &R_WANTED_VERSION, VERSION("1.0.0 && calc.exe")),
+    MUTATE("broker/hello/shape/wanted-version/shell-pipe", CORE, "HELLO-012", NULL, &R_WANTED_VERSION, VERSION("1.0.0 | whoami")),
+    MUTATE("broker/hello/shape/wanted-version/shell-substitution", CORE, "HELLO-012", NULL, &R_WANTED_VERSION, VERSION("$(touch pwned)")),
+    MUTATE("broker/hello/shape/wanted-version/shell-backtick", CORE, "HELLO-012", NULL, &R_WANTED_VERSION, VERSION("`calc`")),
+    MUTATE("broker/hello/shape/wanted-version/space", CORE, "HELLO-012", NULL, &R_WANTED_VERSION, VERSION("1.0.0 alpha")),
+    MUTATE("broker/hello/shape/wanted-version/traversal", CORE, "HELLO-012", NULL, &R_WANTED_VERSION, VERSION("../../../bin/evil")),
+    MUTATE("broker/hello/shape/wanted-version/backslash-traversal", CORE, "HELLO-012", NULL, &R_WANTED_VERSION, VERSION("..\\..\\bin\\evil")),
+    MUTATE("broker/hello/shape/wanted-version/absolute-path", CORE, "HELLO-012", NULL, &R_WANTED_VERSION, VERSION("/tmp/evil")),
+    MUTATE("broker/hello/shape/wanted-version/windows-path", CORE, "HELLO-012", NULL, &R_WANTED_VERSION, VERSION("C:\\temp\\evil.exe")),
+    MUTATE("broker/hello/shape/wanted-version/slash", CORE, "HELLO-012", NULL, &R_WANTED_VERSION, VERSION("1.0.0/evil")),
+    MUTATE("broker/hello/shape/wanted-version/prerelease-traversal", CORE, "HELLO-012", NULL, &R_WANTED_VERSION, VERSION("1.0.0-../../evil")),
+    MUTATE("broker/hello/shape/wanted-version/double-dot", CORE, "HELLO-012", NULL, &R_WANTED_VERSION, VERSION("1.0.0..evil")),
+    MUTATE("broker/hello/shape/wanted-version/nul", CORE, "HELLO-012", NULL, &R_WANTED_VERSION, VERSION("1.11.20\0")),
+    MUTATE("broker/hello/shape/wanted-version/empty-dot-segments-accepted", CORE, "HELLO-012 HELLO-022", "1.0.0-.. passes the grammar (empty segments allowed): VERSION_BLOCKED by the floor", &R_BELOW_MIN, VERSION("1.0.0-..")),
+    MUTATE("broker/hello/shape/wanted-version/leading-zeros-accepted", CORE, "HELLO-012 HELLO-022", "01.10.00 passes the grammar and equals the floor numerically: negotiates", NEGOTIATES, SERVICE(FIXTURE_SVC_OPEN), VERSION("01.10.00")),
+    MUTATE("broker/hello/shape/wanted-version/length-64", CORE, "HELLO-012", "a 64-byte well-formed wanted_version negotiates", NEGOTIATES, FILL(FILL_WANTED_VERSION, 64)),
+    MUTATE("broker/hello/shape/wanted-version/length-65", CORE, "HELLO-012", "a 65-byte well-formed wanted_version is refused", &R_WANTED_VERSION, FILL(FILL_WANTED_VERSION, 65)),
+    MUTATE("broker/hello/shape/client-version/length-128", CORE, "HELLO-013", NULL, NEGOTIATES, FILL(FILL_CLIENT_VERSION, 128)),
+    MUTATE("broker/hello/shape/client-version/length-129", CORE, "HELLO-013", NULL, &R_CLIENT_VERSION, FILL(FILL_CLIENT_VERSION, 129)),
+    MUTATE("broker/hello/shape/client-lib-name/length-64", CORE, "HELLO-014", NULL, NEGOTIATES, FILL(FILL_CLIENT_LIB_NAME, 64)),
+    MUTATE("broker/hello/shape/client-lib-name/length-65", CORE, "HELLO-014", NULL, &R_CLIENT_LIB, FILL(FILL_CLIENT_LIB_NAME, 65)),
+    MUTATE("broker/hello/shape/client-lib-version/length-64", CORE, "HELLO-014", NULL, NEGOTIATES, FILL(FILL_CLIENT_LIB_VERSION, 64)),
+    MUTATE("broker/hello/shape/client-lib-version/length-65", CORE, "HELLO-014", NULL, &R_CLIENT_LIB, FILL(FILL_CLIENT_LIB_VERSION, 65)),
+    MUTATE("broker/hello/shape/peer-pid/mismatch", CORE, "HELLO-015", "a peer_pid other than the connecting process gets Refused PEER_REJECTED", &R_PEER_PID, .pid = PID_OTHER),
+    MUTATE("broker/hello/shape/peer-pid/zero", CORE, "HELLO-015", "peer_pid 0 (not claimed) negotiates", NEGOTIATES, .pid = PID_ZERO),
+    MUTATE("broker/hello/shape/ignored-fields", CORE, "HELLO-016", "auth_token, request_id, connection_id, nonce and capability_token are not checked or capped", NEGOTIATES, .big_ignored = true),
+    MUTATE("broker/hello/order/shape-before-lookup", CORE, "HELLO-007 HELLO-010 HELLO-021", "an unknown service with a bad protocol range gets VERSION_UNSUPPORTED, not SERVICE_UNKNOWN", &R_PROTOCOL_RANGE, SERVICE("nosuch"), PROTOCOLS(2, 3)),
+    MUTATE("broker/hello/order/version-grammar-before-lookup", CORE, "HELLO-007 HELLO-012 HELLO-021", "an unknown service with wanted_version v1.0.0 gets PEER_REJECTED, not SERVICE_UNKNOWN", &R_WANTED_VERSION, SERVICE("nosuch"), VERSION("v1.0.0")),
+    MUTATE("broker/hello/policy/unknown-service", CORE, "HELLO-021 HELLO-040", "an unregistered service gets Refused SERVICE_UNKNOWN, retry 0, daemon range 1..1", &R_SERVICE_UNKNOWN, SERVICE("nosuch")),
+    MUTATE("broker/hello/policy/min-version/below", CORE, "HELLO-022 HELLO-040", "1.9.9 below the floor 1.10.0 gets VERSION_BLOCKED, retry 30000 (numeric, not lexical)", &R_BELOW_MIN, SERVICE(FIXTURE_SVC_OPEN), VERSION("1.9.9")),
+    MUTATE("broker/hello/policy/min-version/at-floor", CORE, "HELLO-022", "1.10.0 at the floor negotiates", NEGOTIATES, SERVICE(FIXTURE_SVC_OPEN), VERSION("1.10.0")),
+    MUTATE("broker/hello/policy/min-version/above-floor", CORE, "HELLO-022", "1.100.0 above the floor negotiates", NEGOTIATES, SERVICE(FIXTURE_SVC_OPEN), VERSION("1.100.0")),
+    MUTATE("broker/hello/policy/min-version/prerelease-at-floor", CORE, "HELLO-022", "1.10.0-rc.1 at the floor negotiates (the prerelease is ignored)", NEGOTIATES, SERVICE(FIXTURE_SVC_OPEN), VERSION("1.10.0-rc.1")),
+    MUTATE("broker/hello/policy/min-version/before-allow-list", CORE, "HELLO-022 HELLO-024", "1.9.9 on the pinned service is blocked by the floor first (reason as a note)", &R_BELOW_MIN, SERVICE(FIXTURE_SVC_PINNED), VERSION("1.9.9")),
+    MUTATE("broker/hello/policy/allow-list/not-listed", CORE, "HELLO-023 HELLO-040", "1.11.21 not in the allow-list gets VERSION_BLOCKED, retry 30000", &R_NOT_ALLOWED, SERVICE(FIXTURE_SVC_PINNED), VERSION("1.11.21")),
+    MUTATE("broker/hello/policy/allow-list/listed", CORE, "HELLO-023", "1.11.20 in the allow-list negotiates", NEGOTIATES, SERVICE(FIXTURE_SVC_PINNED), VERSION("1.11.20")),
+    MUTATE("broker/hello/policy/allow-list/exact-match", CORE, "HELLO-023", "1.11.20-rc.1 does not match the entry 1.11.20 exactly: VERSION_BLOCKED", &R_NOT_ALLOWED, SERVICE(FIXTURE_SVC_PINNED), VERSION("1.11.20-rc.1")),
+    ROW("broker/hello/negotiated/contents", CORE, "HELLO-030 HELLO-031 HELLO-033", "Negotiated: protocol 1, daemon_version 1.11.20, backend_pipe, no warnings, connection_id", case_negotiated_contents),
+    ROW("broker/hello/negotiated/daemon-version", CORE, "HELLO-031", "daemon_version is the requested version (conform-open 2.3.4-rc.1.beta)", case_daemon_version_open),
+    ROW("broker/hello/negotiated/keepalive/echo", CORE, "HELLO-032", "client_keepalive_secs 60 is echoed as keepalive_interval_secs", case_keepalive_echo),
+    ROW("broker/hello/negotiated/keepalive/default", CORE, "HELLO-032", "client_keepalive_secs 0 gets keepalive_interval_secs 1800", case_keepalive_default),
+    ROW("broker/hello/negotiated/token/without-capability", CORE, "HELLO-034", "no CAP_HANDLE_PASSING: no handle_passed_token", case_token_without_cap),
+    ROW("broker/hello/negotiated/token/with-capability", CORE, "HELLO-034 HELLO-033", "CAP_HANDLE_PASSING: token empty, or 16 bytes with server bit 0", case_token_with_cap),
+    ROW("broker/hello/negotiated/token/no-handoff", STRICT, "HELLO-035", "without a handoff transport (the fixture has none) no token and no CAP_HANDLE_PASSING", case_token_no_handoff),
+    ROW("broker/hello/negotiated/connection-id/refusal-consumes-none", CORE, "HELLO-036", "Negotiated, Refused, Negotiated get consecutive connection_ids", case_connection_id_refusal_gap),
+    ROW("broker/hello/negotiated/connection-id/sequential-unique", CORE, "HELLO-036", "5 sequential Hellos get non-zero connection_ids increasing by one", case_connection_id_sequential),
+    ROW("broker/hello/negotiated/connection-id/concurrent-unique", CORE, "HELLO-036", "100 concurrent Hellos all negotiate with pairwise different connection_ids", case_connection_id_concurrent),
+    ROW("broker/hello/rate-limit/exceeded", CORE, "HELLO-020 SEC-008", "N Hellos of one pid negotiate, the N+1st gets RATE_LIMITED (retry 1..window); another pid negotiates", case_rate_limit_exceeded),
+    ROW("broker/hello/rate-limit/refused-not-counted", CORE, "HELLO-020", "Hellos refused by the shape checks do not use up the per-pid budget", case_rate_limit_refused_not_counted),
+};
+
+CASE_TABLE(cases_hello, rows);

@@ -2,11 +2,12 @@
  * conform.h - core types of rpb-conform: the case table, the per-case
  * context and result, and the check helpers every case uses.
  *
- * A case is a row {id, tier, requirement IDs, title, function, argument} in
- * the table of cases.c.  The runner (main.c) gives each selected case a
- * cctx; the case talks to the broker through conn.h, records failures with
- * c_fail() (expected vs observed), reason-string differences with c_note()
- * and, when it cannot run, c_skip() with the reason.
+ * A case is a row {id, tier, requirement IDs, title, function, data} in
+ * the table of its area (cases_<area>.c, listed by cases.c).  The runner
+ * (main.c) gives each selected case a cctx; the case talks to the broker
+ * through conn.h, records failures with c_fail() (expected vs observed),
+ * reason-string differences with c_note() and, when it cannot run, c_skip()
+ * with the reason.
  */
 #ifndef CONFORM_H
 #define CONFORM_H
@@ -24,22 +25,43 @@ enum verdict { V_PASS = 0, V_FAIL, V_SKIP };
 
 struct cctx;
 
+/* The data of a table row, typed by the row kind (the row macros of
+ * cases.h set the member their kind reads). */
+struct mutation;
+struct admin_variant;
+typedef union case_arg {
+    const struct mutation *mut;           /* MUTATE rows: the generic kind */
+    const struct admin_variant *admin;    /* ADMIN rows */
+    const char *word;                     /* a variant named by a word */
+    unsigned number;                      /* a variant named by a number */
+} case_arg;
+
 typedef struct hcase {
     const char *id;    /* stable hierarchical id, e.g. broker/hello/shape/... */
     enum tier tier;
     const char *reqs;  /* requirement IDs it checks, space separated */
-    const char *title; /* what it checks, one sentence */
+    const char *title; /* what it checks, one sentence; NULL: derived by describe */
     void (*run)(struct cctx *c);
-    const void *arg;   /* case-specific data for table-driven cases */
+    case_arg arg;
+    /* Writes the title of a row whose title only restates its data. */
+    void (*describe)(const struct hcase *cs, sbuf *title);
     unsigned flags;    /* CASE_* */
 } hcase;
 
 /* The case stops the broker on purpose (it runs last; --spawn only). */
 #define CASE_ENDS_BROKER 0x1u
 
-/* The case table (cases.c), in run order. */
-extern const hcase conform_cases[];
-extern const size_t conform_case_count;
+/* One area's rows, kept in its cases_<area>.c beside the functions. */
+typedef struct case_table {
+    const hcase *rows;
+    size_t n;
+} case_table;
+#define CASE_TABLE(name, rows) const case_table name = {rows, sizeof rows / sizeof rows[0]}
+
+/* Every case in run order (cases.c): the area tables in order, the cases
+ * that end the broker last, derived titles filled in.  Built on the first
+ * call; the array lives until exit. */
+const hcase *case_list(size_t *n);
 
 /* How the harness reaches the broker and what the fixture promises. */
 typedef struct hconfig {

@@ -23,8 +23,10 @@ static char *dup_range(const char *s, size_t n)
 
 static int is_case(const char *id)
 {
-    for (size_t i = 0; i < conform_case_count; i++)
-        if (strcmp(conform_cases[i].id, id) == 0)
+    size_t n;
+    const hcase *cases = case_list(&n);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(cases[i].id, id) == 0)
             return 1;
     return 0;
 }

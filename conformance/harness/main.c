@@ -274,9 +274,10 @@ static int parse_broker_args(int argc, char **argv, options *o)
 
 static void print_list(const options *o)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < conform_case_count; i++) {
-        const hcase *cs = &conform_cases[i];
+    size_t n = 0, n_cases;
+    const hcase *cases = case_list(&n_cases);
+    for (size_t i = 0; i < n_cases; i++) {
+        const hcase *cs = &cases[i];
         if (!selected(o, cs))
             continue;
         printf("%-64s %-6s %s\n", cs->id, cs->tier == TIER_CORE ? "core" : "strict", cs->reqs);
@@ -358,9 +359,10 @@ static int run_broker(options *o)
         expect_free(&el);
         return EXIT_OK;
     }
-    size_t n_sel = 0;
-    for (size_t i = 0; i < conform_case_count; i++)
-        n_sel += selected(o, &conform_cases[i]);
+    size_t n_sel = 0, n_cases;
+    const hcase *cases = case_list(&n_cases);
+    for (size_t i = 0; i < n_cases; i++)
+        n_sel += selected(o, &cases[i]);
     if (n_sel == 0) {
         expect_free(&el);
         return usage_error("%s", "no case matches the selection");
@@ -414,8 +416,8 @@ static int run_broker(options *o)
     int64_t t0 = rpb_monotonic_ms();
     const char *died_in = NULL; /* the case during which the broker ended unexpectedly */
     const char *gone_after = NULL; /* the case after which no broker is left */
-    for (size_t i = 0; i < conform_case_count; i++) {
-        const hcase *cs = &conform_cases[i];
+    for (size_t i = 0; i < n_cases; i++) {
+        const hcase *cs = &cases[i];
         if (!selected(o, cs))
             continue;
         outcome *out = &ri.v[ri.n++];

@@ -346,6 +346,57 @@ static void test_fixture_checked_in(void)
     rmdir(dir);
 }
 
+static const char *next_line(const char *p)
+{
+    const char *nl = p ? strchr(p, '\n') : NULL;
+    return nl ? nl + 1 : NULL;
+}
+
+/* The case counts of conformance/README.md ("N cases" in its first table
+ * and the per-area table under "Cases") are those of `--list`. */
+static void test_readme_counts(void)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/conformance/README.md", source_dir);
+    sbuf readme = SBUF_INIT, list = SBUF_INIT;
+    CU_ASSERT_FATAL(read_file(path, &readme));
+    char *argv[] = {(char *)conform_bin, "broker", "--list", "--tier", "strict", NULL};
+    CU_ASSERT_EQUAL_FATAL(run_cmd(argv, NULL, &list), 0);
+    size_t total = count_prefix_lines(sb_str(&list), "broker/"), summed = 0;
+    const char *rs = sb_str(&readme);
+    const char *runs = strstr(rs, "runs ");
+    CU_ASSERT_FATAL(runs != NULL);
+    CU_ASSERT_EQUAL(strtoul(runs + 5, NULL, 10), total);
+    const char *t = strstr(rs, "| area | what | cases |");
+    CU_ASSERT_FATAL(t != NULL);
+    /* after the |---| line, each row: | `a`, `b` | what | N | */
+    for (const char *row = next_line(next_line(t)); row && strncmp(row, "| `", 3) == 0; row = next_line(row)) {
+        const char *end = strchr(row, '\n');
+        const char *last = end - 1;
+        while (last > row && *last != '|')
+            last--;
+        const char *num = last - 1;
+        while (num > row && num[-1] != '|')
+            num--;
+        unsigned long want = strtoul(num, NULL, 10);
+        size_t got = 0;
+        const char *cell_end = strchr(row + 1, '|');
+        for (const char *q = strchr(row, '`'); q && q < cell_end; q = strchr(strchr(q + 1, '`') + 1, '`')) {
+            char prefix[80];
+            int n = (int)(strchr(q + 1, '`') - q - 1);
+            snprintf(prefix, sizeof prefix, "broker/%.*s/", n, q + 1);
+            got += count_prefix_lines(sb_str(&list), prefix);
+        }
+        if (got != want)
+            fprintf(stderr, "\n  README row %.*s: %lu cases, --list has %zu\n", (int)(cell_end - row), row, want, got);
+        CU_ASSERT_EQUAL(got, want);
+        summed += got;
+    }
+    CU_ASSERT_EQUAL(summed, total);
+    sb_free(&readme);
+    sb_free(&list);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 5) {
@@ -373,5 +424,6 @@ int main(int argc, char **argv)
     CU_add_test(s, "--tap", test_tap);
     CU_add_test(s, "--connect to a broker set up by hand; --spawn-only cases skip", test_connect);
     CU_add_test(s, "conformance/fixture matches `rpb-conform fixture`", test_fixture_checked_in);
+    CU_add_test(s, "the case counts in conformance/README.md are those of --list", test_readme_counts);
     return cunit_run(tmp);
 }
