@@ -283,8 +283,10 @@ static void expect_deadline_close(cctx *c, hconn *hc, int64_t t0)
     hc_read_reply(hc, left > 0 ? left : 0, &r);
     int64_t took = rpb_monotonic_ms() - t0;
     if (r.end == H_TIMEOUT) {
-        c_fail(c, "expected the broker to end the handshake within its %d ms deadline (+%d ms); observed the connection still open after %lld ms",
-               c->cfg->handshake_ms, margin, (long long)took);
+        c_fail(c, "expected the broker to end the handshake within its %d ms deadline (+%d ms); observed the connection "
+                  "still open after %lld ms; hint: a broker with a longer deadline fails here: configure %d ms or "
+                  "pass --handshake-timeout with the broker's deadline",
+               c->cfg->handshake_ms, margin, (long long)took, FIXTURE_HANDSHAKE_MS);
     } else if (r.end == H_REPLY) {
         refusal want = {RPB_CODE_PEER_REJECTED, "Hello handshake deadline exceeded", 0, 0};
         expect_refused(c, &r, &want, ECHO_NOTHING);

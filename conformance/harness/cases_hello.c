@@ -272,6 +272,28 @@ static bool rate_configured(cctx *c)
     return true;
 }
 
+static bool rate_refused(const hreply *r)
+{
+    return r->end == H_REPLY && r->payload_err == RPB_OK && r->hello.result == RPB_HELLO_REPLY_REFUSED &&
+           r->hello.refused.code == RPB_CODE_RATE_LIMITED;
+}
+
+/* The fix for a broker that refused Hello n (n <= rate_n) for the rate
+ * limit after elapsed ms with retry_after_ms retry: its window is about
+ * elapsed + retry (elapsed counts from before the first Hello, so a little
+ * more), its limit n - 1. */
+static void lower_limit_hint(sbuf *out, unsigned n, int64_t elapsed, uint64_t retry)
+{
+    uint64_t window = (uint64_t)(elapsed > 0 ? elapsed : 0) + retry, unit = 1;
+    while (window / unit >= 100) /* two significant digits: 10011 -> 10000 */
+        unit *= 10;
+    window = (window + unit / 2) / unit * unit;
+    sb_printf(out, "; refused at Hello %u within %lld ms: the broker limits at about %u per %llu ms; configure %u/%u "
+                   "or pass --rate-limit %u/%llu",
+              n, (long long)elapsed, n - 1, (unsigned long long)window, FIXTURE_RATE_N, FIXTURE_RATE_WINDOW_MS,
+              n - 1, (unsigned long long)window);
+}
+
 /* Sends rate_n valid Hellos from a fresh process (all negotiate), then one
  * more (RATE_LIMITED, retry in 1..window); then another process
  * negotiates.  refused_first Hellos that fail the shape check come first. */
@@ -306,6 +328,8 @@ static void rate_case(cctx *c, unsigned refused_first)
         } else {
             sbuf obs = SBUF_INIT;
             describe_reply(&obs, &r);
+            if (rate_refused(&r))
+                lower_limit_hint(&obs, i + 1, rpb_monotonic_ms() - t0, r.hello.refused.retry_after_ms);
             c_fail(c, "expected Hellos 1..%u of one process to negotiate%s; Hello %u: %s", c->cfg->rate_n,
                    refused_first ? " after refused ones (refusals must not count)" : "", i + 1, sb_str(&obs));
             sb_free(&obs);
@@ -322,7 +346,11 @@ static void rate_case(cctx *c, unsigned refused_first)
                    c->cfg->rate_n, (long long)elapsed, c->cfg->rate_window_ms);
         } else {
             refusal want = {RPB_CODE_RATE_LIMITED, "Hello rate limit exceeded", 1, c->cfg->rate_window_ms};
-            expect_refused(c, &r, &want, echo_of(&f));
+            if (!expect_refused(c, &r, &want, echo_of(&f)) && r.end == H_REPLY && r.payload_err == RPB_OK &&
+                r.hello.result == RPB_HELLO_REPLY_NEGOTIATED)
+                c_fail(c, "hint: Hello %u negotiated within %lld ms, so the broker limits higher or not at all; "
+                          "configure %u/%u or pass --rate-limit with the broker's N/MS (off when it has none)",
+                       c->cfg->rate_n + 1, (long long)elapsed, FIXTURE_RATE_N, FIXTURE_RATE_WINDOW_MS);
         }
         hr_free(&r);
     }

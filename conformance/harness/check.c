@@ -46,6 +46,29 @@ const char *code_name(int32_t code, char tmp[16])
     return tmp;
 }
 
+/* Appends " for service \"x\"", the service_name of the Hello sent on r's
+ * connection, when the stimulus is one. */
+static void name_sent_service(sbuf *out, const hreply *r)
+{
+    rpb_slice body;
+    size_t consumed;
+    if (!r->ex || rpb_frame_split(r->ex->sent.data, r->ex->sent.len, RPB_MAX_FRAME_BYTES, &body, &consumed, NULL) !=
+                      RPB_OK)
+        return;
+    rpb_decoded frame = {NULL, NULL, NULL}, hello;
+    if (rpb_decode_alloc(&rpb_frame_desc, body.data, body.len, 0, &frame, NULL) == RPB_OK) {
+        const rpb_frame *f = frame.msg;
+        if (f->payload_protocol == RPB_PP_CONTROL &&
+            rpb_decode_alloc(&rpb_hello_desc, f->payload.data, f->payload.len, 0, &hello, NULL) == RPB_OK) {
+            const rpb_hello *h = hello.msg;
+            sb_puts(out, " for service ");
+            sb_quoted(out, h->service_name.data, h->service_name.len, 70);
+            rpb_decoded_free(&hello);
+        }
+    }
+    rpb_decoded_free(&frame);
+}
+
 void describe_reply(sbuf *out, const hreply *r)
 {
     char t[16];
@@ -75,6 +98,8 @@ void describe_reply(sbuf *out, const hreply *r)
         sb_printf(out, "Refused{code %s, reason ", code_name(rf->code, t));
         sb_quoted(out, rf->reason.data, rf->reason.len, 80);
         sb_printf(out, ", retry_after_ms %llu}", (unsigned long long)rf->retry_after_ms);
+        if (rf->code == RPB_CODE_SERVICE_UNKNOWN)
+            name_sent_service(out, r);
     } else if (r->hello.result == RPB_HELLO_REPLY_NEGOTIATED) {
         const rpb_negotiated *n = &r->hello.negotiated;
         sb_printf(out, "Negotiated{protocol %u, connection_id %llu}", n->negotiated_protocol,

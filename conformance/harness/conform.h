@@ -79,6 +79,8 @@ typedef struct hconfig {
 /* One connection as shown in the reports: what was sent, what came back. */
 #define EXCH_KEEP_BYTES 4096u
 typedef struct exchange {
+    size_t n;           /* the case's nth connection (from 1) */
+    bool cited;         /* a failure or note refers to it: always reported */
     char label[96];
     sbuf sent;          /* the first EXCH_KEEP_BYTES bytes sent */
     size_t sent_total;
@@ -89,16 +91,21 @@ typedef struct exchange {
     sbuf expect_text;   /* the expectation in words */
 } exchange;
 
-#define CASE_MAX_EXCHANGES 4
+/* The reports show a case's first CASE_FIRST_EXCHANGES connections for
+ * context and every connection a failure or note refers to (the one whose
+ * reply was read last when c_fail() or c_note() was called); the others are
+ * counted as left out. */
+#define CASE_FIRST_EXCHANGES 4
 typedef struct cresult {
     enum verdict verdict;
     sbuf failures; /* one "expected ...; observed ..." line per failed check */
     sbuf notes;    /* reason-string differences and other remarks */
     sbuf skip;     /* why the case could not run */
-    exchange ex[CASE_MAX_EXCHANGES];
-    size_t n_ex;
+    exchange **ex; /* every connection while the case runs; cresult_prune() keeps the reported ones */
+    size_t n_ex, cap_ex;
     size_t n_connections;
-    bool record_next; /* record the next connection even when ex[] is full */
+    exchange *last;   /* the connection whose reply was read last */
+    bool record_next; /* report the next connection whatever happens */
     double ms;
 } cresult;
 
@@ -113,10 +120,16 @@ __attribute__((format(printf, 2, 3))) void c_note(cctx *c, const char *fmt, ...)
 __attribute__((format(printf, 2, 3))) void c_skip(cctx *c, const char *fmt, ...);
 bool c_failed(const cctx *c);
 
-/* The next connection is shown in the reports even after
- * CASE_MAX_EXCHANGES others (it takes the last slot): for the one exchange
- * that matters after many similar ones. */
+/* The next connection is shown in the reports even when nothing refers to
+ * it: for the one exchange that matters after many similar ones. */
 void c_record_next(cctx *c);
+
+/* A new connection of the case, numbered and recorded (aborts when out of
+ * memory). */
+exchange *c_new_exchange(cctx *c, const char *label);
+
+/* Frees the connections the reports leave out (see CASE_FIRST_EXCHANGES). */
+void cresult_prune(cresult *r);
 
 void cresult_free(cresult *r);
 

@@ -144,21 +144,7 @@ int hc_open(cctx *c, hconn *hc, const horigin *o, const char *label)
     hc->c = c;
     hc->fd = -1;
     hc->ex = NULL;
-    c->r->n_connections++;
-    if (c->r->n_ex < CASE_MAX_EXCHANGES || c->r->record_next) {
-        if (c->r->n_ex == CASE_MAX_EXCHANGES) {
-            exchange *last = &c->r->ex[--c->r->n_ex];
-            sb_reset(&last->sent);
-            sb_reset(&last->recv);
-            sb_reset(&last->expect_bytes);
-            sb_reset(&last->expect_text);
-            last->sent_total = last->recv_total = 0;
-        }
-        c->r->record_next = false;
-        hc->ex = &c->r->ex[c->r->n_ex++];
-        snprintf(hc->ex->label, sizeof hc->ex->label, "%s", label);
-        snprintf(hc->ex->end, sizeof hc->ex->end, "open");
-    }
+    hc->ex = c_new_exchange(c, label);
     int fd = o ? origin_connect(o) : usock_connect(c->cfg->socket_path, c->cfg->reply_ms);
     if (fd < 0) {
         char what[48];
@@ -242,6 +228,8 @@ int hc_read_reply(hconn *hc, int timeout_ms, hreply *r)
 {
     memset(r, 0, sizeof *r);
     r->end = H_ERROR;
+    r->ex = hc->ex;
+    hc->c->r->last = hc->ex;
     if (hc->fd < 0)
         return r->end;
     int64_t deadline = now_ms() + timeout_ms;
@@ -298,7 +286,6 @@ int hc_read_reply(hconn *hc, int timeout_ms, hreply *r)
     }
     if (r->end == H_REPLY)
         decode_reply(r);
-    r->ex = hc->ex;
     set_end(hc, hend_name(r->end));
     return r->end;
 }

@@ -4,7 +4,7 @@
  * bytes, read one framed reply with a deadline, observe the close.
  *
  * Every connection opened through hc_open() is recorded in the case's
- * result (the first CASE_MAX_EXCHANGES of them) for the reports.
+ * result for the reports (conform.h: which of them are kept).
  */
 #ifndef CONFORM_CONN_H
 #define CONFORM_CONN_H

@@ -20,9 +20,11 @@
 
 #include "attach.h"
 #include "conform.h"
+#include "conn.h"
 #include "expect.h"
 #include "fixture.h"
 #include "report.h"
+#include "stim.h"
 
 #define EXIT_OK 0
 #define EXIT_UNEXPECTED 1
@@ -74,8 +76,8 @@ static const char usage_text[] =
     "\n"
     "What the fixture promises (see conformance/README.md):\n"
     "  --rate-limit N/MS     the broker refuses the (N+1)th Hello of one pid within\n"
-    "                        MS ms (default 500/10000); 'off' skips the rate-limit\n"
-    "                        cases\n"
+    "                        MS ms (default 500/10000); 'off' or 0/MS (as the\n"
+    "                        broker takes it) skips the rate-limit cases\n"
     "  --handshake-timeout MS  the broker's handshake deadline (default 1000)\n"
     "\n"
     "Timing:\n"
@@ -87,8 +89,10 @@ static const char usage_text[] =
     "  --grace MS            SIGTERM to SIGKILL grace for --spawn (2000)\n"
     "  --keep-temp           keep the --spawn temp dir (fixture, socket, broker log)\n"
     "\n"
-    "Exit status: 0 every case as expected; 1 unexpected results; 2 usage error;\n"
-    "3 the broker could not be attached (spawn failed, socket never accepted).\n";
+    "Exit status: 0 every case as expected; 1 unexpected results; 2 usage error\n"
+    "(including a report file that cannot be written, checked before connecting);\n"
+    "3 the broker could not be attached (spawn failed, socket never accepted) or\n"
+    "does not serve the fixture's services.\n";
 
 typedef struct options {
     const char *connect_path;
@@ -143,10 +147,11 @@ static bool parse_rate(const char *s, hconfig *cfg)
         return false;
     memcpy(n_text, s, (size_t)(slash - s));
     n_text[slash - s] = 0;
-    if (!parse_int(n_text, 1, 100000, &n) || !parse_int(slash + 1, 1, 3600000, &ms))
+    if (!parse_int(n_text, 0, 100000, &n) || !parse_int(slash + 1, 1, 3600000, &ms))
         return false;
+    /* 0/MS: no limit, as rpb-broker reads it */
     cfg->rate_n = (unsigned)n;
-    cfg->rate_window_ms = (unsigned)ms;
+    cfg->rate_window_ms = n ? (unsigned)ms : 0;
     return true;
 }
 
@@ -249,7 +254,7 @@ static int parse_broker_args(int argc, char **argv, options *o)
         } else if (strcmp(a, "--rate-limit") == 0) {
             NEED_VALUE();
             if (!parse_rate(v, &o->cfg))
-                return usage_error("--rate-limit takes N/MS or off, not %s", v);
+                return usage_error("--rate-limit takes N/MS (0/MS: none) or off, not %s", v);
         } else if ((ms = ms_option(o, a, &min)) != NULL) {
             NEED_VALUE();
             if (!parse_int(v, min, 600000, &n)) {
@@ -345,6 +350,80 @@ static int cmd_fixture(int argc, char **argv)
     return EXIT_OK;
 }
 
+/* path can be created or overwritten: it is writable, or it does not
+ * exist and its directory is. */
+static bool writable(const char *path)
+{
+    if (access(path, W_OK) == 0)
+        return true;
+    if (errno != ENOENT)
+        return false;
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        return access(".", W_OK) == 0;
+    if (slash == path)
+        return access("/", W_OK) == 0;
+    char dir[4096];
+    if ((size_t)(slash - path) >= sizeof dir)
+        return false;
+    memcpy(dir, path, (size_t)(slash - path));
+    dir[slash - path] = 0;
+    return access(dir, W_OK) == 0;
+}
+
+/* Every report path of o is writable; else a usage error is printed. */
+static bool reports_writable(const options *o)
+{
+    const char *paths[] = {o->json, o->junit, o->html, o->failing_list};
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
+        if (paths[i] && !writable(paths[i])) {
+            fprintf(stderr, "rpb-conform: cannot write the report %s: %s\n", paths[i], strerror(errno));
+            return false;
+        }
+    return true;
+}
+
+/* One baseline Hello for each fixture service before the suite: a broker
+ * that answers SERVICE_UNKNOWN was not given the fixture, and every case
+ * would fail for that one reason.  False, with the message in err. */
+static bool preflight(const hconfig *cfg, sbuf *err)
+{
+    static const hcase pre = {"preflight", TIER_CORE, "", "fixture preflight", NULL, {NULL}, NULL, 0};
+    bool ok = true;
+    for (const char *const *svc = fixture_services; *svc && ok; svc++) {
+        cresult res;
+        memset(&res, 0, sizeof res);
+        cctx c = {cfg, &pre, &res};
+        rpb_frame f;
+        rpb_hello h;
+        stim_frame_base(&f);
+        stim_hello_base(&h, (uint32_t)getpid());
+        h.service_name = rpb_slice_cstr(*svc);
+        sbuf s = SBUF_INIT;
+        stim_hello_frame(&s, &f, &h);
+        hreply r;
+        hc_exchange(&c, NULL, "fixture preflight", &s, &r);
+        if (r.end == H_REPLY && r.frame_ok && r.payload_err == RPB_OK && r.hello.result == RPB_HELLO_REPLY_REFUSED &&
+            r.hello.refused.code == RPB_CODE_SERVICE_UNKNOWN) {
+            sb_printf(err, "the broker does not serve fixture service %s %s: load the files written by "
+                           "`rpb-conform fixture DIR` (conformance/README.md, \"The fixture\")",
+                      *svc, STIM_VERSION);
+            ok = false;
+        }
+        hr_free(&r);
+        sb_free(&s);
+        cresult_free(&res);
+    }
+    return ok;
+}
+
+/* The size of the spawned broker's log (0 in --connect mode). */
+static size_t log_size(const attach *a)
+{
+    struct stat st;
+    return a->pid > 0 && stat(a->log, &st) == 0 ? (size_t)st.st_size : 0;
+}
+
 static int run_broker(options *o)
 {
     expect_list el = {NULL, 0};
@@ -368,6 +447,10 @@ static int run_broker(options *o)
         return usage_error("%s", "no case matches the selection");
     }
 
+    if (!reports_writable(o)) {
+        expect_free(&el);
+        return EXIT_USAGE;
+    }
     /* before a broker is spawned, so that failing here leaves none behind */
     outcome *results = calloc(n_sel, sizeof *results);
     if (!results) {
@@ -379,8 +462,13 @@ static int run_broker(options *o)
     attach a;
     int rc = o->spawn_cmd ? attach_spawn(&a, o->spawn_cmd, o->attach_ms, &err)
                           : attach_connect(&a, o->connect_path, o->attach_ms, &err);
-    if (rc < 0) {
-        fprintf(stderr, "rpb-conform: could not attach the broker: %s\n", sb_str(&err));
+    if (rc == 0) {
+        o->cfg.socket_path = a.socket;
+        o->cfg.broker_pid = a.pid > 0 ? a.pid : 0;
+        o->cfg.services_dir = o->spawn_cmd ? a.services : NULL;
+    }
+    if (rc < 0 || !preflight(&o->cfg, &err)) {
+        fprintf(stderr, "rpb-conform: %s%s\n", rc < 0 ? "could not attach the broker: " : "", sb_str(&err));
         if (o->spawn_cmd)
             attach_stop(&a, o->grace_ms, o->keep_temp);
         sb_free(&a.command);
@@ -390,9 +478,6 @@ static int run_broker(options *o)
         free(results);
         return EXIT_ATTACH;
     }
-    o->cfg.socket_path = a.socket;
-    o->cfg.broker_pid = a.pid > 0 ? a.pid : 0;
-    o->cfg.services_dir = o->spawn_cmd ? a.services : NULL;
 
     sbuf target = SBUF_INIT;
     if (o->spawn_cmd)
@@ -425,6 +510,7 @@ static int run_broker(options *o)
         cctx c = {&o->cfg, cs, &out->r};
         struct timespec s0, s1;
         clock_gettime(CLOCK_MONOTONIC, &s0);
+        out->log_from = log_size(&a);
         if (gone_after) {
             c_fail(&c, "not run: no broker after %s", gone_after);
         } else {
@@ -439,6 +525,8 @@ static int run_broker(options *o)
             }
         }
         clock_gettime(CLOCK_MONOTONIC, &s1);
+        out->log_to = log_size(&a);
+        cresult_prune(&out->r);
         out->r.ms = (double)(s1.tv_sec - s0.tv_sec) * 1e3 + (double)(s1.tv_nsec - s0.tv_nsec) / 1e6;
         out->r.verdict = out->r.failures.len ? V_FAIL : out->r.skip.len ? V_SKIP : V_PASS;
         expect_entry *e = expect_find(&el, cs->id);

@@ -258,6 +258,16 @@ static void json_bytes(rpb_json_writer *w, const char *prefix, const sbuf *b, si
     }
 }
 
+/* The broker log lines written while o ran: their length, 0 when none. */
+static size_t case_log(const run_info *ri, const outcome *o, const uint8_t **text)
+{
+    size_t len = ri->broker_log ? ri->broker_log->len : 0;
+    size_t from = o->log_from < len ? o->log_from : len;
+    size_t to = o->log_to < len ? o->log_to : len;
+    *text = from < to ? ri->broker_log->data + from : NULL;
+    return from < to ? to - from : 0;
+}
+
 int report_json(const char *path, const run_info *ri)
 {
     FILE *f = fopen(path, "w");
@@ -330,11 +340,19 @@ int report_json(const char *path, const run_info *ri)
             json_clean(&w, "expect_fail_reason", (const uint8_t *)o->expect_reason, strlen(o->expect_reason));
         rpb_json_key(&w, "connections");
         rpb_json_uint(&w, o->r.n_connections);
+        rpb_json_key(&w, "connections_left_out");
+        rpb_json_uint(&w, o->r.n_connections - o->r.n_ex);
+        const uint8_t *log;
+        size_t log_len = case_log(ri, o, &log);
+        if (log_len)
+            json_clean(&w, "broker_log_lines", log, log_len);
         rpb_json_key(&w, "exchanges");
         rpb_json_begin_array(&w);
         for (size_t k = 0; k < o->r.n_ex; k++) {
-            const exchange *x = &o->r.ex[k];
+            const exchange *x = o->r.ex[k];
             rpb_json_begin_object(&w);
+            rpb_json_key(&w, "connection");
+            rpb_json_uint(&w, x->n);
             rpb_json_key(&w, "label");
             rpb_json_cstring(&w, x->label);
             json_bytes(&w, "sent", &x->sent, x->sent_total);
@@ -539,33 +557,42 @@ static void area_of(const char *id, char *out, size_t cap)
 static const char html_style[] =
     "body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}"
     "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #bbb;padding:.25em .6em;text-align:right}"
-    "th:first-child,td:first-child{text-align:left}"
+    "th:first-child,td:first-child{text-align:left}td a{color:inherit}"
     ".pass{color:#176f2c}.fail,.unexpected-pass,.unexpected-skip{color:#b00020;font-weight:bold}"
     ".skip{color:#777}.expected-fail{color:#a36b00}"
+    ".headline{font-size:1.3em;font-weight:bold;padding:.4em .8em;border-radius:4px;color:#fff}"
+    ".headline.ok{background:#176f2c}.headline.bad{background:#b00020}"
+    ".failures li{margin:.2em 0}.failures .msgs{color:#444}"
     "details{border-top:1px solid #ddd;padding:.2em 0}summary{cursor:pointer;font-family:monospace}"
-    "pre{background:#f6f6f6;padding:.5em;overflow-x:auto;font-size:12px}"
+    "pre{background:#f6f6f6;padding:.5em;font-size:12px;white-space:pre-wrap;overflow-wrap:anywhere}"
     ".ex{margin-left:1.5em}.ex h4{margin:.6em 0 .2em}.req{color:#555}"
     ".msgs{font-family:monospace;white-space:pre-wrap}";
 
-int report_html(const char *path, const run_info *ri)
+/* The summary column of a status: 0 pass, 1 fail (unexpected), 2 skip. */
+static int summary_col(enum status st)
 {
-    sbuf h = SBUF_INIT;
-    sb_puts(&h, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-                "<title>rpb-conform report</title><style>");
-    sb_puts(&h, html_style);
-    sb_puts(&h, "</style></head><body>\n<h1>rpb-conform report</h1>\n<p>Target: <code>");
-    escs(&h, ri->target);
-    sb_printf(&h, "</code><br>Tier: %s &middot; started %s &middot; %.1f s</p>\n", ri->tier, ri->started,
-              ri->wall_ms / 1000.0);
-    sb_printf(&h, "<p><b>%zu passed, %zu failed, %zu skipped", ri->passed, ri->failed, ri->skipped);
-    if (ri->xfailed)
-        sb_printf(&h, ", %zu expected failures", ri->xfailed);
-    sb_puts(&h, "</b></p>\n");
+    return st == ST_PASS ? 0 : (st == ST_SKIP || st == ST_XFAIL) ? 2 : 1;
+}
 
-    /* summary by area and tier */
-    sb_puts(&h, "<h2>Summary by area and tier</h2>\n<table><tr><th>area</th>"
-                "<th>core pass</th><th>core fail</th><th>core skip</th>"
-                "<th>strict pass</th><th>strict fail</th><th>strict skip</th></tr>\n");
+/* One line saying why case o is an unexpected result. */
+static void why_unexpected(sbuf *h, const outcome *o)
+{
+    if (o->st == ST_XPASS) {
+        sb_puts(h, "listed as an expected failure but passed");
+    } else if (o->st == ST_XSKIP) {
+        sb_puts(h, "listed as an expected failure but skipped: ");
+        escs(h, sb_str(&o->r.skip));
+    } else {
+        const char *first = sb_str(&o->r.failures);
+        esc(h, first, strcspn(first, "\n"));
+    }
+}
+
+static void html_summary_table(sbuf *h, const run_info *ri)
+{
+    sb_puts(h, "<h2>Summary by area and tier</h2>\n<table><tr><th>area</th>"
+               "<th>core pass</th><th>core fail</th><th>core skip</th>"
+               "<th>strict pass</th><th>strict fail</th><th>strict skip</th></tr>\n");
     for (size_t i = 0; i < ri->n; i++) {
         char area[64];
         area_of(ri->v[i].cs->id, area, sizeof area);
@@ -577,84 +604,142 @@ int report_html(const char *path, const run_info *ri)
         }
         if (seen)
             continue;
-        size_t cnt[2][3] = {{0}};
+        /* counts, and the first case of each cell for its link */
+        size_t cnt[2][3] = {{0}}, first[2][3] = {{0}};
         for (size_t k = i; k < ri->n; k++) {
             char other[64];
             area_of(ri->v[k].cs->id, other, sizeof other);
             if (strcmp(area, other) != 0)
                 continue;
-            enum status st = ri->v[k].st;
-            int col = st == ST_PASS ? 0 : (st == ST_SKIP || st == ST_XFAIL) ? 2 : 1;
-            cnt[ri->v[k].cs->tier][col]++;
+            int t = ri->v[k].cs->tier, col = summary_col(ri->v[k].st);
+            if (cnt[t][col]++ == 0)
+                first[t][col] = k;
         }
-        sb_puts(&h, "<tr><td>");
-        escs(&h, area);
-        sb_puts(&h, "</td>");
+        sb_puts(h, "<tr><td>");
+        escs(h, area);
+        sb_puts(h, "</td>");
+        static const char *const cls[3] = {"pass", "fail", "skip"};
         for (int t = 0; t < 2; t++)
-            sb_printf(&h, "<td class=\"pass\">%zu</td><td%s>%zu</td><td class=\"skip\">%zu</td>", cnt[t][0],
-                      cnt[t][1] ? " class=\"fail\"" : "", cnt[t][1], cnt[t][2]);
-        sb_puts(&h, "</tr>\n");
-    }
-    sb_puts(&h, "</table>\n<h2>Cases</h2>\n");
-
-    for (size_t i = 0; i < ri->n; i++) {
-        const outcome *o = &ri->v[i];
-        bool open = status_unexpected(o->st);
-        sb_printf(&h, "<details%s><summary><span class=\"%s\">%-15s</span> ", open ? " open" : "",
-                  status_name(o->st), status_name(o->st));
-        escs(&h, o->cs->id);
-        sb_printf(&h, " <span class=\"req\">[%s] ", tier_name(o->cs->tier));
-        escs(&h, o->cs->reqs);
-        sb_puts(&h, "</span></summary>\n<div class=\"ex\"><p>");
-        escs(&h, o->cs->title);
-        sb_printf(&h, " (%.1f ms, %zu connection%s)</p>\n", o->r.ms, o->r.n_connections,
-                  o->r.n_connections == 1 ? "" : "s");
-        if (o->r.failures.len) {
-            sb_puts(&h, "<p class=\"msgs fail\">");
-            escs(&h, sb_str(&o->r.failures));
-            sb_puts(&h, "</p>\n");
-        }
-        if (o->r.skip.len) {
-            sb_puts(&h, "<p class=\"msgs skip\">skipped: ");
-            escs(&h, sb_str(&o->r.skip));
-            sb_puts(&h, "</p>\n");
-        }
-        if (o->expect_reason) {
-            sb_puts(&h, "<p class=\"msgs expected-fail\">listed as an expected failure: ");
-            escs(&h, o->expect_reason);
-            sb_puts(&h, "</p>\n");
-        }
-        if (o->r.notes.len) {
-            sb_puts(&h, "<p class=\"msgs\">notes:\n");
-            escs(&h, sb_str(&o->r.notes));
-            sb_puts(&h, "</p>\n");
-        }
-        for (size_t k = 0; k < o->r.n_ex; k++) {
-            const exchange *x = &o->r.ex[k];
-            sb_puts(&h, "<h4>connection: ");
-            escs(&h, x->label);
-            sb_puts(&h, " &mdash; ");
-            escs(&h, x->end);
-            sb_puts(&h, "</h4>\n<b>sent</b>");
-            hexdump(&h, &x->sent, x->sent_total);
-            decoded(&h, &x->sent);
-            if (x->expect_text.len || x->expect_bytes.len) {
-                sb_puts(&h, "<b>expected</b> ");
-                escs(&h, sb_str(&x->expect_text));
-                if (x->expect_bytes.len) {
-                    hexdump(&h, &x->expect_bytes, x->expect_bytes.len);
-                    decoded(&h, &x->expect_bytes);
-                }
-                sb_puts(&h, "\n");
+            for (int col = 0; col < 3; col++) {
+                /* a fail cell is red only when it counts something */
+                if (col == 1 && !cnt[t][col])
+                    sb_puts(h, "<td>");
+                else
+                    sb_printf(h, "<td class=\"%s\">", cls[col]);
+                if (cnt[t][col])
+                    sb_printf(h, "<a href=\"#c%zu\">%zu</a></td>", first[t][col], cnt[t][col]);
+                else
+                    sb_puts(h, "0</td>");
             }
-            sb_puts(&h, "<b>observed</b>");
-            hexdump(&h, &x->recv, x->recv_total);
-            decoded(&h, &x->recv);
-        }
-        if (o->r.n_connections > o->r.n_ex)
-            sb_printf(&h, "<p>%zu further connections not shown.</p>\n", o->r.n_connections - o->r.n_ex);
-        sb_puts(&h, "</div></details>\n");
+        sb_puts(h, "</tr>\n");
     }
+    sb_puts(h, "</table>\n");
+}
+
+static void html_exchange(sbuf *h, const exchange *x)
+{
+    sb_printf(h, "<h4>connection %zu: ", x->n);
+    escs(h, x->label);
+    sb_puts(h, " &mdash; ");
+    escs(h, x->end);
+    sb_puts(h, "</h4>\n<b>sent</b>");
+    hexdump(h, &x->sent, x->sent_total);
+    decoded(h, &x->sent);
+    if (x->expect_text.len || x->expect_bytes.len) {
+        sb_puts(h, "<b>expected</b> ");
+        escs(h, sb_str(&x->expect_text));
+        if (x->expect_bytes.len) {
+            hexdump(h, &x->expect_bytes, x->expect_bytes.len);
+            decoded(h, &x->expect_bytes);
+        }
+        sb_puts(h, "\n");
+    }
+    sb_puts(h, "<b>observed</b>");
+    hexdump(h, &x->recv, x->recv_total);
+    decoded(h, &x->recv);
+}
+
+static void html_case(sbuf *h, const run_info *ri, size_t i)
+{
+    const outcome *o = &ri->v[i];
+    bool bad = status_unexpected(o->st);
+    sb_printf(h, "<details id=\"c%zu\"%s><summary><span class=\"%s\">%-15s</span> ", i, bad ? " open" : "",
+              status_name(o->st), status_name(o->st));
+    escs(h, o->cs->id);
+    sb_printf(h, " <span class=\"req\">[%s] ", tier_name(o->cs->tier));
+    escs(h, o->cs->reqs);
+    sb_puts(h, "</span></summary>\n<div class=\"ex\"><p>");
+    escs(h, o->cs->title);
+    sb_printf(h, " (%.1f ms, %zu connection%s)</p>\n", o->r.ms, o->r.n_connections,
+              o->r.n_connections == 1 ? "" : "s");
+    if (o->r.failures.len) {
+        sb_puts(h, "<p class=\"msgs fail\">");
+        escs(h, sb_str(&o->r.failures));
+        sb_puts(h, "</p>\n");
+    }
+    if (o->r.skip.len) {
+        sb_puts(h, "<p class=\"msgs skip\">skipped: ");
+        escs(h, sb_str(&o->r.skip));
+        sb_puts(h, "</p>\n");
+    }
+    if (o->expect_reason) {
+        sb_puts(h, "<p class=\"msgs expected-fail\">listed as an expected failure: ");
+        escs(h, o->expect_reason);
+        sb_puts(h, "</p>\n");
+    }
+    if (o->r.notes.len) {
+        sb_puts(h, "<p class=\"msgs\">notes:\n");
+        escs(h, sb_str(&o->r.notes));
+        sb_puts(h, "</p>\n");
+    }
+    const uint8_t *log;
+    size_t log_len = case_log(ri, o, &log);
+    if (o->r.verdict == V_FAIL && log_len) {
+        sb_puts(h, "<b>broker log while the case ran</b><pre>");
+        esc(h, (const char *)log, log_len);
+        sb_puts(h, "</pre>\n");
+    }
+    for (size_t k = 0; k < o->r.n_ex; k++)
+        html_exchange(h, o->r.ex[k]);
+    if (o->r.n_connections > o->r.n_ex)
+        sb_printf(h, "<p>%zu connection%s left out (shown: the first %d and every one a failure or note refers to).</p>\n",
+                  o->r.n_connections - o->r.n_ex, o->r.n_connections - o->r.n_ex == 1 ? "" : "s",
+                  CASE_FIRST_EXCHANGES);
+    sb_puts(h, "</div></details>\n");
+}
+
+int report_html(const char *path, const run_info *ri)
+{
+    sbuf h = SBUF_INIT;
+    sb_puts(&h, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+                "<title>rpb-conform report</title><style>");
+    sb_puts(&h, html_style);
+    sb_puts(&h, "</style></head><body>\n<h1>rpb-conform report</h1>\n<p>Target: <code>");
+    escs(&h, ri->target);
+    sb_printf(&h, "</code><br>Tier: %s &middot; started %s &middot; %.1f s</p>\n", ri->tier, ri->started,
+              ri->wall_ms / 1000.0);
+    sb_printf(&h, "<p class=\"headline %s\">%zu passed, %zu failed, %zu skipped", ri->failed ? "bad" : "ok",
+              ri->passed, ri->failed, ri->skipped);
+    if (ri->xfailed)
+        sb_printf(&h, ", %zu expected failures", ri->xfailed);
+    sb_puts(&h, "</p>\n");
+    if (ri->failed) {
+        sb_puts(&h, "<h2>Failures</h2>\n<ol class=\"failures\">\n");
+        for (size_t i = 0; i < ri->n; i++) {
+            if (!status_unexpected(ri->v[i].st))
+                continue;
+            sb_printf(&h, "<li><a href=\"#c%zu\">", i);
+            escs(&h, ri->v[i].cs->id);
+            sb_puts(&h, "</a><br><span class=\"msgs\">");
+            why_unexpected(&h, &ri->v[i]);
+            sb_puts(&h, "</span></li>\n");
+        }
+        sb_puts(&h, "</ol>\n");
+    }
+    html_summary_table(&h, ri);
+    sb_puts(&h, "<h2>Cases</h2>\n");
+    for (size_t i = 0; i < ri->n; i++)
+        html_case(&h, ri, i);
     if (ri->broker_log) {
         sb_puts(&h, "<h2>Broker output</h2>\n");
         if (ri->broker_exit) {

@@ -28,6 +28,7 @@ typedef struct outcome {
     cresult r;
     enum status st;
     const char *expect_reason; /* the list's "# reason", when listed */
+    size_t log_from, log_to;   /* the broker log written while it ran (offsets; --spawn) */
 } outcome;
 
 typedef struct run_info {

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <CUnit/Basic.h>
@@ -129,6 +130,17 @@ static void test_exit_codes(void)
     CU_ASSERT_EQUAL(run_cmd(rate_long, NULL, NULL), 2);
     CU_ASSERT_EQUAL(run_cmd(noconn, NULL, NULL), 3);
     CU_ASSERT_EQUAL(run_cmd(dies, NULL, NULL), 3);
+    /* 0/MS is "no limit", as rpb-broker reads it */
+    char *rate_zero[] = {(char *)conform_bin, "broker", "--list", "--rate-limit", "0/1", NULL};
+    CU_ASSERT_EQUAL(run_cmd(rate_zero, NULL, NULL), 0);
+    /* a report path that cannot be written is a usage error before any
+     * broker is started (the spawn command would fail the attach: 3) */
+    char *unwritable[] = {(char *)conform_bin, "broker", "--spawn", "/bin/false {socket}", "--json",
+                          "/nonexistent/report.json", NULL};
+    sbuf uw = SBUF_INIT;
+    CU_ASSERT_EQUAL(run_cmd(unwritable, NULL, &uw), 2);
+    CU_ASSERT_PTR_NOT_NULL(strstr(sb_str(&uw), "cannot write the report /nonexistent/report.json"));
+    sb_free(&uw);
     sbuf out = SBUF_INIT;
     CU_ASSERT_EQUAL(run_cmd(help, NULL, &out), 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(sb_str(&out), "--expect-fail"));
@@ -397,6 +409,69 @@ static void test_readme_counts(void)
     sb_free(&list);
 }
 
+/* Issue 14 acceptance: against a broker limiting at 20 Hellos per 10 s the
+ * rate-limit case fails at Hello 21; the JSON report holds that exchange
+ * (its reply bytes) although it is past the first connections, says how
+ * many were left out, and the failure names the --rate-limit that fits. */
+static void test_rate_limit_hint(void)
+{
+    char spawn[1024], json[300];
+    snprintf(spawn, sizeof spawn,
+             "%s --socket {socket} --services {services} --rate-limit 20/10000 --handshake-timeout 1000", broker_bin);
+    snprintf(json, sizeof json, "%s/rate.json", tmp);
+    char *argv[] = {(char *)conform_bin, "broker", "--spawn", spawn, "--only", "broker/hello/rate-limit/exceeded",
+                    "--json", json, NULL};
+    CU_ASSERT_EQUAL(run_cmd(argv, NULL, NULL), 1);
+    rpb_json_doc doc;
+    CU_ASSERT_FATAL(read_report(json, &doc));
+    const rpb_json_value *c = report_case(doc.root, "broker/hello/rate-limit/exceeded");
+    CU_ASSERT_FATAL(c != NULL);
+    const char *failure = report_first_failure(c);
+    CU_ASSERT_PTR_NOT_NULL(strstr(failure, "Hello 21: Refused{code ERROR_RATE_LIMITED"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(failure, "pass --rate-limit 20/"));
+    uint64_t total = 0, left_out = 0;
+    rpb_json_as_u64(rpb_json_get(c, "connections"), &total);
+    rpb_json_as_u64(rpb_json_get(c, "connections_left_out"), &left_out);
+    CU_ASSERT_EQUAL(total, 21);
+    CU_ASSERT_EQUAL(left_out, 21 - 5); /* the first four and the 21st are shown */
+    bool refused_shown = false;
+    const rpb_json_value *ex = rpb_json_get(c, "exchanges");
+    CU_ASSERT_FATAL(ex != NULL && ex->type == RPB_JSON_ARRAY);
+    for (const rpb_json_value *x = ex->u.children.head; x; x = x->next) {
+        uint64_t n = 0, received = 0;
+        rpb_json_as_u64(rpb_json_get(x, "connection"), &n);
+        rpb_json_as_u64(rpb_json_get(x, "received_bytes"), &received);
+        const rpb_json_value *hex = rpb_json_get(x, "received_hex");
+        if (n == 21 && received > 0 && hex && hex->type == RPB_JSON_STRING && hex->u.string.len == 2 * received)
+            refused_shown = true;
+    }
+    CU_ASSERT(refused_shown);
+    rpb_json_doc_free(&doc);
+}
+
+/* Issue 14 acceptance: a broker serving an empty services directory stops
+ * the run before the suite with one message naming the fixture service,
+ * exit 3. */
+static void test_preflight(void)
+{
+    char empty[300], spawn[1024];
+    snprintf(empty, sizeof empty, "%s/empty-services", tmp);
+    CU_ASSERT_FATAL(mkdir(empty, 0700) == 0);
+    snprintf(spawn, sizeof spawn, "%s --socket {socket} --services %s --rate-limit 500/10000 --handshake-timeout 1000",
+             broker_bin, empty);
+    char *argv[] = {(char *)conform_bin, "broker", "--spawn", spawn, NULL};
+    sbuf out = SBUF_INIT;
+    CU_ASSERT_EQUAL(run_cmd(argv, NULL, &out), 3);
+    const char *msg = "rpb-conform: the broker does not serve fixture service zccache 1.11.20: load the files "
+                      "written by `rpb-conform fixture DIR`";
+    const char *at = strstr(sb_str(&out), msg);
+    CU_ASSERT_PTR_NOT_NULL(at);
+    CU_ASSERT(at && strstr(at + strlen(msg), "does not serve") == NULL);
+    CU_ASSERT_EQUAL(count_prefix_lines(sb_str(&out), "FAIL "), 0);
+    sb_free(&out);
+    rmdir(empty);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 5) {
@@ -425,5 +500,7 @@ int main(int argc, char **argv)
     CU_add_test(s, "--connect to a broker set up by hand; --spawn-only cases skip", test_connect);
     CU_add_test(s, "conformance/fixture matches `rpb-conform fixture`", test_fixture_checked_in);
     CU_add_test(s, "the case counts in conformance/README.md are those of --list", test_readme_counts);
+    CU_add_test(s, "a lower broker rate limit: the refused Hello and a --rate-limit hint in the JSON", test_rate_limit_hint);
+    CU_add_test(s, "a broker without the fixture: one preflight message, exit 3", test_preflight);
     return cunit_run(tmp);
 }
