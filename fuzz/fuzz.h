@@ -76,4 +76,21 @@ void fz_roundtrip(const rpb_msg_desc *desc, const void *msg, uint8_t **out, size
 int fz_decode(const rpb_msg_desc *desc, const uint8_t *in, size_t len, void *msg,
               unsigned options, void **arena_mem);
 
+/* Oracle for a reply a daemon wrote: wire[0..len) is exactly one frame
+ * (16 MiB cap) whose body is canonical (WIRE-020); *frame gets it. */
+void fz_check_one_frame(const uint8_t *wire, size_t len, rpb_frame *frame);
+
+/* The fixed identity the probe targets answer with and expect
+ * (facts/probe.md DP1: pid 4242, /usr/bin/mydaemon, 32 x AA, ns-1,
+ * /tmp/d.sock, boot-1, idle 30), and the fixed requester nonce 32 x 5A
+ * (upstream's fuzz_probe_identity_decode). */
+const rpb_daemon_process *fz_probe_identity(void);
+extern const uint8_t fz_probe_nonce[RPB_PROBE_NONCE_BYTES];
+
+/* Oracle for a probe response written by a responder to request: it is
+ * one canonical frame that echoes request's request_id and trace context
+ * and carries request's nonce followed by exactly identity. */
+void fz_check_probe_reply(const rpb_frame *request, const uint8_t *reply, size_t len,
+                          const rpb_daemon_process *identity);
+
 #endif

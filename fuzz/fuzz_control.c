@@ -748,24 +748,11 @@ static void check_reply(const conn_result *c, const request_view *v, const optio
     }
 
     /* exactly one well-formed frame */
-    const uint8_t *reply = out_whole;
     rpb_frame rf;
-    size_t used = 0;
-    rpb_errinfo err = {0};
-    int rc = rpb_frame_decode(reply, c->written, RPB_MAX_FRAME_BYTES, &rf, &used, &err);
-    FZ_CHECK(rc == RPB_OK, "reply of %zu bytes does not decode: %s at %zu", c->written,
-             rpb_errname(rc), err.offset);
-    FZ_CHECK(used == c->written, "reply holds %zu bytes after its frame", c->written - used);
-    uint8_t *enc;
-    size_t enc_len;
-    fz_roundtrip(&rpb_frame_desc, &rf, &enc, &enc_len);
-    FZ_CHECK(enc_len + RPB_FRAME_HEADER_BYTES == used &&
-                 memcmp(enc, reply + RPB_FRAME_HEADER_BYTES, enc_len) == 0,
-             "reply Frame is not canonical");
-    free(enc);
+    fz_check_one_frame(out_whole, c->written, &rf);
 
     rpb_site site = kind == RPB_CONTROL_ADMIN ? RPB_SITE_ADMIN_REPLY : RPB_SITE_HELLO_REPLY;
-    rc = rpb_envelope_check(&rf, site, 0);
+    int rc = rpb_envelope_check(&rf, site, 0);
     FZ_CHECK(rc == RPB_OK, "reply fails the %s envelope: %s", rpb_site_name(site),
              rpb_errname(rc));
     FZ_CHECK(rf.deadline_unix_ms == 0, "reply deadline %llu (ENV-006)",
@@ -778,8 +765,8 @@ static void check_reply(const conn_result *c, const request_view *v, const optio
              v->decoded ? "decoded" : "undecodable");
 
     if (kind == RPB_CONTROL_ADMIN)
-        check_admin_reply(&rf, reply + RPB_FRAME_HEADER_BYTES, used - RPB_FRAME_HEADER_BYTES, c,
-                          request, o);
+        check_admin_reply(&rf, out_whole + RPB_FRAME_HEADER_BYTES,
+                          c->written - RPB_FRAME_HEADER_BYTES, c, request, o);
     else
         check_hello_reply(&rf, c, o);
 }

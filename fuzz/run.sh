@@ -23,6 +23,8 @@ dict_for() {
     fuzz_message|fuzz_envelope) echo "$ROOT/fuzz/dict/message.dict" ;;
     fuzz_control) echo "$ROOT/fuzz/dict/control.dict" ;;
     fuzz_json) echo "$ROOT/fuzz/dict/json.dict" ;;
+    fuzz_probe_*) echo "$ROOT/fuzz/dict/probe.dict" ;;
+    fuzz_sidecar) echo "$ROOT/fuzz/dict/sidecar.dict" ;;
     *) echo "$ROOT/fuzz/dict/framing.dict" ;;
     esac
 }

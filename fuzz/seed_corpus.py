@@ -11,6 +11,9 @@ its contents (duplicates collapse):
   fuzz_envelope                         Frame bodies
   fuzz_control                          broker option byte + client bytes
   fuzz_json                             message selector byte + JSON text
+  fuzz_probe_request, fuzz_probe_response   Frame bodies
+  fuzz_probe_mux                        framed byte streams
+  fuzz_sidecar                          identity sidecar JSON text
 
 Every vector feeds every target it can: a framed stream's first body also
 seeds fuzz_envelope and fuzz_message (as a Frame); a bare Frame is also
@@ -21,7 +24,10 @@ admin frame of the vectors (Hello and AdminRequest payloads framed at their
 site, the envelope vectors of the hello and admin-request sites, the framed
 streams read with the Hello cap) plus hand-built connections that reach
 each decision of the broker (CONTROL_SEEDS); fuzz_json gets the expected
-JSON object of every vector that has one.
+JSON object of every vector that has one.  The probe targets get every
+Frame body and framed stream of the vectors plus hand-built probe
+exchanges around the fixed identity and nonce of fuzz/util.c
+(probe_seeds), and fuzz_sidecar the sidecar texts of PROBE_SIDECARS.
 
 The corpus directories belong to this script: it rewrites them.  With
 --check it only reports whether they are up to date (exit 1 if not).
@@ -36,7 +42,9 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TARGETS = ("fuzz_frame_split", "fuzz_frame_decode", "fuzz_read_frame",
-           "fuzz_message", "fuzz_envelope", "fuzz_control", "fuzz_json")
+           "fuzz_message", "fuzz_envelope", "fuzz_control", "fuzz_json",
+           "fuzz_probe_request", "fuzz_probe_response", "fuzz_probe_mux",
+           "fuzz_sidecar")
 
 # fuzz_message.c and fuzz_json.c: byte 0 indexes this list (fz_pick_message:
 # the order of librpb's rpb_all_messages).
@@ -137,6 +145,71 @@ def admin_frame(body, kind=0, request_id=9):
     return framed(frame_body(kind, 0xAD01, body, request_id))
 
 
+# fuzz/util.c: the identity the probe targets answer with and expect (DP1
+# of facts/probe.md) and the requester's fixed nonce.
+PROBE_NONCE = bytes([0x5A]) * 32
+
+
+def daemon_process(pid=4242, exe="/usr/bin/mydaemon", sha=b"\xaa" * 32,
+                   endpoint=(b"ns-1", b"/tmp/d.sock"), boot="boot-1", idle=30):
+    ep = b"" if endpoint is None else (
+        b"\x22" + varint(len(field(1, endpoint[0]) + field(2, endpoint[1]))) +
+        field(1, endpoint[0]) + field(2, endpoint[1]))
+    return (field(1, pid) + field(2, exe) + field(3, sha) + ep +
+            field(5, 1700000000000) + field(6, boot) +
+            (b"" if idle is None else b"\x38" + varint(idle)))
+
+
+def probe_seeds():
+    """(target, input) pairs: requests, responses (one per requester
+    check), and mux streams mixing probes and service frames."""
+    rid = int.from_bytes(PROBE_NONCE[:8], "little")
+    request = frame_body(0, 0xB232, PROBE_NONCE, rid)
+    good = daemon_process()
+    responses = [
+        frame_body(1, 0xB232, PROBE_NONCE + good, rid),
+        frame_body(1, 0xB232, PROBE_NONCE + good, rid + 1),
+        frame_body(1, 0xB232, PROBE_NONCE[:31], rid),
+        frame_body(1, 0xB232, b"\x00" * 32 + good, rid),
+        frame_body(1, 0xB232, PROBE_NONCE, rid),
+        frame_body(1, 0xB232, PROBE_NONCE + daemon_process(endpoint=None), rid),
+        frame_body(1, 0xB232, PROBE_NONCE + daemon_process(sha=b"\xaa" * 31), rid),
+        frame_body(1, 0xB232, PROBE_NONCE + daemon_process(pid=1), rid),
+        frame_body(1, 0xB232, PROBE_NONCE + daemon_process(exe="/usr//bin/./mydaemon/"), rid),
+        frame_body(1, 0xB232, PROBE_NONCE + daemon_process(boot="boot-2"), rid),
+        frame_body(1, 0xB232, PROBE_NONCE + daemon_process(endpoint=(b"ns-2", b"/tmp/d.sock")), rid),
+        frame_body(1, 0xB232, PROBE_NONCE + daemon_process(idle=None), rid) + field(6, 1),
+    ]
+    seeds = [("fuzz_probe_request", request),
+             ("fuzz_probe_request", frame_body(0, 0xB232, PROBE_NONCE[:31], rid)),
+             ("fuzz_probe_request", frame_body(0, 0xB232, PROBE_NONCE, 7,
+                                               "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"))]
+    seeds += [("fuzz_probe_response", r) for r in responses]
+    service = framed(frame_body(0, 0x7001, b"ping", 3))
+    for stream in (framed(request) * 2, framed(request) + service + framed(request),
+                   service + framed(frame_body(0, 0x7002, b"")),
+                   framed(frame_body(0, 0x0000, b"hello")),
+                   framed(frame_body(0, 0xB232, PROBE_NONCE[:31], rid)),
+                   framed(request)[:20], b"Lhello"):
+        seeds.append(("fuzz_probe_mux", stream))
+    return seeds
+
+
+def sidecar_text(pid=4242, exe="/usr/bin/mydaemon", sha=(0xAA,) * 32, boot="boot-1",
+                 endpoint=("ns-1", "/tmp/d.sock"), idle=30, **extra):
+    """The IDENT-030 JSON (serde_json's pretty layout)."""
+    doc = {"pid": pid, "exe_path": exe, "exe_sha256": list(sha), "boot_id": boot,
+           "ipc_endpoint": {"namespace_id": endpoint[0], "path": endpoint[1]},
+           "started_at_unix_ms": 1700000000000, "idle_timeout_secs": idle}
+    doc.update(extra)
+    return json.dumps(doc, indent=2).encode()
+
+
+PROBE_SIDECARS = [sidecar_text(), sidecar_text(idle=None), sidecar_text(extra_key=[1, 2]),
+                  sidecar_text(sha=(1,) * 31), sidecar_text(pid=-1), sidecar_text(boot=7),
+                  sidecar_text(exe="/p\u0000q"), b"not json", b"{}"]
+
+
 def control_seeds():
     """Hand-built connections (option byte + client bytes) reaching each
     decision of fuzz_control's broker (its services: svc-a floor 1.2.0;
@@ -208,6 +281,7 @@ class Corpus:
 
     def add_stream(self, stream, cap):
         self.add("fuzz_frame_split", stream)
+        self.add("fuzz_probe_mux", stream)
         self.add("fuzz_frame_decode", stream)
         self.add("fuzz_read_frame", bytes([READ_CAP_SELECTOR.get(cap, 0)]) + stream)
         body = first_body(stream, cap)
@@ -216,6 +290,8 @@ class Corpus:
 
     def add_frame_body(self, body, frame_too=True):
         self.add("fuzz_envelope", body)
+        self.add("fuzz_probe_request", body)
+        self.add("fuzz_probe_response", body)
         self.add("fuzz_message", bytes([MESSAGES.index("Frame")]) + body)
         if frame_too:
             self.add_stream(framed(body), 16777216)
@@ -238,6 +314,10 @@ def collect(vectors_dir):
     corpus = Corpus()
     for seed in control_seeds():
         corpus.add("fuzz_control", seed)
+    for target, seed in probe_seeds():
+        corpus.add(target, seed)
+    for text in PROBE_SIDECARS:
+        corpus.add("fuzz_sidecar", text)
     files = sorted(f for f in os.listdir(vectors_dir) if f.endswith(".json"))
     used = 0
     for name in files:

@@ -219,3 +219,67 @@ void fz_roundtrip(const rpb_msg_desc *desc, const void *msg, uint8_t **out, size
     *out = enc1;
     *out_len = len1;
 }
+
+static uint8_t probe_sha[RPB_SHA256_BYTES] = {
+    0xAA, 0xAA, 0xAA, 0xAA, 0xAA, 0xAA, 0xAA, 0xAA, 0xAA, 0xAA, 0xAA, 0xAA, 0xAA, 0xAA, 0xAA, 0xAA,
+    0xAA, 0xAA, 0xAA, 0xAA, 0xAA, 0xAA, 0xAA, 0xAA, 0xAA, 0xAA, 0xAA, 0xAA, 0xAA, 0xAA, 0xAA, 0xAA};
+
+const uint8_t fz_probe_nonce[RPB_PROBE_NONCE_BYTES] = {
+    0x5A, 0x5A, 0x5A, 0x5A, 0x5A, 0x5A, 0x5A, 0x5A, 0x5A, 0x5A, 0x5A, 0x5A, 0x5A, 0x5A, 0x5A, 0x5A,
+    0x5A, 0x5A, 0x5A, 0x5A, 0x5A, 0x5A, 0x5A, 0x5A, 0x5A, 0x5A, 0x5A, 0x5A, 0x5A, 0x5A, 0x5A, 0x5A};
+
+const rpb_daemon_process *fz_probe_identity(void)
+{
+    static const rpb_daemon_process dp = {
+        .pid = 4242,
+        .exe_path = {(const uint8_t *)"/usr/bin/mydaemon", 17},
+        .exe_sha256 = {probe_sha, RPB_SHA256_BYTES},
+        .has_ipc_endpoint = true,
+        .ipc_endpoint = {{(const uint8_t *)"ns-1", 4}, {(const uint8_t *)"/tmp/d.sock", 11}},
+        .started_at_unix_ms = 1700000000000u,
+        .boot_id = {(const uint8_t *)"boot-1", 6},
+        .has_idle_timeout_secs = true,
+        .idle_timeout_secs = 30,
+    };
+    return &dp;
+}
+
+void fz_check_one_frame(const uint8_t *wire, size_t len, rpb_frame *frame)
+{
+    size_t used = 0;
+    rpb_errinfo err = {0};
+    int rc = rpb_frame_decode(wire, len, RPB_MAX_FRAME_BYTES, frame, &used, &err);
+    FZ_CHECK(rc == RPB_OK, "reply of %zu bytes does not decode: %s at %zu", len, rpb_errname(rc),
+             err.offset);
+    FZ_CHECK(used == len, "reply holds %zu bytes after its frame", len - used);
+    uint8_t *enc;
+    size_t enc_len;
+    fz_roundtrip(&rpb_frame_desc, frame, &enc, &enc_len);
+    FZ_CHECK(enc_len + RPB_FRAME_HEADER_BYTES == used &&
+                 memcmp(enc, wire + RPB_FRAME_HEADER_BYTES, enc_len) == 0,
+             "reply Frame is not canonical");
+    free(enc);
+}
+
+void fz_check_probe_reply(const rpb_frame *request, const uint8_t *reply, size_t len,
+                          const rpb_daemon_process *identity)
+{
+    rpb_frame f;
+    fz_check_one_frame(reply, len, &f);
+    FZ_CHECK(f.kind == RPB_FRAME_KIND_RESPONSE && f.payload_protocol == RPB_PP_PROBE &&
+                 f.envelope_version == 1 && f.payload_encoding == 0 && f.deadline_unix_ms == 0,
+             "probe reply envelope (PROBE-005)");
+    FZ_CHECK(f.request_id == request->request_id && rpb_slice_eq(f.traceparent, request->traceparent) &&
+                 rpb_slice_eq(f.tracestate, request->tracestate),
+             "probe reply does not echo request_id and trace (PROBE-005, PROBE-011)");
+    FZ_CHECK(f.payload.len >= RPB_PROBE_NONCE_BYTES &&
+                 memcmp(f.payload.data, request->payload.data, RPB_PROBE_NONCE_BYTES) == 0,
+             "probe reply does not echo the nonce");
+    rpb_daemon_process got;
+    rpb_msg_init(&rpb_daemon_process_desc, &got);
+    FZ_CHECK(rpb_decode(&rpb_daemon_process_desc, f.payload.data + RPB_PROBE_NONCE_BYTES,
+                        f.payload.len - RPB_PROBE_NONCE_BYTES, &got, NULL, 0, NULL) == RPB_OK,
+             "probe reply identity does not decode");
+    FZ_CHECK(!fz_msg_diff(&rpb_daemon_process_desc, &got, identity),
+             "probe reply identity is not the responder's");
+}

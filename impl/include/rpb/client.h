@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "rpb/frame.h"
+#include "rpb/ident.h"
 #include "rpb/io.h"
 #include "rpb/messages.h"
 
@@ -106,6 +107,43 @@ RPB_API int rpb_client_connect(const char *path, int64_t deadline_ms);
  */
 RPB_API int rpb_client_exchange(const char *path, const uint8_t *request, size_t len, int64_t deadline_ms,
                         rpb_buf *reply, rpb_errinfo *err);
+
+/* ---- the identity probe over a socket (spec/probe.md) ---- */
+
+#define RPB_PROBE_VERIFY 0x1u /* also verify the process (IDENT-010..IDENT-018) */
+
+/* What rpb_probe_endpoint() got.  reply's slices point into body. */
+typedef struct rpb_probe_outcome {
+    rpb_buf body;          /* the response frame body */
+    rpb_probe_reply reply; /* frame, identity, and the mismatching field */
+    rpb_process process;   /* RPB_PROBE_VERIFY: the verified process (pidfd) */
+} rpb_probe_outcome;
+
+/*
+ * Probes the backend at endpoint->path (PROBE-001..PROBE-034): draws a
+ * nonce (getrandom), connects, writes the request and reads one response
+ * under one deadline of timeout_ms (<= 0: RPB_PROBE_DEFAULT_TIMEOUT_MS),
+ * waiting with poll, and validates the response.
+ *
+ * With expected: the endpoint must equal expected's (PROBE-020), with
+ * RPB_PROBE_VERIFY expected is verified against the system before any I/O
+ * (PROBE-021), and the response identity must match it (PROBE-028).
+ * Without expected (NULL): any well-formed identity is accepted, and with
+ * RPB_PROBE_VERIFY the received identity is verified after the exchange.
+ *
+ * Returns RPB_OK or the class of the first failure:
+ * RPB_ERR_INVALID_ARGUMENT (empty path or one holding NUL),
+ * RPB_ERR_PROBE_ENDPOINT_MISMATCH, an RPB_ERR_VERIFY_* code,
+ * RPB_ERR_PROBE_CONNECT (errno kept), RPB_ERR_TIMEOUT, RPB_ERR_IO (errno
+ * kept: nonce, EPIPE, ECONNRESET), RPB_ERR_UNEXPECTED_EOF (at once,
+ * PROBE-032), a framing or decode class, or a rpb_probe_response_check()
+ * class.  Release out with rpb_probe_outcome_free() whatever the result.
+ */
+RPB_API int rpb_probe_endpoint(const rpb_endpoint *endpoint, const rpb_daemon_process *expected,
+                               int timeout_ms, unsigned flags, rpb_probe_outcome *out,
+                               rpb_errinfo *err);
+
+RPB_API void rpb_probe_outcome_free(rpb_probe_outcome *out);
 
 #ifdef __cplusplus
 }

@@ -54,6 +54,34 @@ enum rpb_status {
     RPB_ERR_IO = -400,      /* errno holds the cause */
     RPB_ERR_TIMEOUT = -401, /* the deadline passed */
 
+    /* -500 band: identity probe and backend mux (spec/probe.md PROBE-*, MUX-*) */
+    RPB_ERR_PROBE_NONCE_LENGTH = -500,        /* probe request payload is not 32 bytes */
+    RPB_ERR_PROBE_ENDPOINT_MISMATCH = -501,   /* endpoint is not the expected identity's */
+    RPB_ERR_PROBE_PAYLOAD_SHORT = -502,       /* response payload shorter than the nonce */
+    RPB_ERR_PROBE_NONCE_MISMATCH = -503,      /* response does not echo the nonce */
+    RPB_ERR_IDENTITY_MISSING_ENDPOINT = -504, /* DaemonProcess has no ipc_endpoint */
+    RPB_ERR_IDENTITY_SHA256_LENGTH = -505,    /* exe_sha256 is not 32 bytes */
+    RPB_ERR_IDENTITY_MISMATCH = -506,         /* identity differs from the expected one */
+    RPB_ERR_PROBE_CONNECT = -507,             /* endpoint could not be connected (errno kept) */
+    RPB_ERR_MUX_FIRST_PARTY = -508,           /* first-party protocol sent to a backend */
+    RPB_ERR_MUX_UNSERVED = -509,              /* protocol the backend does not serve */
+
+    /* -600 band: process verification (spec/probe.md IDENT-010..IDENT-018) */
+    RPB_ERR_VERIFY_INVALID_PID = -600,
+    RPB_ERR_VERIFY_BOOT_ID = -601,
+    RPB_ERR_VERIFY_NOT_FOUND = -602,
+    RPB_ERR_VERIFY_PROCESS_EXITED = -603,
+    RPB_ERR_VERIFY_EXE_PATH = -604,
+    RPB_ERR_VERIFY_EXE_PATH_MISMATCH = -605,
+    RPB_ERR_VERIFY_EXE_HASH = -606,
+    RPB_ERR_VERIFY_SHA256_MISMATCH = -607,
+
+    /* -700 band: identity sidecar file (spec/probe.md IDENT-030..IDENT-034) */
+    RPB_ERR_SIDECAR_MISSING = -700,
+    RPB_ERR_SIDECAR_MALFORMED = -701,
+    RPB_ERR_SIDECAR_UNSAFE = -702,
+    RPB_ERR_SIDECAR_TOO_LARGE = -703,
+
     /* -900 band: caller errors and resources */
     RPB_ERR_INVALID_ARGUMENT = -900,
     RPB_ERR_BUFFER_TOO_SMALL = -901, /* caller's output buffer cannot hold the result */
@@ -68,6 +96,10 @@ typedef struct rpb_errinfo {
     size_t offset;
     unsigned field;  /* field number being decoded, 0 when not in a field */
 } rpb_errinfo;
+
+/* Fills err (when not NULL) with code, offset and field 0; returns code.
+ * The one way librpb's functions report where they stopped. */
+RPB_API int rpb_errinfo_set(rpb_errinfo *err, int code, size_t offset);
 
 /* A sentence describing code, never NULL ("unknown error" for unknown codes). */
 RPB_API const char *rpb_strerror(int code);

@@ -11,7 +11,10 @@
  * hello.h    Hello grammars, service table, rate limiter, pure handler
  * admin.h    admin verbs (payload protocol 0xAD01)
  * control.h  one broker connection, I/O-free
- * client.h   Hello builder and reply classifier, client socket helpers
+ * client.h   Hello builder and reply classifier, client socket helpers,
+ *            rpb_probe_endpoint()
+ * probe.h    identity probe builders and validators, backend mux (I/O-free)
+ * ident.h    process and host identities, process verification, sidecar
  */
 #ifndef RPB_RPB_H
 #define RPB_RPB_H
@@ -26,6 +29,8 @@
 #include "rpb/admin.h"
 #include "rpb/control.h"
 #include "rpb/client.h"
+#include "rpb/probe.h"
+#include "rpb/ident.h"
 
 #define RPB_VERSION_STRING "0.1.0"
 

@@ -42,6 +42,44 @@ static const error_entry error_table[] = {
      "frame request_id does not match the request"},
     {RPB_ERR_IO, "io", NULL, "I/O error (see errno)"},
     {RPB_ERR_TIMEOUT, "timeout", "FRAME-010", "deadline passed"},
+    {RPB_ERR_PROBE_NONCE_LENGTH, "probe-nonce-length", "PROBE-010",
+     "probe request payload is not a 32-byte nonce"},
+    {RPB_ERR_PROBE_ENDPOINT_MISMATCH, "probe-endpoint-mismatch", "PROBE-020",
+     "endpoint does not match the expected daemon identity"},
+    {RPB_ERR_PROBE_PAYLOAD_SHORT, "probe-payload-short", "PROBE-024",
+     "probe response payload is shorter than the nonce"},
+    {RPB_ERR_PROBE_NONCE_MISMATCH, "probe-nonce-mismatch", "PROBE-025",
+     "probe response does not echo the request nonce"},
+    {RPB_ERR_IDENTITY_MISSING_ENDPOINT, "identity-missing-endpoint", "PROBE-027",
+     "daemon process is missing ipc_endpoint"},
+    {RPB_ERR_IDENTITY_SHA256_LENGTH, "identity-sha256-length", "PROBE-027",
+     "daemon process exe_sha256 is not 32 bytes"},
+    {RPB_ERR_IDENTITY_MISMATCH, "identity-mismatch", "PROBE-028",
+     "probe response identity does not match the expected daemon identity"},
+    {RPB_ERR_PROBE_CONNECT, "probe-connect", "PROBE-033", "could not connect to the endpoint"},
+    {RPB_ERR_MUX_FIRST_PARTY, "mux-first-party", "MUX-003",
+     "first-party payload protocol sent to a backend"},
+    {RPB_ERR_MUX_UNSERVED, "mux-unserved", "MUX-004",
+     "payload protocol not served by this backend"},
+    {RPB_ERR_VERIFY_INVALID_PID, "verify-invalid-pid", "IDENT-010", "invalid daemon pid"},
+    {RPB_ERR_VERIFY_BOOT_ID, "verify-boot-id", "IDENT-011", "daemon boot id mismatch"},
+    {RPB_ERR_VERIFY_NOT_FOUND, "verify-not-found", "IDENT-012", "process not found"},
+    {RPB_ERR_VERIFY_PROCESS_EXITED, "verify-process-exited", "IDENT-013",
+     "process exited during verification"},
+    {RPB_ERR_VERIFY_EXE_PATH, "verify-exe-path", "IDENT-014",
+     "failed to resolve the process's executable path"},
+    {RPB_ERR_VERIFY_EXE_PATH_MISMATCH, "verify-exe-path-mismatch", "IDENT-015",
+     "daemon executable path mismatch"},
+    {RPB_ERR_VERIFY_EXE_HASH, "verify-exe-hash", "IDENT-016", "failed to hash the executable"},
+    {RPB_ERR_VERIFY_SHA256_MISMATCH, "verify-sha256-mismatch", "IDENT-016",
+     "daemon executable sha256 mismatch"},
+    {RPB_ERR_SIDECAR_MISSING, "sidecar-missing", "IDENT-031", "identity sidecar file does not exist"},
+    {RPB_ERR_SIDECAR_MALFORMED, "sidecar-malformed", "IDENT-031",
+     "identity sidecar is not a valid daemon identity"},
+    {RPB_ERR_SIDECAR_UNSAFE, "sidecar-unsafe", "IDENT-034",
+     "identity sidecar is a symbolic link or not a regular file"},
+    {RPB_ERR_SIDECAR_TOO_LARGE, "sidecar-too-large", "IDENT-034",
+     "identity sidecar exceeds 64 KiB"},
     {RPB_ERR_INVALID_ARGUMENT, "invalid-argument", NULL, "invalid argument"},
     {RPB_ERR_BUFFER_TOO_SMALL, "buffer-too-small", NULL, "output buffer too small"},
     {RPB_ERR_NO_MEMORY, "no-memory", NULL, "out of memory"},
@@ -56,6 +94,16 @@ static const error_entry *find_code(int code)
         if (error_table[i].code == code)
             return &error_table[i];
     return NULL;
+}
+
+int rpb_errinfo_set(rpb_errinfo *err, int code, size_t offset)
+{
+    if (err) {
+        err->code = code;
+        err->offset = offset;
+        err->field = 0;
+    }
+    return code;
 }
 
 const char *rpb_strerror(int code)

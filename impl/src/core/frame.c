@@ -6,16 +6,6 @@
 
 #include "rpb/frame.h"
 
-static int frame_fail(rpb_errinfo *err, int code, size_t offset)
-{
-    if (err) {
-        err->code = code;
-        err->offset = offset;
-        err->field = 0;
-    }
-    return code;
-}
-
 uint32_t rpb_frame_header_length(const uint8_t header[5])
 {
     return (uint32_t)header[1] | (uint32_t)header[2] << 8 | (uint32_t)header[3] << 16 |
@@ -39,14 +29,14 @@ int rpb_frame_split(const uint8_t *in, size_t len, uint32_t cap, rpb_slice *body
         return RPB_NEED_MORE;
     /* FRAME-001: decided from the first byte alone. */
     if (in[0] != RPB_FRAMING_VERSION)
-        return frame_fail(err, RPB_ERR_FRAMING_VERSION, 0);
+        return rpb_errinfo_set(err, RPB_ERR_FRAMING_VERSION, 0);
     if (len < RPB_FRAME_HEADER_BYTES)
         return RPB_NEED_MORE;
     /* FRAME-003, FRAME-004, FRAME-005: decided from the header, before any
      * body byte is looked at; a length equal to the cap is accepted. */
     uint32_t body_len = rpb_frame_header_length(in);
     if (body_len > cap)
-        return frame_fail(err, RPB_ERR_FRAME_TOO_LARGE, 1);
+        return rpb_errinfo_set(err, RPB_ERR_FRAME_TOO_LARGE, 1);
     /* FRAME-009: need-more for every strict prefix; later bytes untouched. */
     if (len - RPB_FRAME_HEADER_BYTES < body_len)
         return RPB_NEED_MORE;

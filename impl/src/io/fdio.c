@@ -33,16 +33,6 @@ int64_t rpb_monotonic_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int io_fail(rpb_errinfo *err, int code, size_t offset)
-{
-    if (err) {
-        err->code = code;
-        err->offset = offset;
-        err->field = 0;
-    }
-    return code;
-}
-
 /* Waits until fd is ready for events or the deadline passes (FRAME-010). */
 static int wait_fd(int fd, short events, int64_t deadline_ms)
 {
@@ -101,16 +91,16 @@ int rpb_read_frame(int fd, uint32_t cap, int64_t deadline_ms, rpb_buf *body, rpb
          * into the next frame. */
         ssize_t n = read_some(fd, header + got, RPB_FRAME_HEADER_BYTES - got, deadline_ms);
         if (n < 0)
-            return io_fail(err, (int)n, got);
+            return rpb_errinfo_set(err, (int)n, got);
         if (n == 0)
-            return io_fail(err, RPB_ERR_UNEXPECTED_EOF, got); /* FRAME-007 */
+            return rpb_errinfo_set(err, RPB_ERR_UNEXPECTED_EOF, got); /* FRAME-007 */
         got += (size_t)n;
         if (header[0] != RPB_FRAMING_VERSION)
-            return io_fail(err, RPB_ERR_FRAMING_VERSION, 0); /* FRAME-001 */
+            return rpb_errinfo_set(err, RPB_ERR_FRAMING_VERSION, 0); /* FRAME-001 */
     }
     uint32_t body_len = rpb_frame_header_length(header);
     if (body_len > cap) /* FRAME-003/004/005: before any body byte */
-        return io_fail(err, RPB_ERR_FRAME_TOO_LARGE, 1);
+        return rpb_errinfo_set(err, RPB_ERR_FRAME_TOO_LARGE, 1);
 
     while (body->len < body_len) {
         if (body->len == body->cap) {
@@ -120,7 +110,7 @@ int rpb_read_frame(int fd, uint32_t cap, int64_t deadline_ms, rpb_buf *body, rpb
                 want = body_len;
             uint8_t *p = realloc(body->data, want);
             if (!p)
-                return io_fail(err, RPB_ERR_NO_MEMORY, RPB_FRAME_HEADER_BYTES + body->len);
+                return rpb_errinfo_set(err, RPB_ERR_NO_MEMORY, RPB_FRAME_HEADER_BYTES + body->len);
             body->data = p;
             body->cap = want;
         }
@@ -128,9 +118,9 @@ int rpb_read_frame(int fd, uint32_t cap, int64_t deadline_ms, rpb_buf *body, rpb
         size_t left = body_len - body->len;
         ssize_t n = read_some(fd, body->data + body->len, room < left ? room : left, deadline_ms);
         if (n < 0)
-            return io_fail(err, (int)n, RPB_FRAME_HEADER_BYTES + body->len);
+            return rpb_errinfo_set(err, (int)n, RPB_FRAME_HEADER_BYTES + body->len);
         if (n == 0)
-            return io_fail(err, RPB_ERR_UNEXPECTED_EOF, RPB_FRAME_HEADER_BYTES + body->len);
+            return rpb_errinfo_set(err, RPB_ERR_UNEXPECTED_EOF, RPB_FRAME_HEADER_BYTES + body->len);
         body->len += (size_t)n;
     }
     if (err) {
