@@ -32,6 +32,7 @@ typedef struct broker_config {
     bool json_log;
     uid_t allowed_uids[BROKER_MAX_ALLOWED_UIDS]; /* the broker's euid first */
     size_t n_allowed_uids;
+    int64_t (*clock_ms)(void); /* monotonic ms; NULL: rpb_monotonic_ms (CLOCK_MONOTONIC) */
 } broker_config;
 
 /* ---- log.c: one line per event, text or JSON ---- */
@@ -102,6 +103,57 @@ rpb_service_table *services_load(broker_services *s);
 bool services_changed(broker_services *s);
 
 void services_close(broker_services *s);
+
+/* ---- timers.c: the loop's time decisions; each is given the time ---- */
+
+#define FD_PRESSURE_BACKOFF_MS 50
+#define FD_PRESSURE_RECOVERY_STREAK 3 /* SEC-011: upstream parity */
+#define TIMERS_POLL_MAX_MS 60000
+
+/* A connection in the handshake-deadline FIFO (SEC-006): all connections
+ * share one timeout, so the oldest is the first to expire. */
+typedef struct dl_node {
+    int64_t deadline_ms;
+    struct dl_node *prev, *next;
+    bool linked;
+} dl_node;
+
+typedef struct dl_list {
+    dl_node *head, *tail;
+} dl_list;
+
+void dl_append(dl_list *l, dl_node *n, int64_t deadline_ms);
+/* Unlinks n; nothing when it is not linked. */
+void dl_remove(dl_list *l, dl_node *n);
+/* The oldest node whose deadline is at or before now, or NULL. */
+dl_node *dl_expired(const dl_list *l, int64_t now);
+
+typedef struct broker_timers {
+    bool demoted; /* SEC-011 */
+    unsigned ok_streak;
+    int64_t listen_resume_ms; /* 0: accepting */
+    bool draining;            /* SEC-012 */
+    int64_t drain_end_ms;
+} broker_timers;
+
+/* SEC-011: accept failed for lack of descriptors at now.  Demotes,
+ * restarts the recovery streak and pauses accepting for the back-off;
+ * true when the broker was not demoted before. */
+bool timers_fd_pressure(broker_timers *t, int64_t now);
+/* An accept succeeded; true when it completes the recovery streak and so
+ * clears the demotion. */
+bool timers_accepted(broker_timers *t);
+/* True (once) when accepting must resume at now, the back-off being over. */
+bool timers_listen_due(broker_timers *t, int64_t now);
+/* SEC-012: a stop signal at now starts the drain; false when already
+ * draining (the second signal, which stops at once). */
+bool timers_drain(broker_timers *t, int64_t now, uint32_t drain_ms);
+/* True when the drain has ended at now. */
+bool timers_drain_over(const broker_timers *t, int64_t now);
+/* The wait at now until the next of: the oldest deadline, the end of the
+ * back-off, the end of the drain; 0 when one is due, at most
+ * TIMERS_POLL_MAX_MS, -1 when there is none. */
+int timers_poll_ms(const broker_timers *t, const dl_list *dl, int64_t now);
 
 /* ---- loop.c ---- */
 

@@ -23,21 +23,17 @@
 
 #define ACCEPT_BATCH 64
 #define IN_INITIAL 512u
-#define FD_PRESSURE_BACKOFF_MS 50
-#define FD_PRESSURE_RECOVERY_STREAK 3 /* SEC-011: upstream parity */
 
 typedef struct conn {
+    dl_node dl; /* first: the deadline FIFO's node is the connection */
     int fd;
     uint64_t seq;
     rpb_peer peer;
-    int64_t deadline_ms;
     int64_t started_ms;
     uint8_t *in;
     size_t in_len, in_cap;
     uint8_t *out; /* unsent rest of the reply */
     size_t out_len, out_off;
-    bool in_deadline_list;
-    struct conn *prev, *next; /* deadline FIFO, oldest first */
     /* outcome for the log line */
     const char *outcome;
     rpb_refusal refusal;
@@ -57,51 +53,18 @@ typedef struct broker {
     int ep, sigfd, reserve_fd;
     conn **by_fd;
     size_t by_fd_cap;
-    conn *dl_head, *dl_tail;
+    dl_list dl;
     uint64_t seq;
     rpb_admin_context admin;
-    bool demoted;
-    unsigned ok_streak;
-    int64_t listen_resume_ms; /* 0: listening */
-    bool draining;
-    int64_t drain_end_ms;
+    broker_timers t;
+    int64_t (*now)(void);
     uint8_t *reply;
 } broker;
 
 static void update_flags(broker *b)
 {
-    rpb_hello_handler_set_flags(b->h, (b->demoted ? RPB_HELLO_FD_PRESSURE : 0) |
-                                          (b->draining ? RPB_HELLO_DRAINING : 0));
-}
-
-/* ---- the deadline FIFO (all connections share one timeout) ---- */
-
-static void dl_remove(broker *b, conn *c)
-{
-    if (!c->in_deadline_list)
-        return;
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        b->dl_head = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
-    else
-        b->dl_tail = c->prev;
-    c->prev = c->next = NULL;
-    c->in_deadline_list = false;
-}
-
-static void dl_append(broker *b, conn *c)
-{
-    c->prev = b->dl_tail;
-    c->next = NULL;
-    if (b->dl_tail)
-        b->dl_tail->next = c;
-    else
-        b->dl_head = c;
-    b->dl_tail = c;
-    c->in_deadline_list = true;
+    rpb_hello_handler_set_flags(b->h, (b->t.demoted ? RPB_HELLO_FD_PRESSURE : 0) |
+                                          (b->t.draining ? RPB_HELLO_DRAINING : 0));
 }
 
 /* ---- logging of outcomes (SEC-015); no token or auth field of the Hello
@@ -115,7 +78,7 @@ static size_t refusal_fields(blog_field *f, rpb_refusal r)
     return 2;
 }
 
-static void log_conn(const conn *c, const char *write_status)
+static void log_conn(broker *b, const conn *c, const char *write_status)
 {
     blog_field f[16];
     size_t n = 0;
@@ -142,7 +105,7 @@ static void log_conn(const conn *c, const char *write_status)
         f[n++] = BLOG_N("exit_code", c->admin_exit);
     }
     f[n++] = BLOG_N("request_id", c->request_id);
-    f[n++] = BLOG_N("ms", rpb_monotonic_ms() - c->started_ms);
+    f[n++] = BLOG_N("ms", b->now() - c->started_ms);
     if (write_status)
         f[n++] = BLOG_S("write", write_status);
     blog_event("connection", f, n);
@@ -166,8 +129,8 @@ static void log_early(uint64_t seq, const rpb_peer *peer, const char *outcome, r
 
 static void conn_close(broker *b, conn *c, const char *write_status)
 {
-    log_conn(c, write_status);
-    dl_remove(b, c);
+    log_conn(b, c, write_status);
+    dl_remove(&b->dl, &c->dl);
     close(c->fd); /* also leaves the epoll set */
     b->by_fd[c->fd] = NULL;
     b->admin.connections_open--;
@@ -226,7 +189,7 @@ static void conn_step(broker *b, conn *c, bool eof);
 static void conn_done(broker *b, conn *c, size_t consumed)
 {
     if (FAULT(SECOND_HELLO_SERVED) && consumed > 0) {
-        log_conn(c, "ok");
+        log_conn(b, c, "ok");
         memmove(c->in, c->in + consumed, c->in_len - consumed);
         c->in_len -= consumed;
         c->connection_id = 0;
@@ -287,7 +250,7 @@ static void conn_step(broker *b, conn *c, bool eof)
     rpb_control_outcome oc;
     size_t written;
     fill_admin(b);
-    int rc = rpb_control_step(b->h, &b->admin, c->in, c->in_len, eof, &c->peer, rpb_monotonic_ms(),
+    int rc = rpb_control_step(b->h, &b->admin, c->in, c->in_len, eof, &c->peer, b->now(),
                               b->reply, RPB_CONTROL_REPLY_MAX, &written, &oc);
     if (rc == RPB_NEED_MORE)
         return;
@@ -435,7 +398,7 @@ static void conn_new(broker *b, int fd)
     c->seq = seq;
     c->peer = peer;
     c->admin_verb = -1;
-    c->started_ms = rpb_monotonic_ms();
+    c->started_ms = b->now();
     c->outcome = "unknown";
     b->by_fd[fd] = c;
     b->admin.connections_open++;
@@ -445,30 +408,25 @@ static void conn_new(broker *b, int fd)
         return;
     }
     /* SEC-006: every connection has the handshake deadline */
-    if (!FAULT(NO_HANDSHAKE_DEADLINE)) {
-        c->deadline_ms = c->started_ms + b->cfg->handshake_timeout_ms;
-        dl_append(b, c);
-    }
+    if (!FAULT(NO_HANDSHAKE_DEADLINE))
+        dl_append(&b->dl, &c->dl, c->started_ms + b->cfg->handshake_timeout_ms);
     conn_read(b, c); /* the Hello usually arrived with the connect */
 }
 
 /* ---- the listener ---- */
 
-static void listen_pause(broker *b, bool pause)
+static void listen_arm(broker *b, bool on)
 {
-    struct epoll_event ev = {.events = pause ? 0 : EPOLLIN, .data.fd = b->l->fd};
+    struct epoll_event ev = {.events = on ? EPOLLIN : 0, .data.fd = b->l->fd};
     epoll_ctl(b->ep, EPOLL_CTL_MOD, b->l->fd, &ev);
-    b->listen_resume_ms = pause ? rpb_monotonic_ms() + FD_PRESSURE_BACKOFF_MS : 0;
 }
 
 /* SEC-011: out of descriptors.  Demote, answer the waiting peer with
  * FD_PRESSURE through the reserve descriptor, back off briefly. */
 static void fd_pressure(broker *b)
 {
-    if (!b->demoted)
+    if (timers_fd_pressure(&b->t, b->now()))
         blog_msg("out of file descriptors: demoted (Hellos get ERROR_FD_PRESSURE)");
-    b->demoted = true;
-    b->ok_streak = 0;
     update_flags(b);
     if (b->reserve_fd >= 0) {
         close(b->reserve_fd);
@@ -482,12 +440,12 @@ static void fd_pressure(broker *b)
         }
         b->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     }
-    listen_pause(b, true);
+    listen_arm(b, false);
 }
 
 static void accept_batch(broker *b)
 {
-    for (int i = 0; i < ACCEPT_BATCH && b->listen_resume_ms == 0; i++) {
+    for (int i = 0; i < ACCEPT_BATCH && b->t.listen_resume_ms == 0; i++) {
         int fd = accept4(b->l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
             if (errno == EMFILE || errno == ENFILE)
@@ -498,8 +456,7 @@ static void accept_batch(broker *b)
                 blog_msg("accept: %s", strerror(errno));
             return;
         }
-        if (b->demoted && ++b->ok_streak >= FD_PRESSURE_RECOVERY_STREAK) {
-            b->demoted = false;
+        if (timers_accepted(&b->t)) {
             update_flags(b);
             blog_msg("file descriptors available again: demotion cleared");
         }
@@ -522,14 +479,13 @@ static bool on_signal(broker *b)
     struct signalfd_siginfo si;
     while (read(b->sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
         if (si.ssi_signo == SIGHUP) {
+            blog_msg("SIGHUP: re-reading %s", b->s->dir);
             reload(b);
             continue;
         }
-        if (b->draining)
-            return false; /* a second SIGTERM/SIGINT: stop at once */
         /* SEC-012: keep answering, with ERROR_SHUTTING_DOWN, for the drain */
-        b->draining = true;
-        b->drain_end_ms = rpb_monotonic_ms() + b->cfg->drain_timeout_ms;
+        if (!timers_drain(&b->t, b->now(), b->cfg->drain_timeout_ms))
+            return false; /* a second SIGTERM/SIGINT: stop at once */
         update_flags(b);
         blog_msg("signal %u: draining for %u ms", si.ssi_signo, b->cfg->drain_timeout_ms);
     }
@@ -538,8 +494,9 @@ static bool on_signal(broker *b)
 
 static void expire(broker *b, int64_t now)
 {
-    while (b->dl_head != NULL && b->dl_head->deadline_ms <= now) {
-        conn *c = b->dl_head;
+    dl_node *n;
+    while ((n = dl_expired(&b->dl, now)) != NULL) {
+        conn *c = (conn *)n;
         b->admin.deadline_expired++;
         if (c->out == NULL) {
             /* SEC-006: told why, then closed */
@@ -549,20 +506,6 @@ static void expire(broker *b, int64_t now)
         }
         conn_close(b, c, c->out ? "deadline" : NULL);
     }
-}
-
-static int next_timeout(const broker *b, int64_t now)
-{
-    int64_t t = INT64_MAX;
-    if (b->dl_head)
-        t = b->dl_head->deadline_ms;
-    if (b->listen_resume_ms && b->listen_resume_ms < t)
-        t = b->listen_resume_ms;
-    if (b->draining && b->drain_end_ms < t)
-        t = b->drain_end_ms;
-    if (t == INT64_MAX)
-        return -1;
-    return t <= now ? 0 : (int)(t - now > 60000 ? 60000 : t - now);
 }
 
 static int setup(broker *b)
@@ -623,6 +566,7 @@ int broker_run(const broker_config *cfg, broker_listener *l, broker_services *s)
     b.l = l;
     b.s = s;
     b.ep = b.sigfd = b.reserve_fd = -1;
+    b.now = cfg->clock_ms ? cfg->clock_ms : rpb_monotonic_ms;
     rpb_hello_config hc;
     rpb_hello_config_default(&hc);
     hc.rate_max = cfg->rate_max;
@@ -649,13 +593,13 @@ int broker_run(const broker_config *cfg, broker_listener *l, broker_services *s)
     int status = EXIT_BROKER_OK;
     struct epoll_event evs[128];
     for (;;) {
-        int64_t now = rpb_monotonic_ms();
-        if (b.draining && now >= b.drain_end_ms)
+        int64_t now = b.now();
+        if (timers_drain_over(&b.t, now))
             break;
-        if (b.listen_resume_ms && now >= b.listen_resume_ms)
-            listen_pause(&b, false);
+        if (timers_listen_due(&b.t, now))
+            listen_arm(&b, true);
         expire(&b, now);
-        int n = epoll_wait(b.ep, evs, 128, next_timeout(&b, now));
+        int n = epoll_wait(b.ep, evs, 128, timers_poll_ms(&b.t, &b.dl, now));
         if (n < 0) {
             if (errno == EINTR)
                 continue;

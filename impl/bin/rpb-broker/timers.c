@@ -1,0 +1,96 @@
+/*
+ * The time decisions of rpb-broker's event loop, free of I/O and of the
+ * clock: every function is given the time, so the loop passes its clock's
+ * reading and the unit tests a fake one.  Handshake deadlines (SEC-006),
+ * the fd-pressure back-off and recovery (SEC-011) and the drain (SEC-012).
+ */
+#include "broker.h"
+
+void dl_append(dl_list *l, dl_node *n, int64_t deadline_ms)
+{
+    n->deadline_ms = deadline_ms;
+    n->prev = l->tail;
+    n->next = NULL;
+    if (l->tail)
+        l->tail->next = n;
+    else
+        l->head = n;
+    l->tail = n;
+    n->linked = true;
+}
+
+void dl_remove(dl_list *l, dl_node *n)
+{
+    if (!n->linked)
+        return;
+    if (n->prev)
+        n->prev->next = n->next;
+    else
+        l->head = n->next;
+    if (n->next)
+        n->next->prev = n->prev;
+    else
+        l->tail = n->prev;
+    n->prev = n->next = NULL;
+    n->linked = false;
+}
+
+dl_node *dl_expired(const dl_list *l, int64_t now)
+{
+    return l->head != NULL && l->head->deadline_ms <= now ? l->head : NULL;
+}
+
+bool timers_fd_pressure(broker_timers *t, int64_t now)
+{
+    bool newly = !t->demoted;
+    t->demoted = true;
+    t->ok_streak = 0;
+    t->listen_resume_ms = now + FD_PRESSURE_BACKOFF_MS;
+    return newly;
+}
+
+bool timers_accepted(broker_timers *t)
+{
+    if (!t->demoted || ++t->ok_streak < FD_PRESSURE_RECOVERY_STREAK)
+        return false;
+    t->demoted = false;
+    return true;
+}
+
+bool timers_listen_due(broker_timers *t, int64_t now)
+{
+    if (t->listen_resume_ms == 0 || now < t->listen_resume_ms)
+        return false;
+    t->listen_resume_ms = 0;
+    return true;
+}
+
+bool timers_drain(broker_timers *t, int64_t now, uint32_t drain_ms)
+{
+    if (t->draining)
+        return false;
+    t->draining = true;
+    t->drain_end_ms = now + drain_ms;
+    return true;
+}
+
+bool timers_drain_over(const broker_timers *t, int64_t now)
+{
+    return t->draining && now >= t->drain_end_ms;
+}
+
+int timers_poll_ms(const broker_timers *t, const dl_list *dl, int64_t now)
+{
+    int64_t next = INT64_MAX;
+    if (dl->head)
+        next = dl->head->deadline_ms;
+    if (t->listen_resume_ms && t->listen_resume_ms < next)
+        next = t->listen_resume_ms;
+    if (t->draining && t->drain_end_ms < next)
+        next = t->drain_end_ms;
+    if (next == INT64_MAX)
+        return -1;
+    if (next <= now)
+        return 0;
+    return next - now > TIMERS_POLL_MAX_MS ? TIMERS_POLL_MAX_MS : (int)(next - now);
+}
