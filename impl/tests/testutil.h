@@ -18,14 +18,36 @@ uint8_t *tu_hex(const char *hex, size_t *len);
 uint8_t *tu_guarded_copy(const uint8_t *data, size_t len);
 void tu_guarded_free(uint8_t *p, size_t len);
 
+/* ctest's SKIP_RETURN_CODE for every test program. */
+#define TU_SKIP_EXIT 77
+
 /* One suite: its name and NULL-terminated tests. */
 typedef struct tu_test {
     const char *name;
     void (*fn)(void);
 } tu_test;
 
+/* A test that is its own ctest entry: the program started with its id
+ * runs it and nothing else.  Only such a test may skip (tu_skip), so a
+ * skip never hides the results of other tests. */
+typedef struct tu_alone {
+    const char *id;
+    const char *name;
+    void (*fn)(void);
+} tu_alone;
+
 /* Registers the suites, runs them in verbose mode, prints CUnit's summary
  * and returns the process exit code (0 only when every assertion passed). */
 int tu_run(const char *suite_name, const tu_test *tests);
+
+/* Runs tests when only is NULL, else the test of alone (NULL-id
+ * terminated) whose id is only.  Exit code: 0 passed, TU_SKIP_EXIT the
+ * alone test skipped, 1 a failure or a skip among tests, 2 no such id. */
+int tu_run_only(const char *suite_name, const tu_test *tests, const tu_alone *alone,
+                const char *only);
+
+/* Marks the running test skipped and prints why; the test returns at once
+ * after calling it. */
+void tu_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif
