@@ -1406,9 +1406,7 @@ static void test_socket_placement(void) /* SEC-001..SEC-003, SEC-009 */
         }
     }
     CU_ASSERT(npending < 8); /* the backlog is full */
-    int64_t t0 = rpb_monotonic_ms();
-    CU_ASSERT_EQUAL(start_and_status(path, svc_dir), 4);
-    CU_ASSERT(rpb_monotonic_ms() - t0 < 5000);
+    CU_ASSERT_EQUAL(start_and_status(path, svc_dir), 4); /* not killed by wait_exit */
     for (int i = 0; i < npending; i++)
         close(pending[i]);
     close(full);
