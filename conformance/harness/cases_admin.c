@@ -19,7 +19,47 @@ typedef struct admin_variant {
     const char *ends_with;    /* or NULL */
     const char *content_type; /* exact content_type, or NULL */
     bool optional;            /* a MAY verb: "unsupported admin verb" means not offered */
+    /* NULL-terminated: the lines the body starts with; an entry ending in
+     * a space is the line up to its value, a number */
+    const char *const *first_lines;
 } admin_variant;
+
+/* ADMIN-011: upstream's eight frozen METRICS families, in their order,
+ * with a value line for each unlabelled one. */
+static const char *const frozen_metrics[] = {
+    "# TYPE running_process_broker_v1_hello_total counter",
+    "# TYPE running_process_broker_v1_hello_duration_seconds histogram",
+    "# TYPE running_process_broker_v1_active_backends gauge",
+    "# TYPE running_process_broker_v1_spawn_attempts_total counter",
+    "# TYPE running_process_broker_v1_spawn_budget_remaining gauge",
+    "# TYPE running_process_broker_v1_connections_open gauge",
+    "running_process_broker_v1_connections_open ",
+    "# TYPE running_process_broker_v1_fd_usage_ratio gauge",
+    "running_process_broker_v1_fd_usage_ratio ",
+    "# TYPE running_process_broker_v1_uptime_seconds gauge",
+    "running_process_broker_v1_uptime_seconds ",
+    NULL,
+};
+
+/* The line of body at *at matches want (see admin_variant.first_lines);
+ * *at moves past it. */
+static bool line_matches(rpb_slice body, size_t *at, const char *want)
+{
+    const uint8_t *p = body.data + *at, *end = body.data + body.len;
+    const uint8_t *nl = memchr(p, '\n', (size_t)(end - p));
+    if (!nl)
+        return false;
+    size_t len = (size_t)(nl - p), n = strlen(want);
+    *at += len + 1;
+    if (n == 0 || want[n - 1] != ' ')
+        return len == n && memcmp(p, want, n) == 0;
+    if (len <= n || memcmp(p, want, n) != 0)
+        return false;
+    for (size_t i = n; i < len; i++)
+        if (!((p[i] >= '0' && p[i] <= '9') || p[i] == '.'))
+            return false;
+    return true;
+}
 
 static bool body_ends_with(rpb_slice body, const char *tail)
 {
@@ -111,6 +151,22 @@ static void case_admin(cctx *c)
                a->body.len);
         sb_free(&q);
     }
+    size_t at = 0;
+    for (size_t i = 0; v->first_lines && v->first_lines[i]; i++) {
+        size_t start = at;
+        if (!line_matches(a->body, &at, v->first_lines[i])) {
+            const char *w = v->first_lines[i];
+            size_t n = strlen(w);
+            const uint8_t *end = memchr(a->body.data + start, '\n', a->body.len - start);
+            sbuf q = SBUF_INIT;
+            sb_quoted(&q, a->body.data + start, end ? (size_t)(end - (a->body.data + start)) : a->body.len - start,
+                      100);
+            c_fail(c, "expected body line %zu to be \"%s%s\"; observed %s", i + 1, w,
+                   n && w[n - 1] == ' ' ? "<number>" : "", sb_str(&q));
+            sb_free(&q);
+            break;
+        }
+    }
     if (v->content_type && !rpb_slice_eq_cstr(a->content_type, v->content_type)) {
         sbuf q = SBUF_INIT;
         sb_quoted(&q, a->content_type.data, a->content_type.len, 80);
@@ -136,7 +192,7 @@ static const hcase rows[] = {
     ADMIN("broker/admin/readyz", CORE, "ADMIN-003", "READYZ answers TEXT \"ready\\n\", exit 0", TEXT(RPB_ADMIN_VERB_READYZ, 0, "ready\n")),
     ADMIN("broker/admin/status/json", CORE, "ADMIN-004", "STATUS json answers JSON with schema_version, command \"status\", generated_at_unix_ms", JSON(RPB_ADMIN_VERB_STATUS, false, "\"schema_version\"", "\"command\"", "\"status\"", "\"generated_at_unix_ms\"")),
     ADMIN("broker/admin/status/text", CORE, "ADMIN-004", "STATUS text names broker_instance and accepting_hello: true", .verb = RPB_ADMIN_VERB_STATUS, .want_kind = RPB_ADMIN_REPLY_KIND_TEXT, .contains = {"broker_instance: ", "accepting_hello: true\n"}),
-    ADMIN("broker/admin/metrics", CORE, "ADMIN-005", "METRICS answers OpenMetrics with running_process_broker_v1_ metrics, ending # EOF", .verb = RPB_ADMIN_VERB_METRICS, .want_kind = RPB_ADMIN_REPLY_KIND_OPENMETRICS, .contains = {"# TYPE running_process_broker_v1_connections_open gauge"}, .ends_with = "# EOF\n", .content_type = "application/openmetrics-text"),
+    ADMIN("broker/admin/metrics", CORE, "ADMIN-005 ADMIN-011", "METRICS answers OpenMetrics starting with upstream's eight frozen families in order, ending # EOF", .verb = RPB_ADMIN_VERB_METRICS, .want_kind = RPB_ADMIN_REPLY_KIND_OPENMETRICS, .first_lines = frozen_metrics, .ends_with = "# EOF\n", .content_type = "application/openmetrics-text"),
     ADMIN("broker/admin/dump", CORE, "ADMIN-009", "DUMP (optional) answers JSON with schema_version and command \"dump\"", JSON(RPB_ADMIN_VERB_DUMP, true, "\"schema_version\"", "\"command\"", "\"dump\"")),
     ADMIN("broker/admin/list-instances", CORE, "ADMIN-009", "LIST_INSTANCES (optional) answers JSON with command \"list-instances\"", JSON(RPB_ADMIN_VERB_LIST_INSTANCES, true, "\"schema_version\"", "\"command\"", "\"list-instances\"")),
     ADMIN("broker/admin/backend-health", CORE, "ADMIN-009", "BACKEND_HEALTH (optional) answers JSON with command \"backend-health\"", JSON(RPB_ADMIN_VERB_BACKEND_HEALTH, true, "\"schema_version\"", "\"command\"", "\"backend-health\"")),

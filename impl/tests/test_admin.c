@@ -129,7 +129,7 @@ static void test_status_text_and_json(void) /* ADMIN-004 */
     rpb_json_doc_free(&doc);
 }
 
-static void test_metrics(void) /* ADMIN-005 */
+static void test_metrics(void) /* ADMIN-005, ADMIN-011 */
 {
     rpb_admin_reply r;
     rpb_frame f;
@@ -143,6 +143,19 @@ static void test_metrics(void) /* ADMIN-005 */
                                         "# TYPE running_process_broker_v1_services_rejected gauge\n"
                                         "running_process_broker_v1_services_rejected 2\n"));
     CU_ASSERT(r.body.len >= 6 && strcmp(text + r.body.len - 6, "# EOF\n") == 0);
+    /* upstream's eight frozen families come first, exactly (no max_connections
+     * in the context: ratio 0; uptime 5000 - 2000 ms) */
+#define P "running_process_broker_v1_"
+    static const char frozen[] = "# TYPE " P "hello_total counter\n"
+                                 "# TYPE " P "hello_duration_seconds histogram\n"
+                                 "# TYPE " P "active_backends gauge\n"
+                                 "# TYPE " P "spawn_attempts_total counter\n"
+                                 "# TYPE " P "spawn_budget_remaining gauge\n"
+                                 "# TYPE " P "connections_open gauge\n" P "connections_open 3\n"
+                                 "# TYPE " P "fd_usage_ratio gauge\n" P "fd_usage_ratio 0.000\n"
+                                 "# TYPE " P "uptime_seconds gauge\n" P "uptime_seconds 3\n";
+#undef P
+    CU_ASSERT_EQUAL(strncmp(text, frozen, sizeof frozen - 1), 0);
     CU_ASSERT_EQUAL(r.exit_code, 0);
     /* every sample and every # TYPE names a running_process_broker_v1_ metric */
     static const char prefix[] = "running_process_broker_v1_";

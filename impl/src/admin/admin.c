@@ -226,22 +226,35 @@ static int json_body(const rpb_admin_context *ctx, const rpb_admin_request *req,
     return rc == RPB_OK ? buf_printf(body, "\n") : rc;
 }
 
-/* ADMIN-005: OpenMetrics text, names under running_process_broker_v1_. */
+/* ADMIN-005: OpenMetrics text, names under running_process_broker_v1_.
+ * ADMIN-011: upstream's eight frozen families first, in their order (the
+ * labelled ones without samples, as upstream writes them), then
+ * rpb-broker's own.  fd_usage_ratio is open connections over
+ * --max-connections, the broker's descriptor budget. */
 static int metrics_body(const rpb_admin_context *ctx, rpb_buf *b)
 {
     const rpb_hello_stats *st = rpb_hello_handler_stats(ctx->hello);
     unsigned flags = rpb_hello_handler_flags(ctx->hello);
+    double fd_ratio = ctx->max_connections ? (double)ctx->connections_open / ctx->max_connections : 0.0;
+    int64_t uptime_s = ctx->now_unix_ms > ctx->started_unix_ms ? (ctx->now_unix_ms - ctx->started_unix_ms) / 1000 : 0;
 #define P "running_process_broker_v1_"
     int rc = buf_printf(b,
+                        "# TYPE " P "hello_total counter\n"
+                        "# TYPE " P "hello_duration_seconds histogram\n"
+                        "# TYPE " P "active_backends gauge\n"
+                        "# TYPE " P "spawn_attempts_total counter\n"
+                        "# TYPE " P "spawn_budget_remaining gauge\n"
                         "# TYPE " P "connections_open gauge\n" P "connections_open %" PRIu64 "\n"
+                        "# TYPE " P "fd_usage_ratio gauge\n" P "fd_usage_ratio %.3f\n"
+                        "# TYPE " P "uptime_seconds gauge\n" P "uptime_seconds %" PRId64 "\n"
                         "# TYPE " P "connections counter\n" P "connections_total %" PRIu64 "\n"
                         "# TYPE " P "connections_dropped counter\n" P
                         "connections_dropped_total %" PRIu64 "\n"
                         "# TYPE " P "hello_negotiated counter\n" P
                         "hello_negotiated_total %" PRIu64 "\n"
                         "# TYPE " P "hello_refused counter\n",
-                        ctx->connections_open, ctx->connections_total, ctx->connections_dropped,
-                        st->negotiated);
+                        ctx->connections_open, fd_ratio, uptime_s, ctx->connections_total,
+                        ctx->connections_dropped, st->negotiated);
     for (int r = 1; rc == RPB_OK && r < RPB_REFUSAL_COUNT; r++)
         if (st->refused_by[r] > 0)
             rc = buf_printf(b, P "hello_refused_total{reason=\"%s\"} %" PRIu64 "\n",
