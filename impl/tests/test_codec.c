@@ -98,8 +98,16 @@ static void test_varint_edges(void) /* WIRE-005 */
     }
     uint8_t out[10];
     CU_ASSERT_EQUAL(rpb_varint_write(out, UINT64_MAX), 10);
-    CU_ASSERT_EQUAL(rpb_varint_len(127), 1);
-    CU_ASSERT_EQUAL(rpb_varint_len(128), 2);
+    CU_ASSERT_EQUAL(rpb_varint_len(0), 1);
+    /* Every length boundary: 2^(7k) - 1 takes k bytes, 2^(7k) takes k + 1,
+     * and the length agrees with what rpb_varint_write() writes. */
+    for (unsigned bits = 1; bits <= 64; bits++) {
+        uint64_t top = bits == 64 ? UINT64_MAX : (UINT64_C(1) << bits) - 1;
+        size_t want = (bits + 6) / 7;
+        CU_ASSERT_EQUAL(rpb_varint_len(top), want);
+        CU_ASSERT_EQUAL(rpb_varint_write(out, top), want);
+        CU_ASSERT_EQUAL(rpb_varint_len(UINT64_C(1) << (bits - 1)), want);
+    }
 }
 
 static void test_utf8_classes(void) /* WIRE-012 */
@@ -496,6 +504,56 @@ static void test_encode_buffer_too_small(void)
     CU_ASSERT_EQUAL(n, 16);
 }
 
+/* rpb_frame_encode_msg: header, Frame and payload message in one pass, the
+ * same bytes as rpb_encode() of the message carried by rpb_frame_encode(). */
+static void test_frame_encode_msg(void)
+{
+    rpb_hello hello;
+    rpb_errinfo err;
+    CU_ASSERT_EQUAL_FATAL(decode_hex(&rpb_hello_desc, GOLDEN_HELLO, &hello, 0, &err), RPB_OK);
+    uint8_t payload[256], two_step[300], fused[300];
+    size_t plen, n2, n1;
+    CU_ASSERT_EQUAL_FATAL(rpb_encode(&rpb_hello_desc, &hello, payload, sizeof payload, &plen),
+                          RPB_OK);
+    rpb_frame f = rpb_frame_request(RPB_PP_CONTROL, (rpb_slice){payload, plen});
+    f.request_id = 300; /* a tail field after the payload */
+    f.traceparent = rpb_slice_cstr("00-x");
+    CU_ASSERT_EQUAL_FATAL(rpb_frame_encode(&f, two_step, sizeof two_step, &n2), RPB_OK);
+    f.payload = (rpb_slice){NULL, 0}; /* ignored: the message is the payload */
+    CU_ASSERT_EQUAL(rpb_frame_encoded_len_msg(&f, &rpb_hello_desc, &hello), n2);
+    CU_ASSERT_EQUAL_FATAL(rpb_frame_encode_msg(&f, &rpb_hello_desc, &hello, fused, sizeof fused,
+                                               &n1),
+                          RPB_OK);
+    CU_ASSERT(n1 == n2 && memcmp(fused, two_step, n1) == 0);
+
+    /* One byte short: refused, nothing written. */
+    memset(fused, 0xee, sizeof fused);
+    CU_ASSERT_EQUAL(rpb_frame_encode_msg(&f, &rpb_hello_desc, &hello, fused, n2 - 1, &n1),
+                    RPB_ERR_BUFFER_TOO_SMALL);
+    CU_ASSERT_EQUAL(fused[0], 0xee);
+    CU_ASSERT_EQUAL(rpb_frame_encode_msg(NULL, &rpb_hello_desc, &hello, fused, sizeof fused, &n1),
+                    RPB_ERR_INVALID_ARGUMENT);
+
+    /* An all-default message is an empty payload, omitted (WIRE-020). */
+    rpb_hello empty;
+    rpb_msg_init(&rpb_hello_desc, &empty);
+    CU_ASSERT_EQUAL(rpb_frame_encode_msg(&f, &rpb_hello_desc, &empty, fused, sizeof fused, &n1),
+                    RPB_OK);
+    CU_ASSERT_EQUAL(rpb_frame_encode(&f, two_step, sizeof two_step, &n2), RPB_OK);
+    CU_ASSERT(n1 == n2 && memcmp(fused, two_step, n1) == 0);
+
+    /* FRAME-008: a body over 16 MiB is refused before anything is written
+     * (the token's bytes are never read). */
+    uint8_t *big = calloc(1, RPB_MAX_FRAME_BYTES);
+    CU_ASSERT_FATAL(big != NULL);
+    hello.auth_token = (rpb_slice){big, RPB_MAX_FRAME_BYTES};
+    memset(fused, 0xee, sizeof fused);
+    CU_ASSERT_EQUAL(rpb_frame_encode_msg(&f, &rpb_hello_desc, &hello, fused, sizeof fused, &n1),
+                    RPB_ERR_FRAME_TOO_LARGE);
+    CU_ASSERT_EQUAL(fused[0], 0xee);
+    free(big);
+}
+
 /* ---- framing ---- */
 
 static void test_frame_split_prefixes(void) /* FRAME-009 */
@@ -665,6 +723,7 @@ int main(void)
         {"recursion limit boundary (WIRE-016)", test_recursion_limit},
         {"scratch arena bound, rpb_decode_alloc", test_scratch_arena},
         {"encode into small buffers", test_encode_buffer_too_small},
+        {"frame with a payload message in one pass", test_frame_encode_msg},
         {"frame split: every prefix needs more (FRAME-009)", test_frame_split_prefixes},
         {"frame split decisions (FRAME-001..006)", test_frame_split_decisions},
         {"frame constructors and registry (ENV-007/008)", test_frame_constructors},

@@ -142,6 +142,7 @@ typedef struct rpb_msg_desc {
     const rpb_field_desc *fields; /* ascending field number */
     const char *oneof_name;       /* NULL when the message has no oneof */
     uint16_t oneof_case_offset;   /* uint32_t holding the set arm's number, 0 = unset */
+    const struct rpb_msg_encoder *encoder; /* librpb-internal: the message's generated encoder */
 } rpb_msg_desc;
 
 /* The descriptor of the field named name, or NULL. */

@@ -87,6 +87,23 @@ RPB_API int rpb_frame_encode(const rpb_frame *frame, uint8_t *out, size_t cap, s
 /* The framed size rpb_frame_encode() writes. */
 RPB_API size_t rpb_frame_encoded_len(const rpb_frame *frame);
 
+/*
+ * Encodes frame framed, with the canonical encoding of msg (a struct of
+ * type desc) as its payload in place of frame->payload: header, Frame and
+ * payload written in one pass into out[0..cap), with no intermediate
+ * buffer.  The bytes are those of rpb_encode() of msg followed by
+ * rpb_frame_encode() of frame carrying them.  Returns RPB_OK,
+ * RPB_ERR_INVALID_ARGUMENT, RPB_ERR_FRAME_TOO_LARGE (body over 16 MiB,
+ * FRAME-008; nothing is written) or RPB_ERR_BUFFER_TOO_SMALL (nothing is
+ * written).
+ */
+RPB_API int rpb_frame_encode_msg(const rpb_frame *frame, const rpb_msg_desc *desc,
+                                 const void *msg, uint8_t *out, size_t cap, size_t *written);
+
+/* The framed size rpb_frame_encode_msg() writes. */
+RPB_API size_t rpb_frame_encoded_len_msg(const rpb_frame *frame, const rpb_msg_desc *desc,
+                                         const void *msg);
+
 /* Frame constructors (ENV-007): a v1 REQUEST on payload_protocol, and a
  * RESPONSE that echoes request's payload_protocol, request_id and trace
  * context.  Both leave deadline 0 and encoding NONE. */

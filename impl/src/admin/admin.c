@@ -347,20 +347,10 @@ int rpb_admin_respond(const rpb_admin_context *ctx, const rpb_frame *request, ui
     }
     reply.body = (rpb_slice){body.data, body.len};
 
-    size_t plen = rpb_encoded_len(&rpb_admin_reply_desc, &reply);
-    uint8_t *payload = malloc(plen ? plen : 1);
-    if (payload == NULL) {
-        rpb_buf_free(&body);
-        return RPB_ERR_NO_MEMORY;
-    }
-    rc = rpb_encode(&rpb_admin_reply_desc, &reply, payload, plen, &plen);
-    if (rc == RPB_OK) {
-        /* ADMIN-001: RESPONSE on 0xAD01 echoing request_id and trace */
-        rpb_frame frame = rpb_frame_response_to(request, (rpb_slice){payload, plen});
-        frame.payload_protocol = RPB_PP_ADMIN;
-        rc = rpb_frame_encode(&frame, out, cap, written);
-    }
-    free(payload);
+    /* ADMIN-001: RESPONSE on 0xAD01 echoing request_id and trace */
+    rpb_frame frame = rpb_frame_response_to(request, (rpb_slice){NULL, 0});
+    frame.payload_protocol = RPB_PP_ADMIN;
+    rc = rpb_frame_encode_msg(&frame, &rpb_admin_reply_desc, &reply, out, cap, written);
     rpb_buf_free(&body);
     return rc;
 }
@@ -377,15 +367,11 @@ int rpb_admin_request_encode(int32_t verb, bool json, rpb_slice service_name, ui
     req.verb = verb;
     req.json = json;
     req.service_name = service_name;
-    uint8_t payload[512]; /* verb, json and a 256-byte name fit: far below the
-                           * 64 KiB first-frame cap (HELLO-068) */
-    size_t plen;
-    int rc = rpb_encode(&rpb_admin_request_desc, &req, payload, sizeof payload, &plen);
-    if (rc != RPB_OK)
-        return rc;
-    rpb_frame frame = rpb_frame_request(RPB_PP_ADMIN, (rpb_slice){payload, plen});
+    /* verb, json and a name of at most 256 bytes: far below the 64 KiB
+     * first-frame cap (HELLO-068) */
+    rpb_frame frame = rpb_frame_request(RPB_PP_ADMIN, (rpb_slice){NULL, 0});
     frame.request_id = request_id;
-    return rpb_frame_encode(&frame, out, cap, written);
+    return rpb_frame_encode_msg(&frame, &rpb_admin_request_desc, &req, out, cap, written);
 }
 
 int rpb_admin_reply_decode(const uint8_t *body, size_t len, rpb_frame *frame,

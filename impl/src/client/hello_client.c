@@ -26,16 +26,13 @@ void rpb_hello_init(rpb_hello *hello, const char *service_name, const char *want
 int rpb_hello_request_encode(const rpb_hello *hello, uint64_t request_id, uint8_t *out, size_t cap,
                              size_t *written)
 {
-    uint8_t payload[RPB_MAX_HELLO_BYTES];
-    size_t plen;
-    if (rpb_encode(&rpb_hello_desc, hello, payload, sizeof payload, &plen) != RPB_OK)
-        return RPB_ERR_FRAME_TOO_LARGE;
-    rpb_frame frame = rpb_frame_request(RPB_PP_CONTROL, (rpb_slice){payload, plen});
+    rpb_frame frame = rpb_frame_request(RPB_PP_CONTROL, (rpb_slice){NULL, 0});
     frame.request_id = request_id;
     /* HELLO-068, FRAME-004: a body over the Hello cap would be refused unread */
-    if (rpb_encoded_len(&rpb_frame_desc, &frame) > RPB_MAX_HELLO_BYTES)
+    if (rpb_frame_encoded_len_msg(&frame, &rpb_hello_desc, hello) >
+        RPB_FRAME_HEADER_BYTES + RPB_MAX_HELLO_BYTES)
         return RPB_ERR_FRAME_TOO_LARGE;
-    return rpb_frame_encode(&frame, out, cap, written);
+    return rpb_frame_encode_msg(&frame, &rpb_hello_desc, hello, out, cap, written);
 }
 
 static const char *const result_names[] = {

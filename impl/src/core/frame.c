@@ -1,10 +1,13 @@
 /*
  * frame.c - v1 framing (spec/wire.md FRAME-001..FRAME-009): the
- * incremental splitter and the framed Frame codec.  No I/O here.
+ * incremental splitter and the framed Frame decoder (encode.c writes
+ * frames).  No I/O here.
  */
 #include <string.h>
 
 #include "rpb/frame.h"
+
+#include "wire_inline.h"
 
 uint32_t rpb_frame_header_length(const uint8_t header[5])
 {
@@ -12,14 +15,9 @@ uint32_t rpb_frame_header_length(const uint8_t header[5])
            (uint32_t)header[4] << 24;
 }
 
-/* FRAME-002: the framing byte, then the body length as u32 little-endian. */
 void rpb_frame_header_write(uint8_t header[5], uint32_t body_len)
 {
-    header[0] = RPB_FRAMING_VERSION;
-    header[1] = (uint8_t)body_len;
-    header[2] = (uint8_t)(body_len >> 8);
-    header[3] = (uint8_t)(body_len >> 16);
-    header[4] = (uint8_t)(body_len >> 24);
+    frame_header_put(header, body_len);
 }
 
 int rpb_frame_split(const uint8_t *in, size_t len, uint32_t cap, rpb_slice *body,
@@ -63,32 +61,6 @@ int rpb_frame_decode(const uint8_t *in, size_t len, uint32_t cap, rpb_frame *fra
         return rc;
     }
     *consumed = n;
-    return RPB_OK;
-}
-
-size_t rpb_frame_encoded_len(const rpb_frame *frame)
-{
-    return RPB_FRAME_HEADER_BYTES + rpb_encoded_len(&rpb_frame_desc, frame);
-}
-
-int rpb_frame_encode(const rpb_frame *frame, uint8_t *out, size_t cap, size_t *written)
-{
-    size_t n = 0;
-    bool has_header_room = cap >= RPB_FRAME_HEADER_BYTES;
-    int rc = rpb_encode(&rpb_frame_desc, frame,
-                        has_header_room ? out + RPB_FRAME_HEADER_BYTES : NULL,
-                        has_header_room ? cap - RPB_FRAME_HEADER_BYTES : 0, &n);
-    /* FRAME-008: a body over 16 MiB is refused and no frame is produced
-     * (the header is never written).  n is the body size even when the
-     * buffer was too small. */
-    if (n > RPB_MAX_FRAME_BYTES)
-        return RPB_ERR_FRAME_TOO_LARGE;
-    if (!has_header_room)
-        return RPB_ERR_BUFFER_TOO_SMALL;
-    if (rc != RPB_OK)
-        return rc;
-    rpb_frame_header_write(out, (uint32_t)n);
-    *written = RPB_FRAME_HEADER_BYTES + n;
     return RPB_OK;
 }
 

@@ -1,12 +1,15 @@
 /*
  * messages.c - descriptors of the v1 messages (the .proto files in proto/, WIRE-018).
- * Fields are listed in ascending field-number order, which is also the
- * canonical encoding order (WIRE-020).
+ * The field tables are expanded from the X-macro lists of fields.h, in
+ * ascending field-number order, which is also the canonical encoding order
+ * (WIRE-020).
  */
 #include <stddef.h>
 #include <string.h>
 
 #include "rpb/messages.h"
+
+#include "fields.h"
 
 #define ENUM_DESC(var, proto_name, table) \
     const rpb_enum_desc var = {proto_name, sizeof table / sizeof table[0], table}
@@ -53,162 +56,47 @@ static const rpb_enum_value admin_reply_kind_values[] = {
 };
 ENUM_DESC(rpb_admin_reply_kind_enum, "AdminReplyKind", admin_reply_kind_values);
 
-/* A plain field of struct st. */
-#define FIELD(st, num, member, ftype) \
-    {num, #member, ftype, 0, offsetof(st, member), 0, NULL, NULL}
-#define ENUM_FIELD(st, num, member, e) \
-    {num, #member, RPB_FT_ENUM, 0, offsetof(st, member), 0, NULL, &e}
-/* A field with explicit presence recorded in the bool `has_<member>`. */
-#define PRESENT_FIELD(st, num, member, ftype, sub) \
-    {num, #member, ftype, RPB_FIELD_PRESENCE, offsetof(st, member), offsetof(st, has_##member), sub, NULL}
-#define ONEOF_FIELD(st, num, member, sub) \
-    {num, #member, RPB_FT_MESSAGE, RPB_FIELD_ONEOF, offsetof(st, member), 0, &sub, NULL}
+/* One rpb_field_desc per X-macro row of fields.h. */
+#define PLAIN(S, n, m, type) {n, #m, type, 0, offsetof(S, m), 0, NULL, NULL},
+#define DESC_U32(S, n, m, x) PLAIN(S, n, m, RPB_FT_UINT32)
+#define DESC_U64(S, n, m, x) PLAIN(S, n, m, RPB_FT_UINT64)
+#define DESC_BOOL(S, n, m, x) PLAIN(S, n, m, RPB_FT_BOOL)
+#define DESC_STRING(S, n, m, x) PLAIN(S, n, m, RPB_FT_STRING)
+#define DESC_BYTES(S, n, m, x) PLAIN(S, n, m, RPB_FT_BYTES)
+#define DESC_STRLIST(S, n, m, x) PLAIN(S, n, m, RPB_FT_STRING_LIST)
+#define DESC_STRMAP(S, n, m, x) PLAIN(S, n, m, RPB_FT_STRING_MAP)
+#define DESC_ENUM(S, n, m, e) {n, #m, RPB_FT_ENUM, 0, offsetof(S, m), 0, NULL, &rpb_##e##_enum},
+#define DESC_OPT_U32(S, n, m, x) \
+    {n, #m, RPB_FT_UINT32, RPB_FIELD_PRESENCE, offsetof(S, m), offsetof(S, has_##m), NULL, NULL},
+#define DESC_OPT_MSG(S, n, m, sub) \
+    {n, #m, RPB_FT_MESSAGE, RPB_FIELD_PRESENCE, offsetof(S, m), offsetof(S, has_##m), \
+     &rpb_##sub##_desc, NULL},
+#define DESC_ONEOF_MSG(S, n, m, sub) \
+    {n, #m, RPB_FT_MESSAGE, RPB_FIELD_ONEOF, offsetof(S, m), 0, &rpb_##sub##_desc, NULL},
+#define DESC_FIELD(S, KIND, n, m, x) DESC_##KIND(S, n, m, x)
 
-#define MSG_DESC(var, short_name, st, table) \
-    const rpb_msg_desc var = {short_name, "running_process.broker.v1." short_name, sizeof(st), \
-                              sizeof table / sizeof table[0], table, NULL, 0}
+/* The oneof's name and the offset of its case member, from the ONEOF
+ * column of RPB_MESSAGES. */
+#define ONEOF_NAME__ NULL
+#define ONEOF_NAME_result "result"
+#define ONEOF_OFFSET__(S) 0
+#define ONEOF_OFFSET_result(S) offsetof(S, result)
 
-static const rpb_field_desc frame_fields[] = {
-    FIELD(rpb_frame, 1, envelope_version, RPB_FT_UINT32),
-    ENUM_FIELD(rpb_frame, 2, kind, rpb_frame_kind_enum),
-    FIELD(rpb_frame, 3, payload_protocol, RPB_FT_UINT32),
-    FIELD(rpb_frame, 4, payload, RPB_FT_BYTES),
-    FIELD(rpb_frame, 5, request_id, RPB_FT_UINT64),
-    ENUM_FIELD(rpb_frame, 6, payload_encoding, rpb_payload_encoding_enum),
-    FIELD(rpb_frame, 7, deadline_unix_ms, RPB_FT_UINT64),
-    FIELD(rpb_frame, 8, traceparent, RPB_FT_STRING),
-    FIELD(rpb_frame, 9, tracestate, RPB_FT_STRING),
-};
-MSG_DESC(rpb_frame_desc, "Frame", rpb_frame, frame_fields);
+#define MSG_DESC(name, proto_name, LIST, oneof)                                    \
+    static const rpb_field_desc name##_fields[] = {LIST(DESC_FIELD, rpb_##name)}; \
+    const rpb_msg_desc rpb_##name##_desc = {                                       \
+        proto_name,                                                                \
+        "running_process.broker.v1." proto_name,                                   \
+        sizeof(rpb_##name),                                                        \
+        sizeof name##_fields / sizeof name##_fields[0],                            \
+        name##_fields,                                                             \
+        ONEOF_NAME_##oneof,                                                        \
+        ONEOF_OFFSET_##oneof(rpb_##name),                                          \
+        &rpb_##name##_encoder};
+RPB_MESSAGES(MSG_DESC)
 
-static const rpb_field_desc hello_fields[] = {
-    FIELD(rpb_hello, 1, client_min_protocol, RPB_FT_UINT32),
-    FIELD(rpb_hello, 2, client_max_protocol, RPB_FT_UINT32),
-    FIELD(rpb_hello, 3, service_name, RPB_FT_STRING),
-    FIELD(rpb_hello, 4, wanted_version, RPB_FT_STRING),
-    FIELD(rpb_hello, 5, client_version, RPB_FT_STRING),
-    FIELD(rpb_hello, 6, client_capabilities, RPB_FT_UINT64),
-    FIELD(rpb_hello, 7, auth_token, RPB_FT_BYTES),
-    FIELD(rpb_hello, 8, request_id, RPB_FT_STRING),
-    FIELD(rpb_hello, 9, connection_id, RPB_FT_UINT64),
-    FIELD(rpb_hello, 10, peer_pid, RPB_FT_UINT32),
-    FIELD(rpb_hello, 11, client_lib_name, RPB_FT_STRING),
-    FIELD(rpb_hello, 12, client_lib_version, RPB_FT_STRING),
-    FIELD(rpb_hello, 13, peer_attestation_nonce, RPB_FT_BYTES),
-    FIELD(rpb_hello, 14, capability_token, RPB_FT_BYTES),
-    FIELD(rpb_hello, 15, client_keepalive_secs, RPB_FT_UINT64),
-};
-MSG_DESC(rpb_hello_desc, "Hello", rpb_hello, hello_fields);
-
-static const rpb_field_desc negotiated_fields[] = {
-    FIELD(rpb_negotiated, 1, negotiated_protocol, RPB_FT_UINT32),
-    FIELD(rpb_negotiated, 2, daemon_version, RPB_FT_STRING),
-    FIELD(rpb_negotiated, 3, backend_pipe, RPB_FT_STRING),
-    FIELD(rpb_negotiated, 4, warnings, RPB_FT_STRING_LIST),
-    FIELD(rpb_negotiated, 5, server_capabilities, RPB_FT_UINT64),
-    FIELD(rpb_negotiated, 6, keepalive_interval_secs, RPB_FT_UINT64),
-    FIELD(rpb_negotiated, 7, handle_passed_token, RPB_FT_BYTES),
-    FIELD(rpb_negotiated, 8, connection_id, RPB_FT_UINT64),
-};
-MSG_DESC(rpb_negotiated_desc, "Negotiated", rpb_negotiated, negotiated_fields);
-
-static const rpb_field_desc refused_fields[] = {
-    FIELD(rpb_refused, 1, reason, RPB_FT_STRING),
-    FIELD(rpb_refused, 2, daemon_min_protocol, RPB_FT_UINT32),
-    FIELD(rpb_refused, 3, daemon_max_protocol, RPB_FT_UINT32),
-    ENUM_FIELD(rpb_refused, 4, code, rpb_error_code_enum),
-    FIELD(rpb_refused, 5, details, RPB_FT_STRING_MAP),
-    FIELD(rpb_refused, 6, retry_after_ms, RPB_FT_UINT64),
-};
-MSG_DESC(rpb_refused_desc, "Refused", rpb_refused, refused_fields);
-
-static const rpb_field_desc hello_reply_fields[] = {
-    ONEOF_FIELD(rpb_hello_reply, 1, negotiated, rpb_negotiated_desc),
-    ONEOF_FIELD(rpb_hello_reply, 2, refused, rpb_refused_desc),
-};
-const rpb_msg_desc rpb_hello_reply_desc = {
-    "HelloReply", "running_process.broker.v1.HelloReply", sizeof(rpb_hello_reply),
-    sizeof hello_reply_fields / sizeof hello_reply_fields[0], hello_reply_fields,
-    "result", offsetof(rpb_hello_reply, result)};
-
-static const rpb_field_desc handoff_offer_fields[] = {
-    FIELD(rpb_handoff_offer, 1, handle_value, RPB_FT_UINT64),
-    FIELD(rpb_handoff_offer, 2, token, RPB_FT_BYTES),
-    FIELD(rpb_handoff_offer, 3, service_name, RPB_FT_STRING),
-    FIELD(rpb_handoff_offer, 4, correlation_id, RPB_FT_UINT64),
-};
-MSG_DESC(rpb_handoff_offer_desc, "HandoffOffer", rpb_handoff_offer, handoff_offer_fields);
-
-static const rpb_field_desc handoff_ack_fields[] = {
-    FIELD(rpb_handoff_ack, 1, token, RPB_FT_BYTES),
-    FIELD(rpb_handoff_ack, 2, accepted, RPB_FT_BOOL),
-    FIELD(rpb_handoff_ack, 3, error_detail, RPB_FT_STRING),
-    FIELD(rpb_handoff_ack, 4, correlation_id, RPB_FT_UINT64),
-};
-MSG_DESC(rpb_handoff_ack_desc, "HandoffAck", rpb_handoff_ack, handoff_ack_fields);
-
-static const rpb_field_desc endpoint_fields[] = {
-    FIELD(rpb_endpoint, 1, namespace_id, RPB_FT_STRING),
-    FIELD(rpb_endpoint, 2, path, RPB_FT_STRING),
-};
-MSG_DESC(rpb_endpoint_desc, "Endpoint", rpb_endpoint, endpoint_fields);
-
-static const rpb_field_desc daemon_process_fields[] = {
-    FIELD(rpb_daemon_process, 1, pid, RPB_FT_UINT32),
-    FIELD(rpb_daemon_process, 2, exe_path, RPB_FT_STRING),
-    FIELD(rpb_daemon_process, 3, exe_sha256, RPB_FT_BYTES),
-    PRESENT_FIELD(rpb_daemon_process, 4, ipc_endpoint, RPB_FT_MESSAGE, &rpb_endpoint_desc),
-    FIELD(rpb_daemon_process, 5, started_at_unix_ms, RPB_FT_UINT64),
-    FIELD(rpb_daemon_process, 6, boot_id, RPB_FT_STRING),
-    PRESENT_FIELD(rpb_daemon_process, 7, idle_timeout_secs, RPB_FT_UINT32, NULL),
-};
-MSG_DESC(rpb_daemon_process_desc, "DaemonProcess", rpb_daemon_process, daemon_process_fields);
-
-static const rpb_field_desc host_identity_fields[] = {
-    FIELD(rpb_host_identity, 1, hostname, RPB_FT_STRING),
-    FIELD(rpb_host_identity, 2, machine_id, RPB_FT_STRING),
-    FIELD(rpb_host_identity, 3, boot_id, RPB_FT_STRING),
-    FIELD(rpb_host_identity, 4, fs_dev_id, RPB_FT_UINT64),
-    FIELD(rpb_host_identity, 5, namespace_id, RPB_FT_STRING),
-};
-MSG_DESC(rpb_host_identity_desc, "HostIdentity", rpb_host_identity, host_identity_fields);
-
-static const rpb_field_desc service_definition_fields[] = {
-    FIELD(rpb_service_definition, 1, service_name, RPB_FT_STRING),
-    FIELD(rpb_service_definition, 2, binary_path, RPB_FT_STRING),
-    ENUM_FIELD(rpb_service_definition, 3, isolation, rpb_broker_isolation_enum),
-    FIELD(rpb_service_definition, 4, explicit_instance, RPB_FT_STRING),
-    FIELD(rpb_service_definition, 5, per_version_binary_dir, RPB_FT_STRING),
-    FIELD(rpb_service_definition, 6, min_version, RPB_FT_STRING),
-    FIELD(rpb_service_definition, 7, version_allow_list, RPB_FT_STRING_LIST),
-    FIELD(rpb_service_definition, 8, labels, RPB_FT_STRING_MAP),
-};
-MSG_DESC(rpb_service_definition_desc, "ServiceDefinition", rpb_service_definition,
-         service_definition_fields);
-
-static const rpb_field_desc admin_request_fields[] = {
-    ENUM_FIELD(rpb_admin_request, 1, verb, rpb_admin_verb_enum),
-    FIELD(rpb_admin_request, 2, json, RPB_FT_BOOL),
-    FIELD(rpb_admin_request, 3, service_name, RPB_FT_STRING),
-    FIELD(rpb_admin_request, 4, output_path, RPB_FT_STRING),
-};
-MSG_DESC(rpb_admin_request_desc, "AdminRequest", rpb_admin_request, admin_request_fields);
-
-static const rpb_field_desc admin_reply_fields[] = {
-    ENUM_FIELD(rpb_admin_reply, 1, kind, rpb_admin_reply_kind_enum),
-    FIELD(rpb_admin_reply, 2, body, RPB_FT_STRING),
-    FIELD(rpb_admin_reply, 3, exit_code, RPB_FT_UINT32),
-    FIELD(rpb_admin_reply, 4, content_type, RPB_FT_STRING),
-};
-MSG_DESC(rpb_admin_reply_desc, "AdminReply", rpb_admin_reply, admin_reply_fields);
-
-const rpb_msg_desc *const rpb_all_messages[] = {
-    &rpb_frame_desc,          &rpb_hello_desc,          &rpb_hello_reply_desc,
-    &rpb_negotiated_desc,     &rpb_refused_desc,        &rpb_handoff_offer_desc,
-    &rpb_handoff_ack_desc,    &rpb_endpoint_desc,       &rpb_daemon_process_desc,
-    &rpb_host_identity_desc,  &rpb_service_definition_desc, &rpb_admin_request_desc,
-    &rpb_admin_reply_desc,    NULL,
-};
+#define MSG_DESC_ADDRESS(name, proto_name, LIST, oneof) &rpb_##name##_desc,
+const rpb_msg_desc *const rpb_all_messages[] = {RPB_MESSAGES(MSG_DESC_ADDRESS) NULL};
 
 const rpb_msg_desc *rpb_msg_by_name(const char *name)
 {

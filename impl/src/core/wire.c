@@ -6,6 +6,8 @@
 
 #include "rpb/codec.h"
 
+#include "wire_inline.h"
+
 /* WIRE-005: at most 10 bytes, the 10th may only be 0x00 or 0x01; a varint
  * cut off by the end of the input is invalid; overlong encodings that do
  * terminate (80 00) are accepted. */
@@ -31,23 +33,12 @@ int rpb_varint_read(const uint8_t *in, size_t len, size_t *pos, uint64_t *value)
 
 size_t rpb_varint_write(uint8_t *out, uint64_t value)
 {
-    size_t n = 0;
-    while (value >= 0x80) {
-        out[n++] = (uint8_t)(value | 0x80);
-        value >>= 7;
-    }
-    out[n++] = (uint8_t)value;
-    return n;
+    return (size_t)(varint_put(out, value) - out);
 }
 
 size_t rpb_varint_len(uint64_t value)
 {
-    size_t n = 1;
-    while (value >= 0x80) {
-        value >>= 7;
-        n++;
-    }
-    return n;
+    return varint_size(value);
 }
 
 /* WIRE-012: well-formed UTF-8 as Unicode defines it (and Rust's

@@ -357,18 +357,11 @@ int rpb_hello_reply_encode(const rpb_hello_decision *d, const rpb_frame *request
         f->daemon_max_protocol = FAULT(REFUSED_DAEMON_RANGE_ZERO) ? 0 : RPB_PROTOCOL_VERSION;
         f->retry_after_ms = d->retry_after_ms;
     }
-    /* HELLO-052, WIRE-020: canonical encoding of payload and frame */
-    uint8_t payload[RPB_HELLO_PAYLOAD_MAX];
-    size_t plen;
-    if (rpb_encode(&rpb_hello_reply_desc, &reply, payload, sizeof payload, &plen) != RPB_OK)
-        return RPB_ERR_BUFFER_TOO_SMALL;
-
     /* HELLO-050, HELLO-051: v1 RESPONSE on the control protocol, echoing
      * request_id and trace context of a decoded request */
-    rpb_slice body = {payload, plen};
     rpb_frame frame;
     if (request != NULL) {
-        frame = rpb_frame_response_to(request, body);
+        frame = rpb_frame_response_to(request, (rpb_slice){NULL, 0});
         if (FAULT(NO_REQUEST_ID_ECHO))
             frame.request_id = 0;
         if (FAULT(NO_TRACE_ECHO))
@@ -376,10 +369,12 @@ int rpb_hello_reply_encode(const rpb_hello_decision *d, const rpb_frame *request
     } else {
         rpb_frame none;
         rpb_msg_init(&rpb_frame_desc, &none);
-        frame = rpb_frame_response_to(&none, body);
+        frame = rpb_frame_response_to(&none, (rpb_slice){NULL, 0});
     }
     frame.payload_protocol = RPB_PP_CONTROL;
-    return rpb_frame_encode(&frame, out, cap, written);
+    /* HELLO-052, WIRE-020: canonical encoding of payload and frame, the
+     * reply written in place as the frame's payload */
+    return rpb_frame_encode_msg(&frame, &rpb_hello_reply_desc, &reply, out, cap, written);
 }
 
 int rpb_hello_refusal_encode(rpb_refusal r, uint64_t retry_after_ms, const rpb_frame *request,
