@@ -12,6 +12,8 @@
 
 #include "rpb/codec.h"
 
+#include "wire_inline.h"
+
 enum wire_type {
     WT_VARINT = 0,
     WT_FIXED64 = 1,
@@ -41,9 +43,8 @@ static int fail(decoder *d, int code, size_t offset, uint32_t field)
 
 static int read_varint(decoder *d, size_t *pos, uint64_t *value, uint32_t field)
 {
-    size_t start = *pos;
-    if (rpb_varint_read(d->in, d->end, pos, value) != RPB_OK)
-        return fail(d, RPB_ERR_INVALID_VARINT, start, field);
+    if (!varint_get(d->in, d->end, pos, value))
+        return fail(d, RPB_ERR_INVALID_VARINT, *pos, field);
     return RPB_OK;
 }
 

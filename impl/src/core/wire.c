@@ -8,27 +8,9 @@
 
 #include "wire_inline.h"
 
-/* WIRE-005: at most 10 bytes, the 10th may only be 0x00 or 0x01; a varint
- * cut off by the end of the input is invalid; overlong encodings that do
- * terminate (80 00) are accepted. */
 int rpb_varint_read(const uint8_t *in, size_t len, size_t *pos, uint64_t *value)
 {
-    uint64_t v = 0;
-    size_t p = *pos;
-    for (unsigned i = 0; i < 10; i++) {
-        if (p >= len)
-            return RPB_ERR_INVALID_VARINT;
-        uint8_t b = in[p++];
-        if (i == 9 && b > 1)
-            return RPB_ERR_INVALID_VARINT;
-        v |= (uint64_t)(b & 0x7f) << (7 * i);
-        if (b < 0x80) {
-            *pos = p;
-            *value = v;
-            return RPB_OK;
-        }
-    }
-    return RPB_ERR_INVALID_VARINT;
+    return varint_get(in, len, pos, value) ? RPB_OK : RPB_ERR_INVALID_VARINT;
 }
 
 size_t rpb_varint_write(uint8_t *out, uint64_t value)
