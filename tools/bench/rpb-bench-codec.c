@@ -1,10 +1,12 @@
 /*
  * rpb-bench-codec - how fast librpb decodes+validates and encodes v1
- * frames, side by side with protobuf-c on the same bytes in the same run.
+ * frames, side by side with protobuf-c and prost on the same bytes in the
+ * same run.
  *
  * A benchmark, not a test: it prints figures and whether the targets of
- * the codec issue are met, and exits 0 unless a measurement itself failed
- * (a frame did not decode).  Frames:
+ * the codec issue are met.  Exit status: 0; 1 when a measurement itself
+ * failed (a frame did not decode or re-encode to its bytes), or with
+ * --check when a target was missed; 2 on usage errors.  Frames:
  *   (a) the golden Hello frame: Frame{REQUEST, pp 0x0000, payload =
  *       GOLDEN_HELLO (facts/wire.md 6.1)}, checked at the Hello site with
  *       the 64 KiB cap, the Hello payload decoded;
@@ -16,22 +18,35 @@
  *       decode+validate is framing + Frame decode + envelope check.
  * librpb decode+validate = rpb_frame_decode + rpb_envelope_check (+ the
  * payload's rpb_decode for (a)); protobuf-c = *_unpack of the Frame body
- * (+ of the Hello payload for (a)) + *_free_unpacked, no validation.
+ * (+ of the Hello payload for (a)) + *_free_unpacked, no validation; prost
+ * (tools/bench/prost/, the crate upstream decodes with) = header check,
+ * Frame::decode, envelope check (+ Hello::decode for (a)).
  * Encode = rpb_frame_encode (rpb_frame_encode_msg with the Hello struct
  * for (a): header, Frame and Hello in one pass) vs *_pack of the Hello and
- * of the Frame into the same buffer after a hand-written 5-byte header;
- * both outputs are checked byte for byte against the frame before timing.
+ * of the Frame into the same buffer after a hand-written 5-byte header, and
+ * prost's Hello::encode into the Frame's payload + Frame::encode after the
+ * header (reused buffers); every encoder's output is checked byte for byte
+ * against the frame before timing.
  *
- * Every figure is the median of several repetitions, each long enough to
- * swamp the clock (--quick: fewer and shorter).  Peak RSS is measured right
- * after the 16 MiB decode phase, which runs before anything else allocates.
+ * Repetitions are interleaved: each round takes one sample of every
+ * operation of every frame, librpb and protobuf-c in this process, then
+ * runs prost-codec-bench (next to this program, built by
+ * `cmake --build build --target prost-codec-bench` when cargo exists) for
+ * one sample of each of its operations, so load on a shared machine falls
+ * on all three alike; samples are thread CPU time, not wall time, and
+ * figures are medians over the rounds (--quick: fewer, shorter).  Peak RSS is measured right after a first 16 MiB decode, which
+ * runs before anything else allocates.
  */
+#include <stdarg.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "broker_v1_envelope.pb-c.h"
 #include "rpb/rpb.h"
@@ -54,6 +69,11 @@ enum payload_kind {
     PAYLOAD_HELLO,  /* rpb_decode as Hello (WIRE-017: after the envelope) */
 };
 
+/* The operations measured, in table order. */
+enum op { RPB_DEC, PBC_DEC, PROST_DEC, RPB_ENC, PBC_ENC, PROST_ENC, N_OPS };
+
+#define MAX_REPS 16
+
 typedef struct bench_frame {
     const char *name;
     uint8_t *wire; /* framed bytes */
@@ -61,22 +81,34 @@ typedef struct bench_frame {
     uint32_t cap;
     rpb_site site;
     enum payload_kind payload;
-    /* Results, ns per frame (medians). */
-    double rpb_dec, pbc_dec, rpb_enc, pbc_enc;
+    uint64_t batch[N_OPS];             /* calls per sample (librpb, protobuf-c) */
+    double samples[N_OPS][MAX_REPS];   /* ns per frame, one per round */
+    double ns[N_OPS];                  /* medians; 0 = not measured */
 } bench_frame;
+
+#define FRAME(name_, cap_, site_, payload_) \
+    {.name = name_, .cap = cap_, .site = site_, .payload = payload_}
 
 typedef struct settings {
     int reps;
-    double min_rep_ns; /* a repetition runs at least this long */
+    double min_rep_ns; /* a sample runs at least this long */
+    bool check;        /* exit 1 when a target is missed */
 } settings;
 
 static volatile uint64_t sink; /* keeps results alive */
 
-static double now_ns(void)
+static double clock_ns(clockid_t clock)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(clock, &ts);
     return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+/* Samples count the CPU time of this thread: time the shared machine gives
+ * to other processes is not charged to the operation measured. */
+static double now_ns(void)
+{
+    return clock_ns(CLOCK_THREAD_CPUTIME_ID);
 }
 
 static void die(const char *what)
@@ -194,7 +226,8 @@ static bool pbc_pack(const bench_frame *f, enc_input *in)
 
 /* ---- timing ---- */
 
-enum op { RPB_DEC, PBC_DEC, RPB_ENC, PBC_ENC };
+static const char *const op_names[N_OPS] = {"librpb decode", "protobuf-c unpack", "prost decode",
+                                            "librpb encode", "protobuf-c pack", "prost encode"};
 
 static bool run_op(enum op op, const bench_frame *f, enc_input *in)
 {
@@ -207,8 +240,9 @@ static bool run_op(enum op op, const bench_frame *f, enc_input *in)
         return rpb_encode_frame(f, in);
     case PBC_ENC:
         return pbc_pack(f, in);
+    default: /* prost runs in its own process */
+        return false;
     }
-    return false;
 }
 
 static int compare_doubles(const void *a, const void *b)
@@ -217,33 +251,36 @@ static int compare_doubles(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Median over s->reps repetitions of the ns one op takes. */
-static double measure(enum op op, const bench_frame *f, enc_input *in, const settings *s)
+static double median(double *v, int n)
 {
-    /* Calibrate: double the batch until one batch takes min_rep_ns. */
+    qsort(v, (size_t)n, sizeof v[0], compare_doubles);
+    return v[n / 2];
+}
+
+/* The number of calls that takes at least min_rep_ns (doubling). */
+static uint64_t calibrate(enum op op, const bench_frame *f, enc_input *in, const settings *s)
+{
     uint64_t batch = 1;
     for (;;) {
         double t0 = now_ns();
         for (uint64_t i = 0; i < batch; i++)
             if (!run_op(op, f, in)) {
-                static const char *const ops[] = {"librpb decode", "protobuf-c unpack",
-                                                  "librpb encode", "protobuf-c pack"};
-                fprintf(stderr, "rpb-bench-codec: %s of %s failed\n", ops[op], f->name);
+                fprintf(stderr, "rpb-bench-codec: %s of %s failed\n", op_names[op], f->name);
                 exit(1);
             }
         if (now_ns() - t0 >= s->min_rep_ns || batch >= (UINT64_C(1) << 40))
-            break;
+            return batch;
         batch *= 2;
     }
-    double samples[16];
-    for (int r = 0; r < s->reps; r++) {
-        double t0 = now_ns();
-        for (uint64_t i = 0; i < batch; i++)
-            run_op(op, f, in);
-        samples[r] = (now_ns() - t0) / (double)batch;
-    }
-    qsort(samples, (size_t)s->reps, sizeof samples[0], compare_doubles);
-    return samples[s->reps / 2];
+}
+
+/* ns per call of one batch. */
+static double sample(enum op op, const bench_frame *f, enc_input *in, uint64_t batch)
+{
+    double t0 = now_ns();
+    for (uint64_t i = 0; i < batch; i++)
+        run_op(op, f, in);
+    return (now_ns() - t0) / (double)batch;
 }
 
 /* ---- frames ---- */
@@ -334,19 +371,119 @@ static void release_encoder(enc_input *in)
     free(in->out);
 }
 
-static void measure_frame(bench_frame *f, const settings *s)
+/* ---- prost, in its own process (tools/bench/prost/) ---- */
+
+typedef struct prost_run {
+    char exe[PATH_MAX]; /* empty: prost is not measured */
+    char dir[64];       /* the frames as files */
+    char skip_reason[PATH_MAX + 64];
+} prost_run;
+
+/* Finds prost-codec-bench next to this program and writes the frames it
+ * is to measure into a scratch directory. */
+static void prost_prepare(prost_run *p, bench_frame *frames, int n)
 {
-    enc_input in;
-    f->rpb_dec = measure(RPB_DEC, f, NULL, s);
-    f->pbc_dec = measure(PBC_DEC, f, NULL, s);
-    prepare_encoder(f, &in);
-    if (!rpb_encode_frame(f, &in) || memcmp(in.out, f->wire, f->len) != 0)
-        die("librpb's encoding differs from the frame's bytes");
-    if (!pbc_pack(f, &in) || memcmp(in.out, f->wire, f->len) != 0)
-        die("protobuf-c's encoding differs from the frame's bytes");
-    f->rpb_enc = measure(RPB_ENC, f, &in, s);
-    f->pbc_enc = measure(PBC_ENC, f, &in, s);
-    release_encoder(&in);
+    char self[PATH_MAX - 32];
+    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+    p->exe[0] = '\0';
+    if (len <= 0) {
+        snprintf(p->skip_reason, sizeof p->skip_reason, "cannot read /proc/self/exe");
+        return;
+    }
+    self[len] = '\0';
+    char *slash = strrchr(self, '/');
+    *slash = '\0';
+    snprintf(p->exe, sizeof p->exe, "%s/prost-codec-bench", self);
+    if (access(p->exe, X_OK) != 0) {
+        snprintf(p->skip_reason, sizeof p->skip_reason,
+                 "%s not built (needs cargo and librust-prost-dev: "
+                 "cmake --build build --target prost-codec-bench)",
+                 p->exe);
+        p->exe[0] = '\0';
+        return;
+    }
+    const char *tmp = getenv("TMPDIR");
+    snprintf(p->dir, sizeof p->dir, "%s/rpb-bench-XXXXXX", tmp && strlen(tmp) < 40 ? tmp : "/tmp");
+    if (!mkdtemp(p->dir))
+        die("cannot create a scratch directory for prost's frames");
+    for (int i = 0; i < n; i++) {
+        char path[128];
+        snprintf(path, sizeof path, "%s/%d", p->dir, i);
+        FILE *out = fopen(path, "wb");
+        if (!out || fwrite(frames[i].wire, 1, frames[i].len, out) != frames[i].len ||
+            fclose(out) != 0)
+            die("cannot write a frame for prost");
+    }
+}
+
+static void prost_cleanup(prost_run *p, int n)
+{
+    if (!p->exe[0])
+        return;
+    for (int i = 0; i < n; i++) {
+        char path[128];
+        snprintf(path, sizeof path, "%s/%d", p->dir, i);
+        unlink(path);
+    }
+    rmdir(p->dir);
+}
+
+/* One round of prost: one sample of decode and encode of every frame. */
+static void prost_round(const prost_run *p, bench_frame *frames, int n, int round,
+                        const settings *s)
+{
+    static const char *const kinds[] = {"opaque", "nonce", "hello"};
+    char cmd[8192];
+    int at = snprintf(cmd, sizeof cmd, "'%s' --reps 1 --min-rep-ns %.0f", p->exe, s->min_rep_ns);
+    for (int i = 0; i < n; i++)
+        at += snprintf(cmd + at, sizeof cmd - (size_t)at, " %s:%u:%u:'%s/%d'",
+                       kinds[frames[i].payload], frames[i].cap,
+                       frames[i].site == RPB_SITE_HELLO ? RPB_PP_CONTROL : RPB_PP_PROBE, p->dir, i);
+    FILE *out = popen(cmd, "r");
+    if (!out)
+        die("cannot run prost-codec-bench");
+    int index, got = 0;
+    double dec, enc;
+    while (fscanf(out, "%d %lf %lf", &index, &dec, &enc) == 3 && index >= 0 && index < n) {
+        frames[index].samples[PROST_DEC][round] = dec;
+        frames[index].samples[PROST_ENC][round] = enc;
+        got++;
+    }
+    int status = pclose(out);
+    if (got != n || status != 0)
+        die("prost-codec-bench failed (its message is above)");
+}
+
+/* ---- the run ---- */
+
+static void measure_all(bench_frame *frames, int n, const prost_run *prost, const settings *s)
+{
+    enc_input in[8];
+    static const enum op c_ops[] = {RPB_DEC, PBC_DEC, RPB_ENC, PBC_ENC};
+    for (int i = 0; i < n; i++) {
+        bench_frame *f = &frames[i];
+        prepare_encoder(f, &in[i]);
+        if (!rpb_encode_frame(f, &in[i]) || memcmp(in[i].out, f->wire, f->len) != 0)
+            die("librpb's encoding differs from the frame's bytes");
+        if (!pbc_pack(f, &in[i]) || memcmp(in[i].out, f->wire, f->len) != 0)
+            die("protobuf-c's encoding differs from the frame's bytes");
+        for (size_t k = 0; k < sizeof c_ops / sizeof c_ops[0]; k++)
+            f->batch[c_ops[k]] = calibrate(c_ops[k], f, &in[i], s);
+    }
+    for (int r = 0; r < s->reps; r++) {
+        for (int i = 0; i < n; i++)
+            for (size_t k = 0; k < sizeof c_ops / sizeof c_ops[0]; k++)
+                frames[i].samples[c_ops[k]][r] =
+                    sample(c_ops[k], &frames[i], &in[i], frames[i].batch[c_ops[k]]);
+        if (prost->exe[0])
+            prost_round(prost, frames, n, r, s);
+    }
+    for (int i = 0; i < n; i++) {
+        for (int k = 0; k < N_OPS; k++)
+            if ((k != PROST_DEC && k != PROST_ENC) || prost->exe[0])
+                frames[i].ns[k] = median(frames[i].samples[k], s->reps);
+        release_encoder(&in[i]);
+    }
 }
 
 static double peak_rss_bytes(void)
@@ -356,32 +493,94 @@ static double peak_rss_bytes(void)
     return (double)ru.ru_maxrss * 1024.0; /* Linux: KiB */
 }
 
-static void print_cell(double ns, size_t bytes)
+static void print_ns(double ns)
 {
-    double mbs = (double)bytes / ns * 1e3; /* bytes per ns -> MB/s */
-    if (ns >= 1e6)
-        printf(" %10.2f ms %9.0f", ns / 1e6, mbs);
+    if (ns == 0)
+        printf(" %12s", "-");
+    else if (ns >= 1e6)
+        printf(" %9.2f ms", ns / 1e6);
     else
-        printf(" %10.1f ns %9.0f", ns, mbs);
+        printf(" %9.1f ns", ns);
+}
+
+static void print_ratio(double other, double rpb)
+{
+    if (other == 0)
+        printf(" %9s", "-");
+    else
+        printf(" %8.2fx", other / rpb);
+}
+
+/* One table: librpb, protobuf-c, prost for op (RPB_DEC or RPB_ENC), with
+ * the ratios other / librpb (above 1: librpb is faster). */
+static void print_table(const char *title, const bench_frame *frames, int n, enum op rpb)
+{
+    printf("%s\n%-22s %9s %12s %12s %12s %9s %9s\n", title, "frame", "bytes", "librpb",
+           "protobuf-c", "prost", "pbc/rpb", "prost/rpb");
+    for (int i = 0; i < n; i++) {
+        const bench_frame *f = &frames[i];
+        printf("%-22s %9zu", f->name, f->len);
+        for (int k = 0; k < 3; k++)
+            print_ns(f->ns[rpb + k]);
+        print_ratio(f->ns[rpb + 1], f->ns[rpb]);
+        print_ratio(f->ns[rpb + 2], f->ns[rpb]);
+        printf("\n");
+    }
+    printf("\n");
+}
+
+/* Prints one target line; returns whether it is met. */
+static bool target(bool met, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static bool target(bool met, const char *fmt, ...)
+{
+    va_list ap;
+    printf("  %-7s ", met ? "MET" : "MISSED");
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    printf("\n");
+    return met;
+}
+
+/* The slowest ratio other / librpb over all frames for one pair of ops,
+ * and the frame it belongs to. */
+static double worst_ratio(const bench_frame *frames, int n, enum op rpb, enum op other,
+                          const char **name)
+{
+    double worst = 0;
+    for (int i = 0; i < n; i++) {
+        double r = frames[i].ns[other] / frames[i].ns[rpb];
+        if (i == 0 || r < worst) {
+            worst = r;
+            *name = frames[i].name;
+        }
+    }
+    return worst;
 }
 
 static void usage(FILE *out)
 {
-    fputs("usage: rpb-bench-codec [--quick] [--help]\n"
+    fputs("usage: rpb-bench-codec [--quick] [--check] [--help]\n"
           "Measures librpb decode+validate and encode of v1 frames (golden Hello, probe\n"
-          "request, 1 MiB, 16 MiB, empty) against protobuf-c's unpack/pack of the same\n"
-          "bytes, prints ns per frame, MB/s, peak RSS and whether the codec targets are\n"
-          "met.  --quick: fewer, shorter repetitions (a smoke run, noisier figures).\n",
+          "request, 1 MiB, 16 MiB, empty) against protobuf-c and prost (when\n"
+          "prost-codec-bench was built) on the same bytes, in interleaved rounds; prints\n"
+          "ns per frame, the ratios, peak RSS and whether the codec targets are met.\n"
+          "  --quick  fewer, shorter rounds (a smoke run, noisier figures)\n"
+          "  --check  exit 1 when a target is missed\n"
+          "Exit status: 0; 1 a measurement failed (or --check and a target missed);\n"
+          "2 usage.\n",
           out);
 }
 
 int main(int argc, char **argv)
 {
-    settings s = {5, 50e6};
+    settings s = {5, 50e6, false};
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--quick") == 0) {
             s.reps = 3;
             s.min_rep_ns = 10e6;
+        } else if (strcmp(argv[i], "--check") == 0) {
+            s.check = true;
         } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);
             return 0;
@@ -390,28 +589,26 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    double t_start = now_ns();
+    double t_start = clock_ns(CLOCK_MONOTONIC);
 
     /* (d) first: the peak RSS below is then the 16 MiB decode's alone. */
-    bench_frame big = {"(d) body = 16 MiB cap", NULL, 0, RPB_MAX_FRAME_BYTES,
-                       RPB_SITE_PROBE_REQUEST, PAYLOAD_OPAQUE, 0, 0, 0, 0};
+    bench_frame big = FRAME("(d) body = 16 MiB cap", RPB_MAX_FRAME_BYTES, RPB_SITE_PROBE_REQUEST,
+                            PAYLOAD_OPAQUE);
     big.wire = large_frame(RPB_PP_PROBE, payload_for_body(RPB_PP_PROBE, RPB_MAX_FRAME_BYTES),
                            &big.len);
     if (big.len != 5 + (size_t)RPB_MAX_FRAME_BYTES)
         die("the 16 MiB frame is not exactly at the cap");
-    big.rpb_dec = measure(RPB_DEC, &big, NULL, &s);
+    if (!rpb_decode_validate(&big))
+        die("the 16 MiB frame does not decode");
     double rss = peak_rss_bytes();
 
-    bench_frame frames[5] = {
-        {"(a) golden Hello", NULL, 0, RPB_MAX_HELLO_BYTES, RPB_SITE_HELLO, PAYLOAD_HELLO, 0, 0, 0,
-         0},
-        {"(b) probe request", NULL, 0, RPB_MAX_FRAME_BYTES, RPB_SITE_PROBE_REQUEST, PAYLOAD_NONCE,
-         0, 0, 0, 0},
-        {"(c) 1 MiB payload", NULL, 0, RPB_MAX_FRAME_BYTES, RPB_SITE_PROBE_REQUEST,
-         PAYLOAD_OPAQUE, 0, 0, 0, 0},
+    enum { N_FRAMES = 5 };
+    bench_frame frames[N_FRAMES] = {
+        FRAME("(a) golden Hello", RPB_MAX_HELLO_BYTES, RPB_SITE_HELLO, PAYLOAD_HELLO),
+        FRAME("(b) probe request", RPB_MAX_FRAME_BYTES, RPB_SITE_PROBE_REQUEST, PAYLOAD_NONCE),
+        FRAME("(c) 1 MiB payload", RPB_MAX_FRAME_BYTES, RPB_SITE_PROBE_REQUEST, PAYLOAD_OPAQUE),
         big,
-        {"empty payload", NULL, 0, RPB_MAX_FRAME_BYTES, RPB_SITE_PROBE_REQUEST, PAYLOAD_OPAQUE, 0,
-         0, 0, 0},
+        FRAME("empty payload", RPB_MAX_FRAME_BYTES, RPB_SITE_PROBE_REQUEST, PAYLOAD_OPAQUE),
     };
     frames[0].wire = hello_frame(&frames[0].len);
     frames[1].wire = from_hex(probe_frame_hex, &frames[1].len);
@@ -431,46 +628,59 @@ int main(int argc, char **argv)
             die("librpb's probe request frame differs from facts/wire.md 6.3");
     }
 
-    for (int i = 0; i < 5; i++)
-        measure_frame(&frames[i], &s);
+    prost_run prost;
+    prost_prepare(&prost, frames, N_FRAMES);
+    measure_all(frames, N_FRAMES, &prost, &s);
+    prost_cleanup(&prost, N_FRAMES);
 
-    printf("rpb-bench-codec: librpb %s vs protobuf-c %s, median of %d repetitions of >= %.0f ms\n\n",
-           RPB_VERSION_STRING, protobuf_c_version(), s.reps, s.min_rep_ns / 1e6);
-    printf("%-22s %9s | %-24s | %-24s | %-24s | %s\n", "", "", "librpb decode+validate",
-           "protobuf-c unpack+free", "librpb encode", "protobuf-c pack");
-    printf("%-22s %9s", "frame", "bytes");
-    for (int k = 0; k < 4; k++)
-        printf(" | %13s %9s", "per frame", "MB/s");
-    printf("\n");
-    for (int i = 0; i < 5; i++) {
-        const bench_frame *f = &frames[i];
-        const double ns[4] = {f->rpb_dec, f->pbc_dec, f->rpb_enc, f->pbc_enc};
-        printf("%-22s %9zu", f->name, f->len);
-        for (int k = 0; k < 4; k++) {
-            printf(" |");
-            print_cell(ns[k], f->len);
-        }
-        printf("\n");
-    }
+    double load[3] = {0, 0, 0};
+    getloadavg(load, 3);
+    printf("rpb-bench-codec: librpb %s, protobuf-c %s, prost %s; median of %d interleaved rounds, "
+           "samples >= %.0f ms; load average %.2f\n\n",
+           RPB_VERSION_STRING, protobuf_c_version(),
+           prost.exe[0] ? "(Debian librust-prost-dev)" : "not measured", s.reps,
+           s.min_rep_ns / 1e6, load[0]);
+    if (!prost.exe[0])
+        printf("prost skipped: %s\n\n", prost.skip_reason);
+    print_table("decode+validate (protobuf-c: unpack+free, no validation), per frame:", frames,
+                N_FRAMES, RPB_DEC);
+    print_table("encode, framed, per frame:", frames, N_FRAMES, RPB_ENC);
 
     double input = (double)big.len;
-    printf("\npeak RSS after decoding+validating the 16 MiB frame: %.1f MiB = %.2f x the input "
+    printf("peak RSS after decoding+validating the 16 MiB frame: %.1f MiB = %.2f x the input "
            "(%.1f MiB)\n",
            rss / 1048576.0, rss / input, input / 1048576.0);
 
-    bool t1 = frames[0].rpb_dec < frames[0].pbc_dec;
-    bool t2 = frames[3].rpb_dec <= 2 * frames[4].rpb_dec;
-    bool t3 = rss < 2 * input;
+    int met = 0, total = 0;
+    const char *at;
+    double r;
     printf("\ntargets:\n");
-    printf("  %-7s Hello decode+validate (%.0f ns) faster than protobuf-c unpack alone (%.0f ns)\n",
-           t1 ? "MET" : "MISSED", frames[0].rpb_dec, frames[0].pbc_dec);
-    printf("  %-7s 16 MiB frame decode+validate (%.0f ns) within 2x of the empty frame's (%.0f ns)\n",
-           t2 ? "MET" : "MISSED", frames[3].rpb_dec, frames[4].rpb_dec);
-    printf("  %-7s peak RSS (%.1f MiB) under 2x the 16 MiB input (%.1f MiB)\n", t3 ? "MET" : "MISSED",
-           rss / 1048576.0, 2 * input / 1048576.0);
-    printf("%d of 3 targets met; run took %.1f s\n", t1 + t2 + t3, (now_ns() - t_start) / 1e9);
+    r = worst_ratio(frames, N_FRAMES, RPB_DEC, PBC_DEC, &at);
+    met += target(r > 1, "decode+validate faster than protobuf-c on every frame (slowest: %.2fx, %s)",
+                  r, at);
+    r = worst_ratio(frames, N_FRAMES, RPB_ENC, PBC_ENC, &at);
+    met += target(r > 1, "encode faster than protobuf-c on every frame (slowest: %.2fx, %s)", r, at);
+    total += 2;
+    if (prost.exe[0]) {
+        r = worst_ratio(frames, N_FRAMES, RPB_DEC, PROST_DEC, &at);
+        met += target(r > 1, "decode+validate faster than prost on every frame (slowest: %.2fx, %s)",
+                      r, at);
+        r = worst_ratio(frames, N_FRAMES, RPB_ENC, PROST_ENC, &at);
+        met += target(r >= 2, "encode at least 2x faster than prost on every frame (slowest: %.2fx, %s)",
+                      r, at);
+        r = frames[0].ns[PROST_DEC] / frames[0].ns[RPB_DEC];
+        met += target(r >= 2.5, "Hello decode+validate at least 2.5x faster than prost (%.2fx)", r);
+        total += 3;
+    }
+    met += target(frames[3].ns[RPB_DEC] <= 2 * frames[4].ns[RPB_DEC],
+                  "16 MiB frame decode+validate (%.0f ns) within 2x of the empty frame's (%.0f ns)",
+                  frames[3].ns[RPB_DEC], frames[4].ns[RPB_DEC]);
+    met += target(rss < 2 * input, "peak RSS (%.1f MiB) under 2x the 16 MiB input (%.1f MiB)",
+                  rss / 1048576.0, 2 * input / 1048576.0);
+    total += 2;
+    printf("%d of %d targets met; run took %.1f s\n", met, total, (clock_ns(CLOCK_MONOTONIC) - t_start) / 1e9);
 
-    for (int i = 0; i < 5; i++)
+    for (int i = 0; i < N_FRAMES; i++)
         free(frames[i].wire); /* frames[3].wire is big.wire */
-    return 0;
+    return s.check && met < total ? 1 : 0;
 }
