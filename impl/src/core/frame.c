@@ -47,8 +47,8 @@ int rpb_frame_split(const uint8_t *in, size_t len, uint32_t cap, rpb_slice *body
 int rpb_frame_decode(const uint8_t *in, size_t len, uint32_t cap, rpb_frame *frame,
                      size_t *consumed, rpb_errinfo *err)
 {
-    rpb_slice body;
-    size_t n;
+    rpb_slice body = {NULL, 0};
+    size_t n = 0;
     int rc = rpb_frame_split(in, len, cap, &body, &n, err);
     if (rc != RPB_OK)
         return rc;
