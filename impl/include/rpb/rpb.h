@@ -15,6 +15,7 @@
  *            rpb_probe_endpoint()
  * probe.h    identity probe builders and validators, backend mux (I/O-free)
  * ident.h    process and host identities, process verification, sidecar
+ * blake3.h   the BLAKE3 hash (canonical names)
  */
 #ifndef RPB_RPB_H
 #define RPB_RPB_H
@@ -31,6 +32,7 @@
 #include "rpb/client.h"
 #include "rpb/probe.h"
 #include "rpb/ident.h"
+#include "rpb/blake3.h"
 
 #define RPB_VERSION_STRING "0.1.0"
 
