@@ -12,20 +12,17 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "client_cli.h"
 #include "rpb/admin.h"
 #include "rpb/client.h"
 #include "rpb/json.h"
 #include "rpb/rpb.h"
 
-/* Exit codes. */
-#define EXIT_TRANSPORT 1
-#define EXIT_USAGE 2
-#define EXIT_PROTOCOL 3
-#define EXIT_REFUSED_BASE 10 /* + ErrorCode (0..9); unknown codes count as 0 */
 
 static const char usage_text[] =
     "usage: rpb-client --socket PATH --service NAME --version V [options]\n"
     "       rpb-client --socket PATH --admin VERB [--json] [--service NAME]\n"
+    "       rpb-client names [--service NAME] [--instance NAME]   (see names --help)\n"
     "\n"
     "Sends one Hello (or one admin request) and prints the decoded reply.\n"
     "\n"
@@ -52,7 +49,7 @@ static const char usage_text[] =
     "15 shutting down, 16 peer rejected, 17 internal, 18 version blocked,\n"
     "19 fd pressure, 10 unspecified or unknown.\n";
 
-static int usage_error(const char *msg, const char *arg)
+int usage_error(const char *msg, const char *arg)
 {
     fprintf(stderr, "rpb-client: %s%s\n(see rpb-client --help)\n", msg, arg);
     return EXIT_USAGE;
@@ -243,6 +240,8 @@ int main(int argc, char **argv)
     uint64_t caps = 0, keepalive = 0, peer_pid = (uint64_t)getpid(), request_id = 1,
              timeout = 5000;
     bool json = false;
+    if (argc > 1 && strcmp(argv[1], "names") == 0)
+        return rpb_client_names_main(argc - 1, argv + 1);
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         bool ok = true;

@@ -82,6 +82,11 @@ enum rpb_status {
     RPB_ERR_SIDECAR_UNSAFE = -702,
     RPB_ERR_SIDECAR_TOO_LARGE = -703,
 
+    /* -800 band: canonical names and the rendezvous (spec/discovery.md) */
+    RPB_ERR_NAME_INVALID = -800,  /* service/instance/suffix outside its grammar (NAME-002) */
+    RPB_ERR_NAME_TOO_LONG = -801, /* derived path does not fit sun_path (NAME-005) */
+    RPB_ERR_NO_MACHINE_ID = -802, /* no machine id to derive the user hash from (NAME-003) */
+
     /* -900 band: caller errors and resources */
     RPB_ERR_INVALID_ARGUMENT = -900,
     RPB_ERR_BUFFER_TOO_SMALL = -901, /* caller's output buffer cannot hold the result */

@@ -16,6 +16,7 @@
  * probe.h    identity probe builders and validators, backend mux (I/O-free)
  * ident.h    process and host identities, process verification, sidecar
  * blake3.h   the BLAKE3 hash (canonical names)
+ * names.h    canonical socket names (user hash, directory, leaves)
  */
 #ifndef RPB_RPB_H
 #define RPB_RPB_H
@@ -33,6 +34,7 @@
 #include "rpb/probe.h"
 #include "rpb/ident.h"
 #include "rpb/blake3.h"
+#include "rpb/names.h"
 
 #define RPB_VERSION_STRING "0.1.0"
 
