@@ -89,7 +89,7 @@ def main():
     conform, broker, out_dir = sys.argv[1:]
     chrome = browser()
     if not chrome:
-        print("skipped: no Chromium installed (apt-get install chromium), so no screenshot can be taken")
+        print("skipped: no Chromium installed (tools/install-deps --browser), so no screenshot can be taken")
         return SKIP
     os.makedirs(out_dir, exist_ok=True)
     html = os.path.join(out_dir, "html-report.html")
