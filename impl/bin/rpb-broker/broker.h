@@ -5,6 +5,7 @@
 #ifndef RPB_BROKER_INTERNAL_H
 #define RPB_BROKER_INTERNAL_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -80,7 +81,11 @@ int listener_from_systemd(broker_listener *l);
  * Returns 0, or -1 with the reason logged. */
 int listener_bind(broker_listener *l, const char *path);
 
-/* Closes and, when we created it and it is still ours, unlinks the socket. */
+/* Removes the socket file when we created it and it is still ours, so no
+ * new connection reaches the listener by its path; once. */
+void listener_unlink(broker_listener *l);
+
+/* Closes the listener and unlinks the socket (listener_unlink). */
 void listener_close(broker_listener *l);
 
 /* ---- services.c ---- */
@@ -88,6 +93,10 @@ void listener_close(broker_listener *l);
 typedef struct broker_services {
     const char *dir;
     int inotify_fd; /* -1 when unavailable */
+    int dir_wd;     /* watch on dir; -1 while it is missing */
+    int parent_wd;  /* watch on dir's parent, for dir (re)appearing */
+    char parent[PATH_MAX];  /* dir's parent and last component */
+    char name[NAME_MAX + 1];
     uint64_t rejected; /* files that did not load at the last (re)load */
 } broker_services;
 
@@ -99,8 +108,13 @@ int services_open(broker_services *s, const char *dir);
  * memory); a directory that is no longer private yields an empty table. */
 rpb_service_table *services_load(broker_services *s);
 
-/* Consumes pending inotify events; true when the directory changed. */
+/* Consumes pending inotify events; true when the directory changed or
+ * was replaced (then it is watched again, services_watch). */
 bool services_changed(broker_services *s);
+
+/* (Re)establishes the watch on the directory now at the path: after it
+ * was moved away, deleted or recreated, and on SIGHUP. */
+void services_watch(broker_services *s);
 
 void services_close(broker_services *s);
 

@@ -186,13 +186,19 @@ int listener_bind(broker_listener *l, const char *path)
     return 0;
 }
 
+void listener_unlink(broker_listener *l)
+{
+    struct stat st;
+    if (!l->activated && l->path[0] != '\0' && lstat(l->path, &st) == 0 && st.st_dev == l->dev &&
+        st.st_ino == l->ino)
+        unlink(l->path);
+    l->path[0] = '\0';
+}
+
 void listener_close(broker_listener *l)
 {
     if (l->fd >= 0)
         close(l->fd);
     l->fd = -1;
-    struct stat st;
-    if (!l->activated && l->path[0] != '\0' && lstat(l->path, &st) == 0 && st.st_dev == l->dev &&
-        st.st_ino == l->ino)
-        unlink(l->path);
+    listener_unlink(l);
 }

@@ -140,12 +140,14 @@ static void conn_close(broker *b, conn *c, const char *write_status)
 }
 
 /* Writes a Refused without reading anything (over capacity, fd pressure,
- * deadline); best effort, never blocks. */
+ * deadline, shutdown); best effort, never blocks. */
 static void refuse_now(int fd, rpb_refusal r)
 {
     uint8_t buf[256];
     size_t n;
-    uint64_t retry = r == RPB_REFUSAL_FD_PRESSURE ? RPB_RETRY_FD_PRESSURE_MS : 0;
+    uint64_t retry = r == RPB_REFUSAL_FD_PRESSURE     ? RPB_RETRY_FD_PRESSURE_MS
+                     : r == RPB_REFUSAL_SHUTTING_DOWN ? RPB_RETRY_SHUTTING_DOWN_MS
+                                                      : 0;
     if (rpb_hello_refusal_encode(r, retry, NULL, buf, sizeof buf, &n) == RPB_OK)
         (void)!send(fd, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT);
 }
@@ -480,6 +482,7 @@ static bool on_signal(broker *b)
     while (read(b->sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
         if (si.ssi_signo == SIGHUP) {
             blog_msg("SIGHUP: re-reading %s", b->s->dir);
+            services_watch(b->s); /* the directory may have been replaced */
             reload(b);
             continue;
         }
@@ -538,13 +541,36 @@ static int setup(broker *b)
     return 0;
 }
 
+/* SEC-012: when the drain ends, the connections still waiting in the
+ * listen backlog are accepted and answered like the others instead of
+ * being reset by the listener's close; the socket file goes first, so no
+ * new connection joins them by its path. */
+static void drain_backlog(broker *b)
+{
+    listener_unlink(b->l);
+    for (int i = 0; i < SOMAXCONN; i++) {
+        int fd = accept4(b->l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0 && (errno == EINTR || errno == ECONNABORTED))
+            continue;
+        if (fd < 0)
+            return;
+        conn_new(b, fd);
+    }
+}
+
 static void teardown(broker *b)
 {
     for (size_t fd = 0; fd < b->by_fd_cap; fd++)
         if (b->by_fd[fd] != NULL) {
             conn *c = b->by_fd[fd];
-            if (strcmp(c->outcome, "unknown") == 0)
+            if (b->t.draining && c->out == NULL && strcmp(c->outcome, "unknown") == 0) {
+                /* SEC-012: still waiting for its Hello: told why, then closed */
+                refuse_now(c->fd, RPB_REFUSAL_SHUTTING_DOWN);
+                c->outcome = "refused";
+                c->refusal = RPB_REFUSAL_SHUTTING_DOWN;
+            } else if (strcmp(c->outcome, "unknown") == 0) {
                 c->outcome = "shutdown";
+            }
             conn_close(b, c, NULL);
         }
     free(b->by_fd);
@@ -635,6 +661,8 @@ int broker_run(const broker_config *cfg, broker_listener *l, broker_services *s)
         if (listener_ready)
             accept_batch(&b);
     }
+    if (b.t.draining)
+        drain_backlog(&b);
     blog_msg("stopped: %llu connection(s) served", (unsigned long long)b.admin.connections_total);
     teardown(&b);
     return status;

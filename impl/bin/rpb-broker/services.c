@@ -1,11 +1,15 @@
 /*
  * The services directory of rpb-broker (spec/hello.md "Service
  * definitions", SEC-009): `<name>.servicedef` (prost ServiceDefinition) and
- * `<name>.service` (text) files, re-read whenever inotify reports a change.
+ * `<name>.service` (text) files, re-read whenever inotify reports a change,
+ * in the directory now at the path when it was replaced (SEC-019).
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
@@ -16,6 +20,11 @@
 #include "rpb/error.h"
 
 #define SERVICE_FILE_MAX (64u * 1024u)
+#define DIR_EVENTS                                                                                 \
+    (IN_CREATE | IN_DELETE | IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_ATTRIB |          \
+     IN_DELETE_SELF | IN_MOVE_SELF)
+/* in the parent: a directory appearing under the services directory's name */
+#define PARENT_EVENTS (IN_CREATE | IN_MOVED_TO | IN_ONLYDIR)
 
 /* SEC-009: the directory must be ours and closed to group and others. */
 static int check_private(const char *dir)
@@ -38,18 +47,44 @@ static int check_private(const char *dir)
     return 0;
 }
 
+/* Splits s->dir into the directory holding it and its last component. */
+static void split_dir(broker_services *s)
+{
+    char copy[PATH_MAX];
+    snprintf(copy, sizeof copy, "%s", s->dir);
+    snprintf(s->name, sizeof s->name, "%s", basename(copy));
+    snprintf(copy, sizeof copy, "%s", s->dir);
+    snprintf(s->parent, sizeof s->parent, "%s", dirname(copy));
+}
+
+/* SEC-019 */
+void services_watch(broker_services *s)
+{
+    if (s->inotify_fd < 0)
+        return;
+    if (s->parent_wd < 0)
+        s->parent_wd = inotify_add_watch(s->inotify_fd, s->parent, PARENT_EVENTS);
+    /* a directory moved away keeps its watch: drop it; then watch whatever
+     * is at the path now (nothing while it is missing: the parent's watch
+     * reports its return) */
+    if (s->dir_wd >= 0)
+        inotify_rm_watch(s->inotify_fd, s->dir_wd);
+    s->dir_wd = inotify_add_watch(s->inotify_fd, s->dir, DIR_EVENTS);
+}
+
 int services_open(broker_services *s, const char *dir)
 {
     s->dir = dir;
     s->rejected = 0;
-    s->inotify_fd = -1;
-    if (check_private(dir) != 0)
+    s->dir_wd = s->parent_wd = -1;
+    split_dir(s);
+    if (check_private(dir) != 0) {
+        s->inotify_fd = -1;
         return -1;
+    }
     s->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-    if (s->inotify_fd >= 0 &&
-        inotify_add_watch(s->inotify_fd, dir,
-                          IN_CREATE | IN_DELETE | IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM |
-                              IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF) < 0) {
+    services_watch(s);
+    if (s->inotify_fd >= 0 && s->dir_wd < 0) {
         close(s->inotify_fd);
         s->inotify_fd = -1;
     }
@@ -68,14 +103,27 @@ void services_close(broker_services *s)
 
 bool services_changed(broker_services *s)
 {
-    bool changed = false;
+    bool changed = false, replaced = false;
     char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-    for (;;) {
-        ssize_t n = read(s->inotify_fd, buf, sizeof buf);
-        if (n <= 0)
-            return changed;
-        changed = true;
+    ssize_t n;
+    while ((n = read(s->inotify_fd, buf, sizeof buf)) > 0) {
+        for (char *p = buf; p < buf + n;) {
+            const struct inotify_event *e = (const struct inotify_event *)p;
+            p += sizeof *e + e->len;
+            if (e->wd == s->dir_wd) {
+                changed = true;
+                replaced |= (e->mask & (IN_MOVE_SELF | IN_DELETE_SELF | IN_IGNORED)) != 0;
+            } else if (e->wd == s->parent_wd && e->len > 0 && strcmp(e->name, s->name) == 0) {
+                changed = replaced = true;
+            }
+        }
     }
+    if (replaced) {
+        services_watch(s);
+        blog_msg("services directory %s was replaced: %s", s->dir,
+                 s->dir_wd >= 0 ? "watching the new one" : "missing; waiting for it");
+    }
+    return changed;
 }
 
 /* Reads a regular file of at most SERVICE_FILE_MAX bytes (no symlinks).
