@@ -163,6 +163,7 @@ static void broker_init(broker *b, const options *o)
     rpb_hello_handler_set_flags(b->hello, o->flags);
 
     rpb_admin_context *a = &b->admin;
+    rpb_admin_context_init(a);
     a->hello = b->hello;
     a->broker_instance = "shared";
     a->broker_pid = 77;

@@ -25,7 +25,7 @@ static void setup(void)
                        .daemon_version = rpb_slice_cstr("1.11.20")};
     rpb_service_table_add(t, &svc, NULL);
     rpb_hello_handler_set_services(handler, t);
-    memset(&ctx, 0, sizeof ctx);
+    rpb_admin_context_init(&ctx);
     ctx.hello = handler;
     ctx.broker_instance = "shared";
     ctx.broker_pid = 77;
@@ -292,10 +292,28 @@ static void test_request_encoder_limits(void)
                     RPB_OK);
     CU_ASSERT_EQUAL(rpb_admin_request_encode(RPB_ADMIN_VERB_STATUS, true, (rpb_slice){name, 257}, 1,
                                              req, sizeof req, &len),
-                    RPB_ERR_BUFFER_TOO_SMALL);
+                    RPB_ERR_INVALID_ARGUMENT);
+    /* rpb/error.h: on BUFFER_TOO_SMALL *written is the size needed */
     CU_ASSERT_EQUAL(rpb_admin_request_encode(RPB_ADMIN_VERB_STATUS, true, (rpb_slice){name, 64}, 1,
                                              req, 10, &len),
                     RPB_ERR_BUFFER_TOO_SMALL);
+    size_t needed = len;
+    CU_ASSERT_EQUAL(rpb_admin_request_encode(RPB_ADMIN_VERB_STATUS, true, (rpb_slice){name, 64}, 1,
+                                             req, needed, &len),
+                    RPB_OK);
+    CU_ASSERT_EQUAL(len, needed);
+}
+
+static void test_context_must_be_initialised(void)
+{
+    rpb_admin_context bare = ctx;
+    bare.size = 0; /* filled field by field, never initialised */
+    rpb_frame f = rpb_frame_request(RPB_PP_ADMIN, (rpb_slice){NULL, 0});
+    size_t w;
+    rpb_admin_outcome oc;
+    CU_ASSERT_EQUAL(rpb_admin_respond(&bare, &f, out, sizeof out, &w, &oc), RPB_ERR_INVALID_ARGUMENT);
+    CU_ASSERT_EQUAL(ctx.size, sizeof ctx);
+    CU_ASSERT(RPB_ADMIN_CONTEXT_V1_SIZE <= sizeof ctx);
 }
 
 int main(void)
@@ -311,6 +329,7 @@ int main(void)
         {"malformed admin requests are answered (ADMIN-008)", test_malformed_requests_are_answered},
         {"client rejects a Hello-style reply (ADMIN-010)", test_client_rejects_hello_style_reply},
         {"request encoder limits", test_request_encoder_limits},
+        {"size-versioned context must be initialised", test_context_must_be_initialised},
         {NULL, NULL},
     };
     int rc = tu_run("admin", tests);

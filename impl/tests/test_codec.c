@@ -494,10 +494,14 @@ static void test_encode_buffer_too_small(void)
     size_t n;
     CU_ASSERT_EQUAL(rpb_encode(&rpb_frame_desc, &f, out, 5, &n), RPB_ERR_BUFFER_TOO_SMALL);
     CU_ASSERT_EQUAL(n, 11); /* the size the encoding needs */
+    /* rpb/error.h: on BUFFER_TOO_SMALL *written is the size needed */
     CU_ASSERT_EQUAL(rpb_frame_encode(&f, out, 15, &n), RPB_ERR_BUFFER_TOO_SMALL);
+    CU_ASSERT_EQUAL(n, 16);
     CU_ASSERT_EQUAL(rpb_frame_encode(&f, out, 4, &n), RPB_ERR_BUFFER_TOO_SMALL);
+    CU_ASSERT_EQUAL(n, 16);
     rpb_frame empty = {0};
     CU_ASSERT_EQUAL(rpb_frame_encode(&empty, out, 4, &n), RPB_ERR_BUFFER_TOO_SMALL);
+    CU_ASSERT_EQUAL(n, 5);
     CU_ASSERT_EQUAL(rpb_frame_encode(&empty, out, 5, &n), RPB_OK);
     CU_ASSERT_EQUAL(n, 5);
     CU_ASSERT_EQUAL(rpb_frame_encode(&f, out, 16, &n), RPB_OK);
@@ -696,8 +700,15 @@ static void test_envelope_sites(void)
 static void test_error_names(void)
 {
     CU_ASSERT_STRING_EQUAL(rpb_errname(RPB_ERR_INVALID_UTF8), "invalid-utf8");
-    CU_ASSERT_EQUAL(rpb_err_from_name("recursion-limit"), RPB_ERR_RECURSION_LIMIT);
-    CU_ASSERT_EQUAL(rpb_err_from_name("no-such-class"), 0);
+    int code = 12345;
+    CU_ASSERT_EQUAL(rpb_err_from_name("recursion-limit", &code), RPB_OK);
+    CU_ASSERT_EQUAL(code, RPB_ERR_RECURSION_LIMIT);
+    CU_ASSERT_EQUAL(rpb_err_from_name("need-more", &code), RPB_OK);
+    CU_ASSERT_EQUAL(code, RPB_NEED_MORE);
+    /* an unknown name is an error, never RPB_OK with a status */
+    code = 12345;
+    CU_ASSERT_EQUAL(rpb_err_from_name("no-such-class", &code), RPB_ERR_INVALID_ARGUMENT);
+    CU_ASSERT_EQUAL(code, 12345);
     CU_ASSERT_STRING_EQUAL(rpb_err_requirement(RPB_ERR_FRAME_TOO_LARGE), "FRAME-003");
     CU_ASSERT_PTR_NULL(rpb_errname(-12345));
     CU_ASSERT_STRING_EQUAL(rpb_strerror(-12345), "unknown error");

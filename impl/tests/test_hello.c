@@ -472,23 +472,31 @@ static void test_rate_limit(void) /* HELLO-020, SEC-008 */
 
 static void test_rate_limiter_memory_is_bounded(void) /* SEC-008 */
 {
-    rpb_rate_limiter rl;
     uint64_t retry;
-    rpb_rate_init(&rl, 1, 10);
+    size_t pids, slots;
+    rpb_rate_limiter *rl = rpb_rate_limiter_new(1, 10);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(rl);
     for (uint32_t i = 1; i <= 100000; i++)
-        CU_ASSERT_EQUAL_FATAL(rpb_rate_check(&rl, i, (int64_t)i * 10, &retry), RPB_OK);
-    CU_ASSERT(rl.cap <= 16);
+        CU_ASSERT_EQUAL_FATAL(rpb_rate_check(rl, i, (int64_t)i * 10, &retry), RPB_RATE_ALLOWED);
+    rpb_rate_usage(rl, &pids, &slots);
+    CU_ASSERT(slots <= 16);
     /* all pids in one window: the table grows to hold them */
     for (uint32_t i = 1; i <= 1000; i++)
-        CU_ASSERT_EQUAL_FATAL(rpb_rate_check(&rl, i, 5000000, &retry), RPB_OK);
-    CU_ASSERT(rl.used >= 1000);
-    CU_ASSERT_EQUAL(rpb_rate_check(&rl, 500, 5000003, &retry), RPB_RATE_REFUSED);
+        CU_ASSERT_EQUAL_FATAL(rpb_rate_check(rl, i, 5000000, &retry), RPB_RATE_ALLOWED);
+    rpb_rate_usage(rl, &pids, &slots);
+    CU_ASSERT(pids >= 1000);
+    CU_ASSERT_EQUAL(rpb_rate_check(rl, 500, 5000003, &retry), RPB_RATE_REFUSED);
     CU_ASSERT_EQUAL(retry, 7);
-    rpb_rate_free(&rl);
-    rpb_rate_init(&rl, 0, 0); /* disabled */
-    CU_ASSERT_EQUAL(rpb_rate_check(&rl, 1, 0, &retry), RPB_OK);
-    CU_ASSERT_EQUAL(rl.window_ms, 1);
-    rpb_rate_free(&rl);
+    rpb_rate_limiter_free(rl);
+
+    uint32_t max, window;
+    rl = rpb_rate_limiter_new(0, 0); /* disabled */
+    CU_ASSERT_PTR_NOT_NULL_FATAL(rl);
+    CU_ASSERT_EQUAL(rpb_rate_check(rl, 1, 0, &retry), RPB_RATE_ALLOWED);
+    rpb_rate_settings(rl, &max, &window);
+    CU_ASSERT_EQUAL(max, 0);
+    CU_ASSERT_EQUAL(window, 1);
+    rpb_rate_limiter_free(rl);
 }
 
 static int counter_tokens(void *ctx, uint8_t *out, size_t n)
@@ -611,6 +619,10 @@ static void test_refusal_golden_bytes(void) /* HELLO-040, HELLO-051, HELLO-052 *
                     RPB_ERR_INVALID_ARGUMENT);
     CU_ASSERT_EQUAL(rpb_hello_refusal_encode(RPB_REFUSAL_FRAMING_VERSION, 0, NULL, out, 20, &w),
                     RPB_ERR_BUFFER_TOO_SMALL);
+    size_t needed = w; /* rpb/error.h: the size needed */
+    CU_ASSERT_EQUAL(rpb_hello_refusal_encode(RPB_REFUSAL_FRAMING_VERSION, 0, NULL, out, needed, &w),
+                    RPB_OK);
+    CU_ASSERT_EQUAL(w, needed);
 }
 
 static void test_reply_is_control_plane_even_for_other_protocols(void) /* HELLO-050 */
@@ -638,7 +650,7 @@ static void test_reply_is_control_plane_even_for_other_protocols(void) /* HELLO-
 static rpb_admin_context admin_ctx(const rpb_hello_handler *h)
 {
     rpb_admin_context c;
-    memset(&c, 0, sizeof c);
+    rpb_admin_context_init(&c);
     c.hello = h;
     c.broker_instance = "shared";
     c.socket_path = c.services_dir = "";

@@ -536,6 +536,7 @@ static void test_hex(void)
     CU_ASSERT_EQUAL(n, 1);
     CU_ASSERT_EQUAL(rpb_hex_decode("0011223344", 10, out, sizeof out, &n),
                     RPB_ERR_BUFFER_TOO_SMALL);
+    CU_ASSERT_EQUAL(n, 5); /* rpb/error.h: the size needed */
     char text[7];
     rpb_hex_encode((const uint8_t *)"\x01\xab\xff", 3, text);
     CU_ASSERT_STRING_EQUAL(text, "01abff");

@@ -139,6 +139,8 @@ static int run(void)
 
     /* The error taxonomy is reachable from the installed library too. */
     CHECK(strcmp(rpb_errname(RPB_ERR_FRAME_TOO_LARGE), "frame-too-large") == 0);
+    /* The installed (generated) version header matches the library. */
+    CHECK(strcmp(rpb_version(), RPB_VERSION_STRING) == 0);
     return 0;
 }
 

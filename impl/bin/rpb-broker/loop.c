@@ -598,6 +598,7 @@ int broker_run(const broker_config *cfg, broker_listener *l, broker_services *s)
     hc.rate_max = cfg->rate_max;
     hc.rate_window_ms = cfg->rate_window_ms;
     b.h = rpb_hello_handler_new(&hc);
+    rpb_admin_context_init(&b.admin);
     b.admin.hello = b.h;
     b.admin.broker_instance = "shared";
     b.admin.broker_pid = (uint32_t)getpid();

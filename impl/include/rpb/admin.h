@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "rpb/frame.h"
 #include "rpb/hello.h"
@@ -20,8 +21,18 @@
 extern "C" {
 #endif
 
-/* What the broker tells the admin responder about itself. */
+/*
+ * What the broker tells the admin responder about itself.  Size-versioned:
+ * initialise it with rpb_admin_context_init(), which sets size to the
+ * sizeof the caller was compiled with, then fill the fields.  Fields are
+ * only ever appended; the library reads only the fields that lie within
+ * size (later ones count as 0), so a program built against older headers
+ * keeps working with a newer library.  The responder only reads it; the
+ * caller owns it and must not change it during rpb_admin_respond() or
+ * rpb_control_step().
+ */
 typedef struct rpb_admin_context {
+    size_t size;                    /* set by rpb_admin_context_init() */
     const rpb_hello_handler *hello; /* services, flags, counters, rate limit */
     const char *broker_instance;    /* "shared" */
     uint32_t broker_pid;
@@ -41,6 +52,19 @@ typedef struct rpb_admin_context {
     uint64_t services_rejected;     /* definition files that did not load */
 } rpb_admin_context;
 
+/* The size of the first version of rpb_admin_context (the fields up to
+ * services_rejected): the least size rpb_admin_respond() accepts. */
+#define RPB_ADMIN_CONTEXT_V1_SIZE \
+    (offsetof(rpb_admin_context, services_rejected) + sizeof(uint64_t))
+
+/* Zeroes ctx and sets ctx->size to the size of the caller's struct
+ * (inline, so it is the caller's headers that count). */
+static inline void rpb_admin_context_init(rpb_admin_context *ctx)
+{
+    memset(ctx, 0, sizeof *ctx);
+    ctx->size = sizeof *ctx;
+}
+
 /* How an admin request ended (for the broker's log line). */
 typedef struct rpb_admin_outcome {
     int32_t verb;       /* AdminRequest.verb; -1 when the request was malformed */
@@ -54,8 +78,10 @@ typedef struct rpb_admin_outcome {
  * (ADMIN-001: v1, RESPONSE, 0xAD01, request_id and trace echoed).  A
  * request failing the admin-request envelope or the AdminRequest decode is
  * answered with TEXT "malformed admin request: <class>\n", exit_code 2
- * (ADMIN-008).  Returns RPB_OK, RPB_ERR_BUFFER_TOO_SMALL or
- * RPB_ERR_NO_MEMORY.
+ * (ADMIN-008).  Returns RPB_OK, RPB_ERR_BUFFER_TOO_SMALL,
+ * RPB_ERR_NO_MEMORY or RPB_ERR_INVALID_ARGUMENT (ctx->size below
+ * RPB_ADMIN_CONTEXT_V1_SIZE: ctx was not initialised with
+ * rpb_admin_context_init()).
  */
 RPB_API int rpb_admin_respond(const rpb_admin_context *ctx, const rpb_frame *request, uint8_t *out,
                       size_t cap, size_t *written, rpb_admin_outcome *oc);
@@ -67,9 +93,9 @@ RPB_API int rpb_admin_respond(const rpb_admin_context *ctx, const rpb_frame *req
 
 /*
  * Writes a framed admin request (v1, REQUEST, 0xAD01, request_id) for
- * AdminRequest{verb, json, service_name} into out[0..cap).  Returns RPB_OK
- * or RPB_ERR_BUFFER_TOO_SMALL (out too small, or service_name longer than
- * 256 bytes: service names have at most 64, HELLO-011).
+ * AdminRequest{verb, json, service_name} into out[0..cap).  Returns RPB_OK,
+ * RPB_ERR_BUFFER_TOO_SMALL or RPB_ERR_INVALID_ARGUMENT (service_name longer
+ * than 256 bytes: service names have at most 64, HELLO-011).
  */
 RPB_API int rpb_admin_request_encode(int32_t verb, bool json, rpb_slice service_name, uint64_t request_id,
                              uint8_t *out, size_t cap, size_t *written);

@@ -72,7 +72,10 @@ RPB_API const rpb_slice *rpb_map_get(const rpb_map *map, rpb_slice key);
 RPB_API bool rpb_map_node_is_effective(const rpb_map_node *node);
 
 /* Caller-owned scratch memory for list and map nodes.  Decoding a message
- * of n input bytes needs at most rpb_arena_bound(n) bytes of it. */
+ * of n input bytes needs at most rpb_arena_bound(n) bytes of it.  Not
+ * thread-safe: a decode allocates from it, so one arena per thread.
+ * Descriptors (rpb_msg_desc, rpb_enum_desc) are immutable and may be
+ * shared by any number of threads. */
 typedef struct rpb_arena {
     uint8_t *mem;
     size_t cap;

@@ -9,7 +9,22 @@
  * (rpb_err_requirement()).
  *
  * The numeric values are part of the ABI: new codes are appended inside
- * their band, never renumbered.
+ * their band, never renumbered.  Results that are not library statuses
+ * (a rate-limit verdict, a Hello refusal, a wire ErrorCode RPB_CODE_*) have
+ * enums of their own and are never returned as an int status.
+ *
+ * Output sizes: every function that writes into a caller's buffer out[0..cap)
+ * and reports the size through size_t *written follows one rule.  On RPB_OK
+ * *written is the number of bytes written.  On RPB_ERR_BUFFER_TOO_SMALL
+ * *written is the number of bytes the complete output needs (call again
+ * with at least that cap) and the contents of out are unspecified.  On any
+ * other error *written is unspecified unless the function says otherwise.
+ *
+ * Threads: librpb has no global mutable state.  Every function may be
+ * called from any thread; an object (handler, limiter, writer, table, doc,
+ * buffer) must not be used by two threads at once unless its header says
+ * so.  Functions taking only const pointers may run concurrently on the
+ * same object.
  */
 #ifndef RPB_ERROR_H
 #define RPB_ERROR_H
@@ -113,8 +128,9 @@ RPB_API const char *rpb_strerror(int code);
  * and "ok" / "need-more" for the two non-error statuses. */
 RPB_API const char *rpb_errname(int code);
 
-/* The code whose class name is name, or 0 when there is none. */
-RPB_API int rpb_err_from_name(const char *name);
+/* The status whose class name (rpb_errname()) is name: RPB_OK with *code
+ * set, or RPB_ERR_INVALID_ARGUMENT when no status has that name. */
+RPB_API int rpb_err_from_name(const char *name, int *code);
 
 /* The spec requirement ID that code enforces (e.g. "WIRE-012"), or NULL. */
 RPB_API const char *rpb_err_requirement(int code);

@@ -116,6 +116,8 @@ typedef struct rpb_service {
     uint64_t server_capabilities;
 } rpb_service;
 
+/* An owning set of services.  Not thread-safe while it is built; once
+ * handed to a handler it is only read, and threads may read it together. */
 typedef struct rpb_service_table rpb_service_table;
 
 /* A new empty table, or NULL when out of memory. */
@@ -186,33 +188,37 @@ RPB_API int rpb_servicedef_encode_proto(const rpb_service *svc, rpb_arena *arena
 
 /* Fixed window per verified pid: at most max Hellos in window_ms; pid 0 is
  * exempt.  Entries whose window has passed are reclaimed, so memory is
- * bounded by the pids active within one window. */
-typedef struct rpb_rate_slot {
-    uint32_t pid;      /* 0 = free */
-    uint32_t count;
-    int64_t window_start;
-} rpb_rate_slot;
+ * bounded by the pids active within one window (SEC-008).  Opaque: its
+ * table layout is private.  Not thread-safe: one limiter per thread, or the
+ * caller serialises every call on it. */
+typedef struct rpb_rate_limiter rpb_rate_limiter;
 
-typedef struct rpb_rate_limiter {
-    uint32_t max;        /* 0 disables the limiter */
-    uint32_t window_ms;  /* at least 1 */
-    rpb_rate_slot *slots;
-    size_t cap;          /* power of two, or 0 */
-    size_t used;
-} rpb_rate_limiter;
+/* A limiter allowing max Hellos per pid and window_ms (max 0 disables it;
+ * window_ms 0 is taken as 1), or NULL when out of memory. */
+RPB_API rpb_rate_limiter *rpb_rate_limiter_new(uint32_t max, uint32_t window_ms);
+/* Frees rl; NULL is a no-op. */
+RPB_API void rpb_rate_limiter_free(rpb_rate_limiter *rl);
 
-/* max 0 disables; window_ms 0 is taken as 1. */
-RPB_API void rpb_rate_init(rpb_rate_limiter *rl, uint32_t max, uint32_t window_ms);
-RPB_API void rpb_rate_free(rpb_rate_limiter *rl);
+/* The verdict of rpb_rate_check: its own enum, not an rpb_status, so a
+ * refusal is never mistaken for (or printed as) a library status. */
+typedef enum rpb_rate_verdict {
+    RPB_RATE_ALLOWED = 0, /* allowed and counted */
+    RPB_RATE_REFUSED,     /* budget used up; nothing counted */
+    RPB_RATE_UNTRACKED,   /* a new pid cannot be tracked (out of memory); callers refuse */
+} rpb_rate_verdict;
 
-/*
- * Counts one Hello of pid at now_ms.  Returns RPB_OK (allowed and
- * counted), RPB_RATE_REFUSED (budget used up; nothing counted; *retry_ms =
- * max(1, rest of the window)) or RPB_ERR_NO_MEMORY (a new pid cannot be
- * tracked; callers refuse then).
- */
-RPB_API int rpb_rate_check(rpb_rate_limiter *rl, uint32_t pid, int64_t now_ms, uint64_t *retry_ms);
-#define RPB_RATE_REFUSED 1
+/* Counts one Hello of pid at now_ms (any monotonic milliseconds).  On
+ * RPB_RATE_REFUSED and RPB_RATE_UNTRACKED *retry_ms is the time to wait:
+ * max(1, rest of the window), or the whole window when untracked. */
+RPB_API rpb_rate_verdict rpb_rate_check(rpb_rate_limiter *rl, uint32_t pid, int64_t now_ms,
+                                        uint64_t *retry_ms);
+
+/* The settings rl was created with (window_ms after the 0 -> 1 rule). */
+RPB_API void rpb_rate_settings(const rpb_rate_limiter *rl, uint32_t *max, uint32_t *window_ms);
+
+/* Memory use: the pids currently tracked and the slots allocated for them
+ * (each slot is 16 bytes). */
+RPB_API void rpb_rate_usage(const rpb_rate_limiter *rl, size_t *pids, size_t *slots);
 
 /* ---- the Hello handler ---- */
 
@@ -238,6 +244,10 @@ typedef struct rpb_hello_config {
 /* rate 256 per 1000 ms, no handoff. */
 RPB_API void rpb_hello_config_default(rpb_hello_config *cfg);
 
+/* The Hello handler: services, rate limiter, counters.  Not thread-safe:
+ * rpb_hello_decide() and the setters change it, so one thread (the broker's
+ * event loop) uses it, or the caller serialises every call.  The const
+ * getters may run concurrently only when nothing changes the handler. */
 typedef struct rpb_hello_handler rpb_hello_handler;
 
 /* Broker state flags that refuse Hellos before the envelope is checked. */

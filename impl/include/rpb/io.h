@@ -10,20 +10,12 @@
 
 #include <stdint.h>
 
+#include "rpb/buf.h"
 #include "rpb/frame.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* A growable byte buffer owned by the caller; free with rpb_buf_free(). */
-typedef struct rpb_buf {
-    uint8_t *data;
-    size_t len;
-    size_t cap;
-} rpb_buf;
-
-RPB_API void rpb_buf_free(rpb_buf *buf);
 
 /* Milliseconds on CLOCK_MONOTONIC.  Deadlines below are absolute values of
  * this clock; RPB_NO_DEADLINE waits for ever. */

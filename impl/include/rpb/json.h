@@ -28,7 +28,7 @@
 #include <stdio.h>
 
 #include "rpb/codec.h"
-#include "rpb/io.h" /* rpb_buf, the growable output buffer */
+#include "rpb/buf.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -82,7 +82,8 @@ struct rpb_json_value {
 /* A parsed document.  It owns every value, key and string of the tree and
  * the bytes rpb_json_to_message() decodes from hex; all of them stay valid
  * until rpb_json_doc_free().  The text passed to rpb_json_parse() is not
- * referenced after it returns. */
+ * referenced after it returns.  Reading a parsed doc is thread-safe;
+ * rpb_json_to_message() allocates from it, so it needs the doc alone. */
 typedef struct rpb_json_doc {
     rpb_json_value *root;
     struct rpb_json_chunk *chunks; /* private: the doc's memory */
@@ -129,16 +130,20 @@ RPB_API bool rpb_json_equal(const rpb_json_value *a, const rpb_json_value *b);
 
 /* Streaming writer with deterministic output.  Errors are sticky: after
  * the first one every call does nothing and rpb_json_writer_finish()
- * reports it. */
+ * reports it.
+ *
+ * The caller provides the storage (a local variable will do) and
+ * initialises it with rpb_json_writer_init_buf() or _init_file(); its
+ * contents are private.  The storage is larger than today's state so the
+ * state can grow without changing the ABI (the library checks at compile
+ * time that it fits).  Not thread-safe: one writer per thread. */
+#define RPB_JSON_WRITER_BYTES 512
 typedef struct rpb_json_writer {
-    rpb_buf *buf; /* exactly one of buf and file is set */
-    FILE *file;
-    unsigned flags;
-    unsigned depth;
-    bool after_key;
-    bool in_object[RPB_JSON_MAX_DEPTH + 1]; /* per open container: object or array */
-    bool has_items[RPB_JSON_MAX_DEPTH + 1]; /* per open container: written anything yet */
-    int status;
+    union {
+        void *align_pointer;
+        uint64_t align_u64;
+        unsigned char bytes[RPB_JSON_WRITER_BYTES];
+    } opaque;
 } rpb_json_writer;
 
 /* Writers appending to buf (which may be empty: {0}) or writing to file. */

@@ -12,7 +12,7 @@
 
 #include "../hello/fault_hook.h"
 #include "rpb/error.h"
-#include "rpb/io.h"
+#include "rpb/buf.h"
 #include "rpb/json.h"
 
 #define CT_TEXT "text/plain"
@@ -34,16 +34,8 @@ static int buf_printf(rpb_buf *buf, const char *fmt, ...)
     va_end(ap);
     if (n < 0)
         return RPB_ERR_NO_MEMORY;
-    if (buf->len + (size_t)n + 1 > buf->cap) {
-        size_t ncap = buf->cap ? buf->cap : 256;
-        while (ncap < buf->len + (size_t)n + 1)
-            ncap *= 2;
-        uint8_t *d = realloc(buf->data, ncap);
-        if (d == NULL)
-            return RPB_ERR_NO_MEMORY;
-        buf->data = d;
-        buf->cap = ncap;
-    }
+    if (rpb_buf_reserve(buf, (size_t)n + 1) != RPB_OK) /* vsnprintf's NUL */
+        return RPB_ERR_NO_MEMORY;
     va_start(ap, fmt);
     vsnprintf((char *)buf->data + buf->len, (size_t)n + 1, fmt, ap);
     va_end(ap);
@@ -316,6 +308,8 @@ static int answer(const rpb_admin_context *ctx, const rpb_admin_request *req, rp
 int rpb_admin_respond(const rpb_admin_context *ctx, const rpb_frame *request, uint8_t *out,
                       size_t cap, size_t *written, rpb_admin_outcome *oc)
 {
+    if (ctx->size < RPB_ADMIN_CONTEXT_V1_SIZE)
+        return RPB_ERR_INVALID_ARGUMENT;
     rpb_admin_request req;
     rpb_admin_reply reply;
     rpb_buf body = {0};
@@ -361,7 +355,7 @@ int rpb_admin_request_encode(int32_t verb, bool json, rpb_slice service_name, ui
                              uint8_t *out, size_t cap, size_t *written)
 {
     if (service_name.len > 256)
-        return RPB_ERR_BUFFER_TOO_SMALL;
+        return RPB_ERR_INVALID_ARGUMENT;
     rpb_admin_request req;
     rpb_msg_init(&rpb_admin_request_desc, &req);
     req.verb = verb;

@@ -221,13 +221,16 @@ size_t rpb_frame_encoded_len(const rpb_frame *frame)
     return RPB_FRAME_HEADER_BYTES + size_frame(frame);
 }
 
-/* FRAME-008: a body over 16 MiB is refused and nothing is written. */
-static int check_framed(size_t body, size_t cap)
+/* FRAME-008: a body over 16 MiB is refused and nothing is written.  A
+ * buffer too small gets *written = the size needed (rpb/error.h). */
+static int check_framed(size_t body, size_t cap, size_t *written)
 {
     if (body > RPB_MAX_FRAME_BYTES)
         return RPB_ERR_FRAME_TOO_LARGE;
-    if (cap < RPB_FRAME_HEADER_BYTES || cap - RPB_FRAME_HEADER_BYTES < body)
+    if (cap < RPB_FRAME_HEADER_BYTES || cap - RPB_FRAME_HEADER_BYTES < body) {
+        *written = RPB_FRAME_HEADER_BYTES + body;
         return RPB_ERR_BUFFER_TOO_SMALL;
+    }
     return RPB_OK;
 }
 
@@ -236,7 +239,7 @@ int rpb_frame_encode(const rpb_frame *frame, uint8_t *out, size_t cap, size_t *w
     if (!frame || (!out && cap))
         return RPB_ERR_INVALID_ARGUMENT;
     size_t body = size_frame(frame);
-    int rc = check_framed(body, cap);
+    int rc = check_framed(body, cap, written);
     if (rc != RPB_OK)
         return rc;
     put_frame(frame, frame_header_put(out, (uint32_t)body));
@@ -263,7 +266,7 @@ int rpb_frame_encode_msg(const rpb_frame *frame, const rpb_msg_desc *desc, const
         return RPB_ERR_INVALID_ARGUMENT;
     size_t payload = desc->encoder->size(msg);
     size_t body = frame_body_size(frame, payload);
-    int rc = check_framed(body, cap);
+    int rc = check_framed(body, cap, written);
     if (rc != RPB_OK)
         return rc;
     uint8_t *p = put_frame_head(frame, frame_header_put(out, (uint32_t)body));

@@ -130,10 +130,13 @@ const char *rpb_err_requirement(int code)
     return e ? e->requirement : NULL;
 }
 
-int rpb_err_from_name(const char *name)
+int rpb_err_from_name(const char *name, int *code)
 {
-    for (size_t i = 0; i < ERROR_TABLE_LEN; i++)
-        if (error_table[i].code < 0 && strcmp(error_table[i].name, name) == 0)
-            return error_table[i].code;
-    return 0;
+    for (size_t i = 0; i < ERROR_TABLE_LEN; i++) {
+        if (strcmp(error_table[i].name, name) == 0) {
+            *code = error_table[i].code;
+            return RPB_OK;
+        }
+    }
+    return RPB_ERR_INVALID_ARGUMENT;
 }

@@ -14,7 +14,7 @@
 struct rpb_hello_handler {
     rpb_hello_config cfg;
     rpb_service_table *services;
-    rpb_rate_limiter rate;
+    rpb_rate_limiter *rate;
     uint64_t next_connection_id; /* HELLO-036: starts at 1 */
     unsigned flags;
     rpb_hello_stats stats;
@@ -39,7 +39,12 @@ rpb_hello_handler *rpb_hello_handler_new(const rpb_hello_config *cfg)
     }
     h->cfg = *cfg;
     uint32_t max = FAULT(RATE_LIMIT_OFF) ? 0 : cfg->rate_max;
-    rpb_rate_init(&h->rate, max, cfg->rate_window_ms);
+    h->rate = rpb_rate_limiter_new(max, cfg->rate_window_ms);
+    if (h->rate == NULL) {
+        rpb_service_table_free(h->services);
+        free(h);
+        return NULL;
+    }
     h->next_connection_id = 1;
     return h;
 }
@@ -49,7 +54,7 @@ void rpb_hello_handler_free(rpb_hello_handler *h)
     if (h == NULL)
         return;
     rpb_service_table_free(h->services);
-    rpb_rate_free(&h->rate);
+    rpb_rate_limiter_free(h->rate);
     free(h);
 }
 
@@ -70,8 +75,7 @@ const rpb_hello_stats *rpb_hello_handler_stats(const rpb_hello_handler *h) { ret
 
 void rpb_hello_handler_rate(const rpb_hello_handler *h, uint32_t *max, uint32_t *window_ms)
 {
-    *max = h->rate.max;
-    *window_ms = h->rate.window_ms;
+    rpb_rate_settings(h->rate, max, window_ms);
 }
 
 static rpb_refusal envelope_refusal(int rc)
@@ -148,7 +152,7 @@ static bool rate_limited(rpb_hello_handler *h, const rpb_peer *peer, int64_t now
                          rpb_hello_decision *d)
 {
     uint64_t retry = 0;
-    if (rpb_rate_check(&h->rate, peer->pid, now_ms, &retry) == RPB_OK)
+    if (rpb_rate_check(h->rate, peer->pid, now_ms, &retry) == RPB_RATE_ALLOWED)
         return false;
     refuse(h, d, RPB_REFUSAL_RATE_LIMITED, retry);
     return true;

@@ -8,23 +8,48 @@
 
 #include <stdlib.h>
 
-#include "rpb/error.h"
+typedef struct rate_slot {
+    uint32_t pid; /* 0 = free */
+    uint32_t count;
+    int64_t window_start;
+} rate_slot;
 
-void rpb_rate_init(rpb_rate_limiter *rl, uint32_t max, uint32_t window_ms)
+struct rpb_rate_limiter {
+    uint32_t max;       /* 0 disables the limiter */
+    uint32_t window_ms; /* at least 1 */
+    rate_slot *slots;
+    size_t cap; /* power of two, or 0 */
+    size_t used;
+};
+
+rpb_rate_limiter *rpb_rate_limiter_new(uint32_t max, uint32_t window_ms)
 {
+    rpb_rate_limiter *rl = calloc(1, sizeof *rl);
+    if (rl == NULL)
+        return NULL;
     rl->max = max;
     rl->window_ms = window_ms ? window_ms : 1;
-    rl->slots = NULL;
-    rl->cap = 0;
-    rl->used = 0;
+    return rl;
 }
 
-void rpb_rate_free(rpb_rate_limiter *rl)
+void rpb_rate_limiter_free(rpb_rate_limiter *rl)
 {
+    if (rl == NULL)
+        return;
     free(rl->slots);
-    rl->slots = NULL;
-    rl->cap = 0;
-    rl->used = 0;
+    free(rl);
+}
+
+void rpb_rate_settings(const rpb_rate_limiter *rl, uint32_t *max, uint32_t *window_ms)
+{
+    *max = rl->max;
+    *window_ms = rl->window_ms;
+}
+
+void rpb_rate_usage(const rpb_rate_limiter *rl, size_t *pids, size_t *slots)
+{
+    *pids = rl->used;
+    *slots = rl->cap;
 }
 
 static size_t slot_of(uint32_t pid, size_t cap)
@@ -35,20 +60,21 @@ static size_t slot_of(uint32_t pid, size_t cap)
     return (size_t)h & (cap - 1);
 }
 
-static bool expired(const rpb_rate_limiter *rl, const rpb_rate_slot *s, int64_t now)
+static bool expired(const rpb_rate_limiter *rl, const rate_slot *s, int64_t now)
 {
     return now - s->window_start >= (int64_t)rl->window_ms;
 }
 
-/* Rebuilds the table at ncap slots, dropping entries whose window passed. */
-static int rebuild(rpb_rate_limiter *rl, size_t ncap, int64_t now)
+/* Rebuilds the table at ncap slots, dropping entries whose window passed;
+ * false when out of memory. */
+static bool rebuild(rpb_rate_limiter *rl, size_t ncap, int64_t now)
 {
-    rpb_rate_slot *n = calloc(ncap, sizeof *n);
+    rate_slot *n = calloc(ncap, sizeof *n);
     if (n == NULL)
-        return RPB_ERR_NO_MEMORY;
+        return false;
     size_t used = 0;
     for (size_t i = 0; i < rl->cap; i++) {
-        const rpb_rate_slot *s = &rl->slots[i];
+        const rate_slot *s = &rl->slots[i];
         if (s->pid == 0 || expired(rl, s, now))
             continue;
         size_t j = slot_of(s->pid, ncap);
@@ -61,11 +87,11 @@ static int rebuild(rpb_rate_limiter *rl, size_t ncap, int64_t now)
     rl->slots = n;
     rl->cap = ncap;
     rl->used = used;
-    return RPB_OK;
+    return true;
 }
 
 /* The slot of pid, inserting a fresh one when absent; NULL when out of memory. */
-static rpb_rate_slot *lookup(rpb_rate_limiter *rl, uint32_t pid, int64_t now)
+static rate_slot *lookup(rpb_rate_limiter *rl, uint32_t pid, int64_t now)
 {
     if (rl->cap > 0) {
         for (size_t j = slot_of(pid, rl->cap);; j = (j + 1) & (rl->cap - 1)) {
@@ -78,9 +104,9 @@ static rpb_rate_slot *lookup(rpb_rate_limiter *rl, uint32_t pid, int64_t now)
     /* keep the load at most 1/2: first reclaim, then grow */
     if ((rl->used + 1) * 2 > rl->cap) {
         size_t ncap = rl->cap ? rl->cap : 16;
-        if (rebuild(rl, ncap, now) != RPB_OK)
+        if (!rebuild(rl, ncap, now))
             return NULL;
-        if ((rl->used + 1) * 2 > rl->cap && rebuild(rl, rl->cap * 2, now) != RPB_OK)
+        if ((rl->used + 1) * 2 > rl->cap && !rebuild(rl, rl->cap * 2, now))
             return NULL;
     }
     size_t j = slot_of(pid, rl->cap);
@@ -93,15 +119,16 @@ static rpb_rate_slot *lookup(rpb_rate_limiter *rl, uint32_t pid, int64_t now)
     return &rl->slots[j];
 }
 
-int rpb_rate_check(rpb_rate_limiter *rl, uint32_t pid, int64_t now_ms, uint64_t *retry_ms)
+rpb_rate_verdict rpb_rate_check(rpb_rate_limiter *rl, uint32_t pid, int64_t now_ms,
+                                uint64_t *retry_ms)
 {
     /* HELLO-020: pid 0 (unknown verified pid) is exempt; max 0 = off */
     if (rl->max == 0 || pid == 0)
-        return RPB_OK;
-    rpb_rate_slot *s = lookup(rl, pid, now_ms);
+        return RPB_RATE_ALLOWED;
+    rate_slot *s = lookup(rl, pid, now_ms);
     if (s == NULL) {
         *retry_ms = rl->window_ms;
-        return RPB_ERR_NO_MEMORY;
+        return RPB_RATE_UNTRACKED;
     }
     int64_t elapsed = now_ms - s->window_start;
     if (elapsed >= (int64_t)rl->window_ms || elapsed < 0) {
@@ -111,7 +138,7 @@ int rpb_rate_check(rpb_rate_limiter *rl, uint32_t pid, int64_t now_ms, uint64_t 
     }
     if (s->count < rl->max) {
         s->count++;
-        return RPB_OK;
+        return RPB_RATE_ALLOWED;
     }
     uint64_t rest = (uint64_t)((int64_t)rl->window_ms - elapsed);
     *retry_ms = rest ? rest : 1;

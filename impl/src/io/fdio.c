@@ -19,13 +19,6 @@
 
 #define BODY_CHUNK 4096u
 
-void rpb_buf_free(rpb_buf *buf)
-{
-    free(buf->data);
-    buf->data = NULL;
-    buf->len = buf->cap = 0;
-}
-
 int64_t rpb_monotonic_ms(void)
 {
     struct timespec ts;
@@ -104,15 +97,14 @@ int rpb_read_frame(int fd, uint32_t cap, int64_t deadline_ms, rpb_buf *body, rpb
 
     while (body->len < body_len) {
         if (body->len == body->cap) {
-            /* FRAME-005: grow with what arrived, never with the claim. */
-            size_t want = body->cap * 2 > BODY_CHUNK ? body->cap * 2 : BODY_CHUNK;
-            if (want > body_len)
-                want = body_len;
-            uint8_t *p = realloc(body->data, want);
-            if (!p)
+            /* FRAME-005: grow with what arrived, never with the claim:
+             * room for as many bytes again (at least a chunk, at most the
+             * rest of the frame). */
+            size_t more = body->len > BODY_CHUNK ? body->len : BODY_CHUNK;
+            if (more > body_len - body->len)
+                more = body_len - body->len;
+            if (rpb_buf_reserve(body, more) != RPB_OK)
                 return rpb_errinfo_set(err, RPB_ERR_NO_MEMORY, RPB_FRAME_HEADER_BYTES + body->len);
-            body->data = p;
-            body->cap = want;
         }
         size_t room = body->cap - body->len;
         size_t left = body_len - body->len;

@@ -27,8 +27,10 @@ int rpb_hex_decode(const char *hex, size_t len, uint8_t *out, size_t cap, size_t
         *written = len;
         return RPB_ERR_INVALID_ARGUMENT;
     }
-    if (len / 2 > cap)
+    if (len / 2 > cap) {
+        *written = len / 2; /* the size needed (rpb/error.h) */
         return RPB_ERR_BUFFER_TOO_SMALL;
+    }
     for (size_t i = 0; i < len / 2; i++)
         out[i] = (uint8_t)(nibble(hex[2 * i]) << 4 | nibble(hex[2 * i + 1]));
     *written = len / 2;

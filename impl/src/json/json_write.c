@@ -8,49 +8,56 @@
 
 #include "json_internal.h"
 
+/* The state behind rpb_json_writer's opaque storage. */
+typedef struct writer_state {
+    rpb_buf *buf; /* exactly one of buf and file is set */
+    FILE *file;
+    unsigned flags;
+    unsigned depth;
+    bool after_key;
+    bool in_object[RPB_JSON_MAX_DEPTH + 1]; /* per open container: object or array */
+    bool has_items[RPB_JSON_MAX_DEPTH + 1]; /* per open container: written anything yet */
+    int status;
+} writer_state;
+
+_Static_assert(sizeof(writer_state) <= RPB_JSON_WRITER_BYTES,
+               "writer_state outgrew rpb_json_writer's storage: the ABI would change");
+_Static_assert(_Alignof(writer_state) <= _Alignof(rpb_json_writer),
+               "writer_state needs more alignment than rpb_json_writer gives");
+
+static writer_state *ws(const rpb_json_writer *w)
+{
+    return (writer_state *)(void *)w->opaque.bytes;
+}
+
 void rpb_json_writer_fail(rpb_json_writer *w, int status)
 {
-    if (w->status == RPB_OK)
-        w->status = status;
+    if (ws(w)->status == RPB_OK)
+        ws(w)->status = status;
 }
 
 /* Makes room for n more bytes plus the NUL written by finish. */
 static bool reserve(rpb_json_writer *w, size_t n)
 {
-    rpb_buf *b = w->buf;
-    if (b->cap - b->len >= n + 1)
+    if (n < SIZE_MAX && rpb_buf_reserve(ws(w)->buf, n + 1) == RPB_OK)
         return true;
-    size_t cap = b->cap < 256 ? 256 : b->cap;
-    while (cap - b->len < n + 1) {
-        if (cap > SIZE_MAX / 2) {
-            rpb_json_writer_fail(w, RPB_ERR_NO_MEMORY);
-            return false;
-        }
-        cap *= 2;
-    }
-    uint8_t *d = realloc(b->data, cap);
-    if (d == NULL) {
-        rpb_json_writer_fail(w, RPB_ERR_NO_MEMORY);
-        return false;
-    }
-    b->data = d;
-    b->cap = cap;
-    return true;
+    rpb_json_writer_fail(w, RPB_ERR_NO_MEMORY);
+    return false;
 }
 
 static void emit(rpb_json_writer *w, const void *s, size_t n)
 {
-    if (w->status != RPB_OK || n == 0)
+    if (ws(w)->status != RPB_OK || n == 0)
         return;
-    if (w->file != NULL) {
-        if (fwrite(s, 1, n, w->file) != n)
+    if (ws(w)->file != NULL) {
+        if (fwrite(s, 1, n, ws(w)->file) != n)
             rpb_json_writer_fail(w, RPB_ERR_IO);
         return;
     }
     if (!reserve(w, n))
         return;
-    memcpy(w->buf->data + w->buf->len, s, n);
-    w->buf->len += n;
+    memcpy(ws(w)->buf->data + ws(w)->buf->len, s, n);
+    ws(w)->buf->len += n;
 }
 
 static void emit_str(rpb_json_writer *w, const char *s)
@@ -60,7 +67,7 @@ static void emit_str(rpb_json_writer *w, const char *s)
 
 static void newline_indent(rpb_json_writer *w, unsigned depth)
 {
-    if (!(w->flags & RPB_JSON_PRETTY))
+    if (!(ws(w)->flags & RPB_JSON_PRETTY))
         return;
     emit(w, "\n", 1);
     for (unsigned i = 0; i < depth; i++)
@@ -70,102 +77,102 @@ static void newline_indent(rpb_json_writer *w, unsigned depth)
 /* Separator and indentation before a value; false on misuse. */
 static bool begin_value(rpb_json_writer *w)
 {
-    if (w->status != RPB_OK)
+    if (ws(w)->status != RPB_OK)
         return false;
-    if (w->depth == 0) {
+    if (ws(w)->depth == 0) {
         /* exactly one top-level value */
-        if (w->has_items[0]) {
+        if (ws(w)->has_items[0]) {
             rpb_json_writer_fail(w, RPB_ERR_INVALID_ARGUMENT);
             return false;
         }
-        w->has_items[0] = true;
+        ws(w)->has_items[0] = true;
         return true;
     }
-    if (w->in_object[w->depth]) {
-        if (!w->after_key) {
+    if (ws(w)->in_object[ws(w)->depth]) {
+        if (!ws(w)->after_key) {
             rpb_json_writer_fail(w, RPB_ERR_INVALID_ARGUMENT);
             return false;
         }
-        w->after_key = false;
+        ws(w)->after_key = false;
         return true;
     }
-    if (w->has_items[w->depth])
+    if (ws(w)->has_items[ws(w)->depth])
         emit(w, ",", 1);
-    w->has_items[w->depth] = true;
-    newline_indent(w, w->depth);
+    ws(w)->has_items[ws(w)->depth] = true;
+    newline_indent(w, ws(w)->depth);
     return true;
 }
 
 static void init(rpb_json_writer *w, rpb_buf *buf, FILE *file, unsigned flags)
 {
-    memset(w, 0, sizeof *w);
-    w->buf = buf;
-    w->file = file;
-    w->flags = flags;
-    w->status = RPB_OK;
+    memset(ws(w), 0, sizeof(writer_state));
+    ws(w)->buf = buf;
+    ws(w)->file = file;
+    ws(w)->flags = flags;
+    ws(w)->status = RPB_OK;
 }
 
 void rpb_json_writer_init_buf(rpb_json_writer *w, rpb_buf *buf, unsigned flags)
 {
     init(w, buf, NULL, flags);
     if (buf == NULL)
-        w->status = RPB_ERR_INVALID_ARGUMENT;
+        ws(w)->status = RPB_ERR_INVALID_ARGUMENT;
 }
 
 void rpb_json_writer_init_file(rpb_json_writer *w, FILE *file, unsigned flags)
 {
     init(w, NULL, file, flags);
     if (file == NULL)
-        w->status = RPB_ERR_INVALID_ARGUMENT;
+        ws(w)->status = RPB_ERR_INVALID_ARGUMENT;
 }
 
 int rpb_json_writer_status(const rpb_json_writer *w)
 {
-    return w->status;
+    return ws(w)->status;
 }
 
 int rpb_json_writer_finish(rpb_json_writer *w)
 {
-    if (w->depth != 0 || w->after_key)
+    if (ws(w)->depth != 0 || ws(w)->after_key)
         rpb_json_writer_fail(w, RPB_ERR_INVALID_ARGUMENT);
-    if (w->status != RPB_OK)
-        return w->status;
-    if (w->file != NULL) {
-        if (fflush(w->file) != 0)
+    if (ws(w)->status != RPB_OK)
+        return ws(w)->status;
+    if (ws(w)->file != NULL) {
+        if (fflush(ws(w)->file) != 0)
             rpb_json_writer_fail(w, RPB_ERR_IO);
     } else {
         if (reserve(w, 0))
-            w->buf->data[w->buf->len] = '\0';
+            ws(w)->buf->data[ws(w)->buf->len] = '\0';
     }
-    return w->status;
+    return ws(w)->status;
 }
 
 static void open_container(rpb_json_writer *w, bool object)
 {
     if (!begin_value(w))
         return;
-    if (w->depth == RPB_JSON_MAX_DEPTH) {
+    if (ws(w)->depth == RPB_JSON_MAX_DEPTH) {
         rpb_json_writer_fail(w, RPB_ERR_INVALID_ARGUMENT);
         return;
     }
-    w->depth++;
-    w->in_object[w->depth] = object;
-    w->has_items[w->depth] = false;
+    ws(w)->depth++;
+    ws(w)->in_object[ws(w)->depth] = object;
+    ws(w)->has_items[ws(w)->depth] = false;
     emit(w, object ? "{" : "[", 1);
 }
 
 static void close_container(rpb_json_writer *w, bool object)
 {
-    if (w->status != RPB_OK)
+    if (ws(w)->status != RPB_OK)
         return;
-    if (w->depth == 0 || w->in_object[w->depth] != object || w->after_key) {
+    if (ws(w)->depth == 0 || ws(w)->in_object[ws(w)->depth] != object || ws(w)->after_key) {
         rpb_json_writer_fail(w, RPB_ERR_INVALID_ARGUMENT);
         return;
     }
-    if (w->has_items[w->depth])
-        newline_indent(w, w->depth - 1);
+    if (ws(w)->has_items[ws(w)->depth])
+        newline_indent(w, ws(w)->depth - 1);
     emit(w, object ? "}" : "]", 1);
-    w->depth--;
+    ws(w)->depth--;
 }
 
 void rpb_json_begin_object(rpb_json_writer *w)
@@ -223,23 +230,23 @@ static void quoted(rpb_json_writer *w, rpb_slice s)
 
 void rpb_json_key_slice(rpb_json_writer *w, rpb_slice key)
 {
-    if (w->status != RPB_OK)
+    if (ws(w)->status != RPB_OK)
         return;
-    if (w->depth == 0 || !w->in_object[w->depth] || w->after_key ||
+    if (ws(w)->depth == 0 || !ws(w)->in_object[ws(w)->depth] || ws(w)->after_key ||
         !rpb_utf8_valid(key.data, key.len)) {
         rpb_json_writer_fail(w, RPB_ERR_INVALID_ARGUMENT);
         return;
     }
-    if (w->has_items[w->depth])
+    if (ws(w)->has_items[ws(w)->depth])
         emit(w, ",", 1);
-    w->has_items[w->depth] = true;
-    newline_indent(w, w->depth);
+    ws(w)->has_items[ws(w)->depth] = true;
+    newline_indent(w, ws(w)->depth);
     quoted(w, key);
-    if (w->flags & RPB_JSON_PRETTY)
+    if (ws(w)->flags & RPB_JSON_PRETTY)
         emit(w, ": ", 2);
     else
         emit(w, ":", 1);
-    w->after_key = true;
+    ws(w)->after_key = true;
 }
 
 void rpb_json_key(rpb_json_writer *w, const char *key)
@@ -249,7 +256,7 @@ void rpb_json_key(rpb_json_writer *w, const char *key)
 
 void rpb_json_string(rpb_json_writer *w, rpb_slice s)
 {
-    if (w->status == RPB_OK && !rpb_utf8_valid(s.data, s.len)) {
+    if (ws(w)->status == RPB_OK && !rpb_utf8_valid(s.data, s.len)) {
         rpb_json_writer_fail(w, RPB_ERR_INVALID_ARGUMENT);
         return;
     }
