@@ -296,18 +296,9 @@ static rpb_refusal model_decision(const options *o, const rpb_frame *request, in
         return RPB_REFUSAL_SHUTTING_DOWN;
     }
     /* HELLO-008, ENV-005 (the envelope checker has its own fuzz target) */
-    switch (rpb_envelope_check(request, RPB_SITE_HELLO, 0)) {
-    case RPB_OK:
-        break;
-    case RPB_ERR_ENVELOPE_VERSION:
-        return RPB_REFUSAL_ENVELOPE_VERSION;
-    case RPB_ERR_ENVELOPE_KIND:
-        return RPB_REFUSAL_ENVELOPE_KIND;
-    case RPB_ERR_ENVELOPE_PAYLOAD_PROTOCOL:
-        return RPB_REFUSAL_ENVELOPE_PROTOCOL;
-    default:
-        return RPB_REFUSAL_ENVELOPE_ENCODING;
-    }
+    int envelope = rpb_envelope_check(request, RPB_SITE_HELLO, 0);
+    if (envelope != RPB_OK)
+        return rpb_refusal_for_envelope_error(envelope);
     rpb_hello h;
     rpb_msg_init(&rpb_hello_desc, &h);
     if (rpb_decode(&rpb_hello_desc, request->payload.data, request->payload.len, &h, NULL, 0,

@@ -1023,10 +1023,21 @@ static void test_servicedef_proto_rules(void) /* spec/hello.md §10 */
     CU_ASSERT_EQUAL(parse_edited_def(edit_caps_junk, &back), RPB_ERR_INVALID_ARGUMENT);
 }
 
+static void test_envelope_error_refusals(void) /* HELLO-008 */
+{
+    CU_ASSERT_EQUAL(rpb_refusal_for_envelope_error(RPB_ERR_ENVELOPE_VERSION), RPB_REFUSAL_ENVELOPE_VERSION);
+    CU_ASSERT_EQUAL(rpb_refusal_for_envelope_error(RPB_ERR_ENVELOPE_KIND), RPB_REFUSAL_ENVELOPE_KIND);
+    CU_ASSERT_EQUAL(rpb_refusal_for_envelope_error(RPB_ERR_ENVELOPE_PAYLOAD_PROTOCOL),
+                    RPB_REFUSAL_ENVELOPE_PROTOCOL);
+    CU_ASSERT_EQUAL(rpb_refusal_for_envelope_error(RPB_ERR_ENVELOPE_PAYLOAD_ENCODING),
+                    RPB_REFUSAL_ENVELOPE_ENCODING);
+}
+
 int main(void)
 {
     static const tu_test tests[] = {
         {"service_name grammar (HELLO-011)", test_service_name_grammar},
+        {"envelope errors map to their refusals (HELLO-008)", test_envelope_error_refusals},
         {"version grammar (HELLO-012)", test_version_grammar},
         {"version comparison ignores prerelease (HELLO-022)", test_version_compare},
         {"base Hello negotiates (HELLO-030..036)", test_negotiates_base_hello},

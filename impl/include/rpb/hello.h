@@ -103,6 +103,12 @@ RPB_API const char *rpb_refusal_requirement(rpb_refusal r);
  * code maps to RPB_REFUSAL_MALFORMED_FRAME. */
 RPB_API rpb_refusal rpb_refusal_for_read_error(int code);
 
+/* The refusal of a Hello whose envelope check (rpb_envelope_check at
+ * RPB_SITE_HELLO) returned code, an RPB_ERR_ENVELOPE_* (HELLO-008):
+ * version, kind, payload protocol; any other code maps to the encoding
+ * refusal, the last check. */
+RPB_API rpb_refusal rpb_refusal_for_envelope_error(int code);
+
 /* ---- the service table ---- */
 
 /* One registered service.  In a table every slice points into memory the

@@ -12,6 +12,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "../io/wait.h"
 #include "rpb/error.h"
 
 int rpb_client_connect(const char *path, int64_t deadline_ms)
@@ -30,16 +31,13 @@ int rpb_client_connect(const char *path, int64_t deadline_ms)
     int rc = connect(fd, (struct sockaddr *)&sa, sizeof sa);
     /* a Unix connect completes at once or fails with EAGAIN (backlog full) */
     while (rc < 0 && errno == EAGAIN) {
-        int timeout = 10;
-        if (deadline_ms >= 0) {
-            int64_t left = deadline_ms - rpb_monotonic_ms();
-            if (left <= 0) {
-                close(fd);
-                return RPB_ERR_TIMEOUT;
-            }
-            timeout = left < 10 ? (int)left : 10;
+        /* nothing to poll a Unix connect on: retry every 10 ms */
+        int timeout;
+        if (!rpb_io_timeout(deadline_ms, &timeout)) {
+            close(fd);
+            return RPB_ERR_TIMEOUT;
         }
-        poll(NULL, 0, timeout);
+        poll(NULL, 0, timeout >= 0 && timeout < 10 ? timeout : 10);
         rc = connect(fd, (struct sockaddr *)&sa, sizeof sa);
     }
     /* connected, or failed: a non-blocking Unix connect never sleeps, so
@@ -70,16 +68,9 @@ static int send_all(int fd, const uint8_t *data, size_t len, int64_t deadline_ms
             continue;
         if (errno != EAGAIN)
             return RPB_ERR_IO;
-        int timeout = -1;
-        if (deadline_ms >= 0) {
-            int64_t left = deadline_ms - rpb_monotonic_ms();
-            if (left <= 0)
-                return RPB_ERR_TIMEOUT;
-            timeout = left > INT32_MAX ? INT32_MAX : (int)left;
-        }
-        struct pollfd p = {fd, POLLOUT, 0};
-        if (poll(&p, 1, timeout) < 0 && errno != EINTR)
-            return RPB_ERR_IO;
+        int rc = rpb_io_wait(fd, POLLOUT, deadline_ms);
+        if (rc != RPB_OK)
+            return rc;
     }
     return RPB_OK;
 }

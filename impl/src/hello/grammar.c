@@ -209,3 +209,18 @@ rpb_refusal rpb_refusal_for_read_error(int code)
         return RPB_REFUSAL_MALFORMED_FRAME;
     }
 }
+
+rpb_refusal rpb_refusal_for_envelope_error(int code)
+{
+    /* HELLO-008: each failed envelope check has its own refusal */
+    switch (code) {
+    case RPB_ERR_ENVELOPE_VERSION:
+        return RPB_REFUSAL_ENVELOPE_VERSION;
+    case RPB_ERR_ENVELOPE_KIND:
+        return RPB_REFUSAL_ENVELOPE_KIND;
+    case RPB_ERR_ENVELOPE_PAYLOAD_PROTOCOL:
+        return RPB_REFUSAL_ENVELOPE_PROTOCOL;
+    default:
+        return RPB_REFUSAL_ENVELOPE_ENCODING;
+    }
+}

@@ -78,20 +78,6 @@ void rpb_hello_handler_rate(const rpb_hello_handler *h, uint32_t *max, uint32_t 
     rpb_rate_settings(h->rate, max, window_ms);
 }
 
-static rpb_refusal envelope_refusal(int rc)
-{
-    switch (rc) {
-    case RPB_ERR_ENVELOPE_VERSION:
-        return RPB_REFUSAL_ENVELOPE_VERSION;
-    case RPB_ERR_ENVELOPE_KIND:
-        return RPB_REFUSAL_ENVELOPE_KIND;
-    case RPB_ERR_ENVELOPE_PAYLOAD_PROTOCOL:
-        return RPB_REFUSAL_ENVELOPE_PROTOCOL;
-    default:
-        return RPB_REFUSAL_ENVELOPE_ENCODING;
-    }
-}
-
 /* HELLO-010..HELLO-015: shape checks (a)..(f) in this order. */
 static rpb_refusal shape_refusal(const rpb_hello *hello, const rpb_peer *peer)
 {
@@ -270,7 +256,7 @@ void rpb_hello_decide(rpb_hello_handler *h, const rpb_frame *request, const rpb_
     rpb_frame view = envelope_view(request);
     int rc = rpb_envelope_check(&view, RPB_SITE_HELLO, 0);
     if (rc != RPB_OK) {
-        refuse(h, d, envelope_refusal(rc), 0);
+        refuse(h, d, rpb_refusal_for_envelope_error(rc), 0);
         return;
     }
     /* HELLO-009, ENV-010, WIRE-017: the payload after the envelope */

@@ -7,7 +7,7 @@
  * with bytes that actually arrived.
  */
 #include <errno.h>
-#include <poll.h>
+#include <poll.h> /* POLLIN, POLLOUT */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "rpb/io.h"
+#include "wait.h"
 
 #define BODY_CHUNK 4096u
 
@@ -26,35 +27,13 @@ int64_t rpb_monotonic_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Waits until fd is ready for events or the deadline passes (FRAME-010). */
-static int wait_fd(int fd, short events, int64_t deadline_ms)
-{
-    for (;;) {
-        int timeout = -1;
-        if (deadline_ms >= 0) {
-            int64_t left = deadline_ms - rpb_monotonic_ms();
-            if (left <= 0)
-                return RPB_ERR_TIMEOUT;
-            timeout = left > INT32_MAX ? INT32_MAX : (int)left;
-        }
-        struct pollfd p = {fd, events, 0};
-        int n = poll(&p, 1, timeout);
-        if (n > 0)
-            return RPB_OK;
-        if (n == 0)
-            return RPB_ERR_TIMEOUT;
-        if (errno != EINTR)
-            return RPB_ERR_IO;
-    }
-}
-
 /* Reads up to want bytes: >0 bytes read, 0 at end of stream, or a negative
  * rpb code. */
 static ssize_t read_some(int fd, uint8_t *dst, size_t want, int64_t deadline_ms)
 {
     for (;;) {
         if (deadline_ms >= 0) {
-            int rc = wait_fd(fd, POLLIN, deadline_ms);
+            int rc = rpb_io_wait(fd, POLLIN, deadline_ms);
             if (rc != RPB_OK)
                 return rc;
         }
@@ -66,7 +45,7 @@ static ssize_t read_some(int fd, uint8_t *dst, size_t want, int64_t deadline_ms)
         if (errno != EAGAIN && errno != EWOULDBLOCK)
             return RPB_ERR_IO;
         if (deadline_ms < 0) {
-            int rc = wait_fd(fd, POLLIN, deadline_ms);
+            int rc = rpb_io_wait(fd, POLLIN, deadline_ms);
             if (rc != RPB_OK)
                 return rc;
         }
@@ -147,7 +126,7 @@ static int write_all(int fd, struct iovec *iov, int iovcnt, int64_t deadline_ms)
                 continue;
             if (errno != EAGAIN && errno != EWOULDBLOCK)
                 return RPB_ERR_IO;
-            int rc = wait_fd(fd, POLLOUT, deadline_ms);
+            int rc = rpb_io_wait(fd, POLLOUT, deadline_ms);
             if (rc != RPB_OK)
                 return rc;
             continue;
