@@ -839,9 +839,11 @@ static void test_client_exit_codes(void) /* HELLO-062 */
                                                 "--request-id", "-1", NULL},
                                out, sizeof out),
                     2);
-    CU_ASSERT_EQUAL(run_client((const char *[]){"--service", "clud", "--version", "1.0.0", NULL}, out,
-                               sizeof out),
+    CU_ASSERT_EQUAL(run_client((const char *[]){"--service", "clud", "--wanted-version", "1.0.0", NULL},
+                               out, sizeof out),
                     12);
+    /* the first line names the refusal by its code */
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "refused (ERROR_SERVICE_UNKNOWN)\n"));
     CU_ASSERT_EQUAL(run_client((const char *[]){"--service", "zccache", "--version", "1.9.9", "--json",
                                                 NULL},
                                out, sizeof out),

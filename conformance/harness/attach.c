@@ -74,9 +74,14 @@ int attach_connect(attach *a, const char *path, int timeout_ms, sbuf *err)
         return -1;
     }
     int64_t deadline = rpb_monotonic_ms() + timeout_ms;
-    int rc;
-    while ((rc = probe(path, timeout_ms)) != 0 && rpb_monotonic_ms() < deadline)
+    int rc = probe(path, timeout_ms);
+    if (rc != 0 && rpb_monotonic_ms() < deadline)
+        fprintf(stderr, "rpb-conform: no broker answers on %s yet (%s): waiting up to %d ms\n",
+                path, strerror(-rc), timeout_ms);
+    while (rc != 0 && rpb_monotonic_ms() < deadline) {
         sleep_ms(10);
+        rc = probe(path, timeout_ms);
+    }
     if (rc != 0) {
         sb_printf(err, "cannot connect to %s: %s", path, strerror(-rc));
         return -1;

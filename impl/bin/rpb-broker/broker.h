@@ -12,7 +12,7 @@
 
 #include "rpb/hello.h"
 
-/* Exit codes (docs/README-broker.md). */
+/* Exit codes (README.md "rpb-broker", EXIT STATUS). */
 #define EXIT_BROKER_OK 0        /* drained after SIGTERM/SIGINT */
 #define EXIT_BROKER_RUNTIME 1   /* the event loop failed (epoll, out of memory) */
 #define EXIT_BROKER_USAGE 2     /* bad command line */

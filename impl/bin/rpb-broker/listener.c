@@ -77,18 +77,28 @@ static int make_private_dirs(char *dir)
 }
 
 /* SEC-001: the socket's directory exists (created 0700), is ours and is
- * not accessible to group or others. */
+ * not accessible to group or others.  It must be an absolute path below a
+ * top-level directory: a relative path depends on the working directory,
+ * and "/rpb/broker.sock" is what "$XDG_RUNTIME_DIR/rpb/broker.sock" becomes
+ * when XDG_RUNTIME_DIR is unset (the broker would create /rpb). */
 static int private_dir(const char *path)
 {
+    if (path[0] != '/') {
+        blog_msg("socket path %s is relative; give an absolute path such as "
+                 "$XDG_RUNTIME_DIR/rpb/broker.sock", path);
+        return -1;
+    }
     char dir[sizeof((struct sockaddr_un *)0)->sun_path];
     strcpy(dir, path);
     char *slash = strrchr(dir, '/');
-    if (slash == NULL)
-        strcpy(dir, ".");
-    else if (slash == dir)
-        dir[1] = '\0';
-    else
-        *slash = '\0';
+    *slash = '\0';
+    if (strchr(dir + 1, '/') == NULL) {
+        blog_msg("socket directory %s is %s; is XDG_RUNTIME_DIR unset? give a path in a private "
+                 "directory such as /run/user/%u/rpb/broker.sock",
+                 dir[0] ? dir : "/", dir[0] ? "at the filesystem root" : "the filesystem root",
+                 (unsigned)geteuid());
+        return -1;
+    }
     if (make_private_dirs(dir) != 0) {
         blog_msg("cannot create socket directory %s: %s", dir, strerror(errno));
         return -1;

@@ -1,25 +1,27 @@
 /*
  * rpb-broker - the reference broker daemon of the running-process broker
- * v1 protocol (spec/hello.md; usage in docs/README-broker.md).
+ * v1 protocol (spec/hello.md; usage in README.md "rpb-broker").
  */
-#include <ctype.h>
-#include <errno.h>
 #include <getopt.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "broker.h"
+#include "cli.h"
 #include "rpb/rpb.h"
 
 #ifdef RPB_FAULT_INJECTION
 #include "rpb_fault.h"
+#define PROG "rpb-broker-faulty"
+#else
+#define PROG "rpb-broker"
 #endif
 
 static const char usage_text[] =
-    "usage: rpb-broker --socket PATH --services DIR [options]\n"
+    "usage: " PROG " --socket PATH --services DIR [options]\n"
+    "       " PROG " --help | --version\n"
     "\n"
     "Serves the running-process broker v1 control socket: one Hello (or admin\n"
     "request) per connection, answered with Negotiated or Refused.\n"
@@ -44,6 +46,7 @@ static const char usage_text[] =
     "  --log FILE|-             log to FILE (appended) or stdout (-); default stderr\n"
     "  --json-log               one JSON object per log line\n"
     "  --help                   this text\n"
+    "  --version                print the version and exit\n"
 #ifdef RPB_FAULT_INJECTION
     "  --list-faults            the RPB_BROKER_FAULT names of this test build\n"
 #endif
@@ -53,23 +56,12 @@ static const char usage_text[] =
     "Exit codes: 0 drained, 1 runtime failure, 2 usage, 3 services directory,\n"
     "4 socket.\n";
 
-static int usage_error(const char *fmt, const char *arg)
-{
-    fprintf(stderr, "rpb-broker: ");
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\n(see rpb-broker --help)\n");
-    return EXIT_BROKER_USAGE;
-}
-
-/* A decimal number that fits 32 bits (no sign or blanks). */
+/* A plain decimal number that fits 32 bits (the options are documented
+ * decimal). */
 static bool parse_u32(const char *s, uint32_t *out)
 {
-    if (!isdigit((unsigned char)s[0]))
-        return false;
-    char *end;
-    errno = 0;
-    unsigned long v = strtoul(s, &end, 10);
-    if (errno != 0 || *end != '\0' || v > UINT32_MAX)
+    uint64_t v;
+    if (!cli_parse_u64(s, CLI_DECIMAL, UINT32_MAX, &v))
         return false;
     *out = (uint32_t)v;
     return true;
@@ -87,7 +79,7 @@ static bool parse_rate(const char *s, uint32_t *max, uint32_t *window)
 }
 
 enum { OPT_SOCKET = 256, OPT_SERVICES, OPT_TIMEOUT, OPT_RATE, OPT_MAXCONN, OPT_DRAIN, OPT_UID,
-       OPT_LOG, OPT_JSON, OPT_HELP, OPT_FAULTS };
+       OPT_LOG, OPT_JSON, OPT_HELP, OPT_VERSION, OPT_FAULTS };
 
 int main(int argc, char **argv)
 {
@@ -111,12 +103,14 @@ int main(int argc, char **argv)
         {"log", required_argument, NULL, OPT_LOG},
         {"json-log", no_argument, NULL, OPT_JSON},
         {"help", no_argument, NULL, OPT_HELP},
+        {"version", no_argument, NULL, OPT_VERSION},
         {"list-faults", no_argument, NULL, OPT_FAULTS},
         {NULL, 0, NULL, 0},
     };
     int c;
     uint32_t v;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    opterr = 0; /* usage errors are worded by cli_usage_error */
+    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
         switch (c) {
         case OPT_SOCKET:
             cfg.socket_path = optarg;
@@ -126,26 +120,26 @@ int main(int argc, char **argv)
             break;
         case OPT_TIMEOUT:
             if (!parse_u32(optarg, &cfg.handshake_timeout_ms) || cfg.handshake_timeout_ms == 0)
-                return usage_error("--handshake-timeout needs a positive number of ms, not %s",
+                return cli_usage_error(PROG, "--handshake-timeout wants a positive decimal number of ms, not '%s'",
                                    optarg);
             break;
         case OPT_RATE:
             if (!parse_rate(optarg, &cfg.rate_max, &cfg.rate_window_ms))
-                return usage_error("--rate-limit needs N/MS (e.g. 256/1000), not %s", optarg);
+                return cli_usage_error(PROG, "--rate-limit wants N/MS in decimal (e.g. 256/1000), not '%s'", optarg);
             break;
         case OPT_MAXCONN:
             if (!parse_u32(optarg, &cfg.max_connections) || cfg.max_connections == 0)
-                return usage_error("--max-connections needs a positive number, not %s", optarg);
+                return cli_usage_error(PROG, "--max-connections wants a positive decimal number, not '%s'", optarg);
             break;
         case OPT_DRAIN:
             if (!parse_u32(optarg, &cfg.drain_timeout_ms))
-                return usage_error("--drain-timeout needs a number of ms, not %s", optarg);
+                return cli_usage_error(PROG, "--drain-timeout wants a decimal number of ms, not '%s'", optarg);
             break;
         case OPT_UID:
             if (!parse_u32(optarg, &v))
-                return usage_error("--allow-uid needs a numeric uid, not %s", optarg);
+                return cli_usage_error(PROG, "--allow-uid wants a decimal uid, not '%s'", optarg);
             if (cfg.n_allowed_uids == BROKER_MAX_ALLOWED_UIDS)
-                return usage_error("at most 15 --allow-uid options%s", "");
+                return cli_usage_error(PROG, "at most 15 --allow-uid options");
             cfg.allowed_uids[cfg.n_allowed_uids++] = (uid_t)v;
             break;
         case OPT_LOG:
@@ -157,23 +151,28 @@ int main(int argc, char **argv)
         case OPT_HELP:
             fputs(usage_text, stdout);
             return EXIT_BROKER_OK;
+        case OPT_VERSION:
+            cli_print_version(PROG);
+            return EXIT_BROKER_OK;
 #ifdef RPB_FAULT_INJECTION
         case OPT_FAULTS:
             rpb_fault_list();
             return EXIT_BROKER_OK;
 #endif
+        case ':':
+            return cli_usage_error(PROG, "%s needs a value", argv[optind - 1]);
         default:
-            return usage_error("unknown option%s", "");
+            return cli_usage_error(PROG, "unknown option '%s'", argv[optind - 1]);
         }
     }
     if (optind < argc)
-        return usage_error("unexpected argument %s", argv[optind]);
+        return cli_usage_error(PROG, "unexpected argument '%s'", argv[optind]);
 #ifdef RPB_FAULT_INJECTION
     if (rpb_fault_init() != 0)
-        return usage_error("unknown RPB_BROKER_FAULT %s", getenv("RPB_BROKER_FAULT"));
+        return cli_usage_error(PROG, "unknown RPB_BROKER_FAULT '%s'", getenv("RPB_BROKER_FAULT"));
 #endif
     if (cfg.services_dir == NULL)
-        return usage_error("--services DIR is required%s", "");
+        return cli_usage_error(PROG, "--services DIR is required");
     if (blog_open(cfg.log_path, cfg.json_log) != 0)
         return EXIT_BROKER_USAGE;
 #ifdef RPB_FAULT_INJECTION
@@ -197,7 +196,7 @@ int main(int argc, char **argv)
     if (act == 0) {
         if (cfg.socket_path == NULL) {
             services_close(&s);
-            return usage_error("--socket PATH is required without socket activation%s", "");
+            return cli_usage_error(PROG, "--socket PATH is required without socket activation");
         }
         if (listener_bind(&l, cfg.socket_path) != 0) {
             services_close(&s);

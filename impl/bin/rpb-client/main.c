@@ -1,9 +1,8 @@
 /*
  * rpb-client - sends one Hello (or one admin request) to a broker and
- * prints the decoded reply (docs/README-broker.md, spec/hello.md HELLO-060..
- * HELLO-063, ADMIN-*).
+ * prints the decoded reply (README.md "rpb-client", spec/hello.md
+ * HELLO-060..HELLO-063, ADMIN-*).
  */
-#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -12,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "client_cli.h"
 #include "rpb/admin.h"
 #include "rpb/client.h"
@@ -20,15 +20,16 @@
 
 
 static const char usage_text[] =
-    "usage: rpb-client --socket PATH --service NAME --version V [options]\n"
+    "usage: rpb-client --socket PATH --service NAME --wanted-version V [options]\n"
     "       rpb-client --socket PATH --admin VERB [--json] [--service NAME]\n"
     "       rpb-client names [--service NAME] [--instance NAME]   (see names --help)\n"
+    "       rpb-client --help | --version\n"
     "\n"
     "Sends one Hello (or one admin request) and prints the decoded reply.\n"
     "\n"
     "  --socket PATH         broker socket\n"
     "  --service NAME        Hello.service_name (admin: AdminRequest.service_name)\n"
-    "  --version V           Hello.wanted_version\n"
+    "  --wanted-version V    Hello.wanted_version (also accepted: --version V)\n"
     "  --caps N              Hello.client_capabilities (default 0)\n"
     "  --keepalive S         Hello.client_keepalive_secs (default 0: broker picks 1800)\n"
     "  --client-version S    Hello.client_version (default empty)\n"
@@ -40,6 +41,7 @@ static const char usage_text[] =
     "  --json                print the reply as JSON (admin: ask for JSON bodies)\n"
     "  --timeout MS          whole exchange deadline (default 5000)\n"
     "  --help                this text\n"
+    "  --version             print rpb-client's version and exit\n"
     "\n"
     "Numbers are decimal, or hex after 0x.\n"
     "\n"
@@ -49,33 +51,24 @@ static const char usage_text[] =
     "15 shutting down, 16 peer rejected, 17 internal, 18 version blocked,\n"
     "19 fd pressure, 10 unspecified or unknown.\n";
 
+#define PROG "rpb-client"
+
 int usage_error(const char *msg, const char *arg)
 {
-    fprintf(stderr, "rpb-client: %s%s\n(see rpb-client --help)\n", msg, arg);
-    return EXIT_USAGE;
+    return cli_usage_error(PROG, "%s%s", msg, arg);
 }
 
-/* A decimal number, or hex after 0x (a leading 0 is not octal). */
-static bool parse_u64(const char *s, uint64_t *out)
+/* A decimal number, or hex after 0x, up to max. */
+static bool parse_number(const char *s, uint64_t max, uint64_t *out)
 {
-    bool hex = s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
-    const char *digits = hex ? s + 2 : s;
-    if (!(hex ? isxdigit((unsigned char)digits[0]) : isdigit((unsigned char)digits[0])))
-        return false; /* no sign, blank or empty number for strtoull to accept */
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(digits, &end, hex ? 16 : 10);
-    if (errno != 0 || *end != '\0')
-        return false;
-    *out = v;
-    return true;
+    return cli_parse_u64(s, CLI_DECIMAL_OR_HEX, max, out);
 }
 
 /* "list-instances" -> ADMIN_VERB_LIST_INSTANCES, or a number. */
 static bool parse_verb(const char *s, int32_t *verb)
 {
     uint64_t n;
-    if (parse_u64(s, &n) && n <= INT32_MAX) {
+    if (parse_number(s, INT32_MAX, &n)) {
         *verb = (int32_t)n;
         return true;
     }
@@ -85,6 +78,27 @@ static bool parse_verb(const char *s, int32_t *verb)
         name[off++] = s[i] == '-' ? '_' : (char)(s[i] >= 'a' && s[i] <= 'z' ? s[i] - 32 : s[i]);
     name[off] = '\0';
     return rpb_enum_value_of(&rpb_admin_verb_enum, name, off, verb);
+}
+
+/* The usage error of an unknown --admin VERB, listing the verbs by name. */
+static int unknown_verb(const char *s)
+{
+    /* ADMIN_VERB_LIST_INSTANCES -> list-instances; UNSPECIFIED is no verb */
+    char names[512];
+    size_t off = 0;
+    for (size_t i = 0; i < rpb_admin_verb_enum.n_values; i++) {
+        const char *name = rpb_admin_verb_enum.values[i].name + strlen("ADMIN_VERB_");
+        if (rpb_admin_verb_enum.values[i].number == RPB_ADMIN_VERB_UNSPECIFIED)
+            continue;
+        if (off > 0 && off + 2 < sizeof names) {
+            names[off++] = ',';
+            names[off++] = ' ';
+        }
+        for (; *name && off + 1 < sizeof names; name++)
+            names[off++] = *name == '_' ? '-' : (char)(*name >= 'A' && *name <= 'Z' ? *name + 32 : *name);
+    }
+    names[off] = '\0';
+    return cli_usage_error(PROG, "unknown admin verb '%s': give one of %s, or a number", s, names);
 }
 
 static void print_slice(const char *label, rpb_slice s)
@@ -112,7 +126,7 @@ static void print_human(const rpb_hello_result *res)
     } else {
         const rpb_refused *r = &res->reply.refused;
         const char *code = rpb_enum_name(&rpb_error_code_enum, r->code);
-        printf("refused (%s)\n", rpb_hello_result_name(res->kind));
+        printf("refused (%s)\n", code ? code : "unknown code");
         printf("  code: %s (%" PRId32 ")\n", code ? code : "unknown", r->code);
         print_slice("reason", r->reason);
         printf("  retry_after_ms: %" PRIu64 "\n", r->retry_after_ms);
@@ -144,7 +158,7 @@ static void print_json(const rpb_hello_result *res)
 
 static int transport_error(const char *path, int rc)
 {
-    fprintf(stderr, "rpb-client: %s: %s%s%s\n", path, rpb_strerror(rc),
+    fprintf(stderr, PROG ": %s: %s%s%s\n", path, rpb_strerror(rc),
             rc == RPB_ERR_IO ? ": " : "", rc == RPB_ERR_IO ? strerror(errno) : "");
     return EXIT_TRANSPORT;
 }
@@ -156,7 +170,7 @@ static int run_admin(const char *path, int32_t verb, bool json, const char *serv
     size_t len;
     if (rpb_admin_request_encode(verb, json, rpb_slice_cstr(service), request_id, req, sizeof req,
                                  &len) != RPB_OK)
-        return usage_error("admin request too large", "");
+        return cli_usage_error(PROG, "--service NAME is longer than 256 bytes");
     rpb_buf reply = {0};
     int rc = rpb_client_exchange(path, req, len, deadline, &reply, NULL);
     if (rc != RPB_OK) {
@@ -167,7 +181,7 @@ static int run_admin(const char *path, int32_t verb, bool json, const char *serv
     rpb_admin_reply ar;
     rc = rpb_admin_reply_decode(reply.data, reply.len, &frame, &ar);
     if (rc != RPB_OK) {
-        fprintf(stderr, "rpb-client: malformed admin reply: %s\n", rpb_errname(rc));
+        fprintf(stderr, PROG ": malformed admin reply: %s\n", rpb_errname(rc));
         rpb_buf_free(&reply);
         return EXIT_PROTOCOL;
     }
@@ -184,7 +198,7 @@ static int run_hello(const char *path, const rpb_hello *hello, uint64_t request_
     size_t len;
     int rc = rpb_hello_request_encode(hello, request_id, req, sizeof req, &len);
     if (rc != RPB_OK)
-        return usage_error("the Hello does not fit the 64 KiB cap", "");
+        return cli_usage_error(PROG, "the Hello does not fit the 64 KiB cap");
     rpb_buf reply = {0};
     rc = rpb_client_exchange(path, req, len, deadline, &reply, NULL);
     if (rc != RPB_OK) {
@@ -199,7 +213,7 @@ static int run_hello(const char *path, const rpb_hello *hello, uint64_t request_
     rc = mem ? rpb_hello_reply_classify(reply.data, reply.len, &arena, &res) : RPB_ERR_NO_MEMORY;
     int status;
     if (rc != RPB_OK) {
-        fprintf(stderr, "rpb-client: malformed Hello reply: %s\n",
+        fprintf(stderr, PROG ": malformed Hello reply: %s\n",
                 rc == RPB_ERR_INVALID_ARGUMENT ? "HelloReply has no result" : rpb_errname(rc));
         status = EXIT_PROTOCOL;
     } else {
@@ -216,14 +230,18 @@ static int run_hello(const char *path, const rpb_hello *hello, uint64_t request_
 }
 
 enum { OPT_SOCKET = 256, OPT_SERVICE, OPT_VERSION, OPT_CAPS, OPT_KEEPALIVE, OPT_CLIENT_VERSION,
-       OPT_PEER_PID, OPT_REQUEST_ID, OPT_ADMIN, OPT_JSON, OPT_TIMEOUT, OPT_HELP };
+       OPT_PEER_PID, OPT_REQUEST_ID, OPT_ADMIN, OPT_JSON, OPT_TIMEOUT, OPT_HELP,
+       OPT_PRINT_VERSION };
 
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"socket", required_argument, NULL, OPT_SOCKET},
         {"service", required_argument, NULL, OPT_SERVICE},
-        {"version", required_argument, NULL, OPT_VERSION},
+        {"wanted-version", required_argument, NULL, OPT_VERSION},
+        /* --version alone prints the version; followed by a value it is
+         * the old spelling of --wanted-version */
+        {"version", optional_argument, NULL, OPT_PRINT_VERSION},
         {"caps", required_argument, NULL, OPT_CAPS},
         {"keepalive", required_argument, NULL, OPT_KEEPALIVE},
         {"client-version", required_argument, NULL, OPT_CLIENT_VERSION},
@@ -242,40 +260,52 @@ int main(int argc, char **argv)
     bool json = false;
     if (argc > 1 && strcmp(argv[1], "names") == 0)
         return rpb_client_names_main(argc - 1, argv + 1);
-    int c;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    int c, index = 0;
+    opterr = 0; /* usage errors are worded by cli_usage_error */
+    while ((c = getopt_long(argc, argv, ":", opts, &index)) != -1) {
         bool ok = true;
         switch (c) {
         case OPT_SOCKET: path = optarg; break;
         case OPT_SERVICE: service = optarg; break;
         case OPT_VERSION: version = optarg; break;
-        case OPT_CAPS: ok = parse_u64(optarg, &caps); break;
-        case OPT_KEEPALIVE: ok = parse_u64(optarg, &keepalive); break;
+        case OPT_PRINT_VERSION:
+            if (optarg == NULL && optind < argc && argv[optind][0] != '-')
+                optarg = argv[optind++];
+            if (optarg == NULL) {
+                cli_print_version(PROG);
+                return 0;
+            }
+            version = optarg;
+            break;
+        case OPT_CAPS: ok = parse_number(optarg, UINT64_MAX, &caps); break;
+        case OPT_KEEPALIVE: ok = parse_number(optarg, UINT64_MAX, &keepalive); break;
         case OPT_CLIENT_VERSION: client_version = optarg; break;
-        case OPT_PEER_PID: ok = parse_u64(optarg, &peer_pid) && peer_pid <= UINT32_MAX; break;
-        case OPT_REQUEST_ID: ok = parse_u64(optarg, &request_id); break;
+        case OPT_PEER_PID: ok = parse_number(optarg, UINT32_MAX, &peer_pid); break;
+        case OPT_REQUEST_ID: ok = parse_number(optarg, UINT64_MAX, &request_id); break;
         case OPT_ADMIN: admin = optarg; break;
         case OPT_JSON: json = true; break;
-        case OPT_TIMEOUT: ok = parse_u64(optarg, &timeout) && timeout > 0 && timeout < INT32_MAX; break;
+        case OPT_TIMEOUT: ok = parse_number(optarg, INT32_MAX - 1, &timeout) && timeout > 0; break;
         case OPT_HELP: fputs(usage_text, stdout); return 0;
-        default: return usage_error("unknown option", "");
+        case ':': return cli_usage_error(PROG, "%s needs a value", argv[optind - 1]);
+        default: return cli_usage_error(PROG, "unknown option '%s'", argv[optind - 1]);
         }
         if (!ok)
-            return usage_error("bad number: ", optarg);
+            return cli_usage_error(PROG, "--%s wants a decimal or 0x hex number in range, not '%s'",
+                                   opts[index].name, optarg);
     }
     if (optind < argc)
-        return usage_error("unexpected argument ", argv[optind]);
+        return cli_usage_error(PROG, "unexpected argument '%s'", argv[optind]);
     if (path == NULL)
-        return usage_error("--socket PATH is required", "");
+        return cli_usage_error(PROG, "--socket PATH is required");
     int64_t deadline = rpb_monotonic_ms() + (int64_t)timeout;
     if (admin != NULL) {
         int32_t verb;
         if (!parse_verb(admin, &verb))
-            return usage_error("unknown admin verb ", admin);
+            return unknown_verb(admin);
         return run_admin(path, verb, json, service ? service : "", request_id, deadline);
     }
     if (service == NULL || version == NULL)
-        return usage_error("--service NAME and --version V are required", "");
+        return cli_usage_error(PROG, "--service NAME and --wanted-version V are required");
     rpb_hello hello;
     rpb_hello_init(&hello, service, version, (uint32_t)peer_pid);
     hello.client_capabilities = caps;

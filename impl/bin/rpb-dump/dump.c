@@ -1,7 +1,9 @@
 /*
  * dump.c - rpb-dump's decoding direction: bytes -> JSON document.
  */
+#include <inttypes.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "dump.h"
 
@@ -37,6 +39,24 @@ static int finish(rpb_json_writer *w, FILE *out, int exit_code)
         return DUMP_EXIT_USAGE;
     }
     return exit_code;
+}
+
+/* A note on stderr when bytes[0..len) is not the canonical encoding of msg
+ * (what it decoded to): --encode of the JSON will give other bytes. */
+static void note_if_not_canonical(const rpb_msg_desc *desc, const void *msg, const uint8_t *bytes,
+                                  size_t len)
+{
+    size_t n = rpb_encoded_len(desc, msg);
+    uint8_t *again = n == len ? malloc(n ? n : 1) : NULL;
+    bool same = again != NULL && rpb_encode(desc, msg, again, n, &n) == RPB_OK &&
+                (n == 0 || memcmp(again, bytes, n) == 0);
+    free(again);
+    if (!same)
+        fprintf(stderr,
+                "rpb-dump: note: the %s input (%zu bytes) is not the canonical encoding of what it "
+                "decodes to: unknown fields are dropped (JSON does not keep them), and repeated "
+                "scalars or long varints are normalised, so --encode gives other bytes\n",
+                desc->name, len);
 }
 
 int dump_print_error(const dump_options *opt, FILE *out, int code, size_t offset)
@@ -109,6 +129,7 @@ static bool write_payload(rpb_json_writer *w, const payload_type *t, rpb_slice p
         write_payload_error(w, rc, skip + ei.offset, NULL);
         return false;
     }
+    note_if_not_canonical(desc, d.msg, body, payload.len - skip);
     rpb_json_key(w, "payload");
     if (t->kind == PAYLOAD_PROBE_RESPONSE) {
         rpb_json_begin_object(w);
@@ -189,6 +210,7 @@ int dump_frame_body(const dump_options *opt, rpb_slice body, FILE *out)
                         &ei);
     if (rc != RPB_OK)
         return dump_print_error(opt, out, rc, base + ei.offset);
+    note_if_not_canonical(&rpb_frame_desc, &frame, body.data, body.len);
     return print_frame(opt, out, &frame, framed, body.len);
 }
 
@@ -200,6 +222,7 @@ int dump_decode(const dump_options *opt, const uint8_t *in, size_t len, FILE *ou
         int rc = rpb_decode_alloc(opt->message, in, len, opt->decode_options, &d, &ei);
         if (rc != RPB_OK)
             return dump_print_error(opt, out, rc, ei.offset);
+        note_if_not_canonical(opt->message, d.msg, in, len);
         rpb_json_writer w;
         rpb_json_writer_init_file(&w, out, opt->json_flags);
         rpb_json_write_message(&w, opt->message, d.msg);
@@ -211,9 +234,22 @@ int dump_decode(const dump_options *opt, const uint8_t *in, size_t len, FILE *ou
     if (opt->mode == MODE_FRAMED) {
         size_t consumed;
         int rc = rpb_frame_split(in, len, opt->cap, &body, &consumed, &ei);
+        bool has_header = len >= RPB_FRAME_HEADER_BYTES;
+        uint32_t announced = has_header ? rpb_frame_header_length(in) : 0;
         /* FRAME-007: the input ended inside the frame */
-        if (rc == RPB_NEED_MORE)
+        if (rc == RPB_NEED_MORE) {
+            if (has_header)
+                fprintf(stderr, "rpb-dump: truncated frame: the header announces %" PRIu32
+                                " body bytes, the input has %zu\n",
+                        announced, len - RPB_FRAME_HEADER_BYTES);
+            else
+                fprintf(stderr, "rpb-dump: truncated frame: %zu of the 5 header bytes\n", len);
             return dump_print_error(opt, out, RPB_ERR_UNEXPECTED_EOF, len);
+        }
+        if (rc == RPB_ERR_FRAME_TOO_LARGE)
+            fprintf(stderr, "rpb-dump: oversized frame: the header announces %" PRIu32
+                            " body bytes, the cap is %" PRIu32 "\n",
+                    announced, opt->cap);
         if (rc != RPB_OK)
             return dump_print_error(opt, out, rc, ei.offset);
         if (consumed < len)

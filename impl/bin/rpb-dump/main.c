@@ -8,13 +8,17 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "dump.h"
+
+#define PROG "rpb-dump"
 
 static void usage(FILE *f)
 {
     fputs(
         "usage: rpb-dump [OPTIONS] [FILE]\n"
         "       rpb-dump --encode [OPTIONS] [FILE]\n"
+        "       rpb-dump --help | --version\n"
         "\n"
         "Decodes one v1 frame read from FILE (default: stdin) or given as --hex\n"
         "STRING, and prints it as JSON.  With --encode, reads such a JSON document\n"
@@ -24,7 +28,9 @@ static void usage(FILE *f)
         "the first frame are reported on stderr and ignored).\n"
         "\n"
         "Input:\n"
-        "  --hex STRING       decode: the input bytes as hex (spaces allowed)\n"
+        "  --hex STRING       decode: the input bytes as hex (spaces allowed); --hex -\n"
+        "                     reads the hex from stdin, so `--encode --hex` output\n"
+        "                     pipes back: rpb-dump --encode --hex < f.json | rpb-dump --hex -\n"
         "                     encode: --hex takes no argument and writes hex output\n"
         "  --body             the input is a bare Frame body (no 5-byte header)\n"
         "  --message NAME     the input is a bare message body of type NAME: Frame,\n"
@@ -38,10 +44,12 @@ static void usage(FILE *f)
         "                     hello-reply, admin-request, admin-reply, probe-request,\n"
         "                     probe-response, handoff-offer, handoff-ack, handoff-ready\n"
         "  --request-id N     the request_id probe-response / handoff-ack expect\n"
+        "                     (numbers: decimal, or hex after 0x)\n"
         "Output:\n"
         "  --pretty           indented JSON (default: one compact line)\n"
         "  --encode           JSON in, bytes out (raw; --hex for hex)\n"
         "  --help             this text\n"
+        "  --version          print the version and exit\n"
         "\n"
         "Framed output (--body: the same without \"framing\"):\n"
         "  {\"framing\":{\"version\":1,\"body_length\":N},\n"
@@ -69,7 +77,12 @@ static void usage(FILE *f)
         "idle_timeout_secs) and the HelloReply oneof arm only when set.\n"
         "\n"
         "On a decoding failure the output is {\"error\":CLASS,\"requirement\":ID,\n"
-        "\"offset\":N}, the offset counted from the first input byte.\n"
+        "\"offset\":N}, the offset counted from the first input byte; for a\n"
+        "truncated or oversized frame stderr also names the announced and the\n"
+        "available (or allowed) length.  Input that is not the canonical encoding\n"
+        "of what it decodes to (unknown fields, which JSON does not keep, repeated\n"
+        "scalars, long varints) gets a note on stderr: --encode of the JSON gives\n"
+        "other bytes.\n"
         "\n"
         "Encoding takes the same document.  Missing fields are defaults, enums\n"
         "accept names or integers.  When \"payload\" is given and frame.payload is\n"
@@ -84,36 +97,11 @@ static void usage(FILE *f)
         f);
 }
 
-static int usage_error(const char *fmt, const char *arg)
-{
-    fputs("rpb-dump: ", stderr);
-    fprintf(stderr, fmt, arg);
-    fputs("\nTry 'rpb-dump --help'.\n", stderr);
-    return DUMP_EXIT_USAGE;
-}
-
 /* An input that cannot be read (exit 2, no usage hint). */
-static int input_error(const char *fmt, const char *arg)
+static int input_error(const char *what, const char *why)
 {
-    fputs("rpb-dump: ", stderr);
-    fprintf(stderr, fmt, arg);
-    fputc('\n', stderr);
+    fprintf(stderr, PROG ": %s: %s\n", what, why);
     return DUMP_EXIT_USAGE;
-}
-
-/* An unsigned decimal, 0x hex or 0 octal number: strtoull alone would
- * also take leading blanks and a sign (" -1" as 2^64 - 1). */
-static bool parse_u64(const char *s, uint64_t *out)
-{
-    if (*s < '0' || *s > '9')
-        return false;
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 0);
-    if (errno != 0 || *end != '\0')
-        return false;
-    *out = v;
-    return true;
 }
 
 /* Reads all of f into a malloc'd buffer. */
@@ -143,25 +131,37 @@ static bool read_all(FILE *f, uint8_t **out, size_t *len)
     return true;
 }
 
-/* Decodes the hex text s (ASCII whitespace ignored) into a malloc'd buffer. */
-static bool hex_arg(const char *s, uint8_t **out, size_t *len)
+/* Decodes the hex text s[0..n) (ASCII whitespace ignored) into a malloc'd
+ * buffer; false with a usage error printed when it is not hex. */
+static bool hex_text(const char *s, size_t n, uint8_t **out, size_t *len)
 {
-    size_t n = strlen(s);
-    char *digits = malloc(n + 1);
+    char *digits = calloc(n + 1, 1);
     uint8_t *bytes = malloc(n / 2 + 1);
-    size_t k = 0;
-    bool ok = digits != NULL && bytes != NULL;
-    for (size_t i = 0; ok && i < n; i++)
-        if (strchr(" \t\r\n", s[i]) == NULL)
-            digits[k++] = s[i];
-    ok = ok && rpb_hex_decode(digits, k, bytes, n / 2 + 1, len) == RPB_OK;
-    free(digits);
-    if (!ok) {
+    if (digits == NULL || bytes == NULL) {
+        free(digits);
         free(bytes);
+        input_error("hex input", "out of memory");
         return false;
     }
-    *out = bytes;
-    return true;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (memchr(" \t\r\n", s[i], 4) == NULL)
+            digits[k++] = s[i];
+    size_t at;
+    int rc = rpb_hex_decode(digits, k, bytes, n / 2 + 1, &at);
+    if (rc == RPB_OK) {
+        free(digits);
+        *out = bytes;
+        *len = at;
+        return true;
+    }
+    if (at < k)
+        cli_usage_error(PROG, "--hex: '%c' (hex digit %zu) is not a hex digit", digits[at], at + 1);
+    else
+        cli_usage_error(PROG, "--hex: %zu hex digits, an odd number: the last byte is incomplete", k);
+    free(digits);
+    free(bytes);
+    return false;
 }
 
 /*
@@ -177,7 +177,7 @@ static int read_stdin_frame(const dump_options *opt)
     int rc = rpb_read_frame(STDIN_FILENO, opt->cap, RPB_NO_DEADLINE, &body, &ei);
     if (rc == RPB_ERR_IO || rc == RPB_ERR_NO_MEMORY) {
         rpb_buf_free(&body);
-        return input_error("cannot read stdin: %s", rpb_strerror(rc));
+        return input_error("cannot read stdin", rc == RPB_ERR_IO ? strerror(errno) : rpb_strerror(rc));
     }
     if (rc != RPB_OK) {
         rpb_buf_free(&body);
@@ -206,6 +206,9 @@ int main(int argc, char **argv)
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             usage(stdout);
             return DUMP_EXIT_OK;
+        } else if (strcmp(a, "--version") == 0) {
+            cli_print_version(PROG);
+            return DUMP_EXIT_OK;
         } else if (strcmp(a, "--encode") == 0) {
             continue;
         } else if (strcmp(a, "--pretty") == 0) {
@@ -222,59 +225,68 @@ int main(int argc, char **argv)
                                     strcmp(a, "--message") == 0 ||
                                     strcmp(a, "--envelope") == 0 ||
                                     strcmp(a, "--request-id") == 0)) {
-            return usage_error("%s needs an argument", a);
+            return cli_usage_error(PROG, "%s needs an argument", a);
         } else if (strcmp(a, "--hex") == 0) {
             hex = argv[++i];
         } else if (strcmp(a, "--cap") == 0) {
-            if (!parse_u64(next, &v) || v > RPB_MAX_FRAME_BYTES)
-                return usage_error("--cap wants an integer up to 16777216, not '%s'", next);
+            if (!cli_parse_u64(next, CLI_DECIMAL_OR_HEX, RPB_MAX_FRAME_BYTES, &v))
+                return cli_usage_error(PROG, "--cap wants a number up to 16777216, not '%s'", next);
             opt.cap = (uint32_t)v;
             i++;
         } else if (strcmp(a, "--message") == 0) {
             opt.mode = MODE_MESSAGE;
             opt.message = rpb_msg_by_name(next);
             if (opt.message == NULL)
-                return usage_error("unknown message '%s'", next);
+                return cli_usage_error(PROG, "unknown message '%s'", next);
             i++;
         } else if (strcmp(a, "--envelope") == 0) {
             opt.check_envelope = true;
             opt.site = rpb_site_from_name(next);
             if (opt.site == RPB_SITE_COUNT)
-                return usage_error("unknown site '%s'", next);
+                return cli_usage_error(PROG, "unknown site '%s'", next);
             i++;
         } else if (strcmp(a, "--request-id") == 0) {
-            if (!parse_u64(next, &opt.request_id))
-                return usage_error("--request-id wants an unsigned integer, not '%s'", next);
+            if (!cli_parse_u64(next, CLI_DECIMAL_OR_HEX, UINT64_MAX, &opt.request_id))
+                return cli_usage_error(PROG, "--request-id wants an unsigned integer, not '%s'", next);
             i++;
         } else if (a[0] == '-' && a[1] != '\0') {
-            return usage_error("unknown option '%s'", a);
+            return cli_usage_error(PROG, "unknown option '%s'", a);
         } else if (path != NULL) {
-            return usage_error("more than one input file ('%s')", a);
+            return cli_usage_error(PROG, "more than one input file ('%s')", a);
         } else {
             path = a;
         }
     }
     if (hex != NULL && path != NULL)
-        return usage_error("give either --hex or FILE, not both%s", "");
+        return cli_usage_error(PROG, "give either --hex or FILE, not both");
     if (opt.check_envelope && (opt.mode == MODE_MESSAGE || encode))
-        return usage_error("--envelope needs a Frame to decode%s", "");
+        return cli_usage_error(PROG, "--envelope needs a Frame to decode");
 
     uint8_t *in = NULL;
     size_t len = 0;
     if (!encode && opt.mode == MODE_FRAMED && hex == NULL && path == NULL)
         return read_stdin_frame(&opt);
-    if (hex != NULL) {
-        if (!hex_arg(hex, &in, &len))
-            return usage_error("--hex: not an even number of hex digits: '%s'", hex);
+    bool hex_stdin = hex != NULL && strcmp(hex, "-") == 0;
+    if (hex != NULL && !hex_stdin) {
+        if (!hex_text(hex, strlen(hex), &in, &len))
+            return DUMP_EXIT_USAGE;
     } else {
         FILE *f = path != NULL ? fopen(path, "rb") : stdin;
         if (f == NULL)
-            return input_error("cannot open '%s'", path);
+            return input_error(path, strerror(errno));
         bool ok = read_all(f, &in, &len);
+        int read_errno = errno;
         if (f != stdin)
             fclose(f);
         if (!ok)
-            return input_error("cannot read '%s'", path != NULL ? path : "stdin");
+            return input_error(path != NULL ? path : "stdin", strerror(read_errno));
+        if (hex_stdin) {
+            uint8_t *text = in;
+            bool hex_ok = hex_text((const char *)text, len, &in, &len);
+            free(text);
+            if (!hex_ok)
+                return DUMP_EXIT_USAGE;
+        }
     }
     int rc = encode ? dump_encode(&opt, (const char *)in, len, stdout)
                     : dump_decode(&opt, in, len, stdout);

@@ -134,5 +134,37 @@ expect_rc "negative request id" 2 "$DUMP" --envelope probe-response --request-id
 expect_rc "unknown JSON key" 1 sh -c "printf '{\"frame\":{},\"x\":1}' | '$DUMP' --encode"
 expect_rc "help" 0 "$DUMP" --help
 
+# Messages on stderr (README.md "rpb-dump").
+stderr_of() { "$@" 2>&1 >/dev/null; }
+out=$(stderr_of "$DUMP" --hex 01zz)
+expect "non-hex input named" "$out" "rpb-dump: --hex: 'z' (hex digit 3) is not a hex digit
+Try 'rpb-dump --help'."
+out=$(stderr_of "$DUMP" --hex 012)
+expect "odd hex named" "$out" "rpb-dump: --hex: 3 hex digits, an odd number: the last byte is incomplete
+Try 'rpb-dump --help'."
+out=$(stderr_of "$DUMP" --hex 010a000000abcdef01)
+expect "truncated frame: announced and available length" "$out" \
+    "rpb-dump: truncated frame: the header announces 10 body bytes, the input has 4"
+out=$(stderr_of "$DUMP" --hello-cap --hex 0101000100)
+expect "oversized frame: announced length and cap" "$out" \
+    "rpb-dump: oversized frame: the header announces 65537 body bytes, the cap is 65536"
+out=$(stderr_of "$DUMP" /nonexistent/frame.bin)
+expect "unopenable file: the reason" "$out" "rpb-dump: /nonexistent/frame.bin: No such file or directory"
+expect_rc "unopenable file" 2 "$DUMP" /nonexistent/frame.bin
+# a Hello with an unknown field 31 (f8 01 01): decoded, with a note that
+# --encode will not give the input back
+out=$(stderr_of "$DUMP" --message Hello --hex 0801f80101)
+case $out in
+    "rpb-dump: note: the Hello input (5 bytes) is not the canonical encoding"*) ok "unknown field dropped: note" ;;
+    *) bad "unknown field dropped: note" "$out" "rpb-dump: note: the Hello input (5 bytes) ..." ;;
+esac
+out=$(stderr_of "$DUMP" --message Hello --hex "$HELLO")
+expect "canonical input: no note" "$out" ""
+# --hex - reads hex from stdin, so --encode --hex output pipes back
+out=$("$DUMP" --hex "0158000000$FRAME" | "$DUMP" --encode --hex | "$DUMP" --hex - | "$DUMP" --encode --hex)
+expect "--encode --hex pipes back through --hex -" "$out" "0158000000$FRAME"
+out=$("$DUMP" --version)
+expect "--version" "${out%% *}" "rpb-dump"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

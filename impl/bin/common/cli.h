@@ -1,0 +1,34 @@
+/*
+ * cli.h - what the command-line tools (rpb-broker, rpb-client, rpb-dump)
+ * share: number parsing, the usage-error wording and --version.
+ */
+#ifndef RPB_CLI_H
+#define RPB_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Exit status of every tool for a usage error. */
+#define CLI_EXIT_USAGE 2
+
+/* Number syntaxes cli_parse_u64 accepts. */
+typedef enum cli_number {
+    CLI_DECIMAL,        /* digits only */
+    CLI_DECIMAL_OR_HEX, /* digits, or hex digits after 0x / 0X */
+} cli_number;
+
+/*
+ * Parses all of s as an unsigned number of the given syntax no larger than
+ * max.  No sign, blank or empty number is accepted, and a leading 0 is
+ * decimal, never octal.  Returns true and *out, or false.
+ */
+bool cli_parse_u64(const char *s, cli_number syntax, uint64_t max, uint64_t *out);
+
+/* Prints "PROG: <message>" and "Try 'PROG --help'." to stderr and returns
+ * CLI_EXIT_USAGE: the one wording of a usage error across the tools. */
+int cli_usage_error(const char *prog, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Prints "PROG (rpb) VERSION" (librpb's rpb_version()) to stdout. */
+void cli_print_version(const char *prog);
+
+#endif

@@ -1,0 +1,70 @@
+#!/bin/sh
+# test_cli.sh BINDIR - what the command-line tools share (ctest: tools-cli):
+# --version, one wording of usage errors, decimal-only options of
+# rpb-broker, the verb list of a bad rpb-client --admin, rpb-broker's
+# refusal of a relative or root-level socket directory (exit 4, nothing
+# created), and rpb-conform --connect saying it waits for a missing socket.
+BIN=${1:?usage: test_cli.sh BINDIR}
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); echo "ok   $1"; }
+bad() { fail=$((fail + 1)); echo "FAIL $1"; echo "     got:  $2"; echo "     want: $3"; }
+expect() { # NAME GOT WANT
+    if [ "$2" = "$3" ]; then ok "$1"; else bad "$1" "$2" "$3"; fi
+}
+contains() { # NAME GOT PART
+    case $2 in *"$3"*) ok "$1" ;; *) bad "$1" "$2" "...$3..." ;; esac
+}
+# run COMMAND...: sets $err (stderr) and $rc
+run() {
+    err=$("$@" 2>&1 >/dev/null)
+    rc=$?
+}
+
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+mkdir -m 700 "$WORK/services"
+
+for tool in rpb-broker rpb-client rpb-dump; do
+    out=$("$BIN/$tool" --version)
+    expect "$tool --version" "$out $?" "$tool (rpb) $("$BIN/rpb-dump" --version | sed 's/.* //') 0"
+    run "$BIN/$tool" --bogus
+    expect "$tool: unknown option worded once" "$err $rc" "$tool: unknown option '--bogus'
+Try '$tool --help'. 2"
+done
+run "$BIN/rpb-client" --socket
+expect "rpb-client: missing value" "$err $rc" "rpb-client: --socket needs a value
+Try 'rpb-client --help'. 2"
+run "$BIN/rpb-client" --socket "$WORK/none.sock" --admin bogus
+contains "rpb-client: a bad --admin lists the verbs" "$err" \
+    "unknown admin verb 'bogus': give one of status, dump, list-instances, healthz, readyz, backend-health, config, diagnose, metrics, or a number"
+expect "rpb-client: a bad --admin is a usage error" "$rc" 2
+run "$BIN/rpb-client" --socket "$WORK/none.sock" --service a --wanted-version 1.0.0 --caps 012x
+contains "rpb-client: a bad number names the option" "$err" "--caps wants a decimal or 0x hex number in range, not '012x'"
+run "$BIN/rpb-broker" --socket "$WORK/b.sock" --services "$WORK/services" --rate-limit 0x10/1000
+expect "rpb-broker: numbers are decimal only" "$rc" 2
+
+run "$BIN/rpb-broker" --socket rel/broker.sock --services "$WORK/services"
+contains "rpb-broker: relative socket path refused" "$err" "socket path rel/broker.sock is relative"
+expect "rpb-broker: relative socket path: exit 4" "$rc" 4
+root_dir=/rpb-cli-test-$$
+run "$BIN/rpb-broker" --socket "$root_dir/broker.sock" --services "$WORK/services"
+contains "rpb-broker: socket directory at / refused" "$err" "socket directory $root_dir is at the filesystem root"
+expect "rpb-broker: socket directory at /: exit 4" "$rc" 4
+if [ -e "$root_dir" ]; then
+    bad "rpb-broker: nothing created at /" "$root_dir exists" "no $root_dir"
+else
+    ok "rpb-broker: nothing created at /"
+fi
+
+if [ -x "$BIN/rpb-broker-faulty" ]; then
+    out=$("$BIN/rpb-broker-faulty" --help | head -n 1)
+    contains "rpb-broker-faulty --help names itself" "$out" "usage: rpb-broker-faulty "
+fi
+
+run "$BIN/rpb-conform" broker --connect "$WORK/none.sock" --attach-timeout 100
+contains "rpb-conform --connect says it waits" "$err" "no broker answers on $WORK/none.sock yet"
+expect "rpb-conform --connect to nothing: exit 3" "$rc" 3
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
