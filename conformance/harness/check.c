@@ -8,7 +8,7 @@
 
 #define RETRY_ANY UINT64_MAX
 
-/* facts/hello.md §2.4: code, upstream's reason, retry_after_ms. */
+/* spec/hello.md refusal table: code, upstream's reason, retry_after_ms. */
 const refusal R_FRAMING_VERSION = {RPB_CODE_VERSION_UNSUPPORTED, "unsupported framing version", 0, 0};
 const refusal R_TOO_LARGE = {RPB_CODE_PEER_REJECTED, "initial Hello frame exceeds 64 KiB", 0, 0};
 const refusal R_INCOMPLETE = {RPB_CODE_PEER_REJECTED, "incomplete Hello frame", 0, 0};

@@ -1,6 +1,6 @@
 /*
  * check.h - expectations shared by the cases: the shape of every broker
- * response frame (ENV-007), the refusals of facts/hello.md §2.4 with their
+ * response frame (ENV-007), the refusals of spec/hello.md with their
  * codes, reason strings and retry ranges, and Negotiated.
  *
  * Codes and retry values are checked; a different reason string is only a

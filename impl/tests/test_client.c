@@ -34,7 +34,7 @@ static void test_defaults(void) /* HELLO-060 */
     CU_ASSERT_EQUAL(h.client_keepalive_secs, 0);
 }
 
-/* HELLO-060, facts/hello.md §7.3; HELLO-068: a Hello over the 64 KiB cap is
+/* HELLO-060 (upstream's default Hello bytes); HELLO-068: a Hello over the 64 KiB cap is
  * not encoded */
 static void test_upstream_default_hello_bytes(void)
 {

@@ -11,7 +11,7 @@
 #include "rpb/rpb.h"
 #include "testutil.h"
 
-/* Upstream literals, facts/wire.md §6.1. */
+/* Upstream literals, tests/broker/golden_bytes.rs of upstream 4.5.5. */
 #define GOLDEN_FRAME \
     "080110011881da022204deadbeef282a30013880d095ffbc31423730302d30616637363531393136" \
     "636434336464383434386562323131633830333139632d623761643662373136393230333333312d" \

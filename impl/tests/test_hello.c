@@ -4,7 +4,7 @@
  * definition files, the handler's decisions and reply bytes, and the
  * control-socket step.
  *
- * Fixture (upstream's HelloHandler tests, facts/hello.md §6.1): service
+ * Fixture (upstream 4.5.5's HelloHandler tests): service
  * zccache, min 1.10.0, allow [1.11.20], daemon_version 1.11.20, caps 0x01;
  * base Hello 1..1 zccache 1.11.20, client_version zccache-cli/1.11.20, lib
  * running-process/4.0.3, keepalive 60, peer_pid = the verified pid; Frame
@@ -577,7 +577,7 @@ static void test_broker_state_refusals(void) /* SEC-011, SEC-012 */
     rpb_hello_handler_free(h);
 }
 
-/* ---- exact reply bytes (facts/hello.md §7.3) ---- */
+/* ---- exact reply bytes (spec/hello.md Appendix A) ---- */
 
 static void expect_bytes(const uint8_t *got, size_t n, const char *hex)
 {

@@ -52,7 +52,7 @@ static rpb_slice bytes(const void *p, size_t n)
     return s;
 }
 
-/* The field values of GOLDEN_HELLO as facts/wire-vectors.json lists them. */
+/* The field values of GOLDEN_HELLO as upstream's golden_bytes.rs builds it. */
 static rpb_hello golden_hello_fields(void)
 {
     static const uint8_t auth[] = {0x01, 0x02, 0x03};

@@ -8,7 +8,7 @@
  * failed (a frame did not decode or re-encode to its bytes), or with
  * --check when a target was missed; 2 on usage errors.  Frames:
  *   (a) the golden Hello frame: Frame{REQUEST, pp 0x0000, payload =
- *       GOLDEN_HELLO (facts/wire.md 6.1)}, checked at the Hello site with
+ *       GOLDEN_HELLO (upstream golden_bytes.rs)}, checked at the Hello site with
  *       the 64 KiB cap, the Hello payload decoded;
  *   (b) the probe request Frame::request(0xB232, [0x09; 32]).with_request_id(7),
  *       checked at the probe-request site (the payload is a raw nonce);
@@ -51,13 +51,13 @@
 #include "broker_v1_envelope.pb-c.h"
 #include "rpb/rpb.h"
 
-/* facts/wire.md 6.1: GOLDEN_HELLO, 100 bytes. */
+/* upstream golden_bytes.rs: GOLDEN_HELLO, 100 bytes. */
 static const char golden_hello_hex[] =
     "080110031a0b6275696c642d6361636865220a312e322e332d72632e312a06332e302e31"
     "3530818080808080808080013a0301020342087265712d303030315092215a0f72756e6e"
     "696e672d70726f636573736206332e302e31356a02aabb7201cc781e";
 
-/* facts/wire.md 6.3: the probe request frame, 47 bytes framed. */
+/* vectors/upstream.json: the probe request frame, 47 bytes framed. */
 static const char probe_frame_hex[] =
     "012a000000080118b2e40222200909090909090909090909090909090909090909090909"
     "0909090909090909092807";
@@ -625,7 +625,7 @@ int main(int argc, char **argv)
         size_t n;
         if (rpb_frame_encode(&probe, out, sizeof out, &n) != RPB_OK || n != frames[1].len ||
             memcmp(out, frames[1].wire, n) != 0)
-            die("librpb's probe request frame differs from facts/wire.md 6.3");
+            die("librpb's probe request frame differs from the upstream vector");
     }
 
     prost_run prost;

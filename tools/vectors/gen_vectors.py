@@ -745,7 +745,7 @@ def golden_ack_values():
 
 
 def frame_request(pp, payload=b"", request_id=0, **extra):
-    """Frame::request(pp, payload).with_request_id(id) (facts/wire.md 2.6)."""
+    """Frame::request(pp, payload).with_request_id(id), as upstream builds requests."""
     return enc("Frame", envelope_version=1, kind=0, payload_protocol=pp,
                payload=payload, request_id=request_id, **extra)
 
@@ -773,7 +773,7 @@ def dp2_values():
 
 
 # --------------------------------------------------------------------------
-# upstream.json: the 43 vectors of facts/wire-vectors.json.
+# upstream.json: the 43 byte vectors fixed by upstream 4.5.5's sources and tests.
 
 GB = "crates/running-process/tests/broker/golden_bytes.rs"
 FR = "crates/running-process/tests/broker/framing.rs"
@@ -1533,7 +1533,7 @@ def gen_manifest(s):
     g = f.group("manifest/daemon-process", "message", "DaemonProcess bodies.",
                 message="DaemonProcess")
     g.valid("dp1", enc("DaemonProcess", **dp1_values()),
-            "DP1 of facts/probe.md (94 bytes): idle_timeout_secs Some(30) ends in 38 1e.",
+            "DP1, upstream's probe test values (94 bytes): idle_timeout_secs Some(30) ends in 38 1e.",
             ["WIRE-018", "WIRE-020"], source="derived",
             pin="08922112112f7573722f62696e2f6d796461656d6f6e1a20" + "aa" * 32 +
                 "22130a046e732d31120b2f746d702f642e736f636b2880d095ffbc313206626f6f742d"
@@ -1545,7 +1545,7 @@ def gen_manifest(s):
             "DP1 with idle_timeout_secs Some(0): 38 00 is written (explicit presence) "
             "and canonical.", ["WIRE-018", "WIRE-020"], source="derived")
     g.valid("dp2", enc("DaemonProcess", **dp2_values()),
-            "DP2 of facts/probe.md (proto_roundtrip.rs values, 121 bytes).",
+            "DP2, upstream's proto_roundtrip.rs values (121 bytes).",
             ["WIRE-018", "WIRE-020"], source="derived")
     g.valid("endpoint-present-empty", hx("2200"),
             "Only an empty ipc_endpoint (22 00): present, with empty strings; canonical.",
@@ -2541,7 +2541,7 @@ def gen_envelope(s):
                   ["ENV-009", "ENV-005"], request_id=rid)
 
     g = f.group("envelope/probe-response-derived", "envelope",
-                "The probe responses of facts/probe.md.", message="Frame",
+                "The probe responses of upstream's probe tests.", message="Frame",
                 site="probe-response")
     nonce_a = bytes(range(32))
     dp1 = enc("DaemonProcess", **dp1_values())

@@ -1,6 +1,6 @@
 /*
  * payload.c - which message Frame.payload carries, per payload protocol and
- * frame kind (spec/envelope.md ENV-008, facts/wire.md §3).
+ * frame kind (spec/envelope.md ENV-008).
  */
 #include <string.h>
 

@@ -1,10 +1,10 @@
 #!/bin/sh
 # test_rpb_dump.sh RPB_DUMP - integration test of rpb-dump (ctest: rpb-dump-golden).
 #
-# The 7 upstream golden literals (facts/wire.md §6.1, upstream
+# The 7 upstream golden literals (upstream 4.5.5
 # tests/broker/golden_bytes.rs) must decode to their documented fields and
 # re-encode byte-identically through `rpb-dump --encode`; framed documents
-# (facts/wire.md §6.3) must round-trip, payloads must be decoded per payload
+# (vectors/upstream.json) must round-trip, payloads must be decoded per payload
 # protocol, and failures must give the documented JSON and exit codes.
 DUMP=${1:?usage: test_rpb_dump.sh RPB_DUMP}
 pass=0
