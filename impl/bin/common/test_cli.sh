@@ -5,16 +5,7 @@
 # refusal of a relative or root-level socket directory (exit 4, nothing
 # created), and rpb-conform --connect saying it waits for a missing socket.
 BIN=${1:?usage: test_cli.sh BINDIR}
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); echo "ok   $1"; }
-bad() { fail=$((fail + 1)); echo "FAIL $1"; echo "     got:  $2"; echo "     want: $3"; }
-expect() { # NAME GOT WANT
-    if [ "$2" = "$3" ]; then ok "$1"; else bad "$1" "$2" "$3"; fi
-}
-contains() { # NAME GOT PART
-    case $2 in *"$3"*) ok "$1" ;; *) bad "$1" "$2" "...$3..." ;; esac
-}
+. "$(dirname "$0")/testlib.sh"
 # run COMMAND...: sets $err (stderr) and $rc
 run() {
     err=$("$@" 2>&1 >/dev/null)
@@ -66,5 +57,4 @@ run "$BIN/rpb-conform" broker --connect "$WORK/none.sock" --attach-timeout 100
 contains "rpb-conform --connect says it waits" "$err" "no broker answers on $WORK/none.sock yet"
 expect "rpb-conform --connect to nothing: exit 3" "$rc" 3
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish
