@@ -6,8 +6,10 @@
  * Every round trip is a new connection (one Hello per connection,
  * HELLO-001), timed from before connect() to after the reply is decoded.
  * Reports P50/P99 for one client and throughput with 1, 8 and 64 concurrent
- * client processes, then the issue's targets: P50 <= 2x floor P50,
- * P99 <= 500 us, >= 20,000 Hellos/s with 8 clients.
+ * client processes, the broker's latency again beside 200 idle connections
+ * and a slowloris (SEC-005; the unloaded broker is its baseline), then the
+ * issue's targets: P50 <= 2x floor P50, P99 <= 500 us, >= 20,000 Hellos/s
+ * with 8 clients.
  *
  * usage: rpb-bench-hello [--broker PATH] [--count N] [--duration MS] [--check]
  */
@@ -202,6 +204,24 @@ static double measure_throughput(trip_fn trip, const char *path, int clients, in
     return total * 1000.0 / duration_ms;
 }
 
+/* The broker's latency while IDLE connections stay silent and one
+ * slowloris has sent a byte of its header (SEC-005: neither delays
+ * anyone); the connections are closed afterwards. */
+#define IDLE 200
+static latency measure_beside_idle(const char *path, size_t count)
+{
+    int fds[IDLE + 1];
+    for (int i = 0; i <= IDLE; i++)
+        fds[i] = rpb_client_connect(path, rpb_monotonic_ms() + 5000);
+    static const uint8_t first = 0x01;
+    (void)!send(fds[IDLE], &first, 1, MSG_NOSIGNAL);
+    latency l = measure_latency(hello_once, path, count);
+    for (int i = 0; i <= IDLE; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+    return l;
+}
+
 /* ---- the broker under test ---- */
 
 static pid_t start_broker(const char *bin, const char *dir, char *sock, size_t cap)
@@ -216,21 +236,34 @@ static pid_t start_broker(const char *bin, const char *dir, char *sock, size_t c
           "allow = 1.11.20\n",
           f);
     fclose(f);
+    /* the broker logs to a pipe until its "listening on" line; then the
+     * pipe is closed and its log writes fail quietly (it ignores SIGPIPE),
+     * as cheap as /dev/null */
+    int p[2];
+    if (pipe(p) != 0) {
+        perror("rpb-bench-hello: pipe");
+        exit(1);
+    }
     pid_t pid = fork();
     if (pid == 0) {
-        execl(bin, bin, "--socket", sock, "--services", svc, "--rate-limit", "0/1000", "--log",
-              "/dev/null", "--drain-timeout", "0", NULL);
+        dup2(p[1], 1);
+        close(p[0]);
+        close(p[1]);
+        execl(bin, bin, "--socket", sock, "--services", svc, "--rate-limit", "0/1000", "--log", "-",
+              "--drain-timeout", "0", NULL);
         perror("rpb-bench-hello: exec rpb-broker");
         _exit(127);
     }
-    for (int i = 0; i < 400; i++) {
-        int fd = rpb_client_connect(sock, rpb_monotonic_ms() + 100);
-        if (fd >= 0) {
-            close(fd);
-            return pid;
-        }
-        usleep(5000);
-    }
+    close(p[1]);
+    FILE *log = fdopen(p[0], "r");
+    char line[1024];
+    bool ready = false;
+    while (!ready && log != NULL && fgets(line, sizeof line, log) != NULL)
+        ready = strstr(line, "listening on") != NULL;
+    if (log != NULL)
+        fclose(log);
+    if (ready)
+        return pid;
     fprintf(stderr, "rpb-bench-hello: %s did not start\n", bin);
     kill(pid, SIGKILL);
     exit(1);
@@ -292,9 +325,10 @@ int main(int argc, char **argv)
 
     latency lf = measure_latency(floor_once, floor_sock, count);
     latency lb = measure_latency(hello_once, broker_sock, count);
+    latency li = measure_beside_idle(broker_sock, count);
     static const int clients[] = {1, 8, 64};
     double tf[3], tb[3];
-    size_t failures = lf.failures + lb.failures, f;
+    size_t failures = lf.failures + lb.failures + li.failures, f;
     for (int i = 0; i < 3; i++) {
         tf[i] = measure_throughput(floor_once, floor_sock, clients[i], duration, &f);
         failures += f;
@@ -312,6 +346,10 @@ int main(int argc, char **argv)
         snprintf(label, sizeof label, "throughput, %d client%s", clients[i], clients[i] > 1 ? "s" : "");
         printf("  %-28s %12.0f/s %12.0f/s %7.2fx\n", label, tf[i], tb[i], tb[i] / tf[i]);
     }
+    printf("  %-28s %14s %11.1f us %7.2fx (vs unloaded P50)\n", "P50 beside 200 idle + slowloris",
+           "", li.p50, li.p50 / lb.p50);
+    printf("  %-28s %14s %11.1f us %7.2fx (vs unloaded P99)\n", "P99 beside 200 idle + slowloris",
+           "", li.p99, li.p99 / lb.p99);
     printf("  failed round trips: %zu\n\n", failures);
 
     bool t1 = lb.p50 <= 2 * lf.p50, t2 = lb.p99 <= 500.0, t3 = tb[1] >= 20000.0;
