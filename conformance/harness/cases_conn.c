@@ -461,8 +461,8 @@ static void case_drain(cctx *c)
 static const hcase rows[] = {
     ROW("broker/connection/one-hello", CORE, "HELLO-001", "after its reply the broker closes; a second Hello on the connection gets nothing", case_one_hello),
     ROW("broker/connection/close-after-refusal", CORE, "HELLO-001", "after a refusal the broker closes the connection", case_close_after_refusal),
-    ROW("broker/security/foreign-uid", CORE, "SEC-004", "a peer of another uid gets no byte and is dropped; the owner is still served (root only)", case_foreign_uid),
-    ROW("broker/security/services-dir-private", CORE, "SEC-009", "a group-accessible services directory serves no service until private again (--spawn)", case_services_dir_private),
+    ROW("broker/security/foreign-uid", STRICT, "SEC-004", "a peer of another uid gets no byte and is dropped; the owner is still served (root only)", case_foreign_uid),
+    ROW("broker/security/services-dir-private", STRICT, "SEC-009", "a group-accessible services directory serves no service until private again (--spawn)", case_services_dir_private),
     ROW("broker/security/socket-mode", STRICT, "SEC-002", "the socket has no group or other permission bits", case_socket_mode),
     ROW("broker/robustness/malformed-flood", CORE, "HELLO-006 HELLO-009", "96 concurrent malformed Hellos are each refused and the broker keeps serving", case_malformed_flood),
     ROW("broker/robustness/early-hangup", STRICT, "SEC-007", "20 clients hanging up before their reply do not stop the broker", case_early_hangup),
