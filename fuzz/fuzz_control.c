@@ -137,9 +137,9 @@ static rpb_service_table *make_services(void)
                          RPB_OK,
                      "allow-list arena too small");
         s.server_capabilities = m->server_capabilities;
-        const char *why = NULL;
-        int rc = rpb_service_table_add(t, &s, &why);
-        FZ_CHECK(rc == RPB_OK, "service %s not accepted: %s", m->name, why ? why : rpb_errname(rc));
+        rpb_errinfo err = {0};
+        int rc = rpb_service_table_add(t, &s, &err);
+        FZ_CHECK(rc == RPB_OK, "service %s not accepted: %s", m->name, err.message);
     }
     return t;
 }
@@ -684,7 +684,7 @@ static void check_admin_reply(const rpb_frame *rf, const uint8_t *body, size_t b
     }
     rpb_json_doc doc = {NULL, NULL};
     if (reply.kind == RPB_ADMIN_REPLY_KIND_JSON) {
-        rpb_json_error err;
+        rpb_errinfo err;
         rc = rpb_json_parse((const char *)reply.body.data, reply.body.len, &doc, &err);
         FZ_CHECK(rc == RPB_OK, "JSON admin reply body is not JSON (offset %zu: %s)", err.offset,
                  err.message);

@@ -61,7 +61,7 @@ static split_result run_split(const uint8_t *in, size_t len, uint32_t cap)
 {
     split_result r = {0, 0, 0, 0};
     rpb_slice body = {NULL, 0};
-    rpb_errinfo err = {0, 99, 99};
+    rpb_errinfo err = {.offset = 99, .field = 99};
     r.rc = rpb_frame_split(in, len, cap, &body, &r.consumed, &err);
     if (r.rc == RPB_OK) {
         FZ_CHECK(body.data >= in && body.data <= in + len, "body outside the input");

@@ -99,7 +99,7 @@ static void write_value(rpb_buf *buf, const rpb_json_value *v, unsigned flags)
 
 static void parse_checked(const uint8_t *text, size_t len, rpb_json_doc *doc, const char *what)
 {
-    rpb_json_error err;
+    rpb_errinfo err;
     int rc = rpb_json_parse((const char *)text, len, doc, &err);
     FZ_CHECK(rc == RPB_OK, "%s does not parse: %s at %zu: %.*s", what, err.message, err.offset,
              (int)(len < 200 ? len : 200), (const char *)text);
@@ -149,7 +149,7 @@ static int to_message(rpb_json_doc *doc, const rpb_msg_desc *desc, size_t text_l
         fz_fail("out of memory");
     rpb_arena arena;
     rpb_arena_init(&arena, *arena_mem, cap);
-    rpb_json_error err;
+    rpb_errinfo err;
     int rc = rpb_json_to_message(doc, doc->root, desc, msg, &arena, &err);
     FZ_CHECK(rc != RPB_ERR_SCRATCH_EXHAUSTED, "%s: arena of rpb_arena_bound(%zu) exhausted",
              desc->name, text_len);
@@ -216,7 +216,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t len = size - 1;
 
     rpb_json_doc doc;
-    rpb_json_error err;
+    rpb_errinfo err;
     memset(&err, 0, sizeof err);
     int rc = rpb_json_parse((const char *)text, len, &doc, &err);
     if (rc != RPB_OK) {

@@ -162,7 +162,7 @@ static void write_decoded(rpb_json_writer *w, const uint8_t *bytes, size_t len)
     rpb_json_begin_object(w);
     rpb_frame f;
     size_t consumed = 0;
-    rpb_errinfo ei = {0, 0, 0};
+    rpb_errinfo ei = {0};
     int rc = rpb_frame_decode(bytes, len, RPB_MAX_FRAME_BYTES, &f, &consumed, &ei);
     if (rc == RPB_NEED_MORE) {
         rpb_json_key(w, "error");
@@ -175,7 +175,7 @@ static void write_decoded(rpb_json_writer *w, const uint8_t *bytes, size_t len)
         const rpb_msg_desc *pd = payload_desc(&f);
         if (pd && f.payload.len <= (1u << 20)) {
             rpb_decoded payload = {0};
-            rpb_errinfo pe = {0, 0, 0};
+            rpb_errinfo pe = {0};
             int prc = rpb_decode_alloc(pd, f.payload.data, f.payload.len, 0, &payload, &pe);
             rpb_json_key(w, "payload_message");
             rpb_json_cstring(w, pd->name);

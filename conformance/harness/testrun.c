@@ -81,7 +81,7 @@ bool read_report(const char *path, rpb_json_doc *doc)
         fprintf(stderr, "cannot read %s\n", path);
         return false;
     }
-    rpb_json_error err;
+    rpb_errinfo err;
     int rc = rpb_json_parse((const char *)b.data, b.len, doc, &err);
     if (rc != RPB_OK)
         fprintf(stderr, "%s: invalid JSON at %zu: %s\n", path, err.offset, err.message);

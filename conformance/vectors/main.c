@@ -152,7 +152,7 @@ static void load_file(char *path, const char *only)
     size_t len = 0;
     char *text = read_file(path, &len);
     rpb_json_doc *doc = calloc(1, sizeof *doc);
-    rpb_json_error err;
+    rpb_errinfo err;
     if (doc == NULL || !keep(path, doc)) {
         fprintf(stderr, "rpb-vectors: out of memory\n");
         exit(2);

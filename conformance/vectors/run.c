@@ -122,7 +122,7 @@ static void check_expected(vec_test *t, const rpb_msg_desc *desc, const void *ms
     }
     char *got = to_text(desc, msg, NULL);
     rpb_json_doc doc = {0};
-    rpb_json_error err;
+    rpb_errinfo err;
     if (got == NULL || rpb_json_parse(got, strlen(got), &doc, &err) != RPB_OK) {
         FAIL(t, "%s: the decoded %s does not map to JSON", what, desc->name);
     } else if (!rpb_json_equal(doc.root, expected)) {
@@ -217,7 +217,7 @@ static void check_accepted(vec_test *t, const rpb_msg_desc *desc, const void *ms
     if (expected != NULL && arena_mem != NULL && from_json != NULL) {
         rpb_arena arena;
         rpb_arena_init(&arena, arena_mem, cap);
-        rpb_json_error err;
+        rpb_errinfo err;
         rc = rpb_json_to_message(t->doc, expected, desc, from_json, &arena, &err);
         if (rc != RPB_OK)
             FAIL(t, "\"expected\" does not map back to a %s: %s", desc->name, err.message);

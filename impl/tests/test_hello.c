@@ -818,19 +818,20 @@ static void test_control_step_answers_any_input(void)
 static void test_service_table_checks(void)
 {
     rpb_service_table *t = rpb_service_table_new();
-    const char *why = NULL;
+    rpb_errinfo err;
     rpb_service svc = {.name = rpb_slice_cstr("Bad"), .backend_pipe = rpb_slice_cstr("/p")};
-    CU_ASSERT_EQUAL(rpb_service_table_add(t, &svc, &why), RPB_ERR_INVALID_ARGUMENT);
-    CU_ASSERT_PTR_NOT_NULL(why);
+    CU_ASSERT_EQUAL(rpb_service_table_add(t, &svc, &err), RPB_ERR_INVALID_ARGUMENT);
+    CU_ASSERT_EQUAL(err.code, RPB_ERR_INVALID_ARGUMENT);
+    CU_ASSERT_STRING_EQUAL(err.message, "service name is not [a-z0-9-]{1,64}");
     svc.name = rpb_slice_cstr("good");
     svc.backend_pipe = rpb_slice_cstr("");
-    CU_ASSERT_EQUAL(rpb_service_table_add(t, &svc, &why), RPB_ERR_INVALID_ARGUMENT);
+    CU_ASSERT_EQUAL(rpb_service_table_add(t, &svc, &err), RPB_ERR_INVALID_ARGUMENT);
     svc.backend_pipe = rpb_slice_cstr("/p");
     svc.min_version = rpb_slice_cstr("1.0");
-    CU_ASSERT_EQUAL(rpb_service_table_add(t, &svc, &why), RPB_ERR_INVALID_ARGUMENT);
+    CU_ASSERT_EQUAL(rpb_service_table_add(t, &svc, &err), RPB_ERR_INVALID_ARGUMENT);
     svc.min_version = rpb_slice_cstr("1.0.0");
-    CU_ASSERT_EQUAL(rpb_service_table_add(t, &svc, &why), RPB_OK);
-    CU_ASSERT_EQUAL(rpb_service_table_add(t, &svc, &why), RPB_ERR_INVALID_ARGUMENT); /* duplicate */
+    CU_ASSERT_EQUAL(rpb_service_table_add(t, &svc, &err), RPB_OK);
+    CU_ASSERT_EQUAL(rpb_service_table_add(t, &svc, &err), RPB_ERR_INVALID_ARGUMENT); /* duplicate */
     CU_ASSERT_EQUAL(rpb_service_table_count(t), 1);
     const rpb_service *s = rpb_service_table_find(t, rpb_slice_cstr("good"));
     CU_ASSERT_PTR_NOT_NULL_FATAL(s);
@@ -854,36 +855,46 @@ static void test_servicedef_text(void)
     rpb_arena arena;
     rpb_arena_init(&arena, mem, sizeof mem);
     rpb_service svc;
-    const char *why = NULL;
-    unsigned line = 99;
+    rpb_errinfo err;
     CU_ASSERT_EQUAL_FATAL(rpb_servicedef_parse_text(text, strlen(text), rpb_slice_cstr("zccache"),
-                                                    &arena, &svc, &why, &line),
+                                                    &arena, &svc, &err),
                           RPB_OK);
     CU_ASSERT_TRUE(rpb_slice_eq_cstr(svc.name, "zccache"));
     CU_ASSERT_TRUE(rpb_slice_eq_cstr(svc.backend_pipe, "/run/zccache.sock"));
     CU_ASSERT_TRUE(rpb_slice_eq_cstr(svc.daemon_version, "1.11.20"));
     CU_ASSERT_EQUAL(svc.allow_list.count, 2);
     CU_ASSERT_EQUAL(svc.server_capabilities, 0x100);
-    CU_ASSERT_EQUAL(line, 0);
+
+    /* quotes are part of the value */
+    static const char quoted[] = "backend_pipe = \"/run/x.sock\"\n";
+    CU_ASSERT_EQUAL(rpb_servicedef_parse_text(quoted, strlen(quoted), rpb_slice_cstr("zccache"),
+                                              &arena, &svc, &err),
+                    RPB_OK);
+    CU_ASSERT_TRUE(rpb_slice_eq_cstr(svc.backend_pipe, "\"/run/x.sock\""));
 
     static const struct {
         const char *text;
         unsigned line;
+        size_t offset; /* of the line */
+        const char *message;
     } bad[] = {
-        {"backend_pipe = /p\nallow = 1.0\n", 2},
-        {"backend_pipe = /p\ncolour = blue\n", 2},
-        {"backend_pipe /p\n", 1},
-        {"min_version = 1.0.0\n", 0},          /* no backend_pipe */
-        {"backend_pipe = /p\nservice_name = other\n", 0},
-        {"backend_pipe = /p\nserver_capabilities = -1\n", 2},
+        {"backend_pipe = /p\nallow = 1.0\n", 2, 18, "allow is not a valid version"},
+        {"backend_pipe = /p\ncolour = blue\n", 2, 18, "unknown key \"colour\" (keys: "},
+        {"backend_pipe /p\n", 1, 0, "expected `key = value`"},
+        {"min_version = 1.0.0\n", 0, 0, "backend_pipe is required"},
+        {"backend_pipe = \n", 0, 0, "backend_pipe is empty"},
+        {"backend_pipe = /p\nservice_name = other\n", 0, 0, "service_name does not match"},
+        {"backend_pipe = /p\nserver_capabilities = -1\n", 2, 18, "server_capabilities is not"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         rpb_arena_init(&arena, mem, sizeof mem);
         CU_ASSERT_EQUAL(rpb_servicedef_parse_text(bad[i].text, strlen(bad[i].text),
-                                                  rpb_slice_cstr("zccache"), &arena, &svc, &why,
-                                                  &line),
+                                                  rpb_slice_cstr("zccache"), &arena, &svc, &err),
                         RPB_ERR_INVALID_ARGUMENT);
-        CU_ASSERT_EQUAL(line, bad[i].line);
+        CU_ASSERT_EQUAL(err.code, RPB_ERR_INVALID_ARGUMENT);
+        CU_ASSERT_EQUAL(err.line, bad[i].line);
+        CU_ASSERT_EQUAL(err.offset, bad[i].offset);
+        CU_ASSERT_EQUAL(strncmp(err.message, bad[i].message, strlen(bad[i].message)), 0);
     }
 }
 
@@ -899,19 +910,19 @@ static void test_servicedef_proto(void)
     size_t n;
     CU_ASSERT_EQUAL_FATAL(rpb_servicedef_encode_proto(&svc, &arena, out, sizeof out, &n), RPB_OK);
     rpb_service back;
-    const char *why = NULL;
+    rpb_errinfo err;
     uint8_t mem2[512];
     rpb_arena a2;
     rpb_arena_init(&a2, mem2, sizeof mem2);
     CU_ASSERT_EQUAL_FATAL(
-        rpb_servicedef_parse_proto(out, n, rpb_slice_cstr("zccache"), &a2, &back, &why), RPB_OK);
+        rpb_servicedef_parse_proto(out, n, rpb_slice_cstr("zccache"), &a2, &back, &err), RPB_OK);
     CU_ASSERT_TRUE(rpb_slice_eq_cstr(back.backend_pipe, "/p.sock"));
     CU_ASSERT_TRUE(rpb_slice_eq_cstr(back.daemon_version, "1.11.20"));
     CU_ASSERT_TRUE(rpb_slice_eq_cstr(back.min_version, "1.10.0"));
     CU_ASSERT_EQUAL(back.server_capabilities, 7);
     CU_ASSERT_EQUAL(back.allow_list.count, 1);
     rpb_arena_init(&a2, mem2, sizeof mem2);
-    CU_ASSERT_EQUAL(rpb_servicedef_parse_proto(out, n, rpb_slice_cstr("clud"), &a2, &back, &why),
+    CU_ASSERT_EQUAL(rpb_servicedef_parse_proto(out, n, rpb_slice_cstr("clud"), &a2, &back, &err),
                     RPB_ERR_INVALID_ARGUMENT);
 
     /* upstream-style definition: no rpb.backend_pipe label */
@@ -922,15 +933,15 @@ static void test_servicedef_proto(void)
     def.isolation = RPB_SHARED_BROKER;
     CU_ASSERT_FATAL(rpb_encode(&rpb_service_definition_desc, &def, out, sizeof out, &n) == RPB_OK);
     rpb_arena_init(&a2, mem2, sizeof mem2);
-    CU_ASSERT_EQUAL(rpb_servicedef_parse_proto(out, n, rpb_slice_cstr("zccache"), &a2, &back, &why),
+    CU_ASSERT_EQUAL(rpb_servicedef_parse_proto(out, n, rpb_slice_cstr("zccache"), &a2, &back, &err),
                     RPB_ERR_INVALID_ARGUMENT);
-    CU_ASSERT_PTR_NOT_NULL(strstr(why, "rpb.backend_pipe"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.message, "rpb.backend_pipe"));
     def.binary_path = rpb_slice_cstr("relative/zccache");
     CU_ASSERT_FATAL(rpb_encode(&rpb_service_definition_desc, &def, out, sizeof out, &n) == RPB_OK);
-    CU_ASSERT_EQUAL(rpb_servicedef_parse_proto(out, n, rpb_slice_cstr("zccache"), &a2, &back, &why),
+    CU_ASSERT_EQUAL(rpb_servicedef_parse_proto(out, n, rpb_slice_cstr("zccache"), &a2, &back, &err),
                     RPB_ERR_INVALID_ARGUMENT);
     static const uint8_t garbage[] = {0xFF, 0xFF};
-    CU_ASSERT(rpb_servicedef_parse_proto(garbage, 2, rpb_slice_cstr("zccache"), &a2, &back, &why) < 0);
+    CU_ASSERT(rpb_servicedef_parse_proto(garbage, 2, rpb_slice_cstr("zccache"), &a2, &back, &err) < 0);
 }
 
 /* A ServiceDefinition with the rpb.backend_pipe label, as parse_proto sees
@@ -950,8 +961,7 @@ static int parse_edited_def(void (*edit)(rpb_service_definition *, rpb_arena *),
     edit(&def, &arena);
     size_t n;
     CU_ASSERT_FATAL(rpb_encode(&rpb_service_definition_desc, &def, out, sizeof out, &n) == RPB_OK);
-    const char *why = NULL;
-    return rpb_servicedef_parse_proto(out, n, rpb_slice_cstr("zccache"), &a2, back, &why);
+    return rpb_servicedef_parse_proto(out, n, rpb_slice_cstr("zccache"), &a2, back, NULL);
 }
 
 static void edit_none(rpb_service_definition *d, rpb_arena *a)

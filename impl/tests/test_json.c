@@ -11,7 +11,7 @@
 
 /* ---- helpers ---- */
 
-static int parse(const char *text, rpb_json_doc *doc, rpb_json_error *err)
+static int parse(const char *text, rpb_json_doc *doc, rpb_errinfo *err)
 {
     return rpb_json_parse(text, strlen(text), doc, err);
 }
@@ -20,7 +20,7 @@ static int parse(const char *text, rpb_json_doc *doc, rpb_json_error *err)
 static void expect_parse_error(const char *text, size_t offset)
 {
     rpb_json_doc doc;
-    rpb_json_error err = {0};
+    rpb_errinfo err = {0};
     CU_ASSERT_EQUAL(parse(text, &doc, &err), RPB_ERR_INVALID_ARGUMENT);
     CU_ASSERT_EQUAL(err.offset, offset);
     CU_ASSERT(err.message[0] != '\0');
@@ -63,7 +63,7 @@ static void expect_encoded(const rpb_msg_desc *desc, const char *json, const cha
     size_t len;
     uint8_t *want = tu_hex(hex, &len);
     rpb_json_doc doc;
-    rpb_json_error err;
+    rpb_errinfo err;
     CU_ASSERT_EQUAL_FATAL(parse(json, &doc, &err), RPB_OK);
     void *msg = calloc(1, desc->size);
     size_t cap = rpb_arena_bound(strlen(json));
@@ -89,7 +89,7 @@ static void expect_mapping_error(const rpb_msg_desc *desc, const char *json, int
                                  const char *needle, size_t offset)
 {
     rpb_json_doc doc;
-    rpb_json_error err = {0};
+    rpb_errinfo err = {0};
     CU_ASSERT_EQUAL_FATAL(parse(json, &doc, &err), RPB_OK);
     void *msg = calloc(1, desc->size);
     uint8_t mem[4096];
@@ -107,7 +107,7 @@ static void expect_mapping_error(const rpb_msg_desc *desc, const char *json, int
 static void test_parse_scalars_and_structure(void)
 {
     rpb_json_doc doc;
-    rpb_json_error err;
+    rpb_errinfo err;
     CU_ASSERT_EQUAL_FATAL(
         parse(" {\"a\": [true, false, null, \"s\"], \"b\": {}, \"c\": [] } ", &doc, &err), RPB_OK);
     const rpb_json_value *root = doc.root;
@@ -134,7 +134,7 @@ static void test_parse_scalars_and_structure(void)
 static void test_parse_integers_exact(void)
 {
     rpb_json_doc doc;
-    rpb_json_error err;
+    rpb_errinfo err;
     CU_ASSERT_EQUAL_FATAL(
         parse("[18446744073709551615, -9223372036854775808, -0, 0, 18446744073709551616, 1.5, "
               "1e2, -9223372036854775809]",
@@ -165,7 +165,7 @@ static void test_parse_integers_exact(void)
 static void test_parse_strings(void)
 {
     rpb_json_doc doc;
-    rpb_json_error err;
+    rpb_errinfo err;
     /* \u0000 survives, a surrogate pair becomes one 4-byte sequence, raw
      * UTF-8 passes through, named escapes decode. */
     CU_ASSERT_EQUAL_FATAL(parse("\"a\\u0000b\\ud83d\\ude00\xc3\xa9\\n\\/\\\"\"", &doc, &err),
@@ -211,7 +211,7 @@ static void test_parse_depth_limit(void)
 {
     char text[2 * RPB_JSON_MAX_DEPTH + 4];
     rpb_json_doc doc;
-    rpb_json_error err;
+    rpb_errinfo err;
     /* exactly RPB_JSON_MAX_DEPTH nested arrays: accepted */
     memset(text, '[', RPB_JSON_MAX_DEPTH);
     memset(text + RPB_JSON_MAX_DEPTH, ']', RPB_JSON_MAX_DEPTH);
@@ -228,7 +228,7 @@ static void test_parse_depth_limit(void)
 static void test_equal(void)
 {
     rpb_json_doc a, b;
-    rpb_json_error err;
+    rpb_errinfo err;
     CU_ASSERT_EQUAL_FATAL(parse("{\"x\":[1,{\"y\":\"z\"}],\"w\":null}", &a, &err), RPB_OK);
     CU_ASSERT_EQUAL_FATAL(parse("{\"w\":null,\"x\":[1,{\"y\":\"z\"}]}", &b, &err), RPB_OK);
     CU_ASSERT(rpb_json_equal(a.root, b.root));
@@ -253,7 +253,7 @@ static void test_writer_compact_and_pretty(void)
 {
     const char *text = "{\"k\":[1,-2,1.5,true,null,\"q\\\"\\\\\\u0001\\u001f\\n\xc3\xa9\"],\"e\":{},\"f\":[]}";
     rpb_json_doc doc;
-    rpb_json_error err;
+    rpb_errinfo err;
     CU_ASSERT_EQUAL_FATAL(parse(text, &doc, &err), RPB_OK);
 
     rpb_buf buf = {0};
@@ -278,7 +278,7 @@ static void test_writer_compact_and_pretty(void)
 static void test_writer_reals_stay_reals(void)
 {
     rpb_json_doc doc;
-    rpb_json_error err;
+    rpb_errinfo err;
     CU_ASSERT_EQUAL_FATAL(parse("[1e2,0.1]", &doc, &err), RPB_OK);
     rpb_buf buf = {0};
     rpb_json_writer w;
@@ -506,7 +506,7 @@ static void test_json_to_message_errors(void)
 static void test_json_to_message_arena_exhausted(void)
 {
     rpb_json_doc doc;
-    rpb_json_error err;
+    rpb_errinfo err;
     const char *text = "{\"warnings\":[\"a\",\"b\"]}";
     CU_ASSERT_EQUAL_FATAL(parse(text, &doc, &err), RPB_OK);
     rpb_negotiated msg;

@@ -110,7 +110,7 @@ static int run(void)
     /* Decode it back under the first-Hello cap and validate the envelope. */
     rpb_frame got;
     size_t consumed = 0;
-    rpb_errinfo err = {0, 0, 0};
+    rpb_errinfo err = {0};
     CHECK_RC(rpb_frame_decode(wire, wire_len, RPB_MAX_HELLO_BYTES, &got, &consumed, &err));
     CHECK(consumed == wire_len);
     CHECK(got.envelope_version == RPB_PROTOCOL_VERSION);

@@ -179,29 +179,29 @@ static void load_entry(broker_services *s, int dirfd, const char *name, rpb_serv
         return;
     rpb_slice stem = {(const uint8_t *)name, n - (proto ? 11 : 8)};
     size_t len;
-    const char *why = NULL;
-    unsigned line = 0;
+    rpb_errinfo err = {0};
     rpb_service svc;
     rpb_arena arena;
     rpb_arena_init(&arena, arena_mem, arena_cap);
     int rc;
     if (read_file(dirfd, name, buf, &len) != 0) {
-        why = strerror(errno);
+        snprintf(err.message, sizeof err.message, "%s", strerror(errno));
         rc = RPB_ERR_IO;
     } else if (proto) {
-        rc = rpb_servicedef_parse_proto(buf, len, stem, &arena, &svc, &why);
+        rc = rpb_servicedef_parse_proto(buf, len, stem, &arena, &svc, &err);
     } else {
-        rc = rpb_servicedef_parse_text((const char *)buf, len, stem, &arena, &svc, &why, &line);
+        rc = rpb_servicedef_parse_text((const char *)buf, len, stem, &arena, &svc, &err);
     }
     if (rc == RPB_OK)
-        rc = rpb_service_table_add(t, &svc, &why);
+        rc = rpb_service_table_add(t, &svc, &err);
     if (rc == RPB_OK)
         return;
     s->rejected++;
-    if (line)
-        blog_msg("service file %s/%s rejected: line %u: %s", s->dir, name, line, why);
+    const char *why = err.message[0] ? err.message : rpb_strerror(rc);
+    if (err.line)
+        blog_msg("service file %s/%s rejected: line %u: %s", s->dir, name, err.line, why);
     else
-        blog_msg("service file %s/%s rejected: %s", s->dir, name, why ? why : rpb_errname(rc));
+        blog_msg("service file %s/%s rejected: %s", s->dir, name, why);
 }
 
 rpb_service_table *services_load(broker_services *s)

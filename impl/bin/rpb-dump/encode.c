@@ -31,7 +31,7 @@ static int fail(const rpb_json_value *at, const char *fmt, ...)
     return DUMP_EXIT_DECODE;
 }
 
-static int mapping_fail(int rc, const rpb_json_error *err)
+static int mapping_fail(int rc, const rpb_errinfo *err)
 {
     fprintf(stderr, "rpb-dump: %s (JSON offset %zu)\n",
             rc == RPB_ERR_INVALID_ARGUMENT ? err->message : rpb_strerror(rc), err->offset);
@@ -107,7 +107,7 @@ static int build_payload(encoder *e, const payload_type *t, const rpb_json_value
     void *msg = malloc(desc->size);
     if (msg == NULL)
         return fail(NULL, "out of memory");
-    rpb_json_error err;
+    rpb_errinfo err;
     int rc = rpb_json_to_message(&e->doc, msg_json, desc, msg, &e->arena, &err);
     if (rc == RPB_OK)
         rc = encode_message(desc, msg, nonce, prefix, &e->payload, len);
@@ -163,7 +163,7 @@ static int build_frame(encoder *e, const dump_options *opt, rpb_frame *frame,
     }
     if (frame_json == NULL)
         return fail(root, "the document needs \"frame\"");
-    rpb_json_error err;
+    rpb_errinfo err;
     int rc = rpb_json_to_message(&e->doc, frame_json, &rpb_frame_desc, frame, &e->arena, &err);
     if (rc != RPB_OK)
         return mapping_fail(rc, &err);
@@ -225,7 +225,7 @@ static int encode_document(encoder *e, const dump_options *opt, FILE *out)
         void *msg = malloc(opt->message->size);
         if (msg == NULL)
             return fail(NULL, "out of memory");
-        rpb_json_error err;
+        rpb_errinfo err;
         int mrc = rpb_json_to_message(&e->doc, e->doc.root, opt->message, msg, &e->arena, &err);
         rc = mrc == RPB_OK ? encode_message(opt->message, msg, NULL, 0, &bytes, &len)
                            : mapping_fail(mrc, &err);
@@ -259,7 +259,7 @@ static int encode_document(encoder *e, const dump_options *opt, FILE *out)
 int dump_encode(const dump_options *opt, const char *text, size_t len, FILE *out)
 {
     encoder e = {0};
-    rpb_json_error err;
+    rpb_errinfo err;
     int rc = rpb_json_parse(text, len, &e.doc, &err);
     if (rc != RPB_OK) {
         fprintf(stderr, "rpb-dump: invalid JSON at offset %zu: %s\n", err.offset, err.message);

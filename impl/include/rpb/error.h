@@ -109,16 +109,34 @@ enum rpb_status {
     RPB_ERR_SCRATCH_EXHAUSTED = -903, /* caller's rpb_arena is full */
 };
 
-/* Where and why a decoder stopped.  offset counts bytes from the start of
- * the buffer the caller passed in (for framed input, from the framing byte). */
+/*
+ * Where and why an operation failed: the one error-detail struct of librpb
+ * (decoders, framing, the fd reader, the JSON parser and mapping, the
+ * service-definition readers and the service table).  A function taking
+ * rpb_errinfo *err accepts NULL; otherwise it fills every field when it
+ * fails:
+ *   code     the status it returns;
+ *   offset   bytes from the start of the input it was given (the buffer,
+ *            from the framing byte for framed input; the JSON text; the
+ *            definition file);
+ *   field    the protobuf field number being decoded, 0 outside a field;
+ *   line     the 1-based line of a text input, 0 when not about one line;
+ *   message  a sentence with the specifics (the unknown key, the JSON member
+ *            at fault), "" when rpb_strerror(code) says it all.
+ * Decoders also fill it on success: code RPB_OK, offset = bytes consumed.
+ */
+#define RPB_ERRINFO_MESSAGE_BYTES 160
 typedef struct rpb_errinfo {
     int code;
     size_t offset;
-    unsigned field;  /* field number being decoded, 0 when not in a field */
+    unsigned field;
+    unsigned line;
+    char message[RPB_ERRINFO_MESSAGE_BYTES];
 } rpb_errinfo;
 
-/* Fills err (when not NULL) with code, offset and field 0; returns code.
- * The one way librpb's functions report where they stopped. */
+/* Fills err (when not NULL) with code and offset, field and line 0 and an
+ * empty message; returns code.  The one way librpb's functions report
+ * where they stopped. */
 RPB_API int rpb_errinfo_set(rpb_errinfo *err, int code, size_t offset);
 
 /* A sentence describing code, never NULL ("unknown error" for unknown codes). */

@@ -132,11 +132,11 @@ RPB_API void rpb_service_table_free(rpb_service_table *table);
 
 /*
  * Checks svc and adds a copy of it.  Returns RPB_OK, RPB_ERR_NO_MEMORY, or
- * RPB_ERR_INVALID_ARGUMENT with *why (may be NULL) set to a static sentence:
+ * RPB_ERR_INVALID_ARGUMENT with err->message (err may be NULL) saying why:
  * invalid name, duplicate name, empty or over-long backend_pipe, over-long
  * daemon_version, invalid min_version or allow-list entry.
  */
-RPB_API int rpb_service_table_add(rpb_service_table *table, const rpb_service *svc, const char **why);
+RPB_API int rpb_service_table_add(rpb_service_table *table, const rpb_service *svc, rpb_errinfo *err);
 
 /* The service called name, or NULL. */
 RPB_API const rpb_service *rpb_service_table_find(const rpb_service_table *table, rpb_slice name);
@@ -158,28 +158,32 @@ RPB_API const rpb_service *rpb_service_table_at(const rpb_service_table *table, 
  * (rpb_arena_bound(len) bytes suffice).  stem is the file name without its
  * extension: service_name must equal it.
  *
- * Returns RPB_OK, a decode error of rpb_decode(), or
- * RPB_ERR_INVALID_ARGUMENT with *why set (name mismatch, missing
- * rpb.backend_pipe label, bad rpb.server_capabilities, relative
- * binary_path or per_version_binary_dir, bad isolation).
+ * Returns RPB_OK, a decode error of rpb_decode() (err as the decoder
+ * fills it, with a message), or RPB_ERR_INVALID_ARGUMENT with err->message
+ * saying why (name mismatch, missing rpb.backend_pipe label, bad
+ * rpb.server_capabilities, relative binary_path or per_version_binary_dir,
+ * bad isolation).
  */
 RPB_API int rpb_servicedef_parse_proto(const uint8_t *in, size_t len, rpb_slice stem, rpb_arena *arena,
-                               rpb_service *svc, const char **why);
+                               rpb_service *svc, rpb_errinfo *err);
 
 /*
  * Reads the text form (a `<stem>.service` file): UTF-8 lines `key = value`,
  * `#` starts a comment line, blank lines ignored, surrounding blanks
- * trimmed.  Keys: service_name (optional, must equal stem), backend_pipe
+ * trimmed; the value is taken literally (quotes are part of it, no
+ * escapes).  Keys: service_name (optional, must equal stem), backend_pipe
  * (required), daemon_version, min_version, allow (repeatable, one version
  * each), server_capabilities (decimal or 0x hex).  svc's slices point into
  * text; allow nodes come from arena.
  *
- * Returns RPB_OK, RPB_ERR_SCRATCH_EXHAUSTED, or RPB_ERR_INVALID_ARGUMENT
- * with *why set to a static sentence and *line (may be NULL) to the 1-based
- * line at fault (0 when not about one line).
+ * Returns RPB_OK, RPB_ERR_SCRATCH_EXHAUSTED, or RPB_ERR_INVALID_ARGUMENT;
+ * err->message says why (an unknown key is named; a file without
+ * backend_pipe gives "backend_pipe is required"), err->line and
+ * err->offset give the line at fault and its first byte (line 0 when the
+ * problem is not about one line).
  */
 RPB_API int rpb_servicedef_parse_text(const char *text, size_t len, rpb_slice stem, rpb_arena *arena,
-                              rpb_service *svc, const char **why, unsigned *line);
+                              rpb_service *svc, rpb_errinfo *err);
 
 /*
  * Writes svc as a prost ServiceDefinition (service_name, isolation SHARED,

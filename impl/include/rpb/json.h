@@ -38,13 +38,6 @@ extern "C" {
  * value is depth 1) and the writer can produce. */
 #define RPB_JSON_MAX_DEPTH 64
 
-/* Where and why parsing or mapping failed.  offset counts bytes from the
- * start of the JSON text; message is a NUL-terminated sentence. */
-typedef struct rpb_json_error {
-    size_t offset;
-    char message[160];
-} rpb_json_error;
-
 /* ---- DOM ---- */
 
 typedef enum rpb_json_type {
@@ -97,10 +90,10 @@ typedef struct rpb_json_doc {
  * value and the caller frees doc with rpb_json_doc_free().
  *
  * Returns RPB_OK, RPB_ERR_INVALID_ARGUMENT (not valid JSON; err, when not
- * NULL, gets the offset and reason; doc is left empty) or
- * RPB_ERR_NO_MEMORY.
+ * NULL, gets the offset in the text and the reason as its message; doc is
+ * left empty) or RPB_ERR_NO_MEMORY.
  */
-RPB_API int rpb_json_parse(const char *text, size_t len, rpb_json_doc *doc, rpb_json_error *err);
+RPB_API int rpb_json_parse(const char *text, size_t len, rpb_json_doc *doc, rpb_errinfo *err);
 
 /* Frees everything doc owns and empties it.  Safe on an empty doc. */
 RPB_API void rpb_json_doc_free(rpb_json_doc *doc);
@@ -208,7 +201,7 @@ RPB_API int rpb_json_write_message(rpb_json_writer *w, const rpb_msg_desc *desc,
  * RPB_ERR_NO_MEMORY.
  */
 RPB_API int rpb_json_to_message(rpb_json_doc *doc, const rpb_json_value *obj, const rpb_msg_desc *desc,
-                        void *msg, rpb_arena *arena, rpb_json_error *err);
+                        void *msg, rpb_arena *arena, rpb_errinfo *err);
 
 /* ---- hex, the bytes encoding of the mapping ---- */
 

@@ -33,11 +33,9 @@ typedef struct decoder {
 
 static int fail(decoder *d, int code, size_t offset, uint32_t field)
 {
-    if (d->err) {
-        d->err->code = code;
-        d->err->offset = offset;
+    rpb_errinfo_set(d->err, code, offset);
+    if (d->err)
         d->err->field = field;
-    }
     return code;
 }
 
@@ -319,10 +317,7 @@ int rpb_decode(const rpb_msg_desc *desc, const uint8_t *in, size_t len, void *ms
         return fail(&d, RPB_ERR_INVALID_ARGUMENT, 0, 0);
     size_t pos = 0;
     int rc = decode_fields(&d, desc, msg, &pos, len, RPB_RECURSION_LIMIT);
-    if (rc == RPB_OK && err) {
-        err->code = RPB_OK;
-        err->offset = pos;
-        err->field = 0;
-    }
+    if (rc == RPB_OK)
+        rpb_errinfo_set(err, RPB_OK, pos);
     return rc;
 }

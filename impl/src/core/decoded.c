@@ -15,9 +15,7 @@ int rpb_decode_alloc(const rpb_msg_desc *desc, const uint8_t *in, size_t len, un
     out->scratch = malloc(cap);
     if (out->msg == NULL || out->scratch == NULL) {
         rpb_decoded_free(out);
-        if (err)
-            *err = (rpb_errinfo){.code = desc ? RPB_ERR_NO_MEMORY : RPB_ERR_INVALID_ARGUMENT};
-        return desc ? RPB_ERR_NO_MEMORY : RPB_ERR_INVALID_ARGUMENT;
+        return rpb_errinfo_set(err, desc ? RPB_ERR_NO_MEMORY : RPB_ERR_INVALID_ARGUMENT, 0);
     }
     rpb_arena arena;
     rpb_arena_init(&arena, out->scratch, cap);

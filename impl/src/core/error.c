@@ -1,8 +1,11 @@
 /*
  * error.c - names, sentences and requirement IDs of the rpb_status codes.
  */
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
+#include "errinfo.h"
 #include "rpb/error.h"
 
 typedef struct error_entry {
@@ -108,6 +111,22 @@ int rpb_errinfo_set(rpb_errinfo *err, int code, size_t offset)
         err->code = code;
         err->offset = offset;
         err->field = 0;
+        err->line = 0;
+        err->message[0] = '\0';
+    }
+    return code;
+}
+
+int rpb_errinfo_printf(rpb_errinfo *err, int code, size_t offset, unsigned line, const char *fmt,
+                       ...)
+{
+    if (err != NULL) {
+        rpb_errinfo_set(err, code, offset);
+        err->line = line;
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->message, sizeof err->message, fmt, ap);
+        va_end(ap);
     }
     return code;
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/errinfo.h"
 #include "rpb/codec.h"
 #include "rpb/error.h"
 
@@ -93,21 +94,18 @@ static rpb_slice copy_slice(uint8_t **cursor, rpb_slice s)
     return out;
 }
 
-int rpb_service_table_add(rpb_service_table *table, const rpb_service *svc, const char **why)
+int rpb_service_table_add(rpb_service_table *table, const rpb_service *svc, rpb_errinfo *err)
 {
     const char *problem = service_problem(svc);
     if (problem == NULL && rpb_service_table_find(table, svc->name) != NULL)
         problem = "a service with this name is already defined";
-    if (problem != NULL) {
-        if (why)
-            *why = problem;
-        return RPB_ERR_INVALID_ARGUMENT;
-    }
+    if (problem != NULL)
+        return rpb_errinfo_printf(err, RPB_ERR_INVALID_ARGUMENT, 0, 0, "%s", problem);
     if (table->count == table->cap) {
         size_t ncap = table->cap ? table->cap * 2 : 8;
         service_entry *n = realloc(table->entries, ncap * sizeof *n);
         if (n == NULL)
-            return RPB_ERR_NO_MEMORY;
+            return rpb_errinfo_set(err, RPB_ERR_NO_MEMORY, 0);
         table->entries = n;
         table->cap = ncap;
     }
@@ -117,7 +115,7 @@ int rpb_service_table_add(rpb_service_table *table, const rpb_service *svc, cons
         bytes += n->value.len;
     void *storage = malloc(bytes ? bytes : 1);
     if (storage == NULL)
-        return RPB_ERR_NO_MEMORY;
+        return rpb_errinfo_set(err, RPB_ERR_NO_MEMORY, 0);
 
     service_entry *e = &table->entries[table->count];
     memset(e, 0, sizeof *e);
@@ -176,34 +174,34 @@ static bool parse_u64(rpb_slice s, uint64_t *out)
     return true;
 }
 
-static int fail(const char **why, const char *msg)
+static int fail(rpb_errinfo *err, const char *msg)
 {
-    if (why)
-        *why = msg;
-    return RPB_ERR_INVALID_ARGUMENT;
+    return rpb_errinfo_printf(err, RPB_ERR_INVALID_ARGUMENT, 0, 0, "%s", msg);
 }
 
 static bool path_absolute_or_empty(rpb_slice p) { return p.len == 0 || p.data[0] == '/'; }
 
 int rpb_servicedef_parse_proto(const uint8_t *in, size_t len, rpb_slice stem, rpb_arena *arena,
-                               rpb_service *svc, const char **why)
+                               rpb_service *svc, rpb_errinfo *err)
 {
     rpb_service_definition def;
     rpb_msg_init(&rpb_service_definition_desc, &def);
-    int rc = rpb_decode(&rpb_service_definition_desc, in, len, &def, arena, 0, NULL);
+    int rc = rpb_decode(&rpb_service_definition_desc, in, len, &def, arena, 0, err);
     if (rc != RPB_OK) {
-        if (why)
-            *why = "the file is not a valid ServiceDefinition";
+        if (err)
+            snprintf(err->message, sizeof err->message,
+                     "the file is not a valid ServiceDefinition (%s at byte %zu)", rpb_errname(rc),
+                     err->offset);
         return rc;
     }
     if (!rpb_slice_eq(def.service_name, stem))
-        return fail(why, "service_name does not match the file name");
+        return fail(err, "service_name does not match the file name");
     if (!path_absolute_or_empty(def.binary_path) || !path_absolute_or_empty(def.per_version_binary_dir))
-        return fail(why, "binary_path and per_version_binary_dir must be absolute");
+        return fail(err, "binary_path and per_version_binary_dir must be absolute");
     if (def.isolation < RPB_PRIVATE_BROKER || def.isolation > RPB_EXPLICIT_INSTANCE)
-        return fail(why, "isolation is not PRIVATE, SHARED or EXPLICIT");
+        return fail(err, "isolation is not PRIVATE, SHARED or EXPLICIT");
     if ((def.isolation == RPB_EXPLICIT_INSTANCE) != (def.explicit_instance.len > 0))
-        return fail(why, "explicit_instance must be set exactly for EXPLICIT_INSTANCE isolation");
+        return fail(err, "explicit_instance must be set exactly for EXPLICIT_INSTANCE isolation");
 
     memset(svc, 0, sizeof *svc);
     svc->name = def.service_name;
@@ -211,16 +209,16 @@ int rpb_servicedef_parse_proto(const uint8_t *in, size_t len, rpb_slice stem, rp
     svc->allow_list = def.version_allow_list;
     const rpb_slice *v = rpb_map_get(&def.labels, rpb_slice_cstr(RPB_LABEL_BACKEND_PIPE));
     if (v == NULL || v->len == 0)
-        return fail(why, "label rpb.backend_pipe (the backend endpoint) is missing");
+        return fail(err, "label rpb.backend_pipe (the backend endpoint) is missing");
     svc->backend_pipe = *v;
     v = rpb_map_get(&def.labels, rpb_slice_cstr(RPB_LABEL_DAEMON_VERSION));
     if (v != NULL)
         svc->daemon_version = *v;
     v = rpb_map_get(&def.labels, rpb_slice_cstr(RPB_LABEL_SERVER_CAPABILITIES));
     if (v != NULL && !parse_u64(*v, &svc->server_capabilities))
-        return fail(why, "label rpb.server_capabilities is not a number");
+        return fail(err, "label rpb.server_capabilities is not a number");
     const char *problem = service_problem(svc);
-    return problem ? fail(why, problem) : RPB_OK;
+    return problem ? fail(err, problem) : RPB_OK;
 }
 
 static bool is_blank(uint8_t c) { return c == ' ' || c == '\t' || c == '\r'; }
@@ -238,75 +236,78 @@ static rpb_slice trim(const uint8_t *p, size_t n)
 
 /* Applies one `key = value` line of the text form to svc. */
 static int text_line(rpb_slice key, rpb_slice value, rpb_arena *arena, rpb_service *svc,
-                     bool *named, const char **why)
+                     bool *named, bool *piped, rpb_errinfo *err)
 {
     if (rpb_slice_eq_cstr(key, "service_name")) {
         svc->name = value;
         *named = true;
     } else if (rpb_slice_eq_cstr(key, "backend_pipe")) {
         svc->backend_pipe = value;
+        *piped = true;
     } else if (rpb_slice_eq_cstr(key, "daemon_version")) {
         svc->daemon_version = value;
     } else if (rpb_slice_eq_cstr(key, "min_version")) {
         if (value.len > 0 && !rpb_version_valid(value))
-            return fail(why, "min_version is not a valid version");
+            return fail(err, "min_version is not a valid version");
         svc->min_version = value;
     } else if (rpb_slice_eq_cstr(key, "allow")) {
         if (!rpb_version_valid(value))
-            return fail(why, "allow is not a valid version");
+            return fail(err, "allow is not a valid version");
         int rc = rpb_strlist_append(&svc->allow_list, arena, value);
-        if (rc != RPB_OK) {
-            if (why)
-                *why = "too many allow lines for the scratch arena";
-            return rc;
-        }
+        if (rc != RPB_OK)
+            return rpb_errinfo_printf(err, rc, 0, 0, "too many allow lines for the scratch arena");
     } else if (rpb_slice_eq_cstr(key, "server_capabilities")) {
         if (!parse_u64(value, &svc->server_capabilities))
-            return fail(why, "server_capabilities is not a number");
+            return fail(err, "server_capabilities is not a number");
     } else {
-        return fail(why, "unknown key");
+        int n = key.len > 64 ? 64 : (int)key.len;
+        return rpb_errinfo_printf(err, RPB_ERR_INVALID_ARGUMENT, 0, 0,
+                                  "unknown key \"%.*s\" (keys: backend_pipe, daemon_version, "
+                                  "min_version, allow, server_capabilities, service_name)",
+                                  n, (const char *)key.data);
     }
     return RPB_OK;
 }
 
 int rpb_servicedef_parse_text(const char *text, size_t len, rpb_slice stem, rpb_arena *arena,
-                              rpb_service *svc, const char **why, unsigned *line)
+                              rpb_service *svc, rpb_errinfo *err)
 {
     const uint8_t *p = (const uint8_t *)text;
     memset(svc, 0, sizeof *svc);
     svc->name = stem;
-    if (line)
-        *line = 0;
     if (!rpb_utf8_valid(p, len))
-        return fail(why, "the file is not UTF-8");
-    bool named = false;
+        return fail(err, "the file is not UTF-8");
+    bool named = false, piped = false;
     unsigned lineno = 0;
     size_t pos = 0;
     while (pos < len) {
         const uint8_t *nl = memchr(p + pos, '\n', len - pos);
         size_t end = nl ? (size_t)(nl - p) : len;
         lineno++;
+        size_t line_start = pos;
         rpb_slice l = trim(p + pos, end - pos);
         pos = nl ? end + 1 : len;
         if (l.len == 0 || l.data[0] == '#')
             continue;
         const uint8_t *eq = memchr(l.data, '=', l.len);
-        if (line)
-            *line = lineno;
-        if (eq == NULL)
-            return fail(why, "expected `key = value`");
-        rpb_slice key = trim(l.data, (size_t)(eq - l.data));
-        rpb_slice value = trim(eq + 1, l.len - (size_t)(eq - l.data) - 1);
-        int rc = text_line(key, value, arena, svc, &named, why);
-        if (rc != RPB_OK)
+        int rc = eq == NULL ? fail(err, "expected `key = value`")
+                            : text_line(trim(l.data, (size_t)(eq - l.data)),
+                                        trim(eq + 1, l.len - (size_t)(eq - l.data) - 1), arena,
+                                        svc, &named, &piped, err);
+        if (rc != RPB_OK) {
+            if (err) {
+                err->line = lineno;
+                err->offset = line_start;
+            }
             return rc;
+        }
     }
-    if (line)
-        *line = 0;
+    if (!piped)
+        return fail(err, "backend_pipe is required");
     if (named && !rpb_slice_eq(svc->name, stem))
-        return fail(why, "service_name does not match the file name");
+        return fail(err, "service_name does not match the file name");
     const char *problem = service_problem(svc);
-    return problem ? fail(why, problem) : RPB_OK;
+    return problem ? fail(err, problem) : RPB_OK;
 }
 
 int rpb_servicedef_encode_proto(const rpb_service *svc, rpb_arena *arena, uint8_t *out, size_t cap,

@@ -94,12 +94,7 @@ int rpb_read_frame(int fd, uint32_t cap, int64_t deadline_ms, rpb_buf *body, rpb
             return rpb_errinfo_set(err, RPB_ERR_UNEXPECTED_EOF, RPB_FRAME_HEADER_BYTES + body->len);
         body->len += (size_t)n;
     }
-    if (err) {
-        err->code = RPB_OK;
-        err->offset = RPB_FRAME_HEADER_BYTES + body->len;
-        err->field = 0;
-    }
-    return RPB_OK;
+    return rpb_errinfo_set(err, RPB_OK, RPB_FRAME_HEADER_BYTES + body->len);
 }
 
 /* Writes the iovecs completely; sockets use MSG_NOSIGNAL (no SIGPIPE). */

@@ -60,17 +60,6 @@ void rpb_json_doc_free(rpb_json_doc *doc)
     doc->root = NULL;
 }
 
-void rpb_json_set_error(rpb_json_error *err, size_t offset, const char *fmt, ...)
-{
-    if (err == NULL)
-        return;
-    err->offset = offset;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err->message, sizeof err->message, fmt, ap);
-    va_end(ap);
-}
-
 const rpb_json_value *rpb_json_member(const rpb_json_value *obj, rpb_slice key)
 {
     const rpb_json_value *found = NULL;

@@ -6,6 +6,7 @@
 
 #include <stdarg.h>
 
+#include "../core/errinfo.h"
 #include "rpb/json.h"
 
 /* size bytes of doc-owned memory, aligned for any type; NULL when out of
@@ -19,8 +20,5 @@ const rpb_json_value *rpb_json_member(const rpb_json_value *obj, rpb_slice key);
 /* Records status as w's error unless an earlier one is recorded. */
 void rpb_json_writer_fail(rpb_json_writer *w, int status);
 
-/* Fills err (when not NULL) with offset and a printf-style message. */
-void rpb_json_set_error(rpb_json_error *err, size_t offset, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -93,20 +93,20 @@ int rpb_json_write_message(rpb_json_writer *w, const rpb_msg_desc *desc, const v
 typedef struct reader {
     rpb_json_doc *doc;
     rpb_arena *arena;
-    rpb_json_error *err;
+    rpb_errinfo *err;
 } reader;
 
 /* Reports a bad value of field f of desc. */
 static int bad(reader *r, const rpb_json_value *v, const rpb_msg_desc *desc,
                const rpb_field_desc *f, const char *expected)
 {
-    rpb_json_set_error(r->err, v->offset, "%s.%s: expected %s", desc->name, f->name, expected);
+    rpb_errinfo_printf(r->err, RPB_ERR_INVALID_ARGUMENT, v->offset, 0, "%s.%s: expected %s", desc->name, f->name, expected);
     return RPB_ERR_INVALID_ARGUMENT;
 }
 
 static int no_scratch(reader *r, const rpb_json_value *v)
 {
-    rpb_json_set_error(r->err, v->offset, "arena exhausted");
+    rpb_errinfo_printf(r->err, RPB_ERR_SCRATCH_EXHAUSTED, v->offset, 0, "arena exhausted");
     return RPB_ERR_SCRATCH_EXHAUSTED;
 }
 
@@ -120,7 +120,7 @@ static int read_bytes(reader *r, const rpb_json_value *v, const rpb_msg_desc *de
     size_t n = v->u.string.len / 2;
     uint8_t *mem = NULL;
     if (n > 0 && (mem = rpb_json_doc_alloc(r->doc, n)) == NULL) {
-        rpb_json_set_error(r->err, v->offset, "out of memory");
+        rpb_errinfo_printf(r->err, RPB_ERR_NO_MEMORY, v->offset, 0, "out of memory");
         return RPB_ERR_NO_MEMORY;
     }
     size_t written;
@@ -208,7 +208,7 @@ static int read_field(reader *r, const rpb_json_value *v, const rpb_msg_desc *de
 static int read_message(reader *r, const rpb_json_value *obj, const rpb_msg_desc *desc, void *msg)
 {
     if (obj->type != RPB_JSON_OBJECT) {
-        rpb_json_set_error(r->err, obj->offset, "%s: expected an object", desc->name);
+        rpb_errinfo_printf(r->err, RPB_ERR_INVALID_ARGUMENT, obj->offset, 0, "%s: expected an object", desc->name);
         return RPB_ERR_INVALID_ARGUMENT;
     }
     for (const rpb_json_value *m = obj->u.children.head; m != NULL; m = m->next) {
@@ -216,13 +216,13 @@ static int read_message(reader *r, const rpb_json_value *obj, const rpb_msg_desc
         const rpb_field_desc *f =
             rpb_field_by_name(desc, (const char *)m->key.data, m->key.len);
         if (f == NULL) {
-            rpb_json_set_error(r->err, m->offset, "%s has no field \"%.*s\"", desc->name,
+            rpb_errinfo_printf(r->err, RPB_ERR_INVALID_ARGUMENT, m->offset, 0, "%s has no field \"%.*s\"", desc->name,
                                key_len, (const char *)m->key.data);
             return RPB_ERR_INVALID_ARGUMENT;
         }
         for (const rpb_json_value *o = obj->u.children.head; o != m; o = o->next) {
             if (rpb_slice_eq(o->key, m->key)) {
-                rpb_json_set_error(r->err, m->offset, "%s: key \"%s\" given twice", desc->name,
+                rpb_errinfo_printf(r->err, RPB_ERR_INVALID_ARGUMENT, m->offset, 0, "%s: key \"%s\" given twice", desc->name,
                                    f->name);
                 return RPB_ERR_INVALID_ARGUMENT;
             }
@@ -230,7 +230,7 @@ static int read_message(reader *r, const rpb_json_value *obj, const rpb_msg_desc
         if (f->flags & RPB_FIELD_ONEOF) {
             uint32_t *arm = (uint32_t *)((char *)msg + desc->oneof_case_offset);
             if (*arm != 0) {
-                rpb_json_set_error(r->err, m->offset, "%s: more than one arm of oneof %s",
+                rpb_errinfo_printf(r->err, RPB_ERR_INVALID_ARGUMENT, m->offset, 0, "%s: more than one arm of oneof %s",
                                    desc->name, desc->oneof_name);
                 return RPB_ERR_INVALID_ARGUMENT;
             }
@@ -246,10 +246,10 @@ static int read_message(reader *r, const rpb_json_value *obj, const rpb_msg_desc
 }
 
 int rpb_json_to_message(rpb_json_doc *doc, const rpb_json_value *obj, const rpb_msg_desc *desc,
-                        void *msg, rpb_arena *arena, rpb_json_error *err)
+                        void *msg, rpb_arena *arena, rpb_errinfo *err)
 {
     if (doc == NULL || obj == NULL || desc == NULL || msg == NULL) {
-        rpb_json_set_error(err, 0, "invalid argument");
+        rpb_errinfo_printf(err, RPB_ERR_INVALID_ARGUMENT, 0, 0, "invalid argument");
         return RPB_ERR_INVALID_ARGUMENT;
     }
     rpb_msg_init(desc, msg);

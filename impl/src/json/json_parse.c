@@ -16,7 +16,7 @@ typedef struct parser {
     size_t len;
     size_t pos;
     rpb_json_doc *doc;
-    rpb_json_error *err;
+    rpb_errinfo *err;
     int status; /* RPB_ERR_INVALID_ARGUMENT or RPB_ERR_NO_MEMORY once failed */
 } parser;
 
@@ -24,7 +24,7 @@ static int fail(parser *p, size_t offset, const char *what)
 {
     if (p->status == RPB_OK) {
         p->status = RPB_ERR_INVALID_ARGUMENT;
-        rpb_json_set_error(p->err, offset, "%s", what);
+        rpb_errinfo_printf(p->err, RPB_ERR_INVALID_ARGUMENT, offset, 0, "%s", what);
     }
     return p->status;
 }
@@ -33,7 +33,7 @@ static int out_of_memory(parser *p)
 {
     if (p->status == RPB_OK) {
         p->status = RPB_ERR_NO_MEMORY;
-        rpb_json_set_error(p->err, p->pos, "out of memory");
+        rpb_errinfo_printf(p->err, RPB_ERR_NO_MEMORY, p->pos, 0, "out of memory");
     }
     return p->status;
 }
@@ -349,10 +349,10 @@ static int parse_value(parser *p, unsigned depth, rpb_json_value **out)
     }
 }
 
-int rpb_json_parse(const char *text, size_t len, rpb_json_doc *doc, rpb_json_error *err)
+int rpb_json_parse(const char *text, size_t len, rpb_json_doc *doc, rpb_errinfo *err)
 {
     if (doc == NULL || (text == NULL && len > 0)) {
-        rpb_json_set_error(err, 0, "invalid argument");
+        rpb_errinfo_printf(err, RPB_ERR_INVALID_ARGUMENT, 0, 0, "invalid argument");
         return RPB_ERR_INVALID_ARGUMENT;
     }
     doc->root = NULL;
