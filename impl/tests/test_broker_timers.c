@@ -84,12 +84,38 @@ static void test_drain(void) /* SEC-012 */
     CU_ASSERT_TRUE(timers_drain_over(&z, 7));
 }
 
+static void test_idle_exit(void) /* RDV-011 */
+{
+    broker_timers t = {0};
+    dl_list dl = {0};
+    dl_node a = {0};
+    timers_active(&t, 1000);
+    CU_ASSERT_FALSE(timers_idle_over(&t, 1000000)); /* idle_exit_ms 0: never */
+    CU_ASSERT_EQUAL(timers_poll_ms(&t, &dl, 2000), -1);
+    t.idle_exit_ms = 3000;
+    CU_ASSERT_FALSE(timers_idle_over(&t, 3999));
+    CU_ASSERT_TRUE(timers_idle_over(&t, 4000));
+    CU_ASSERT_EQUAL(timers_poll_ms(&t, &dl, 2000), 2000);
+    /* an open connection: its deadline is the next wake-up, and activity
+     * restarts the idle period */
+    dl_append(&dl, &a, 2500);
+    CU_ASSERT_EQUAL(timers_poll_ms(&t, &dl, 2000), 500);
+    timers_active(&t, 2600);
+    dl_remove(&dl, &a);
+    CU_ASSERT_FALSE(timers_idle_over(&t, 5599));
+    CU_ASSERT_TRUE(timers_idle_over(&t, 5600));
+    /* a draining broker ends by the drain, not the idle timer */
+    CU_ASSERT_TRUE(timers_drain(&t, 5000, 10000));
+    CU_ASSERT_FALSE(timers_idle_over(&t, 9000));
+}
+
 int main(void)
 {
     static const tu_test tests[] = {
         {"handshake deadlines expire oldest first (SEC-006)", test_deadlines_expire_oldest_first},
         {"fd-pressure back-off and recovery streak (SEC-011)", test_fd_pressure_backoff_and_recovery},
         {"drain end and the second signal (SEC-012)", test_drain},
+        {"idle exit (RDV-011)", test_idle_exit},
         {NULL, NULL},
     };
     return tu_run("broker-timers", tests);

@@ -29,6 +29,7 @@ typedef struct broker_config {
     uint32_t rate_window_ms;
     uint32_t max_connections;
     uint32_t drain_timeout_ms;
+    uint32_t idle_exit_ms; /* 0: never exit when idle (RDV-011) */
     const char *log_path; /* NULL: stderr; "-": stdout */
     bool json_log;
     uid_t allowed_uids[BROKER_MAX_ALLOWED_UIDS]; /* the broker's euid first */
@@ -148,6 +149,8 @@ typedef struct broker_timers {
     int64_t listen_resume_ms; /* 0: accepting */
     bool draining;            /* SEC-012 */
     int64_t drain_end_ms;
+    uint32_t idle_exit_ms;    /* RDV-011; 0: never */
+    int64_t idle_since_ms;    /* the last time a connection was open or arrived */
 } broker_timers;
 
 /* SEC-011: accept failed for lack of descriptors at now.  Demotes,
@@ -164,8 +167,14 @@ bool timers_listen_due(broker_timers *t, int64_t now);
 bool timers_drain(broker_timers *t, int64_t now, uint32_t drain_ms);
 /* True when the drain has ended at now. */
 bool timers_drain_over(const broker_timers *t, int64_t now);
+/* RDV-011: a connection is open, or arrived, at now. */
+void timers_active(broker_timers *t, int64_t now);
+/* RDV-011: true when idle_exit_ms have passed at now since the last
+ * activity (never while draining, never with idle_exit_ms 0). */
+bool timers_idle_over(const broker_timers *t, int64_t now);
 /* The wait at now until the next of: the oldest deadline, the end of the
- * back-off, the end of the drain; 0 when one is due, at most
+ * back-off, the end of the drain, the idle exit (with no connection open);
+ * 0 when one is due, at most
  * TIMERS_POLL_MAX_MS, -1 when there is none. */
 int timers_poll_ms(const broker_timers *t, const dl_list *dl, int64_t now);
 

@@ -619,10 +619,20 @@ int broker_run(const broker_config *cfg, broker_listener *l, broker_services *s)
 
     int status = EXIT_BROKER_OK;
     struct epoll_event evs[128];
+    b.t.idle_exit_ms = cfg->idle_exit_ms;
+    timers_active(&b.t, b.now());
     for (;;) {
         int64_t now = b.now();
         if (timers_drain_over(&b.t, now))
             break;
+        /* RDV-011: open connections keep the broker alive; after
+         * --idle-exit seconds without one it stops as after a drain */
+        if (b.dl.head != NULL)
+            timers_active(&b.t, now);
+        else if (timers_idle_over(&b.t, now)) {
+            blog_msg("idle for %u s: exiting", cfg->idle_exit_ms / 1000);
+            break;
+        }
         if (timers_listen_due(&b.t, now))
             listen_arm(&b, true);
         expire(&b, now);
@@ -647,6 +657,8 @@ int broker_run(const broker_config *cfg, broker_listener *l, broker_services *s)
         }
         if (stop)
             break;
+        if (listener_ready)
+            timers_active(&b.t, b.now());
         for (int i = 0; i < n; i++) {
             int fd = evs[i].data.fd;
             if (fd == b.sigfd || fd == s->inotify_fd || fd == l->fd)

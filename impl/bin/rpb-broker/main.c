@@ -20,7 +20,7 @@
 #endif
 
 static const char usage_text[] =
-    "usage: " PROG " --socket PATH --services DIR [options]\n"
+    "usage: " PROG " [--socket PATH] --services DIR [options]\n"
     "       " PROG " --help | --version\n"
     "\n"
     "Serves the running-process broker v1 control socket: one Hello (or admin\n"
@@ -28,7 +28,8 @@ static const char usage_text[] =
     "\n"
     "  --socket PATH            Unix socket to listen on; its directory is created\n"
     "                           0700 (an existing one must be private), the socket\n"
-    "                           is 0600; a stale socket is replaced.  Not needed\n"
+    "                           is 0600; a stale socket is replaced.  Default: the\n"
+    "                           canonical shared name (rpb-client names).  Not used\n"
     "                           under systemd socket activation (LISTEN_FDS).\n"
     "  --services DIR           service definitions: <name>.servicedef (prost\n"
     "                           ServiceDefinition) or <name>.service (text); DIR\n"
@@ -41,6 +42,8 @@ static const char usage_text[] =
     "                           ERROR_FD_PRESSURE (default 1024)\n"
     "  --drain-timeout MS       after SIGTERM/SIGINT, keep answering\n"
     "                           ERROR_SHUTTING_DOWN this long, then exit 0 (default 1000)\n"
+    "  --idle-exit S            exit 0 (removing the socket) after S seconds with no\n"
+    "                           connection (default: never)\n"
     "  --allow-uid UID          also serve peers of this uid (repeatable; default:\n"
     "                           only the broker's own euid)\n"
     "  --log FILE|-             log to FILE (appended) or stdout (-); default stderr\n"
@@ -78,8 +81,23 @@ static bool parse_rate(const char *s, uint32_t *max, uint32_t *window)
     return parse_u32(n, max) && parse_u32(slash + 1, window) && *window > 0;
 }
 
+/* The canonical shared socket of this user (NAME-001, RDV-001: where
+ * rpb-client --autostart looks), into buf; NULL with the reason logged. */
+static const char *default_socket(char *buf, size_t cap)
+{
+    rpb_names n;
+    int rc = rpb_names_for_current_user(&n);
+    if (rc == RPB_OK)
+        rc = rpb_names_path(&n, RPB_NAME_SHARED, NULL, buf, cap);
+    if (rc != RPB_OK) {
+        fprintf(stderr, "rpb-broker: no --socket and no canonical name: %s\n", rpb_strerror(rc));
+        return NULL;
+    }
+    return buf;
+}
+
 enum { OPT_SOCKET = 256, OPT_SERVICES, OPT_TIMEOUT, OPT_RATE, OPT_MAXCONN, OPT_DRAIN, OPT_UID,
-       OPT_LOG, OPT_JSON, OPT_HELP, OPT_VERSION, OPT_FAULTS };
+       OPT_LOG, OPT_JSON, OPT_HELP, OPT_VERSION, OPT_FAULTS, OPT_IDLE };
 
 int main(int argc, char **argv)
 {
@@ -99,6 +117,7 @@ int main(int argc, char **argv)
         {"rate-limit", required_argument, NULL, OPT_RATE},
         {"max-connections", required_argument, NULL, OPT_MAXCONN},
         {"drain-timeout", required_argument, NULL, OPT_DRAIN},
+        {"idle-exit", required_argument, NULL, OPT_IDLE},
         {"allow-uid", required_argument, NULL, OPT_UID},
         {"log", required_argument, NULL, OPT_LOG},
         {"json-log", no_argument, NULL, OPT_JSON},
@@ -134,6 +153,11 @@ int main(int argc, char **argv)
         case OPT_DRAIN:
             if (!parse_u32(optarg, &cfg.drain_timeout_ms))
                 return cli_usage_error(PROG, "--drain-timeout wants a decimal number of ms, not '%s'", optarg);
+            break;
+        case OPT_IDLE:
+            if (!parse_u32(optarg, &v) || v == 0 || v > UINT32_MAX / 1000)
+                return cli_usage_error(PROG, "--idle-exit wants a positive decimal number of seconds, not '%s'", optarg);
+            cfg.idle_exit_ms = v * 1000;
             break;
         case OPT_UID:
             if (!parse_u32(optarg, &v))
@@ -173,6 +197,7 @@ int main(int argc, char **argv)
 #endif
     if (cfg.services_dir == NULL)
         return cli_usage_error(PROG, "--services DIR is required");
+    static char socket_buf[RPB_SUN_PATH_MAX];
     if (blog_open(cfg.log_path, cfg.json_log) != 0)
         return EXIT_BROKER_USAGE;
 #ifdef RPB_FAULT_INJECTION
@@ -194,9 +219,10 @@ int main(int argc, char **argv)
         return EXIT_BROKER_SOCKET;
     }
     if (act == 0) {
-        if (cfg.socket_path == NULL) {
+        if (cfg.socket_path == NULL &&
+            (cfg.socket_path = default_socket(socket_buf, sizeof socket_buf)) == NULL) {
             services_close(&s);
-            return cli_usage_error(PROG, "--socket PATH is required without socket activation");
+            return EXIT_BROKER_SOCKET;
         }
         if (listener_bind(&l, cfg.socket_path) != 0) {
             services_close(&s);

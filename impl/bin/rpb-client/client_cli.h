@@ -4,6 +4,11 @@
 #ifndef RPB_CLIENT_CLI_H
 #define RPB_CLIENT_CLI_H
 
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rpb/io.h"
+
 #define EXIT_TRANSPORT 1
 #define EXIT_USAGE 2
 #define EXIT_PROTOCOL 3
@@ -11,6 +16,16 @@
 
 /* Prints "rpb-client: <msg><arg>" and the --help hint; returns EXIT_USAGE. */
 int usage_error(const char *msg, const char *arg);
+
+/* Where the request goes: a socket, through the rendezvous when autostart
+ * is not NULL ("" for the default broker command). */
+typedef struct client_target {
+    const char *socket_path;
+    const char *autostart;
+} client_target;
+
+/* One request/reply exchange with the target (autostart.c). */
+int client_exchange(const client_target *t, const uint8_t *req, size_t len, int64_t deadline, rpb_buf *reply);
 
 /* `rpb-client names ...` (argv[0] is "names"). */
 int rpb_client_names_main(int argc, char **argv);

@@ -20,14 +20,25 @@
 
 
 static const char usage_text[] =
-    "usage: rpb-client --socket PATH --service NAME --wanted-version V [options]\n"
-    "       rpb-client --socket PATH --admin VERB [--json] [--service NAME]\n"
+    "usage: rpb-client [--socket PATH] [--autostart [CMD]] --service NAME --wanted-version V [options]\n"
+    "       rpb-client [--socket PATH] [--autostart [CMD]] --admin VERB [--json] [--service NAME]\n"
     "       rpb-client names [--service NAME] [--instance NAME]   (see names --help)\n"
     "       rpb-client --help | --version\n"
     "\n"
     "Sends one Hello (or one admin request) and prints the decoded reply.\n"
     "\n"
-    "  --socket PATH         broker socket\n"
+    "  --socket PATH         broker socket (default: the canonical shared socket of\n"
+    "                        this user, see rpb-client names)\n"
+    "  --autostart [CMD]     when no broker answers, start one (spec/discovery.md\n"
+    "                        rendezvous: lock beside the socket, detached start, log\n"
+    "                        in SOCKET.log) and wait until it answers.  CMD is split\n"
+    "                        at blanks, {socket} replaced by the socket path; default\n"
+    "                        'rpb-broker --socket {socket} --services DIR --idle-exit\n"
+    "                        600' (rpb-broker from this program's directory, else\n"
+    "                        PATH; DIR $RUNNING_PROCESS_SERVICE_DEF_DIR, else\n"
+    "                        $XDG_CONFIG_HOME/running-process/services, else\n"
+    "                        ~/.config/running-process/services).  How the broker\n"
+    "                        was reached is printed on stderr.\n"
     "  --service NAME        Hello.service_name (admin: AdminRequest.service_name)\n"
     "  --wanted-version V    Hello.wanted_version (also accepted: --version V)\n"
     "  --caps N              Hello.client_capabilities (default 0)\n"
@@ -45,7 +56,9 @@ static const char usage_text[] =
     "\n"
     "Numbers are decimal, or hex after 0x.\n"
     "\n"
-    "Exit codes: 0 Negotiated (admin: the reply's exit_code); 1 transport error;\n"
+    "Exit codes: 0 Negotiated (admin: the reply's exit_code); 1 transport error\n"
+    "(with --autostart also: the broker could not be reached or started, the\n"
+    "reason printed);\n"
     "2 usage; 3 malformed reply; 10 + ErrorCode for a Refused: 11 version\n"
     "unsupported, 12 service unknown, 13 backend spawn failed, 14 rate limited,\n"
     "15 shutting down, 16 peer rejected, 17 internal, 18 version blocked,\n"
@@ -163,7 +176,7 @@ static int transport_error(const char *path, int rc)
     return EXIT_TRANSPORT;
 }
 
-static int run_admin(const char *path, int32_t verb, bool json, const char *service,
+static int run_admin(const client_target *t, int32_t verb, bool json, const char *service,
                      uint64_t request_id, int64_t deadline)
 {
     uint8_t req[1024];
@@ -172,10 +185,10 @@ static int run_admin(const char *path, int32_t verb, bool json, const char *serv
                                  &len) != RPB_OK)
         return cli_usage_error(PROG, "--service NAME is longer than 256 bytes");
     rpb_buf reply = {0};
-    int rc = rpb_client_exchange(path, req, len, deadline, &reply, NULL);
+    int rc = client_exchange(t, req, len, deadline, &reply);
     if (rc != RPB_OK) {
         rpb_buf_free(&reply);
-        return transport_error(path, rc);
+        return transport_error(t->socket_path, rc);
     }
     rpb_frame frame;
     rpb_admin_reply ar;
@@ -191,7 +204,7 @@ static int run_admin(const char *path, int32_t verb, bool json, const char *serv
     return status;
 }
 
-static int run_hello(const char *path, const rpb_hello *hello, uint64_t request_id, bool json,
+static int run_hello(const client_target *t, const rpb_hello *hello, uint64_t request_id, bool json,
                      int64_t deadline)
 {
     static uint8_t req[RPB_FRAME_HEADER_BYTES + RPB_MAX_HELLO_BYTES];
@@ -200,10 +213,10 @@ static int run_hello(const char *path, const rpb_hello *hello, uint64_t request_
     if (rc != RPB_OK)
         return cli_usage_error(PROG, "the Hello does not fit the 64 KiB cap");
     rpb_buf reply = {0};
-    rc = rpb_client_exchange(path, req, len, deadline, &reply, NULL);
+    rc = client_exchange(t, req, len, deadline, &reply);
     if (rc != RPB_OK) {
         rpb_buf_free(&reply);
-        return transport_error(path, rc);
+        return transport_error(t->socket_path, rc);
     }
     size_t arena_cap = rpb_arena_bound(reply.len);
     void *mem = malloc(arena_cap ? arena_cap : 1);
@@ -231,7 +244,7 @@ static int run_hello(const char *path, const rpb_hello *hello, uint64_t request_
 
 enum { OPT_SOCKET = 256, OPT_SERVICE, OPT_VERSION, OPT_CAPS, OPT_KEEPALIVE, OPT_CLIENT_VERSION,
        OPT_PEER_PID, OPT_REQUEST_ID, OPT_ADMIN, OPT_JSON, OPT_TIMEOUT, OPT_HELP,
-       OPT_PRINT_VERSION };
+       OPT_PRINT_VERSION, OPT_AUTOSTART };
 
 int main(int argc, char **argv)
 {
@@ -251,10 +264,11 @@ int main(int argc, char **argv)
         {"json", no_argument, NULL, OPT_JSON},
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
         {"help", no_argument, NULL, OPT_HELP},
+        {"autostart", optional_argument, NULL, OPT_AUTOSTART},
         {NULL, 0, NULL, 0},
     };
     const char *path = NULL, *service = NULL, *version = NULL, *client_version = NULL;
-    const char *admin = NULL;
+    const char *admin = NULL, *autostart = NULL;
     uint64_t caps = 0, keepalive = 0, peer_pid = (uint64_t)getpid(), request_id = 1,
              timeout = 5000;
     bool json = false;
@@ -286,6 +300,12 @@ int main(int argc, char **argv)
         case OPT_JSON: json = true; break;
         case OPT_TIMEOUT: ok = parse_number(optarg, INT32_MAX - 1, &timeout) && timeout > 0; break;
         case OPT_HELP: fputs(usage_text, stdout); return 0;
+        case OPT_AUTOSTART:
+            /* --autostart=CMD, --autostart CMD (a word not starting with -), or none */
+            if (optarg == NULL && optind < argc && argv[optind][0] != '-')
+                optarg = argv[optind++];
+            autostart = optarg ? optarg : "";
+            break;
         case ':': return cli_usage_error(PROG, "%s needs a value", argv[optind - 1]);
         default: return cli_usage_error(PROG, "unknown option '%s'", argv[optind - 1]);
         }
@@ -295,14 +315,25 @@ int main(int argc, char **argv)
     }
     if (optind < argc)
         return cli_usage_error(PROG, "unexpected argument '%s'", argv[optind]);
-    if (path == NULL)
-        return cli_usage_error(PROG, "--socket PATH is required");
+    static char canonical[RPB_SUN_PATH_MAX];
+    if (path == NULL) {
+        rpb_names n;
+        int rc = rpb_names_for_current_user(&n);
+        if (rc == RPB_OK)
+            rc = rpb_names_path(&n, RPB_NAME_SHARED, NULL, canonical, sizeof canonical);
+        if (rc != RPB_OK) {
+            fprintf(stderr, "rpb-client: no --socket, and no canonical socket name: %s\n", rpb_strerror(rc));
+            return EXIT_TRANSPORT;
+        }
+        path = canonical;
+    }
+    client_target target = {path, autostart};
     int64_t deadline = rpb_monotonic_ms() + (int64_t)timeout;
     if (admin != NULL) {
         int32_t verb;
         if (!parse_verb(admin, &verb))
             return unknown_verb(admin);
-        return run_admin(path, verb, json, service ? service : "", request_id, deadline);
+        return run_admin(&target, verb, json, service ? service : "", request_id, deadline);
     }
     if (service == NULL || version == NULL)
         return cli_usage_error(PROG, "--service NAME and --wanted-version V are required");
@@ -312,5 +343,5 @@ int main(int argc, char **argv)
     hello.client_keepalive_secs = keepalive;
     if (client_version)
         hello.client_version = rpb_slice_cstr(client_version);
-    return run_hello(path, &hello, request_id, json, deadline);
+    return run_hello(&target, &hello, request_id, json, deadline);
 }

@@ -108,6 +108,11 @@ RPB_API int rpb_client_connect(const char *path, int64_t deadline_ms);
 RPB_API int rpb_client_exchange(const char *path, const uint8_t *request, size_t len, int64_t deadline_ms,
                         rpb_buf *reply, rpb_errinfo *err);
 
+/* The same exchange on an fd already connected (e.g. by
+ * rpb_rendezvous_connect()); fd stays open. */
+RPB_API int rpb_client_exchange_fd(int fd, const uint8_t *request, size_t len, int64_t deadline_ms,
+                                   rpb_buf *reply, rpb_errinfo *err);
+
 /* ---- the identity probe over a socket (spec/probe.md) ---- */
 
 #define RPB_PROBE_VERIFY 0x1u /* also verify the process (IDENT-010..IDENT-018) */

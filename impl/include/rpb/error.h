@@ -101,6 +101,9 @@ enum rpb_status {
     RPB_ERR_NAME_INVALID = -800,  /* service/instance/suffix outside its grammar (NAME-002) */
     RPB_ERR_NAME_TOO_LONG = -801, /* derived path does not fit sun_path (NAME-005) */
     RPB_ERR_NO_MACHINE_ID = -802, /* no machine id to derive the user hash from (NAME-003) */
+    RPB_ERR_UNSAFE_PATH = -803,   /* rendezvous directory or lock file not safely ours (RDV-002/003) */
+    RPB_ERR_SQUATTED = -804,      /* something else holds the broker socket path (RDV-005) */
+    RPB_ERR_START_FAILED = -805,  /* the broker could not be started or exited first (RDV-007) */
 
     /* -900 band: caller errors and resources */
     RPB_ERR_INVALID_ARGUMENT = -900,

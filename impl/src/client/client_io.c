@@ -75,18 +75,25 @@ static int send_all(int fd, const uint8_t *data, size_t len, int64_t deadline_ms
     return RPB_OK;
 }
 
-int rpb_client_exchange(const char *path, const uint8_t *request, size_t len, int64_t deadline_ms,
-                        rpb_buf *reply, rpb_errinfo *err)
+int rpb_client_exchange_fd(int fd, const uint8_t *request, size_t len, int64_t deadline_ms, rpb_buf *reply,
+                           rpb_errinfo *err)
 {
-    int fd = rpb_client_connect(path, deadline_ms);
-    if (fd < 0)
-        return fd;
     int write_rc = send_all(fd, request, len, deadline_ms);
     /* a broker may answer before taking the whole request (an over-cap
      * header): read the reply even when the write failed */
     int rc = rpb_read_frame(fd, RPB_MAX_FRAME_BYTES, deadline_ms, reply, err);
     if (rc != RPB_OK && write_rc != RPB_OK)
         rc = write_rc;
+    return rc;
+}
+
+int rpb_client_exchange(const char *path, const uint8_t *request, size_t len, int64_t deadline_ms,
+                        rpb_buf *reply, rpb_errinfo *err)
+{
+    int fd = rpb_client_connect(path, deadline_ms);
+    if (fd < 0)
+        return fd;
+    int rc = rpb_client_exchange_fd(fd, request, len, deadline_ms, reply, err);
     int e = errno;
     close(fd);
     errno = e;
