@@ -26,6 +26,7 @@
 #define RPB_RPB_H
 
 #include "rpb/error.h"
+#include "rpb/mem.h"
 #include "rpb/buf.h"
 #include "rpb/codec.h"
 #include "rpb/messages.h"

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "rpb/error.h"
+#include "mem.h"
 
 #define BUF_MIN_CAP 64u
 
@@ -22,7 +23,7 @@ int rpb_buf_reserve(rpb_buf *buf, size_t extra)
         cap = need;
     if (cap < BUF_MIN_CAP)
         cap = BUF_MIN_CAP;
-    uint8_t *d = realloc(buf->data, cap);
+    uint8_t *d = rpb_mem_realloc(buf->data, cap);
     if (d == NULL)
         return RPB_ERR_NO_MEMORY;
     buf->data = d;
@@ -43,7 +44,7 @@ int rpb_buf_append(rpb_buf *buf, const void *data, size_t n)
 
 void rpb_buf_free(rpb_buf *buf)
 {
-    free(buf->data);
+    rpb_mem_free(buf->data);
     buf->data = NULL;
     buf->len = buf->cap = 0;
 }

@@ -2,17 +2,17 @@
  * decoded.c - rpb_decode() into memory the result owns, for tools and tests
  * that do not manage buffers themselves.
  */
-#include <stdlib.h>
-
 #include "rpb/codec.h"
+
+#include "mem.h"
 
 int rpb_decode_alloc(const rpb_msg_desc *desc, const uint8_t *in, size_t len, unsigned options,
                      rpb_decoded *out, rpb_errinfo *err)
 {
     size_t cap = rpb_arena_bound(len);
     out->desc = desc;
-    out->msg = desc ? malloc(desc->size) : NULL;
-    out->scratch = malloc(cap);
+    out->msg = desc ? rpb_mem_malloc(desc->size) : NULL;
+    out->scratch = rpb_mem_malloc(cap);
     if (out->msg == NULL || out->scratch == NULL) {
         rpb_decoded_free(out);
         return rpb_errinfo_set(err, desc ? RPB_ERR_NO_MEMORY : RPB_ERR_INVALID_ARGUMENT, 0);
@@ -28,7 +28,7 @@ int rpb_decode_alloc(const rpb_msg_desc *desc, const uint8_t *in, size_t len, un
 
 void rpb_decoded_free(rpb_decoded *d)
 {
-    free(d->msg);
-    free(d->scratch);
+    rpb_mem_free(d->msg);
+    rpb_mem_free(d->scratch);
     d->msg = d->scratch = NULL;
 }

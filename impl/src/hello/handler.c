@@ -10,6 +10,7 @@
 
 #include "fault_hook.h"
 #include "rpb/error.h"
+#include "../core/mem.h"
 
 struct rpb_hello_handler {
     rpb_hello_config cfg;
@@ -29,12 +30,12 @@ void rpb_hello_config_default(rpb_hello_config *cfg)
 
 rpb_hello_handler *rpb_hello_handler_new(const rpb_hello_config *cfg)
 {
-    rpb_hello_handler *h = calloc(1, sizeof *h);
+    rpb_hello_handler *h = rpb_mem_calloc(1, sizeof *h);
     if (h == NULL)
         return NULL;
     h->services = rpb_service_table_new();
     if (h->services == NULL) {
-        free(h);
+        rpb_mem_free(h);
         return NULL;
     }
     h->cfg = *cfg;
@@ -42,7 +43,7 @@ rpb_hello_handler *rpb_hello_handler_new(const rpb_hello_config *cfg)
     h->rate = rpb_rate_limiter_new(max, cfg->rate_window_ms);
     if (h->rate == NULL) {
         rpb_service_table_free(h->services);
-        free(h);
+        rpb_mem_free(h);
         return NULL;
     }
     h->next_connection_id = 1;
@@ -55,7 +56,7 @@ void rpb_hello_handler_free(rpb_hello_handler *h)
         return;
     rpb_service_table_free(h->services);
     rpb_rate_limiter_free(h->rate);
-    free(h);
+    rpb_mem_free(h);
 }
 
 void rpb_hello_handler_set_services(rpb_hello_handler *h, rpb_service_table *table)

@@ -7,6 +7,7 @@
 #include "rpb/hello.h"
 
 #include <stdlib.h>
+#include "../core/mem.h"
 
 typedef struct rate_slot {
     uint32_t pid; /* 0 = free */
@@ -24,7 +25,7 @@ struct rpb_rate_limiter {
 
 rpb_rate_limiter *rpb_rate_limiter_new(uint32_t max, uint32_t window_ms)
 {
-    rpb_rate_limiter *rl = calloc(1, sizeof *rl);
+    rpb_rate_limiter *rl = rpb_mem_calloc(1, sizeof *rl);
     if (rl == NULL)
         return NULL;
     rl->max = max;
@@ -36,8 +37,8 @@ void rpb_rate_limiter_free(rpb_rate_limiter *rl)
 {
     if (rl == NULL)
         return;
-    free(rl->slots);
-    free(rl);
+    rpb_mem_free(rl->slots);
+    rpb_mem_free(rl);
 }
 
 void rpb_rate_settings(const rpb_rate_limiter *rl, uint32_t *max, uint32_t *window_ms)
@@ -69,7 +70,7 @@ static bool expired(const rpb_rate_limiter *rl, const rate_slot *s, int64_t now)
  * false when out of memory. */
 static bool rebuild(rpb_rate_limiter *rl, size_t ncap, int64_t now)
 {
-    rate_slot *n = calloc(ncap, sizeof *n);
+    rate_slot *n = rpb_mem_calloc(ncap, sizeof *n);
     if (n == NULL)
         return false;
     size_t used = 0;
@@ -83,7 +84,7 @@ static bool rebuild(rpb_rate_limiter *rl, size_t ncap, int64_t now)
         n[j] = *s;
         used++;
     }
-    free(rl->slots);
+    rpb_mem_free(rl->slots);
     rl->slots = n;
     rl->cap = ncap;
     rl->used = used;

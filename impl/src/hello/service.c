@@ -12,6 +12,7 @@
 #include "../core/errinfo.h"
 #include "rpb/codec.h"
 #include "rpb/error.h"
+#include "../core/mem.h"
 
 /* One table entry: the service and one allocation holding its strings and
  * allow-list nodes. */
@@ -28,7 +29,7 @@ struct rpb_service_table {
 
 rpb_service_table *rpb_service_table_new(void)
 {
-    return calloc(1, sizeof(rpb_service_table));
+    return rpb_mem_calloc(1, sizeof(rpb_service_table));
 }
 
 void rpb_service_table_free(rpb_service_table *table)
@@ -36,9 +37,9 @@ void rpb_service_table_free(rpb_service_table *table)
     if (table == NULL)
         return;
     for (size_t i = 0; i < table->count; i++)
-        free(table->entries[i].storage);
-    free(table->entries);
-    free(table);
+        rpb_mem_free(table->entries[i].storage);
+    rpb_mem_free(table->entries);
+    rpb_mem_free(table);
 }
 
 const rpb_service *rpb_service_table_find(const rpb_service_table *table, rpb_slice name)
@@ -103,7 +104,7 @@ int rpb_service_table_add(rpb_service_table *table, const rpb_service *svc, rpb_
         return rpb_errinfo_printf(err, RPB_ERR_INVALID_ARGUMENT, 0, 0, "%s", problem);
     if (table->count == table->cap) {
         size_t ncap = table->cap ? table->cap * 2 : 8;
-        service_entry *n = realloc(table->entries, ncap * sizeof *n);
+        service_entry *n = rpb_mem_realloc(table->entries, ncap * sizeof *n);
         if (n == NULL)
             return rpb_errinfo_set(err, RPB_ERR_NO_MEMORY, 0);
         table->entries = n;
@@ -113,7 +114,7 @@ int rpb_service_table_add(rpb_service_table *table, const rpb_service *svc, rpb_
                    svc->backend_pipe.len + svc->daemon_version.len + svc->min_version.len;
     for (const rpb_str_node *n = svc->allow_list.head; n != NULL; n = n->next)
         bytes += n->value.len;
-    void *storage = malloc(bytes ? bytes : 1);
+    void *storage = rpb_mem_malloc(bytes ? bytes : 1);
     if (storage == NULL)
         return rpb_errinfo_set(err, RPB_ERR_NO_MEMORY, 0);
 

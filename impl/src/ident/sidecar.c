@@ -15,6 +15,7 @@
 
 #include "rpb/ident.h"
 #include "rpb/json.h"
+#include "../core/mem.h"
 
 int rpb_sidecar_format(const rpb_daemon_process *dp, rpb_buf *out)
 {
@@ -241,7 +242,7 @@ int rpb_sidecar_read(const char *path, rpb_identity *id)
         rc = RPB_ERR_SIDECAR_UNSAFE;
     else if (st.st_size > (off_t)RPB_SIDECAR_MAX_BYTES)
         rc = RPB_ERR_SIDECAR_TOO_LARGE;
-    char *text = rc == RPB_OK ? malloc(RPB_SIDECAR_MAX_BYTES + 1) : NULL;
+    char *text = rc == RPB_OK ? rpb_mem_malloc(RPB_SIDECAR_MAX_BYTES + 1) : NULL;
     if (rc == RPB_OK && !text)
         rc = RPB_ERR_NO_MEMORY;
     size_t len = 0;
@@ -258,7 +259,7 @@ int rpb_sidecar_read(const char *path, rpb_identity *id)
     if (rc == RPB_OK) /* a file that grew past the cap is refused too */
         rc = rpb_sidecar_parse(text, len, id);
     int saved = errno;
-    free(text);
+    rpb_mem_free(text);
     close(fd);
     errno = saved;
     return rc;

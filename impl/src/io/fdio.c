@@ -17,6 +17,7 @@
 
 #include "rpb/io.h"
 #include "wait.h"
+#include "../core/mem.h"
 
 #define BODY_CHUNK 4096u
 
@@ -160,7 +161,7 @@ int rpb_write_frame_msg(int fd, const rpb_frame *frame, int64_t deadline_ms)
     int rc = rpb_frame_encode(frame, small, sizeof small, &written);
     if (rc == RPB_ERR_BUFFER_TOO_SMALL) {
         size_t total = rpb_frame_encoded_len(frame);
-        out = malloc(total);
+        out = rpb_mem_malloc(total);
         if (!out)
             return RPB_ERR_NO_MEMORY;
         rc = rpb_frame_encode(frame, out, total, &written);
@@ -170,6 +171,6 @@ int rpb_write_frame_msg(int fd, const rpb_frame *frame, int64_t deadline_ms)
         rc = write_all(fd, &iov, 1, deadline_ms);
     }
     if (out != small)
-        free(out);
+        rpb_mem_free(out);
     return rc;
 }

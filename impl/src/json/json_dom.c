@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "json_internal.h"
+#include "../core/mem.h"
 
 /* The doc's memory: a list of bump-allocated chunks. */
 struct rpb_json_chunk {
@@ -27,7 +28,7 @@ void *rpb_json_doc_alloc(rpb_json_doc *doc, size_t size)
     struct rpb_json_chunk *c = doc->chunks;
     if (c == NULL || c->cap - c->used < size) {
         size_t cap = size > CHUNK_BYTES ? size : CHUNK_BYTES;
-        struct rpb_json_chunk *n = malloc(sizeof *n + cap);
+        struct rpb_json_chunk *n = rpb_mem_malloc(sizeof *n + cap);
         if (n == NULL)
             return NULL;
         n->cap = cap;
@@ -53,7 +54,7 @@ void rpb_json_doc_free(rpb_json_doc *doc)
     struct rpb_json_chunk *c = doc->chunks;
     while (c != NULL) {
         struct rpb_json_chunk *next = c->next;
-        free(c);
+        rpb_mem_free(c);
         c = next;
     }
     doc->chunks = NULL;

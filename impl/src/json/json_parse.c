@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "json_internal.h"
+#include "../core/mem.h"
 
 typedef struct parser {
     const char *s;
@@ -229,13 +230,13 @@ static int parse_number(parser *p, rpb_json_value *v)
     }
     /* strtod needs a NUL-terminated copy of the token. */
     size_t n = p->pos - start;
-    char *tmp = malloc(n + 1);
+    char *tmp = rpb_mem_malloc(n + 1);
     if (tmp == NULL)
         return out_of_memory(p);
     memcpy(tmp, p->s + start, n);
     tmp[n] = '\0';
     double d = strtod(tmp, NULL);
-    free(tmp);
+    rpb_mem_free(tmp);
     if (!isfinite(d))
         return fail(p, start, "number out of range");
     v->type = RPB_JSON_REAL;
