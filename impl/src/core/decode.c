@@ -39,7 +39,11 @@ static int fail(decoder *d, int code, size_t offset, uint32_t field)
     return code;
 }
 
-static int read_varint(decoder *d, size_t *pos, uint64_t *value, uint32_t field)
+/* The per-key and per-field primitives are inlined into every caller
+ * (gcc keeps them out of line otherwise, at a third of the decode time). */
+#define PER_FIELD static inline __attribute__((always_inline))
+
+PER_FIELD int read_varint(decoder *d, size_t *pos, uint64_t *value, uint32_t field)
 {
     if (!varint_get(d->in, d->end, pos, value))
         return fail(d, RPB_ERR_INVALID_VARINT, *pos, field);
@@ -47,7 +51,7 @@ static int read_varint(decoder *d, size_t *pos, uint64_t *value, uint32_t field)
 }
 
 /* WIRE-002, WIRE-004, WIRE-003, in prost's order. */
-static int read_key(decoder *d, size_t *pos, uint32_t *number, unsigned *wt)
+PER_FIELD int read_key(decoder *d, size_t *pos, uint32_t *number, unsigned *wt)
 {
     size_t start = *pos;
     uint64_t key;

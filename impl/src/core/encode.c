@@ -78,12 +78,34 @@ static inline uint8_t *put_varint_field(uint8_t *p, uint8_t tag, uint64_t v)
     return varint_put(p, v);
 }
 
+/* Copies n bytes; short copies (most v1 strings) without a call. */
+static inline void copy_bytes(uint8_t *d, const uint8_t *s, size_t n)
+{
+    if (n > 16) {
+        memcpy(d, s, n);
+    } else if (n >= 8) { /* two overlapping 8-byte moves */
+        uint64_t a, b;
+        memcpy(&a, s, 8);
+        memcpy(&b, s + n - 8, 8);
+        memcpy(d, &a, 8);
+        memcpy(d + n - 8, &b, 8);
+    } else if (n >= 4) {
+        uint32_t a, b;
+        memcpy(&a, s, 4);
+        memcpy(&b, s + n - 4, 4);
+        memcpy(d, &a, 4);
+        memcpy(d + n - 4, &b, 4);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            d[i] = s[i];
+    }
+}
+
 static inline uint8_t *put_len_field(uint8_t *p, uint8_t tag, rpb_slice s)
 {
     *p++ = tag;
     p = varint_put(p, s.len);
-    if (s.len)
-        memcpy(p, s.data, s.len);
+    copy_bytes(p, s.data, s.len);
     return p + s.len;
 }
 
