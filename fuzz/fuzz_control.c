@@ -26,7 +26,7 @@
  *  - one reply: the connection ends at the first RPB_OK, and the reply is
  *    exactly one frame (rpb_frame_decode with the 16 MiB cap consumes all
  *    of it), canonical (HELLO-052, WIRE-020), passing the envelope check
- *    of the hello-reply or admin-reply site, deadline 0 (ENV-006), echoing
+ *    of the hello-reply or admin-reply site, deadline 0 (ENV-011), echoing
  *    request_id, traceparent and tracestate when the request Frame decoded
  *    and nothing otherwise (HELLO-050, HELLO-051, ADMIN-001);
  *  - Hello replies: a HelloReply with exactly one arm set; a Refused code
@@ -282,7 +282,7 @@ static const service_model *find_service(rpb_slice name)
 
 /* The refusal (or NONE) and retry the broker must decide for request, a
  * Frame that decoded, at now; advances the limiter model when the Hello
- * is counted (HELLO-020: shape-valid Hellos only). */
+ * is counted (HELLO-026: shape-valid Hellos only). */
 static rpb_refusal model_decision(const options *o, const rpb_frame *request, int64_t now,
                                   rate_model *rm, uint64_t *retry)
 {
@@ -317,7 +317,8 @@ static rpb_refusal model_decision(const options *o, const rpb_frame *request, in
     if (h.peer_pid != 0 && o->peer.pid != 0 && h.peer_pid != o->peer.pid)
         return RPB_REFUSAL_PEER_PID;
 
-    /* HELLO-020: fixed window per verified pid, pid 0 exempt */
+    /* HELLO-020, HELLO-025, HELLO-027, HELLO-028: fixed window per verified
+     * pid, pid 0 exempt */
     if (o->rate_max != 0 && o->peer.pid != 0) {
         if (!rm->active || now - rm->window_start >= (int64_t)o->rate_window_ms) {
             rm->active = true;
@@ -621,13 +622,13 @@ static void check_admin_verb(const rpb_admin_request *req, const rpb_admin_reply
         FZ_CHECK(reply->kind == RPB_ADMIN_REPLY_KIND_JSON &&
                      rpb_slice_eq_cstr(reply->content_type, "application/json") &&
                      reply->exit_code == 0 && json_command(doc, json_commands[req->verb]),
-                 "verb %d: JSON answer with command \"%s\" (ADMIN-004, ADMIN-006, ADMIN-009)",
+                 "verb %d: JSON answer with command \"%s\" (ADMIN-012, ADMIN-006, ADMIN-009)",
                  req->verb, json_commands[req->verb]);
         if (req->verb == RPB_ADMIN_VERB_STATUS)
             FZ_CHECK(rpb_json_get(doc->root, "accepting_hello") &&
                          rpb_json_get(doc->root, "accepting_hello")->type == RPB_JSON_BOOL &&
                          rpb_json_get(doc->root, "accepting_hello")->u.boolean == ready,
-                     "STATUS accepting_hello (ADMIN-004)");
+                     "STATUS accepting_hello (ADMIN-012)");
         if (req->verb == RPB_ADMIN_VERB_CONFIG) {
             const rpb_json_value *values = rpb_json_get(doc->root, "values");
             uint64_t cap;
@@ -747,7 +748,7 @@ static void check_reply(const conn_result *c, const request_view *v, const optio
     int rc = rpb_envelope_check(&rf, site, 0);
     FZ_CHECK(rc == RPB_OK, "reply fails the %s envelope: %s", rpb_site_name(site),
              rpb_errname(rc));
-    FZ_CHECK(rf.deadline_unix_ms == 0, "reply deadline %llu (ENV-006)",
+    FZ_CHECK(rf.deadline_unix_ms == 0, "reply deadline %llu (ENV-011)",
              (unsigned long long)rf.deadline_unix_ms);
     /* HELLO-050, HELLO-051, ADMIN-001 */
     FZ_CHECK(rf.request_id == request->request_id &&

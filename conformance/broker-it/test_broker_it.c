@@ -1244,7 +1244,7 @@ static void test_fd_pressure_foreign_uid(void)
     close_open_socket(path);
 }
 
-static void test_fd_pressure(void) /* SEC-011, SEC-013 */
+static void test_fd_pressure(void) /* SEC-011, SEC-020 (recovery), SEC-013 */
 {
     char path[160], logf[160];
     snprintf(path, sizeof path, "%s/emfile/b.sock", root);
@@ -1315,7 +1315,7 @@ static void test_fd_pressure(void) /* SEC-011, SEC-013 */
     kill_broker(&b);
 }
 
-/* SEC-014: the reply of a client that stops reading is kept only until
+/* SEC-014, SEC-026: the reply of a client that stops reading is kept only until
  * the handshake deadline.  A STATUS reply over the socket's send buffer
  * (ten services whose 4096-byte backend_pipe JSON-escapes to 24 KiB each)
  * cannot be written at once; the broker must drop it at the deadline. */
@@ -1363,7 +1363,9 @@ static void test_unread_reply_dropped_at_deadline(void)
     kill_broker(&b);
 }
 
-static void test_sigterm_drain(void) /* SEC-012, SEC-003 */
+/* SEC-012, SEC-023 (admin during the drain), SEC-024 (exit 0 after the
+ * period, socket removed), SEC-003 */
+static void test_sigterm_drain(void)
 {
     char path[160], logf[160];
     snprintf(path, sizeof path, "%s/drain/b.sock", root);
@@ -1454,7 +1456,7 @@ static void expect_backlog_answered(const char *name, const char *drain_ms, bool
     tail_close(&b.log);
 }
 
-static void test_drain_answers_backlog(void) /* SEC-012 */
+static void test_drain_answers_backlog(void) /* SEC-012, SEC-024 (backlog), SEC-025 (second signal) */
 {
     expect_backlog_answered("backlog-drain", "0", false);
     expect_backlog_answered("backlog-second", "1000", true);

@@ -229,10 +229,15 @@ static void case_admin_bad_envelope(cctx *c)
         stim_frame(&s, &f);
         hreply r;
         hc_exchange(c, NULL, labels[i], &s, &r);
-        if (r.end == H_REPLY && r.frame_ok && r.frame.payload_protocol == RPB_PP_ADMIN && r.payload_err == RPB_OK &&
-            r.admin.exit_code == 0)
-            c_fail(c, "expected a malformed admin request to be refused (non-zero exit_code) or dropped; observed exit_code 0 (%s)",
-                   labels[i]);
+        /* ADMIN-008: answered TEXT "malformed admin request: <class>\n", exit 2 */
+        static const char prefix[] = "malformed admin request: ";
+        bool answered = r.end == H_REPLY && r.frame_ok && r.frame.payload_protocol == RPB_PP_ADMIN &&
+                        r.payload_err == RPB_OK && r.admin.kind == RPB_ADMIN_REPLY_KIND_TEXT &&
+                        r.admin.exit_code == 2 && r.admin.body.len > sizeof prefix - 1 &&
+                        memcmp(r.admin.body.data, prefix, sizeof prefix - 1) == 0;
+        if (!answered)
+            c_fail(c, "expected TEXT \"%s<class>\\n\" with exit_code 2 (%s); observed %s", prefix, labels[i],
+                   r.end == H_REPLY ? "another reply" : "no reply");
         hr_free(&r);
         sb_free(&s);
     }
@@ -472,12 +477,12 @@ static const hcase rows[] = {
     ROW("broker/robustness/malformed-flood", CORE, "HELLO-006 HELLO-009", "96 concurrent malformed Hellos are each refused and the broker keeps serving", case_malformed_flood),
     ROW("broker/robustness/early-hangup", STRICT, "SEC-007", "20 clients hanging up before their reply do not stop the broker", case_early_hangup),
     ROW("broker/robustness/connect-close", STRICT, "SEC-007", "20 clients closing without a byte do not stop the broker", case_connect_close),
-    ROW("broker/robustness/admin-bad-envelope", STRICT, "SEC-007 ADMIN-008", "malformed admin requests are refused or dropped, never the end of the broker", case_admin_bad_envelope),
+    ROW("broker/robustness/admin-bad-envelope", STRICT, "SEC-007 ADMIN-008", "malformed admin requests are answered TEXT \"malformed admin request: <class>\", exit 2; the broker keeps serving", case_admin_bad_envelope),
     ROW("broker/robustness/deadline/silent", STRICT, "SEC-006 FRAME-010", "a client that sends nothing is closed within the handshake deadline", case_deadline_silent),
     ROW("broker/robustness/deadline/trickle", STRICT, "SEC-006 FRAME-010", "a client sending one byte per 100 ms is closed within the handshake deadline", case_deadline_trickle),
     ROW("broker/robustness/slowloris/others-served", STRICT, "SEC-005 SEC-007", "an idle and a half-sent connection do not delay a Hello on a third", case_slowloris_others_served),
     ROW("broker/robustness/idle-herd", STRICT, "SEC-005", "64 idle connections do not delay a Hello", case_idle_herd),
-    {"broker/lifecycle/drain", STRICT, "SEC-012 SEC-003 ADMIN-003", "after SIGTERM: SHUTTING_DOWN refusals, READYZ not ready, exit 0, socket removed (--spawn)", case_drain, {NULL}, NULL, CASE_ENDS_BROKER},
+    {"broker/lifecycle/drain", STRICT, "SEC-012 SEC-023 SEC-024 SEC-003 ADMIN-003", "after SIGTERM: SHUTTING_DOWN refusals, READYZ not ready, exit 0, socket removed (--spawn)", case_drain, {NULL}, NULL, CASE_ENDS_BROKER},
 };
 
 CASE_TABLE(cases_conn, rows);

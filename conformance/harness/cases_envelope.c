@@ -28,7 +28,7 @@ static const hcase rows[] = {
     MUTATE("broker/envelope/order/kind-before-protocol", CORE, "ENV-005 HELLO-008", "with kind, protocol and encoding wrong, kind is reported (reason text compared as a note)", &R_ENV_KIND, ENVELOPE(1, 1, 0xD0FF, 1)),
     MUTATE("broker/envelope/payload-after-envelope/version", CORE, "ENV-010 WIRE-017 HELLO-007 HELLO-009", "a garbage payload in a v2 envelope gets the envelope refusal, not a payload error", &R_ENV_VERSION, ENVELOPE(2, 0, 0, 0), .garbage_payload = true),
     MUTATE("broker/envelope/payload-after-envelope/kind", CORE, "ENV-010 HELLO-009", "a garbage payload with kind RESPONSE gets the kind refusal (reason as a note)", &R_ENV_KIND, ENVELOPE(1, 1, 0, 0), .garbage_payload = true),
-    MUTATE("broker/envelope/deadline-ignored", CORE, "ENV-006", "deadline_unix_ms is not checked and the response carries deadline 0", NEGOTIATES, .deadline_unix_ms = 1),
+    MUTATE("broker/envelope/deadline-ignored", CORE, "ENV-006 ENV-011", "deadline_unix_ms is not checked and the response carries deadline 0", NEGOTIATES, .deadline_unix_ms = 1),
     MUTATE("broker/echo/request-id/negotiated", CORE, "ENV-007 HELLO-050", "Negotiated echoes a full 64-bit request_id and the trace context", NEGOTIATES, .request_id = UINT64_C(0xfedcba9876543210)),
     MUTATE("broker/echo/request-id/refused", CORE, "ENV-007 HELLO-050", "Refused echoes request_id and the trace context", &R_SERVICE_UNKNOWN, SERVICE("nosuch"), .request_id = 7),
     MUTATE("broker/echo/trace/negotiated", CORE, "ENV-007 HELLO-050", "traceparent and a non-ASCII tracestate with a NUL are echoed byte for byte", NEGOTIATES, .tracestate = BSTR("vendor=\xc3\xa9t\xc3\xa9,rp=1,nul=\x00!")),

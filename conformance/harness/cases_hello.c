@@ -467,8 +467,8 @@ static const hcase rows[] = {
     ROW("broker/hello/negotiated/connection-id/refusal-consumes-none", CORE, "HELLO-036", "Negotiated, Refused, Negotiated get consecutive connection_ids", case_connection_id_refusal_gap),
     ROW("broker/hello/negotiated/connection-id/sequential-unique", CORE, "HELLO-036", "5 sequential Hellos get non-zero connection_ids increasing by one", case_connection_id_sequential),
     ROW("broker/hello/negotiated/connection-id/concurrent-unique", CORE, "HELLO-036", "100 concurrent Hellos all negotiate with pairwise different connection_ids", case_connection_id_concurrent),
-    ROW("broker/hello/rate-limit/exceeded", CORE, "HELLO-020 SEC-008", "N Hellos of one pid negotiate, the N+1st gets RATE_LIMITED (retry 1..window); another pid negotiates", case_rate_limit_exceeded),
-    ROW("broker/hello/rate-limit/refused-not-counted", CORE, "HELLO-020", "Hellos refused by the shape checks do not use up the per-pid budget", case_rate_limit_refused_not_counted),
+    ROW("broker/hello/rate-limit/exceeded", CORE, "HELLO-020 HELLO-027 SEC-008", "N Hellos of one pid negotiate, the N+1st gets RATE_LIMITED (retry 1..window); another pid negotiates", case_rate_limit_exceeded),
+    ROW("broker/hello/rate-limit/refused-not-counted", CORE, "HELLO-020 HELLO-026", "Hellos refused by the shape checks do not use up the per-pid budget", case_rate_limit_refused_not_counted),
 };
 
 CASE_TABLE(cases_hello, rows);

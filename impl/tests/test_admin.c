@@ -91,7 +91,8 @@ static void test_reply_frame_echoes(void) /* ADMIN-001 */
     CU_ASSERT_EQUAL(f.deadline_unix_ms, 0);
 }
 
-static void test_status_text_and_json(void) /* ADMIN-004 */
+/* ADMIN-004 (text), ADMIN-012 (JSON members and types), ADMIN-013 */
+static void test_status_text_and_json(void)
 {
     rpb_admin_reply r;
     rpb_frame f;
@@ -171,7 +172,9 @@ static void test_metrics(void) /* ADMIN-005, ADMIN-011 */
     free(text);
 }
 
-static void test_config_and_json_verbs(void) /* ADMIN-006, ADMIN-009 */
+/* ADMIN-006, ADMIN-009; ADMIN-015 (the json flag changes nothing but
+ * STATUS), ADMIN-016 (the members every JSON reply carries) */
+static void test_config_and_json_verbs(void)
 {
     static const struct {
         int32_t verb;
@@ -196,6 +199,10 @@ static void test_config_and_json_verbs(void) /* ADMIN-006, ADMIN-009 */
         uint64_t schema;
         CU_ASSERT_TRUE(rpb_json_as_u64(rpb_json_get(doc.root, "schema_version"), &schema) &&
                        schema == 1);
+        uint64_t at;
+        CU_ASSERT_TRUE(rpb_json_as_u64(rpb_json_get(doc.root, "generated_at_unix_ms"), &at) &&
+                       at == 5000);
+        CU_ASSERT_TRUE(rpb_json_is_string(rpb_json_get(doc.root, "broker_instance"), "shared"));
         if (verbs[i].verb == RPB_ADMIN_VERB_CONFIG) {
             const rpb_json_value *values = rpb_json_get(doc.root, "values");
             uint64_t v;
@@ -212,6 +219,12 @@ static void test_config_and_json_verbs(void) /* ADMIN-006, ADMIN-009 */
             CU_ASSERT_TRUE(created && created->type == RPB_JSON_BOOL && !created->u.boolean);
         }
         rpb_json_doc_free(&doc);
+        char *plain = strndup((const char *)r.body.data, r.body.len);
+        rpb_admin_reply rj;
+        ask(verbs[i].verb, true, "", &rj, &f);
+        CU_ASSERT_EQUAL(rj.kind, RPB_ADMIN_REPLY_KIND_JSON);
+        CU_ASSERT_TRUE(rpb_slice_eq_cstr(rj.body, plain));
+        free(plain);
     }
     /* BACKEND_HEALTH filters by service_name */
     rpb_admin_reply r;

@@ -626,7 +626,7 @@ static void test_frame_split_decisions(void) /* FRAME-001..FRAME-006 */
     CU_ASSERT_EQUAL(err.offset, 5);
 }
 
-static void test_frame_constructors(void) /* ENV-007 */
+static void test_frame_constructors(void) /* ENV-007 (response), ENV-012 (request) */
 {
     rpb_frame req = rpb_frame_request(0x7A63, rpb_slice_cstr("ping"));
     req.request_id = 42;

@@ -435,7 +435,10 @@ static void test_floor_before_allow_list(void) /* HELLO-024 */
     rpb_hello_handler_free(h);
 }
 
-static void test_rate_limit(void) /* HELLO-020, SEC-008 */
+/* HELLO-020 (the refusal and its retry), HELLO-025 (fixed window),
+ * HELLO-026 (what is counted), HELLO-027 (per pid), HELLO-028 (pid 0),
+ * SEC-008 */
+static void test_rate_limit(void)
 {
     rpb_hello_handler *h = fixture(2, 60000, NULL);
     rpb_hello hello = base_hello(), bad = base_hello(), unknown = base_hello();
@@ -554,7 +557,7 @@ static void test_handoff_tokens(void) /* HELLO-033..HELLO-035 */
     rpb_hello_handler_free(h);
 }
 
-static void test_broker_state_refusals(void) /* SEC-011, SEC-012 */
+static void test_broker_state_refusals(void) /* SEC-011, SEC-012, SEC-020 */
 {
     rpb_hello_handler *h = fixture(0, 1000, NULL);
     rpb_hello hello = base_hello();

@@ -101,7 +101,7 @@ static void test_oversize_reads_no_body(void) /* FRAME-003, FRAME-004, FRAME-005
     close_pair();
 }
 
-static void test_claim_does_not_allocate(void) /* FRAME-005 */
+static void test_claim_does_not_allocate(void) /* FRAME-011 */
 {
     open_pair();
     const uint8_t hdr[] = {0x01, 0x00, 0x00, 0x00, 0x01, 'a', 'b'}; /* claims 16 MiB */

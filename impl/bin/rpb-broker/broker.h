@@ -121,8 +121,8 @@ void services_close(broker_services *s);
 
 /* ---- timers.c: the loop's time decisions; each is given the time ---- */
 
-#define FD_PRESSURE_BACKOFF_MS 50
-#define FD_PRESSURE_RECOVERY_STREAK 3 /* SEC-011: upstream parity */
+#define FD_PRESSURE_BACKOFF_MS 50 /* SEC-022 */
+#define FD_PRESSURE_RECOVERY_STREAK 3 /* SEC-020: upstream parity */
 #define TIMERS_POLL_MAX_MS 60000
 
 /* A connection in the handshake-deadline FIFO (SEC-006): all connections

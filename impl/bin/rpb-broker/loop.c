@@ -283,7 +283,7 @@ static size_t in_limit(void)
 static void conn_read(broker *b, conn *c)
 {
     if (c->in_len == c->in_cap) {
-        /* FRAME-005, SEC-014: memory grows with bytes that arrived, never
+        /* FRAME-011, SEC-014: memory grows with bytes that arrived, never
          * the claim, and never beyond one frame at the Hello cap */
         size_t ncap = c->in_cap ? c->in_cap * 2 : IN_INITIAL;
         if (ncap > in_limit())
@@ -423,7 +423,7 @@ static void listen_arm(broker *b, bool on)
     epoll_ctl(b->ep, EPOLL_CTL_MOD, b->l->fd, &ev);
 }
 
-/* SEC-011: out of descriptors.  Demote, answer the waiting peer with
+/* SEC-011, SEC-022: out of descriptors.  Demote, answer the waiting peer with
  * FD_PRESSURE through the reserve descriptor, back off briefly. */
 static void fd_pressure(broker *b)
 {
@@ -488,7 +488,7 @@ static bool on_signal(broker *b)
         }
         /* SEC-012: keep answering, with ERROR_SHUTTING_DOWN, for the drain */
         if (!timers_drain(&b->t, b->now(), b->cfg->drain_timeout_ms))
-            return false; /* a second SIGTERM/SIGINT: stop at once */
+            return false; /* SEC-025: a second SIGTERM/SIGINT stops at once */
         update_flags(b);
         blog_msg("signal %u: draining for %u ms", si.ssi_signo, b->cfg->drain_timeout_ms);
     }
@@ -507,7 +507,7 @@ static void expire(broker *b, int64_t now)
             c->outcome = "refused";
             c->refusal = RPB_REFUSAL_DEADLINE;
         }
-        conn_close(b, c, c->out ? "deadline" : NULL);
+        conn_close(b, c, c->out ? "deadline" : NULL); /* SEC-026 for an unread reply */
     }
 }
 

@@ -128,7 +128,8 @@ static void json_config(rpb_json_writer *w, const rpb_admin_context *ctx)
     rpb_json_end_object(w);
 }
 
-/* ADMIN-004 (json), ADMIN-006, ADMIN-009: the JSON verbs. */
+/* ADMIN-012 (STATUS json), ADMIN-006, ADMIN-009: the JSON verbs, each with
+ * the members of ADMIN-016; only STATUS looks at the json flag (ADMIN-015). */
 static int json_body(const rpb_admin_context *ctx, const rpb_admin_request *req, rpb_buf *body)
 {
     unsigned flags = rpb_hello_handler_flags(ctx->hello);
@@ -275,7 +276,7 @@ static int answer(const rpb_admin_context *ctx, const rpb_admin_request *req, rp
                   rpb_buf *body)
 {
     reply->kind = RPB_ADMIN_REPLY_KIND_TEXT;
-    reply->content_type = rpb_slice_cstr(CT_TEXT);
+    reply->content_type = rpb_slice_cstr(CT_TEXT); /* ADMIN-014 */
     switch (req->verb) {
     case RPB_ADMIN_VERB_HEALTHZ: /* ADMIN-002 */
         return buf_printf(body, FAULT(ADMIN_HEALTHZ_WRONG) ? "OK" : "ok\n");
@@ -293,7 +294,7 @@ static int answer(const rpb_admin_context *ctx, const rpb_admin_request *req, rp
     case RPB_ADMIN_VERB_CONFIG:
     case RPB_ADMIN_VERB_DIAGNOSE:
         reply->kind = RPB_ADMIN_REPLY_KIND_JSON;
-        reply->content_type = rpb_slice_cstr(CT_JSON);
+        reply->content_type = rpb_slice_cstr(CT_JSON); /* ADMIN-013 */
         return json_body(ctx, req, body);
     case RPB_ADMIN_VERB_METRICS:
         reply->kind = RPB_ADMIN_REPLY_KIND_OPENMETRICS;

@@ -64,7 +64,8 @@ int rpb_frame_decode(const uint8_t *in, size_t len, uint32_t cap, rpb_frame *fra
     return RPB_OK;
 }
 
-/* ENV-007: constructors as upstream's Frame::request / Frame::response_to. */
+/* ENV-012, ENV-007: constructors as upstream's Frame::request /
+ * Frame::response_to. */
 rpb_frame rpb_frame_request(uint32_t payload_protocol, rpb_slice payload)
 {
     rpb_frame f;

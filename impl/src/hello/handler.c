@@ -275,7 +275,7 @@ void rpb_hello_decide(rpb_hello_handler *h, const rpb_frame *request, const rpb_
         refuse(h, d, r, 0);
         return;
     }
-    /* HELLO-020: only shape-valid Hellos are counted */
+    /* HELLO-026: only shape-valid Hellos are counted */
     if (!FAULT(RATE_LIMIT_COUNTS_REFUSED) && rate_limited(h, peer, now_ms, d))
         return;
     /* HELLO-021 */

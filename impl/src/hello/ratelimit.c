@@ -123,7 +123,7 @@ static rate_slot *lookup(rpb_rate_limiter *rl, uint32_t pid, int64_t now)
 rpb_rate_verdict rpb_rate_check(rpb_rate_limiter *rl, uint32_t pid, int64_t now_ms,
                                 uint64_t *retry_ms)
 {
-    /* HELLO-020: pid 0 (unknown verified pid) is exempt; max 0 = off */
+    /* HELLO-028: pid 0 (unknown verified pid) is exempt; max 0 = off */
     if (rl->max == 0 || pid == 0)
         return RPB_RATE_ALLOWED;
     rate_slot *s = lookup(rl, pid, now_ms);

@@ -77,7 +77,7 @@ int rpb_read_frame(int fd, uint32_t cap, int64_t deadline_ms, rpb_buf *body, rpb
 
     while (body->len < body_len) {
         if (body->len == body->cap) {
-            /* FRAME-005: grow with what arrived, never with the claim:
+            /* FRAME-011: grow with what arrived, never with the claim:
              * room for as many bytes again (at least a chunk, at most the
              * rest of the frame). */
             size_t more = body->len > BODY_CHUNK ? body->len : BODY_CHUNK;
