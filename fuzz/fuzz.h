@@ -83,7 +83,7 @@ int fz_decode(const rpb_msg_desc *desc, const uint8_t *in, size_t len, void *msg
 void fz_check_one_frame(const uint8_t *wire, size_t len, rpb_frame *frame);
 
 /* The fixed identity the probe targets answer with and expect
- * (facts/probe.md DP1: pid 4242, /usr/bin/mydaemon, 32 x AA, ns-1,
+ * (DP1 of upstream's probe tests: pid 4242, /usr/bin/mydaemon, 32 x AA, ns-1,
  * /tmp/d.sock, boot-1, idle 30), and the fixed requester nonce 32 x 5A
  * (upstream's fuzz_probe_identity_decode). */
 const rpb_daemon_process *fz_probe_identity(void);

@@ -145,8 +145,8 @@ def admin_frame(body, kind=0, request_id=9):
     return framed(frame_body(kind, 0xAD01, body, request_id))
 
 
-# fuzz/util.c: the identity the probe targets answer with and expect (DP1
-# of facts/probe.md) and the requester's fixed nonce.
+# fuzz/util.c: the identity the probe targets answer with and expect (DP1,
+# upstream's probe test values) and the requester's fixed nonce.
 PROBE_NONCE = bytes([0x5A]) * 32
 
 

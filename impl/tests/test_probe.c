@@ -1,6 +1,6 @@
 /*
  * test_probe.c - the identity probe (spec/probe.md): request and response
- * bytes against facts/probe.md §9, both sides' validation order, identity
+ * bytes against upstream 4.5.5's probe vectors, both sides' validation order, identity
  * comparison, the backend mux, process identity and verification, the
  * sidecar file, and rpb_probe_endpoint() against a forked responder.
  */
@@ -20,14 +20,14 @@
 #include "rpb/rpb.h"
 #include "testutil.h"
 
-/* Vector A of facts/probe.md §9: nonce 00 01 .. 1F. */
+/* Upstream's probe vector A: nonce 00 01 .. 1F. */
 static const char *REQ_A =
     "01 32 00 00 00 08 01 18 B2 E4 02 22 20 00 01 02 03 04 05 06 07 08 09 0A 0B 0C 0D 0E 0F"
     "10 11 12 13 14 15 16 17 18 19 1A 1B 1C 1D 1E 1F 28 80 82 88 98 C0 A0 81 83 07";
 
 static uint8_t SHA_AA[32], SHA_01[32];
 
-/* DP1 of facts/probe.md §9. */
+/* DP1 of upstream's probe tests. */
 static rpb_daemon_process dp1(void)
 {
     memset(SHA_AA, 0xAA, sizeof SHA_AA);
@@ -270,7 +270,7 @@ static void test_path_equal(void)
     }
 }
 
-/* MUX-001..MUX-005: the facts/probe.md §9 mux unit tests. */
+/* MUX-001..MUX-005: upstream 4.5.5's mux unit tests. */
 static void test_mux(void)
 {
     rpb_daemon_process self = dp1();
