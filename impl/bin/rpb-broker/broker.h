@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "daemon.h"
 #include "rpb/hello.h"
 
 /* Exit codes (README.md "rpb-broker", EXIT STATUS). */
@@ -36,58 +37,6 @@ typedef struct broker_config {
     size_t n_allowed_uids;
     int64_t (*clock_ms)(void); /* monotonic ms; NULL: rpb_monotonic_ms (CLOCK_MONOTONIC) */
 } broker_config;
-
-/* ---- log.c: one line per event, text or JSON ---- */
-
-/* Wall-clock milliseconds since the Unix epoch (log timestamps, admin). */
-int64_t unix_now_ms(void);
-
-int blog_open(const char *path, bool json);
-void blog_close(void);
-
-/* A log field: key and either a string or a number. */
-typedef struct blog_field {
-    const char *key;
-    const char *str; /* when NULL, num is used */
-    int64_t num;
-} blog_field;
-
-static inline blog_field blog_s(const char *key, const char *value)
-{
-    return (blog_field){key, value ? value : "", 0};
-}
-#define BLOG_S(k, v) blog_s((k), (v))
-#define BLOG_N(k, v) ((blog_field){(k), NULL, (int64_t)(v)})
-
-/* Writes one line: event name and fields. */
-void blog_event(const char *event, const blog_field *fields, size_t n);
-/* A free-form message line (event "message"). */
-void blog_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* ---- listener.c ---- */
-
-typedef struct broker_listener {
-    int fd;
-    bool activated; /* from systemd: not ours to unlink */
-    char path[108];
-    dev_t dev;
-    ino_t ino;
-} broker_listener;
-
-/* Takes a systemd-activated socket (LISTEN_FDS/LISTEN_PID) when there is
- * one: 1 taken, 0 none, -1 invalid (message logged). */
-int listener_from_systemd(broker_listener *l);
-
-/* Creates the private directory and binds path 0600 (SEC-001..SEC-003).
- * Returns 0, or -1 with the reason logged. */
-int listener_bind(broker_listener *l, const char *path);
-
-/* Removes the socket file when we created it and it is still ours, so no
- * new connection reaches the listener by its path; once. */
-void listener_unlink(broker_listener *l);
-
-/* Closes the listener and unlinks the socket (listener_unlink). */
-void listener_close(broker_listener *l);
 
 /* ---- services.c ---- */
 

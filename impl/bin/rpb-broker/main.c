@@ -198,7 +198,7 @@ int main(int argc, char **argv)
     if (cfg.services_dir == NULL)
         return cli_usage_error(PROG, "--services DIR is required");
     static char socket_buf[RPB_SUN_PATH_MAX];
-    if (blog_open(cfg.log_path, cfg.json_log) != 0)
+    if (blog_open("rpb-broker", cfg.log_path, cfg.json_log) != 0)
         return EXIT_BROKER_USAGE;
 #ifdef RPB_FAULT_INJECTION
     if (rpb_fault_active_name())

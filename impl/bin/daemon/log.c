@@ -1,6 +1,6 @@
 /*
- * rpb-broker logging: one line per event (spec/hello.md SEC-015), as
- * `rpb-broker: event key=value ...` text or as one JSON object per line.
+ * Daemon logging: one line per event (SEC-015), as `PROG: event
+ * key=value ...` text or as one JSON object per line.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -8,15 +8,17 @@
 #include <string.h>
 #include <time.h>
 
-#include "broker.h"
+#include "daemon.h"
 #include "rpb/codec.h"
 #include "rpb/json.h"
 
 static FILE *log_file;
+static const char *log_prog = "rpb";
 static bool log_json;
 
-int blog_open(const char *path, bool json)
+int blog_open(const char *prog, const char *path, bool json)
 {
+    log_prog = prog;
     log_json = json;
     if (path == NULL) {
         log_file = stderr;
@@ -25,7 +27,7 @@ int blog_open(const char *path, bool json)
     } else {
         log_file = fopen(path, "ae");
         if (log_file == NULL) {
-            fprintf(stderr, "rpb-broker: cannot open log file %s: %s\n", path, strerror(errno));
+            fprintf(stderr, "%s: cannot open log file %s: %s\n", log_prog, path, strerror(errno));
             return -1;
         }
     }
@@ -111,7 +113,7 @@ void blog_event(const char *event, const blog_field *fields, size_t n)
         fputc('\n', log_file);
         return;
     }
-    fprintf(log_file, "rpb-broker: %s", event);
+    fprintf(log_file, "%s: %s", log_prog, event);
     for (size_t i = 0; i < n; i++) {
         fprintf(log_file, " %s=", fields[i].key);
         if (fields[i].str == NULL)
@@ -130,11 +132,11 @@ void blog_msg(const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     if (log_file == NULL) {
-        fprintf(stderr, "rpb-broker: %s\n", msg);
+        fprintf(stderr, "%s: %s\n", log_prog, msg);
         return;
     }
     if (!log_json) {
-        fprintf(log_file, "rpb-broker: %s\n", msg);
+        fprintf(log_file, "%s: %s\n", log_prog, msg);
         return;
     }
     blog_field f = BLOG_S("message", msg);

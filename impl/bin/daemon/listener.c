@@ -1,5 +1,5 @@
 /*
- * The listening socket of rpb-broker: systemd socket activation, or a
+ * The listening socket of the daemons: systemd socket activation, or a
  * private directory (SEC-001), a 0600 socket bound under umask 0177 so no
  * other permission ever exists (SEC-002), stale-socket replacement
  * (SEC-003) and removal on exit.
@@ -13,7 +13,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "broker.h"
+#include "daemon.h"
 
 #define SD_LISTEN_FDS_START 3
 

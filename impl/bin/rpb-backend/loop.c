@@ -1,0 +1,355 @@
+/*
+ * The event loop of rpb-backend: one thread, epoll over non-blocking
+ * sockets.  Every connection goes through librpb's mux (spec/probe.md
+ * MUX-001..MUX-005): probes are answered, the echo protocol is served
+ * (MUX-008), anything else closes the connection.  Every connection has
+ * a deadline for its next frame and for writing its replies (MUX-006).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "backend.h"
+
+#define READ_CHUNK 65536u
+
+typedef struct conn {
+    int fd;
+    uint64_t seq;
+    int32_t pid;
+    uint32_t uid;
+    rpb_buf in;     /* received, not yet classified */
+    rpb_buf out;    /* replies not yet written */
+    size_t out_off; /* bytes of out already written */
+    bool eof;       /* the peer finished sending */
+    int64_t opened_ms, deadline_ms;
+    uint32_t probes, payloads;
+    struct conn *next;
+} conn;
+
+typedef struct backend {
+    const backend_config *cfg;
+    broker_listener *l;
+    rpb_mux mux;
+    uint32_t served[1];
+    rpb_buf reply; /* the mux's reply scratch */
+    int ep, sigfd;
+    conn *conns;
+    size_t n_conns;
+    uint64_t seq;
+    int64_t idle_since_ms;
+    bool stop;
+} backend;
+
+/* Makes room for extra more bytes in b (growing it only as needed). */
+static int buf_reserve(rpb_buf *b, size_t extra)
+{
+    if (b->cap - b->len >= extra)
+        return 0;
+    size_t cap = b->cap ? b->cap : 4096;
+    while (cap - b->len < extra)
+        cap *= 2;
+    uint8_t *p = realloc(b->data, cap);
+    if (!p)
+        return -1;
+    b->data = p;
+    b->cap = cap;
+    return 0;
+}
+
+static int buf_append(rpb_buf *b, const uint8_t *p, size_t n)
+{
+    if (buf_reserve(b, n) != 0)
+        return -1;
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+    return 0;
+}
+
+static void log_conn(const conn *c, const char *outcome, int rc)
+{
+    blog_field f[9];
+    size_t n = 0;
+    f[n++] = BLOG_N("conn", c->seq);
+    f[n++] = BLOG_N("pid", c->pid);
+    f[n++] = BLOG_N("uid", c->uid);
+    f[n++] = BLOG_S("outcome", outcome);
+    if (rc < 0) {
+        f[n++] = BLOG_S("class", rpb_errname(rc));
+        f[n++] = BLOG_S("requirement", rpb_err_requirement(rc));
+    }
+    f[n++] = BLOG_N("probes", c->probes);
+    f[n++] = BLOG_N("payloads", c->payloads);
+    f[n++] = BLOG_N("ms", rpb_monotonic_ms() - c->opened_ms);
+    blog_event("connection", f, n);
+}
+
+static void conn_close(backend *b, conn *c, const char *outcome, int rc)
+{
+    log_conn(c, outcome, rc);
+    epoll_ctl(b->ep, EPOLL_CTL_DEL, c->fd, NULL);
+    close(c->fd);
+    for (conn **p = &b->conns; *p; p = &(*p)->next)
+        if (*p == c) {
+            *p = c->next;
+            break;
+        }
+    rpb_buf_free(&c->in);
+    rpb_buf_free(&c->out);
+    free(c);
+    if (--b->n_conns == 0)
+        b->idle_since_ms = rpb_monotonic_ms();
+}
+
+static void watch(backend *b, conn *c, uint32_t events)
+{
+    struct epoll_event ev = {.events = events, .data.ptr = c};
+    epoll_ctl(b->ep, EPOLL_CTL_MOD, c->fd, &ev);
+}
+
+/* MUX-008: a REQUEST on the echo protocol is answered with its payload. */
+static int echo(conn *c, const rpb_frame *request)
+{
+    if (request->kind != RPB_FRAME_KIND_REQUEST)
+        return RPB_OK;
+    rpb_frame response = rpb_frame_response_to(request, request->payload);
+    size_t need = rpb_frame_encoded_len(&response), written;
+    if (buf_reserve(&c->out, need) != 0)
+        return RPB_ERR_NO_MEMORY;
+    int rc = rpb_frame_encode(&response, c->out.data + c->out.len, need, &written);
+    if (rc == RPB_OK)
+        c->out.len += written;
+    return rc;
+}
+
+/* MUX-001..MUX-005: classifies every complete frame received so far.
+ * Returns RPB_OK (need more bytes) or the connection-fatal class. */
+static int classify(backend *b, conn *c)
+{
+    size_t off = 0;
+    int rc = RPB_OK;
+    while (rc == RPB_OK) {
+        rpb_mux_result r;
+        rc = rpb_mux_poll(&b->mux, c->in.data + off, c->in.len - off, b->reply.data,
+                          b->reply.cap, &r, NULL);
+        if (rc == RPB_ERR_BUFFER_TOO_SMALL) {
+            rc = buf_reserve(&b->reply, r.reply_len) == 0 ? RPB_OK : RPB_ERR_NO_MEMORY;
+            continue;
+        }
+        if (rc != RPB_OK)
+            break;
+        if (r.kind == RPB_MUX_PROBE_ANSWERED) {
+            c->probes++;
+            rc = buf_append(&c->out, b->reply.data, r.reply_len) == 0 ? RPB_OK : RPB_ERR_NO_MEMORY;
+        } else {
+            c->payloads++;
+            rc = echo(c, &r.frame);
+        }
+        off += r.consumed;
+        /* MUX-006: the deadline is for the next frame */
+        c->deadline_ms = rpb_monotonic_ms() + b->cfg->frame_timeout_ms;
+    }
+    memmove(c->in.data, c->in.data + off, c->in.len - off);
+    c->in.len -= off;
+    return rc == RPB_NEED_MORE ? RPB_OK : rc;
+}
+
+/* Writes what is pending; switches the connection between reading and
+ * waiting for write space (no reading while replies are unread). */
+static void conn_flush(backend *b, conn *c)
+{
+    while (c->out_off < c->out.len) {
+        ssize_t w = send(c->fd, c->out.data + c->out_off, c->out.len - c->out_off,
+                         MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0 && errno == EAGAIN) {
+            watch(b, c, EPOLLOUT);
+            return;
+        }
+        if (w < 0) {
+            conn_close(b, c, "peer-gone", RPB_ERR_IO);
+            return;
+        }
+        c->out_off += (size_t)w;
+    }
+    c->out.len = c->out_off = 0;
+    if (c->eof) {
+        conn_close(b, c, c->in.len ? "eof-mid-frame" : "closed",
+                   c->in.len ? RPB_ERR_UNEXPECTED_EOF : RPB_OK);
+        return;
+    }
+    watch(b, c, EPOLLIN | EPOLLRDHUP);
+}
+
+static void conn_read(backend *b, conn *c)
+{
+    if (buf_reserve(&c->in, READ_CHUNK) != 0) {
+        conn_close(b, c, "no-memory", RPB_ERR_NO_MEMORY);
+        return;
+    }
+    ssize_t n = recv(c->fd, c->in.data + c->in.len, READ_CHUNK, MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    if (n < 0) {
+        conn_close(b, c, "peer-gone", RPB_ERR_IO);
+        return;
+    }
+    if (n == 0)
+        c->eof = true;
+    c->in.len += (size_t)n;
+    int rc = classify(b, c);
+    if (rc != RPB_OK) { /* MUX-005: every mux error closes, unanswered */
+        conn_close(b, c, "error", rc);
+        return;
+    }
+    conn_flush(b, c);
+}
+
+/* MUX-007: only peers of our own uid are served. */
+static void conn_new(backend *b, int fd)
+{
+    conn *c = calloc(1, sizeof *c);
+    struct ucred cr;
+    socklen_t len = sizeof cr;
+    if (!c) {
+        close(fd);
+        return;
+    }
+    c->fd = fd;
+    c->seq = ++b->seq;
+    c->opened_ms = rpb_monotonic_ms();
+    c->deadline_ms = c->opened_ms + b->cfg->frame_timeout_ms;
+    c->next = b->conns;
+    b->conns = c;
+    b->n_conns++;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) == 0) {
+        c->pid = cr.pid;
+        c->uid = cr.uid;
+    }
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.ptr = c};
+    if (len != sizeof cr || cr.uid != geteuid())
+        conn_close(b, c, "dropped", RPB_OK);
+    else if (b->n_conns > b->cfg->max_connections)
+        conn_close(b, c, "over-capacity", RPB_OK);
+    else if (epoll_ctl(b->ep, EPOLL_CTL_ADD, fd, &ev) != 0)
+        conn_close(b, c, "epoll-failed", RPB_ERR_IO);
+}
+
+static void accept_batch(backend *b)
+{
+    for (int i = 0; i < 64; i++) {
+        int fd = accept4(b->l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0)
+            return; /* EAGAIN, or EMFILE: the next round retries */
+        conn_new(b, fd);
+    }
+}
+
+/* MUX-006: connections past their deadline are closed. */
+static void expire(backend *b, int64_t now)
+{
+    conn *c = b->conns;
+    while (c) {
+        conn *next = c->next;
+        if (now >= c->deadline_ms)
+            conn_close(b, c, "deadline", RPB_ERR_TIMEOUT);
+        c = next;
+    }
+}
+
+static int next_timeout(const backend *b, int64_t now)
+{
+    int64_t wake = INT64_MAX;
+    for (const conn *c = b->conns; c; c = c->next)
+        if (c->deadline_ms < wake)
+            wake = c->deadline_ms;
+    if (b->n_conns == 0 && b->cfg->idle_timeout_s)
+        wake = b->idle_since_ms + (int64_t)b->cfg->idle_timeout_s * 1000;
+    if (wake == INT64_MAX)
+        return -1;
+    return wake <= now ? 0 : wake - now > 60000 ? 60000 : (int)(wake - now);
+}
+
+static int setup(backend *b)
+{
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGINT);
+    sigprocmask(SIG_BLOCK, &mask, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    b->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+    b->ep = epoll_create1(EPOLL_CLOEXEC);
+    if (b->sigfd < 0 || b->ep < 0)
+        return -1;
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &b->sigfd};
+    if (epoll_ctl(b->ep, EPOLL_CTL_ADD, b->sigfd, &ev) != 0)
+        return -1;
+    ev.data.ptr = b->l;
+    return epoll_ctl(b->ep, EPOLL_CTL_ADD, b->l->fd, &ev);
+}
+
+int backend_run(const backend_config *cfg, broker_listener *l, const rpb_daemon_process *self)
+{
+    backend b = {.cfg = cfg, .l = l, .ep = -1, .sigfd = -1};
+    b.served[0] = cfg->echo_protocol;
+    b.mux = (rpb_mux){self, b.served, cfg->has_echo ? 1 : 0, BACKEND_MAX_FRAME};
+    b.idle_since_ms = rpb_monotonic_ms();
+    int status = EXIT_BACKEND_OK;
+    if (setup(&b) != 0) {
+        blog_msg("event loop set-up failed: %s", strerror(errno));
+        status = EXIT_BACKEND_RUNTIME;
+        b.stop = true;
+    }
+    while (!b.stop) {
+        struct epoll_event evs[64];
+        int64_t now = rpb_monotonic_ms();
+        int n = epoll_wait(b.ep, evs, 64, next_timeout(&b, now));
+        if (n < 0 && errno != EINTR) {
+            blog_msg("epoll_wait: %s", strerror(errno));
+            status = EXIT_BACKEND_RUNTIME;
+            break;
+        }
+        for (int i = 0; i < n; i++) {
+            if (evs[i].data.ptr == &b.sigfd) {
+                struct signalfd_siginfo si;
+                if (read(b.sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
+                    blog_event("exit", (blog_field[]){BLOG_S("reason", "signal"),
+                                                        BLOG_N("signal", si.ssi_signo)}, 2);
+                    b.stop = true;
+                }
+            } else if (evs[i].data.ptr == b.l) {
+                accept_batch(&b);
+            } else {
+                conn *c = evs[i].data.ptr;
+                if (evs[i].events & EPOLLOUT)
+                    conn_flush(&b, c);
+                else
+                    conn_read(&b, c);
+            }
+        }
+        now = rpb_monotonic_ms();
+        expire(&b, now);
+        if (b.n_conns == 0 && cfg->idle_timeout_s &&
+            now - b.idle_since_ms >= (int64_t)cfg->idle_timeout_s * 1000) {
+            blog_event("exit", (blog_field[]){BLOG_S("reason", "idle"),
+                                                BLOG_N("idle_timeout_secs", cfg->idle_timeout_s)}, 2);
+            b.stop = true;
+        }
+    }
+    while (b.conns)
+        conn_close(&b, b.conns, "shutdown", RPB_OK);
+    rpb_buf_free(&b.reply);
+    if (b.ep >= 0)
+        close(b.ep);
+    if (b.sigfd >= 0)
+        close(b.sigfd);
+    return status;
+}
