@@ -188,26 +188,6 @@ static bool start_broker(const spawn_opts *o, broker_proc *b)
     return tail_wait(&b->log, "listening on", NULL, 10000);
 }
 
-/* Waits for pid to exit within ms (its pidfd becomes readable); its exit
- * status, or -1 when it had to be killed. */
-static int wait_exit(pid_t pid, int ms)
-{
-    int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
-    if (pfd >= 0) {
-        struct pollfd p = {pfd, POLLIN, 0};
-        poll(&p, 1, ms);
-        close(pfd);
-    } else {
-        fprintf(stderr, "\n    pidfd_open: %s ", strerror(errno));
-    }
-    int st;
-    if (waitpid(pid, &st, WNOHANG) == pid)
-        return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, 0);
-    return -1;
-}
-
 static void kill_broker(broker_proc *b)
 {
     kill(b->pid, SIGKILL);
@@ -678,7 +658,7 @@ static void test_rate_limit(void) /* HELLO-020, SEC-008 */
         read_reply(fd, &r, 2000);
         _exit(negotiated(&r) ? 0 : 1);
     }
-    CU_ASSERT_EQUAL(wait_exit(child, 10000), 0);
+    CU_ASSERT_EQUAL(tu_wait_exit(child, 10000), 0);
     kill_broker(&b);
 }
 
@@ -775,29 +755,10 @@ static void test_abuse_leaves_broker_serving(void) /* SEC-007, ADMIN-008 */
 
 static int run_client(const char *const *args, char *out, size_t cap)
 {
-    int p[2];
-    if (pipe(p) != 0)
-        return -1;
-    pid_t pid = fork();
-    if (pid == 0) {
-        dup2(p[1], 1);
-        int null = open("/dev/null", O_WRONLY);
-        dup2(null, 2);
-        close(p[0]);
-        const char *argv[16] = {client_bin, "--socket", sock_path};
-        for (int i = 0; args[i] && i < 12; i++)
-            argv[3 + i] = args[i];
-        execv(client_bin, (char *const *)argv);
-        _exit(127);
-    }
-    close(p[1]);
-    size_t got = 0;
-    ssize_t k;
-    while (got + 1 < cap && (k = read(p[0], out + got, cap - 1 - got)) > 0)
-        got += (size_t)k;
-    out[got] = '\0';
-    close(p[0]);
-    return wait_exit(pid, 5000);
+    const char *argv[16] = {client_bin, "--socket", sock_path};
+    for (int i = 0; args[i] && i < 12; i++)
+        argv[3 + i] = args[i];
+    return tu_run_capture(argv, out, cap, 5000);
 }
 
 static void test_admin_verbs_via_client(void) /* ADMIN-002..ADMIN-007, ADMIN-010 */
@@ -1144,7 +1105,7 @@ static void expect_foreign_peer_gets_nothing(const char *path, broker_proc *b)
          * the Hello was never read */
         _exit(got == 0 || (got < 0 && errno == ECONNRESET) ? 0 : 5);
     }
-    int st = wait_exit(child, 15000);
+    int st = tu_wait_exit(child, 15000);
     CU_ASSERT_EQUAL(st, 0);
     if (st != 0)
         printf("\n    foreign-uid child exit status %d ", st);
@@ -1202,7 +1163,7 @@ static void test_socket_activation(void) /* SEC-003 */
     rpb_buf_free(&r.body);
     close(fd);
     kill(b.pid, SIGTERM);
-    CU_ASSERT_EQUAL(wait_exit(b.pid, 5000), 0);
+    CU_ASSERT_EQUAL(tu_wait_exit(b.pid, 5000), 0);
     tail_close(&b.log);
     CU_ASSERT_EQUAL(access(path, F_OK), 0); /* activated sockets are not removed */
     close_open_socket(path);
@@ -1405,7 +1366,7 @@ static void test_sigterm_drain(void)
     CU_ASSERT_TRUE(rpb_slice_eq_cstr(ar.body, "not ready\n"));
     CU_ASSERT_EQUAL(ar.exit_code, 1);
     rpb_buf_free(&body);
-    CU_ASSERT_EQUAL(wait_exit(b.pid, 10000), 0);
+    CU_ASSERT_EQUAL(tu_wait_exit(b.pid, 10000), 0);
     tail_close(&b.log);
     /* not before the drain period ended (it starts after t0) */
     CU_ASSERT(rpb_monotonic_ms() - t0 >= 400);
@@ -1471,7 +1432,7 @@ static int start_and_status(const char *socket, const char *services)
         execl(broker_bin, broker_bin, "--socket", socket, "--services", services, NULL);
         _exit(127);
     }
-    return wait_exit(pid, 10000);
+    return tu_wait_exit(pid, 10000);
 }
 
 /* rpb-broker with args (NULL-terminated), output discarded: exit status. */
@@ -1488,7 +1449,7 @@ static int broker_status(const char *const *args)
         execv(broker_bin, (char *const *)argv);
         _exit(127);
     }
-    return wait_exit(pid, 10000);
+    return tu_wait_exit(pid, 10000);
 }
 
 static void test_socket_placement(void) /* SEC-001..SEC-003, SEC-009 */
@@ -1562,7 +1523,7 @@ static void test_socket_placement(void) /* SEC-001..SEC-003, SEC-009 */
     broker_proc b;
     CU_ASSERT_TRUE(start_broker(&o, &b));
     kill(b.pid, SIGINT);
-    CU_ASSERT_EQUAL(wait_exit(b.pid, 10000), 0);
+    CU_ASSERT_EQUAL(tu_wait_exit(b.pid, 10000), 0);
     tail_close(&b.log);
     CU_ASSERT_NOT_EQUAL(access(path, F_OK), 0);
 }
@@ -1649,7 +1610,7 @@ int main(int argc, char **argv)
     };
     int rc = tu_run_only("broker-it", tests, alone, argc == 4 ? argv[3] : NULL);
     kill(main_broker.pid, SIGTERM);
-    int st = wait_exit(main_broker.pid, 5000);
+    int st = tu_wait_exit(main_broker.pid, 5000);
     tail_close(&main_broker.log);
     if (st != 0) {
         fprintf(stderr, "main broker exit status %d\n", st);

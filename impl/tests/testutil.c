@@ -1,12 +1,18 @@
 /*
  * testutil.c - helpers shared by the CUnit programs in impl/tests/.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "rpb/json.h"
@@ -113,4 +119,47 @@ int tu_run_only(const char *suite_name, const tu_test *tests, const tu_alone *al
 int tu_run(const char *suite_name, const tu_test *tests)
 {
     return tu_run_only(suite_name, tests, NULL, NULL);
+}
+
+int tu_wait_exit(pid_t pid, int ms)
+{
+    /* the pidfd becomes readable when the process exits */
+    int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (pfd >= 0) {
+        struct pollfd p = {pfd, POLLIN, 0};
+        poll(&p, 1, ms);
+        close(pfd);
+    } else {
+        fprintf(stderr, "\n    pidfd_open: %s ", strerror(errno));
+    }
+    int st;
+    if (waitpid(pid, &st, WNOHANG) == pid)
+        return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    return -1;
+}
+
+int tu_run_capture(const char *const *argv, char *out, size_t cap, int ms)
+{
+    int p[2];
+    if (pipe(p) != 0)
+        return -1;
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(p[1], 1);
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 2);
+        close(p[0]);
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    close(p[1]);
+    size_t got = 0;
+    ssize_t k;
+    while (got + 1 < cap && (k = read(p[0], out + got, cap - 1 - got)) > 0)
+        got += (size_t)k;
+    out[got] = '\0';
+    close(p[0]);
+    return tu_wait_exit(pid, ms);
 }

@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <CUnit/Basic.h>
 
@@ -20,6 +21,14 @@ void tu_guarded_free(uint8_t *p, size_t len);
 
 /* ctest's SKIP_RETURN_CODE for every test program. */
 #define TU_SKIP_EXIT 77
+
+/* The exit status of pid within ms milliseconds (128 + signal number when
+ * it was killed), or -1 when it had not exited (it is then killed). */
+int tu_wait_exit(pid_t pid, int ms);
+
+/* Runs argv[0] with argv (stderr to /dev/null), collects its stdout into
+ * out[0..cap) NUL-terminated, and returns tu_wait_exit(pid, ms). */
+int tu_run_capture(const char *const *argv, char *out, size_t cap, int ms);
 
 /* One suite: its name and NULL-terminated tests. */
 typedef struct tu_test {

@@ -30,4 +30,7 @@ int client_exchange(const client_target *t, const uint8_t *req, size_t len, int6
 /* `rpb-client names ...` (argv[0] is "names"). */
 int rpb_client_names_main(int argc, char **argv);
 
+/* `rpb-client probe ...` (argv[0] is "probe"). */
+int probe_main(int argc, char **argv);
+
 #endif

@@ -23,6 +23,7 @@ static const char usage_text[] =
     "usage: rpb-client [--socket PATH] [--autostart [CMD]] --service NAME --wanted-version V [options]\n"
     "       rpb-client [--socket PATH] [--autostart [CMD]] --admin VERB [--json] [--service NAME]\n"
     "       rpb-client names [--service NAME] [--instance NAME]   (see names --help)\n"
+    "       rpb-client probe --endpoint PATH ...   (see probe --help)\n"
     "       rpb-client --help | --version\n"
     "\n"
     "Sends one Hello (or one admin request) and prints the decoded reply.\n"
@@ -274,6 +275,8 @@ int main(int argc, char **argv)
     bool json = false;
     if (argc > 1 && strcmp(argv[1], "names") == 0)
         return rpb_client_names_main(argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "probe") == 0)
+        return probe_main(argc - 1, argv + 1);
     int c, index = 0;
     opterr = 0; /* usage errors are worded by cli_usage_error */
     while ((c = getopt_long(argc, argv, ":", opts, &index)) != -1) {
