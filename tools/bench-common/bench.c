@@ -1,0 +1,130 @@
+/*
+ * bench.c - the shared parts of the round-trip benchmarks (bench.h).
+ */
+#define _GNU_SOURCE
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench.h"
+#include "rpb/client.h"
+
+#define FLOOR_MSG 16
+
+int64_t bench_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+bool bench_floor_once(const char *path)
+{
+    int fd = rpb_client_connect(path, rpb_monotonic_ms() + 5000);
+    if (fd < 0)
+        return false;
+    uint8_t msg[FLOOR_MSG] = "ping-ping-ping!";
+    bool ok = send(fd, msg, sizeof msg, MSG_NOSIGNAL) == (ssize_t)sizeof msg;
+    size_t got = 0;
+    while (ok && got < sizeof msg) {
+        ssize_t n = read(fd, msg + got, sizeof msg - got);
+        ok = n > 0;
+        got += n > 0 ? (size_t)n : 0;
+    }
+    close(fd);
+    return ok;
+}
+
+pid_t bench_start_floor(const char *path)
+{
+    int l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+    if (l < 0 || bind(l, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(l, SOMAXCONN) != 0) {
+        perror("floor server");
+        exit(1);
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        for (;;) {
+            int c = accept(l, NULL, NULL);
+            if (c < 0)
+                continue;
+            uint8_t buf[FLOOR_MSG];
+            size_t got = 0;
+            while (got < sizeof buf) {
+                ssize_t n = read(c, buf + got, sizeof buf - got);
+                if (n <= 0)
+                    break;
+                got += (size_t)n;
+            }
+            if (got == sizeof buf)
+                (void)!send(c, buf, sizeof buf, MSG_NOSIGNAL);
+            close(c);
+        }
+    }
+    close(l);
+    return pid;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Nearest-rank percentile (upstream's perf guard): index ceil(n*p/100)-1. */
+static double percentile_us(const int64_t *sorted, size_t n, unsigned p)
+{
+    size_t idx = (n * p + 99) / 100;
+    return sorted[idx ? idx - 1 : 0] / 1000.0;
+}
+
+bench_latency bench_measure_latency(bench_trip trip, const char *path, size_t count)
+{
+    bench_latency l = {0, 0, 0};
+    for (int i = 0; i < BENCH_WARMUP; i++)
+        l.failures += !trip(path);
+    int64_t *t = malloc(count * sizeof *t);
+    if (!t) {
+        l.failures = count;
+        return l;
+    }
+    for (size_t i = 0; i < count; i++) {
+        int64_t t0 = bench_now_ns();
+        l.failures += !trip(path);
+        t[i] = bench_now_ns() - t0;
+    }
+    qsort(t, count, sizeof *t, cmp_i64);
+    l.p50 = percentile_us(t, count, 50);
+    l.p99 = percentile_us(t, count, 99);
+    free(t);
+    return l;
+}
+
+bool bench_wait_socket(const char *path)
+{
+    for (int i = 0; i < 400; i++) {
+        int fd = rpb_client_connect(path, rpb_monotonic_ms() + 100);
+        if (fd >= 0) {
+            close(fd);
+            return true;
+        }
+        poll(NULL, 0, 5);
+    }
+    return false;
+}
+
+void bench_sibling(const char *argv0, const char *name, char *out, size_t cap)
+{
+    const char *slash = strrchr(argv0, '/');
+    if (slash == NULL)
+        snprintf(out, cap, "%s", name);
+    else
+        snprintf(out, cap, "%.*s/%s", (int)(slash - argv0), argv0, name);
+}
