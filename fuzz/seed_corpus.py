@@ -336,6 +336,10 @@ def collect(vectors_dir):
                         corpus.add_control(data)
                 elif kind == "message":
                     corpus.add_message(group["message"], data)
+                elif kind in ("probe-request", "probe-response"):
+                    corpus.add_frame_body(data)
+                elif kind == "sidecar":
+                    corpus.add("fuzz_sidecar", data)
                 elif kind == "envelope":
                     corpus.add_frame_body(data)
                     if group["site"] in CONTROL_SITES:

@@ -462,6 +462,112 @@ static void run_envelope(vec_test *t, const uint8_t *in, size_t len, const char 
     }
 }
 
+/* ---- the probe kinds (spec/probe.md) ---- */
+
+/* The group's "identity" as a DaemonProcess (slices into t->doc). */
+static bool group_identity(vec_test *t, rpb_daemon_process *dp, rpb_arena *arena)
+{
+    const rpb_json_value *v = rpb_json_get(t->group, "identity");
+    rpb_json_error err;
+    if (v == NULL ||
+        rpb_json_to_message(t->doc, v, &rpb_daemon_process_desc, dp, arena, &err) != RPB_OK) {
+        FAIL(t, "group \"identity\" missing or not a DaemonProcess");
+        return false;
+    }
+    return true;
+}
+
+/* The bytes of the hex string member key of obj into out[0..cap). */
+static bool get_hex(vec_test *t, const rpb_json_value *obj, const char *key, uint8_t *out,
+                    size_t cap, size_t *len)
+{
+    const char *hex = get_str(obj, key);
+    if (hex == NULL || rpb_hex_decode(hex, strlen(hex), out, cap, len) != RPB_OK) {
+        FAIL(t, "\"%s\" missing, not hex or longer than %zu bytes", key, cap);
+        return false;
+    }
+    return true;
+}
+
+/* kind "probe-request": a Frame body checked by the responder (PROBE-010);
+ * a valid request's framed response carrying the group's identity
+ * (PROBE-005) equals "response". */
+static void run_probe_request(vec_test *t, const uint8_t *in, size_t len, const char *result)
+{
+    rpb_frame frame;
+    rpb_msg_init(&rpb_frame_desc, &frame);
+    if (rpb_decode(&rpb_frame_desc, in, len, &frame, NULL, 0, NULL) != RPB_OK) {
+        FAIL(t, "the input does not decode as a Frame");
+        return;
+    }
+    int rc = rpb_probe_request_check(&frame);
+    if (strcmp(result, "invalid") == 0) {
+        check_error(t, rc, "rpb_probe_request_check");
+        return;
+    }
+    if (rc != RPB_OK) {
+        FAIL(t, "rpb_probe_request_check: %s", class_of(rc));
+        return;
+    }
+    uint8_t mem[1024], want[8192], got[8192];
+    rpb_arena arena;
+    rpb_arena_init(&arena, mem, sizeof mem);
+    rpb_daemon_process self;
+    size_t want_len, got_len;
+    if (!group_identity(t, &self, &arena) ||
+        !get_hex(t, t->test, "response", want, sizeof want, &want_len))
+        return;
+    rc = rpb_probe_response_encode(&frame, &self, got, sizeof got, &got_len);
+    if (rc != RPB_OK || got_len != want_len || memcmp(got, want, got_len) != 0)
+        FAIL(t, "rpb_probe_response_encode: %s, %zu bytes, want the %zu of \"response\"",
+             class_of(rc), got_len, want_len);
+}
+
+/* kind "probe-response": a response Frame body checked by the requester
+ * (PROBE-023..PROBE-028) for the group's nonce and expected identity. */
+static void run_probe_response(vec_test *t, const uint8_t *in, size_t len, const char *result)
+{
+    uint8_t mem[1024], nonce[RPB_PROBE_NONCE_BYTES];
+    rpb_arena arena;
+    rpb_arena_init(&arena, mem, sizeof mem);
+    rpb_daemon_process expected;
+    size_t nonce_len;
+    if (!group_identity(t, &expected, &arena) ||
+        !get_hex(t, t->group, "nonce", nonce, sizeof nonce, &nonce_len))
+        return;
+    if (nonce_len != RPB_PROBE_NONCE_BYTES) {
+        FAIL(t, "group \"nonce\" is not 32 bytes");
+        return;
+    }
+    rpb_probe_reply r;
+    int rc = rpb_probe_response_check(in, len, nonce, &expected, &r, NULL);
+    if (strcmp(result, "invalid") == 0) {
+        check_error(t, rc, "rpb_probe_response_check");
+        const char *field = get_str(t->test, "field");
+        if (field && (rc != RPB_ERR_IDENTITY_MISMATCH || strcmp(r.mismatch, field) != 0))
+            FAIL(t, "first mismatching field %s, want %s",
+                 rc == RPB_ERR_IDENTITY_MISMATCH ? r.mismatch : "(none)", field);
+        return;
+    }
+    if (rc != RPB_OK)
+        FAIL(t, "rpb_probe_response_check: %s", class_of(rc));
+    else
+        check_expected(t, &rpb_daemon_process_desc, &r.identity, "response identity");
+}
+
+/* kind "sidecar": the input is sidecar JSON text (IDENT-030, IDENT-031). */
+static void run_sidecar(vec_test *t, const uint8_t *in, size_t len, const char *result)
+{
+    static rpb_identity id;
+    int rc = rpb_sidecar_parse((const char *)in, len, &id);
+    if (strcmp(result, "invalid") == 0)
+        check_error(t, rc, "rpb_sidecar_parse");
+    else if (rc != RPB_OK)
+        FAIL(t, "rpb_sidecar_parse: %s", class_of(rc));
+    else
+        check_expected(t, &rpb_daemon_process_desc, &id.dp, "sidecar");
+}
+
 void vec_run(vec_test *t)
 {
     t->ran = true;
@@ -486,6 +592,12 @@ void vec_run(vec_test *t)
         run_message(t, in, len, result, options);
     else if (strcmp(kind, "envelope") == 0)
         run_envelope(t, in, len, result, options);
+    else if (strcmp(kind, "probe-request") == 0)
+        run_probe_request(t, in, len, result);
+    else if (strcmp(kind, "probe-response") == 0)
+        run_probe_response(t, in, len, result);
+    else if (strcmp(kind, "sidecar") == 0)
+        run_sidecar(t, in, len, result);
     else
         FAIL(t, "unknown group kind \"%s\"", kind);
     free(in);

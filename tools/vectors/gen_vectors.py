@@ -46,10 +46,10 @@ MAX_HELLO = 65536
 
 def spec_requirements():
     """The requirement IDs vectors may cite: those defined by the requirement
-    headers (`**FRAME-001** · MUST · core`, spec/README.md) of spec/wire.md
-    and spec/envelope.md."""
+    headers (`**FRAME-001** · MUST · core`, spec/README.md) of spec/wire.md,
+    spec/envelope.md and spec/probe.md."""
     ids = set()
-    for doc in ("wire.md", "envelope.md"):
+    for doc in ("wire.md", "envelope.md", "probe.md"):
         with open(os.path.join(ROOT, "spec", doc), encoding="utf-8") as f:
             ids.update(re.findall(r"^\*\*([A-Z]+-\d{3})\*\* · ", f.read(), re.M))
     return ids
@@ -154,7 +154,8 @@ NOTES = {
     },
 }
 
-KINDS = ("framing", "framed", "message", "envelope")
+KINDS = ("framing", "framed", "message", "envelope", "probe-request", "probe-response",
+         "sidecar")
 SOURCES = ("upstream-literal", "upstream-test", "derived", "rpb")
 OPTIONS = ("strict-map-wire-type",)
 
@@ -2669,6 +2670,20 @@ def build_schema():
             test("invalid", error={"enum": envelope_errors},
                  request_id={"type": "integer", "minimum": 0, "maximum": U64_MAX})]},
     }
+    identity = {"$ref": "#/$defs/message/DaemonProcess"}
+    tests["probe-request"] = {"oneOf": [
+        test("valid", response=hexs),
+        test("invalid", error={"enum": envelope_errors + ["probe-nonce-length"]})]}
+    tests["probe-response"] = {"oneOf": [
+        test("valid", expected=identity),
+        test("invalid", error={"enum": sorted(
+            set(envelope_errors + decode_errors) | PROBE_ERRORS -
+            {"identity-mismatch", "probe-nonce-length", "sidecar-malformed"})}),
+        test("invalid", error={"const": "identity-mismatch"},
+             field={"enum": list(IDENTITY_FIELDS)})]}
+    tests["sidecar"] = {"oneOf": [
+        test("valid", expected=identity),
+        test("invalid", error={"const": "sidecar-malformed"})]}
     gid = {"type": "string", "pattern": "^[a-z0-9]+(/[a-z0-9][a-z0-9.-]*)+$"}
     gcommon = {"id": gid, "description": {"type": "string", "minLength": 1},
                "options": {"type": "array", "uniqueItems": True,
@@ -2721,7 +2736,10 @@ def build_schema():
                                                    "effect": {"type": "string"}})},
             "numberOfTests": {"type": "integer", "minimum": 1},
             "groups": {"type": "array", "minItems": 1, "items": {"oneOf": [
-                group("framing", cap=cap), framed_group, message_group, envelope_group]}},
+                group("framing", cap=cap), framed_group, message_group, envelope_group,
+                group("probe-request", identity=identity),
+                group("probe-response", nonce=hexs, identity=identity),
+                group("sidecar")]}},
         },
         "$defs": {
             "hex": {"type": "string", "pattern": "^([0-9a-f]{2})*$"},
@@ -2830,9 +2848,345 @@ def validate(root, sch, v, path="$"):
 # --------------------------------------------------------------------------
 # Driver.
 
+# --------------------------------------------------------------------------
+# probe.json: the identity probe (spec/probe.md): the responder's request
+# checks and response bytes, the requester's response checks, the sidecar.
+
+PROBE_ERRORS = {"probe-nonce-length", "probe-payload-short", "probe-nonce-mismatch",
+                "identity-missing-endpoint", "identity-sha256-length",
+                "identity-mismatch", "sidecar-malformed"}
+IDENTITY_FIELDS = ("pid", "exe_path", "exe_sha256", "boot_id", "ipc_endpoint")
+
+
+def path_components(p):
+    """IDENT-002: Rust Path components (root, then names; '.' only leading)."""
+    parts = p.split("/")
+    out = ["/"] if p.startswith("/") else []
+    for i, c in enumerate(parts):
+        if c == "" or (c == "." and (i > 0 or p.startswith("/"))):
+            continue
+        out.append(c)
+    return out
+
+
+def model_request(frame):
+    """PROBE-010 steps 3 and 4 on a decoded request Frame."""
+    if frame.envelope_version != 1:
+        return "envelope-version"
+    if frame.kind != 0:
+        return "envelope-kind"
+    if frame.payload_protocol != 0xB232:
+        return "envelope-payload-protocol"
+    if frame.payload_encoding != 0:
+        return "envelope-payload-encoding"
+    if len(frame.payload) != 32:
+        return "probe-nonce-length"
+    return None
+
+
+def model_response(body, nonce, want):
+    """PROBE-023..028: (class or None, mismatching field or None, identity)."""
+    f = parse("Frame", body)
+    rid = int.from_bytes(nonce[:8], "little")
+    for bad, cls in ((f.envelope_version != 1, "envelope-version"),
+                     (f.kind != 1, "envelope-kind"),
+                     (f.payload_protocol != 0xB232, "envelope-payload-protocol"),
+                     (f.request_id != rid, "envelope-request-id"),
+                     (f.payload_encoding != 0, "envelope-payload-encoding"),
+                     (len(f.payload) < 32, "probe-payload-short")):
+        if bad:
+            return cls, None, None
+    if f.payload[:32] != nonce:
+        return "probe-nonce-mismatch", None, None
+    d = parse("DaemonProcess", f.payload[32:])
+    if not d.HasField("ipc_endpoint"):
+        return "identity-missing-endpoint", None, None
+    if len(d.exe_sha256) != 32:
+        return "identity-sha256-length", None, None
+    diffs = [d.pid != want.pid,
+             path_components(d.exe_path) != path_components(want.exe_path),
+             d.exe_sha256 != want.exe_sha256, d.boot_id != want.boot_id,
+             (d.ipc_endpoint.namespace_id, d.ipc_endpoint.path) !=
+             (want.ipc_endpoint.namespace_id, want.ipc_endpoint.path)]
+    for name, differs in zip(IDENTITY_FIELDS, diffs):
+        if differs:
+            return "identity-mismatch", name, d
+    return None, None, d
+
+
+def probe_response_wire(request, identity):
+    """PROBE-005, built independently: response_to(request) carrying the
+    nonce and the identity's prost encoding, framed."""
+    payload = request.payload + prost_encode(identity)
+    resp = make("Frame", envelope_version=1, kind=1, payload_protocol=0xB232,
+                payload=payload, request_id=request.request_id,
+                traceparent=request.traceparent, tracestate=request.tracestate)
+    return framed(prost_encode(resp))
+
+
+def sidecar_json(d):
+    """IDENT-030: the sidecar of DaemonProcess d, serde_json's pretty layout."""
+    doc = {"pid": d.pid, "exe_path": d.exe_path, "exe_sha256": list(d.exe_sha256),
+           "boot_id": d.boot_id,
+           "ipc_endpoint": {"namespace_id": d.ipc_endpoint.namespace_id,
+                            "path": d.ipc_endpoint.path},
+           "started_at_unix_ms": d.started_at_unix_ms,
+           "idle_timeout_secs": d.idle_timeout_secs if d.HasField("idle_timeout_secs") else None}
+    return json.dumps(doc, indent=2, ensure_ascii=False)
+
+
+class ProbeGroup(Group):
+    """A group of one of the probe kinds; nonce and identity as given."""
+
+    def __init__(self, vfile, gid, kind, description, nonce=None, identity=None):
+        Group.__init__(self, vfile, gid, kind, description, None, None, None, [])
+        self.nonce, self.identity = nonce, identity
+
+    def to_json(self):
+        out = {"id": self.id, "kind": self.kind, "description": self.description,
+               "options": []}
+        if self.nonce is not None:
+            out["nonce"] = self.nonce.hex()
+        if self.identity is not None:
+            out["identity"] = to_json(self.identity)
+        out["tests"] = self.tests
+        return out
+
+    def request(self, name, body, comment, reqs, error=None, source="rpb", pin=None):
+        f = parse("Frame", body)
+        assert model_request(f) == error, (name, model_request(f), error)
+        t = self._test(name, body, "invalid" if error else "valid", comment, reqs, (), source)
+        if error:
+            t["error"] = error
+        else:
+            wire = probe_response_wire(f, self.identity)
+            if pin is not None:
+                assert wire == hx(pin), (name, wire.hex())
+            t["response"] = wire.hex()
+        return t
+
+    def response(self, name, body, comment, reqs, error=None, field=None, source="rpb",
+                 pin=None):
+        if pin is not None:
+            assert bytes(body) == hx(pin), (name, bytes(body).hex())
+        got, got_field, d = model_response(body, self.nonce, self.identity)
+        assert (got, got_field) == (error, field), (name, got, got_field)
+        t = self._test(name, body, "invalid" if error else "valid", comment, reqs, (), source)
+        if error:
+            t["error"] = error
+            if field:
+                t["field"] = field
+        else:
+            t["expected"] = to_json(d)
+        return t
+
+    def decode_error(self, name, body, error, comment, reqs):
+        """A response whose DaemonProcess does not decode; the class is
+        assigned by spec/wire.md's rules, Google must reject it too."""
+        f = parse("Frame", body)
+        assert not google_accepts("DaemonProcess", f.payload[32:]), name
+        t = self._test(name, body, "invalid", comment, reqs, (), "rpb")
+        t["error"] = error
+        return t
+
+    def sidecar(self, name, text, comment, reqs, expected=None, source="rpb"):
+        data = text.encode() if isinstance(text, str) else text
+        t = self._test(name, data, "valid" if expected is not None else "invalid", comment,
+                       reqs, (), source)
+        if expected is None:
+            t["error"] = "sidecar-malformed"
+        else:
+            t["expected"] = to_json(expected)
+        return t
+
+
+def gen_probe(s):
+    f = s.file("probe.json", "The endpoint identity probe (spec/probe.md): the responder's "
+               "checks of a request and the bytes of its response, the requester's checks "
+               "of a response, and the identity sidecar JSON.")
+    dp1 = make("DaemonProcess", **dp1_values())
+    seq = bytes(range(32))
+
+    def probe_group(gid, kind, description, nonce=None):
+        s.claim(gid)
+        g = ProbeGroup(f, gid, kind, description, nonce, dp1)
+        f.groups.append(g)
+        return g
+
+    g = probe_group("probe/request", "probe-request",
+                    "Request Frame bodies a backend receives; a valid one is answered "
+                    "with the identity DP1 (facts/probe.md).")
+    rid_seq = int.from_bytes(seq[:8], "little")
+    g.request("vector-a", frame_request(0xB232, seq, rid_seq),
+              "Vector A: nonce 00..1F, request_id its first 8 bytes LE; the response "
+              "echoes nonce and request_id and carries DP1 (151 bytes).",
+              ["PROBE-001", "PROBE-002", "PROBE-005", "IDENT-001"], source="derived",
+              pin="019200000008011001""18b2e40222""7e" + seq.hex() +
+                  enc("DaemonProcess", **dp1_values()).hex() + "2880828898c0a0818307")
+    g.request("vector-d", frame_request(0xB232, b"\x09" * 32, 7),
+              "Vector D (mux unit test): request_id 7 is not derived from the nonce; "
+              "the responder does not check it and echoes it.",
+              ["PROBE-011", "PROBE-005"], source="upstream-test")
+    g.request("trace-echo", frame_request(0xB232, seq, rid_seq, traceparent=TRACEPARENT,
+                                          tracestate="rp=1"),
+              "traceparent and tracestate are echoed after the request_id.",
+              ["PROBE-005", "PROBE-011"], source="derived")
+    g.request("request-id-zero", frame_request(0xB232, bytes(8) + seq[8:], 0),
+              "A nonce starting with 8 zero bytes: request_id 0 is left out on both sides.",
+              ["PROBE-001", "PROBE-002"])
+    g.request("deadline-ignored", frame_request(0xB232, seq, rid_seq,
+                                                deadline_unix_ms=1700000000000),
+              "deadline_unix_ms is not checked; the response carries 0.", ["PROBE-011"])
+    for name, body, err, why in (
+            ("nonce-31", frame_request(0xB232, seq[:31], rid_seq), "probe-nonce-length",
+             "a 31-byte nonce (the mux unit test)"),
+            ("nonce-33", frame_request(0xB232, seq + b"\x20", rid_seq), "probe-nonce-length",
+             "a 33-byte nonce"),
+            ("nonce-empty", frame_request(0xB232, b"", 0), "probe-nonce-length", "no payload"),
+            ("kind-response", frame_response(0xB232, seq, rid_seq), "envelope-kind",
+             "kind RESPONSE"),
+            ("version-2", enc("Frame", envelope_version=2, payload_protocol=0xB232,
+                              payload=seq, request_id=rid_seq), "envelope-version",
+             "envelope_version 2"),
+            ("protocol-7001", frame_request(0x7001, seq, rid_seq), "envelope-payload-protocol",
+             "payload_protocol 0x7001"),
+            ("zstd", frame_request(0xB232, seq, rid_seq, payload_encoding=1),
+             "envelope-payload-encoding", "payload_encoding ZSTD"),
+            ("zstd-nonce-31", frame_request(0xB232, seq[:31], rid_seq, payload_encoding=1),
+             "envelope-payload-encoding", "ZSTD and a 31-byte nonce: the encoding is "
+             "checked first")):
+        g.request(name, body, "Refused by the responder: %s." % why, ["PROBE-010"], error=err)
+
+    g = probe_group("probe/response", "probe-response",
+                    "Response Frame bodies a requester receives for the nonce 00..1F, "
+                    "checked against the expected identity DP1.", nonce=seq)
+    dp1b = enc("DaemonProcess", **dp1_values())
+
+    def resp(payload, rid=rid_seq, **extra):
+        return frame_response(0xB232, payload, rid, **extra)
+
+    def dp(**changes):
+        v = dp1_values()
+        v.update(changes)
+        return enc("DaemonProcess", **v)
+
+    g.response("dp1", resp(seq + dp1b),
+               "The response to vector A carrying DP1 (body of facts/probe.md's 151-byte "
+               "wire).", ["PROBE-023", "PROBE-024", "PROBE-025", "PROBE-026", "PROBE-027",
+                          "PROBE-028"], source="derived")
+    g.response("trace-ignored", resp(seq + dp1b, traceparent="x", deadline_unix_ms=5),
+               "deadline_unix_ms and the trace fields of a response are ignored.",
+               ["PROBE-023"])
+    g.response("idle-none", resp(seq + enc("DaemonProcess", **dp1_values(None))),
+               "idle_timeout_secs and started_at_unix_ms are not compared.", ["PROBE-028"])
+    g.response("started-differs", resp(seq + dp(started_at_unix_ms=1)),
+               "started_at_unix_ms differs: not compared.", ["PROBE-028"])
+    g.response("path-components", resp(seq + dp(exe_path="/usr//bin/./mydaemon/")),
+               "exe_path spelled with a repeated /, a . and a trailing /: equal by "
+               "components.", ["PROBE-028", "IDENT-002"])
+    for name, body, err, field, why, reqs in (
+            ("request-id", resp(seq + dp1b, rid_seq + 1), "envelope-request-id", None,
+             "request_id is not the request's", ["PROBE-023"]),
+            ("request-id-before-encoding", resp(seq + dp1b, rid_seq + 1, payload_encoding=1),
+             "envelope-request-id", None, "request_id and encoding both wrong: request_id "
+             "is checked first", ["PROBE-023"]),
+            ("zstd", resp(seq + dp1b, payload_encoding=1), "envelope-payload-encoding", None,
+             "a compressed payload", ["PROBE-023"]),
+            ("kind-request", frame_request(0xB232, seq + dp1b, rid_seq), "envelope-kind", None,
+             "kind REQUEST", ["PROBE-023"]),
+            ("payload-31", resp(seq[:31]), "probe-payload-short", None,
+             "a payload shorter than the nonce", ["PROBE-024"]),
+            ("nonce-differs", resp(bytes(32) + dp1b), "probe-nonce-mismatch", None,
+             "another nonce", ["PROBE-025"]),
+            ("identity-empty", resp(seq), "identity-missing-endpoint", None,
+             "the nonce alone: an all-default DaemonProcess", ["PROBE-026", "PROBE-027"]),
+            ("endpoint-absent", resp(seq + enc("DaemonProcess", pid=4242,
+                                               exe_sha256=b"\xaa" * 32)),
+             "identity-missing-endpoint", None, "no ipc_endpoint", ["PROBE-027"]),
+            ("endpoint-empty-no-sha", resp(seq + hx("2200")), "identity-sha256-length", None,
+             "an empty but present endpoint (22 00) and no digest", ["PROBE-027"]),
+            ("sha-31", resp(seq + dp(exe_sha256=b"\xaa" * 31)), "identity-sha256-length", None,
+             "a 31-byte digest", ["PROBE-027"]),
+            ("pid", resp(seq + dp(pid=1)), "identity-mismatch", "pid", "another pid",
+             ["PROBE-028"]),
+            ("exe-path", resp(seq + dp(exe_path="/usr/bin/other")), "identity-mismatch",
+             "exe_path", "another executable path", ["PROBE-028", "IDENT-002"]),
+            ("exe-path-relative", resp(seq + dp(exe_path="usr/bin/mydaemon")),
+             "identity-mismatch", "exe_path", "a relative spelling is another path",
+             ["PROBE-028", "IDENT-002"]),
+            ("exe-sha256", resp(seq + dp(exe_sha256=b"\xab" * 32)), "identity-mismatch",
+             "exe_sha256", "another digest", ["PROBE-028"]),
+            ("boot-id", resp(seq + dp(boot_id="different-boot-id")), "identity-mismatch",
+             "boot_id", "another boot id (upstream's identity-mismatch test)", ["PROBE-028"]),
+            ("boot-id-before-endpoint",
+             resp(seq + dp(boot_id="", ipc_endpoint=make("Endpoint", path="/x"))),
+             "identity-mismatch", "boot_id", "boot id and endpoint differ: boot_id is "
+             "reported first", ["PROBE-028"]),
+            ("namespace", resp(seq + dp(ipc_endpoint=make("Endpoint", namespace_id="ns-2",
+                                                          path="/tmp/d.sock"))),
+             "identity-mismatch", "ipc_endpoint", "another namespace", ["PROBE-028"]),
+            ("endpoint-path", resp(seq + dp(ipc_endpoint=make("Endpoint", namespace_id="ns-1",
+                                                              path="/tmp//d.sock"))),
+             "identity-mismatch", "ipc_endpoint", "the endpoint path is compared as exact "
+             "bytes", ["PROBE-028"])):
+        g.response(name, body, "Rejected by the requester: %s." % why, reqs, error=err,
+                   field=field)
+    g.decode_error("identity-truncated", resp(seq + b"\x08"), "invalid-varint",
+                   "The DaemonProcess is a pid key without its varint: the decode error "
+                   "of the identity (offsets past the nonce).", ["PROBE-026"])
+    g.decode_error("identity-utf8", resp(seq + ld(2, b"\xff")), "invalid-utf8",
+                   "exe_path is not UTF-8.", ["PROBE-026"])
+
+    g = probe_group("probe/sidecar", "sidecar",
+                    "Identity sidecar texts (upstream's JSON, IDENT-030).")
+    g.identity = None
+    dp2 = make("DaemonProcess", **dp2_values())
+    none = make("DaemonProcess", **dp1_values(None))
+    g.sidecar("dp1", sidecar_json(dp1), "DP1 as serde_json writes it (2-space indent).",
+              ["IDENT-030", "IDENT-031"], expected=dp1, source="derived")
+    g.sidecar("dp2", sidecar_json(dp2), "DP2 (proto_roundtrip.rs values).",
+              ["IDENT-030", "IDENT-031"], expected=dp2, source="derived")
+    g.sidecar("idle-null", sidecar_json(none), "idle_timeout_secs null: not set.",
+              ["IDENT-031"], expected=none)
+    doc = json.loads(sidecar_json(dp1))
+    variants = []
+
+    def variant(name, change, expected, why):
+        d = json.loads(json.dumps(doc))
+        change(d)
+        variants.append((name, json.dumps(d), expected, why))
+
+    variant("idle-missing", lambda d: d.pop("idle_timeout_secs"), none,
+            "idle_timeout_secs missing: not set")
+    variant("unknown-key", lambda d: d.update(extra=[1, {"a": None}]), dp1,
+            "unknown keys are ignored")
+    variant("pid-missing", lambda d: d.pop("pid"), None, "pid missing")
+    variant("pid-negative", lambda d: d.update(pid=-1), None, "a negative pid")
+    variant("pid-over-u32", lambda d: d.update(pid=1 << 32), None, "pid above 2^32-1")
+    variant("pid-string", lambda d: d.update(pid="4242"), None, "pid as a string")
+    variant("sha-31", lambda d: d["exe_sha256"].pop(), None, "31 digest elements")
+    variant("sha-256", lambda d: d["exe_sha256"].__setitem__(0, 256), None,
+            "a digest element of 256")
+    variant("sha-hex", lambda d: d.update(exe_sha256="aa" * 32), None,
+            "the digest as a hex string")
+    variant("endpoint-path-missing", lambda d: d["ipc_endpoint"].pop("path"), None,
+            "ipc_endpoint without path")
+    variant("idle-string", lambda d: d.update(idle_timeout_secs="30"), None,
+            "idle_timeout_secs as a string")
+    for name, text, expected, why in variants:
+        g.sidecar(name, text, ("Accepted: %s." if expected is not None else
+                               "Rejected: %s.") % why, ["IDENT-031"], expected=expected)
+    g.sidecar("duplicate-key", '{"pid": 1, ' + sidecar_json(dp1)[1:],
+              "Rejected: pid appears twice (serde refuses duplicate fields).", ["IDENT-031"])
+    g.sidecar("not-json", "not json", "Rejected: not JSON (upstream's malformed-sidecar "
+              "test).", ["IDENT-031"], source="upstream-test")
+    g.sidecar("array", "[]", "Rejected: not an object.", ["IDENT-031"])
+
+
 GENERATORS = [gen_upstream, gen_framing, gen_frame, gen_hello, gen_reply, gen_handoff,
               gen_manifest, gen_service, gen_admin, gen_varint, gen_wiretype, gen_length,
-              gen_utf8, gen_unknown, gen_recursion, gen_merge, gen_map, gen_envelope]
+              gen_utf8, gen_unknown, gen_recursion, gen_merge, gen_map, gen_envelope,
+              gen_probe]
 
 
 def dump(obj_):
