@@ -1413,7 +1413,7 @@ static void expect_backlog_answered(const char *name, const char *drain_ms, bool
         close(fds[i]);
     }
     CU_ASSERT_EQUAL(answered, N);
-    CU_ASSERT_EQUAL(wait_exit(b.pid, 10000), 0);
+    CU_ASSERT_EQUAL(tu_wait_exit(b.pid, 10000), 0);
     tail_close(&b.log);
 }
 

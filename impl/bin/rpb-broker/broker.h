@@ -1,6 +1,7 @@
 /*
- * broker.h - internal interfaces of rpb-broker: options, logging, the
- * listening socket, the services directory and the event loop.
+ * broker.h - internal interfaces of rpb-broker: options, the services
+ * directory and the event loop (logging and the listening socket are the
+ * shared daemon code, impl/bin/daemon/daemon.h).
  */
 #ifndef RPB_BROKER_INTERNAL_H
 #define RPB_BROKER_INTERNAL_H
