@@ -468,7 +468,7 @@ static void run_envelope(vec_test *t, const uint8_t *in, size_t len, const char 
 static bool group_identity(vec_test *t, rpb_daemon_process *dp, rpb_arena *arena)
 {
     const rpb_json_value *v = rpb_json_get(t->group, "identity");
-    rpb_json_error err;
+    rpb_errinfo err;
     if (v == NULL ||
         rpb_json_to_message(t->doc, v, &rpb_daemon_process_desc, dp, arena, &err) != RPB_OK) {
         FAIL(t, "group \"identity\" missing or not a DaemonProcess");
