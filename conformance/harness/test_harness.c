@@ -5,7 +5,7 @@
  * the expected-failure rules (a listed pass or an unknown id fails the run,
  * a listed failure does not); case selection; TAP; the checked-in fixture.
  *
- * usage: test_harness RPB-CONFORM RPB-BROKER RPB-BROKER-FAULTY|- SOURCE-DIR
+ * usage: test_harness RPB-CONFORM RPB-BROKER MUTANT-KEEPALIVE-NOT-ECHOED SOURCE-DIR
  */
 #include <signal.h>
 #include <stdio.h>
@@ -18,7 +18,7 @@
 
 #include "testrun.h"
 
-static const char *conform_bin, *broker_bin, *faulty_bin, *source_dir;
+static const char *conform_bin, *broker_bin, *mutant_bin, *source_dir;
 static char tmp[256];
 
 /* The --spawn command for broker binary bin with the fixture's settings. */
@@ -48,7 +48,7 @@ static void test_reference_strict(void)
     char *argv[] = {(char *)conform_bin, "broker", "--tier", "strict", "--spawn", spawn, "--expect-fail", expect,
                     "--json", json, "--junit", junit, "--html", html, NULL};
     sbuf out = SBUF_INIT;
-    int rc = run_cmd(argv, NULL, &out);
+    int rc = run_cmd(argv, &out);
     if (rc != 0)
         fprintf(stderr, "\n%s\n", sb_str(&out));
     CU_ASSERT_EQUAL(rc, 0);
@@ -72,7 +72,7 @@ static void test_reference_strict(void)
     /* every case of --list appears in all three reports */
     char *lst[] = {(char *)conform_bin, "broker", "--list", "--tier", "strict", NULL};
     sbuf list = SBUF_INIT, h = SBUF_INIT, x = SBUF_INIT;
-    CU_ASSERT_EQUAL(run_cmd(lst, NULL, &list), 0);
+    CU_ASSERT_EQUAL(run_cmd(lst, &list), 0);
     CU_ASSERT(read_file(html, &h));
     CU_ASSERT(read_file(junit, &x));
     CU_ASSERT_PTR_NOT_NULL(strstr(sb_str(&h), "<!DOCTYPE html>"));
@@ -121,27 +121,27 @@ static void test_exit_codes(void)
     char *rate[] = {(char *)conform_bin, "broker", "--list", "--rate-limit", "500", NULL};
     char *rate_long[] = {(char *)conform_bin, "broker", "--list", "--rate-limit",
                          "5/000000000000000000000000000000000000000000000000000000000001000x", NULL};
-    CU_ASSERT_EQUAL(run_cmd(none, NULL, NULL), 2);
-    CU_ASSERT_EQUAL(run_cmd(bogus, NULL, NULL), 2);
-    CU_ASSERT_EQUAL(run_cmd(both, NULL, NULL), 2);
-    CU_ASSERT_EQUAL(run_cmd(tier, NULL, NULL), 2);
-    CU_ASSERT_EQUAL(run_cmd(rate, NULL, NULL), 2);
-    CU_ASSERT_EQUAL(run_cmd(rate_long, NULL, NULL), 2);
-    CU_ASSERT_EQUAL(run_cmd(noconn, NULL, NULL), 3);
-    CU_ASSERT_EQUAL(run_cmd(dies, NULL, NULL), 3);
+    CU_ASSERT_EQUAL(run_cmd(none, NULL), 2);
+    CU_ASSERT_EQUAL(run_cmd(bogus, NULL), 2);
+    CU_ASSERT_EQUAL(run_cmd(both, NULL), 2);
+    CU_ASSERT_EQUAL(run_cmd(tier, NULL), 2);
+    CU_ASSERT_EQUAL(run_cmd(rate, NULL), 2);
+    CU_ASSERT_EQUAL(run_cmd(rate_long, NULL), 2);
+    CU_ASSERT_EQUAL(run_cmd(noconn, NULL), 3);
+    CU_ASSERT_EQUAL(run_cmd(dies, NULL), 3);
     /* 0/MS is "no limit", as rpb-broker reads it */
     char *rate_zero[] = {(char *)conform_bin, "broker", "--list", "--rate-limit", "0/1", NULL};
-    CU_ASSERT_EQUAL(run_cmd(rate_zero, NULL, NULL), 0);
+    CU_ASSERT_EQUAL(run_cmd(rate_zero, NULL), 0);
     /* a report path that cannot be written is a usage error before any
      * broker is started (the spawn command would fail the attach: 3) */
     char *unwritable[] = {(char *)conform_bin, "broker", "--spawn", "/bin/false {socket}", "--json",
                           "/nonexistent/report.json", NULL};
     sbuf uw = SBUF_INIT;
-    CU_ASSERT_EQUAL(run_cmd(unwritable, NULL, &uw), 2);
+    CU_ASSERT_EQUAL(run_cmd(unwritable, &uw), 2);
     CU_ASSERT_PTR_NOT_NULL(strstr(sb_str(&uw), "cannot write the report /nonexistent/report.json"));
     sb_free(&uw);
     sbuf out = SBUF_INIT;
-    CU_ASSERT_EQUAL(run_cmd(help, NULL, &out), 0);
+    CU_ASSERT_EQUAL(run_cmd(help, &out), 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(sb_str(&out), "--expect-fail"));
     sb_free(&out);
 }
@@ -164,7 +164,7 @@ static void test_expect_listed_pass(void)
     write_list(list, "# cases expected to fail\n\nbroker/admin/healthz   # listed on purpose\n");
     char *argv[] = {(char *)conform_bin, "broker", "--spawn", spawn, "--only", "broker/admin/", "--expect-fail", list,
                     "--json", json, NULL};
-    CU_ASSERT_EQUAL(run_cmd(argv, NULL, NULL), 1);
+    CU_ASSERT_EQUAL(run_cmd(argv, NULL), 1);
     rpb_json_doc doc;
     CU_ASSERT_FATAL(read_report(json, &doc));
     const rpb_json_value *e = report_case(doc.root, "broker/admin/healthz");
@@ -180,19 +180,19 @@ static void test_expect_bad_list(void)
     snprintf(list, sizeof list, "%s/list-bad.txt", tmp);
     char *argv[] = {(char *)conform_bin, "broker", "--list", "--expect-fail", list, NULL};
     write_list(list, "broker/no/such/case\n");
-    CU_ASSERT_EQUAL(run_cmd(argv, NULL, NULL), 2);
+    CU_ASSERT_EQUAL(run_cmd(argv, NULL), 2);
     write_list(list, "broker/admin/healthz broker/admin/readyz\n");
-    CU_ASSERT_EQUAL(run_cmd(argv, NULL, NULL), 2);
+    CU_ASSERT_EQUAL(run_cmd(argv, NULL), 2);
     write_list(list, "broker/admin/healthz\nbroker/admin/healthz\n");
-    CU_ASSERT_EQUAL(run_cmd(argv, NULL, NULL), 2);
+    CU_ASSERT_EQUAL(run_cmd(argv, NULL), 2);
     write_list(list, "# only a comment\nbroker/admin/healthz # ok\n");
-    CU_ASSERT_EQUAL(run_cmd(argv, NULL, NULL), 0);
+    CU_ASSERT_EQUAL(run_cmd(argv, NULL), 0);
     /* a line too long to read whole is refused, not read as two lines */
     char long_line[2100];
     snprintf(long_line, sizeof long_line, "broker/admin/healthz # %02000d\n", 0);
     write_list(list, long_line);
     sbuf out = SBUF_INIT;
-    CU_ASSERT_EQUAL(run_cmd(argv, NULL, &out), 2);
+    CU_ASSERT_EQUAL(run_cmd(argv, &out), 2);
     CU_ASSERT_PTR_NOT_NULL(strstr(sb_str(&out), ":1: line longer than"));
     sb_free(&out);
 }
@@ -200,12 +200,12 @@ static void test_expect_bad_list(void)
 /* A listed case that fails is expected: the run passes; unlisted, it fails. */
 static void test_expect_listed_failure(void)
 {
-    if (strcmp(faulty_bin, "-") == 0) {
-        printf("\n  skipped: rpb-broker-faulty is not built\n");
+    if (access(mutant_bin, X_OK) != 0) {
+        printf("\n  skipped: the mutant broker %s is not built\n", mutant_bin);
         return;
     }
     char spawn[1024], list[300], json[300];
-    spawn_cmd(spawn, sizeof spawn, faulty_bin);
+    spawn_cmd(spawn, sizeof spawn, mutant_bin);
     snprintf(list, sizeof list, "%s/list-fail.txt", tmp);
     snprintf(json, sizeof json, "%s/list-fail.json", tmp);
     write_list(list, "broker/hello/negotiated/keepalive/echo # the broker under test ignores the client's value\n");
@@ -215,8 +215,8 @@ static void test_expect_listed_failure(void)
     snprintf(written, sizeof written, "%s/list-written.txt", tmp);
     char *without[] = {(char *)conform_bin, "broker", "--spawn", spawn, "--only", "broker/hello/negotiated/keepalive/",
                        "--failing-list", written, NULL};
-    CU_ASSERT_EQUAL(run_cmd(with, "keepalive-not-echoed", NULL), 0);
-    CU_ASSERT_EQUAL(run_cmd(without, "keepalive-not-echoed", NULL), 1);
+    CU_ASSERT_EQUAL(run_cmd(with, NULL), 0);
+    CU_ASSERT_EQUAL(run_cmd(without, NULL), 1);
     /* --failing-list writes a list that makes the same run pass */
     sbuf w = SBUF_INIT;
     CU_ASSERT(read_file(written, &w));
@@ -225,7 +225,7 @@ static void test_expect_listed_failure(void)
     sb_free(&w);
     char *again[] = {(char *)conform_bin, "broker", "--spawn", spawn, "--only", "broker/hello/negotiated/keepalive/",
                      "--expect-fail", written, NULL};
-    CU_ASSERT_EQUAL(run_cmd(again, "keepalive-not-echoed", NULL), 0);
+    CU_ASSERT_EQUAL(run_cmd(again, NULL), 0);
     rpb_json_doc doc;
     CU_ASSERT_FATAL(read_report(json, &doc));
     CU_ASSERT(rpb_json_is_string(rpb_json_get(report_case(doc.root, "broker/hello/negotiated/keepalive/echo"), "status"),
@@ -255,10 +255,10 @@ static void test_selection(void)
     char *skip[] = {(char *)conform_bin, "broker", "--list", "--tier", "strict", "--skip", "broker/hello/", "--skip",
                     "broker/malformed/", NULL};
     sbuf a = SBUF_INIT, b = SBUF_INIT, c = SBUF_INIT, d = SBUF_INIT;
-    CU_ASSERT_EQUAL(run_cmd(core, NULL, &a), 0);
-    CU_ASSERT_EQUAL(run_cmd(strict, NULL, &b), 0);
-    CU_ASSERT_EQUAL(run_cmd(only, NULL, &c), 0);
-    CU_ASSERT_EQUAL(run_cmd(skip, NULL, &d), 0);
+    CU_ASSERT_EQUAL(run_cmd(core, &a), 0);
+    CU_ASSERT_EQUAL(run_cmd(strict, &b), 0);
+    CU_ASSERT_EQUAL(run_cmd(only, &c), 0);
+    CU_ASSERT_EQUAL(run_cmd(skip, &d), 0);
     CU_ASSERT(strstr(sb_str(&a), " strict ") == NULL);
     CU_ASSERT(strstr(sb_str(&b), " strict ") != NULL);
     CU_ASSERT(count_prefix_lines(sb_str(&b), "broker/") > count_prefix_lines(sb_str(&a), "broker/"));
@@ -281,7 +281,7 @@ static void test_tap(void)
     spawn_cmd(spawn, sizeof spawn, broker_bin);
     char *argv[] = {(char *)conform_bin, "broker", "--spawn", spawn, "--only", "broker/admin/", "--tap", NULL};
     sbuf out = SBUF_INIT;
-    CU_ASSERT_EQUAL(run_cmd(argv, NULL, &out), 0);
+    CU_ASSERT_EQUAL(run_cmd(argv, &out), 0);
     const char *s = sb_str(&out);
     CU_ASSERT(strncmp(s, "TAP version 13\n1..", 18) == 0);
     size_t plan = (size_t)strtoul(s + 18, NULL, 10);
@@ -300,10 +300,10 @@ static void test_connect(void)
     snprintf(sock, sizeof sock, "%s/manual.sock", tmp);
     snprintf(log, sizeof log, "%s/manual.log", tmp);
     char *fix[] = {(char *)conform_bin, "fixture", dir, NULL};
-    CU_ASSERT_EQUAL_FATAL(run_cmd(fix, NULL, NULL), 0);
+    CU_ASSERT_EQUAL_FATAL(run_cmd(fix, NULL), 0);
     char *broker[] = {(char *)broker_bin, "--socket", sock, "--services", dir, "--rate-limit", "500/10000",
                       "--handshake-timeout", "1000", NULL};
-    pid_t pid = run_start(broker, NULL, log);
+    pid_t pid = run_start(broker, log);
     CU_ASSERT_FATAL(pid > 0);
     char json[300];
     snprintf(json, sizeof json, "%s/connect.json", tmp);
@@ -311,7 +311,7 @@ static void test_connect(void)
                     "--only", "broker/admin/", "--only", "broker/lifecycle/", "--only", "broker/security/services-dir",
                     "--json", json, NULL};
     sbuf out = SBUF_INIT;
-    int rc = run_cmd(argv, NULL, &out);
+    int rc = run_cmd(argv, &out);
     if (rc != 0)
         fprintf(stderr, "\n%s\n", sb_str(&out));
     CU_ASSERT_EQUAL(rc, 0);
@@ -340,7 +340,7 @@ static void test_fixture_checked_in(void)
     char dir[300];
     snprintf(dir, sizeof dir, "%s/fixture", tmp);
     char *argv[] = {(char *)conform_bin, "fixture", dir, NULL};
-    CU_ASSERT_EQUAL_FATAL(run_cmd(argv, NULL, NULL), 0);
+    CU_ASSERT_EQUAL_FATAL(run_cmd(argv, NULL), 0);
     static const char *const names[] = {"zccache.servicedef", "conform-open.servicedef"};
     for (size_t i = 0; i < 2; i++) {
         char a[600], b[600];
@@ -372,7 +372,7 @@ static void test_readme_counts(void)
     sbuf readme = SBUF_INIT, list = SBUF_INIT;
     CU_ASSERT_FATAL(read_file(path, &readme));
     char *argv[] = {(char *)conform_bin, "broker", "--list", "--tier", "strict", NULL};
-    CU_ASSERT_EQUAL_FATAL(run_cmd(argv, NULL, &list), 0);
+    CU_ASSERT_EQUAL_FATAL(run_cmd(argv, &list), 0);
     size_t total = count_prefix_lines(sb_str(&list), "broker/"), summed = 0;
     const char *rs = sb_str(&readme);
     const char *runs = strstr(rs, "runs ");
@@ -420,7 +420,7 @@ static void test_rate_limit_hint(void)
     snprintf(json, sizeof json, "%s/rate.json", tmp);
     char *argv[] = {(char *)conform_bin, "broker", "--spawn", spawn, "--only", "broker/hello/rate-limit/exceeded",
                     "--json", json, NULL};
-    CU_ASSERT_EQUAL(run_cmd(argv, NULL, NULL), 1);
+    CU_ASSERT_EQUAL(run_cmd(argv, NULL), 1);
     rpb_json_doc doc;
     CU_ASSERT_FATAL(read_report(json, &doc));
     const rpb_json_value *c = report_case(doc.root, "broker/hello/rate-limit/exceeded");
@@ -460,7 +460,7 @@ static void test_preflight(void)
              broker_bin, empty);
     char *argv[] = {(char *)conform_bin, "broker", "--spawn", spawn, NULL};
     sbuf out = SBUF_INIT;
-    CU_ASSERT_EQUAL(run_cmd(argv, NULL, &out), 3);
+    CU_ASSERT_EQUAL(run_cmd(argv, &out), 3);
     const char *msg = "rpb-conform: the broker does not serve fixture service zccache 1.11.20: load the files "
                       "written by `rpb-conform fixture DIR`";
     const char *at = strstr(sb_str(&out), msg);
@@ -474,12 +474,12 @@ static void test_preflight(void)
 int main(int argc, char **argv)
 {
     if (argc != 5) {
-        fprintf(stderr, "usage: test_harness RPB-CONFORM RPB-BROKER RPB-BROKER-FAULTY|- SOURCE-DIR\n");
+        fprintf(stderr, "usage: test_harness RPB-CONFORM RPB-BROKER MUTANT-KEEPALIVE-NOT-ECHOED SOURCE-DIR\n");
         return 2;
     }
     conform_bin = argv[1];
     broker_bin = argv[2];
-    faulty_bin = argv[3];
+    mutant_bin = argv[3];
     source_dir = argv[4];
     if (!make_temp_dir(tmp, sizeof tmp)) {
         perror("mkdtemp");

@@ -13,7 +13,7 @@
 
 #include <CUnit/Basic.h>
 
-pid_t run_start(char *const argv[], const char *fault, const char *out_path)
+pid_t run_start(char *const argv[], const char *out_path)
 {
     fflush(NULL);
     pid_t pid = fork();
@@ -25,10 +25,6 @@ pid_t run_start(char *const argv[], const char *fault, const char *out_path)
         dup2(fd, 2);
         close(fd);
     }
-    if (fault)
-        setenv("RPB_BROKER_FAULT", fault, 1);
-    else
-        unsetenv("RPB_BROKER_FAULT");
     execv(argv[0], argv);
     _exit(127);
 }
@@ -59,14 +55,14 @@ bool read_file(const char *path, sbuf *b)
     return true;
 }
 
-int run_cmd(char *const argv[], const char *fault, sbuf *out)
+int run_cmd(char *const argv[], sbuf *out)
 {
     char dir[256];
     if (!make_temp_dir(dir, sizeof dir))
         return -1;
     char path[300];
     snprintf(path, sizeof path, "%s/out.txt", dir);
-    int rc = run_wait(run_start(argv, fault, path));
+    int rc = run_wait(run_start(argv, path));
     if (out)
         read_file(path, out);
     remove_temp_dir(dir);

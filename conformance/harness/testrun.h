@@ -14,16 +14,15 @@
 
 #include "sbuf.h"
 
-/* Starts argv[0] with argv; RPB_BROKER_FAULT is set to fault (unset when
- * NULL); stdout and stderr go to out_path (or /dev/null when NULL).
- * Returns the pid, or -1. */
-pid_t run_start(char *const argv[], const char *fault, const char *out_path);
+/* Starts argv[0] with argv; stdout and stderr go to out_path (or /dev/null
+ * when NULL).  Returns the pid, or -1. */
+pid_t run_start(char *const argv[], const char *out_path);
 
 /* Waits for pid: its exit status, 128 + signal, or -1. */
 int run_wait(pid_t pid);
 
 /* run_start + run_wait, with the output read back into out (may be NULL). */
-int run_cmd(char *const argv[], const char *fault, sbuf *out);
+int run_cmd(char *const argv[], sbuf *out);
 
 /* Reads a whole file into b; false when it cannot be read. */
 bool read_file(const char *path, sbuf *b);

@@ -15,7 +15,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../../src/hello/fault_hook.h"
 #include "broker.h"
 #include "rpb/control.h"
 #include "rpb/error.h"
@@ -185,38 +184,19 @@ static void note_outcome(conn *c, const rpb_control_outcome *oc)
     }
 }
 
-static void conn_step(broker *b, conn *c, bool eof);
-
-/* The reply is out: close, or (fault second-hello-served) wait for another. */
-static void conn_done(broker *b, conn *c, size_t consumed)
-{
-    if (FAULT(SECOND_HELLO_SERVED) && consumed > 0) {
-        log_conn(b, c, "ok");
-        memmove(c->in, c->in + consumed, c->in_len - consumed);
-        c->in_len -= consumed;
-        c->connection_id = 0;
-        c->service[0] = c->version[0] = '\0';
-        if (c->in_len > 0)
-            conn_step(b, c, false);
-        return;
-    }
-    conn_close(b, c, "ok");
-}
 
 /* Sends reply[0..len); keeps the rest for EPOLLOUT when the socket is full. */
-static void conn_send(broker *b, conn *c, const uint8_t *reply, size_t len, size_t consumed)
+static void conn_send(broker *b, conn *c, const uint8_t *reply, size_t len)
 {
     ssize_t n = send(c->fd, reply, len, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n < 0 && errno != EAGAIN && errno != EINTR) {
         /* SEC-007: a peer that hung up costs its own connection only */
-        if (FAULT(DIES_ON_EARLY_HANGUP))
-            exit(EXIT_BROKER_RUNTIME);
         conn_close(b, c, "peer-gone");
         return;
     }
     size_t sent = n > 0 ? (size_t)n : 0;
     if (sent == len) {
-        conn_done(b, c, consumed);
+        conn_close(b, c, "ok"); /* HELLO-001: one request per connection */
         return;
     }
     c->out = malloc(len - sent);
@@ -237,8 +217,6 @@ static void conn_flush(broker *b, conn *c)
     if (n < 0 && (errno == EAGAIN || errno == EINTR))
         return;
     if (n < 0) {
-        if (FAULT(DIES_ON_EARLY_HANGUP))
-            exit(EXIT_BROKER_RUNTIME);
         conn_close(b, c, "peer-gone");
         return;
     }
@@ -258,25 +236,20 @@ static void conn_step(broker *b, conn *c, bool eof)
         return;
     if (oc.kind == RPB_CONTROL_FRAMING)
         b->admin.framing_refused++;
-    if (oc.kind == RPB_CONTROL_ADMIN) {
+    if (oc.kind == RPB_CONTROL_ADMIN)
         b->admin.admin_requests++;
-        if (FAULT(ADMIN_BAD_ENVELOPE_EXIT) && oc.admin.error != RPB_OK)
-            exit(EXIT_BROKER_RUNTIME);
-    }
     note_outcome(c, &oc);
     if (rc != RPB_OK) {
         c->outcome = "internal-error";
         conn_close(b, c, rpb_errname(rc));
         return;
     }
-    conn_send(b, c, b->reply, written, oc.consumed);
+    conn_send(b, c, b->reply, written);
 }
 
 /* The most a connection buffers: one frame at the Hello cap. */
 static size_t in_limit(void)
 {
-    if (FAULT(HELLO_CAP_READS_BODY))
-        return RPB_FRAME_HEADER_BYTES + RPB_MAX_FRAME_BYTES;
     return RPB_FRAME_HEADER_BYTES + RPB_MAX_HELLO_BYTES;
 }
 
@@ -301,8 +274,7 @@ static void conn_read(broker *b, conn *c)
         c->in = n;
         c->in_cap = ncap;
     }
-    int flags = FAULT(SERIAL_ACCEPT) ? 0 : MSG_DONTWAIT; /* the fault blocks */
-    ssize_t n = recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len, flags);
+    ssize_t n = recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len, MSG_DONTWAIT);
     if (n < 0 && (errno == EAGAIN || errno == EINTR))
         return;
     if (n > 0) {
@@ -312,21 +284,6 @@ static void conn_read(broker *b, conn *c)
     }
     /* EOF or a reset: the frame is incomplete for good (HELLO-005) */
     conn_step(b, c, true);
-}
-
-/* fault serial-accept: the whole connection with blocking I/O, no deadline
- * (upstream's single-threaded loop). */
-static void serve_serially(broker *b, conn *c)
-{
-    int fd = c->fd; /* c is freed when the connection closes */
-    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-    while (b->by_fd[fd] == c) {
-        if (c->out != NULL) {
-            conn_flush(b, c);
-            continue;
-        }
-        conn_read(b, c);
-    }
 }
 
 /* Makes b->by_fd long enough to index fd; false when out of memory. */
@@ -363,7 +320,7 @@ static bool admit_peer(broker *b, int fd, uint64_t seq, rpb_peer *peer)
     }
     peer->pid = (uint32_t)cr.pid;
     peer->uid = (uint32_t)cr.uid;
-    bool allowed = FAULT(FOREIGN_UID_ANSWERED);
+    bool allowed = false;
     for (size_t i = 0; i < b->cfg->n_allowed_uids; i++)
         allowed |= b->cfg->allowed_uids[i] == cr.uid;
     if (!allowed) {
@@ -389,7 +346,7 @@ static void conn_new(broker *b, int fd)
     }
     conn *c = by_fd_reserve(b, fd) ? calloc(1, sizeof *c) : NULL;
     struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.fd = fd};
-    if (c == NULL || (!FAULT(SERIAL_ACCEPT) && epoll_ctl(b->ep, EPOLL_CTL_ADD, fd, &ev) != 0)) {
+    if (c == NULL || epoll_ctl(b->ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
         /* SEC-015: this connection gets its log line too */
         log_early(seq, &peer, c == NULL ? "no-memory" : "epoll-failed", RPB_REFUSAL_NONE);
         free(c);
@@ -405,13 +362,8 @@ static void conn_new(broker *b, int fd)
     b->by_fd[fd] = c;
     b->admin.connections_open++;
     b->admin.connections_total++;
-    if (FAULT(SERIAL_ACCEPT)) {
-        serve_serially(b, c);
-        return;
-    }
     /* SEC-006: every connection has the handshake deadline */
-    if (!FAULT(NO_HANDSHAKE_DEADLINE))
-        dl_append(&b->dl, &c->dl, c->started_ms + b->cfg->handshake_timeout_ms);
+    dl_append(&b->dl, &c->dl, c->started_ms + b->cfg->handshake_timeout_ms);
     conn_read(b, c); /* the Hello usually arrived with the connect */
 }
 

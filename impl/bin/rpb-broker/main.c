@@ -12,12 +12,7 @@
 #include "cli.h"
 #include "rpb/rpb.h"
 
-#ifdef RPB_FAULT_INJECTION
-#include "rpb_fault.h"
-#define PROG "rpb-broker-faulty"
-#else
 #define PROG "rpb-broker"
-#endif
 
 static const char usage_text[] =
     "usage: " PROG " [--socket PATH] --services DIR [options]\n"
@@ -50,9 +45,6 @@ static const char usage_text[] =
     "  --json-log               one JSON object per log line\n"
     "  --help                   this text\n"
     "  --version                print the version and exit\n"
-#ifdef RPB_FAULT_INJECTION
-    "  --list-faults            the RPB_BROKER_FAULT names of this test build\n"
-#endif
     "\n"
     "Signals: SIGTERM/SIGINT drain then exit 0 (a second one exits at once);\n"
     "SIGHUP re-reads the services directory.\n"
@@ -97,7 +89,7 @@ static const char *default_socket(char *buf, size_t cap)
 }
 
 enum { OPT_SOCKET = 256, OPT_SERVICES, OPT_TIMEOUT, OPT_RATE, OPT_MAXCONN, OPT_DRAIN, OPT_UID,
-       OPT_LOG, OPT_JSON, OPT_HELP, OPT_VERSION, OPT_FAULTS, OPT_IDLE };
+       OPT_LOG, OPT_JSON, OPT_HELP, OPT_VERSION, OPT_IDLE };
 
 int main(int argc, char **argv)
 {
@@ -123,7 +115,6 @@ int main(int argc, char **argv)
         {"json-log", no_argument, NULL, OPT_JSON},
         {"help", no_argument, NULL, OPT_HELP},
         {"version", no_argument, NULL, OPT_VERSION},
-        {"list-faults", no_argument, NULL, OPT_FAULTS},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -178,11 +169,6 @@ int main(int argc, char **argv)
         case OPT_VERSION:
             cli_print_version(PROG);
             return EXIT_BROKER_OK;
-#ifdef RPB_FAULT_INJECTION
-        case OPT_FAULTS:
-            rpb_fault_list();
-            return EXIT_BROKER_OK;
-#endif
         case ':':
             return cli_usage_error(PROG, "%s needs a value", argv[optind - 1]);
         default:
@@ -191,19 +177,11 @@ int main(int argc, char **argv)
     }
     if (optind < argc)
         return cli_usage_error(PROG, "unexpected argument '%s'", argv[optind]);
-#ifdef RPB_FAULT_INJECTION
-    if (rpb_fault_init() != 0)
-        return cli_usage_error(PROG, "unknown RPB_BROKER_FAULT '%s'", getenv("RPB_BROKER_FAULT"));
-#endif
     if (cfg.services_dir == NULL)
         return cli_usage_error(PROG, "--services DIR is required");
     static char socket_buf[RPB_SUN_PATH_MAX];
     if (blog_open("rpb-broker", cfg.log_path, cfg.json_log) != 0)
         return EXIT_BROKER_USAGE;
-#ifdef RPB_FAULT_INJECTION
-    if (rpb_fault_active_name())
-        blog_msg("TEST BUILD: fault %s injected", rpb_fault_active_name());
-#endif
     if (geteuid() == 0)
         blog_msg("warning: running as root (SEC-010): only root peers are served unless "
                  "--allow-uid is given");

@@ -6,7 +6,6 @@
 
 #include <string.h>
 
-#include "../hello/fault_hook.h"
 #include "rpb/error.h"
 
 static int framing_reply(rpb_refusal r, const rpb_frame *request, uint8_t *out, size_t cap,
@@ -26,12 +25,9 @@ int rpb_control_step(rpb_hello_handler *h, const rpb_admin_context *admin, const
     /* HELLO-003, HELLO-004, FRAME-004, FRAME-005: the first frame of a
      * connection is read with the Hello cap, decided from its header
      * (admin included) */
-    uint32_t hello_cap = FAULT(HELLO_CAP_OFF_BY_ONE) ? RPB_MAX_HELLO_BYTES - 1 : RPB_MAX_HELLO_BYTES;
-    if (FAULT(HELLO_CAP_READS_BODY))
-        hello_cap = RPB_MAX_FRAME_BYTES;
     rpb_slice body;
     size_t consumed;
-    int rc = rpb_frame_split(in, len, hello_cap, &body, &consumed, NULL);
+    int rc = rpb_frame_split(in, len, RPB_MAX_HELLO_BYTES, &body, &consumed, NULL);
     if (rc == RPB_NEED_MORE) {
         if (!eof)
             return RPB_NEED_MORE;
@@ -40,8 +36,6 @@ int rpb_control_step(rpb_hello_handler *h, const rpb_admin_context *admin, const
     if (rc != RPB_OK) /* HELLO-002, HELLO-003, HELLO-005 */
         return framing_reply(rpb_refusal_for_read_error(rc), NULL, out, cap, written, oc);
     oc->consumed = consumed;
-    if (FAULT(HELLO_CAP_READS_BODY) && body.len > RPB_MAX_HELLO_BYTES)
-        return framing_reply(RPB_REFUSAL_FRAME_TOO_LARGE, NULL, out, cap, written, oc);
 
     /* HELLO-006: an undecodable Frame echoes nothing */
     rpb_frame frame;

@@ -8,21 +8,16 @@
 
 #include "rpb/error.h"
 
-#include "fault_hook.h"
-
 static bool is_digit(uint8_t c) { return c >= '0' && c <= '9'; }
 static bool is_lower(uint8_t c) { return c >= 'a' && c <= 'z'; }
 
 /* HELLO-011: 1..64 bytes, each of a-z, 0-9, '-'; no placement rules. */
 bool rpb_service_name_valid(rpb_slice name)
 {
-    size_t cap = FAULT(SERVICE_NAME_CAP_65) ? RPB_SERVICE_NAME_MAX + 1 : RPB_SERVICE_NAME_MAX;
-    if (name.len == 0 || name.len > cap)
+    if (name.len == 0 || name.len > RPB_SERVICE_NAME_MAX)
         return false;
     for (size_t i = 0; i < name.len; i++) {
         uint8_t c = name.data[i];
-        if (FAULT(SERVICE_NAME_UPPERCASE) && c >= 'A' && c <= 'Z')
-            c = (uint8_t)(c - 'A' + 'a');
         if (!is_lower(c) && !is_digit(c) && c != '-')
             return false;
     }
@@ -71,8 +66,6 @@ bool rpb_version_valid(rpb_slice v)
         return false;
     if (i == v.len)
         return true;
-    if (FAULT(VERSION_BUILD_METADATA) && v.data[i] == '+')
-        return i + 1 < v.len;
     if (v.data[i] != '-' || i + 1 == v.len)
         return false;
     for (i++; i < v.len; i++) {
@@ -99,14 +92,6 @@ int rpb_version_compare(rpb_slice a, rpb_slice b, int *cmp)
     uint64_t x[3], y[3];
     if (!version_core(a, x) || !version_core(b, y))
         return RPB_ERR_INVALID_ARGUMENT;
-    if (FAULT(MIN_VERSION_LEXICAL)) {
-        size_t n = a.len < b.len ? a.len : b.len;
-        int c = memcmp(a.data, b.data, n);
-        if (c == 0)
-            c = a.len == b.len ? 0 : (a.len < b.len ? -1 : 1);
-        *cmp = c < 0 ? -1 : (c > 0);
-        return RPB_OK;
-    }
     *cmp = 0;
     for (int i = 0; i < 3 && *cmp == 0; i++)
         if (x[i] != y[i])
@@ -186,10 +171,6 @@ int32_t rpb_refusal_code(rpb_refusal r)
 {
     if (!row(r))
         return 0;
-    if (FAULT(FRAMING_VERSION_WRONG_CODE) && r == RPB_REFUSAL_FRAMING_VERSION)
-        return RPB_CODE_PEER_REJECTED;
-    if (FAULT(UNKNOWN_SERVICE_WRONG_CODE) && r == RPB_REFUSAL_SERVICE_UNKNOWN)
-        return RPB_CODE_BACKEND_SPAWN_FAILED;
     return row(r)->code;
 }
 

@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fault_hook.h"
 #include "rpb/error.h"
 #include "../core/mem.h"
 
@@ -39,8 +38,7 @@ rpb_hello_handler *rpb_hello_handler_new(const rpb_hello_config *cfg)
         return NULL;
     }
     h->cfg = *cfg;
-    uint32_t max = FAULT(RATE_LIMIT_OFF) ? 0 : cfg->rate_max;
-    h->rate = rpb_rate_limiter_new(max, cfg->rate_window_ms);
+    h->rate = rpb_rate_limiter_new(cfg->rate_max, cfg->rate_window_ms);
     if (h->rate == NULL) {
         rpb_service_table_free(h->services);
         rpb_mem_free(h);
@@ -83,8 +81,8 @@ void rpb_hello_handler_rate(const rpb_hello_handler *h, uint32_t *max, uint32_t 
 static rpb_refusal shape_refusal(const rpb_hello *hello, const rpb_peer *peer)
 {
     /* (a) HELLO-010: the range must include v1 */
-    if (!FAULT(PROTOCOL_RANGE_IGNORED) && (hello->client_min_protocol > RPB_PROTOCOL_VERSION ||
-                                           hello->client_max_protocol < RPB_PROTOCOL_VERSION))
+    if (hello->client_min_protocol > RPB_PROTOCOL_VERSION ||
+        hello->client_max_protocol < RPB_PROTOCOL_VERSION)
         return RPB_REFUSAL_PROTOCOL_RANGE;
     /* (b) HELLO-011 */
     if (!rpb_service_name_valid(hello->service_name))
@@ -94,17 +92,14 @@ static rpb_refusal shape_refusal(const rpb_hello *hello, const rpb_peer *peer)
         !rpb_version_valid(hello->wanted_version))
         return RPB_REFUSAL_WANTED_VERSION;
     /* (d) HELLO-013 */
-    size_t client_version_cap =
-        FAULT(CLIENT_VERSION_CAP_OFF_BY_ONE) ? RPB_CLIENT_VERSION_MAX - 1 : RPB_CLIENT_VERSION_MAX;
-    if (hello->client_version.len > client_version_cap)
+    if (hello->client_version.len > RPB_CLIENT_VERSION_MAX)
         return RPB_REFUSAL_CLIENT_VERSION;
     /* (e) HELLO-014: both lib fields together */
     if (hello->client_lib_name.len > RPB_CLIENT_LIB_MAX ||
         hello->client_lib_version.len > RPB_CLIENT_LIB_MAX)
         return RPB_REFUSAL_CLIENT_LIB;
     /* (f) HELLO-015: cross-checked only when both pids are known */
-    if (!FAULT(PEER_PID_UNCHECKED) && hello->peer_pid != 0 && peer->pid != 0 &&
-        hello->peer_pid != peer->pid)
+    if (hello->peer_pid != 0 && peer->pid != 0 && hello->peer_pid != peer->pid)
         return RPB_REFUSAL_PEER_PID;
     return RPB_REFUSAL_NONE;
 }
@@ -116,7 +111,7 @@ static rpb_refusal policy_refusal(const rpb_service *svc, rpb_slice wanted)
     if (svc->min_version.len > 0 && rpb_version_compare(wanted, svc->min_version, &cmp) == RPB_OK &&
         cmp < 0)
         return RPB_REFUSAL_BELOW_MIN_VERSION;
-    if (svc->allow_list.count == 0 || FAULT(ALLOW_LIST_IGNORED))
+    if (svc->allow_list.count == 0)
         return RPB_REFUSAL_NONE;
     for (const rpb_str_node *n = svc->allow_list.head; n != NULL; n = n->next)
         if (rpb_slice_eq(n->value, wanted))
@@ -145,98 +140,13 @@ static bool rate_limited(rpb_hello_handler *h, const rpb_peer *peer, int64_t now
     return true;
 }
 
-/* The request with the envelope fields a fault tells us to ignore made valid. */
-static rpb_frame envelope_view(const rpb_frame *request)
-{
-    rpb_frame f = *request;
-    if (FAULT(ENVELOPE_VERSION_IGNORED))
-        f.envelope_version = RPB_PROTOCOL_VERSION;
-    if (FAULT(ENVELOPE_KIND_IGNORED))
-        f.kind = RPB_FRAME_KIND_REQUEST;
-    if (FAULT(ENVELOPE_PROTOCOL_IGNORED))
-        f.payload_protocol = RPB_PP_CONTROL;
-    if (FAULT(ENVELOPE_ENCODING_IGNORED))
-        f.payload_encoding = RPB_PAYLOAD_ENCODING_NONE;
-    return f;
-}
-
-#ifdef RPB_FAULT_INJECTION
-/* Test-only emulation of decoder faults the codec itself never has.  Walks
- * the top-level fields of a Hello payload: reports whether one is unknown
- * to the descriptor and where the first occurrence of field `want` is, and,
- * when lax is given, turns every non-ASCII byte of a string field into '?'
- * in that copy of the payload (same length, so offsets stay valid). */
-static bool fault_scan(rpb_slice p, uint32_t want, rpb_slice *first, bool *unknown, uint8_t *lax)
-{
-    size_t pos = 0;
-    bool found = false;
-    *unknown = false;
-    while (pos < p.len) {
-        uint64_t key, v;
-        if (rpb_varint_read(p.data, p.len, &pos, &key) != RPB_OK)
-            return found;
-        uint32_t field = (uint32_t)(key >> 3);
-        const rpb_field_desc *fd = NULL;
-        for (size_t i = 0; i < rpb_hello_desc.n_fields; i++)
-            if (rpb_hello_desc.fields[i].number == field)
-                fd = &rpb_hello_desc.fields[i];
-        *unknown |= fd == NULL;
-        switch (key & 7) {
-        case 0:
-            if (rpb_varint_read(p.data, p.len, &pos, &v) != RPB_OK)
-                return found;
-            break;
-        case 1:
-            pos += 8;
-            break;
-        case 5:
-            pos += 4;
-            break;
-        case 2:
-            if (rpb_varint_read(p.data, p.len, &pos, &v) != RPB_OK || v > p.len - pos)
-                return found;
-            if (field == want && !found) {
-                *first = (rpb_slice){p.data + pos, (size_t)v};
-                found = true;
-            }
-            for (size_t i = 0; lax && fd && fd->type == RPB_FT_STRING && i < v; i++)
-                if (lax[pos + i] >= 0x80)
-                    lax[pos + i] = '?';
-            pos += (size_t)v;
-            break;
-        default:
-            return found;
-        }
-    }
-    return found;
-}
-#endif
-
-/* Decodes the Hello payload (HELLO-009), with the test-only decoder faults.
+/* Decodes the Hello payload (HELLO-009).
  * HELLO-016: auth_token, request_id, connection_id, peer_attestation_nonce
  * and capability_token are decoded (UTF-8 checked) but never looked at. */
 static int decode_hello(rpb_slice payload, rpb_hello *hello)
 {
     rpb_msg_init(&rpb_hello_desc, hello);
-    int rc = rpb_decode(&rpb_hello_desc, payload.data, payload.len, hello, NULL, 0, NULL);
-#ifdef RPB_FAULT_INJECTION
-    rpb_slice first;
-    bool unknown;
-    if (FAULT(UTF8_LAX) && rc == RPB_ERR_INVALID_UTF8) {
-        static uint8_t copy[RPB_MAX_HELLO_BYTES];
-        size_t n = payload.len < sizeof copy ? payload.len : sizeof copy;
-        memcpy(copy, payload.data, n);
-        fault_scan((rpb_slice){copy, n}, 0, &first, &unknown, copy);
-        rpb_msg_init(&rpb_hello_desc, hello);
-        rc = rpb_decode(&rpb_hello_desc, copy, n, hello, NULL, 0, NULL);
-    }
-    bool has_first = fault_scan(payload, 3, &first, &unknown, NULL);
-    if (rc == RPB_OK && FAULT(UNKNOWN_FIELD_REJECTED) && unknown)
-        rc = RPB_ERR_INVALID_TAG;
-    if (rc == RPB_OK && FAULT(FIRST_OCCURRENCE_WINS) && has_first)
-        hello->service_name = first;
-#endif
-    return rc;
+    return rpb_decode(&rpb_hello_desc, payload.data, payload.len, hello, NULL, 0, NULL);
 }
 
 void rpb_hello_decide(rpb_hello_handler *h, const rpb_frame *request, const rpb_peer *peer,
@@ -254,8 +164,7 @@ void rpb_hello_decide(rpb_hello_handler *h, const rpb_frame *request, const rpb_
         return;
     }
     /* HELLO-008, ENV-005: version, kind, protocol, encoding */
-    rpb_frame view = envelope_view(request);
-    int rc = rpb_envelope_check(&view, RPB_SITE_HELLO, 0);
+    int rc = rpb_envelope_check(request, RPB_SITE_HELLO, 0);
     if (rc != RPB_OK) {
         refuse(h, d, rpb_refusal_for_envelope_error(rc), 0);
         return;
@@ -268,15 +177,13 @@ void rpb_hello_decide(rpb_hello_handler *h, const rpb_frame *request, const rpb_
     }
     d->hello_decoded = true;
 
-    if (FAULT(RATE_LIMIT_COUNTS_REFUSED) && rate_limited(h, peer, now_ms, d))
-        return;
     rpb_refusal r = shape_refusal(&d->hello, peer);
     if (r != RPB_REFUSAL_NONE) {
         refuse(h, d, r, 0);
         return;
     }
     /* HELLO-026: only shape-valid Hellos are counted */
-    if (!FAULT(RATE_LIMIT_COUNTS_REFUSED) && rate_limited(h, peer, now_ms, d))
+    if (rate_limited(h, peer, now_ms, d))
         return;
     /* HELLO-021 */
     const rpb_service *svc = rpb_service_table_find(h->services, d->hello.service_name);
@@ -286,16 +193,15 @@ void rpb_hello_decide(rpb_hello_handler *h, const rpb_frame *request, const rpb_
     }
     r = policy_refusal(svc, d->hello.wanted_version);
     if (r != RPB_REFUSAL_NONE) {
-        refuse(h, d, r, FAULT(VERSION_BLOCKED_NO_RETRY) ? 0 : RPB_RETRY_VERSION_BLOCKED_MS);
+        refuse(h, d, r, RPB_RETRY_VERSION_BLOCKED_MS);
         return;
     }
 
     /* HELLO-030..HELLO-036: Negotiated */
     d->service = svc;
-    d->connection_id = FAULT(CONNECTION_ID_REUSED) ? 1 : h->next_connection_id++;
-    d->keepalive_secs = d->hello.client_keepalive_secs && !FAULT(KEEPALIVE_NOT_ECHOED)
-                            ? d->hello.client_keepalive_secs
-                            : RPB_KEEPALIVE_DEFAULT_SECS;
+    d->connection_id = h->next_connection_id++;
+    d->keepalive_secs =
+        d->hello.client_keepalive_secs ? d->hello.client_keepalive_secs : RPB_KEEPALIVE_DEFAULT_SECS;
     d->server_capabilities = svc->server_capabilities;
     /* HELLO-034, HELLO-035: a token only for a client that can take part
      * and only when this broker can hand off; issuance failure downgrades */
@@ -344,8 +250,8 @@ int rpb_hello_reply_encode(const rpb_hello_decision *d, const rpb_frame *request
         /* HELLO-040: exact reason, daemon range 1..1, details empty */
         f->reason = rpb_slice_cstr(rpb_refusal_reason(d->refusal));
         f->code = rpb_refusal_code(d->refusal);
-        f->daemon_min_protocol = FAULT(REFUSED_DAEMON_RANGE_ZERO) ? 0 : RPB_PROTOCOL_VERSION;
-        f->daemon_max_protocol = FAULT(REFUSED_DAEMON_RANGE_ZERO) ? 0 : RPB_PROTOCOL_VERSION;
+        f->daemon_min_protocol = RPB_PROTOCOL_VERSION;
+        f->daemon_max_protocol = RPB_PROTOCOL_VERSION;
         f->retry_after_ms = d->retry_after_ms;
     }
     /* HELLO-050, HELLO-051: v1 RESPONSE on the control protocol, echoing
@@ -353,10 +259,6 @@ int rpb_hello_reply_encode(const rpb_hello_decision *d, const rpb_frame *request
     rpb_frame frame;
     if (request != NULL) {
         frame = rpb_frame_response_to(request, (rpb_slice){NULL, 0});
-        if (FAULT(NO_REQUEST_ID_ECHO))
-            frame.request_id = 0;
-        if (FAULT(NO_TRACE_ECHO))
-            frame.traceparent = frame.tracestate = (rpb_slice){NULL, 0};
     } else {
         rpb_frame none;
         rpb_msg_init(&rpb_frame_desc, &none);
