@@ -21,11 +21,12 @@ comments):
     +new line
 
 Commands:
-    cmake MUTANTS --out FILE --catch FILE   CMake calls (rpb_mutant NAME
-                                            PATH...) and the catch list
+    cmake MUTANTS --out F --catch F [--when W]  CMake calls (rpb_mutant FILE
+                                            NAME WHEN PATH...), the catch list
     write MUTANTS NAME SRCDIR OUTDIR        the mutated files of NAME
     diff MUTANTS NAME SRCDIR                its unified diff
     generate [--seed S] [--sample N]        generated mutants (stdout)
+    targets                                 the files generate mutates
 
 Exit codes: 0 done, 1 a mutant does not apply, 2 usage or unreadable file.
 """
@@ -139,7 +140,7 @@ def cmd_cmake(args):
     mutants = load(args.mutants)
     with open(args.out, "w", encoding="utf-8") as f:
         for m in mutants:
-            f.write(f"rpb_mutant({m.name} {' '.join(m.paths())})\n")
+            f.write(f"rpb_mutant({args.mutants} {m.name} {args.when} {' '.join(m.paths())})\n")
     with open(args.catch, "w", encoding="utf-8") as f:
         for m in mutants:
             if m.cases:
@@ -275,15 +276,32 @@ def line_mutations(line, code):
     return muts
 
 
+def guard_end(lines, j):
+    """The end of a guard starting at line j: comment lines, `if (...)`
+    (the condition may span lines), a one-line `return ...;` body; or None."""
+    k = j
+    while k < len(lines) and lines[k].strip().startswith(("/*", "*")):
+        k += 1
+    if k >= len(lines) or not re.match(r"^\s*if \(", lines[k]):
+        return None
+    while k < len(lines) and not lines[k].rstrip().endswith(")"):
+        k += 1
+    if k + 1 >= len(lines) or "{" in lines[k]:
+        return None
+    body = lines[k + 1].strip()
+    return k + 2 if body.startswith("return") and body.endswith(";") else None
+
+
 def swapped_checks(lines, i):
-    """A guard `if (...)` + one-line body at i directly followed by another:
-    the two swapped (the order of checks), or None."""
-    def guard(j):
-        return (j + 1 < len(lines) and re.match(r"^\s*if \(.*\)$", lines[j])
-                and lines[j + 1].strip().startswith("return"))
-    if guard(i) and guard(i + 2) and lines[i + 1] != lines[i + 3]:
-        return lines[i + 2:i + 4] + lines[i:i + 2]
-    return None
+    """Two adjacent guards starting at line i, swapped (the order of
+    checks), or None."""
+    if i > 0 and lines[i - 1].strip().startswith(("/*", "*")):
+        return None  # i is inside a guard's comment
+    mid = guard_end(lines, i)
+    end = guard_end(lines, mid) if mid else None
+    if end is None:
+        return None
+    return lines[mid:end] + lines[i:mid], end - i
 
 
 def generate(srcdir, rng, sample, targets=TARGETS):
@@ -298,10 +316,12 @@ def generate(srcdir, rng, sample, targets=TARGETS):
             for k, (cls, new) in enumerate(line_mutations(line, code)):
                 if new != line:
                     out.append((f"{stem}-{i + 1}-{cls}-{k}", Edit(path, i + 1, [line], [new])))
+        for i in range(len(lines)):
             swapped = swapped_checks(lines, i)
             if swapped:
+                new, n = swapped
                 out.append((f"{stem}-{i + 1}-swapped-checks-0",
-                            Edit(path, i + 1, lines[i:i + 4], swapped)))
+                            Edit(path, i + 1, lines[i:i + n], new)))
     if sample is not None and sample < len(out):
         out = rng.sample(out, sample)
         out.sort(key=lambda t: (TARGETS.index(t[1].path), t[1].line, t[0]))
@@ -323,6 +343,12 @@ def cmd_generate(args):
     return 0
 
 
+def cmd_targets(args):
+    for t in TARGETS:
+        print(os.path.abspath(os.path.join(args.srcdir, t)))
+    return 0
+
+
 def main(argv):
     ap = argparse.ArgumentParser(prog="mutants.py", description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -333,6 +359,8 @@ def main(argv):
     p.add_argument("mutants")
     p.add_argument("--out", required=True)
     p.add_argument("--catch", required=True)
+    p.add_argument("--when", choices=("ALL", "OPTIONAL"), default="ALL",
+                   help="built by default, or only when asked for")
     p.set_defaults(fn=cmd_cmake)
     p = sub.add_parser("write", help="write the mutated files of one mutant")
     for a in ("mutants", "name", "srcdir", "outdir"):
@@ -347,6 +375,9 @@ def main(argv):
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--sample", type=int, default=None, help="a random sample of N mutants")
     p.set_defaults(fn=cmd_generate)
+    p = sub.add_parser("targets", help="the absolute paths of the files generate mutates")
+    p.add_argument("--srcdir", default=os.path.join(os.path.dirname(__file__), "..", ".."))
+    p.set_defaults(fn=cmd_targets)
     args = ap.parse_args(argv)
     try:
         return args.fn(args)
