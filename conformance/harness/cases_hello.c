@@ -447,6 +447,10 @@ static const hcase rows[] = {
     MUTATE("broker/hello/shape/peer-pid/zero", CORE, "HELLO-015", "peer_pid 0 (not claimed) negotiates", NEGOTIATES, .pid = PID_ZERO),
     MUTATE("broker/hello/shape/ignored-fields", CORE, "HELLO-016", "auth_token, request_id, connection_id, nonce and capability_token are not checked or capped", NEGOTIATES, .big_ignored = true),
     MUTATE("broker/hello/order/shape-before-lookup", CORE, "HELLO-007 HELLO-010 HELLO-021", "an unknown service with a bad protocol range gets VERSION_UNSUPPORTED, not SERVICE_UNKNOWN", &R_PROTOCOL_RANGE, SERVICE("nosuch"), PROTOCOLS(2, 3)),
+    /* HELLO-007: of the adjacent shape checks only (a) and (b) differ in
+     * code; the others all answer PEER_REJECTED, retry 0, and the reason
+     * text is not compared (HELLO-041), so their order is not observable */
+    MUTATE("broker/hello/order/range-before-name", CORE, "HELLO-007 HELLO-010 HELLO-011", "a bad protocol range and a bad service_name: VERSION_UNSUPPORTED (check a before b)", &R_PROTOCOL_RANGE, PROTOCOLS(2, 3), SERVICE("Bad")),
     MUTATE("broker/hello/order/version-grammar-before-lookup", CORE, "HELLO-007 HELLO-012 HELLO-021", "an unknown service with wanted_version v1.0.0 gets PEER_REJECTED, not SERVICE_UNKNOWN", &R_WANTED_VERSION, SERVICE("nosuch"), VERSION("v1.0.0")),
     MUTATE("broker/hello/policy/unknown-service", CORE, "HELLO-021 HELLO-040", "an unregistered service gets Refused SERVICE_UNKNOWN, retry 0, daemon range 1..1", &R_SERVICE_UNKNOWN, SERVICE("nosuch")),
     MUTATE("broker/hello/policy/min-version/below", CORE, "HELLO-022 HELLO-040", "1.9.9 below the floor 1.10.0 gets VERSION_BLOCKED, retry 30000 (numeric, not lexical)", &R_BELOW_MIN, SERVICE(FIXTURE_SVC_OPEN), VERSION("1.9.9")),
