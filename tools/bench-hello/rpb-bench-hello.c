@@ -22,23 +22,13 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "rpb/client.h"
 #include "rpb/rpb.h"
 
-#define WARMUP 256
-#define FLOOR_MSG 16
-
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 /* ---- one round trip of each kind; false on any failure ---- */
 
@@ -74,99 +64,8 @@ static bool hello_once(const char *path)
     return ok;
 }
 
-static bool floor_once(const char *path)
-{
-    int fd = rpb_client_connect(path, rpb_monotonic_ms() + 5000);
-    if (fd < 0)
-        return false;
-    uint8_t msg[FLOOR_MSG] = "ping-ping-ping!";
-    bool ok = send(fd, msg, sizeof msg, MSG_NOSIGNAL) == (ssize_t)sizeof msg;
-    size_t got = 0;
-    while (ok && got < sizeof msg) {
-        ssize_t n = read(fd, msg + got, sizeof msg - got);
-        ok = n > 0;
-        got += n > 0 ? (size_t)n : 0;
-    }
-    close(fd);
-    return ok;
-}
-
-typedef bool (*trip_fn)(const char *path);
-
-/* ---- the floor server: blocking accept loop, one thread ---- */
-
-static pid_t start_floor(const char *path)
-{
-    int l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
-    if (l < 0 || bind(l, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(l, SOMAXCONN) != 0) {
-        perror("rpb-bench-hello: floor server");
-        exit(1);
-    }
-    pid_t pid = fork();
-    if (pid == 0) {
-        for (;;) {
-            int c = accept(l, NULL, NULL);
-            if (c < 0)
-                continue;
-            uint8_t buf[FLOOR_MSG];
-            size_t got = 0;
-            while (got < sizeof buf) {
-                ssize_t n = read(c, buf + got, sizeof buf - got);
-                if (n <= 0)
-                    break;
-                got += (size_t)n;
-            }
-            if (got == sizeof buf)
-                (void)!send(c, buf, sizeof buf, MSG_NOSIGNAL);
-            close(c);
-        }
-    }
-    close(l);
-    return pid;
-}
-
-/* ---- measurements ---- */
-
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
-/* Nearest-rank percentile (upstream's perf guard): index ceil(n*p/100)-1. */
-static double percentile_us(const int64_t *sorted, size_t n, unsigned p)
-{
-    size_t idx = (n * p + 99) / 100;
-    return sorted[idx ? idx - 1 : 0] / 1000.0;
-}
-
-typedef struct latency {
-    double p50, p99;
-    size_t failures;
-} latency;
-
-static latency measure_latency(trip_fn trip, const char *path, size_t count)
-{
-    latency l = {0, 0, 0};
-    for (int i = 0; i < WARMUP; i++)
-        l.failures += !trip(path);
-    int64_t *t = malloc(count * sizeof *t);
-    for (size_t i = 0; i < count; i++) {
-        int64_t t0 = now_ns();
-        l.failures += !trip(path);
-        t[i] = now_ns() - t0;
-    }
-    qsort(t, count, sizeof *t, cmp_i64);
-    l.p50 = percentile_us(t, count, 50);
-    l.p99 = percentile_us(t, count, 99);
-    free(t);
-    return l;
-}
-
 /* clients processes loop round trips for duration_ms; round trips/s. */
-static double measure_throughput(trip_fn trip, const char *path, int clients, int duration_ms,
+static double measure_throughput(bench_trip trip, const char *path, int clients, int duration_ms,
                                  size_t *failures)
 {
     int p[2];
@@ -208,14 +107,14 @@ static double measure_throughput(trip_fn trip, const char *path, int clients, in
  * slowloris has sent a byte of its header (SEC-005: neither delays
  * anyone); the connections are closed afterwards. */
 #define IDLE 200
-static latency measure_beside_idle(const char *path, size_t count)
+static bench_latency measure_beside_idle(const char *path, size_t count)
 {
     int fds[IDLE + 1];
     for (int i = 0; i <= IDLE; i++)
         fds[i] = rpb_client_connect(path, rpb_monotonic_ms() + 5000);
     static const uint8_t first = 0x01;
     (void)!send(fds[IDLE], &first, 1, MSG_NOSIGNAL);
-    latency l = measure_latency(hello_once, path, count);
+    bench_latency l = bench_measure_latency(hello_once, path, count);
     for (int i = 0; i <= IDLE; i++)
         if (fds[i] >= 0)
             close(fds[i]);
@@ -269,19 +168,10 @@ static pid_t start_broker(const char *bin, const char *dir, char *sock, size_t c
     exit(1);
 }
 
-static void default_broker(const char *argv0, char *out, size_t cap)
-{
-    const char *slash = strrchr(argv0, '/');
-    if (slash == NULL)
-        snprintf(out, cap, "rpb-broker");
-    else
-        snprintf(out, cap, "%.*s/rpb-broker", (int)(slash - argv0), argv0);
-}
-
 int main(int argc, char **argv)
 {
     char broker_bin[512];
-    default_broker(argv[0], broker_bin, sizeof broker_bin);
+    bench_sibling(argv[0], "rpb-broker", broker_bin, sizeof broker_bin);
     size_t count = 10000;
     int duration = 1000;
     bool check = false;
@@ -315,22 +205,22 @@ int main(int argc, char **argv)
     if (mkdtemp(dir) == NULL)
         return 1;
     snprintf(floor_sock, sizeof floor_sock, "%s/floor.sock", dir);
-    pid_t floor_pid = start_floor(floor_sock);
+    pid_t floor_pid = bench_start_floor(floor_sock);
     pid_t broker_pid = start_broker(broker_bin, dir, broker_sock, sizeof broker_sock);
 
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     printf("rpb-bench-hello: one new Unix-socket connection per round trip, connect included\n");
     printf("  %ld CPU(s); latency over %zu round trips (+%d warm-up); throughput over %d ms\n\n",
-           cpus, count, WARMUP, duration);
+           cpus, count, BENCH_WARMUP, duration);
 
-    latency lf = measure_latency(floor_once, floor_sock, count);
-    latency lb = measure_latency(hello_once, broker_sock, count);
-    latency li = measure_beside_idle(broker_sock, count);
+    bench_latency lf = bench_measure_latency(bench_floor_once, floor_sock, count);
+    bench_latency lb = bench_measure_latency(hello_once, broker_sock, count);
+    bench_latency li = measure_beside_idle(broker_sock, count);
     static const int clients[] = {1, 8, 64};
     double tf[3], tb[3];
     size_t failures = lf.failures + lb.failures + li.failures, f;
     for (int i = 0; i < 3; i++) {
-        tf[i] = measure_throughput(floor_once, floor_sock, clients[i], duration, &f);
+        tf[i] = measure_throughput(bench_floor_once, floor_sock, clients[i], duration, &f);
         failures += f;
         tb[i] = measure_throughput(hello_once, broker_sock, clients[i], duration, &f);
         failures += f;
