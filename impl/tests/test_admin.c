@@ -58,17 +58,20 @@ static rpb_admin_outcome ask(int32_t verb, bool json, const char *service, rpb_a
 
 static bool body_is(const rpb_admin_reply *r, const char *s) { return rpb_slice_eq_cstr(r->body, s); }
 
-static void test_healthz_readyz(void) /* ADMIN-002, ADMIN-003 */
+/* ADMIN-002, ADMIN-003; ADMIN-014 (a TEXT reply is text/plain) */
+static void test_healthz_readyz(void)
 {
     rpb_admin_reply r;
     rpb_frame f;
     rpb_admin_outcome oc = ask(RPB_ADMIN_VERB_HEALTHZ, false, "", &r, &f);
     CU_ASSERT_TRUE(body_is(&r, "ok\n"));
     CU_ASSERT_EQUAL(r.kind, RPB_ADMIN_REPLY_KIND_TEXT);
+    CU_ASSERT_TRUE(rpb_slice_eq_cstr(r.content_type, "text/plain"));
     CU_ASSERT_EQUAL(r.exit_code, 0);
     CU_ASSERT_EQUAL(oc.verb, RPB_ADMIN_VERB_HEALTHZ);
     ask(RPB_ADMIN_VERB_READYZ, false, "", &r, &f);
     CU_ASSERT_TRUE(body_is(&r, "ready\n"));
+    CU_ASSERT_TRUE(rpb_slice_eq_cstr(r.content_type, "text/plain"));
     CU_ASSERT_EQUAL(r.exit_code, 0);
     rpb_hello_handler_set_flags(handler, RPB_HELLO_DRAINING);
     oc = ask(RPB_ADMIN_VERB_READYZ, false, "", &r, &f);
@@ -98,6 +101,7 @@ static void test_status_text_and_json(void)
     rpb_frame f;
     ask(RPB_ADMIN_VERB_STATUS, false, "", &r, &f);
     CU_ASSERT_TRUE(body_is(&r, "broker_instance: shared\naccepting_hello: true\n"));
+    CU_ASSERT_TRUE(rpb_slice_eq_cstr(r.content_type, "text/plain")); /* ADMIN-014 */
     rpb_hello_handler_set_flags(handler, RPB_HELLO_FD_PRESSURE);
     ask(RPB_ADMIN_VERB_STATUS, true, "", &r, &f);
     rpb_hello_handler_set_flags(handler, 0);

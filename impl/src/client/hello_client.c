@@ -1,6 +1,7 @@
 /*
  * The client side of the Hello handshake, I/O-free (spec/hello.md
- * HELLO-060..HELLO-062, HELLO-064, HELLO-068): defaults, request encoding, reply classification.
+ * HELLO-060..HELLO-062, HELLO-064, HELLO-066..HELLO-068): defaults, request
+ * encoding, reply classification.
  */
 #include "rpb/client.h"
 
@@ -77,6 +78,9 @@ int rpb_hello_reply_classify(const uint8_t *body, size_t len, rpb_arena *arena,
     memset(res, 0, sizeof *res);
     rpb_msg_init(&rpb_frame_desc, &res->frame);
     rpb_msg_init(&rpb_hello_reply_desc, &res->reply);
+    /* HELLO-061: the hello-reply envelope is checked before the payload is
+     * decoded; HELLO-066: any failure here is returned as that error, never
+     * as a Refused; HELLO-067: request_id is not compared. */
     int rc = rpb_decode(&rpb_frame_desc, body, len, &res->frame, NULL, 0, NULL);
     if (rc == RPB_OK)
         rc = rpb_envelope_check(&res->frame, RPB_SITE_HELLO_REPLY, 0);
