@@ -8,7 +8,6 @@
  */
 #include <errno.h>
 #include <poll.h> /* POLLIN, POLLOUT */
-#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -154,17 +153,17 @@ int rpb_write_frame(int fd, const uint8_t *body, size_t len, int64_t deadline_ms
 int rpb_write_frame_msg(int fd, const rpb_frame *frame, int64_t deadline_ms)
 {
     /* Small frames (every broker reply) are encoded on the stack in one
-     * pass; a larger one is encoded again into a buffer of its size. */
+     * pass; a larger one is encoded again into a buffer of its size, which
+     * the first attempt left in written (rpb/error.h). */
     uint8_t small[512];
     uint8_t *out = small;
     size_t written;
     int rc = rpb_frame_encode(frame, small, sizeof small, &written);
     if (rc == RPB_ERR_BUFFER_TOO_SMALL) {
-        size_t total = rpb_frame_encoded_len(frame);
-        out = rpb_mem_malloc(total);
+        out = rpb_mem_malloc(written);
         if (!out)
             return RPB_ERR_NO_MEMORY;
-        rc = rpb_frame_encode(frame, out, total, &written);
+        rc = rpb_frame_encode(frame, out, written, &written);
     }
     if (rc == RPB_OK) {
         struct iovec iov = {out, written};
