@@ -2,8 +2,6 @@
  * json_dom.c - memory of a parsed JSON document and DOM queries.
  */
 #include <stdalign.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "json_internal.h"

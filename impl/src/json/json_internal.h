@@ -4,8 +4,6 @@
 #ifndef RPB_JSON_INTERNAL_H
 #define RPB_JSON_INTERNAL_H
 
-#include <stdarg.h>
-
 #include "../core/errinfo.h"
 #include "rpb/json.h"
 
@@ -19,6 +17,5 @@ const rpb_json_value *rpb_json_member(const rpb_json_value *obj, rpb_slice key);
 
 /* Records status as w's error unless an earlier one is recorded. */
 void rpb_json_writer_fail(rpb_json_writer *w, int status);
-
 
 #endif

@@ -100,14 +100,13 @@ typedef struct reader {
 static int bad(reader *r, const rpb_json_value *v, const rpb_msg_desc *desc,
                const rpb_field_desc *f, const char *expected)
 {
-    rpb_errinfo_printf(r->err, RPB_ERR_INVALID_ARGUMENT, v->offset, 0, "%s.%s: expected %s", desc->name, f->name, expected);
-    return RPB_ERR_INVALID_ARGUMENT;
+    return rpb_errinfo_printf(r->err, RPB_ERR_INVALID_ARGUMENT, v->offset, 0, "%s.%s: expected %s",
+                              desc->name, f->name, expected);
 }
 
 static int no_scratch(reader *r, const rpb_json_value *v)
 {
-    rpb_errinfo_printf(r->err, RPB_ERR_SCRATCH_EXHAUSTED, v->offset, 0, "arena exhausted");
-    return RPB_ERR_SCRATCH_EXHAUSTED;
+    return rpb_errinfo_printf(r->err, RPB_ERR_SCRATCH_EXHAUSTED, v->offset, 0, "arena exhausted");
 }
 
 static int read_message(reader *r, const rpb_json_value *obj, const rpb_msg_desc *desc, void *msg);
@@ -119,10 +118,8 @@ static int read_bytes(reader *r, const rpb_json_value *v, const rpb_msg_desc *de
         return bad(r, v, desc, f, "a hex string");
     size_t n = v->u.string.len / 2;
     uint8_t *mem = NULL;
-    if (n > 0 && (mem = rpb_json_doc_alloc(r->doc, n)) == NULL) {
-        rpb_errinfo_printf(r->err, RPB_ERR_NO_MEMORY, v->offset, 0, "out of memory");
-        return RPB_ERR_NO_MEMORY;
-    }
+    if (n > 0 && (mem = rpb_json_doc_alloc(r->doc, n)) == NULL)
+        return rpb_errinfo_printf(r->err, RPB_ERR_NO_MEMORY, v->offset, 0, "out of memory");
     size_t written;
     if (rpb_hex_decode((const char *)v->u.string.data, v->u.string.len, mem, n, &written) !=
         RPB_OK)
@@ -207,33 +204,28 @@ static int read_field(reader *r, const rpb_json_value *v, const rpb_msg_desc *de
 
 static int read_message(reader *r, const rpb_json_value *obj, const rpb_msg_desc *desc, void *msg)
 {
-    if (obj->type != RPB_JSON_OBJECT) {
-        rpb_errinfo_printf(r->err, RPB_ERR_INVALID_ARGUMENT, obj->offset, 0, "%s: expected an object", desc->name);
-        return RPB_ERR_INVALID_ARGUMENT;
-    }
+    if (obj->type != RPB_JSON_OBJECT)
+        return rpb_errinfo_printf(r->err, RPB_ERR_INVALID_ARGUMENT, obj->offset, 0,
+                                  "%s: expected an object", desc->name);
     for (const rpb_json_value *m = obj->u.children.head; m != NULL; m = m->next) {
         int key_len = m->key.len > 64 ? 64 : (int)m->key.len;
         const rpb_field_desc *f =
             rpb_field_by_name(desc, (const char *)m->key.data, m->key.len);
-        if (f == NULL) {
-            rpb_errinfo_printf(r->err, RPB_ERR_INVALID_ARGUMENT, m->offset, 0, "%s has no field \"%.*s\"", desc->name,
-                               key_len, (const char *)m->key.data);
-            return RPB_ERR_INVALID_ARGUMENT;
-        }
+        if (f == NULL)
+            return rpb_errinfo_printf(r->err, RPB_ERR_INVALID_ARGUMENT, m->offset, 0,
+                                      "%s has no field \"%.*s\"", desc->name, key_len,
+                                      (const char *)m->key.data);
         for (const rpb_json_value *o = obj->u.children.head; o != m; o = o->next) {
-            if (rpb_slice_eq(o->key, m->key)) {
-                rpb_errinfo_printf(r->err, RPB_ERR_INVALID_ARGUMENT, m->offset, 0, "%s: key \"%s\" given twice", desc->name,
-                                   f->name);
-                return RPB_ERR_INVALID_ARGUMENT;
-            }
+            if (rpb_slice_eq(o->key, m->key))
+                return rpb_errinfo_printf(r->err, RPB_ERR_INVALID_ARGUMENT, m->offset, 0,
+                                          "%s: key \"%s\" given twice", desc->name, f->name);
         }
         if (f->flags & RPB_FIELD_ONEOF) {
             uint32_t *arm = (uint32_t *)((char *)msg + desc->oneof_case_offset);
-            if (*arm != 0) {
-                rpb_errinfo_printf(r->err, RPB_ERR_INVALID_ARGUMENT, m->offset, 0, "%s: more than one arm of oneof %s",
-                                   desc->name, desc->oneof_name);
-                return RPB_ERR_INVALID_ARGUMENT;
-            }
+            if (*arm != 0)
+                return rpb_errinfo_printf(r->err, RPB_ERR_INVALID_ARGUMENT, m->offset, 0,
+                                          "%s: more than one arm of oneof %s", desc->name,
+                                          desc->oneof_name);
             *arm = f->number;
         } else if (f->flags & RPB_FIELD_PRESENCE) {
             *(bool *)((char *)msg + f->presence_offset) = true;
@@ -248,10 +240,8 @@ static int read_message(reader *r, const rpb_json_value *obj, const rpb_msg_desc
 int rpb_json_to_message(rpb_json_doc *doc, const rpb_json_value *obj, const rpb_msg_desc *desc,
                         void *msg, rpb_arena *arena, rpb_errinfo *err)
 {
-    if (doc == NULL || obj == NULL || desc == NULL || msg == NULL) {
-        rpb_errinfo_printf(err, RPB_ERR_INVALID_ARGUMENT, 0, 0, "invalid argument");
-        return RPB_ERR_INVALID_ARGUMENT;
-    }
+    if (doc == NULL || obj == NULL || desc == NULL || msg == NULL)
+        return rpb_errinfo_printf(err, RPB_ERR_INVALID_ARGUMENT, 0, 0, "invalid argument");
     rpb_msg_init(desc, msg);
     reader r = {.doc = doc, .arena = arena, .err = err};
     return read_message(&r, obj, desc, msg);

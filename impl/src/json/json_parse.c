@@ -352,10 +352,8 @@ static int parse_value(parser *p, unsigned depth, rpb_json_value **out)
 
 int rpb_json_parse(const char *text, size_t len, rpb_json_doc *doc, rpb_errinfo *err)
 {
-    if (doc == NULL || (text == NULL && len > 0)) {
-        rpb_errinfo_printf(err, RPB_ERR_INVALID_ARGUMENT, 0, 0, "invalid argument");
-        return RPB_ERR_INVALID_ARGUMENT;
-    }
+    if (doc == NULL || (text == NULL && len > 0))
+        return rpb_errinfo_printf(err, RPB_ERR_INVALID_ARGUMENT, 0, 0, "invalid argument");
     doc->root = NULL;
     doc->chunks = NULL;
     parser p = {.s = text, .len = len, .doc = doc, .err = err, .status = RPB_OK};

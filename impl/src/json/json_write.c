@@ -32,8 +32,9 @@ static writer_state *ws(const rpb_json_writer *w)
 
 void rpb_json_writer_fail(rpb_json_writer *w, int status)
 {
-    if (ws(w)->status == RPB_OK)
-        ws(w)->status = status;
+    writer_state *st = ws(w);
+    if (st->status == RPB_OK)
+        st->status = status;
 }
 
 /* Makes room for n more bytes plus the NUL written by finish. */
@@ -47,17 +48,18 @@ static bool reserve(rpb_json_writer *w, size_t n)
 
 static void emit(rpb_json_writer *w, const void *s, size_t n)
 {
-    if (ws(w)->status != RPB_OK || n == 0)
+    writer_state *st = ws(w);
+    if (st->status != RPB_OK || n == 0)
         return;
-    if (ws(w)->file != NULL) {
-        if (fwrite(s, 1, n, ws(w)->file) != n)
+    if (st->file != NULL) {
+        if (fwrite(s, 1, n, st->file) != n)
             rpb_json_writer_fail(w, RPB_ERR_IO);
         return;
     }
     if (!reserve(w, n))
         return;
-    memcpy(ws(w)->buf->data + ws(w)->buf->len, s, n);
-    ws(w)->buf->len += n;
+    memcpy(st->buf->data + st->buf->len, s, n);
+    st->buf->len += n;
 }
 
 static void emit_str(rpb_json_writer *w, const char *s)
@@ -77,39 +79,41 @@ static void newline_indent(rpb_json_writer *w, unsigned depth)
 /* Separator and indentation before a value; false on misuse. */
 static bool begin_value(rpb_json_writer *w)
 {
-    if (ws(w)->status != RPB_OK)
+    writer_state *st = ws(w);
+    if (st->status != RPB_OK)
         return false;
-    if (ws(w)->depth == 0) {
+    if (st->depth == 0) {
         /* exactly one top-level value */
-        if (ws(w)->has_items[0]) {
+        if (st->has_items[0]) {
             rpb_json_writer_fail(w, RPB_ERR_INVALID_ARGUMENT);
             return false;
         }
-        ws(w)->has_items[0] = true;
+        st->has_items[0] = true;
         return true;
     }
-    if (ws(w)->in_object[ws(w)->depth]) {
-        if (!ws(w)->after_key) {
+    if (st->in_object[st->depth]) {
+        if (!st->after_key) {
             rpb_json_writer_fail(w, RPB_ERR_INVALID_ARGUMENT);
             return false;
         }
-        ws(w)->after_key = false;
+        st->after_key = false;
         return true;
     }
-    if (ws(w)->has_items[ws(w)->depth])
+    if (st->has_items[st->depth])
         emit(w, ",", 1);
-    ws(w)->has_items[ws(w)->depth] = true;
-    newline_indent(w, ws(w)->depth);
+    st->has_items[st->depth] = true;
+    newline_indent(w, st->depth);
     return true;
 }
 
 static void init(rpb_json_writer *w, rpb_buf *buf, FILE *file, unsigned flags)
 {
-    memset(ws(w), 0, sizeof(writer_state));
-    ws(w)->buf = buf;
-    ws(w)->file = file;
-    ws(w)->flags = flags;
-    ws(w)->status = RPB_OK;
+    writer_state *st = ws(w);
+    memset(st, 0, sizeof *st);
+    st->buf = buf;
+    st->file = file;
+    st->flags = flags;
+    st->status = RPB_OK;
 }
 
 void rpb_json_writer_init_buf(rpb_json_writer *w, rpb_buf *buf, unsigned flags)
@@ -133,46 +137,49 @@ int rpb_json_writer_status(const rpb_json_writer *w)
 
 int rpb_json_writer_finish(rpb_json_writer *w)
 {
-    if (ws(w)->depth != 0 || ws(w)->after_key)
+    writer_state *st = ws(w);
+    if (st->depth != 0 || st->after_key)
         rpb_json_writer_fail(w, RPB_ERR_INVALID_ARGUMENT);
-    if (ws(w)->status != RPB_OK)
-        return ws(w)->status;
-    if (ws(w)->file != NULL) {
-        if (fflush(ws(w)->file) != 0)
+    if (st->status != RPB_OK)
+        return st->status;
+    if (st->file != NULL) {
+        if (fflush(st->file) != 0)
             rpb_json_writer_fail(w, RPB_ERR_IO);
     } else {
         if (reserve(w, 0))
-            ws(w)->buf->data[ws(w)->buf->len] = '\0';
+            st->buf->data[st->buf->len] = '\0';
     }
-    return ws(w)->status;
+    return st->status;
 }
 
 static void open_container(rpb_json_writer *w, bool object)
 {
+    writer_state *st = ws(w);
     if (!begin_value(w))
         return;
-    if (ws(w)->depth == RPB_JSON_MAX_DEPTH) {
+    if (st->depth == RPB_JSON_MAX_DEPTH) {
         rpb_json_writer_fail(w, RPB_ERR_INVALID_ARGUMENT);
         return;
     }
-    ws(w)->depth++;
-    ws(w)->in_object[ws(w)->depth] = object;
-    ws(w)->has_items[ws(w)->depth] = false;
+    st->depth++;
+    st->in_object[st->depth] = object;
+    st->has_items[st->depth] = false;
     emit(w, object ? "{" : "[", 1);
 }
 
 static void close_container(rpb_json_writer *w, bool object)
 {
-    if (ws(w)->status != RPB_OK)
+    writer_state *st = ws(w);
+    if (st->status != RPB_OK)
         return;
-    if (ws(w)->depth == 0 || ws(w)->in_object[ws(w)->depth] != object || ws(w)->after_key) {
+    if (st->depth == 0 || st->in_object[st->depth] != object || st->after_key) {
         rpb_json_writer_fail(w, RPB_ERR_INVALID_ARGUMENT);
         return;
     }
-    if (ws(w)->has_items[ws(w)->depth])
-        newline_indent(w, ws(w)->depth - 1);
+    if (st->has_items[st->depth])
+        newline_indent(w, st->depth - 1);
     emit(w, object ? "}" : "]", 1);
-    ws(w)->depth--;
+    st->depth--;
 }
 
 void rpb_json_begin_object(rpb_json_writer *w)
@@ -230,23 +237,24 @@ static void quoted(rpb_json_writer *w, rpb_slice s)
 
 void rpb_json_key_slice(rpb_json_writer *w, rpb_slice key)
 {
-    if (ws(w)->status != RPB_OK)
+    writer_state *st = ws(w);
+    if (st->status != RPB_OK)
         return;
-    if (ws(w)->depth == 0 || !ws(w)->in_object[ws(w)->depth] || ws(w)->after_key ||
+    if (st->depth == 0 || !st->in_object[st->depth] || st->after_key ||
         !rpb_utf8_valid(key.data, key.len)) {
         rpb_json_writer_fail(w, RPB_ERR_INVALID_ARGUMENT);
         return;
     }
-    if (ws(w)->has_items[ws(w)->depth])
+    if (st->has_items[st->depth])
         emit(w, ",", 1);
-    ws(w)->has_items[ws(w)->depth] = true;
-    newline_indent(w, ws(w)->depth);
+    st->has_items[st->depth] = true;
+    newline_indent(w, st->depth);
     quoted(w, key);
-    if (ws(w)->flags & RPB_JSON_PRETTY)
+    if (st->flags & RPB_JSON_PRETTY)
         emit(w, ": ", 2);
     else
         emit(w, ":", 1);
-    ws(w)->after_key = true;
+    st->after_key = true;
 }
 
 void rpb_json_key(rpb_json_writer *w, const char *key)
