@@ -5,7 +5,6 @@
  */
 #include "rpb/hello.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #include "rpb/error.h"

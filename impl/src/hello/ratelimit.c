@@ -6,7 +6,6 @@
  */
 #include "rpb/hello.h"
 
-#include <stdlib.h>
 #include "../core/mem.h"
 
 typedef struct rate_slot {
