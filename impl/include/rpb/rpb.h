@@ -43,7 +43,6 @@
 #include "rpb/names.h"
 #include "rpb/rendezvous.h"
 
-#define RPB_VERSION_STRING "0.1.0"
 #include "rpb/version.h"
 
 #endif
