@@ -20,11 +20,12 @@
  * with at least that cap) and the contents of out are unspecified.  On any
  * other error *written is unspecified unless the function says otherwise.
  *
- * Threads: librpb has no global mutable state.  Every function may be
- * called from any thread; an object (handler, limiter, writer, table, doc,
- * buffer) must not be used by two threads at once unless its header says
- * so.  Functions taking only const pointers may run concurrently on the
- * same object.
+ * Threads: librpb's one global mutable state is the allocator that
+ * rpb_mem_set() installs (rpb/mem.h: set it before other threads use
+ * librpb).  Every other function may be called from any thread; an
+ * object (handler, limiter, writer, table, doc, buffer) must not be used
+ * by two threads at once unless its header says so.  Functions taking only
+ * const pointers may run concurrently on the same object.
  */
 #ifndef RPB_ERROR_H
 #define RPB_ERROR_H
