@@ -40,8 +40,14 @@ def exported(library):
     names = set()
     for line in out.splitlines():
         fields = line.split()
-        if len(fields) == 3:
-            names.add(fields[2].split("@")[0])
+        if len(fields) != 3:
+            continue
+        name = fields[2].split("@")[0]
+        # AddressSanitizer (the RPB_SANITIZE tree) exports an ODR indicator
+        # __odr_asan.<global> beside every exported global; not API.
+        if name.startswith("__odr_asan."):
+            continue
+        names.add(name)
     return names
 
 
