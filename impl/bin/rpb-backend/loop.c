@@ -47,31 +47,6 @@ typedef struct backend {
     bool stop;
 } backend;
 
-/* Makes room for extra more bytes in b (growing it only as needed). */
-static int buf_reserve(rpb_buf *b, size_t extra)
-{
-    if (b->cap - b->len >= extra)
-        return 0;
-    size_t cap = b->cap ? b->cap : 4096;
-    while (cap - b->len < extra)
-        cap *= 2;
-    uint8_t *p = realloc(b->data, cap);
-    if (!p)
-        return -1;
-    b->data = p;
-    b->cap = cap;
-    return 0;
-}
-
-static int buf_append(rpb_buf *b, const uint8_t *p, size_t n)
-{
-    if (buf_reserve(b, n) != 0)
-        return -1;
-    memcpy(b->data + b->len, p, n);
-    b->len += n;
-    return 0;
-}
-
 static void log_conn(const conn *c, const char *outcome, int rc)
 {
     blog_field f[9];
@@ -120,9 +95,10 @@ static int echo(conn *c, const rpb_frame *request)
         return RPB_OK;
     rpb_frame response = rpb_frame_response_to(request, request->payload);
     size_t need = rpb_frame_encoded_len(&response), written;
-    if (buf_reserve(&c->out, need) != 0)
-        return RPB_ERR_NO_MEMORY;
-    int rc = rpb_frame_encode(&response, c->out.data + c->out.len, need, &written);
+    int rc = rpb_buf_reserve(&c->out, need);
+    if (rc != RPB_OK)
+        return rc;
+    rc = rpb_frame_encode(&response, c->out.data + c->out.len, need, &written);
     if (rc == RPB_OK)
         c->out.len += written;
     return rc;
@@ -139,14 +115,14 @@ static int classify(backend *b, conn *c)
         rc = rpb_mux_poll(&b->mux, c->in.data + off, c->in.len - off, b->reply.data,
                           b->reply.cap, &r, NULL);
         if (rc == RPB_ERR_BUFFER_TOO_SMALL) {
-            rc = buf_reserve(&b->reply, r.reply_len) == 0 ? RPB_OK : RPB_ERR_NO_MEMORY;
+            rc = rpb_buf_reserve(&b->reply, r.reply_len);
             continue;
         }
         if (rc != RPB_OK)
             break;
         if (r.kind == RPB_MUX_PROBE_ANSWERED) {
             c->probes++;
-            rc = buf_append(&c->out, b->reply.data, r.reply_len) == 0 ? RPB_OK : RPB_ERR_NO_MEMORY;
+            rc = rpb_buf_append(&c->out, b->reply.data, r.reply_len);
         } else {
             c->payloads++;
             rc = echo(c, &r.frame);
@@ -190,7 +166,7 @@ static void conn_flush(backend *b, conn *c)
 
 static void conn_read(backend *b, conn *c)
 {
-    if (buf_reserve(&c->in, READ_CHUNK) != 0) {
+    if (rpb_buf_reserve(&c->in, READ_CHUNK) != RPB_OK) {
         conn_close(b, c, "no-memory", RPB_ERR_NO_MEMORY);
         return;
     }
