@@ -5,6 +5,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,15 @@ bool cli_parse_u64(const char *s, cli_number syntax, uint64_t max, uint64_t *out
     return true;
 }
 
+bool cli_parse_u32(const char *s, uint32_t *out)
+{
+    uint64_t v;
+    if (!cli_parse_u64(s, CLI_DECIMAL, UINT32_MAX, &v))
+        return false;
+    *out = (uint32_t)v;
+    return true;
+}
+
 int cli_usage_error(const char *prog, const char *fmt, ...)
 {
     va_list ap;
@@ -36,6 +46,13 @@ int cli_usage_error(const char *prog, const char *fmt, ...)
     fprintf(stderr, "\nTry '%s --help'.\n", prog);
     va_end(ap);
     return CLI_EXIT_USAGE;
+}
+
+int cli_option_error(const char *prog, int c, char *const argv[])
+{
+    if (c == ':')
+        return cli_usage_error(prog, "%s needs a value", argv[optind - 1]);
+    return cli_usage_error(prog, "unknown option '%s'", argv[optind - 1]);
 }
 
 void cli_print_version(const char *prog)

@@ -1,6 +1,6 @@
 /*
- * cli.h - what the command-line tools (rpb-broker, rpb-client, rpb-dump)
- * share: number parsing, the usage-error wording and --version.
+ * cli.h - what the command-line tools (rpb-broker, rpb-backend, rpb-client,
+ * rpb-dump) share: number parsing, the usage-error wording and --version.
  */
 #ifndef RPB_CLI_H
 #define RPB_CLI_H
@@ -24,9 +24,18 @@ typedef enum cli_number {
  */
 bool cli_parse_u64(const char *s, cli_number syntax, uint64_t max, uint64_t *out);
 
+/* cli_parse_u64 of a plain decimal number that fits 32 bits. */
+bool cli_parse_u32(const char *s, uint32_t *out);
+
 /* Prints "PROG: <message>" and "Try 'PROG --help'." to stderr and returns
  * CLI_EXIT_USAGE: the one wording of a usage error across the tools. */
 int cli_usage_error(const char *prog, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The usage error of an option getopt_long refused, in a parser that set
+ * opterr = 0 and starts its optstring with ':' (so the message is worded
+ * once, here): c ':' is a missing value, anything else an unknown option,
+ * named from argv[optind - 1].  Returns CLI_EXIT_USAGE. */
+int cli_option_error(const char *prog, int c, char *const argv[]);
 
 /* Prints "PROG (rpb) VERSION" (librpb's rpb_version()) to stdout. */
 void cli_print_version(const char *prog);

@@ -1,6 +1,7 @@
 #!/bin/sh
 # test_cli.sh BINDIR - what the command-line tools share (ctest: tools-cli):
-# --version, one wording of usage errors, decimal-only options of
+# --version, one wording of usage errors (rpb-backend and the rpb-client
+# subcommands too), decimal-only options of
 # rpb-broker, the verb list of a bad rpb-client --admin, rpb-broker's
 # refusal of a relative or root-level socket directory (exit 4, nothing
 # created), and rpb-conform --connect saying it waits for a missing socket.
@@ -23,6 +24,19 @@ for tool in rpb-broker rpb-client rpb-dump; do
     expect "$tool: unknown option worded once" "$err $rc" "$tool: unknown option '--bogus'
 Try '$tool --help'. 2"
 done
+# the subcommands and rpb-backend word a bad option once too (not also
+# through getopt's own message)
+for cmd in "rpb-backend" "rpb-client probe" "rpb-client names"; do
+    run $BIN/$cmd --bogus
+    expect "$cmd: unknown option worded once" "$err $rc" "${cmd%% *}: unknown option '--bogus'
+Try '${cmd%% *} --help'. 2"
+done
+run "$BIN/rpb-backend" --socket
+expect "rpb-backend: missing value" "$err $rc" "rpb-backend: --socket needs a value
+Try 'rpb-backend --help'. 2"
+run "$BIN/rpb-client" probe --endpoint "$WORK/none.sock" --timeout 5s
+expect "rpb-client probe: a bad number names the option" "$err $rc" "rpb-client: --timeout wants a decimal or 0x hex number in range, not '5s'
+Try 'rpb-client --help'. 2"
 run "$BIN/rpb-client" --socket
 expect "rpb-client: missing value" "$err $rc" "rpb-client: --socket needs a value
 Try 'rpb-client --help'. 2"

@@ -40,17 +40,7 @@ static const char usage_text[] =
     "1 runtime failure; 2 usage; 4 socket path or directory unusable or in use;\n"
     "5 own identity unreadable or sidecar not written.\n";
 
-#define usage_error(...) cli_usage_error("rpb-backend", __VA_ARGS__)
-
-/* A plain decimal number that fits 32 bits. */
-static bool parse_u32(const char *s, uint32_t *out)
-{
-    uint64_t v;
-    if (!cli_parse_u64(s, CLI_DECIMAL, UINT32_MAX, &v))
-        return false;
-    *out = (uint32_t)v;
-    return true;
-}
+#define PROG "rpb-backend"
 
 /* A payload protocol: 0x followed by 1..4 hex digits, not first-party. */
 static bool parse_protocol(const char *s, uint32_t *out)
@@ -83,41 +73,42 @@ int main(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     int c;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    opterr = 0; /* usage errors are worded by cli_option_error */
+    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
         switch (c) {
         case OPT_SOCKET: cfg.socket_path = optarg; break;
         case OPT_IDENTITY: cfg.identity_file = optarg; break;
         case OPT_NAMESPACE: cfg.namespace_id = optarg; break;
         case OPT_IDLE:
-            if (!parse_u32(optarg, &cfg.idle_timeout_s))
-                return usage_error("--idle-timeout needs a number of seconds, not %s", optarg);
+            if (!cli_parse_u32(optarg, &cfg.idle_timeout_s))
+                return cli_usage_error(PROG, "--idle-timeout needs a number of seconds, not '%s'", optarg);
             cfg.has_idle_timeout = true;
             break;
         case OPT_ECHO:
             if (!parse_protocol(optarg, &cfg.echo_protocol))
-                return usage_error("--echo-protocol needs 0xNNNN, not a first-party protocol, "
-                                   "not %s", optarg);
+                return cli_usage_error(PROG, "--echo-protocol needs 0xNNNN, not a first-party "
+                                       "protocol, not '%s'", optarg);
             cfg.has_echo = true;
             break;
         case OPT_FRAME_TIMEOUT:
-            if (!parse_u32(optarg, &cfg.frame_timeout_ms) || cfg.frame_timeout_ms == 0)
-                return usage_error("--frame-timeout needs a positive number of ms, not %s", optarg);
+            if (!cli_parse_u32(optarg, &cfg.frame_timeout_ms) || cfg.frame_timeout_ms == 0)
+                return cli_usage_error(PROG, "--frame-timeout needs a positive number of ms, not '%s'", optarg);
             break;
         case OPT_MAXCONN:
-            if (!parse_u32(optarg, &cfg.max_connections) || cfg.max_connections == 0)
-                return usage_error("--max-connections needs a positive number, not %s", optarg);
+            if (!cli_parse_u32(optarg, &cfg.max_connections) || cfg.max_connections == 0)
+                return cli_usage_error(PROG, "--max-connections needs a positive number, not '%s'", optarg);
             break;
         case OPT_LOG: cfg.log_path = optarg; break;
         case OPT_JSON: cfg.json_log = true; break;
         case OPT_HELP: fputs(usage_text, stdout); return EXIT_BACKEND_OK;
-        default: return usage_error("unknown option%s", "");
+        default: return cli_option_error(PROG, c, argv);
         }
     }
     if (optind < argc)
-        return usage_error("unexpected argument %s", argv[optind]);
+        return cli_usage_error(PROG, "unexpected argument '%s'", argv[optind]);
     if (cfg.socket_path == NULL)
-        return usage_error("--socket PATH is required%s", "");
-    if (blog_open("rpb-backend", cfg.log_path, cfg.json_log) != 0)
+        return cli_usage_error(PROG, "--socket PATH is required");
+    if (blog_open(PROG, cfg.log_path, cfg.json_log) != 0)
         return EXIT_BACKEND_USAGE;
     /* MUX-007: SIGTERM/SIGINT are held from before the socket exists, so
      * one that arrives during start-up still removes socket and sidecar

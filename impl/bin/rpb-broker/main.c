@@ -51,17 +51,7 @@ static const char usage_text[] =
     "Exit codes: 0 drained, 1 runtime failure, 2 usage, 3 services directory,\n"
     "4 socket.\n";
 
-/* A plain decimal number that fits 32 bits (the options are documented
- * decimal). */
-static bool parse_u32(const char *s, uint32_t *out)
-{
-    uint64_t v;
-    if (!cli_parse_u64(s, CLI_DECIMAL, UINT32_MAX, &v))
-        return false;
-    *out = (uint32_t)v;
-    return true;
-}
-
+/* N/MS, both decimal (the options are documented decimal). */
 static bool parse_rate(const char *s, uint32_t *max, uint32_t *window)
 {
     const char *slash = strchr(s, '/');
@@ -70,7 +60,7 @@ static bool parse_rate(const char *s, uint32_t *max, uint32_t *window)
     char n[16];
     memcpy(n, s, (size_t)(slash - s));
     n[slash - s] = '\0';
-    return parse_u32(n, max) && parse_u32(slash + 1, window) && *window > 0;
+    return cli_parse_u32(n, max) && cli_parse_u32(slash + 1, window) && *window > 0;
 }
 
 /* The canonical shared socket of this user (NAME-001, RDV-001: where
@@ -119,7 +109,7 @@ int main(int argc, char **argv)
     };
     int c;
     uint32_t v;
-    opterr = 0; /* usage errors are worded by cli_usage_error */
+    opterr = 0; /* usage errors are worded by cli_option_error */
     while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
         switch (c) {
         case OPT_SOCKET:
@@ -129,7 +119,7 @@ int main(int argc, char **argv)
             cfg.services_dir = optarg;
             break;
         case OPT_TIMEOUT:
-            if (!parse_u32(optarg, &cfg.handshake_timeout_ms) || cfg.handshake_timeout_ms == 0)
+            if (!cli_parse_u32(optarg, &cfg.handshake_timeout_ms) || cfg.handshake_timeout_ms == 0)
                 return cli_usage_error(PROG, "--handshake-timeout wants a positive decimal number of ms, not '%s'",
                                    optarg);
             break;
@@ -138,20 +128,20 @@ int main(int argc, char **argv)
                 return cli_usage_error(PROG, "--rate-limit wants N/MS in decimal (e.g. 256/1000), not '%s'", optarg);
             break;
         case OPT_MAXCONN:
-            if (!parse_u32(optarg, &cfg.max_connections) || cfg.max_connections == 0)
+            if (!cli_parse_u32(optarg, &cfg.max_connections) || cfg.max_connections == 0)
                 return cli_usage_error(PROG, "--max-connections wants a positive decimal number, not '%s'", optarg);
             break;
         case OPT_DRAIN:
-            if (!parse_u32(optarg, &cfg.drain_timeout_ms))
+            if (!cli_parse_u32(optarg, &cfg.drain_timeout_ms))
                 return cli_usage_error(PROG, "--drain-timeout wants a decimal number of ms, not '%s'", optarg);
             break;
         case OPT_IDLE:
-            if (!parse_u32(optarg, &v) || v == 0 || v > UINT32_MAX / 1000)
+            if (!cli_parse_u32(optarg, &v) || v == 0 || v > UINT32_MAX / 1000)
                 return cli_usage_error(PROG, "--idle-exit wants a positive decimal number of seconds, not '%s'", optarg);
             cfg.idle_exit_ms = v * 1000;
             break;
         case OPT_UID:
-            if (!parse_u32(optarg, &v))
+            if (!cli_parse_u32(optarg, &v))
                 return cli_usage_error(PROG, "--allow-uid wants a decimal uid, not '%s'", optarg);
             if (cfg.n_allowed_uids == BROKER_MAX_ALLOWED_UIDS)
                 return cli_usage_error(PROG, "at most 15 --allow-uid options");
@@ -169,10 +159,8 @@ int main(int argc, char **argv)
         case OPT_VERSION:
             cli_print_version(PROG);
             return EXIT_BROKER_OK;
-        case ':':
-            return cli_usage_error(PROG, "%s needs a value", argv[optind - 1]);
         default:
-            return cli_usage_error(PROG, "unknown option '%s'", argv[optind - 1]);
+            return cli_option_error(PROG, c, argv);
         }
     }
     if (optind < argc)

@@ -9,13 +9,11 @@
 
 #include "rpb/io.h"
 
+#define PROG "rpb-client"
+
 #define EXIT_TRANSPORT 1
-#define EXIT_USAGE 2
 #define EXIT_PROTOCOL 3
 #define EXIT_REFUSED_BASE 10 /* + ErrorCode (0..9); unknown codes count as 0 */
-
-/* Prints "rpb-client: <msg><arg>" and the --help hint; returns EXIT_USAGE. */
-int usage_error(const char *msg, const char *arg);
 
 /* Where the request goes: a socket, through the rendezvous when autostart
  * is not NULL ("" for the default broker command). */

@@ -65,13 +65,6 @@ static const char usage_text[] =
     "15 shutting down, 16 peer rejected, 17 internal, 18 version blocked,\n"
     "19 fd pressure, 10 unspecified or unknown.\n";
 
-#define PROG "rpb-client"
-
-int usage_error(const char *msg, const char *arg)
-{
-    return cli_usage_error(PROG, "%s%s", msg, arg);
-}
-
 /* A decimal number, or hex after 0x, up to max. */
 static bool parse_number(const char *s, uint64_t max, uint64_t *out)
 {
@@ -278,7 +271,7 @@ int main(int argc, char **argv)
     if (argc > 1 && strcmp(argv[1], "probe") == 0)
         return probe_main(argc - 1, argv + 1);
     int c, index = 0;
-    opterr = 0; /* usage errors are worded by cli_usage_error */
+    opterr = 0; /* usage errors are worded by cli_option_error */
     while ((c = getopt_long(argc, argv, ":", opts, &index)) != -1) {
         bool ok = true;
         switch (c) {
@@ -309,8 +302,7 @@ int main(int argc, char **argv)
                 optarg = argv[optind++];
             autostart = optarg ? optarg : "";
             break;
-        case ':': return cli_usage_error(PROG, "%s needs a value", argv[optind - 1]);
-        default: return cli_usage_error(PROG, "unknown option '%s'", argv[optind - 1]);
+        default: return cli_option_error(PROG, c, argv);
         }
         if (!ok)
             return cli_usage_error(PROG, "--%s wants a decimal or 0x hex number in range, not '%s'",

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli.h"
 #include "client_cli.h"
 #include "rpb/error.h"
 #include "rpb/names.h"
@@ -48,16 +49,17 @@ int rpb_client_names_main(int argc, char **argv)
     };
     const char *service = NULL, *instance = NULL;
     int c;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    opterr = 0; /* usage errors are worded by cli_option_error */
+    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
         switch (c) {
         case OPT_SERVICE: service = optarg; break;
         case OPT_INSTANCE: instance = optarg; break;
         case OPT_HELP: fputs(names_usage, stdout); return 0;
-        default: return usage_error("unknown option", "");
+        default: return cli_option_error(PROG, c, argv);
         }
     }
     if (optind < argc)
-        return usage_error("unexpected argument ", argv[optind]);
+        return cli_usage_error(PROG, "unexpected argument '%s'", argv[optind]);
     rpb_names n;
     int rc = rpb_names_for_current_user(&n);
     if (rc != RPB_OK) {

@@ -182,7 +182,8 @@ int probe_main(int argc, char **argv)
     bool json = false;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    opterr = 0; /* usage errors are worded by cli_option_error */
+    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
         switch (c) {
         case OPT_ENDPOINT: endpoint = optarg; break;
         case OPT_NAMESPACE: ns = optarg; break;
@@ -190,16 +191,17 @@ int probe_main(int argc, char **argv)
         case OPT_JSON: json = true; break;
         case OPT_TIMEOUT:
             if (!cli_parse_u64(optarg, CLI_DECIMAL_OR_HEX, INT32_MAX - 1, &timeout) || timeout == 0)
-                return usage_error("bad number: ", optarg);
+                return cli_usage_error(PROG, "--timeout wants a decimal or 0x hex number in range, "
+                                       "not '%s'", optarg);
             break;
         case OPT_HELP: usage(stdout); return 0;
-        default: return usage_error("unknown option", "");
+        default: return cli_option_error(PROG, c, argv);
         }
     }
     if (optind < argc)
-        return usage_error("unexpected argument ", argv[optind]);
+        return cli_usage_error(PROG, "unexpected argument '%s'", argv[optind]);
     if (endpoint == NULL || endpoint[0] == '\0')
-        return usage_error("--endpoint PATH is required", "");
+        return cli_usage_error(PROG, "--endpoint PATH is required");
 
     static rpb_identity expected;
     rpb_endpoint ep = {rpb_slice_cstr(ns ? ns : ""), rpb_slice_cstr(endpoint)};
