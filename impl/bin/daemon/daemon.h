@@ -1,7 +1,7 @@
 /*
  * daemon.h - what the reference daemons (rpb-broker, rpb-backend) share:
- * the log (one line per event, text or JSON) and the private listening
- * socket.
+ * the log (one line per event, text or JSON), the private listening
+ * socket and the connections' deadline FIFO.
  */
 #ifndef RPB_DAEMON_H
 #define RPB_DAEMON_H
@@ -64,5 +64,28 @@ void listener_unlink(broker_listener *l);
 
 /* Closes the listener and unlinks the socket (listener_unlink). */
 void listener_close(broker_listener *l);
+
+/* ---- deadline.c: the connections' deadline FIFO ---- */
+
+/* A connection's place in a dl_list.  Every connection of a daemon has the
+ * same timeout, and a deadline that moves is set again from now, so a
+ * node appended at its deadline keeps the list oldest first: the head is
+ * the first to expire. */
+typedef struct dl_node {
+    int64_t deadline_ms;
+    struct dl_node *prev, *next;
+    bool linked;
+} dl_node;
+
+typedef struct dl_list {
+    dl_node *head, *tail;
+} dl_list;
+
+/* Links n last, due at deadline_ms (n must not be linked). */
+void dl_append(dl_list *l, dl_node *n, int64_t deadline_ms);
+/* Unlinks n; nothing when it is not linked. */
+void dl_remove(dl_list *l, dl_node *n);
+/* The oldest node whose deadline is at or before now, or NULL. */
+dl_node *dl_expired(const dl_list *l, int64_t now);
 
 #endif

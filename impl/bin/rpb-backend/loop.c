@@ -20,6 +20,7 @@
 #define READ_CHUNK 65536u
 
 typedef struct conn {
+    dl_node dl; /* first: the deadline FIFO's node is the connection */
     int fd;
     uint64_t seq;
     int32_t pid;
@@ -28,9 +29,8 @@ typedef struct conn {
     rpb_buf out;    /* replies not yet written */
     size_t out_off; /* bytes of out already written */
     bool eof;       /* the peer finished sending */
-    int64_t opened_ms, deadline_ms;
+    int64_t opened_ms;
     uint32_t probes, payloads;
-    struct conn *next;
 } conn;
 
 typedef struct backend {
@@ -40,7 +40,7 @@ typedef struct backend {
     uint32_t served[1];
     rpb_buf reply; /* the mux's reply scratch */
     int ep, sigfd;
-    conn *conns;
+    dl_list dl; /* every open connection, the first to expire (MUX-006) first */
     size_t n_conns;
     uint64_t seq;
     int64_t idle_since_ms;
@@ -68,13 +68,9 @@ static void log_conn(const conn *c, const char *outcome, int rc)
 static void conn_close(backend *b, conn *c, const char *outcome, int rc)
 {
     log_conn(c, outcome, rc);
+    dl_remove(&b->dl, &c->dl);
     epoll_ctl(b->ep, EPOLL_CTL_DEL, c->fd, NULL);
     close(c->fd);
-    for (conn **p = &b->conns; *p; p = &(*p)->next)
-        if (*p == c) {
-            *p = c->next;
-            break;
-        }
     rpb_buf_free(&c->in);
     rpb_buf_free(&c->out);
     free(c);
@@ -128,8 +124,10 @@ static int classify(backend *b, conn *c)
             rc = echo(c, &r.frame);
         }
         off += r.consumed;
-        /* MUX-006: the deadline is for the next frame */
-        c->deadline_ms = rpb_monotonic_ms() + b->cfg->frame_timeout_ms;
+    }
+    if (off > 0) { /* MUX-006: the deadline is for the next frame */
+        dl_remove(&b->dl, &c->dl);
+        dl_append(&b->dl, &c->dl, rpb_monotonic_ms() + b->cfg->frame_timeout_ms);
     }
     memmove(c->in.data, c->in.data + off, c->in.len - off);
     c->in.len -= off;
@@ -201,9 +199,7 @@ static void conn_new(backend *b, int fd)
     c->fd = fd;
     c->seq = ++b->seq;
     c->opened_ms = rpb_monotonic_ms();
-    c->deadline_ms = c->opened_ms + b->cfg->frame_timeout_ms;
-    c->next = b->conns;
-    b->conns = c;
+    dl_append(&b->dl, &c->dl, c->opened_ms + b->cfg->frame_timeout_ms);
     b->n_conns++;
     if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) == 0) {
         c->pid = cr.pid;
@@ -231,21 +227,14 @@ static void accept_batch(backend *b)
 /* MUX-006: connections past their deadline are closed. */
 static void expire(backend *b, int64_t now)
 {
-    conn *c = b->conns;
-    while (c) {
-        conn *next = c->next;
-        if (now >= c->deadline_ms)
-            conn_close(b, c, "deadline", RPB_ERR_TIMEOUT);
-        c = next;
-    }
+    dl_node *n;
+    while ((n = dl_expired(&b->dl, now)) != NULL)
+        conn_close(b, (conn *)n, "deadline", RPB_ERR_TIMEOUT);
 }
 
 static int next_timeout(const backend *b, int64_t now)
 {
-    int64_t wake = INT64_MAX;
-    for (const conn *c = b->conns; c; c = c->next)
-        if (c->deadline_ms < wake)
-            wake = c->deadline_ms;
+    int64_t wake = b->dl.head ? b->dl.head->deadline_ms : INT64_MAX;
     if (b->n_conns == 0 && b->cfg->idle_timeout_s)
         wake = b->idle_since_ms + (int64_t)b->cfg->idle_timeout_s * 1000;
     if (wake == INT64_MAX)
@@ -320,8 +309,8 @@ int backend_run(const backend_config *cfg, broker_listener *l, const rpb_daemon_
             b.stop = true;
         }
     }
-    while (b.conns)
-        conn_close(&b, b.conns, "shutdown", RPB_OK);
+    while (b.dl.head)
+        conn_close(&b, (conn *)b.dl.head, "shutdown", RPB_OK);
     rpb_buf_free(&b.reply);
     if (b.ep >= 0)
         close(b.ep);

@@ -75,23 +75,8 @@ void services_close(broker_services *s);
 #define FD_PRESSURE_RECOVERY_STREAK 3 /* SEC-020: upstream parity */
 #define TIMERS_POLL_MAX_MS 60000
 
-/* A connection in the handshake-deadline FIFO (SEC-006): all connections
- * share one timeout, so the oldest is the first to expire. */
-typedef struct dl_node {
-    int64_t deadline_ms;
-    struct dl_node *prev, *next;
-    bool linked;
-} dl_node;
-
-typedef struct dl_list {
-    dl_node *head, *tail;
-} dl_list;
-
-void dl_append(dl_list *l, dl_node *n, int64_t deadline_ms);
-/* Unlinks n; nothing when it is not linked. */
-void dl_remove(dl_list *l, dl_node *n);
-/* The oldest node whose deadline is at or before now, or NULL. */
-dl_node *dl_expired(const dl_list *l, int64_t now);
+/* The handshake deadlines (SEC-006) are a dl_list (daemon.h): all
+ * connections share one timeout, so the oldest is the first to expire. */
 
 typedef struct broker_timers {
     bool demoted; /* SEC-011 */
