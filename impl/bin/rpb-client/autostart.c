@@ -13,7 +13,7 @@
 
 #define MAX_ARGS 64
 
-/* Upstream's service-definition directory (facts: hello.md §4.9):
+/* Upstream's service-definition directory (README.md "rpb-client"):
  * $RUNNING_PROCESS_SERVICE_DEF_DIR, $XDG_CONFIG_HOME/running-process/services
  * or ~/.config/running-process/services; "" when none can be named. */
 static void default_services(char *buf, size_t cap)
