@@ -2,12 +2,14 @@
  * bench.c - the shared parts of the round-trip benchmarks (bench.h).
  */
 #define _GNU_SOURCE
-#include <poll.h>
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -107,17 +109,48 @@ bench_latency bench_measure_latency(bench_trip trip, const char *path, size_t co
     return l;
 }
 
-bool bench_wait_socket(const char *path)
+pid_t bench_start_daemon(const char *who, char *const argv[], const char *ready)
 {
-    for (int i = 0; i < 400; i++) {
-        int fd = rpb_client_connect(path, rpb_monotonic_ms() + 100);
-        if (fd >= 0) {
-            close(fd);
-            return true;
-        }
-        poll(NULL, 0, 5);
+    int p[2];
+    if (pipe(p) != 0) {
+        perror(who);
+        exit(1);
     }
-    return false;
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(p[1], 1);
+        close(p[0]);
+        close(p[1]);
+        execv(argv[0], argv);
+        fprintf(stderr, "%s: exec %s: %s\n", who, argv[0], strerror(errno));
+        _exit(127);
+    }
+    close(p[1]);
+    FILE *log = fdopen(p[0], "r");
+    char line[1024];
+    bool up = false;
+    while (!up && log != NULL && fgets(line, sizeof line, log) != NULL)
+        up = strstr(line, ready) != NULL;
+    if (log != NULL)
+        fclose(log);
+    else
+        close(p[0]);
+    if (up)
+        return pid;
+    fprintf(stderr, "%s: %s did not start\n", who, argv[0]);
+    kill(pid, SIGKILL);
+    exit(1);
+}
+
+void bench_finish(pid_t floor_pid, pid_t daemon_pid, const char *dir)
+{
+    kill(floor_pid, SIGKILL);
+    kill(daemon_pid, SIGTERM);
+    waitpid(floor_pid, NULL, 0);
+    waitpid(daemon_pid, NULL, 0);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    (void)!system(cmd);
 }
 
 void bench_sibling(const char *argv0, const char *name, char *out, size_t cap)

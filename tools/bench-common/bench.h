@@ -1,7 +1,7 @@
 /*
  * bench.h - what the round-trip benchmarks share: the raw Unix-socket
- * floor server measured in the same run, latency percentiles, and waiting
- * for a daemon's socket.
+ * floor server measured in the same run, latency percentiles, starting the
+ * daemon under test and tearing the run down.
  */
 #ifndef RPB_BENCH_H
 #define RPB_BENCH_H
@@ -34,8 +34,17 @@ typedef struct bench_latency {
 /* BENCH_WARMUP untimed round trips, then count timed ones. */
 bench_latency bench_measure_latency(bench_trip trip, const char *path, size_t count);
 
-/* Waits until path accepts a connection (2 s at most); false otherwise. */
-bool bench_wait_socket(const char *path);
+/* Forks and execs argv (argv[0] the executable) with its stdout on a pipe,
+ * and returns its pid once it has logged a line containing ready (the
+ * daemon is then listening); afterwards the pipe is closed and its log
+ * writes fail quietly (the daemons ignore SIGPIPE), as cheap as /dev/null.
+ * The daemon must log to stdout (--log -).  Exits the benchmark with a
+ * message naming who when the daemon ends or closes stdout first. */
+pid_t bench_start_daemon(const char *who, char *const argv[], const char *ready);
+
+/* The end of a run: SIGKILL to the floor server, SIGTERM to the daemon,
+ * both reaped, and the scratch directory dir removed. */
+void bench_finish(pid_t floor_pid, pid_t daemon_pid, const char *dir);
 
 /* The sibling executable name next to argv0 (build/bin/), into out. */
 void bench_sibling(const char *argv0, const char *name, char *out, size_t cap);

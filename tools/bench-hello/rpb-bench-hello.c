@@ -135,37 +135,9 @@ static pid_t start_broker(const char *bin, const char *dir, char *sock, size_t c
           "allow = 1.11.20\n",
           f);
     fclose(f);
-    /* the broker logs to a pipe until its "listening on" line; then the
-     * pipe is closed and its log writes fail quietly (it ignores SIGPIPE),
-     * as cheap as /dev/null */
-    int p[2];
-    if (pipe(p) != 0) {
-        perror("rpb-bench-hello: pipe");
-        exit(1);
-    }
-    pid_t pid = fork();
-    if (pid == 0) {
-        dup2(p[1], 1);
-        close(p[0]);
-        close(p[1]);
-        execl(bin, bin, "--socket", sock, "--services", svc, "--rate-limit", "0/1000", "--log", "-",
-              "--drain-timeout", "0", NULL);
-        perror("rpb-bench-hello: exec rpb-broker");
-        _exit(127);
-    }
-    close(p[1]);
-    FILE *log = fdopen(p[0], "r");
-    char line[1024];
-    bool ready = false;
-    while (!ready && log != NULL && fgets(line, sizeof line, log) != NULL)
-        ready = strstr(line, "listening on") != NULL;
-    if (log != NULL)
-        fclose(log);
-    if (ready)
-        return pid;
-    fprintf(stderr, "rpb-bench-hello: %s did not start\n", bin);
-    kill(pid, SIGKILL);
-    exit(1);
+    char *const args[] = {(char *)bin, "--socket", sock, "--services", svc, "--rate-limit",
+                          "0/1000", "--log", "-", "--drain-timeout", "0", NULL};
+    return bench_start_daemon("rpb-bench-hello", args, "listening on");
 }
 
 int main(int argc, char **argv)
@@ -205,8 +177,9 @@ int main(int argc, char **argv)
     if (mkdtemp(dir) == NULL)
         return 1;
     snprintf(floor_sock, sizeof floor_sock, "%s/floor.sock", dir);
-    pid_t floor_pid = bench_start_floor(floor_sock);
+    /* the daemon first: when it does not start, no floor server is left behind */
     pid_t broker_pid = start_broker(broker_bin, dir, broker_sock, sizeof broker_sock);
+    pid_t floor_pid = bench_start_floor(floor_sock);
 
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     printf("rpb-bench-hello: one new Unix-socket connection per round trip, connect included\n");
@@ -252,13 +225,7 @@ int main(int argc, char **argv)
     printf("  upstream budget P50 <= 200 us, P99 <= 1000 us  %s\n",
            lb.p50 <= 200 && lb.p99 <= 1000 ? "met" : "NOT MET");
 
-    kill(floor_pid, SIGKILL);
-    kill(broker_pid, SIGTERM);
-    waitpid(floor_pid, NULL, 0);
-    waitpid(broker_pid, NULL, 0);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    (void)!system(cmd);
+    bench_finish(floor_pid, broker_pid, dir);
     if (failures > 0)
         return 1;
     return check && !(t1 && t2 && t3) ? 1 : 0;

@@ -15,12 +15,10 @@
  */
 #define _GNU_SOURCE
 #include <getopt.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "bench.h"
@@ -39,21 +37,15 @@ static bool probe_once(const char *path)
     return rc == RPB_OK;
 }
 
-static pid_t start_backend(const char *bin, const char *sock, const char *identity)
+/* The backend logs "ready" once its socket answers and the sidecar is
+ * written (IDENT-032); the sidecar is the expected identity. */
+static pid_t start_backend(const char *bin, char *sock, char *identity)
 {
-    pid_t pid = fork();
-    if (pid == 0) {
-        execl(bin, bin, "--socket", sock, "--identity-file", identity, "--namespace", "bench",
-              "--log", "/dev/null", NULL);
-        perror("rpb-bench-probe: exec rpb-backend");
-        _exit(127);
-    }
-    /* the sidecar follows the socket by a moment */
-    bool ready = bench_wait_socket(sock);
-    for (int i = 0; ready && i < 400 && rpb_sidecar_read(identity, &expected) != RPB_OK; i++)
-        poll(NULL, 0, 5);
-    if (!ready || rpb_sidecar_read(identity, &expected) != RPB_OK) {
-        fprintf(stderr, "rpb-bench-probe: %s did not start\n", bin);
+    char *const args[] = {(char *)bin, "--socket", sock, "--identity-file", identity,
+                          "--namespace", "bench", "--log", "-", NULL};
+    pid_t pid = bench_start_daemon("rpb-bench-probe", args, "rpb-backend: ready");
+    if (rpb_sidecar_read(identity, &expected) != RPB_OK) {
+        fprintf(stderr, "rpb-bench-probe: cannot read %s\n", identity);
         kill(pid, SIGKILL);
         exit(1);
     }
@@ -99,8 +91,9 @@ int main(int argc, char **argv)
     snprintf(floor_sock, sizeof floor_sock, "%s/floor.sock", dir);
     snprintf(sock, sizeof sock, "%s/run/backend.sock", dir);
     snprintf(identity, sizeof identity, "%s/identity.json", dir);
-    pid_t floor_pid = bench_start_floor(floor_sock);
+    /* the daemon first: when it does not start, no floor server is left behind */
     pid_t backend_pid = start_backend(backend_bin, sock, identity);
+    pid_t floor_pid = bench_start_floor(floor_sock);
 
     printf("rpb-bench-probe: one new Unix-socket connection per round trip, connect included\n");
     printf("  %ld CPU(s); latency over %zu round trips (+%d warm-up) each\n\n",
@@ -125,13 +118,7 @@ int main(int argc, char **argv)
            lp.p50, 2 * lf.p50, met ? "met" : "NOT MET");
     printf("  upstream's requester sleeps 5 ms per wait; one wait costs 5000 us\n");
 
-    kill(floor_pid, SIGKILL);
-    kill(backend_pid, SIGTERM);
-    waitpid(floor_pid, NULL, 0);
-    waitpid(backend_pid, NULL, 0);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    (void)!system(cmd);
+    bench_finish(floor_pid, backend_pid, dir);
     if (failures > 0)
         return 1;
     return check && !met ? 1 : 0;
