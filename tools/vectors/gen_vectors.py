@@ -2846,9 +2846,6 @@ def validate(root, sch, v, path="$"):
 
 
 # --------------------------------------------------------------------------
-# Driver.
-
-# --------------------------------------------------------------------------
 # probe.json: the identity probe (spec/probe.md): the responder's request
 # checks and response bytes, the requester's response checks, the sidecar.
 
@@ -3015,7 +3012,7 @@ def gen_probe(s):
 
     g = probe_group("probe/request", "probe-request",
                     "Request Frame bodies a backend receives; a valid one is answered "
-                    "with the identity DP1 (facts/probe.md).")
+                    "with the identity DP1 (upstream's probe test values).")
     rid_seq = int.from_bytes(seq[:8], "little")
     g.request("vector-a", frame_request(0xB232, seq, rid_seq),
               "Vector A: nonce 00..1F, request_id its first 8 bytes LE; the response "
@@ -3071,8 +3068,8 @@ def gen_probe(s):
         return enc("DaemonProcess", **v)
 
     g.response("dp1", resp(seq + dp1b),
-               "The response to vector A carrying DP1 (body of facts/probe.md's 151-byte "
-               "wire).", ["PROBE-023", "PROBE-024", "PROBE-025", "PROBE-026", "PROBE-027",
+               "The response to vector A carrying DP1 (the body of the 151-byte response "
+               "of probe/request/vector-a).", ["PROBE-023", "PROBE-024", "PROBE-025", "PROBE-026", "PROBE-027",
                           "PROBE-028"], source="derived")
     g.response("trace-ignored", resp(seq + dp1b, traceparent="x", deadline_unix_ms=5),
                "deadline_unix_ms and the trace fields of a response are ignored.",
@@ -3182,6 +3179,9 @@ def gen_probe(s):
               "test).", ["IDENT-031"], source="upstream-test")
     g.sidecar("array", "[]", "Rejected: not an object.", ["IDENT-031"])
 
+
+# --------------------------------------------------------------------------
+# Driver.
 
 GENERATORS = [gen_upstream, gen_framing, gen_frame, gen_hello, gen_reply, gen_handoff,
               gen_manifest, gen_service, gen_admin, gen_varint, gen_wiretype, gen_length,
