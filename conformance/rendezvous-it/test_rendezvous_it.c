@@ -8,10 +8,9 @@
  *
  * Every case runs in a fresh directory under one private temporary root
  * and stops every broker it started.  Waits are on events: a child's exit
- * (waitpid), a detached broker's exit (pidfd), a reply.
+ * or a detached broker's exit (pidfd), a reply.
  */
 #define _GNU_SOURCE
-#include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -23,7 +22,6 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "rpb/rpb.h"
@@ -81,13 +79,9 @@ static pid_t spawn_client(const case_paths *c, const char *cmd, const char *time
     _exit(127);
 }
 
-static int wait_status(pid_t pid)
-{
-    int st;
-    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
-    }
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
+/* The exit status of a child (128 + signal), -1 when it has not exited
+ * within a minute (it is then killed). */
+static int wait_status(pid_t pid) { return tu_wait_exit(pid, 60000); }
 
 static void read_text(const char *path, char *buf, size_t cap)
 {
