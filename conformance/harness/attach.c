@@ -4,12 +4,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -64,6 +66,30 @@ static void sleep_ms(int ms)
 {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
+}
+
+bool attach_await_exit(pid_t pid, int ms, siginfo_t *si)
+{
+    int64_t deadline = rpb_monotonic_ms() + ms;
+    /* readable when the process exits; missing before Linux 5.3 */
+    int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    bool gone;
+    for (;;) {
+        memset(si, 0, sizeof *si);
+        gone = waitid(P_PID, (id_t)pid, si, WEXITED | WNOHANG | WNOWAIT) == 0 && si->si_pid == pid;
+        int64_t left = deadline - rpb_monotonic_ms();
+        if (gone || left <= 0)
+            break;
+        if (pfd >= 0) {
+            struct pollfd p = {pfd, POLLIN, 0};
+            poll(&p, 1, (int)left);
+        } else {
+            sleep_ms(left < 5 ? (int)left : 5);
+        }
+    }
+    if (pfd >= 0)
+        close(pfd);
+    return gone;
 }
 
 int attach_connect(attach *a, const char *path, int timeout_ms, sbuf *err)
@@ -198,7 +224,10 @@ int attach_spawn(attach *a, const char *cmd, int timeout_ms, sbuf *err)
                       timeout_ms, sb_str(&a->stderr_text));
             return -1;
         }
-        sleep_ms(5);
+        /* nothing signals a socket that starts accepting: probe again in
+         * 5 ms, or at once when the broker exits meanwhile */
+        siginfo_t si;
+        attach_await_exit(a->pid, 5, &si);
     }
 }
 
@@ -236,10 +265,9 @@ void attach_stop(attach *a, int grace_ms, bool keep)
 {
     if (a->pid > 0) {
         kill(a->pid, SIGTERM);
-        int64_t deadline = rpb_monotonic_ms() + grace_ms;
-        while (attach_alive(a) && rpb_monotonic_ms() < deadline)
-            sleep_ms(5);
-        if (a->pid > 0) {
+        siginfo_t si;
+        attach_await_exit(a->pid, grace_ms, &si);
+        if (attach_alive(a)) {
             kill(-a->pid, SIGKILL);
             kill(a->pid, SIGKILL);
             a->killed = true;

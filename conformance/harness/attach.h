@@ -6,6 +6,7 @@
 #ifndef CONFORM_ATTACH_H
 #define CONFORM_ATTACH_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -34,6 +35,11 @@ int attach_connect(attach *a, const char *path, int timeout_ms, sbuf *err);
  * with a message in err (the broker, if started, is stopped again).
  */
 int attach_spawn(attach *a, const char *cmd, int timeout_ms, sbuf *err);
+
+/* Waits up to ms for the child pid to exit, on its pidfd (polling every
+ * 5 ms where pidfd_open is missing), without reaping it: a later waitpid
+ * still collects it.  True when it has exited; si then says how. */
+bool attach_await_exit(pid_t pid, int ms, siginfo_t *si);
 
 /* True while the spawned broker is running (always true for --connect). */
 bool attach_alive(attach *a);

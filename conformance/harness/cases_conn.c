@@ -7,13 +7,13 @@
  */
 #include <errno.h>
 #include <signal.h>
-#include <sys/wait.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "attach.h"
 #include "cases.h"
 
 /* After the reply the broker closes; a second Hello gets nothing. */
@@ -447,17 +447,11 @@ static void case_drain(cctx *c)
                    r.admin.exit_code);
         hr_free(&r);
     }
-    /* the exit: peeked with WNOWAIT so the runner still reaps it */
+    /* the exit: waited for on the broker's pidfd, not reaped, so the
+     * runner still collects it */
     int limit = 1000 + 3000;
     siginfo_t si;
-    memset(&si, 0, sizeof si);
-    while (rpb_monotonic_ms() - t0 < limit) {
-        if (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == pid)
-            break;
-        struct timespec ts = {0, 5000000L};
-        nanosleep(&ts, NULL);
-    }
-    if (si.si_pid != pid)
+    if (!attach_await_exit(pid, (int)(limit - (rpb_monotonic_ms() - t0)), &si))
         c_fail(c, "expected the broker to exit after its drain period; observed it running %d ms after SIGTERM", limit);
     else if (si.si_code != CLD_EXITED || si.si_status != 0)
         c_fail(c, "expected the broker to exit with status 0 after draining; observed %s %d",
