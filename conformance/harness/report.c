@@ -659,6 +659,14 @@ static void html_exchange(sbuf *h, const exchange *x)
     decoded(h, &x->recv);
 }
 
+/* <p class="msgs CLASS">prefix text</p>, text escaped. */
+static void html_msgs(sbuf *h, const char *cls, const char *prefix, const char *text)
+{
+    sb_printf(h, "<p class=\"msgs%s\">%s", cls, prefix);
+    escs(h, text);
+    sb_puts(h, "</p>\n");
+}
+
 static void html_case(sbuf *h, const run_info *ri, size_t i)
 {
     const outcome *o = &ri->v[i];
@@ -672,26 +680,14 @@ static void html_case(sbuf *h, const run_info *ri, size_t i)
     escs(h, o->cs->title);
     sb_printf(h, " (%.1f ms, %zu connection%s)</p>\n", o->r.ms, o->r.n_connections,
               o->r.n_connections == 1 ? "" : "s");
-    if (o->r.failures.len) {
-        sb_puts(h, "<p class=\"msgs fail\">");
-        escs(h, sb_str(&o->r.failures));
-        sb_puts(h, "</p>\n");
-    }
-    if (o->r.skip.len) {
-        sb_puts(h, "<p class=\"msgs skip\">skipped: ");
-        escs(h, sb_str(&o->r.skip));
-        sb_puts(h, "</p>\n");
-    }
-    if (o->expect_reason) {
-        sb_puts(h, "<p class=\"msgs expected-fail\">listed as an expected failure: ");
-        escs(h, o->expect_reason);
-        sb_puts(h, "</p>\n");
-    }
-    if (o->r.notes.len) {
-        sb_puts(h, "<p class=\"msgs\">notes:\n");
-        escs(h, sb_str(&o->r.notes));
-        sb_puts(h, "</p>\n");
-    }
+    if (o->r.failures.len)
+        html_msgs(h, " fail", "", sb_str(&o->r.failures));
+    if (o->r.skip.len)
+        html_msgs(h, " skip", "skipped: ", sb_str(&o->r.skip));
+    if (o->expect_reason)
+        html_msgs(h, " expected-fail", "listed as an expected failure: ", o->expect_reason);
+    if (o->r.notes.len)
+        html_msgs(h, "", "notes:\n", sb_str(&o->r.notes));
     const uint8_t *log;
     size_t log_len = case_log(ri, o, &log);
     if (o->r.verdict == V_FAIL && log_len) {
