@@ -1205,7 +1205,7 @@ static void test_fd_pressure_foreign_uid(void)
     close_open_socket(path);
 }
 
-static void test_fd_pressure(void) /* SEC-011, SEC-020 (recovery), SEC-013 */
+static void test_fd_pressure(void) /* SEC-011, SEC-022 (reserve), SEC-020 (recovery), SEC-013 */
 {
     char path[160], logf[160];
     snprintf(path, sizeof path, "%s/emfile/b.sock", root);
@@ -1218,8 +1218,9 @@ static void test_fd_pressure(void) /* SEC-011, SEC-020 (recovery), SEC-013 */
     for (int i = 0; i < IDLE; i++)
         idle[i] = rpb_client_connect(path, rpb_monotonic_ms() + 2000);
     CU_ASSERT_TRUE(tail_wait(&b.log, "\"outcome\":\"fd-pressure\"", NULL, 10000));
-    /* queued behind the idle connections the broker cannot take: each is
-     * answered through the reserve descriptor, one per back-off, unread */
+    /* SEC-022: queued behind the idle connections the broker cannot take:
+     * each is answered through the reserve descriptor, one per back-off,
+     * unread (nothing echoed) */
     uint8_t buf[600];
     rpb_hello h = base_hello();
     size_t n = hello_frame(&h, buf, sizeof buf);
@@ -1591,7 +1592,7 @@ int main(int argc, char **argv)
         {"services directory replaced is watched again (SEC-019)", test_services_dir_replaced},
         {"no fd leak after 10000 connections (SEC-014)", test_no_fd_leak_after_10000_connections},
         {"socket activation (SEC-003)", test_socket_activation},
-        {"fd pressure and connection cap (SEC-011, SEC-013)", test_fd_pressure},
+        {"fd pressure and connection cap (SEC-011, SEC-013, SEC-020, SEC-022)", test_fd_pressure},
         {"SIGTERM drain (SEC-012)", test_sigterm_drain},
         {"drain answers the listen backlog (SEC-012)", test_drain_answers_backlog},
         {"socket placement and start-up refusals (SEC-001..003, SEC-009)", test_socket_placement},
