@@ -370,6 +370,9 @@ static void test_current_identity(void)
     rpb_host h;
     rpb_host_current(&h);
     CU_ASSERT_TRUE(h.hi.hostname.len > 0 && h.hi.machine_id.len > 0 && h.hi.boot_id.len > 0);
+    /* the machine id is NAME-003's, or "unknown" where there is none */
+    char mid[RPB_MACHINE_ID_MAX + 1];
+    CU_ASSERT_STRING_EQUAL(h.machine_id, rpb_machine_id(mid, sizeof mid) == RPB_OK ? mid : "unknown");
     CU_ASSERT_TRUE(strstr(h.namespace_id, "mnt:[") == h.namespace_id);
 }
 

@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 
 #include "rpb/ident.h"
+#include "rpb/names.h"
 
 /* Copies s into dst[0..cap) NUL-terminated and points *slice at it. */
 static int set_string(char *dst, size_t cap, rpb_slice s, rpb_slice *slice)
@@ -49,8 +50,8 @@ int rpb_identity_copy(rpb_identity *id, const rpb_daemon_process *src)
     return RPB_OK;
 }
 
-/* The first line of a small text file, trimmed of surrounding ASCII
- * whitespace; false when unreadable or empty. */
+/* The start (cap - 1 bytes at most) of a small text file, trimmed of
+ * surrounding ASCII whitespace; false when unreadable or empty. */
 static bool read_trimmed(const char *path, char *out, size_t cap)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -109,9 +110,11 @@ void rpb_host_current(rpb_host *host)
     /* IDENT-004 */
     if (gethostname(host->hostname, sizeof host->hostname - 1) != 0 || !host->hostname[0])
         copy_text(host->hostname, sizeof host->hostname, "unknown");
-    if (!read_trimmed("/etc/machine-id", host->machine_id, sizeof host->machine_id) &&
-        !read_trimmed("/var/lib/dbus/machine-id", host->machine_id, sizeof host->machine_id))
-        copy_text(host->machine_id, sizeof host->machine_id, "unknown");
+    /* the machine id of NAME-003 (rpb/names.h), so that HostIdentity and
+     * the canonical names agree on it */
+    char machine_id[RPB_MACHINE_ID_MAX + 1];
+    copy_text(host->machine_id, sizeof host->machine_id,
+              rpb_machine_id(machine_id, sizeof machine_id) == RPB_OK ? machine_id : "unknown");
     rpb_boot_id(host->boot_id, sizeof host->boot_id);
     char mnt[100], pid[100];
     if (read_link("/proc/self/ns/mnt", mnt, sizeof mnt) != 0)
