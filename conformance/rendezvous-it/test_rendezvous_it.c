@@ -272,6 +272,25 @@ static void test_detached_start(void)
     CU_ASSERT(stop_broker(broker));
 }
 
+/* RDV-007: with RPB_NO_DEADLINE the starter waits for the broker it
+ * started for as long as it takes (it used to time out at once). */
+static void test_no_deadline(void)
+{
+    case_paths c;
+    new_case(&c);
+    char *argv[] = {(char *)broker_bin, "--socket", c.sock, "--services", svc_dir, NULL};
+    rpb_rdv_options o = {c.sock, argv, NULL, RPB_NO_DEADLINE};
+    rpb_rdv_result r;
+    int fd = rpb_rendezvous_connect(&o, &r);
+    if (fd < 0)
+        printf("(%s) ", r.message);
+    CU_ASSERT_FATAL(fd >= 0);
+    close(fd);
+    CU_ASSERT_EQUAL(r.how, RPB_RDV_STARTED);
+    CU_ASSERT_FATAL(r.broker_pid > 0);
+    CU_ASSERT(stop_broker(r.broker_pid));
+}
+
 /* RDV-009: a starter killed while holding the lock (a client already
  * running meanwhile) leaves a lock file and its pid behind; the client
  * takes the lock and starts the broker. */
@@ -512,6 +531,7 @@ int main(int argc, char **argv)
         {"50 clients, no broker: one broker, all Negotiated (RDV-004, RDV-007, RDV-008)",
          test_fifty_clients_one_broker},
         {"detached start (RDV-006)", test_detached_start},
+        {"no deadline: the start is waited for (RDV-007)", test_no_deadline},
         {"starter killed holding the lock (RDV-009)", test_starter_killed_holding_lock},
         {"stale socket and stale lock (RDV-005, RDV-009)", test_stale_socket_and_lock},
         {"squatter file refused (RDV-005)", test_squatter_file},

@@ -35,7 +35,8 @@ typedef struct rpb_rdv_options {
                                  connect only, never start */
     const char *log_path;     /* the started broker's stdout and stderr; NULL:
                                  "<socket_path>.log" */
-    int64_t deadline_ms;      /* bound of the whole call, rpb_monotonic_ms() clock */
+    int64_t deadline_ms;      /* bound of the whole call, rpb_monotonic_ms() clock;
+                                 RPB_NO_DEADLINE: none */
 } rpb_rdv_options;
 
 typedef struct rpb_rdv_result {

@@ -26,6 +26,7 @@
 #include "rpb/error.h"
 #include "rpb/io.h"
 #include "rpb/messages.h"
+#include "../io/wait.h"
 
 #define PATH_CAP 4096
 #define BACKOFF_MAX_MS 20 /* longest pause between two looks at the socket or lock */
@@ -51,22 +52,24 @@ const char *rpb_rdv_how_name(rpb_rdv_how how)
     return "unknown";
 }
 
-/* Milliseconds left before deadline, at least 0. */
-static int64_t left_ms(int64_t deadline)
+/* True once deadline (RPB_NO_DEADLINE: never) has passed. */
+static bool expired(int64_t deadline)
 {
-    int64_t left = deadline - rpb_monotonic_ms();
-    return left > 0 ? left : 0;
+    int unused;
+    return !rpb_io_timeout(deadline, &unused);
 }
 
 /* Pauses up to *backoff ms (doubling it, bounded) or until fd is readable
  * (fd < 0: no fd), never past deadline. */
 static void pause_for(int fd, int *backoff, int64_t deadline)
 {
-    int64_t wait = left_ms(deadline);
-    if (wait > *backoff)
+    int wait;
+    if (!rpb_io_timeout(deadline, &wait))
+        wait = 0;
+    else if (wait < 0 || wait > *backoff)
         wait = *backoff;
     struct pollfd p = {fd, POLLIN, 0};
-    poll(&p, fd >= 0 ? 1 : 0, (int)wait);
+    poll(&p, fd >= 0 ? 1 : 0, wait);
     if (*backoff < BACKOFF_MAX_MS)
         *backoff *= 2;
 }
@@ -201,7 +204,7 @@ static int connect_or_lock(const char *path, int lock_fd, int64_t deadline, int 
         if (errno != EWOULDBLOCK && errno != EINTR)
             return fail(r, RPB_ERR_IO, "cannot lock %s.lock: %s", path, strerror(errno));
         *waited = true;
-        if (left_ms(deadline) == 0)
+        if (expired(deadline))
             return fail(r, RPB_ERR_TIMEOUT,
                         "timed out waiting for %s.lock, held by pid %ld, which is starting the broker; "
                         "if that process hangs, kill it",
@@ -352,7 +355,7 @@ static int wait_ready(const char *path, const char *log_path, int64_t deadline, 
                       "its output is in %s", (int)r->broker_pid, path, log_path);
             break;
         }
-        if (left_ms(deadline) == 0) {
+        if (expired(deadline)) {
             rc = fail(r, RPB_ERR_TIMEOUT, "the broker (pid %d) did not answer on %s before the "
                       "deadline; its output is in %s", (int)r->broker_pid, path, log_path);
             break;
