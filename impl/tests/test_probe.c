@@ -445,12 +445,33 @@ static void test_verify(void)
     CU_ASSERT_FALSE(rpb_process_alive(&p));
     rpb_process_close(&p);
     CU_ASSERT_EQUAL(rpb_verify_process(&d, &p), RPB_ERR_VERIFY_NOT_FOUND);
-    /* IDENT-014: another user's /proc/PID/exe is unreadable (not as root) */
-    if (geteuid() != 0) {
-        d.pid = 1;
-        int rc = rpb_verify_process(&d, &p);
-        CU_ASSERT_TRUE(rc == RPB_ERR_VERIFY_EXE_PATH || rc == RPB_ERR_VERIFY_EXE_PATH_MISMATCH);
+    /* IDENT-014: a zombie exists (kill(pid, 0) succeeds) but its
+     * /proc/PID/exe is gone (ENOENT), for any user */
+    child = fork();
+    if (child == 0)
+        _exit(0);
+    siginfo_t si;
+    CU_ASSERT_FATAL(waitid(P_PID, (id_t)child, &si, WEXITED | WNOWAIT) == 0); /* exited, not reaped */
+    d.pid = (uint32_t)child;
+    CU_ASSERT_EQUAL(rpb_verify_process(&d, &p), RPB_ERR_VERIFY_EXE_PATH);
+    waitpid(child, NULL, 0);
+}
+
+/* IDENT-014: another user's /proc/PID/exe is unreadable (a ctest entry of
+ * its own: it cannot run as root, who may read every /proc/PID/exe). */
+static void test_verify_foreign_exe(void)
+{
+    if (geteuid() == 0) {
+        tu_skip("needs a non-root user: root reads /proc/1/exe");
+        return;
     }
+    rpb_identity id;
+    CU_ASSERT_EQUAL_FATAL(rpb_identity_current(&id, "ns", "/tmp/x.sock", false, 0), RPB_OK);
+    rpb_daemon_process d = id.dp;
+    d.pid = 1;
+    rpb_process p;
+    int rc = rpb_verify_process(&d, &p);
+    CU_ASSERT_TRUE(rc == RPB_ERR_VERIFY_EXE_PATH || rc == RPB_ERR_VERIFY_EXE_PATH_MISMATCH);
 }
 
 /* serde_json's to_string_pretty of DP1 (IDENT-030). */
@@ -800,7 +821,7 @@ static void test_probe_endpoint(void)
     unlink(path);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     static const tu_test tests[] = {
         {"request bytes (PROBE-001, PROBE-002)", test_request_bytes},
@@ -820,6 +841,12 @@ int main(void)
         {"no SIGPIPE (PROBE-034)", test_probe_no_sigpipe},
         {NULL, NULL},
     };
+    /* run alone by their id (impl/tests/CMakeLists.txt), as they may skip */
+    static const tu_alone alone[] = {
+        {"verify-foreign-exe", "verification of another user's process (IDENT-014)",
+         test_verify_foreign_exe},
+        {NULL, NULL, NULL},
+    };
     signal(SIGPIPE, SIG_IGN);
-    return tu_run("probe", tests);
+    return tu_run_only("probe", tests, alone, argc > 1 ? argv[1] : NULL);
 }
