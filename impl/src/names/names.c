@@ -12,6 +12,7 @@
 #include "rpb/blake3.h"
 #include "rpb/error.h"
 #include "rpb/hello.h"
+#include "rpb/json.h"
 
 #define LEAF_SUFFIX ".sock" /* NAME-004 */
 
@@ -25,12 +26,7 @@ int rpb_user_hash(unsigned long uid, const char *machine_id, char out[RPB_USER_H
     int n = snprintf(identity, sizeof identity, "%lu:%s", uid, machine_id);
     uint8_t digest[RPB_USER_HASH_LEN / 2];
     rpb_blake3(identity, (size_t)n, digest, sizeof digest);
-    static const char hex[] = "0123456789abcdef";
-    for (size_t i = 0; i < sizeof digest; i++) {
-        out[2 * i] = hex[digest[i] >> 4];
-        out[2 * i + 1] = hex[digest[i] & 0x0F];
-    }
-    out[RPB_USER_HASH_LEN] = '\0';
+    rpb_hex_encode(digest, sizeof digest, out); /* NUL at out[RPB_USER_HASH_LEN] */
     return RPB_OK;
 }
 
