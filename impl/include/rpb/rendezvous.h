@@ -1,6 +1,6 @@
 /*
  * rpb/rendezvous.h - connect to the user's broker, starting it when none
- * answers (spec/discovery.md §3, RDV-001..RDV-012).
+ * answers (spec/discovery.md §2, RDV-001..RDV-012).
  *
  * The socket's directory is the rendezvous point: a lock file beside the
  * socket serialises the processes that find no broker; the one holding the

@@ -1,5 +1,5 @@
 /*
- * The rendezvous (rpb/rendezvous.h, spec/discovery.md §3): connect to the
+ * The rendezvous (rpb/rendezvous.h, spec/discovery.md §2): connect to the
  * user's broker, or take the lock beside its socket and start it.
  */
 #define _GNU_SOURCE
