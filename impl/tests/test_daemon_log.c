@@ -1,7 +1,7 @@
 /*
  * test_daemon_log.c - the reference daemons' log (impl/bin/daemon/log.c)
  * with peer-controlled values (SEC-018): one event is one line, a text
- * value with a space, quote, '=' or control byte is quoted with quote,
+ * value with a space, quote, backslash, '=' or control byte is quoted with quote,
  * backslash and control bytes escaped, and in the JSON form every value is
  * a JSON string, hex when it is not UTF-8.
  */
@@ -45,13 +45,14 @@ static void test_text_values_cannot_forge(void) /* SEC-018 */
 {
     const blog_field f[] = {BLOG_S("version", forged_line), BLOG_S("service", forged_field),
                             BLOG_S("reason", quoted),       BLOG_S("empty", ""),
-                            BLOG_S("plain", "zccache"),     BLOG_N("pid", 7)};
+                            BLOG_S("plain", "zccache"),     BLOG_S("slash", "a\\b"),
+                            BLOG_N("pid", 7)};
     char *text = log_one(false, f, sizeof f / sizeof f[0]);
     CU_ASSERT_STRING_EQUAL(text, "rpb-test: refused"
                                  " version=\"1.0\\x0arpb-test: negotiated service=zccache\""
                                  " service=\"svc outcome=negotiated\""
                                  " reason=\"say \\\"hi\\\" \\\\ bye\""
-                                 " empty=\"\" plain=zccache pid=7\n");
+                                 " empty=\"\" plain=zccache slash=\"a\\\\b\" pid=7\n");
     free(text);
 }
 

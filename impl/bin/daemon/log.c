@@ -46,13 +46,14 @@ void blog_close(void)
  * the log raw: text values are quoted and escaped below, JSON values are
  * JSON strings or, when not UTF-8, hex. */
 
-/* True when s needs quotes in the text form. */
+/* True when s needs quotes in the text form: a backslash too, since only
+ * quoted values carry escapes (SEC-018). */
 static bool needs_quotes(const char *s)
 {
     if (*s == '\0')
         return true;
     for (; *s; s++)
-        if (*s == ' ' || *s == '"' || *s == '=' || (unsigned char)*s < 0x20)
+        if (*s == ' ' || *s == '"' || *s == '=' || *s == '\\' || (unsigned char)*s < 0x20)
             return true;
     return false;
 }
