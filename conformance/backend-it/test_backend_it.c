@@ -50,22 +50,25 @@ static pid_t spawn_backend(const char *path, const char *identity, const char *c
     _exit(127);
 }
 
-/* Waits until path accepts connections and the sidecar (when not NULL)
- * exists, as it does right after the socket is bound (false when the
- * backend died). */
-static bool wait_ready(const char *path, const char *sidecar, pid_t pid)
+/* Starts rpb-backend as spawn_backend() does and waits for its "ready" log
+ * line naming path, which it writes once the socket answers and the
+ * sidecar is written (IDENT-032); -1, the backend killed, when none comes. */
+static pid_t start_backend(const char *path, const char *identity, const char *const *extra)
 {
-    for (int i = 0; i < 400; i++) {
-        int fd = rpb_client_connect(path, rpb_monotonic_ms() + 100);
-        if (fd >= 0)
-            close(fd);
-        if (fd >= 0 && (!sidecar || access(sidecar, F_OK) == 0))
-            return true;
-        if (waitpid(pid, NULL, WNOHANG) == pid)
-            return false;
-        poll(NULL, 0, 5);
+    tu_tail log;
+    if (!tu_tail_open(&log, log_path))
+        return -1;
+    pid_t pid = spawn_backend(path, identity, extra);
+    char socket_field[160];
+    snprintf(socket_field, sizeof socket_field, " socket=%s ", path);
+    bool ready = tu_tail_wait(&log, ": ready ", socket_field, 10000);
+    tu_tail_close(&log);
+    if (!ready) {
+        kill(pid, SIGKILL);
+        tu_wait_exit(pid, 10000);
+        return -1;
     }
-    return false;
+    return pid;
 }
 
 static int connect_main(void) { return rpb_client_connect(sock_path, rpb_monotonic_ms() + 2000); }
@@ -317,16 +320,16 @@ static void test_lifecycle(void)
     snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
     CU_ASSERT_EQUAL(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
     close(fd); /* a socket file nobody listens on */
-    pid_t b = spawn_backend(path, id, NULL);
-    CU_ASSERT_FATAL(wait_ready(path, id, b));
+    pid_t b = start_backend(path, id, NULL);
+    CU_ASSERT_FATAL(b > 0);
     kill(b, SIGTERM);
     CU_ASSERT_EQUAL(tu_wait_exit(b, 10000), 0);
     CU_ASSERT_EQUAL(access(path, F_OK), -1);
     CU_ASSERT_EQUAL(access(id, F_OK), -1);
 
     /* --idle-timeout: exits 0 on its own when nobody connects */
-    b = spawn_backend(path, NULL, (const char *[]){"--idle-timeout", "1", NULL});
-    CU_ASSERT_FATAL(wait_ready(path, NULL, b));
+    b = start_backend(path, NULL, (const char *[]){"--idle-timeout", "1", NULL});
+    CU_ASSERT_FATAL(b > 0);
     CU_ASSERT_EQUAL(tu_wait_exit(b, 20000), 0);
     CU_ASSERT_EQUAL(access(path, F_OK), -1);
     /* usage errors */
@@ -349,11 +352,11 @@ int main(int argc, char **argv)
     snprintf(sock_path, sizeof sock_path, "%s/run/backend.sock", root);
     snprintf(id_path, sizeof id_path, "%s/daemon-identity.json", root);
     snprintf(log_path, sizeof log_path, "%s/backend.log", root);
-    main_backend = spawn_backend(sock_path, id_path,
-                                 (const char *[]){"--frame-timeout", "500", NULL});
-    if (!wait_ready(sock_path, id_path, main_backend) || rpb_sidecar_read(id_path, &expected) != RPB_OK) {
+    main_backend = start_backend(sock_path, id_path, (const char *[]){"--frame-timeout", "500", NULL});
+    if (main_backend < 0 || rpb_sidecar_read(id_path, &expected) != RPB_OK) {
         fprintf(stderr, "test_backend_it: rpb-backend did not start (see %s)\n", log_path);
-        kill(main_backend, SIGKILL);
+        if (main_backend > 0)
+            kill(main_backend, SIGKILL);
         return 1;
     }
     static const tu_test tests[] = {

@@ -24,7 +24,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/inotify.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -44,84 +43,6 @@
 static const char *broker_bin, *client_bin;
 static char root[64], svc_dir[128], sock_path[128], log_path[128];
 
-/* ---- broker logs ---- */
-
-/* Follows a log file as it grows: a read that finds nothing waits for the
- * file's next IN_MODIFY, so a test waits for the line it needs. */
-typedef struct logtail {
-    int fd, ino;
-    size_t off, len;
-    char buf[65536];
-} logtail;
-
-/* Follows path (created when missing) from its current end; false with
- * the reason printed when it cannot. */
-static bool tail_open(logtail *t, const char *path)
-{
-    t->off = t->len = 0;
-    t->fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC, 0600);
-    t->ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-    if (t->fd < 0 || t->ino < 0 || inotify_add_watch(t->ino, path, IN_MODIFY) < 0) {
-        fprintf(stderr, "cannot follow %s: %s\n", path, strerror(errno));
-        return false;
-    }
-    lseek(t->fd, 0, SEEK_END);
-    return true;
-}
-
-static void tail_close(logtail *t)
-{
-    close(t->fd);
-    close(t->ino);
-}
-
-/* The next complete line (valid until the next call), or NULL when none
- * is written by the monotonic time end. */
-static char *tail_next(logtail *t, int64_t end)
-{
-    for (;;) {
-        char *nl = memchr(t->buf + t->off, '\n', t->len - t->off);
-        if (nl != NULL) {
-            char *line = t->buf + t->off;
-            *nl = '\0';
-            t->off = (size_t)(nl + 1 - t->buf);
-            return line;
-        }
-        memmove(t->buf, t->buf + t->off, t->len - t->off);
-        t->len -= t->off;
-        t->off = 0;
-        if (t->len == sizeof t->buf)
-            t->len = 0; /* a line longer than the buffer: not one we wait for */
-        ssize_t n = read(t->fd, t->buf + t->len, sizeof t->buf - t->len);
-        if (n > 0) {
-            t->len += (size_t)n;
-            continue;
-        }
-        int64_t left = end - rpb_monotonic_ms();
-        if (left <= 0)
-            return NULL;
-        struct pollfd p = {t->ino, POLLIN, 0};
-        if (poll(&p, 1, (int)left) > 0) {
-            char ev[4096];
-            while (read(t->ino, ev, sizeof ev) > 0)
-                ;
-        }
-    }
-}
-
-/* Waits up to ms for a line holding a and (when not NULL) b. */
-static bool tail_wait(logtail *t, const char *a, const char *b, int ms)
-{
-    int64_t end = rpb_monotonic_ms() + ms;
-    char *line;
-    while ((line = tail_next(t, end)) != NULL)
-        if (strstr(line, a) != NULL && (b == NULL || strstr(line, b) != NULL))
-            return true;
-    fprintf(stderr, "\n    no log line with %s%s%s within %d ms ", a, b ? " and " : "", b ? b : "",
-            ms);
-    return false;
-}
-
 /* ---- processes ---- */
 
 typedef struct spawn_opts {
@@ -135,7 +56,7 @@ typedef struct spawn_opts {
 /* A started broker and its log. */
 typedef struct broker_proc {
     pid_t pid;
-    logtail log;
+    tu_tail log;
 } broker_proc;
 
 static broker_proc main_broker;
@@ -182,17 +103,17 @@ static pid_t spawn_broker(const spawn_opts *o)
  * it does not come (the broker failed to start). */
 static bool start_broker(const spawn_opts *o, broker_proc *b)
 {
-    if (!tail_open(&b->log, o->log))
+    if (!tu_tail_open(&b->log, o->log))
         return false;
     b->pid = spawn_broker(o);
-    return tail_wait(&b->log, "listening on", NULL, 10000);
+    return tu_tail_wait(&b->log, "listening on", NULL, 10000);
 }
 
 static void kill_broker(broker_proc *b)
 {
     kill(b->pid, SIGKILL);
     waitpid(b->pid, NULL, 0);
-    tail_close(&b->log);
+    tu_tail_close(&b->log);
 }
 
 static void write_file(const char *dir, const char *name, const char *text)
@@ -867,7 +788,7 @@ static bool hello_answered(const void *arg)
  * within 5 s makes it hold. */
 static bool after_reloads(broker_proc *b, bool (*check)(const void *), const void *arg)
 {
-    while (tail_wait(&b->log, "\"loaded ", NULL, 5000))
+    while (tu_tail_wait(&b->log, "\"loaded ", NULL, 5000))
         if (check(arg))
             return true;
     return false;
@@ -929,8 +850,8 @@ static void test_reload_on_change(void) /* service definitions, HELLO-021, HELLO
     unlink(path);
     /* SIGHUP re-reads the directory and keeps serving */
     kill(main_broker.pid, SIGHUP);
-    CU_ASSERT_TRUE(tail_wait(&main_broker.log, "SIGHUP", NULL, 5000));
-    CU_ASSERT_TRUE(tail_wait(&main_broker.log, "\"loaded 1 service(s)", NULL, 5000));
+    CU_ASSERT_TRUE(tu_tail_wait(&main_broker.log, "SIGHUP", NULL, 5000));
+    CU_ASSERT_TRUE(tu_tail_wait(&main_broker.log, "\"loaded 1 service(s)", NULL, 5000));
     assert_serving();
 }
 
@@ -978,7 +899,7 @@ static void test_services_dir_replaced(void) /* SEC-019 */
     CU_ASSERT_TRUE(after_reloads(&b, hello_answered, &e));
     /* SIGHUP: re-read and watched again */
     kill(b.pid, SIGHUP);
-    CU_ASSERT_TRUE(tail_wait(&b.log, "SIGHUP", NULL, 5000));
+    CU_ASSERT_TRUE(tu_tail_wait(&b.log, "SIGHUP", NULL, 5000));
     write_file(svc, "delta.service", "backend_pipe = /run/delta.sock\n");
     e.hello.service_name = rpb_slice_cstr("delta");
     e.backend_pipe = "/run/delta.sock";
@@ -1026,7 +947,7 @@ static void hello_until_closed(void)
 static int settled_fds(int lines)
 {
     int seen = 0;
-    while (seen < lines && tail_wait(&main_broker.log, "\"event\":\"connection\"", NULL, 10000))
+    while (seen < lines && tu_tail_wait(&main_broker.log, "\"event\":\"connection\"", NULL, 10000))
         seen++;
     CU_ASSERT_EQUAL(seen, lines);
     hello_until_closed();
@@ -1036,7 +957,7 @@ static int settled_fds(int lines)
 static void test_no_fd_leak_after_10000_connections(void) /* SEC-007, SEC-014 */
 {
     hello_until_closed(); /* answered after earlier tests' connections closed */
-    while (tail_next(&main_broker.log, 0) != NULL)
+    while (tu_tail_next(&main_broker.log, 0) != NULL)
         ; /* read to the end: the next line is the Hello's */
     int before = settled_fds(0);
     CU_ASSERT_FATAL(before > 0);
@@ -1109,7 +1030,7 @@ static void expect_foreign_peer_gets_nothing(const char *path, broker_proc *b)
     CU_ASSERT_EQUAL(st, 0);
     if (st != 0)
         printf("\n    foreign-uid child exit status %d ", st);
-    CU_ASSERT_TRUE(tail_wait(&b->log, "\"outcome\":\"dropped\"", "\"uid\":65534", 5000));
+    CU_ASSERT_TRUE(tu_tail_wait(&b->log, "\"outcome\":\"dropped\"", "\"uid\":65534", 5000));
 }
 
 /* A world-connectable socket in dir (created 0755 under root, which is
@@ -1164,7 +1085,7 @@ static void test_socket_activation(void) /* SEC-003 */
     close(fd);
     kill(b.pid, SIGTERM);
     CU_ASSERT_EQUAL(tu_wait_exit(b.pid, 5000), 0);
-    tail_close(&b.log);
+    tu_tail_close(&b.log);
     CU_ASSERT_EQUAL(access(path, F_OK), 0); /* activated sockets are not removed */
     close_open_socket(path);
 }
@@ -1197,7 +1118,7 @@ static void test_fd_pressure_foreign_uid(void)
     /* the broker runs out of descriptors; from now on it takes the
      * connections it cannot hold through the reserve, one per back-off,
      * the foreign one after the idle ones still queued */
-    CU_ASSERT_TRUE(tail_wait(&b.log, "\"outcome\":\"fd-pressure\"", NULL, 10000));
+    CU_ASSERT_TRUE(tu_tail_wait(&b.log, "\"outcome\":\"fd-pressure\"", NULL, 10000));
     expect_foreign_peer_gets_nothing(path, &b);
     for (int i = 0; i < IDLE; i++)
         close(idle[i]);
@@ -1217,7 +1138,7 @@ static void test_fd_pressure(void) /* SEC-011, SEC-022 (reserve), SEC-020 (recov
     int idle[IDLE];
     for (int i = 0; i < IDLE; i++)
         idle[i] = rpb_client_connect(path, rpb_monotonic_ms() + 2000);
-    CU_ASSERT_TRUE(tail_wait(&b.log, "\"outcome\":\"fd-pressure\"", NULL, 10000));
+    CU_ASSERT_TRUE(tu_tail_wait(&b.log, "\"outcome\":\"fd-pressure\"", NULL, 10000));
     /* SEC-022: queued behind the idle connections the broker cannot take:
      * each is answered through the reserve descriptor, one per back-off,
      * unread (nothing echoed) */
@@ -1254,7 +1175,7 @@ static void test_fd_pressure(void) /* SEC-011, SEC-022 (reserve), SEC-020 (recov
         }
         rpb_buf_free(&r.body);
     }
-    CU_ASSERT_TRUE(tail_wait(&b.log, "demotion cleared", NULL, 5000));
+    CU_ASSERT_TRUE(tu_tail_wait(&b.log, "demotion cleared", NULL, 5000));
     kill_broker(&b);
 
     /* SEC-013: over --max-connections, refused without reading (accepts
@@ -1320,7 +1241,7 @@ static void test_unread_reply_dropped_at_deadline(void)
     int fd = rpb_client_connect(path, rpb_monotonic_ms() + 2000);
     CU_ASSERT_FATAL(fd >= 0);
     send_all(fd, req, len); /* and never read */
-    CU_ASSERT_TRUE(tail_wait(&b.log, "\"outcome\":\"admin\"", "\"write\":\"deadline\"", 10000));
+    CU_ASSERT_TRUE(tu_tail_wait(&b.log, "\"outcome\":\"admin\"", "\"write\":\"deadline\"", 10000));
     close(fd);
     kill_broker(&b);
 }
@@ -1341,7 +1262,7 @@ static void test_sigterm_drain(void)
     int early = rpb_client_connect(path, rpb_monotonic_ms() + 2000);
     int64_t t0 = rpb_monotonic_ms();
     kill(b.pid, SIGTERM);
-    CU_ASSERT_TRUE(tail_wait(&b.log, "draining for 400 ms", NULL, 5000));
+    CU_ASSERT_TRUE(tu_tail_wait(&b.log, "draining for 400 ms", NULL, 5000));
     reply r;
     send_all(early, buf, n); /* connected before, Hello after the signal */
     read_reply(early, &r, 2000);
@@ -1368,7 +1289,7 @@ static void test_sigterm_drain(void)
     CU_ASSERT_EQUAL(ar.exit_code, 1);
     rpb_buf_free(&body);
     CU_ASSERT_EQUAL(tu_wait_exit(b.pid, 10000), 0);
-    tail_close(&b.log);
+    tu_tail_close(&b.log);
     /* not before the drain period ended (it starts after t0) */
     CU_ASSERT(rpb_monotonic_ms() - t0 >= 400);
     CU_ASSERT_NOT_EQUAL(access(path, F_OK), 0); /* socket removed */
@@ -1415,7 +1336,7 @@ static void expect_backlog_answered(const char *name, const char *drain_ms, bool
     }
     CU_ASSERT_EQUAL(answered, N);
     CU_ASSERT_EQUAL(tu_wait_exit(b.pid, 10000), 0);
-    tail_close(&b.log);
+    tu_tail_close(&b.log);
 }
 
 static void test_drain_answers_backlog(void) /* SEC-012, SEC-024 (backlog), SEC-025 (second signal) */
@@ -1525,7 +1446,7 @@ static void test_socket_placement(void) /* SEC-001..SEC-003, SEC-009 */
     CU_ASSERT_TRUE(start_broker(&o, &b));
     kill(b.pid, SIGINT);
     CU_ASSERT_EQUAL(tu_wait_exit(b.pid, 10000), 0);
-    tail_close(&b.log);
+    tu_tail_close(&b.log);
     CU_ASSERT_NOT_EQUAL(access(path, F_OK), 0);
 }
 
@@ -1612,7 +1533,7 @@ int main(int argc, char **argv)
     int rc = tu_run_only("broker-it", tests, alone, argc == 4 ? argv[3] : NULL);
     kill(main_broker.pid, SIGTERM);
     int st = tu_wait_exit(main_broker.pid, 5000);
-    tail_close(&main_broker.log);
+    tu_tail_close(&main_broker.log);
     if (st != 0) {
         fprintf(stderr, "main broker exit status %d\n", st);
         rc = 1;

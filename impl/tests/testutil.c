@@ -10,12 +10,14 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/inotify.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "rpb/json.h"
+#include "rpb/rpb.h"
 #include "testutil.h"
 
 uint8_t *tu_hex(const char *hex, size_t *len)
@@ -162,4 +164,69 @@ int tu_run_capture(const char *const *argv, char *out, size_t cap, int ms)
     out[got] = '\0';
     close(p[0]);
     return tu_wait_exit(pid, ms);
+}
+
+/* ---- log files ---- */
+
+bool tu_tail_open(tu_tail *t, const char *path)
+{
+    t->off = t->len = 0;
+    t->fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC, 0600);
+    t->ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (t->fd < 0 || t->ino < 0 || inotify_add_watch(t->ino, path, IN_MODIFY) < 0) {
+        fprintf(stderr, "cannot follow %s: %s\n", path, strerror(errno));
+        return false;
+    }
+    lseek(t->fd, 0, SEEK_END);
+    return true;
+}
+
+void tu_tail_close(tu_tail *t)
+{
+    close(t->fd);
+    close(t->ino);
+}
+
+char *tu_tail_next(tu_tail *t, int64_t end)
+{
+    for (;;) {
+        char *nl = memchr(t->buf + t->off, '\n', t->len - t->off);
+        if (nl != NULL) {
+            char *line = t->buf + t->off;
+            *nl = '\0';
+            t->off = (size_t)(nl + 1 - t->buf);
+            return line;
+        }
+        memmove(t->buf, t->buf + t->off, t->len - t->off);
+        t->len -= t->off;
+        t->off = 0;
+        if (t->len == sizeof t->buf)
+            t->len = 0; /* a line longer than the buffer: not one we wait for */
+        ssize_t n = read(t->fd, t->buf + t->len, sizeof t->buf - t->len);
+        if (n > 0) {
+            t->len += (size_t)n;
+            continue;
+        }
+        int64_t left = end - rpb_monotonic_ms();
+        if (left <= 0)
+            return NULL;
+        struct pollfd p = {t->ino, POLLIN, 0};
+        if (poll(&p, 1, (int)left) > 0) {
+            char ev[4096];
+            while (read(t->ino, ev, sizeof ev) > 0)
+                ;
+        }
+    }
+}
+
+bool tu_tail_wait(tu_tail *t, const char *a, const char *b, int ms)
+{
+    int64_t end = rpb_monotonic_ms() + ms;
+    char *line;
+    while ((line = tu_tail_next(t, end)) != NULL)
+        if (strstr(line, a) != NULL && (b == NULL || strstr(line, b) != NULL))
+            return true;
+    fprintf(stderr, "\n    no log line with %s%s%s within %d ms ", a, b ? " and " : "", b ? b : "",
+            ms);
+    return false;
 }

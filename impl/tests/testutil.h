@@ -1,9 +1,11 @@
 /*
- * testutil.h - helpers shared by the CUnit programs in impl/tests/.
+ * testutil.h - helpers shared by the CUnit programs in impl/tests/ and the
+ * integration tests in conformance/ (broker-it, backend-it, rendezvous-it).
  */
 #ifndef RPB_TESTUTIL_H
 #define RPB_TESTUTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -29,6 +31,28 @@ int tu_wait_exit(pid_t pid, int ms);
 /* Runs argv[0] with argv (stderr to /dev/null), collects its stdout into
  * out[0..cap) NUL-terminated, and returns tu_wait_exit(pid, ms). */
 int tu_run_capture(const char *const *argv, char *out, size_t cap, int ms);
+
+/* Follows a log file as it grows: a read that finds nothing waits for the
+ * file's next IN_MODIFY, so a test waits for the line it needs instead of
+ * sleeping. */
+typedef struct tu_tail {
+    int fd, ino;
+    size_t off, len;
+    char buf[65536];
+} tu_tail;
+
+/* Follows path (created when missing) from its current end; false with
+ * the reason printed when it cannot. */
+bool tu_tail_open(tu_tail *t, const char *path);
+void tu_tail_close(tu_tail *t);
+
+/* The next complete line (valid until the next call), or NULL when none
+ * is written by the monotonic time end (ms). */
+char *tu_tail_next(tu_tail *t, int64_t end);
+
+/* Waits up to ms for a line holding a and (when not NULL) b; prints what
+ * it waited for when none came. */
+bool tu_tail_wait(tu_tail *t, const char *a, const char *b, int ms);
 
 /* One suite: its name and NULL-terminated tests. */
 typedef struct tu_test {
