@@ -17,7 +17,7 @@ WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 mkdir -m 700 "$WORK/services"
 
-for tool in rpb-broker rpb-client rpb-dump; do
+for tool in rpb-broker rpb-client rpb-dump rpb-backend; do
     out=$("$BIN/$tool" --version)
     expect "$tool --version" "$out $?" "$tool (rpb) $("$BIN/rpb-dump" --version | sed 's/.* //') 0"
     run "$BIN/$tool" --bogus

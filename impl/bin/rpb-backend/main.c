@@ -15,6 +15,7 @@
 
 static const char usage_text[] =
     "usage: rpb-backend --socket PATH [options]\n"
+    "       rpb-backend --help | --version\n"
     "\n"
     "Reference backend: answers identity probes (payload protocol 0xB232) on a\n"
     "private Unix socket, serves an optional echo protocol, and writes its\n"
@@ -35,6 +36,7 @@ static const char usage_text[] =
     "  --log FILE|-           append the log to FILE, or stdout with -; default stderr\n"
     "  --json-log             one JSON object per log line\n"
     "  --help                 this text\n"
+    "  --version              print the version and exit\n"
     "\n"
     "Exit codes: 0 SIGTERM/SIGINT or idle timeout (socket and sidecar removed);\n"
     "1 runtime failure; 2 usage; 4 socket path or directory unusable or in use;\n"
@@ -54,7 +56,7 @@ static bool parse_protocol(const char *s, uint32_t *out)
 }
 
 enum { OPT_SOCKET = 256, OPT_IDENTITY, OPT_NAMESPACE, OPT_IDLE, OPT_ECHO, OPT_FRAME_TIMEOUT,
-       OPT_MAXCONN, OPT_LOG, OPT_JSON, OPT_HELP };
+       OPT_MAXCONN, OPT_LOG, OPT_JSON, OPT_HELP, OPT_VERSION };
 
 int main(int argc, char **argv)
 {
@@ -70,6 +72,7 @@ int main(int argc, char **argv)
         {"log", required_argument, NULL, OPT_LOG},
         {"json-log", no_argument, NULL, OPT_JSON},
         {"help", no_argument, NULL, OPT_HELP},
+        {"version", no_argument, NULL, OPT_VERSION},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -101,6 +104,7 @@ int main(int argc, char **argv)
         case OPT_LOG: cfg.log_path = optarg; break;
         case OPT_JSON: cfg.json_log = true; break;
         case OPT_HELP: fputs(usage_text, stdout); return EXIT_BACKEND_OK;
+        case OPT_VERSION: cli_print_version(PROG); return EXIT_BACKEND_OK;
         default: return cli_option_error(PROG, c, argv);
         }
     }
