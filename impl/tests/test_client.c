@@ -1,9 +1,14 @@
 /*
  * test_client.c - the client side of the Hello handshake (spec/hello.md
- * HELLO-060..HELLO-063): defaults, request bytes, reply classification, and
- * the socket helpers against a throw-away listener.
+ * HELLO-060..HELLO-069): defaults, request bytes, reply classification,
+ * the socket helpers and the whole client exchange against throw-away
+ * listeners, and rpb-client against a fake broker (the alone tests, given
+ * the program's path).
  */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <poll.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -213,58 +218,262 @@ static uint8_t *hello_request(size_t *len)
     return out;
 }
 
-/* HELLO-065: after a Negotiated the client connects to backend_pipe as a
- * filesystem Unix socket path and has closed the broker connection. */
-static void test_negotiated_connects_backend(void)
+/* A framed reply (request_id 1) holding reply, for fake_broker(). */
+static size_t framed_reply(const rpb_hello_reply *reply, uint8_t *out, size_t cap)
 {
-    char dir[] = "/tmp/rpb-client-XXXXXX";
-    CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
-    struct sockaddr_un bsa, ksa;
-    int broker = listen_at(&ksa, dir, "broker.sock");
-    int backend = listen_at(&bsa, dir, "backend.sock");
+    size_t n = reply_body_rid(reply, RPB_FRAME_KIND_RESPONSE, 1, out + RPB_FRAME_HEADER_BYTES,
+                              cap - RPB_FRAME_HEADER_BYTES);
+    out[0] = RPB_FRAMING_VERSION;
+    rpb_frame_header_write(out, (uint32_t)n);
+    return RPB_FRAME_HEADER_BYTES + n;
+}
 
+static size_t negotiated_reply(const void *pipe, size_t pipe_len, uint8_t *out, size_t cap)
+{
     rpb_hello_reply reply;
     rpb_msg_init(&rpb_hello_reply_desc, &reply);
     reply.result = RPB_HELLO_REPLY_NEGOTIATED;
     reply.negotiated.negotiated_protocol = 1;
-    reply.negotiated.backend_pipe = rpb_slice_cstr(bsa.sun_path);
-    uint8_t body[600], framed[700];
-    size_t n = reply_body_rid(&reply, RPB_FRAME_KIND_RESPONSE, 1, body, sizeof body);
-    framed[0] = RPB_FRAMING_VERSION;
-    rpb_frame_header_write(framed, (uint32_t)n);
-    memcpy(framed + RPB_FRAME_HEADER_BYTES, body, n);
-    pid_t child = fake_broker(broker, framed, RPB_FRAME_HEADER_BYTES + n, true);
+    reply.negotiated.backend_pipe = (rpb_slice){pipe, pipe_len};
+    return framed_reply(&reply, out, cap);
+}
 
-    size_t len;
-    uint8_t *req = hello_request(&len);
-    rpb_buf got = {0};
-    CU_ASSERT_EQUAL_FATAL(rpb_client_exchange(ksa.sun_path, req, len, rpb_monotonic_ms() + 5000,
-                                              &got, NULL),
-                          RPB_OK);
-    rpb_hello_result res;
-    CU_ASSERT_EQUAL_FATAL(classify_buf(&got, &res), RPB_OK);
-    CU_ASSERT_EQUAL_FATAL(res.kind, RPB_HELLO_RESULT_NEGOTIATED);
-    char path[sizeof bsa.sun_path];
-    rpb_slice pipe = res.reply.negotiated.backend_pipe;
-    CU_ASSERT_FATAL(pipe.len < sizeof path);
-    memcpy(path, pipe.data, pipe.len);
-    path[pipe.len] = '\0';
-    int fd = rpb_client_connect(path, rpb_monotonic_ms() + 5000);
-    CU_ASSERT(fd >= 0);
-    int accepted = accept(backend, NULL, NULL);
+static size_t refused_reply(int32_t code, uint64_t retry_after_ms, uint8_t *out, size_t cap)
+{
+    rpb_hello_reply reply;
+    rpb_msg_init(&rpb_hello_reply_desc, &reply);
+    reply.result = RPB_HELLO_REPLY_REFUSED;
+    reply.refused.code = code;
+    reply.refused.retry_after_ms = retry_after_ms;
+    reply.refused.daemon_min_protocol = reply.refused.daemon_max_protocol = 1;
+    return framed_reply(&reply, out, cap);
+}
+
+/* The connection waiting in l's backlog (non-blocking), or -1 when none. */
+static int accept_pending(int l)
+{
+    struct pollfd p = {l, POLLIN, 0};
+    return poll(&p, 1, 0) == 1 ? accept4(l, NULL, NULL, SOCK_NONBLOCK) : -1;
+}
+
+/* Whether a connection waits in l's backlog (accepted and closed). */
+static bool pending_connection(int l)
+{
+    int c = accept_pending(l);
+    if (c >= 0)
+        close(c);
+    return c >= 0;
+}
+
+/* True when the fake broker child exited 0: it saw the client close. */
+static bool broker_saw_close(pid_t child)
+{
+    return tu_wait_exit(child, 5000) == 0;
+}
+
+/* A scratch directory with a broker and a backend listener. */
+typedef struct sockdir {
+    char dir[32];
+    struct sockaddr_un broker_sa, backend_sa;
+    int broker, backend;
+} sockdir;
+
+static void sockdir_open(sockdir *d)
+{
+    snprintf(d->dir, sizeof d->dir, "/tmp/rpb-client-XXXXXX");
+    CU_ASSERT_FATAL(mkdtemp(d->dir) != NULL);
+    d->broker = listen_at(&d->broker_sa, d->dir, "broker.sock");
+    d->backend = listen_at(&d->backend_sa, d->dir, "backend.sock");
+}
+
+static void sockdir_close(sockdir *d)
+{
+    close(d->broker);
+    close(d->backend);
+    unlink(d->broker_sa.sun_path);
+    unlink(d->backend_sa.sun_path);
+    rmdir(d->dir);
+}
+
+/* HELLO-065: after a Negotiated, rpb_client_hello() has closed the broker
+ * connection and returns a connection to backend_pipe's listener on which
+ * it sent nothing. */
+static void test_negotiated_connects_backend(void)
+{
+    sockdir d;
+    sockdir_open(&d);
+    uint8_t framed[700];
+    size_t n = negotiated_reply(d.backend_sa.sun_path, strlen(d.backend_sa.sun_path), framed,
+                                sizeof framed);
+    pid_t child = fake_broker(d.broker, framed, n, true);
+
+    rpb_hello h;
+    rpb_hello_init(&h, "zccache", "1.11.20", (uint32_t)getpid());
+    rpb_hello_outcome out;
+    CU_ASSERT_EQUAL(rpb_client_hello(d.broker_sa.sun_path, &h, 1, rpb_monotonic_ms() + 5000, &out, NULL),
+                    RPB_OK);
+    CU_ASSERT_TRUE(out.replied);
+    CU_ASSERT_EQUAL(out.res.kind, RPB_HELLO_RESULT_NEGOTIATED);
+    CU_ASSERT_TRUE(broker_saw_close(child));
+    int accepted = accept_pending(d.backend);
+    CU_ASSERT_FATAL(accepted >= 0 && out.backend_fd >= 0);
+    uint8_t b;
+    CU_ASSERT_EQUAL(recv(accepted, &b, 1, 0), -1); /* the client sent nothing */
+    CU_ASSERT_EQUAL(errno, EAGAIN);
+    /* the fd is the connection the backend accepted */
+    CU_ASSERT_EQUAL(write(out.backend_fd, "x", 1), 1);
+    CU_ASSERT_EQUAL(recv(accepted, &b, 1, MSG_WAITALL), 1);
+    CU_ASSERT_EQUAL(b, 'x');
+    close(accepted);
+    rpb_hello_outcome_free(&out);
+    CU_ASSERT_EQUAL(out.backend_fd, -1);
+    sockdir_close(&d);
+}
+
+/* HELLO-065: backend_pipe is a filesystem path byte for byte, never an
+ * abstract-namespace name; a connect failure is reported with the reply
+ * (replied) and no other connection is made.  HELLO-064: an empty
+ * backend_pipe fails before any backend connect. */
+static void test_backend_pipe_is_a_path(void)
+{
+    sockdir d;
+    sockdir_open(&d);
+    /* an abstract listener named like the relative path the broker names */
+    char name[64];
+    int len = snprintf(name, sizeof name, "rpb-hello065-%d", (int)getpid());
+    struct sockaddr_un asa = {.sun_family = AF_UNIX};
+    memcpy(asa.sun_path + 1, name, (size_t)len);
+    int abstract = socket(AF_UNIX, SOCK_STREAM, 0);
+    socklen_t alen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)len);
+    CU_ASSERT_FATAL(bind(abstract, (struct sockaddr *)&asa, alen) == 0 && listen(abstract, 4) == 0);
+
+    static const struct {
+        bool leading_nul; /* backend_pipe "\0name" (the abstract address) or "name" */
+        int rc;
+    } rows[] = {{false, RPB_ERR_IO}, {true, RPB_ERR_INVALID_ARGUMENT}};
+    rpb_hello h;
+    rpb_hello_init(&h, "zccache", "1.11.20", (uint32_t)getpid());
+    for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
+        uint8_t framed[700];
+        size_t n = rows[i].leading_nul ? negotiated_reply(asa.sun_path, 1 + (size_t)len, framed, sizeof framed)
+                                       : negotiated_reply(name, (size_t)len, framed, sizeof framed);
+        pid_t child = fake_broker(d.broker, framed, n, true);
+        rpb_hello_outcome out;
+        int rc = rpb_client_hello(d.broker_sa.sun_path, &h, 1, rpb_monotonic_ms() + 5000, &out, NULL);
+        CU_ASSERT_EQUAL(rc, rows[i].rc);
+        if (rc == RPB_ERR_IO)
+            CU_ASSERT_EQUAL(errno, ENOENT); /* no such file in the working directory */
+        CU_ASSERT_TRUE(out.replied);
+        CU_ASSERT_EQUAL(out.backend_fd, -1);
+        CU_ASSERT_TRUE(broker_saw_close(child));
+        CU_ASSERT_FALSE(pending_connection(abstract));
+        CU_ASSERT_FALSE(pending_connection(d.broker)); /* no second Hello */
+        rpb_hello_outcome_free(&out);
+    }
+
+    uint8_t framed[700];
+    size_t n = negotiated_reply("", 0, framed, sizeof framed);
+    pid_t child = fake_broker(d.broker, framed, n, true);
+    rpb_hello_outcome out;
+    CU_ASSERT_EQUAL(rpb_client_hello(d.broker_sa.sun_path, &h, 1, rpb_monotonic_ms() + 5000, &out, NULL),
+                    RPB_ERR_INVALID_ARGUMENT);
+    CU_ASSERT_FALSE(out.replied);
+    CU_ASSERT_EQUAL(out.backend_fd, -1);
+    CU_ASSERT_TRUE(broker_saw_close(child));
+    CU_ASSERT_FALSE(pending_connection(d.backend));
+    rpb_hello_outcome_free(&out);
+    close(abstract);
+    sockdir_close(&d);
+}
+
+/* HELLO-062, HELLO-069: a refusal is handed back with its code and
+ * retry_after_ms after exactly one Hello, whatever retry_after_ms says. */
+static void test_refusal_is_not_retried(void)
+{
+    sockdir d;
+    sockdir_open(&d);
+    rpb_hello h;
+    rpb_hello_init(&h, "zccache", "1.11.20", (uint32_t)getpid());
+    static const uint64_t retries[] = {0, 1, 1000};
+    for (size_t i = 0; i < sizeof retries / sizeof *retries; i++) {
+        uint8_t framed[700];
+        size_t n = refused_reply(RPB_CODE_RATE_LIMITED, retries[i], framed, sizeof framed);
+        pid_t child = fake_broker(d.broker, framed, n, true);
+        rpb_hello_outcome out;
+        CU_ASSERT_EQUAL(rpb_client_hello(d.broker_sa.sun_path, &h, 1, rpb_monotonic_ms() + 5000, &out,
+                                         NULL),
+                        RPB_OK);
+        CU_ASSERT_TRUE(out.replied);
+        CU_ASSERT_EQUAL(out.res.kind, RPB_HELLO_RESULT_RATE_LIMITED);
+        CU_ASSERT_EQUAL(out.res.retry_after_ms, retries[i]);
+        CU_ASSERT_EQUAL(out.backend_fd, -1);
+        CU_ASSERT_TRUE(broker_saw_close(child));
+        /* the call has returned: a retry would wait in the backlog now */
+        CU_ASSERT_FALSE(pending_connection(d.broker));
+        CU_ASSERT_FALSE(pending_connection(d.backend));
+        rpb_hello_outcome_free(&out);
+    }
+    sockdir_close(&d);
+}
+
+/* ---- rpb-client (the program, its path in argv[2]) ---- */
+
+static const char *rpb_client_path;
+
+/* Runs rpb-client against d's broker, which answers reply[0..n). */
+static int run_rpb_client(sockdir *d, const uint8_t *reply, size_t n, bool connect)
+{
+    CU_ASSERT_PTR_NOT_NULL_FATAL(rpb_client_path);
+    pid_t child = fake_broker(d->broker, reply, n, true);
+    static char out[4096];
+    const char *argv[] = {rpb_client_path, "--socket", d->broker_sa.sun_path, "--service", "zccache",
+                          "--wanted-version", "1.11.20", connect ? "--connect" : NULL, NULL};
+    int status = tu_run_capture(argv, out, sizeof out, 10000);
+    CU_ASSERT_TRUE(broker_saw_close(child));
+    return status;
+}
+
+/* HELLO-065: rpb-client --connect connects to backend_pipe after a
+ * Negotiated, sends nothing there, and fails (exit 1) when it cannot;
+ * without --connect it only prints the reply. */
+static void test_rpb_client_connect(void)
+{
+    sockdir d;
+    sockdir_open(&d);
+    uint8_t framed[700];
+    size_t n = negotiated_reply(d.backend_sa.sun_path, strlen(d.backend_sa.sun_path), framed,
+                                sizeof framed);
+    CU_ASSERT_EQUAL(run_rpb_client(&d, framed, n, true), 0);
+    int accepted = accept_pending(d.backend);
     CU_ASSERT(accepted >= 0);
-    int st;
-    CU_ASSERT(waitpid(child, &st, 0) == child && WIFEXITED(st) && WEXITSTATUS(st) == 0);
-    if (fd >= 0)
-        close(fd);
-    if (accepted >= 0)
+    uint8_t b;
+    if (accepted >= 0) {
+        CU_ASSERT_EQUAL(recv(accepted, &b, 1, 0), 0); /* closed, nothing sent */
         close(accepted);
-    rpb_buf_free(&got);
-    close(broker);
-    close(backend);
-    unlink(ksa.sun_path);
-    unlink(bsa.sun_path);
-    rmdir(dir);
+    }
+    CU_ASSERT_EQUAL(run_rpb_client(&d, framed, n, false), 0);
+    CU_ASSERT_FALSE(pending_connection(d.backend));
+    unlink(d.backend_sa.sun_path); /* the backend is gone */
+    CU_ASSERT_EQUAL(run_rpb_client(&d, framed, n, true), 1);
+    CU_ASSERT_FALSE(pending_connection(d.broker));
+    sockdir_close(&d);
+}
+
+/* HELLO-069: rpb-client has no retry: one Hello per run, whatever the
+ * refusal's retry_after_ms, exit status 10 + code. */
+static void test_rpb_client_does_not_retry(void)
+{
+    sockdir d;
+    sockdir_open(&d);
+    static const uint64_t retries[] = {0, 1};
+    for (size_t i = 0; i < sizeof retries / sizeof *retries; i++) {
+        uint8_t framed[700];
+        size_t n = refused_reply(RPB_CODE_SHUTTING_DOWN, retries[i], framed, sizeof framed);
+        CU_ASSERT_EQUAL(run_rpb_client(&d, framed, n, true), 10 + RPB_CODE_SHUTTING_DOWN);
+        CU_ASSERT_FALSE(pending_connection(d.broker));
+        CU_ASSERT_FALSE(pending_connection(d.backend));
+    }
+    sockdir_close(&d);
 }
 
 /* HELLO-066: a broker that closes without a reply ends the exchange with an
@@ -368,7 +577,7 @@ static void test_exchange_write_has_deadline(void)
     rmdir(dir);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     static const tu_test tests[] = {
         {"Hello defaults (HELLO-060)", test_defaults},
@@ -380,8 +589,18 @@ int main(void)
         {"exchange write bounded by the deadline (HELLO-063)", test_exchange_write_has_deadline},
         {"Negotiated: connect backend_pipe, broker connection closed (HELLO-065)",
          test_negotiated_connects_backend},
+        {"backend_pipe is a filesystem path; empty is an error (HELLO-064, HELLO-065)",
+         test_backend_pipe_is_a_path},
+        {"a refusal is handed back, never retried (HELLO-069)", test_refusal_is_not_retried},
         {"no reply is a transport error (HELLO-066)", test_no_reply_is_transport_error},
         {NULL, NULL},
     };
-    return tu_run("client", tests);
+    /* ctest test_client.rpb-client passes the program's path */
+    static const tu_alone alone[] = {
+        {"rpb-client-connect", "rpb-client --connect (HELLO-065)", test_rpb_client_connect},
+        {"rpb-client-no-retry", "rpb-client sends one Hello (HELLO-069)", test_rpb_client_does_not_retry},
+        {NULL, NULL, NULL},
+    };
+    rpb_client_path = argc == 3 ? argv[2] : NULL;
+    return tu_run_only("client", tests, alone, argc > 1 ? argv[1] : NULL);
 }

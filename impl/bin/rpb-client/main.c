@@ -1,7 +1,7 @@
 /*
  * rpb-client - sends one Hello (or one admin request) to a broker and
  * prints the decoded reply (README.md "rpb-client", spec/hello.md
- * HELLO-060..HELLO-063, ADMIN-*).
+ * HELLO-060..HELLO-069, ADMIN-*).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -50,6 +50,9 @@ static const char usage_text[] =
     "  --admin VERB          send an admin request instead: status, dump, list-instances,\n"
     "                        healthz, readyz, backend-health, config, diagnose, metrics,\n"
     "                        or a number\n"
+    "  --connect             after a Negotiated, close the broker connection and\n"
+    "                        connect to backend_pipe (a filesystem socket path),\n"
+    "                        then close it: exit 0 only when the backend accepts\n"
     "  --json                print the reply as JSON (admin: ask for JSON bodies)\n"
     "  --timeout MS          whole exchange deadline (default 5000)\n"
     "  --help                this text\n"
@@ -57,9 +60,12 @@ static const char usage_text[] =
     "\n"
     "Numbers are decimal, or hex after 0x.\n"
     "\n"
+    "One Hello is sent and never retried: a refusal's retry_after_ms is printed\n"
+    "for the caller to act on.\n"
+    "\n"
     "Exit codes: 0 Negotiated (admin: the reply's exit_code); 1 transport error\n"
-    "(with --autostart also: the broker could not be reached or started, the\n"
-    "reason printed);\n"
+    "(with --autostart also: the broker could not be reached or started; with\n"
+    "--connect also: the backend could not be connected; the reason printed);\n"
     "2 usage; 3 malformed reply; 10 + ErrorCode for a Refused: 11 version\n"
     "unsupported, 12 service unknown, 13 backend spawn failed, 14 rate limited,\n"
     "15 shutting down, 16 peer rejected, 17 internal, 18 version blocked,\n"
@@ -198,8 +204,27 @@ static int run_admin(const client_target *t, int32_t verb, bool json, const char
     return status;
 }
 
+/* HELLO-065: the broker connection is already closed (client_exchange);
+ * connect to backend_pipe as a filesystem path and close it again. */
+static int connect_backend(const rpb_hello_result *res, int64_t deadline)
+{
+    rpb_slice pipe = res->reply.negotiated.backend_pipe;
+    int fd = rpb_hello_connect_backend(res, deadline);
+    if (fd < 0) {
+        fprintf(stderr, PROG ": backend %.*s: %s%s%s\n", (int)pipe.len, (const char *)pipe.data,
+                fd == RPB_ERR_INVALID_ARGUMENT ? "not a filesystem socket path" : rpb_strerror(fd),
+                fd == RPB_ERR_IO ? ": " : "", fd == RPB_ERR_IO ? strerror(errno) : "");
+        return EXIT_TRANSPORT;
+    }
+    fprintf(stderr, PROG ": connected to backend %.*s\n", (int)pipe.len, (const char *)pipe.data);
+    close(fd);
+    return 0;
+}
+
+/* One Hello, never retried (HELLO-069): a refusal's code and
+ * retry_after_ms are printed and become the exit status. */
 static int run_hello(const client_target *t, const rpb_hello *hello, uint64_t request_id, bool json,
-                     int64_t deadline)
+                     bool connect, int64_t deadline)
 {
     static uint8_t req[RPB_FRAME_HEADER_BYTES + RPB_MAX_HELLO_BYTES];
     size_t len;
@@ -230,6 +255,8 @@ static int run_hello(const client_target *t, const rpb_hello *hello, uint64_t re
             print_human(&res);
         int32_t code = res.code >= 0 && res.code <= RPB_CODE_FD_PRESSURE ? res.code : 0;
         status = res.kind == RPB_HELLO_RESULT_NEGOTIATED ? 0 : EXIT_REFUSED_BASE + code;
+        if (status == 0 && connect)
+            status = connect_backend(&res, deadline);
     }
     free(mem);
     rpb_buf_free(&reply);
@@ -238,7 +265,7 @@ static int run_hello(const client_target *t, const rpb_hello *hello, uint64_t re
 
 enum { OPT_SOCKET = 256, OPT_SERVICE, OPT_VERSION, OPT_CAPS, OPT_KEEPALIVE, OPT_CLIENT_VERSION,
        OPT_PEER_PID, OPT_REQUEST_ID, OPT_ADMIN, OPT_JSON, OPT_TIMEOUT, OPT_HELP,
-       OPT_PRINT_VERSION, OPT_AUTOSTART };
+       OPT_PRINT_VERSION, OPT_AUTOSTART, OPT_CONNECT };
 
 int main(int argc, char **argv)
 {
@@ -256,6 +283,7 @@ int main(int argc, char **argv)
         {"request-id", required_argument, NULL, OPT_REQUEST_ID},
         {"admin", required_argument, NULL, OPT_ADMIN},
         {"json", no_argument, NULL, OPT_JSON},
+        {"connect", no_argument, NULL, OPT_CONNECT},
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
         {"help", no_argument, NULL, OPT_HELP},
         {"autostart", optional_argument, NULL, OPT_AUTOSTART},
@@ -265,7 +293,7 @@ int main(int argc, char **argv)
     const char *admin = NULL, *autostart = NULL;
     uint64_t caps = 0, keepalive = 0, peer_pid = (uint64_t)getpid(), request_id = 1,
              timeout = 5000;
-    bool json = false;
+    bool json = false, connect = false;
     if (argc > 1 && strcmp(argv[1], "names") == 0)
         return rpb_client_names_main(argc - 1, argv + 1);
     if (argc > 1 && strcmp(argv[1], "probe") == 0)
@@ -294,6 +322,7 @@ int main(int argc, char **argv)
         case OPT_REQUEST_ID: ok = parse_number(optarg, UINT64_MAX, &request_id); break;
         case OPT_ADMIN: admin = optarg; break;
         case OPT_JSON: json = true; break;
+        case OPT_CONNECT: connect = true; break;
         case OPT_TIMEOUT: ok = parse_number(optarg, INT32_MAX - 1, &timeout) && timeout > 0; break;
         case OPT_HELP: fputs(usage_text, stdout); return 0;
         case OPT_AUTOSTART:
@@ -338,5 +367,5 @@ int main(int argc, char **argv)
     hello.client_keepalive_secs = keepalive;
     if (client_version)
         hello.client_version = rpb_slice_cstr(client_version);
-    return run_hello(&target, &hello, request_id, json, deadline);
+    return run_hello(&target, &hello, request_id, json, connect, deadline);
 }

@@ -1,8 +1,9 @@
 /*
  * rpb/client.h - the client side of the Hello handshake (spec/hello.md
- * HELLO-060..HELLO-063): a Hello builder with defaults, the request
- * encoder, the reply classifier (I/O-free), and a blocking one-shot
- * exchange over a Unix socket.
+ * HELLO-060..HELLO-069): a Hello builder with defaults, the request
+ * encoder, the reply classifier (I/O-free), a blocking one-shot exchange
+ * over a Unix socket, and the whole client exchange ending on the
+ * backend's socket.
  */
 #ifndef RPB_CLIENT_H
 #define RPB_CLIENT_H
@@ -81,9 +82,9 @@ RPB_API const char *rpb_hello_result_name(rpb_hello_result_kind kind);
  * broker answers some requests with request_id 0); compare
  * res->frame.request_id yourself to log a mismatch.
  *
- * After RPB_HELLO_RESULT_NEGOTIATED the caller connects to
- * res->reply.negotiated.backend_pipe (a filesystem path, e.g. with
- * rpb_client_connect()) and closes the broker connection (HELLO-065).
+ * After RPB_HELLO_RESULT_NEGOTIATED the caller closes the broker
+ * connection and connects to res->reply.negotiated.backend_pipe
+ * (rpb_hello_connect_backend(), HELLO-065); rpb_client_hello() does it all.
  */
 RPB_API int rpb_hello_reply_classify(const uint8_t *body, size_t len, rpb_arena *arena,
                              rpb_hello_result *res);
@@ -112,6 +113,51 @@ RPB_API int rpb_client_exchange(const char *path, const uint8_t *request, size_t
  * rpb_rendezvous_connect()); fd stays open. */
 RPB_API int rpb_client_exchange_fd(int fd, const uint8_t *request, size_t len, int64_t deadline_ms,
                                    rpb_buf *reply, rpb_errinfo *err);
+
+/*
+ * After a Negotiated (res from rpb_hello_reply_classify()), connects to
+ * res->reply.negotiated.backend_pipe as the filesystem path of a Unix
+ * stream socket, byte for byte (HELLO-065; never the abstract namespace).
+ * Returns the fd as rpb_client_connect() does, or RPB_ERR_INVALID_ARGUMENT
+ * without connecting when res is no Negotiated or backend_pipe is empty
+ * (HELLO-064), holds a NUL byte, or does not fit sun_path.
+ */
+RPB_API int rpb_hello_connect_backend(const rpb_hello_result *res, int64_t deadline_ms);
+
+/* What rpb_client_hello() got.  res's slices point into body and nodes. */
+typedef struct rpb_hello_outcome {
+    rpb_buf body;         /* the reply frame body */
+    rpb_buf nodes;        /* the arena of res's warnings and details */
+    bool replied;         /* a reply was read and classified: res is valid */
+    rpb_hello_result res; /* the classified reply */
+    int backend_fd;       /* Negotiated: the connection to backend_pipe; else -1 */
+} rpb_hello_outcome;
+
+/*
+ * The client exchange of spec/hello.md §6 for a client that does not adopt
+ * handed-off connections: encodes hello framed with request_id (HELLO-068),
+ * exchanges it with the broker at broker_path under deadline_ms
+ * (HELLO-063), closes the broker connection, classifies the reply
+ * (HELLO-061, HELLO-064, HELLO-066, HELLO-067) and, on a Negotiated,
+ * connects to backend_pipe with rpb_hello_connect_backend() (HELLO-065).
+ *
+ * Returns RPB_OK with out->replied set: on a Negotiated out->backend_fd is
+ * the backend connection (the service's own protocol runs on it); on a
+ * Refused out->backend_fd is -1 and out->res carries the code and
+ * retry_after_ms.  The call sends exactly one Hello: retrying a refusal,
+ * no sooner than retry_after_ms and never after a retry_after_ms of 0, is
+ * the caller's decision (HELLO-069).
+ *
+ * Errors: RPB_ERR_FRAME_TOO_LARGE (hello over the 64 KiB cap), the errors
+ * of rpb_client_exchange() and rpb_hello_reply_classify() with
+ * out->replied false; with out->replied true (a Negotiated was received)
+ * the error of rpb_hello_connect_backend().  Release out with
+ * rpb_hello_outcome_free() whatever the result (it closes backend_fd).
+ */
+RPB_API int rpb_client_hello(const char *broker_path, const rpb_hello *hello, uint64_t request_id,
+                             int64_t deadline_ms, rpb_hello_outcome *out, rpb_errinfo *err);
+
+RPB_API void rpb_hello_outcome_free(rpb_hello_outcome *out);
 
 /* ---- the identity probe over a socket (spec/probe.md) ---- */
 
