@@ -232,7 +232,7 @@ static void test_detached_start(void)
     char *argv[] = {(char *)broker_bin, "--socket", c.sock, "--services", svc_dir, NULL};
     rpb_rdv_options o = {c.sock, argv, NULL, rpb_monotonic_ms() + 20000};
     rpb_rdv_result r;
-    int fd = rpb_rendezvous_connect(&o, &r);
+    int fd = rpb_rendezvous_connect(&o, &r, NULL);
     CU_ASSERT_FATAL(fd >= 0);
     close(fd);
     CU_ASSERT_EQUAL(r.how, RPB_RDV_STARTED);
@@ -265,7 +265,7 @@ static void test_detached_start(void)
     read_text(c.log, log, sizeof log);
     CU_ASSERT(strstr(log, "listening on") != NULL);
     /* RDV-001: the next call finds it */
-    fd = rpb_rendezvous_connect(&o, &r);
+    fd = rpb_rendezvous_connect(&o, &r, NULL);
     CU_ASSERT(fd >= 0 && r.how == RPB_RDV_CONNECTED);
     if (fd >= 0)
         close(fd);
@@ -281,9 +281,10 @@ static void test_no_deadline(void)
     char *argv[] = {(char *)broker_bin, "--socket", c.sock, "--services", svc_dir, NULL};
     rpb_rdv_options o = {c.sock, argv, NULL, RPB_NO_DEADLINE};
     rpb_rdv_result r;
-    int fd = rpb_rendezvous_connect(&o, &r);
+    rpb_errinfo err;
+    int fd = rpb_rendezvous_connect(&o, &r, &err);
     if (fd < 0)
-        printf("(%s) ", r.message);
+        printf("(%s) ", err.message);
     CU_ASSERT_FATAL(fd >= 0);
     close(fd);
     CU_ASSERT_EQUAL(r.how, RPB_RDV_STARTED);
@@ -468,6 +469,14 @@ static void test_start_failures(void)
     char err[1024];
     CU_ASSERT_EQUAL(run_client(&c, "/nonexistent/rpb-broker --socket {socket}", "5000", err, sizeof err), 1);
     CU_ASSERT(strstr(err, "cannot run the broker command /nonexistent/rpb-broker") != NULL);
+    /* the library reports the same through its rpb_errinfo */
+    char *bad_argv[] = {"/nonexistent/rpb-broker", NULL};
+    rpb_rdv_options o = {c.sock, bad_argv, NULL, rpb_monotonic_ms() + 5000};
+    rpb_rdv_result r;
+    rpb_errinfo info;
+    CU_ASSERT_EQUAL(rpb_rendezvous_connect(&o, &r, &info), RPB_ERR_START_FAILED);
+    CU_ASSERT_EQUAL(info.code, RPB_ERR_START_FAILED);
+    CU_ASSERT(strstr(info.message, "cannot run the broker command /nonexistent/rpb-broker") != NULL);
     char cmd[512];
     snprintf(cmd, sizeof cmd, "%s --socket {socket} --services %s/missing", broker_bin, c.base);
     CU_ASSERT_EQUAL(run_client(&c, cmd, "30000", err, sizeof err), 1);

@@ -112,9 +112,10 @@ int client_exchange(const client_target *t, const uint8_t *req, size_t len, int6
      * on idle exit with us in its backlog) gets one more rendezvous */
     for (int attempt = 0; attempt < 2; attempt++) {
         rpb_rdv_result r;
-        int fd = rpb_rendezvous_connect(&o, &r);
+        rpb_errinfo err;
+        int fd = rpb_rendezvous_connect(&o, &r, &err);
         if (fd < 0) {
-            fprintf(stderr, "rpb-client: %s\n", r.message);
+            fprintf(stderr, "rpb-client: %s\n", err.message);
             return fd;
         }
         if (r.how == RPB_RDV_STARTED)
@@ -122,7 +123,6 @@ int client_exchange(const client_target *t, const uint8_t *req, size_t len, int6
                     t->socket_path, r.stale_removed ? " (stale socket removed)" : "");
         else
             fprintf(stderr, "rpb-client: rendezvous: %s %s\n", rpb_rdv_how_name(r.how), t->socket_path);
-        rpb_errinfo err = {0};
         rc = rpb_client_exchange_fd(fd, req, len, deadline, reply, &err);
         int e = errno;
         close(fd);

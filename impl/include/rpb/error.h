@@ -129,7 +129,7 @@ enum rpb_status {
  *            at fault), "" when rpb_strerror(code) says it all.
  * Decoders also fill it on success: code RPB_OK, offset = bytes consumed.
  */
-#define RPB_ERRINFO_MESSAGE_BYTES 160
+#define RPB_ERRINFO_MESSAGE_BYTES 512 /* a sentence naming two socket paths (the rendezvous) */
 typedef struct rpb_errinfo {
     int code;
     size_t offset;

@@ -13,6 +13,7 @@
 #ifndef RPB_RENDEZVOUS_H
 #define RPB_RENDEZVOUS_H
 
+#include "rpb/error.h"
 #include "rpb/export.h"
 
 #include <stdbool.h>
@@ -43,13 +44,14 @@ typedef struct rpb_rdv_result {
     rpb_rdv_how how;
     bool stale_removed;  /* a stale socket was removed before starting (RDV-005) */
     pid_t broker_pid;    /* RPB_RDV_STARTED: the pid of the broker started */
-    char message[512];   /* on failure: what went wrong and what to fix */
 } rpb_rdv_result;
 
 /*
  * Returns a socket connected to a broker running as the caller's euid
  * (blocking, close-on-exec; one exchange per connection, HELLO-001), with
- * r->how saying how it got there, or a negative code with r->message set:
+ * r->how saying how it got there, or a negative code; err (may be NULL)
+ * then holds the code and, in err->message, what went wrong and what to
+ * fix (rpb/error.h):
  *
  *   RPB_ERR_UNSAFE_PATH   the directory or lock file is a symlink, not the
  *                         caller's, or open to group/others (RDV-002, RDV-003)
@@ -62,7 +64,7 @@ typedef struct rpb_rdv_result {
  *   RPB_ERR_IO            any other system error (errno kept)
  *   RPB_ERR_INVALID_ARGUMENT  no socket_path, or one that does not fit sun_path
  */
-RPB_API int rpb_rendezvous_connect(const rpb_rdv_options *o, rpb_rdv_result *r);
+RPB_API int rpb_rendezvous_connect(const rpb_rdv_options *o, rpb_rdv_result *r, rpb_errinfo *err);
 
 /* "connected", "started-by-other", "started". */
 RPB_API const char *rpb_rdv_how_name(rpb_rdv_how how);

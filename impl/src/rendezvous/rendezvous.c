@@ -9,7 +9,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,21 +25,11 @@
 #include "rpb/error.h"
 #include "rpb/io.h"
 #include "rpb/messages.h"
+#include "../core/errinfo.h"
 #include "../io/wait.h"
 
 #define PATH_CAP 4096
 #define BACKOFF_MAX_MS 20 /* longest pause between two looks at the socket or lock */
-
-static int fail(rpb_rdv_result *r, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int fail(rpb_rdv_result *r, int code, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(r->message, sizeof r->message, fmt, ap);
-    va_end(ap);
-    return code;
-}
 
 const char *rpb_rdv_how_name(rpb_rdv_how how)
 {
@@ -79,23 +68,24 @@ enum { ABSENT = 1 }; /* try_connect: nobody listens at the path */
 /* RDV-001, RDV-010: a connection to the path whose peer runs as our euid;
  * ABSENT when nothing listens there (no file, or a file nobody accepts
  * on); RPB_ERR_SQUATTED for a listener of another uid. */
-static int try_connect(const char *path, int64_t deadline, int *fd_out, rpb_rdv_result *r)
+static int try_connect(const char *path, int64_t deadline, int *fd_out, rpb_errinfo *err)
 {
     int fd = rpb_client_connect(path, deadline);
     if (fd == RPB_ERR_IO && (errno == ENOENT || errno == ECONNREFUSED))
         return ABSENT;
     if (fd == RPB_ERR_TIMEOUT)
-        return fail(r, fd, "%s: the broker's listen backlog stayed full until the deadline", path);
+        return rpb_errinfo_printf(err, fd, 0, 0,
+                                  "%s: the broker's listen backlog stayed full until the deadline", path);
     if (fd < 0)
-        return fail(r, fd, "cannot connect to %s: %s", path, strerror(errno));
+        return rpb_errinfo_printf(err, fd, 0, 0, "cannot connect to %s: %s", path, strerror(errno));
     struct ucred cred = {0, (uid_t)-1, (gid_t)-1};
     socklen_t len = sizeof cred;
     if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 || cred.uid != geteuid()) {
         close(fd);
-        return fail(r, RPB_ERR_SQUATTED,
-                    "%s is served by pid %d of uid %u, not by a broker of uid %u: remove it, "
-                    "or use another --socket",
-                    path, (int)cred.pid, (unsigned)cred.uid, (unsigned)geteuid());
+        return rpb_errinfo_printf(err, RPB_ERR_SQUATTED, 0, 0,
+                                  "%s is served by pid %d of uid %u, not by a broker of uid %u: remove it, "
+                                  "or use another --socket",
+                                  path, (int)cred.pid, (unsigned)cred.uid, (unsigned)geteuid());
     }
     *fd_out = fd;
     return RPB_OK;
@@ -104,75 +94,81 @@ static int try_connect(const char *path, int64_t deadline, int *fd_out, rpb_rdv_
 /* RDV-002: dir exists (created 0700 when missing), is no symlink and is
  * ours; private: no group/other bits at all; else (the parent) owned by us
  * or root, and sticky if others may write (like /tmp). */
-static int check_dir(const char *dir, bool private, rpb_rdv_result *r)
+static int check_dir(const char *dir, bool private, rpb_errinfo *err)
 {
     struct stat st;
     if (lstat(dir, &st) != 0) {
         if (errno != ENOENT || (mkdir(dir, 0700) != 0 && errno != EEXIST) || lstat(dir, &st) != 0)
-            return fail(r, RPB_ERR_IO, "cannot create the directory %s: %s", dir, strerror(errno));
+            return rpb_errinfo_printf(err, RPB_ERR_IO, 0, 0,
+                                      "cannot create the directory %s: %s", dir, strerror(errno));
     }
     uid_t me = geteuid();
     if (S_ISLNK(st.st_mode))
-        return fail(r, RPB_ERR_UNSAFE_PATH, "%s is a symlink; the broker directory must be a real "
-                    "directory of uid %u: remove the link", dir, (unsigned)me);
+        return rpb_errinfo_printf(err, RPB_ERR_UNSAFE_PATH, 0, 0,
+                                  "%s is a symlink; the broker directory must be a real "
+                                  "directory of uid %u: remove the link", dir, (unsigned)me);
     if (!S_ISDIR(st.st_mode))
-        return fail(r, RPB_ERR_UNSAFE_PATH, "%s is not a directory: remove it", dir);
+        return rpb_errinfo_printf(err, RPB_ERR_UNSAFE_PATH, 0, 0, "%s is not a directory: remove it", dir);
     if (private) {
         if (st.st_uid != me || (st.st_mode & 077) != 0)
-            return fail(r, RPB_ERR_UNSAFE_PATH,
-                        "%s has owner uid %u and mode %04o; it must be owned by uid %u with mode "
-                        "0700 (chmod 700, or remove it)",
-                        dir, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777), (unsigned)me);
+            return rpb_errinfo_printf(err, RPB_ERR_UNSAFE_PATH, 0, 0,
+                                      "%s has owner uid %u and mode %04o; it must be owned by uid %u with "
+                                      "mode 0700 (chmod 700, or remove it)",
+                                      dir, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777), (unsigned)me);
     } else if ((st.st_uid != me && st.st_uid != 0) ||
                ((st.st_mode & 022) != 0 && (st.st_mode & S_ISVTX) == 0)) {
-        return fail(r, RPB_ERR_UNSAFE_PATH,
-                    "%s has owner uid %u and mode %04o; it must be owned by uid %u (or root) and "
-                    "not writable by others: remove it",
-                    dir, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777), (unsigned)me);
+        return rpb_errinfo_printf(err, RPB_ERR_UNSAFE_PATH, 0, 0,
+                                  "%s has owner uid %u and mode %04o; it must be owned by uid %u (or root) "
+                                  "and not writable by others: remove it",
+                                  dir, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777), (unsigned)me);
     }
     return RPB_OK;
 }
 
 /* RDV-002 for the socket's directory and its parent. */
-static int check_dirs(const char *socket_path, rpb_rdv_result *r)
+static int check_dirs(const char *socket_path, rpb_errinfo *err)
 {
     char dir[PATH_CAP];
     snprintf(dir, sizeof dir, "%s", socket_path);
     char *slash = strrchr(dir, '/');
     if (slash == NULL || slash == dir)
-        return fail(r, RPB_ERR_INVALID_ARGUMENT, "%s: the socket path needs a directory of its own",
-                    socket_path);
+        return rpb_errinfo_printf(err, RPB_ERR_INVALID_ARGUMENT, 0, 0,
+                                  "%s: the socket path needs a directory of its own",
+                                  socket_path);
     *slash = '\0';
     char *parent_end = strrchr(dir, '/');
     if (parent_end != NULL && parent_end != dir) {
         *parent_end = '\0';
-        int rc = check_dir(dir, false, r);
+        int rc = check_dir(dir, false, err);
         *parent_end = '/';
         if (rc != RPB_OK)
             return rc;
     }
-    return check_dir(dir, true, r);
+    return check_dir(dir, true, err);
 }
 
 /* RDV-003: the lock file beside the socket: created 0600, never followed
  * through a symlink, a regular file of ours with one link and no
  * group/other bits. */
-static int open_lock(const char *lock_path, rpb_rdv_result *r)
+static int open_lock(const char *lock_path, rpb_errinfo *err)
 {
     int fd = open(lock_path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600);
     if (fd < 0) {
         if (errno == ELOOP)
-            return fail(r, RPB_ERR_UNSAFE_PATH, "%s is a symlink: remove it", lock_path);
-        return fail(r, RPB_ERR_IO, "cannot open the lock file %s: %s", lock_path, strerror(errno));
+            return rpb_errinfo_printf(err, RPB_ERR_UNSAFE_PATH, 0, 0,
+                                      "%s is a symlink: remove it", lock_path);
+        return rpb_errinfo_printf(err, RPB_ERR_IO, 0, 0,
+                                  "cannot open the lock file %s: %s", lock_path, strerror(errno));
     }
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
         (st.st_mode & 077) != 0 || st.st_nlink != 1) {
         close(fd);
-        return fail(r, RPB_ERR_UNSAFE_PATH,
-                    "the lock file %s must be a regular file of uid %u with mode 0600 and one link "
-                    "(it has uid %u, mode %04o): remove it",
-                    lock_path, (unsigned)geteuid(), (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+        return rpb_errinfo_printf(err, RPB_ERR_UNSAFE_PATH, 0, 0,
+                                  "the lock file %s must be a regular file of uid %u with mode 0600 and one "
+                                  "link (it has uid %u, mode %04o): remove it",
+                                  lock_path, (unsigned)geteuid(), (unsigned)st.st_uid,
+                                  (unsigned)(st.st_mode & 07777));
     }
     return fd;
 }
@@ -189,12 +185,12 @@ static long lock_holder(int lock_fd)
  * the lock.  RPB_OK with *fd_out >= 0 (connected; *waited says whether
  * someone else held the lock meanwhile) or *fd_out == -1 (lock held). */
 static int connect_or_lock(const char *path, int lock_fd, int64_t deadline, int *fd_out, bool *waited,
-                           rpb_rdv_result *r)
+                           rpb_errinfo *err)
 {
     int backoff = 1;
     *waited = false;
     for (;;) {
-        int rc = try_connect(path, deadline, fd_out, r);
+        int rc = try_connect(path, deadline, fd_out, err);
         if (rc != ABSENT)
             return rc;
         if (flock(lock_fd, LOCK_EX | LOCK_NB) == 0) {
@@ -202,32 +198,35 @@ static int connect_or_lock(const char *path, int lock_fd, int64_t deadline, int 
             return RPB_OK;
         }
         if (errno != EWOULDBLOCK && errno != EINTR)
-            return fail(r, RPB_ERR_IO, "cannot lock %s.lock: %s", path, strerror(errno));
+            return rpb_errinfo_printf(err, RPB_ERR_IO, 0, 0,
+                                      "cannot lock %s.lock: %s", path, strerror(errno));
         *waited = true;
         if (expired(deadline))
-            return fail(r, RPB_ERR_TIMEOUT,
-                        "timed out waiting for %s.lock, held by pid %ld, which is starting the broker; "
-                        "if that process hangs, kill it",
-                        path, lock_holder(lock_fd));
+            return rpb_errinfo_printf(err, RPB_ERR_TIMEOUT, 0, 0,
+                                      "timed out waiting for %s.lock, held by pid %ld, which is starting "
+                                      "the broker; if that process hangs, kill it",
+                                      path, lock_holder(lock_fd));
         pause_for(-1, &backoff, deadline);
     }
 }
 
 /* RDV-005: what is left at the path when nobody listens there: nothing, a
  * stale socket of ours (removed), or a squatter (refused). */
-static int clear_path(const char *path, rpb_rdv_result *r)
+static int clear_path(const char *path, rpb_rdv_result *r, rpb_errinfo *err)
 {
     struct stat st;
     if (lstat(path, &st) != 0)
-        return errno == ENOENT ? RPB_OK : fail(r, RPB_ERR_IO, "%s: %s", path, strerror(errno));
+        return errno == ENOENT ? RPB_OK : rpb_errinfo_printf(err, RPB_ERR_IO, 0, 0,
+                                                             "%s: %s", path, strerror(errno));
     if (!S_ISSOCK(st.st_mode) || st.st_uid != geteuid())
-        return fail(r, RPB_ERR_SQUATTED,
-                    "%s is %s of uid %u, not a socket of a broker of uid %u; refusing to remove it: "
-                    "find out who made it, then remove it",
-                    path, S_ISSOCK(st.st_mode) ? "a socket" : "a file that is not a socket",
-                    (unsigned)st.st_uid, (unsigned)geteuid());
+        return rpb_errinfo_printf(err, RPB_ERR_SQUATTED, 0, 0,
+                                  "%s is %s of uid %u, not a socket of a broker of uid %u; refusing to "
+                                  "remove it: find out who made it, then remove it",
+                                  path, S_ISSOCK(st.st_mode) ? "a socket" : "a file that is not a socket",
+                                  (unsigned)st.st_uid, (unsigned)geteuid());
     if (unlink(path) != 0 && errno != ENOENT)
-        return fail(r, RPB_ERR_IO, "cannot remove the stale socket %s: %s", path, strerror(errno));
+        return rpb_errinfo_printf(err, RPB_ERR_IO, 0, 0,
+                                  "cannot remove the stale socket %s: %s", path, strerror(errno));
     r->stale_removed = true;
     return RPB_OK;
 }
@@ -269,16 +268,16 @@ static void become_broker(char *const *argv, const char *log_path, int report_fd
 /* RDV-006: starts argv detached (setsid, double fork: the broker is not
  * our child and has no controlling terminal).  Returns RPB_OK with
  * r->broker_pid set, or RPB_ERR_START_FAILED / RPB_ERR_IO. */
-static int start_broker(char *const *argv, const char *log_path, rpb_rdv_result *r)
+static int start_broker(char *const *argv, const char *log_path, rpb_rdv_result *r, rpb_errinfo *err)
 {
     int p[2];
     if (pipe2(p, O_CLOEXEC) != 0)
-        return fail(r, RPB_ERR_IO, "pipe: %s", strerror(errno));
+        return rpb_errinfo_printf(err, RPB_ERR_IO, 0, 0, "pipe: %s", strerror(errno));
     pid_t mid = fork();
     if (mid < 0) {
         close(p[0]);
         close(p[1]);
-        return fail(r, RPB_ERR_IO, "fork: %s", strerror(errno));
+        return rpb_errinfo_printf(err, RPB_ERR_IO, 0, 0, "fork: %s", strerror(errno));
     }
     if (mid == 0) {
         close(p[0]);
@@ -299,11 +298,12 @@ static int start_broker(char *const *argv, const char *log_path, rpb_rdv_result 
     ssize_t m = n == (ssize_t)sizeof broker && broker > 0 ? read(p[0], &rep, sizeof rep) : 0;
     close(p[0]);
     if (n != (ssize_t)sizeof broker || broker <= 0)
-        return fail(r, RPB_ERR_START_FAILED, "cannot fork the broker process");
+        return rpb_errinfo_printf(err, RPB_ERR_START_FAILED, 0, 0, "cannot fork the broker process");
     if (m == (ssize_t)sizeof rep)
-        return fail(r, RPB_ERR_START_FAILED, rep.step == 1 ? "cannot open the broker log %s: %s"
-                                                           : "cannot run the broker command %s: %s",
-                    rep.step == 1 ? log_path : argv[0], strerror(rep.err));
+        return rpb_errinfo_printf(err, RPB_ERR_START_FAILED, 0, 0,
+                                  rep.step == 1 ? "cannot open the broker log %s: %s"
+                                               : "cannot run the broker command %s: %s",
+                                  rep.step == 1 ? log_path : argv[0], strerror(rep.err));
     r->broker_pid = broker;
     return RPB_OK;
 }
@@ -330,13 +330,14 @@ static bool answers_admin(int fd, int64_t deadline)
 
 /* RDV-007: waits, holding the lock, until the broker just started answers
  * an admin exchange, it exits, or the deadline passes. */
-static int wait_ready(const char *path, const char *log_path, int64_t deadline, rpb_rdv_result *r)
+static int wait_ready(const char *path, const char *log_path, int64_t deadline, rpb_rdv_result *r,
+                      rpb_errinfo *err)
 {
     int pidfd = (int)syscall(SYS_pidfd_open, r->broker_pid, 0);
     int backoff = 1, rc = RPB_ERR_TIMEOUT;
     for (;;) {
         int fd;
-        int c = try_connect(path, deadline, &fd, r);
+        int c = try_connect(path, deadline, &fd, err);
         if (c == RPB_OK) {
             bool ok = answers_admin(fd, deadline);
             close(fd);
@@ -351,13 +352,15 @@ static int wait_ready(const char *path, const char *log_path, int64_t deadline, 
         bool gone = pidfd >= 0 ? poll(&(struct pollfd){pidfd, POLLIN, 0}, 1, 0) == 1
                                : kill(r->broker_pid, 0) != 0 && errno == ESRCH;
         if (gone) {
-            rc = fail(r, RPB_ERR_START_FAILED, "the broker (pid %d) exited before it answered on %s; "
-                      "its output is in %s", (int)r->broker_pid, path, log_path);
+            rc = rpb_errinfo_printf(err, RPB_ERR_START_FAILED, 0, 0,
+                                    "the broker (pid %d) exited before it answered on %s; "
+                                    "its output is in %s", (int)r->broker_pid, path, log_path);
             break;
         }
         if (expired(deadline)) {
-            rc = fail(r, RPB_ERR_TIMEOUT, "the broker (pid %d) did not answer on %s before the "
-                      "deadline; its output is in %s", (int)r->broker_pid, path, log_path);
+            rc = rpb_errinfo_printf(err, RPB_ERR_TIMEOUT, 0, 0,
+                                    "the broker (pid %d) did not answer on %s before the "
+                                    "deadline; its output is in %s", (int)r->broker_pid, path, log_path);
             break;
         }
         pause_for(pidfd, &backoff, deadline);
@@ -367,17 +370,19 @@ static int wait_ready(const char *path, const char *log_path, int64_t deadline, 
     return rc;
 }
 
-int rpb_rendezvous_connect(const rpb_rdv_options *o, rpb_rdv_result *r)
+int rpb_rendezvous_connect(const rpb_rdv_options *o, rpb_rdv_result *r, rpb_errinfo *err)
 {
     memset(r, 0, sizeof *r);
+    rpb_errinfo_set(err, RPB_OK, 0);
     if (o == NULL || o->socket_path == NULL || o->socket_path[0] == '\0' ||
         strlen(o->socket_path) >= sizeof((struct sockaddr_un *)0)->sun_path)
-        return fail(r, RPB_ERR_INVALID_ARGUMENT, "the socket path must be 1..107 bytes");
+        return rpb_errinfo_printf(err, RPB_ERR_INVALID_ARGUMENT, 0, 0,
+                                  "the socket path must be 1..107 bytes");
     const char *path = o->socket_path;
 
     /* RDV-001: a broker that answers is used as it is */
     int fd;
-    int rc = try_connect(path, o->deadline_ms, &fd, r);
+    int rc = try_connect(path, o->deadline_ms, &fd, err);
     if (rc == RPB_OK) {
         r->how = RPB_RDV_CONNECTED;
         return fd;
@@ -385,9 +390,10 @@ int rpb_rendezvous_connect(const rpb_rdv_options *o, rpb_rdv_result *r)
     if (rc != ABSENT)
         return rc;
     if (o->broker_argv == NULL || o->broker_argv[0] == NULL)
-        return fail(r, RPB_ERR_START_FAILED, "no broker listens on %s (and none may be started)", path);
+        return rpb_errinfo_printf(err, RPB_ERR_START_FAILED, 0, 0,
+                                  "no broker listens on %s (and none may be started)", path);
 
-    rc = check_dirs(path, r);
+    rc = check_dirs(path, err);
     if (rc != RPB_OK)
         return rc;
     char lock_path[PATH_CAP], log_path[PATH_CAP];
@@ -396,15 +402,15 @@ int rpb_rendezvous_connect(const rpb_rdv_options *o, rpb_rdv_result *r)
         snprintf(log_path, sizeof log_path, "%s", o->log_path);
     else
         snprintf(log_path, sizeof log_path, "%s.log", path);
-    int lock_fd = open_lock(lock_path, r);
+    int lock_fd = open_lock(lock_path, err);
     if (lock_fd < 0)
         return lock_fd;
 
     bool waited;
-    rc = connect_or_lock(path, lock_fd, o->deadline_ms, &fd, &waited, r);
+    rc = connect_or_lock(path, lock_fd, o->deadline_ms, &fd, &waited, err);
     if (rc == RPB_OK && fd >= 0) {
         r->how = waited ? RPB_RDV_STARTED_BY_OTHER : RPB_RDV_CONNECTED;
-    } else if (rc == RPB_OK && (rc = try_connect(path, o->deadline_ms, &fd, r)) == RPB_OK) {
+    } else if (rc == RPB_OK && (rc = try_connect(path, o->deadline_ms, &fd, err)) == RPB_OK) {
         /* RDV-004: a broker started between our last look and the lock */
         r->how = RPB_RDV_STARTED_BY_OTHER;
     } else if (rc == ABSENT) {
@@ -412,16 +418,17 @@ int rpb_rendezvous_connect(const rpb_rdv_options *o, rpb_rdv_result *r)
          * us.  RDV-003: our pid for the waiters' messages (best effort) */
         if (ftruncate(lock_fd, 0) == 0)
             dprintf(lock_fd, "%ld\n", (long)getpid());
-        rc = clear_path(path, r);
+        rc = clear_path(path, r, err);
         if (rc == RPB_OK)
-            rc = start_broker(o->broker_argv, log_path, r);
+            rc = start_broker(o->broker_argv, log_path, r, err);
         if (rc == RPB_OK)
-            rc = wait_ready(path, log_path, o->deadline_ms, r);
+            rc = wait_ready(path, log_path, o->deadline_ms, r, err);
         if (rc == RPB_OK)
-            rc = try_connect(path, o->deadline_ms, &fd, r);
+            rc = try_connect(path, o->deadline_ms, &fd, err);
         if (rc == ABSENT)
-            rc = fail(r, RPB_ERR_START_FAILED, "the broker (pid %d) stopped listening on %s at once",
-                      (int)r->broker_pid, path);
+            rc = rpb_errinfo_printf(err, RPB_ERR_START_FAILED, 0, 0,
+                                    "the broker (pid %d) stopped listening on %s at once",
+                                    (int)r->broker_pid, path);
         r->how = RPB_RDV_STARTED;
     }
     close(lock_fd); /* releases the lock (RDV-009: so does the holder's death) */
