@@ -29,8 +29,12 @@ Frame body and framed stream of the vectors plus hand-built probe
 exchanges around the fixed identity and nonce of fuzz/util.c
 (probe_seeds), and fuzz_sidecar the sidecar texts of PROBE_SIDECARS.
 
-The corpus directories belong to this script: it rewrites them.  With
---check it only reports whether they are up to date (exit 1 if not).
+The corpus directories belong to this script: it rewrites them, except
+for the campaign-<sha1> files that `fuzz/run.sh --campaign` merged in
+(inputs a fuzzing campaign found to add coverage), which it keeps.  With
+--check it only reports whether they are up to date (exit 1 if not): the
+generated files exactly, and every campaign file named by the SHA-1 of its
+contents.
 Standard library only; run with any python3.
 """
 
@@ -77,6 +81,20 @@ CONTROL_NO_EOF = 0x40
 CONTROL_SITES = ("hello", "admin-request")
 
 MAX_INPUT = 65536
+
+# fuzz/run.sh --campaign names the inputs it merges in campaign-<sha1>.
+CAMPAIGN_PREFIX = "campaign-"
+
+
+def misnamed_campaign_files(d, names):
+    """The campaign files among names whose name is not campaign-<SHA-1 of
+    the contents>."""
+    bad = []
+    for n in names:
+        with open(os.path.join(d, n), "rb") as f:
+            if n != CAMPAIGN_PREFIX + hashlib.sha1(f.read()).hexdigest():
+                bad.append(n)
+    return bad
 
 
 def varint(n):
@@ -374,11 +392,15 @@ def main():
     for target in TARGETS:
         d = os.path.join(args.out, target)
         have = set(os.listdir(d)) if os.path.isdir(d) else set()
+        campaign = {n for n in have if n.startswith(CAMPAIGN_PREFIX)}
+        have -= campaign
         want = corpus.inputs[target]
         if args.check:
-            if have != set(want):
+            bad = misnamed_campaign_files(d, campaign)
+            if have != set(want) or bad:
                 stale.append(f"{target}: {len(set(want) - have)} missing, "
-                             f"{len(have - set(want))} extra")
+                             f"{len(have - set(want))} extra"
+                             + (f", misnamed: {', '.join(sorted(bad))}" if bad else ""))
             continue
         os.makedirs(d, exist_ok=True)
         for old in have - set(want):
@@ -388,7 +410,7 @@ def main():
             if digest not in have:
                 with open(path, "wb") as f:
                     f.write(data)
-        print(f"{target}: {len(want)} inputs")
+        print(f"{target}: {len(want)} inputs, {len(campaign)} campaign inputs kept")
     if stale:
         print("seed_corpus: corpora out of date (run fuzz/seed_corpus.py):")
         for line in stale:
