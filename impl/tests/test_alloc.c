@@ -263,7 +263,9 @@ static int hello_handler(unsigned n)
     return RPB_OK;
 }
 
-static int admin_respond(unsigned n)
+/* A STATUS request answered as JSON (the JSON writer) or as text (the
+ * printf-style text bodies). */
+static int admin_respond_as(unsigned n, bool as_json)
 {
     rpb_hello_config cfg;
     rpb_hello_config_default(&cfg);
@@ -279,7 +281,7 @@ static int admin_respond(unsigned n)
     size_t len, w, consumed;
     rpb_frame f;
     CU_ASSERT_FATAL(out != NULL);
-    CU_ASSERT_FATAL(rpb_admin_request_encode(RPB_ADMIN_VERB_STATUS, true, (rpb_slice){NULL, 0}, 9,
+    CU_ASSERT_FATAL(rpb_admin_request_encode(RPB_ADMIN_VERB_STATUS, as_json, (rpb_slice){NULL, 0}, 9,
                                              req, sizeof req, &len) == RPB_OK);
     CU_ASSERT_FATAL(rpb_frame_decode(req, len, RPB_MAX_FRAME_BYTES, &f, &consumed, NULL) == RPB_OK);
     rpb_admin_outcome oc;
@@ -291,6 +293,16 @@ static int admin_respond(unsigned n)
     free(out);
     rpb_hello_handler_free(h);
     return rc;
+}
+
+static int admin_respond(unsigned n)
+{
+    return admin_respond_as(n, true);
+}
+
+static int admin_respond_text(unsigned n)
+{
+    return admin_respond_as(n, false);
 }
 
 /* A request frame with a payload of n bytes, framed, in a fresh buffer. */
@@ -411,6 +423,7 @@ CASE(service_table)
 CASE(rate_limiter)
 CASE(hello_handler)
 CASE(admin_respond)
+CASE(admin_respond_text)
 CASE(read_frame)
 CASE(write_frame_msg)
 CASE(sidecar_format)
@@ -441,6 +454,7 @@ int main(void)
         {"rpb_rate_check", test_rate_limiter},
         {"rpb_hello_handler_new", test_hello_handler},
         {"rpb_admin_respond", test_admin_respond},
+        {"rpb_admin_respond, text reply", test_admin_respond_text},
         {"rpb_read_frame", test_read_frame},
         {"rpb_write_frame_msg", test_write_frame_msg},
         {"rpb_sidecar_format", test_sidecar_format},

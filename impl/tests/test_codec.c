@@ -473,6 +473,18 @@ static void test_scratch_arena(void)
     CU_ASSERT(a.used <= bound);
     free(mem);
 
+    /* no descriptor, or bytes claimed without a pointer */
+    CU_ASSERT_EQUAL(rpb_decode(NULL, in, len, &n, &a, 0, &err), RPB_ERR_INVALID_ARGUMENT);
+    CU_ASSERT_EQUAL(rpb_decode(&rpb_negotiated_desc, NULL, 1, &n, &a, 0, &err),
+                    RPB_ERR_INVALID_ARGUMENT);
+
+    /* the map builder on a full arena leaves the map as it was */
+    rpb_map m = {0};
+    rpb_arena_init(&a, small, 0);
+    CU_ASSERT_EQUAL(rpb_map_append(&m, &a, rpb_slice_cstr("k"), rpb_slice_cstr("v")),
+                    RPB_ERR_SCRATCH_EXHAUSTED);
+    CU_ASSERT(m.count == 0 && m.head == NULL);
+
     /* rpb_decode_alloc owns struct and nodes; on failure it owns nothing */
     rpb_decoded d = {0};
     CU_ASSERT_EQUAL(rpb_decode_alloc(&rpb_negotiated_desc, in, len, 0, &d, &err), RPB_OK);
@@ -648,6 +660,19 @@ static void test_frame_constructors(void) /* ENV-007 (response), ENV-012 (reques
     CU_ASSERT_STRING_EQUAL(rpb_payload_protocol_class(0x7001), "consumer");
     CU_ASSERT_STRING_EQUAL(rpb_payload_protocol_class(0xB232), "probe");
     CU_ASSERT_STRING_EQUAL(rpb_payload_protocol_class(0x8000), "reserved");
+    /* ENV-008: every named first-party and consumer entry of the registry,
+     * and the unnamed rest of the first-party range */
+    static const struct {
+        uint32_t pp;
+        const char *class;
+    } registry[] = {
+        {RPB_PP_CONTROL, "control"}, {RPB_PP_ADMIN, "admin"},     {RPB_PP_HANDOFF, "handoff"},
+        {RPB_PP_ZCCACHE, "zccache"}, {RPB_PP_CLUD, "clud"},       {RPB_PP_FBUILD, "fbuild"},
+        {0x0001, "first-party"},     {0x6fff, "first-party"},     {RPB_PP_CONSUMER_MIN, "consumer"},
+        {RPB_PP_CONSUMER_MAX, "consumer"}, {0x7f00, "reserved"}, {RPB_PP_PRIVATE_MAX, "private"},
+    };
+    for (size_t i = 0; i < sizeof registry / sizeof registry[0]; i++)
+        CU_ASSERT_STRING_EQUAL(rpb_payload_protocol_class(registry[i].pp), registry[i].class);
     /* ENV-008: the payload each first-party protocol carries */
     CU_ASSERT_PTR_EQUAL(rpb_payload_message(RPB_PP_CONTROL, RPB_FRAME_KIND_REQUEST), &rpb_hello_desc);
     CU_ASSERT_PTR_EQUAL(rpb_payload_message(RPB_PP_CONTROL, RPB_FRAME_KIND_RESPONSE),
@@ -693,6 +718,7 @@ static void test_envelope_sites(void)
     p.kind = RPB_FRAME_KIND_EVENT;
     CU_ASSERT_EQUAL(rpb_envelope_check(&p, RPB_SITE_HANDOFF_READY, 0), RPB_OK);
     CU_ASSERT_EQUAL(rpb_site_from_name("probe-response"), RPB_SITE_PROBE_RESPONSE);
+    CU_ASSERT_EQUAL(rpb_site_from_name("no-such-site"), RPB_SITE_COUNT);
     CU_ASSERT_STRING_EQUAL(rpb_site_name(RPB_SITE_ADMIN_REPLY), "admin-reply");
     CU_ASSERT_EQUAL(rpb_envelope_check(&p, RPB_SITE_COUNT, 0), RPB_ERR_INVALID_ARGUMENT);
 }

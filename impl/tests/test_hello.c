@@ -232,6 +232,7 @@ static void test_connection_ids_count_negotiations_only(void) /* HELLO-036 */
     CU_ASSERT_EQUAL(rpb_hello_handler_stats(h)->negotiated, 5);
     CU_ASSERT_EQUAL(rpb_hello_handler_stats(h)->refused_by[RPB_REFUSAL_SERVICE_UNKNOWN], 5);
     rpb_hello_handler_free(h);
+    rpb_hello_handler_free(NULL); /* a no-op, as free(NULL) */
 }
 
 static void test_envelope_refusals_in_order(void) /* HELLO-008, ENV-005 */

@@ -5,8 +5,8 @@
 # Builds build-coverage/ with clang -fprofile-instr-generate
 # -fcoverage-mapping, runs ctest there (the unit and integration tests, the
 # vector runner over vectors/ and every fuzz-replay-* program over its
-# committed corpus fuzz/corpus/<target>/; not the mutant brokers, which are
-# librpb with deliberate bugs), merges the profiles with llvm-profdata and
+# committed corpus fuzz/corpus/<target>/; not the mutant brokers, see
+# below), merges the profiles with llvm-profdata and
 # prints llvm-cov's per-file report of impl/src, the module targets
 # (tools/coverage/targets.py) with each module's uncovered lines, and the
 # path of the HTML report.  See --help for the exit status.
@@ -76,13 +76,16 @@ cmake --build "$DIR" -j "$JOBS" >"$DIR/build.log" 2>&1 ||
 
 # Every process writes its counters into a pool of 4 files per binary (%4m),
 # merged online, so concurrent tests and their children may share them.
+# Not run: the mutant brokers (librpb with deliberate bugs) and
+# check_exports (the profile runtime exports its own symbols from the
+# instrumented librpb.so; build/ and build-asan/ check the exports).
 rm -rf "$DIR/profiles"
 mkdir -p "$DIR/profiles"
 say "running ctest in $DIR (log build-coverage/ctest.log)"
 tests_rc=0
 LLVM_PROFILE_FILE="$DIR/profiles/%4m.profraw" \
     ctest --test-dir "$DIR" --output-on-failure -j "$JOBS" --timeout 900 \
-    -E '^(conform_mutant|mutation_sample|mutants_py)' \
+    -E '^(conform_mutant|mutation_sample|mutants_py|check_exports$)' \
     >"$DIR/ctest.log" 2>&1 || tests_rc=$?
 tail -3 "$DIR/ctest.log"
 

@@ -273,6 +273,7 @@ typedef struct rpb_hello_stats {
 
 /* A new handler with an empty service table, or NULL (out of memory). */
 RPB_API rpb_hello_handler *rpb_hello_handler_new(const rpb_hello_config *cfg);
+/* Frees h and its service table; NULL is a no-op. */
 RPB_API void rpb_hello_handler_free(rpb_hello_handler *h);
 
 /* Replaces the service table (the handler takes ownership of table and
