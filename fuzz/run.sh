@@ -307,7 +307,8 @@ cpu_ticks() {
 # with SIGINT (it may also end by itself, e.g. on a crash).  Every minute
 # prints a progress line ending with the output of the function PROGRESS.
 # The file $CW/stop ends it early the same way.
-# Sets RUN_RC, RUN_CPU (seconds, as measured at the last look) and RUN_WALL.
+# Sets RUN_RC, RUN_CPU (seconds, as measured at the last look, marked
+# "(ended early)" below SECONDS) and RUN_WALL.
 run_for_cpu() {
     local label="$1" budget=$(($2 * CLK_TCK)) log="$3" progress="$4"
     shift 4
@@ -330,6 +331,7 @@ run_for_cpu() {
     RUN_RC=0
     wait "$pid" || RUN_RC=$?
     RUN_CPU="$(awk -v t="$ticks" -v hz="$CLK_TCK" 'BEGIN { printf "%.0f", t / hz }')"
+    [ "$ticks" -ge "$budget" ] || RUN_CPU="$RUN_CPU (ended early)"
     RUN_WALL=$((SECONDS - start))
 }
 
