@@ -106,6 +106,20 @@ enum rpb_status {
     RPB_ERR_SQUATTED = -804,      /* something else holds the broker socket path (RDV-005) */
     RPB_ERR_START_FAILED = -805,  /* the broker could not be started or exited first (RDV-007) */
 
+    /* -1000 band: connection handoff (spec/handoff.md HANDOFF-*) */
+    RPB_ERR_HANDOFF_TOKEN_MISSING = -1000,     /* offer token is empty */
+    RPB_ERR_HANDOFF_TOKEN_LENGTH = -1001,      /* token is not 16 bytes */
+    RPB_ERR_HANDOFF_TOKEN_MISMATCH = -1002,    /* token differs from the expected one */
+    RPB_ERR_HANDOFF_TOKEN_EXPIRED = -1003,     /* token TTL passed */
+    RPB_ERR_HANDOFF_TOKEN_NOT_PENDING = -1004, /* token not pending (used, revoked, unknown) */
+    RPB_ERR_HANDOFF_PENDING_LIMIT = -1005,     /* max_pending_tokens tokens pending */
+    RPB_ERR_HANDOFF_COLLISION = -1006,         /* every draw collided with a pending token */
+    RPB_ERR_HANDOFF_CORRELATION = -1007,       /* correlation id differs */
+    RPB_ERR_HANDOFF_REFUSED = -1008,           /* HandoffAck accepted is false */
+    RPB_ERR_HANDOFF_ACK_DEADLINE = -1009,      /* ACK at or after its deadline */
+    RPB_ERR_HANDOFF_CTRUNC = -1010,            /* recvmsg control data truncated */
+    RPB_ERR_HANDOFF_FD_COUNT = -1011,          /* recvmsg brought no fd or more than one */
+
     /* -900 band: caller errors and resources */
     RPB_ERR_INVALID_ARGUMENT = -900,
     RPB_ERR_BUFFER_TOO_SMALL = -901, /* caller's output buffer cannot hold the result */

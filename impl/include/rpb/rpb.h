@@ -38,6 +38,7 @@
 #include "rpb/control.h"
 #include "rpb/client.h"
 #include "rpb/probe.h"
+#include "rpb/handoff.h"
 #include "rpb/ident.h"
 #include "rpb/blake3.h"
 #include "rpb/names.h"

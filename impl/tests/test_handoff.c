@@ -1,0 +1,781 @@
+/*
+ * test_handoff.c - the connection handoff (spec/handoff.md): agreement,
+ * the token store and ACK registry against a fake clock and a scripted
+ * random source, the three frames' bytes against the spec's examples, the
+ * receiver's, broker's and client's checks in their order, and the
+ * descriptor transfer over socketpairs.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "rpb/rpb.h"
+#include "testutil.h"
+
+static const uint8_t T0[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+
+/* ---- a scripted random source ---- */
+
+typedef struct script {
+    uint8_t next; /* each draw is 16 bytes of this value, then it increments unless fixed */
+    bool fixed;
+    bool fail;
+    unsigned draws;
+} script;
+
+static int scripted(void *ctx, uint8_t *out, size_t n)
+{
+    script *s = ctx;
+    s->draws++;
+    if (s->fail)
+        return -1;
+    memset(out, s->next, n);
+    if (!s->fixed)
+        s->next++;
+    return 0;
+}
+
+static void store_with(rpb_handoff_store *st, rpb_handoff_slot *slots, size_t n, script *s,
+                       int64_t ttl, int64_t ack)
+{
+    rpb_handoff_config cfg = {ttl, ack, s ? scripted : NULL, s};
+    CU_ASSERT_EQUAL_FATAL(rpb_handoff_store_init(st, slots, n, &cfg), RPB_OK);
+}
+
+/* HANDOFF-001: agreed only with the bit and a non-empty token. */
+static void test_agreed(void)
+{
+    rpb_negotiated n = {0};
+    CU_ASSERT_FALSE(rpb_handoff_agreed(&n));
+    n.server_capabilities = RPB_CAP_HANDLE_PASSING;
+    CU_ASSERT_FALSE(rpb_handoff_agreed(&n)); /* bit, empty token */
+    n.handle_passed_token = (rpb_slice){T0, 16};
+    CU_ASSERT_TRUE(rpb_handoff_agreed(&n));
+    n.server_capabilities = 1u << 8; /* token, no bit */
+    CU_ASSERT_FALSE(rpb_handoff_agreed(&n));
+    CU_ASSERT_FALSE(rpb_handoff_agreed(NULL));
+}
+
+/* HANDOFF-010: 16 random bytes, redrawn on collision at most 16 times;
+ * a failing source issues nothing.  Default source: getrandom. */
+static void test_issue(void)
+{
+    rpb_handoff_slot slots[4];
+    rpb_handoff_store st;
+    script s = {.next = 0xAB, .fixed = true};
+    store_with(&st, slots, 4, &s, 0, 0);
+    uint8_t t[16], want[16];
+    memset(want, 0xAB, 16);
+    CU_ASSERT_EQUAL(rpb_handoff_issue(&st, 0, t), RPB_OK);
+    CU_ASSERT_EQUAL(memcmp(t, want, 16), 0);
+    s.draws = 0;
+    CU_ASSERT_EQUAL(rpb_handoff_issue(&st, 0, t), RPB_ERR_HANDOFF_COLLISION);
+    CU_ASSERT_EQUAL(s.draws, RPB_HANDOFF_DRAWS);
+    CU_ASSERT_EQUAL(rpb_handoff_pending(&st), 1);
+    s.fail = true;
+    CU_ASSERT_EQUAL(rpb_handoff_issue(&st, 0, t), RPB_ERR_IO);
+    CU_ASSERT_EQUAL(rpb_handoff_pending(&st), 1);
+
+    store_with(&st, slots, 4, NULL, 0, 0); /* getrandom */
+    uint8_t a[16], b[16];
+    CU_ASSERT_EQUAL(rpb_handoff_issue(&st, 0, a), RPB_OK);
+    CU_ASSERT_EQUAL(rpb_handoff_issue(&st, 0, b), RPB_OK);
+    CU_ASSERT_NOT_EQUAL(memcmp(a, b, 16), 0);
+    CU_ASSERT_EQUAL(rpb_handoff_pending(&st), 2);
+}
+
+/* HANDOFF-011: single use; HANDOFF-014: a mismatch does not consume. */
+static void test_consume(void)
+{
+    rpb_handoff_slot slots[4];
+    rpb_handoff_store st;
+    script s = {.next = 1};
+    store_with(&st, slots, 4, &s, 0, 0);
+    uint8_t t[16], wrong[16];
+    CU_ASSERT_EQUAL_FATAL(rpb_handoff_issue(&st, 100, t), RPB_OK);
+    memcpy(wrong, t, 16);
+    wrong[15] ^= 1;
+    CU_ASSERT_EQUAL(rpb_handoff_consume(&st, t, wrong, 101), RPB_ERR_HANDOFF_TOKEN_MISMATCH);
+    CU_ASSERT_EQUAL(rpb_handoff_pending(&st), 1);
+    CU_ASSERT_EQUAL(rpb_handoff_consume(&st, t, t, 102), RPB_OK);
+    CU_ASSERT_EQUAL(rpb_handoff_pending(&st), 0);
+    CU_ASSERT_EQUAL(rpb_handoff_consume(&st, t, t, 103), RPB_ERR_HANDOFF_TOKEN_NOT_PENDING);
+    CU_ASSERT_EQUAL(rpb_handoff_consume(&st, wrong, wrong, 103), RPB_ERR_HANDOFF_TOKEN_NOT_PENDING);
+}
+
+/* HANDOFF-012: expired at issue + ttl (inclusive), whatever is presented,
+ * and removed. */
+static void test_ttl(void)
+{
+    rpb_handoff_slot slots[2];
+    rpb_handoff_store st;
+    script s = {.next = 1};
+    store_with(&st, slots, 2, &s, 5, 2);
+    uint8_t t[16], u[16], wrong[16] = {0};
+    CU_ASSERT_EQUAL_FATAL(rpb_handoff_issue(&st, 1000, t), RPB_OK);
+    CU_ASSERT_EQUAL_FATAL(rpb_handoff_issue(&st, 1000, u), RPB_OK);
+    CU_ASSERT_EQUAL(rpb_handoff_consume(&st, t, t, 1004), RPB_OK); /* one before */
+    CU_ASSERT_EQUAL(rpb_handoff_consume(&st, u, wrong, 1005), RPB_ERR_HANDOFF_TOKEN_EXPIRED);
+    CU_ASSERT_EQUAL(rpb_handoff_pending(&st), 0);
+    CU_ASSERT_EQUAL(rpb_handoff_consume(&st, u, u, 1005), RPB_ERR_HANDOFF_TOKEN_NOT_PENDING);
+    /* an expired token can no longer be registered either */
+    CU_ASSERT_EQUAL_FATAL(rpb_handoff_issue(&st, 2000, t), RPB_OK);
+    CU_ASSERT_EQUAL(rpb_handoff_register(&st, t, 2005), RPB_ERR_HANDOFF_TOKEN_NOT_PENDING);
+}
+
+/* HANDOFF-013: the pending bound, applied after pruning. */
+static void test_pending_limit(void)
+{
+    rpb_handoff_slot slots[1];
+    rpb_handoff_store st;
+    script s = {.next = 1};
+    store_with(&st, slots, 1, &s, 10, 5);
+    uint8_t t[16], u[16];
+    CU_ASSERT_EQUAL_FATAL(rpb_handoff_issue(&st, 0, t), RPB_OK);
+    CU_ASSERT_EQUAL(rpb_handoff_issue(&st, 1, u), RPB_ERR_HANDOFF_PENDING_LIMIT);
+    CU_ASSERT_EQUAL(rpb_handoff_consume(&st, t, t, 2), RPB_OK);
+    CU_ASSERT_EQUAL(rpb_handoff_issue(&st, 3, u), RPB_OK);
+    CU_ASSERT_EQUAL(rpb_handoff_issue(&st, 12, t), RPB_ERR_HANDOFF_PENDING_LIMIT);
+    CU_ASSERT_EQUAL(rpb_handoff_issue(&st, 13, t), RPB_OK); /* u expired at 13 */
+    CU_ASSERT_EQUAL(rpb_handoff_pending(&st), 1);
+}
+
+/* HANDOFF-015: the ACK deadline (inclusive), duplicate and unregistered
+ * ACKs; the deadline must be shorter than the TTL. */
+static void test_ack_deadline(void)
+{
+    rpb_handoff_slot slots[4];
+    rpb_handoff_store st;
+    script s = {.next = 1};
+    rpb_handoff_config bad = {100, 100, NULL, NULL};
+    CU_ASSERT_EQUAL(rpb_handoff_store_init(&st, slots, 4, &bad), RPB_ERR_INVALID_ARGUMENT);
+    CU_ASSERT_EQUAL(rpb_handoff_store_init(&st, slots, 4, NULL), RPB_OK);
+    CU_ASSERT_TRUE(st.cfg.ack_deadline_ms == 5000 && st.cfg.token_ttl_ms == 30000);
+
+    store_with(&st, slots, 4, &s, 1000, 10);
+    uint8_t t[16], u[16];
+    CU_ASSERT_EQUAL_FATAL(rpb_handoff_issue(&st, 0, t), RPB_OK);
+    CU_ASSERT_EQUAL(rpb_handoff_acknowledge(&st, t, 1), RPB_ERR_HANDOFF_TOKEN_NOT_PENDING);
+    CU_ASSERT_EQUAL(rpb_handoff_register(&st, t, 100), RPB_OK);
+    CU_ASSERT_EQUAL(rpb_handoff_acknowledge(&st, t, 109), RPB_OK);
+    CU_ASSERT_EQUAL(rpb_handoff_acknowledge(&st, t, 109), RPB_ERR_HANDOFF_TOKEN_NOT_PENDING);
+
+    CU_ASSERT_EQUAL_FATAL(rpb_handoff_issue(&st, 0, u), RPB_OK);
+    CU_ASSERT_EQUAL(rpb_handoff_register(&st, u, 100), RPB_OK);
+    CU_ASSERT_EQUAL(rpb_handoff_acknowledge(&st, u, 110), RPB_ERR_HANDOFF_ACK_DEADLINE);
+    CU_ASSERT_EQUAL(rpb_handoff_pending(&st), 0);
+}
+
+/* HANDOFF-016: every end of an attempt revokes the token: acknowledge
+ * (in time or late), abandon, expiry of the registration. */
+static void test_attempt_end(void)
+{
+    rpb_handoff_slot slots[4];
+    rpb_handoff_store st;
+    script s = {.next = 1};
+    store_with(&st, slots, 4, &s, 1000, 10);
+    uint8_t a[16], b[16], c[16];
+    CU_ASSERT_EQUAL_FATAL(rpb_handoff_issue(&st, 0, a), RPB_OK);
+    CU_ASSERT_EQUAL_FATAL(rpb_handoff_issue(&st, 0, b), RPB_OK);
+    CU_ASSERT_EQUAL_FATAL(rpb_handoff_issue(&st, 0, c), RPB_OK);
+    CU_ASSERT_EQUAL(rpb_handoff_register(&st, a, 0), RPB_OK);
+    CU_ASSERT_EQUAL(rpb_handoff_register(&st, b, 0), RPB_OK);
+    CU_ASSERT_EQUAL(rpb_handoff_register(&st, c, 5), RPB_OK);
+
+    CU_ASSERT_EQUAL(rpb_handoff_acknowledge(&st, a, 1), RPB_OK);
+    CU_ASSERT_EQUAL(rpb_handoff_consume(&st, a, a, 2), RPB_ERR_HANDOFF_TOKEN_NOT_PENDING);
+
+    CU_ASSERT_TRUE(rpb_handoff_abandon(&st, b));
+    CU_ASSERT_FALSE(rpb_handoff_abandon(&st, b));
+    CU_ASSERT_EQUAL(rpb_handoff_consume(&st, b, b, 2), RPB_ERR_HANDOFF_TOKEN_NOT_PENDING);
+    CU_ASSERT_EQUAL(rpb_handoff_acknowledge(&st, b, 2), RPB_ERR_HANDOFF_TOKEN_NOT_PENDING);
+
+    CU_ASSERT_EQUAL(rpb_handoff_expire(&st, 14), 0); /* c is due at 15 */
+    CU_ASSERT_EQUAL(rpb_handoff_expire(&st, 15), 1);
+    CU_ASSERT_EQUAL(rpb_handoff_acknowledge(&st, c, 15), RPB_ERR_HANDOFF_TOKEN_NOT_PENDING);
+    CU_ASSERT_EQUAL(rpb_handoff_pending(&st), 0);
+}
+
+/* SEC-017: equality looks at all 16 bytes (the constant time itself is
+ * the code's shape: no early exit). */
+static void test_token_equal(void)
+{
+    uint8_t a[16], b[16];
+    memcpy(a, T0, 16);
+    memcpy(b, T0, 16);
+    CU_ASSERT_TRUE(rpb_handoff_token_equal(a, b));
+    for (int i = 0; i < 16; i++) {
+        b[i] ^= 0x80;
+        CU_ASSERT_FALSE(rpb_handoff_token_equal(a, b));
+        b[i] ^= 0x80;
+    }
+}
+
+/* ---- frames ---- */
+
+static void assert_bytes(const uint8_t *got, size_t n, const char *hex)
+{
+    size_t len;
+    uint8_t *want = tu_hex(hex, &len);
+    CU_ASSERT_EQUAL(n, len);
+    CU_ASSERT_TRUE(n == len && memcmp(got, want, len) == 0);
+    free(want);
+}
+
+#define TOKEN_HEX "00 01 02 03 04 05 06 07 08 09 0A 0B 0C 0D 0E 0F"
+static const char *OFFER_HEX = "01 27 00 00 00 08 01 18 FF A1 03 22 1D 12 10 " TOKEN_HEX
+                               " 1A 07 7A 63 63 61 63 68 65 20 01 28 01";
+static const char *READY_HEX =
+    "01 22 00 00 00 08 01 10 02 18 FF A1 03 22 16 0A 10 " TOKEN_HEX " 10 01 20 01 28 01";
+static const char *ACK_HEX =
+    "01 22 00 00 00 08 01 10 01 18 FF A1 03 22 16 0A 10 " TOKEN_HEX " 10 01 20 01 28 01";
+static const char *REFUSED_HEX =
+    "01 38 00 00 00 08 01 10 01 18 FF A1 03 22 2C 0A 10 " TOKEN_HEX
+    " 1A 16 68 61 6E 64 6F 66 66 20 74 6F 6B 65 6E 20 6D 69 73 6D 61 74 63 68 20 01 28 01";
+
+/* HANDOFF-021: the offer's bytes (spec example). */
+static void test_offer_bytes(void)
+{
+    uint8_t out[128];
+    size_t n;
+    CU_ASSERT_EQUAL(rpb_handoff_offer_encode(T0, rpb_slice_cstr("zccache"), 1, out, sizeof out, &n),
+                    RPB_OK);
+    assert_bytes(out, n, OFFER_HEX);
+    CU_ASSERT_EQUAL(rpb_handoff_offer_encode(T0, rpb_slice_cstr("zccache"), 1, out, 10, &n),
+                    RPB_ERR_BUFFER_TOO_SMALL);
+    CU_ASSERT_EQUAL(n, 44);
+}
+
+/* HANDOFF-031: the handoff-ready EVENT's bytes (spec example). */
+static void test_ready_bytes(void)
+{
+    uint8_t out[64];
+    size_t n;
+    CU_ASSERT_EQUAL(rpb_handoff_ready_encode(T0, 1, out, sizeof out, &n), RPB_OK);
+    assert_bytes(out, n, READY_HEX);
+}
+
+/* HANDOFF-043: the ACK's bytes, accepted and refused with each of
+ * upstream's detail texts; HANDOFF-044: the descriptor's token binds. */
+static void test_ack_bytes(void)
+{
+    uint8_t out[RPB_HANDOFF_ACK_MAX_BYTES], other[16];
+    size_t n;
+    rpb_handoff_offer offer = {0, {T0, 16}, rpb_slice_cstr("zccache"), 1};
+    CU_ASSERT_EQUAL(rpb_handoff_offer_verdict(&offer, T0), RPB_OK);
+    CU_ASSERT_EQUAL(rpb_handoff_offer_verdict(&offer, NULL), RPB_OK);
+    CU_ASSERT_EQUAL(rpb_handoff_ack_encode(&offer, RPB_OK, out, sizeof out, &n), RPB_OK);
+    assert_bytes(out, n, ACK_HEX);
+
+    memcpy(other, T0, 16);
+    other[3] ^= 0xFF;
+    int v = rpb_handoff_offer_verdict(&offer, other);
+    CU_ASSERT_EQUAL(v, RPB_ERR_HANDOFF_TOKEN_MISMATCH);
+    CU_ASSERT_EQUAL(rpb_handoff_ack_encode(&offer, v, out, sizeof out, &n), RPB_OK);
+    assert_bytes(out, n, REFUSED_HEX);
+
+    rpb_handoff_ack ack;
+    rpb_errinfo err;
+    offer.token.len = 15;
+    v = rpb_handoff_offer_verdict(&offer, T0);
+    CU_ASSERT_EQUAL(v, RPB_ERR_HANDOFF_TOKEN_LENGTH);
+    CU_ASSERT_EQUAL_FATAL(rpb_handoff_ack_encode(&offer, v, out, sizeof out, &n), RPB_OK);
+    CU_ASSERT_EQUAL(rpb_handoff_ack_check(out + 5, n - 5, 1, T0, &ack, &err),
+                    RPB_ERR_HANDOFF_TOKEN_MISMATCH); /* the echo is the 15 bytes */
+    CU_ASSERT_TRUE(rpb_slice_eq_cstr(ack.error_detail, "handoff token length was 15 bytes; expected 16"));
+    CU_ASSERT_EQUAL(ack.token.len, 15);
+    CU_ASSERT_FALSE(ack.accepted);
+
+    offer.token.len = 0;
+    v = rpb_handoff_offer_verdict(&offer, T0);
+    CU_ASSERT_EQUAL(v, RPB_ERR_HANDOFF_TOKEN_MISSING);
+    CU_ASSERT_EQUAL_FATAL(rpb_handoff_ack_encode(&offer, v, out, sizeof out, &n), RPB_OK);
+    rpb_frame f;
+    size_t used;
+    CU_ASSERT_EQUAL_FATAL(rpb_frame_decode(out, n, RPB_MAX_FRAME_BYTES, &f, &used, NULL), RPB_OK);
+    CU_ASSERT_EQUAL(f.kind, RPB_FRAME_KIND_RESPONSE);
+    CU_ASSERT_EQUAL(f.request_id, 1);
+    CU_ASSERT_EQUAL_FATAL(rpb_decode(&rpb_handoff_ack_desc, f.payload.data, f.payload.len, &ack,
+                                     NULL, 0, NULL), RPB_OK);
+    CU_ASSERT_TRUE(rpb_slice_eq_cstr(ack.error_detail, "handoff token is missing"));
+    CU_ASSERT_EQUAL(rpb_handoff_ack_encode(&offer, RPB_ERR_IO, out, sizeof out, &n),
+                    RPB_ERR_INVALID_ARGUMENT);
+}
+
+/* Encodes frame with msg (desc) as its payload; returns the body (after
+ * the 5-byte header) in a static buffer. */
+static const uint8_t *body_of(const rpb_frame *frame, const rpb_msg_desc *desc, const void *msg,
+                              size_t *len)
+{
+    static uint8_t out[512];
+    size_t n;
+    CU_ASSERT_EQUAL_FATAL(rpb_frame_encode_msg(frame, desc, msg, out, sizeof out, &n), RPB_OK);
+    *len = n - 5;
+    return out + 5;
+}
+
+static rpb_frame hframe(int32_t kind, uint64_t request_id)
+{
+    rpb_frame f = rpb_frame_request(RPB_PP_HANDOFF, (rpb_slice){NULL, 0});
+    f.kind = kind;
+    f.request_id = request_id;
+    return f;
+}
+
+/* HANDOFF-042: the receiver's checks in order. */
+static void test_offer_check(void)
+{
+    rpb_frame f;
+    rpb_handoff_offer o;
+    rpb_errinfo err;
+    size_t len;
+    rpb_handoff_offer good = {0, {T0, 16}, rpb_slice_cstr("svc"), 7};
+    rpb_frame fr = hframe(RPB_FRAME_KIND_REQUEST, 7);
+    const uint8_t *b = body_of(&fr, &rpb_handoff_offer_desc, &good, &len);
+    CU_ASSERT_EQUAL(rpb_handoff_offer_check(b, len, &f, &o, &err), RPB_OK);
+    CU_ASSERT_EQUAL(o.correlation_id, 7);
+    CU_ASSERT_TRUE(rpb_slice_eq_cstr(o.service_name, "svc"));
+
+    /* 1: Frame decode */
+    static const uint8_t junk[] = {0xFF, 0xFF};
+    CU_ASSERT_EQUAL(rpb_handoff_offer_check(junk, 2, &f, &o, &err), RPB_ERR_INVALID_VARINT);
+    /* 2: envelope, kind before protocol */
+    fr = hframe(RPB_FRAME_KIND_RESPONSE, 7);
+    fr.payload_protocol = 0;
+    b = body_of(&fr, &rpb_handoff_offer_desc, &good, &len);
+    CU_ASSERT_EQUAL(rpb_handoff_offer_check(b, len, &f, &o, &err), RPB_ERR_ENVELOPE_KIND);
+    fr = hframe(RPB_FRAME_KIND_REQUEST, 7);
+    fr.payload_protocol = 0;
+    b = body_of(&fr, &rpb_handoff_offer_desc, &good, &len);
+    CU_ASSERT_EQUAL(rpb_handoff_offer_check(b, len, &f, &o, &err),
+                    RPB_ERR_ENVELOPE_PAYLOAD_PROTOCOL);
+    /* 3: payload decode, the offset counts from the body */
+    fr = hframe(RPB_FRAME_KIND_REQUEST, 7);
+    fr.payload = (rpb_slice){junk, 2};
+    uint8_t raw[64];
+    size_t n;
+    CU_ASSERT_EQUAL_FATAL(rpb_frame_encode(&fr, raw, sizeof raw, &n), RPB_OK);
+    CU_ASSERT_EQUAL(rpb_handoff_offer_check(raw + 5, n - 5, &f, &o, &err), RPB_ERR_INVALID_VARINT);
+    CU_ASSERT_TRUE(err.offset >= 6);
+    /* 4: request_id = correlation_id */
+    fr = hframe(RPB_FRAME_KIND_REQUEST, 8);
+    b = body_of(&fr, &rpb_handoff_offer_desc, &good, &len);
+    CU_ASSERT_EQUAL(rpb_handoff_offer_check(b, len, &f, &o, &err), RPB_ERR_HANDOFF_CORRELATION);
+}
+
+/* HANDOFF-030: the broker's ACK checks, steps 1 to 6 in order. */
+static void test_ack_check(void)
+{
+    rpb_handoff_ack a;
+    rpb_errinfo err;
+    size_t len;
+    uint8_t bad_token[16];
+    memcpy(bad_token, T0, 16);
+    bad_token[0] ^= 0xFF;
+    rpb_handoff_ack good = {{T0, 16}, true, {NULL, 0}, 7};
+    rpb_frame fr = hframe(RPB_FRAME_KIND_RESPONSE, 7);
+    const uint8_t *b = body_of(&fr, &rpb_handoff_ack_desc, &good, &len);
+    CU_ASSERT_EQUAL(rpb_handoff_ack_check(b, len, 7, T0, &a, &err), RPB_OK);
+
+    static const uint8_t junk[] = {0x22, 0x05}; /* payload: 5 bytes announced, 0 there */
+    CU_ASSERT_EQUAL(rpb_handoff_ack_check(junk, 2, 7, T0, &a, &err), RPB_ERR_BUFFER_UNDERFLOW);
+    /* 2: the envelope, request_id after the encoding */
+    fr = hframe(RPB_FRAME_KIND_EVENT, 7);
+    b = body_of(&fr, &rpb_handoff_ack_desc, &good, &len);
+    CU_ASSERT_EQUAL(rpb_handoff_ack_check(b, len, 7, T0, &a, &err), RPB_ERR_ENVELOPE_KIND);
+    fr = hframe(RPB_FRAME_KIND_RESPONSE, 7);
+    fr.payload_protocol = RPB_PP_ADMIN;
+    b = body_of(&fr, &rpb_handoff_ack_desc, &good, &len);
+    CU_ASSERT_EQUAL(rpb_handoff_ack_check(b, len, 7, T0, &a, &err),
+                    RPB_ERR_ENVELOPE_PAYLOAD_PROTOCOL);
+    fr = hframe(RPB_FRAME_KIND_RESPONSE, 8);
+    fr.payload_encoding = 1;
+    b = body_of(&fr, &rpb_handoff_ack_desc, &good, &len);
+    CU_ASSERT_EQUAL(rpb_handoff_ack_check(b, len, 7, T0, &a, &err),
+                    RPB_ERR_ENVELOPE_PAYLOAD_ENCODING);
+    fr = hframe(RPB_FRAME_KIND_RESPONSE, 8);
+    b = body_of(&fr, &rpb_handoff_ack_desc, &good, &len);
+    CU_ASSERT_EQUAL(rpb_handoff_ack_check(b, len, 7, T0, &a, &err), RPB_ERR_ENVELOPE_REQUEST_ID);
+    /* 3: HandoffAck decode (accepted as a length-delimited field) */
+    fr = hframe(RPB_FRAME_KIND_RESPONSE, 7);
+    static const uint8_t bad_ack[] = {0x12, 0x00};
+    fr.payload = (rpb_slice){bad_ack, 2};
+    uint8_t raw[64];
+    size_t n;
+    CU_ASSERT_EQUAL_FATAL(rpb_frame_encode(&fr, raw, sizeof raw, &n), RPB_OK);
+    CU_ASSERT_EQUAL(rpb_handoff_ack_check(raw + 5, n - 5, 7, T0, &a, &err),
+                    RPB_ERR_WIRE_TYPE_MISMATCH);
+    /* 4 before 5 before 6 */
+    rpb_handoff_ack all_wrong = {{bad_token, 16}, false, rpb_slice_cstr("no"), 9};
+    fr = hframe(RPB_FRAME_KIND_RESPONSE, 7);
+    b = body_of(&fr, &rpb_handoff_ack_desc, &all_wrong, &len);
+    CU_ASSERT_EQUAL(rpb_handoff_ack_check(b, len, 7, T0, &a, &err), RPB_ERR_HANDOFF_CORRELATION);
+    all_wrong.correlation_id = 7;
+    b = body_of(&fr, &rpb_handoff_ack_desc, &all_wrong, &len);
+    CU_ASSERT_EQUAL(rpb_handoff_ack_check(b, len, 7, T0, &a, &err), RPB_ERR_HANDOFF_TOKEN_MISMATCH);
+    all_wrong.token = (rpb_slice){T0, 15};
+    b = body_of(&fr, &rpb_handoff_ack_desc, &all_wrong, &len);
+    CU_ASSERT_EQUAL(rpb_handoff_ack_check(b, len, 7, T0, &a, &err), RPB_ERR_HANDOFF_TOKEN_MISMATCH);
+    all_wrong.token = (rpb_slice){T0, 16};
+    b = body_of(&fr, &rpb_handoff_ack_desc, &all_wrong, &len);
+    CU_ASSERT_EQUAL(rpb_handoff_ack_check(b, len, 7, T0, &a, &err), RPB_ERR_HANDOFF_REFUSED);
+    CU_ASSERT_TRUE(rpb_slice_eq_cstr(a.error_detail, "no"));
+}
+
+/* HANDOFF-051: the adopting client's checks; request_id, correlation_id
+ * and error_detail are not looked at. */
+static void test_ready_check(void)
+{
+    rpb_handoff_ack a;
+    rpb_errinfo err;
+    size_t len;
+    rpb_handoff_ack good = {{T0, 16}, true, rpb_slice_cstr("ignored"), 7};
+    rpb_frame fr = hframe(RPB_FRAME_KIND_EVENT, 9);
+    const uint8_t *b = body_of(&fr, &rpb_handoff_ack_desc, &good, &len);
+    CU_ASSERT_EQUAL(rpb_handoff_ready_check(b, len, T0, 16, &a, &err), RPB_OK);
+    CU_ASSERT_EQUAL(rpb_handoff_ready_check(b, len, T0, 15, &a, &err),
+                    RPB_ERR_HANDOFF_TOKEN_MISMATCH);
+    uint8_t flipped[16];
+    memcpy(flipped, T0, 16);
+    flipped[0] ^= 0xFF;
+    CU_ASSERT_EQUAL(rpb_handoff_ready_check(b, len, flipped, 16, &a, &err),
+                    RPB_ERR_HANDOFF_TOKEN_MISMATCH);
+    good.accepted = false;
+    b = body_of(&fr, &rpb_handoff_ack_desc, &good, &len);
+    CU_ASSERT_EQUAL(rpb_handoff_ready_check(b, len, T0, 16, &a, &err), RPB_ERR_HANDOFF_REFUSED);
+    /* upstream's malformed relay: RESPONSE on protocol 0, payload FF x 8 */
+    static const uint8_t ff8[8] = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
+    rpb_frame bad = rpb_frame_request(0, (rpb_slice){ff8, 8});
+    bad.kind = RPB_FRAME_KIND_RESPONSE;
+    uint8_t raw[64];
+    size_t n;
+    CU_ASSERT_EQUAL_FATAL(rpb_frame_encode(&bad, raw, sizeof raw, &n), RPB_OK);
+    CU_ASSERT_EQUAL(rpb_handoff_ready_check(raw + 5, n - 5, T0, 16, &a, &err),
+                    RPB_ERR_ENVELOPE_KIND);
+    /* the broker's own EVENT passes */
+    CU_ASSERT_EQUAL_FATAL(rpb_handoff_ready_encode(T0, 1, raw, sizeof raw, &n), RPB_OK);
+    CU_ASSERT_EQUAL(rpb_handoff_ready_check(raw + 5, n - 5, T0, 16, &a, &err), RPB_OK);
+}
+
+static int give_t0(void *ctx, uint8_t *out, size_t n)
+{
+    (void)ctx;
+    memcpy(out, T0, n);
+    return 0;
+}
+
+/* A store that issues T0 at 0 and has registered its handoff at 0 (ACK
+ * deadline 10). */
+static void attempt_of_t0(rpb_handoff_store *st, rpb_handoff_slot *slots, size_t n)
+{
+    rpb_handoff_config cfg = {1000, 10, give_t0, NULL};
+    uint8_t t[16];
+    CU_ASSERT_EQUAL_FATAL(rpb_handoff_store_init(st, slots, n, &cfg), RPB_OK);
+    CU_ASSERT_EQUAL_FATAL(rpb_handoff_issue(st, 0, t), RPB_OK);
+    CU_ASSERT_EQUAL_FATAL(rpb_handoff_register(st, t, 0), RPB_OK);
+}
+
+/* HANDOFF-030 (step 7 included), HANDOFF-031, HANDOFF-032: the broker's
+ * decision: the handoff-ready frame only after a good ACK in time; every
+ * failure gives nothing for the client and ends the attempt
+ * (HANDOFF-016). */
+static void test_ack_decide(void)
+{
+    rpb_handoff_slot slots[2];
+    rpb_handoff_store st;
+    uint8_t ready[RPB_HANDOFF_READY_MAX_BYTES], ackb[RPB_HANDOFF_ACK_MAX_BYTES];
+    size_t n, w;
+    rpb_handoff_ack a;
+    rpb_handoff_offer offer = {0, {T0, 16}, rpb_slice_cstr("zccache"), 1};
+
+    attempt_of_t0(&st, slots, 2);
+    CU_ASSERT_EQUAL_FATAL(rpb_handoff_ack_encode(&offer, RPB_OK, ackb, sizeof ackb, &n), RPB_OK);
+    CU_ASSERT_EQUAL(rpb_handoff_ack_decide(&st, T0, 1, ackb + 5, n - 5, 9, ready, sizeof ready, &w,
+                                           &a, NULL), RPB_OK);
+    assert_bytes(ready, w, READY_HEX);
+    CU_ASSERT_EQUAL(rpb_handoff_pending(&st), 0);
+    /* the same ACK again: the attempt is over */
+    CU_ASSERT_EQUAL(rpb_handoff_ack_decide(&st, T0, 1, ackb + 5, n - 5, 9, ready, sizeof ready, &w,
+                                           &a, NULL), RPB_ERR_HANDOFF_TOKEN_NOT_PENDING);
+
+    attempt_of_t0(&st, slots, 2); /* late: at the deadline */
+    CU_ASSERT_EQUAL(rpb_handoff_ack_decide(&st, T0, 1, ackb + 5, n - 5, 10, ready, sizeof ready,
+                                           &w, &a, NULL), RPB_ERR_HANDOFF_ACK_DEADLINE);
+    CU_ASSERT_EQUAL(rpb_handoff_pending(&st), 0);
+
+    attempt_of_t0(&st, slots, 2); /* refused */
+    CU_ASSERT_EQUAL_FATAL(rpb_handoff_ack_encode(&offer, RPB_ERR_HANDOFF_TOKEN_MISMATCH, ackb,
+                                                 sizeof ackb, &n), RPB_OK);
+    CU_ASSERT_EQUAL(rpb_handoff_ack_decide(&st, T0, 1, ackb + 5, n - 5, 1, ready, sizeof ready, &w,
+                                           &a, NULL), RPB_ERR_HANDOFF_REFUSED);
+    CU_ASSERT_EQUAL(rpb_handoff_pending(&st), 0);
+
+    attempt_of_t0(&st, slots, 2); /* wrong correlation */
+    CU_ASSERT_EQUAL(rpb_handoff_ack_decide(&st, T0, 2, ackb + 5, n - 5, 1, ready, sizeof ready, &w,
+                                           &a, NULL), RPB_ERR_ENVELOPE_REQUEST_ID);
+    CU_ASSERT_EQUAL(rpb_handoff_pending(&st), 0);
+
+    attempt_of_t0(&st, slots, 2); /* garbage */
+    CU_ASSERT_NOT_EQUAL(rpb_handoff_ack_decide(&st, T0, 1, (const uint8_t *)"\xff", 1, 1, ready,
+                                               sizeof ready, &w, &a, NULL), RPB_OK);
+    CU_ASSERT_EQUAL(rpb_handoff_pending(&st), 0);
+
+    attempt_of_t0(&st, slots, 2); /* a caller's short buffer still ends it */
+    CU_ASSERT_EQUAL(rpb_handoff_ack_decide(&st, T0, 1, ackb + 5, n - 5, 1, ready, 8, &w, &a, NULL),
+                    RPB_ERR_BUFFER_TOO_SMALL);
+    CU_ASSERT_EQUAL(rpb_handoff_pending(&st), 0);
+}
+
+/* ---- the descriptor transfer ---- */
+
+static int open_fds(void)
+{
+    int n = 0;
+    DIR *d = opendir("/proc/self/fd");
+    if (!d)
+        return -1;
+    for (struct dirent *e; (e = readdir(d));)
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n - 1; /* the DIR's own */
+}
+
+/* One raw sendmsg of data with nfds descriptors (0 = no control data). */
+static void send_raw(int sock, const void *data, size_t len, const int *fds, int nfds)
+{
+    struct iovec iov = {(void *)data, len};
+    char ctl[CMSG_SPACE(16 * sizeof(int))];
+    memset(ctl, 0, sizeof ctl);
+    struct msghdr msg = {0};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    if (nfds > 0) {
+        msg.msg_control = ctl;
+        msg.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
+        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+        memcpy(CMSG_DATA(c), fds, nfds * sizeof(int));
+    }
+    CU_ASSERT_EQUAL_FATAL(sendmsg(sock, &msg, 0), (ssize_t)len);
+}
+
+static int64_t soon(void)
+{
+    return rpb_monotonic_ms() + 5000;
+}
+
+/* HANDOFF-020, HANDOFF-040, HANDOFF-041: the 16 bytes and one descriptor
+ * in one sendmsg; received close-on-exec as a new descriptor of the same
+ * connection; the offer frame that follows arrives intact. */
+static void test_fd_transfer(void)
+{
+    int link[2], conn[2];
+    CU_ASSERT_EQUAL_FATAL(socketpair(AF_UNIX, SOCK_STREAM, 0, link), 0);
+    CU_ASSERT_EQUAL_FATAL(socketpair(AF_UNIX, SOCK_STREAM, 0, conn), 0);
+    int before = open_fds();
+    CU_ASSERT_EQUAL(rpb_handoff_send_fd(link[0], conn[0], T0, soon()), RPB_OK);
+    uint8_t offer[128];
+    size_t n;
+    CU_ASSERT_EQUAL_FATAL(rpb_handoff_offer_encode(T0, rpb_slice_cstr("zccache"), 1, offer,
+                                                   sizeof offer, &n), RPB_OK);
+    CU_ASSERT_EQUAL_FATAL(write(link[0], offer, n), (ssize_t)n);
+
+    uint8_t tok[16];
+    int fd = -1;
+    CU_ASSERT_EQUAL_FATAL(rpb_handoff_recv_fd(link[1], soon(), tok, &fd), RPB_OK);
+    CU_ASSERT_EQUAL(memcmp(tok, T0, 16), 0);
+    CU_ASSERT_TRUE(fd >= 0 && fd != conn[0]);
+    CU_ASSERT_TRUE(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+    CU_ASSERT_EQUAL(open_fds(), before + 1);
+    /* the received descriptor is the connection: the client's peer end hears it */
+    CU_ASSERT_EQUAL(write(fd, "\x5A", 1), 1);
+    char c = 0;
+    CU_ASSERT_EQUAL(read(conn[1], &c, 1), 1);
+    CU_ASSERT_EQUAL(c, 0x5A);
+
+    rpb_buf body = {0};
+    CU_ASSERT_EQUAL_FATAL(rpb_read_frame(link[1], RPB_MAX_FRAME_BYTES, soon(), &body, NULL), RPB_OK);
+    rpb_frame f;
+    rpb_handoff_offer o;
+    CU_ASSERT_EQUAL(rpb_handoff_offer_check(body.data, body.len, &f, &o, NULL), RPB_OK);
+    CU_ASSERT_EQUAL(rpb_handoff_offer_verdict(&o, tok), RPB_OK);
+    rpb_buf_free(&body);
+    close(fd);
+    close(link[0]), close(link[1]), close(conn[0]), close(conn[1]);
+}
+
+/* Receives on a fresh pair after send(), expecting rc and no descriptor
+ * left open. */
+static void expect_recv(void (*send)(int sock, int payload_fd), int want)
+{
+    int link[2], conn[2];
+    CU_ASSERT_EQUAL_FATAL(socketpair(AF_UNIX, SOCK_STREAM, 0, link), 0);
+    CU_ASSERT_EQUAL_FATAL(socketpair(AF_UNIX, SOCK_STREAM, 0, conn), 0);
+    send(link[0], conn[0]);
+    int before = open_fds();
+    uint8_t tok[16];
+    int fd = 7;
+    CU_ASSERT_EQUAL(rpb_handoff_recv_fd(link[1], soon(), tok, &fd), want);
+    CU_ASSERT_EQUAL(fd, -1);
+    CU_ASSERT_EQUAL(open_fds(), before);
+    close(link[0]), close(link[1]), close(conn[0]), close(conn[1]);
+}
+
+static void send_two_fds(int s, int fd)
+{
+    int fds[2] = {fd, fd};
+    send_raw(s, T0, 16, fds, 2);
+}
+static void send_ten_fds(int s, int fd)
+{
+    int fds[10];
+    for (int i = 0; i < 10; i++)
+        fds[i] = fd;
+    send_raw(s, T0, 16, fds, 10);
+}
+static void send_no_fd(int s, int fd)
+{
+    (void)fd;
+    send_raw(s, T0, 16, NULL, 0);
+}
+static void send_short_token(int s, int fd)
+{
+    send_raw(s, T0, 10, &fd, 1);
+}
+static void send_long_token(int s, int fd)
+{
+    uint8_t t[20] = {0};
+    send_raw(s, t, 20, &fd, 1);
+}
+static void send_bytes_first(int s, int fd)
+{
+    send_raw(s, "abc", 3, NULL, 0);
+    CU_ASSERT_EQUAL(rpb_handoff_send_fd(s, fd, T0, soon()), RPB_OK);
+}
+static void send_eof(int s, int fd)
+{
+    (void)fd;
+    shutdown(s, SHUT_WR);
+}
+
+/* HANDOFF-041: each receiver check closes every descriptor it brought. */
+static void test_fd_receiver_checks(void)
+{
+    expect_recv(send_two_fds, RPB_ERR_HANDOFF_FD_COUNT);
+    expect_recv(send_ten_fds, RPB_ERR_HANDOFF_CTRUNC);
+    expect_recv(send_no_fd, RPB_ERR_HANDOFF_FD_COUNT);
+    expect_recv(send_short_token, RPB_ERR_HANDOFF_TOKEN_LENGTH);
+    expect_recv(send_long_token, RPB_ERR_HANDOFF_TOKEN_LENGTH);
+    expect_recv(send_bytes_first, RPB_ERR_HANDOFF_TOKEN_LENGTH);
+    expect_recv(send_eof, RPB_ERR_UNEXPECTED_EOF);
+}
+
+/* HANDOFF-041: a silent sender ends the wait at the deadline; the sender
+ * toward a closed peer gets an error, not SIGPIPE (HANDOFF-020). */
+static void test_fd_deadlines(void)
+{
+    int link[2];
+    CU_ASSERT_EQUAL_FATAL(socketpair(AF_UNIX, SOCK_STREAM, 0, link), 0);
+    uint8_t tok[16];
+    int fd;
+    CU_ASSERT_EQUAL(rpb_handoff_recv_fd(link[1], rpb_monotonic_ms() + 20, tok, &fd),
+                    RPB_ERR_TIMEOUT);
+    close(link[1]);
+    CU_ASSERT_EQUAL(rpb_handoff_send_fd(link[0], link[0], T0, soon()), RPB_ERR_IO);
+    close(link[0]);
+}
+
+/* A broker's side on link[0]: the descriptor conn with fd_token, then an
+ * offer of offer_token with frame request_id rid. */
+static void play_broker(int sock, int conn, const uint8_t *fd_token, rpb_slice offer_token,
+                        uint64_t rid)
+{
+    CU_ASSERT_EQUAL_FATAL(rpb_handoff_send_fd(sock, conn, fd_token, soon()), RPB_OK);
+    rpb_handoff_offer o = {0, offer_token, rpb_slice_cstr("zccache"), 1};
+    rpb_frame fr = hframe(RPB_FRAME_KIND_REQUEST, rid);
+    size_t len;
+    const uint8_t *b = body_of(&fr, &rpb_handoff_offer_desc, &o, &len);
+    CU_ASSERT_EQUAL_FATAL(rpb_write_frame(sock, b, len, soon()), RPB_OK);
+}
+
+/* HANDOFF-040 to HANDOFF-045: the receiver's whole exchange: adopt after
+ * an accepted ACK; refuse, with upstream's detail, and close the
+ * descriptor on a token that is not the descriptor's; no ACK and the
+ * descriptor closed on an offer that fails its checks. */
+static void test_receive(void)
+{
+    int link[2], conn[2];
+    CU_ASSERT_EQUAL_FATAL(socketpair(AF_UNIX, SOCK_STREAM, 0, link), 0);
+    CU_ASSERT_EQUAL_FATAL(socketpair(AF_UNIX, SOCK_STREAM, 0, conn), 0);
+    int before = open_fds();
+    rpb_handoff_received r;
+    rpb_handoff_ack a;
+    rpb_buf ack = {0};
+
+    play_broker(link[0], conn[0], T0, (rpb_slice){T0, 16}, 1);
+    CU_ASSERT_EQUAL_FATAL(rpb_handoff_receive(link[1], soon(), &r, NULL), RPB_OK);
+    CU_ASSERT_TRUE(r.fd >= 0);
+    CU_ASSERT_TRUE(rpb_slice_eq_cstr(r.offer.service_name, "zccache"));
+    CU_ASSERT_EQUAL_FATAL(rpb_read_frame(link[0], RPB_MAX_FRAME_BYTES, soon(), &ack, NULL), RPB_OK);
+    CU_ASSERT_EQUAL(rpb_handoff_ack_check(ack.data, ack.len, 1, T0, &a, NULL), RPB_OK);
+    close(r.fd);
+    rpb_buf_free(&r.body);
+
+    uint8_t other[16];
+    memcpy(other, T0, 16);
+    other[7] ^= 1;
+    play_broker(link[0], conn[0], T0, (rpb_slice){other, 16}, 1);
+    CU_ASSERT_EQUAL(rpb_handoff_receive(link[1], soon(), &r, NULL), RPB_ERR_HANDOFF_TOKEN_MISMATCH);
+    CU_ASSERT_EQUAL(r.fd, -1);
+    CU_ASSERT_EQUAL_FATAL(rpb_read_frame(link[0], RPB_MAX_FRAME_BYTES, soon(), &ack, NULL), RPB_OK);
+    CU_ASSERT_EQUAL(rpb_handoff_ack_check(ack.data, ack.len, 1, other, &a, NULL),
+                    RPB_ERR_HANDOFF_REFUSED);
+    CU_ASSERT_TRUE(rpb_slice_eq_cstr(a.error_detail, "handoff token mismatch"));
+    rpb_buf_free(&r.body);
+
+    play_broker(link[0], conn[0], T0, (rpb_slice){T0, 16}, 2); /* request_id != correlation */
+    CU_ASSERT_EQUAL(rpb_handoff_receive(link[1], soon(), &r, NULL), RPB_ERR_HANDOFF_CORRELATION);
+    CU_ASSERT_EQUAL(r.fd, -1);
+    rpb_buf_free(&r.body);
+    CU_ASSERT_EQUAL(open_fds(), before);
+    close(link[1]); /* nothing was written: the broker side reads end of stream */
+    CU_ASSERT_EQUAL(rpb_read_frame(link[0], RPB_MAX_FRAME_BYTES, soon(), &ack, NULL),
+                    RPB_ERR_UNEXPECTED_EOF);
+    rpb_buf_free(&ack);
+    close(link[0]), close(conn[0]), close(conn[1]);
+}
+
+int main(void)
+{
+    static const tu_test tests[] = {
+        {"agreement (HANDOFF-001)", test_agreed},
+        {"issue (HANDOFF-010)", test_issue},
+        {"single use, mismatch (HANDOFF-011, HANDOFF-014)", test_consume},
+        {"TTL (HANDOFF-012)", test_ttl},
+        {"pending bound (HANDOFF-013)", test_pending_limit},
+        {"ACK deadline (HANDOFF-015)", test_ack_deadline},
+        {"token never outlives its attempt (HANDOFF-016)", test_attempt_end},
+        {"token equality (SEC-017)", test_token_equal},
+        {"offer bytes (HANDOFF-021)", test_offer_bytes},
+        {"handoff-ready bytes (HANDOFF-031)", test_ready_bytes},
+        {"ACK bytes and details (HANDOFF-043, HANDOFF-044)", test_ack_bytes},
+        {"receiver's offer checks (HANDOFF-042)", test_offer_check},
+        {"broker's ACK checks (HANDOFF-030)", test_ack_check},
+        {"client's handoff-ready checks (HANDOFF-051)", test_ready_check},
+        {"broker's decision (HANDOFF-030, HANDOFF-031, HANDOFF-032)", test_ack_decide},
+        {"receiver's exchange (HANDOFF-040..HANDOFF-045)", test_receive},
+        {"descriptor transfer (HANDOFF-020, HANDOFF-040, HANDOFF-041)", test_fd_transfer},
+        {"receiver's descriptor checks (HANDOFF-041)", test_fd_receiver_checks},
+        {"deadline and closed peer (HANDOFF-020, HANDOFF-041)", test_fd_deadlines},
+        {NULL, NULL},
+    };
+    /* SIGPIPE keeps its default action: a send that raised it would kill
+     * the test (HANDOFF-020 says MSG_NOSIGNAL). */
+    return tu_run("handoff", tests);
+}
