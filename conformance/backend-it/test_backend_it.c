@@ -28,17 +28,17 @@ static const char *backend_bin, *client_bin;
 static char root[64], sock_path[128], id_path[128], log_path[128];
 static pid_t main_backend;
 
-/* Starts rpb-backend on path with the sidecar at identity (may be NULL)
- * and extra options. */
-static pid_t spawn_backend(const char *path, const char *identity, const char *const *extra)
+/* The command line of rpb-backend on path with the sidecar at identity
+ * (may be NULL) and extra options, into argv[0..24). */
+static void backend_argv(const char *argv[24], const char *path, const char *identity,
+                         const char *const *extra)
 {
-    pid_t pid = fork();
-    if (pid != 0)
-        return pid;
-    const char *argv[24] = {backend_bin, "--socket", path, "--namespace", "test-namespace",
-                            "--echo-protocol", "0x7001", "--idle-timeout", "30",
-                            "--log", log_path};
-    int n = 11;
+    const char *base[] = {backend_bin, "--socket", path, "--namespace", "test-namespace",
+                          "--echo-protocol", "0x7001", "--idle-timeout", "30",
+                          "--log", log_path};
+    int n = 0;
+    for (; n < (int)(sizeof base / sizeof base[0]); n++)
+        argv[n] = base[n];
     if (identity) {
         argv[n++] = "--identity-file";
         argv[n++] = identity;
@@ -46,29 +46,30 @@ static pid_t spawn_backend(const char *path, const char *identity, const char *c
     for (int i = 0; extra && extra[i] && n < 22; i++)
         argv[n++] = extra[i];
     argv[n] = NULL;
+}
+
+/* Starts rpb-backend (backend_argv) without waiting for it. */
+static pid_t spawn_backend(const char *path, const char *identity, const char *const *extra)
+{
+    pid_t pid = fork();
+    if (pid != 0)
+        return pid;
+    const char *argv[24];
+    backend_argv(argv, path, identity, extra);
     execv(backend_bin, (char *const *)argv);
     _exit(127);
 }
 
-/* Starts rpb-backend as spawn_backend() does and waits for its "ready" log
- * line naming path, which it writes once the socket answers and the
- * sidecar is written (IDENT-032); -1, the backend killed, when none comes. */
+/* Starts rpb-backend (backend_argv) and waits for its "ready" log line
+ * naming path, which it writes once the socket answers and the sidecar is
+ * written (IDENT-032); -1, the backend killed, when none comes. */
 static pid_t start_backend(const char *path, const char *identity, const char *const *extra)
 {
-    tu_tail log;
-    if (!tu_tail_open(&log, log_path))
-        return -1;
-    pid_t pid = spawn_backend(path, identity, extra);
+    const char *argv[24];
+    backend_argv(argv, path, identity, extra);
     char socket_field[160];
     snprintf(socket_field, sizeof socket_field, " socket=%s ", path);
-    bool ready = tu_tail_wait(&log, ": ready ", socket_field, 10000);
-    tu_tail_close(&log);
-    if (!ready) {
-        kill(pid, SIGKILL);
-        tu_wait_exit(pid, 10000);
-        return -1;
-    }
-    return pid;
+    return tu_start_daemon(argv, log_path, ": ready ", socket_field, 10000);
 }
 
 static int connect_main(void) { return rpb_client_connect(sock_path, rpb_monotonic_ms() + 2000); }

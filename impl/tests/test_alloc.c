@@ -12,9 +12,11 @@
  * rpb_mem_set() (rpb/mem.h).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "rpb/rpb.h"
@@ -363,6 +365,75 @@ static int write_frame_msg(unsigned n)
     return rc;
 }
 
+/* spec/handoff.md HANDOFF-040..HANDOFF-043: the offer frame is read into
+ * an rpb_buf; a failure closes the received descriptor. */
+static int handoff_receive(unsigned n)
+{
+    static const uint8_t token[16] = {1};
+    int link[2], conn[2];
+    CU_ASSERT_FATAL(socketpair(AF_UNIX, SOCK_STREAM, 0, link) == 0);
+    CU_ASSERT_FATAL(socketpair(AF_UNIX, SOCK_STREAM, 0, conn) == 0);
+    uint8_t offer[128];
+    size_t len;
+    CU_ASSERT_FATAL(rpb_handoff_send_fd(link[0], conn[0], token, RPB_NO_DEADLINE) == RPB_OK);
+    CU_ASSERT_FATAL(rpb_handoff_offer_encode(token, rpb_slice_cstr("svc"), 1, offer, sizeof offer,
+                                             &len) == RPB_OK);
+    CU_ASSERT_FATAL(write(link[0], offer, len) == (ssize_t)len);
+    rpb_handoff_received r;
+    arm(n);
+    int rc = rpb_handoff_receive(link[1], RPB_NO_DEADLINE, &r, NULL);
+    disarm();
+    CU_ASSERT_EQUAL(rc == RPB_OK, r.fd >= 0);
+    if (r.fd >= 0)
+        close(r.fd);
+    rpb_buf_free(&r.body);
+    close(link[0]), close(link[1]), close(conn[0]), close(conn[1]);
+    return rc;
+}
+
+/* rpb_connect_backend_fd(): the reply and its arena; the broker's reply
+ * is written beforehand, backend_pipe is a listening socket. */
+static int connect_backend(unsigned n)
+{
+    char dir[] = "/tmp/rpb-alloc-XXXXXX", path[64];
+    CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
+    snprintf(path, sizeof path, "%s/b.sock", dir);
+    int listener = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    strcpy(sa.sun_path, path);
+    CU_ASSERT_FATAL(bind(listener, (struct sockaddr *)&sa, sizeof sa) == 0 && listen(listener, 4) == 0);
+    int sp[2];
+    CU_ASSERT_FATAL(socketpair(AF_UNIX, SOCK_STREAM, 0, sp) == 0);
+    rpb_hello_reply reply;
+    rpb_msg_init(&rpb_hello_reply_desc, &reply);
+    reply.result = RPB_HELLO_REPLY_NEGOTIATED;
+    reply.negotiated.negotiated_protocol = 1;
+    reply.negotiated.backend_pipe = rpb_slice_cstr(path);
+    rpb_frame f = rpb_frame_request(0, (rpb_slice){NULL, 0});
+    f.kind = RPB_FRAME_KIND_RESPONSE;
+    uint8_t wire[256];
+    size_t len;
+    CU_ASSERT_FATAL(rpb_frame_encode_msg(&f, &rpb_hello_reply_desc, &reply, wire, sizeof wire,
+                                         &len) == RPB_OK);
+    CU_ASSERT_FATAL(write(sp[1], wire, len) == (ssize_t)len);
+    rpb_hello h;
+    rpb_hello_init(&h, "svc", "1.0.0", 0);
+    rpb_connect_options opt = {RPB_CONNECT_ADOPT, 0, RPB_NO_DEADLINE};
+    rpb_backend_conn c;
+    arm(n);
+    int rc = rpb_connect_backend_fd(sp[0], &h, &opt, &c, NULL);
+    disarm();
+    CU_ASSERT_EQUAL(rc == RPB_OK, c.route == RPB_ROUTE_RECONNECT);
+    if (c.fd >= 0)
+        close(c.fd);
+    rpb_backend_conn_free(&c);
+    close(sp[1]);
+    close(listener);
+    unlink(path);
+    rmdir(dir);
+    return rc;
+}
+
 static rpb_daemon_process sample_process(void)
 {
     static uint8_t sha[32];
@@ -426,6 +497,8 @@ CASE(admin_respond)
 CASE(admin_respond_text)
 CASE(read_frame)
 CASE(write_frame_msg)
+CASE(handoff_receive)
+CASE(connect_backend)
 CASE(sidecar_format)
 CASE(sidecar_read)
 
@@ -457,6 +530,8 @@ int main(void)
         {"rpb_admin_respond, text reply", test_admin_respond_text},
         {"rpb_read_frame", test_read_frame},
         {"rpb_write_frame_msg", test_write_frame_msg},
+        {"rpb_handoff_receive", test_handoff_receive},
+        {"rpb_connect_backend_fd", test_connect_backend},
         {"rpb_sidecar_format", test_sidecar_format},
         {"rpb_sidecar_read", test_sidecar_read},
         {"rpb_mem_set(NULL) restores the C library", test_default_restored},

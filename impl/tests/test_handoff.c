@@ -9,7 +9,10 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -751,6 +754,197 @@ static void test_receive(void)
     close(link[0]), close(conn[0]), close(conn[1]);
 }
 
+/* ---- rpb_connect_backend_fd() against a scripted broker ---- */
+
+typedef enum peer_mode {
+    PEER_READY,        /* a good handoff-ready frame, then echo C3 -> 5A */
+    PEER_REFUSED,      /* the EVENT with accepted false */
+    PEER_WRONG_TOKEN,  /* the EVENT with token[0] ^ 0xFF */
+    PEER_MALFORMED,    /* RESPONSE on protocol 0, payload FF x 8 */
+    PEER_SILENT,       /* nothing; holds the connection until the client closes it */
+    PEER_CLOSE,        /* closes after the Negotiated */
+} peer_mode;
+
+static char pipe_path[108];
+
+/* The broker's side in a child: reads the Hello, answers a Negotiated
+ * (caps and token as given), then acts out mode.  Exit status: 0, or 10 +
+ * whether the Hello had CAP_HANDLE_PASSING when ok, 1 on a protocol error. */
+static pid_t fork_peer(int sock, int client_end, peer_mode mode, uint64_t caps, size_t token_len)
+{
+    pid_t pid = fork();
+    if (pid != 0)
+        return pid;
+    close(client_end); /* so that the client's close is seen */
+    rpb_buf body = {0};
+    rpb_frame req;
+    uint8_t mem[4096];
+    rpb_arena arena;
+    rpb_arena_init(&arena, mem, sizeof mem);
+    rpb_hello hello;
+    rpb_msg_init(&rpb_hello_desc, &hello);
+    rpb_msg_init(&rpb_frame_desc, &req);
+    if (rpb_read_frame(sock, RPB_MAX_HELLO_BYTES, RPB_NO_DEADLINE, &body, NULL) != RPB_OK ||
+        rpb_decode(&rpb_frame_desc, body.data, body.len, &req, NULL, 0, NULL) != RPB_OK ||
+        rpb_decode(&rpb_hello_desc, req.payload.data, req.payload.len, &hello, &arena, 0, NULL) !=
+            RPB_OK)
+        _exit(1);
+    int bit = (hello.client_capabilities & RPB_CAP_HANDLE_PASSING) != 0;
+
+    rpb_hello_reply reply;
+    rpb_msg_init(&rpb_hello_reply_desc, &reply);
+    reply.result = RPB_HELLO_REPLY_NEGOTIATED;
+    reply.negotiated.negotiated_protocol = 1;
+    reply.negotiated.daemon_version = rpb_slice_cstr("1.0.0");
+    reply.negotiated.backend_pipe = rpb_slice_cstr(pipe_path);
+    reply.negotiated.server_capabilities = caps;
+    reply.negotiated.handle_passed_token = (rpb_slice){T0, token_len};
+    reply.negotiated.connection_id = 1;
+    uint8_t out[512];
+    size_t n;
+    rpb_frame rf = rpb_frame_response_to(&req, (rpb_slice){NULL, 0});
+    if (rpb_frame_encode_msg(&rf, &rpb_hello_reply_desc, &reply, out, sizeof out, &n) != RPB_OK ||
+        write(sock, out, n) != (ssize_t)n)
+        _exit(1);
+
+    uint8_t tok[16];
+    memcpy(tok, T0, 16);
+    rpb_handoff_ack ack = {{tok, 16}, true, {NULL, 0}, 1};
+    rpb_frame ev = hframe(RPB_FRAME_KIND_EVENT, 1);
+    static const uint8_t ff8[8] = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
+    switch (mode) {
+    case PEER_READY:
+        break;
+    case PEER_REFUSED:
+        ack.accepted = false;
+        break;
+    case PEER_WRONG_TOKEN:
+        tok[0] ^= 0xFF;
+        break;
+    case PEER_MALFORMED:
+        ev = rpb_frame_request(0, (rpb_slice){ff8, 8});
+        ev.kind = RPB_FRAME_KIND_RESPONSE;
+        break;
+    case PEER_SILENT:
+    case PEER_CLOSE:
+        ev.kind = -1;
+        break;
+    }
+    if (ev.kind != -1) {
+        int rc = ev.payload.len ? rpb_frame_encode(&ev, out, sizeof out, &n)
+                                : rpb_frame_encode_msg(&ev, &rpb_handoff_ack_desc, &ack, out,
+                                                       sizeof out, &n);
+        if (rc != RPB_OK || write(sock, out, n) != (ssize_t)n)
+            _exit(1);
+    }
+    char c;
+    if (mode == PEER_READY) { /* now the backend: the client speaks first (HANDOFF-045) */
+        if (read(sock, &c, 1) != 1 || c != (char)0xC3 || write(sock, "\x5A", 1) != 1)
+            _exit(1);
+    }
+    if (mode != PEER_CLOSE)
+        while (read(sock, &c, 1) > 0) /* until the client closes */
+            ;
+    _exit(10 + bit);
+}
+
+/* Runs rpb_connect_backend_fd() against a peer in mode; returns the
+ * peer's exit status and fills out. */
+static int connect_via_peer(peer_mode mode, uint64_t caps, size_t token_len, unsigned flags,
+                            int ready_ms, rpb_backend_conn *out)
+{
+    int sp[2];
+    CU_ASSERT_EQUAL_FATAL(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp), 0);
+    pid_t pid = fork_peer(sp[1], sp[0], mode, caps, token_len);
+    close(sp[1]);
+    rpb_hello h;
+    rpb_hello_init(&h, "zccache", "1.0.0", (uint32_t)getpid());
+    rpb_connect_options opt = {flags, ready_ms, soon()};
+    CU_ASSERT_EQUAL(rpb_connect_backend_fd(sp[0], &h, &opt, out, NULL), RPB_OK);
+    if (out->route == RPB_ROUTE_HANDOFF) { /* the adopted socket reaches the "backend" */
+        char c = 0;
+        CU_ASSERT_EQUAL(write(out->fd, "\xC3", 1), 1);
+        CU_ASSERT_EQUAL(read(out->fd, &c, 1), 1);
+        CU_ASSERT_EQUAL(c, 0x5A);
+    }
+    if (out->fd >= 0)
+        close(out->fd);
+    return tu_wait_exit(pid, 10000);
+}
+
+/* The backend_pipe listener has exactly one connection waiting. */
+static void assert_reconnected(int listener)
+{
+    int c = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
+    CU_ASSERT_TRUE(c >= 0);
+    if (c >= 0)
+        close(c);
+    CU_ASSERT_EQUAL(accept4(listener, NULL, NULL, SOCK_CLOEXEC), -1); /* listener is non-blocking */
+}
+
+/* HANDOFF-050, HANDOFF-051: an adopting client keeps the broker
+ * connection after a good handoff-ready frame and speaks the service on
+ * it; HANDOFF-052: every other outcome goes to backend_pipe silently. */
+static void test_connect_backend(void)
+{
+    char dir[] = "/tmp/rpb-handoff-XXXXXX";
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    snprintf(pipe_path, sizeof pipe_path, "%s/backend.sock", dir);
+    int listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    strcpy(sa.sun_path, pipe_path);
+    CU_ASSERT_EQUAL_FATAL(bind(listener, (struct sockaddr *)&sa, sizeof sa), 0);
+    CU_ASSERT_EQUAL_FATAL(listen(listener, 8), 0);
+    rpb_backend_conn c;
+    const uint64_t BIT = RPB_CAP_HANDLE_PASSING;
+
+    CU_ASSERT_EQUAL(connect_via_peer(PEER_READY, BIT, 16, RPB_CONNECT_ADOPT, 0, &c), 11);
+    CU_ASSERT_EQUAL(c.route, RPB_ROUTE_HANDOFF);
+    CU_ASSERT_EQUAL(c.handoff_status, RPB_OK);
+    CU_ASSERT_STRING_EQUAL(rpb_backend_route_name(c.route), "handoff");
+    rpb_backend_conn_free(&c);
+
+    static const struct {
+        peer_mode mode;
+        int status;
+    } fallback[] = {
+        {PEER_REFUSED, RPB_ERR_HANDOFF_REFUSED},
+        {PEER_WRONG_TOKEN, RPB_ERR_HANDOFF_TOKEN_MISMATCH},
+        {PEER_MALFORMED, RPB_ERR_ENVELOPE_KIND},
+        {PEER_SILENT, RPB_ERR_TIMEOUT},
+        {PEER_CLOSE, RPB_ERR_UNEXPECTED_EOF},
+    };
+    for (size_t i = 0; i < sizeof fallback / sizeof fallback[0]; i++) {
+        CU_ASSERT_EQUAL(connect_via_peer(fallback[i].mode, BIT, 16, RPB_CONNECT_ADOPT, 50, &c), 11);
+        CU_ASSERT_EQUAL(c.route, RPB_ROUTE_RECONNECT);
+        CU_ASSERT_EQUAL(c.handoff_status, fallback[i].status);
+        CU_ASSERT_TRUE(rpb_slice_eq_cstr(c.result.reply.negotiated.backend_pipe, pipe_path));
+        assert_reconnected(listener);
+        rpb_backend_conn_free(&c);
+    }
+
+    /* HANDOFF-001: not agreed, or not adopting: no wait (the silent peer
+     * would hold a waiting client for the whole 60 s), no bit without
+     * RPB_CONNECT_ADOPT (HELLO-060) */
+    CU_ASSERT_EQUAL(connect_via_peer(PEER_SILENT, BIT, 0, RPB_CONNECT_ADOPT, 60000, &c), 11);
+    CU_ASSERT_EQUAL(c.route, RPB_ROUTE_RECONNECT);
+    assert_reconnected(listener);
+    rpb_backend_conn_free(&c);
+    CU_ASSERT_EQUAL(connect_via_peer(PEER_SILENT, 0, 16, RPB_CONNECT_ADOPT, 60000, &c), 11);
+    CU_ASSERT_EQUAL(c.route, RPB_ROUTE_RECONNECT);
+    assert_reconnected(listener);
+    rpb_backend_conn_free(&c);
+    CU_ASSERT_EQUAL(connect_via_peer(PEER_SILENT, BIT, 16, 0, 60000, &c), 10);
+    CU_ASSERT_EQUAL(c.route, RPB_ROUTE_RECONNECT);
+    CU_ASSERT_EQUAL(c.handoff_status, RPB_OK);
+    assert_reconnected(listener);
+    rpb_backend_conn_free(&c);
+
+    close(listener);
+    unlink(pipe_path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     static const tu_test tests[] = {
@@ -770,6 +964,8 @@ int main(void)
         {"client's handoff-ready checks (HANDOFF-051)", test_ready_check},
         {"broker's decision (HANDOFF-030, HANDOFF-031, HANDOFF-032)", test_ack_decide},
         {"receiver's exchange (HANDOFF-040..HANDOFF-045)", test_receive},
+        {"rpb_connect_backend_fd (HANDOFF-001, HANDOFF-050, HANDOFF-051, HANDOFF-052)",
+         test_connect_backend},
         {"descriptor transfer (HANDOFF-020, HANDOFF-040, HANDOFF-041)", test_fd_transfer},
         {"receiver's descriptor checks (HANDOFF-041)", test_fd_receiver_checks},
         {"deadline and closed peer (HANDOFF-020, HANDOFF-041)", test_fd_deadlines},

@@ -219,6 +219,26 @@ char *tu_tail_next(tu_tail *t, int64_t end)
     }
 }
 
+pid_t tu_start_daemon(const char *const *argv, const char *log_path, const char *a, const char *b,
+                      int ms)
+{
+    tu_tail log;
+    if (!tu_tail_open(&log, log_path))
+        return -1;
+    pid_t pid = fork();
+    if (pid == 0) {
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    bool ready = pid > 0 && tu_tail_wait(&log, a, b, ms);
+    tu_tail_close(&log);
+    if (pid > 0 && !ready) {
+        kill(pid, SIGKILL);
+        tu_wait_exit(pid, ms);
+    }
+    return ready ? pid : -1;
+}
+
 bool tu_tail_wait(tu_tail *t, const char *a, const char *b, int ms)
 {
     int64_t end = rpb_monotonic_ms() + ms;

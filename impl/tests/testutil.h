@@ -54,6 +54,12 @@ char *tu_tail_next(tu_tail *t, int64_t end);
  * it waited for when none came. */
 bool tu_tail_wait(tu_tail *t, const char *a, const char *b, int ms);
 
+/* Starts a daemon: forks, execs argv (argv[0] the binary) and waits up to
+ * ms for a line of the log at log_path holding a and b (tu_tail_wait);
+ * returns its pid, or -1 (it is killed) when no such line comes. */
+pid_t tu_start_daemon(const char *const *argv, const char *log_path, const char *a, const char *b,
+                      int ms);
+
 /* One suite: its name and NULL-terminated tests. */
 typedef struct tu_test {
     const char *name;

@@ -159,6 +159,75 @@ RPB_API int rpb_client_hello(const char *broker_path, const rpb_hello *hello, ui
 
 RPB_API void rpb_hello_outcome_free(rpb_hello_outcome *out);
 
+/* ---- the backend connection, adopted or reconnected (spec/handoff.md §6) ---- */
+
+/* How rpb_connect_backend() reached the backend. */
+typedef enum rpb_backend_route {
+    RPB_ROUTE_NONE = 0,  /* refused: no backend connection */
+    RPB_ROUTE_RECONNECT, /* connected to Negotiated.backend_pipe */
+    RPB_ROUTE_HANDOFF,   /* adopted the broker connection (HANDOFF-051) */
+} rpb_backend_route;
+
+/* "none", "reconnect", "handoff"; NULL when out of range. */
+RPB_API const char *rpb_backend_route_name(rpb_backend_route route);
+
+#define RPB_CONNECT_ADOPT 0x1u /* advertise CAP_HANDLE_PASSING and adopt a handoff */
+
+typedef struct rpb_connect_options {
+    unsigned flags;       /* RPB_CONNECT_ADOPT */
+    int ready_timeout_ms; /* the wait for the handoff-ready frame; <= 0: 2000 (HANDOFF-050) */
+    int64_t deadline_ms;  /* the Hello exchange and the backend_pipe connect (rpb_monotonic_ms()
+                           * clock; RPB_NO_DEADLINE waits) */
+} rpb_connect_options;
+
+/* What rpb_connect_backend() got.  result's slices point into reply. */
+typedef struct rpb_backend_conn {
+    int fd;                  /* the backend connection (the caller's to close), or -1 */
+    rpb_backend_route route;
+    int handoff_status;      /* RPB_OK, or why an agreed handoff was not adopted (for logs) */
+    rpb_hello_result result; /* the classified HelloReply: Negotiated, or code and retry */
+    rpb_buf reply;           /* the HelloReply frame body */
+    rpb_buf scratch;         /* arena memory of result */
+} rpb_backend_conn;
+
+/*
+ * A client's whole route to the backend of one service (hello.md §6,
+ * handoff.md §6) over broker_fd, a fresh connection to the broker's
+ * control socket, which this call owns and closes unless it becomes the
+ * backend connection.  Writes hello (CAP_HANDLE_PASSING added with
+ * RPB_CONNECT_ADOPT, HELLO-060) with request_id 1, reads and classifies
+ * the reply (rpb_hello_reply_classify).  Then:
+ *   - a refusal: RPB_OK, route NONE, fd -1; result holds the code and
+ *     retry_after_ms (HELLO-062);
+ *   - a Negotiated with an agreed handoff (HANDOFF-001) and
+ *     RPB_CONNECT_ADOPT: waits for the handoff-ready frame and checks it
+ *     (HANDOFF-050, HANDOFF-051); when it passes, fd is the broker
+ *     connection, now the backend's, route HANDOFF;
+ *   - otherwise, and after any failure of that wait (HANDOFF-052, silent:
+ *     handoff_status keeps the class), closes the broker connection and
+ *     connects to backend_pipe: route RECONNECT (HELLO-064, HELLO-065).
+ * Returns RPB_OK or the failure of the Hello exchange (a write's
+ * RPB_ERR_IO / RPB_ERR_TIMEOUT, a rpb_read_frame() or
+ * rpb_hello_reply_classify() class, RPB_ERR_NO_MEMORY) or of the
+ * backend_pipe connect (rpb_client_connect()'s: RPB_ERR_IO with errno,
+ * RPB_ERR_TIMEOUT, RPB_ERR_INVALID_ARGUMENT for a path that does not fit
+ * sun_path); never a handoff failure.  Release out with
+ * rpb_backend_conn_free() whatever the result.
+ */
+RPB_API int rpb_connect_backend_fd(int broker_fd, const rpb_hello *hello,
+                                   const rpb_connect_options *opt, rpb_backend_conn *out,
+                                   rpb_errinfo *err);
+
+/* rpb_connect_backend_fd() on a new connection to the broker socket at
+ * broker_path (rpb_client_connect() within opt->deadline_ms; its
+ * failures are returned). */
+RPB_API int rpb_connect_backend(const char *broker_path, const rpb_hello *hello,
+                                const rpb_connect_options *opt, rpb_backend_conn *out,
+                                rpb_errinfo *err);
+
+/* Frees out's buffers; the fd is not closed. */
+RPB_API void rpb_backend_conn_free(rpb_backend_conn *out);
+
 /* ---- the identity probe over a socket (spec/probe.md) ---- */
 
 #define RPB_PROBE_VERIFY 0x1u /* also verify the process (IDENT-010..IDENT-018) */

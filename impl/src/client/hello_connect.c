@@ -13,6 +13,7 @@
 #include "rpb/client.h"
 #include "rpb/error.h"
 #include "rpb/rpb.h"
+#include "reply.h"
 
 int rpb_hello_connect_backend(const rpb_hello_result *res, int64_t deadline_ms)
 {
@@ -28,6 +29,17 @@ int rpb_hello_connect_backend(const rpb_hello_result *res, int64_t deadline_ms)
     memcpy(path, pipe.data, pipe.len);
     path[pipe.len] = '\0';
     return rpb_client_connect(path, deadline_ms);
+}
+
+int rpb_client_classify(const rpb_buf *body, rpb_buf *nodes, rpb_hello_result *res,
+                        rpb_errinfo *err)
+{
+    size_t arena_cap = rpb_arena_bound(body->len);
+    if (rpb_buf_reserve(nodes, arena_cap ? arena_cap : 1) != RPB_OK)
+        return rpb_errinfo_set(err, RPB_ERR_NO_MEMORY, 0);
+    rpb_arena arena;
+    rpb_arena_init(&arena, nodes->data, arena_cap);
+    return rpb_errinfo_set(err, rpb_hello_reply_classify(body->data, body->len, &arena, res), 0);
 }
 
 void rpb_hello_outcome_free(rpb_hello_outcome *out)
@@ -61,15 +73,10 @@ int rpb_client_hello(const char *broker_path, const rpb_hello *hello, uint64_t r
     if (rc != RPB_OK) /* read errors carry their offset already */
         return err && err->code == rc ? rc : rpb_errinfo_set(err, rc, 0);
 
-    size_t arena_cap = rpb_arena_bound(out->body.len);
-    if (rpb_buf_reserve(&out->nodes, arena_cap ? arena_cap : 1) != RPB_OK)
-        return rpb_errinfo_set(err, RPB_ERR_NO_MEMORY, 0);
-    rpb_arena arena;
-    rpb_arena_init(&arena, out->nodes.data, arena_cap);
     /* HELLO-061, HELLO-064, HELLO-066, HELLO-067 */
-    rc = rpb_hello_reply_classify(out->body.data, out->body.len, &arena, &out->res);
+    rc = rpb_client_classify(&out->body, &out->nodes, &out->res, err);
     if (rc != RPB_OK)
-        return rpb_errinfo_set(err, rc, 0);
+        return rc;
     out->replied = true;
     if (out->res.kind != RPB_HELLO_RESULT_NEGOTIATED)
         return RPB_OK; /* HELLO-062, HELLO-069: the caller decides whether and when to retry */
