@@ -119,7 +119,10 @@ static int origin_connect(const horigin *o)
     char cmd = 'c';
     if (write(o->ctl, &cmd, 1) != 1)
         return -EPIPE;
-    return usock_recv_fd(o->ctl);
+    int fd = usock_recv_fd(o->ctl);
+    if (fd >= 0)
+        usock_note_connection(); /* made in the helper, counted here */
+    return fd;
 }
 
 /* ---- connections ---- */

@@ -25,6 +25,7 @@
 #include "fixture.h"
 #include "report.h"
 #include "stim.h"
+#include "usock.h"
 
 #define EXIT_OK 0
 #define EXIT_UNEXPECTED 1
@@ -511,6 +512,7 @@ static int run_broker(options *o)
         struct timespec s0, s1;
         clock_gettime(CLOCK_MONOTONIC, &s0);
         out->log_from = log_size(&a);
+        out->conn_from = usock_connections();
         if (gone_after) {
             c_fail(&c, "not run: no broker after %s", gone_after);
         } else {
@@ -526,6 +528,7 @@ static int run_broker(options *o)
         }
         clock_gettime(CLOCK_MONOTONIC, &s1);
         out->log_to = log_size(&a);
+        out->conn_to = usock_connections();
         cresult_prune(&out->r);
         out->r.ms = (double)(s1.tv_sec - s0.tv_sec) * 1e3 + (double)(s1.tv_nsec - s0.tv_nsec) / 1e6;
         out->r.verdict = out->r.failures.len ? V_FAIL : out->r.skip.len ? V_SKIP : V_PASS;

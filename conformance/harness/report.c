@@ -1,4 +1,5 @@
 /* report.c - human, TAP, JSON, JUnit and HTML reporters (see report.h). */
+#define _GNU_SOURCE
 #include "report.h"
 
 #include <errno.h>
@@ -258,14 +259,41 @@ static void json_bytes(rpb_json_writer *w, const char *prefix, const sbuf *b, si
     }
 }
 
-/* The broker log lines written while o ran: their length, 0 when none. */
-static size_t case_log(const run_info *ri, const outcome *o, const uint8_t **text)
+/* The connection number of a broker log line: its first text field
+ * " conn=N" or JSON member "conn":N; 0 when it has none. */
+static size_t line_conn(const char *line, size_t len)
 {
-    size_t len = ri->broker_log ? ri->broker_log->len : 0;
-    size_t from = o->log_from < len ? o->log_from : len;
-    size_t to = o->log_to < len ? o->log_to : len;
-    *text = from < to ? ri->broker_log->data + from : NULL;
-    return from < to ? to - from : 0;
+    static const char *const keys[] = {" conn=", "\"conn\":"};
+    for (size_t k = 0; k < 2; k++) {
+        const char *at = memmem(line, len, keys[k], strlen(keys[k]));
+        if (at == NULL)
+            continue;
+        size_t n = 0;
+        for (at += strlen(keys[k]); at < line + len && *at >= '0' && *at <= '9' && n < SIZE_MAX / 10; at++)
+            n = n * 10 + (size_t)(*at - '0');
+        return n;
+    }
+    return 0;
+}
+
+/* The broker log lines of o into out: a line naming a connection number
+ * belongs to the case that made that connection, wherever the broker
+ * wrote it (it logs a connection when it closes it, often after the case
+ * ended); a line naming none belongs to the case during which it was
+ * written. */
+static void case_log(const run_info *ri, const outcome *o, sbuf *out)
+{
+    const sbuf *log = ri->broker_log;
+    size_t len = log ? log->len : 0;
+    for (size_t at = 0; at < len;) {
+        const char *line = (const char *)log->data + at;
+        const char *nl = memchr(line, '\n', len - at);
+        size_t n = nl ? (size_t)(nl - line) + 1 : len - at;
+        size_t conn = line_conn(line, n);
+        if (conn ? conn > o->conn_from && conn <= o->conn_to : at >= o->log_from && at < o->log_to)
+            sb_put(out, line, n);
+        at += n;
+    }
 }
 
 int report_json(const char *path, const run_info *ri)
@@ -342,10 +370,11 @@ int report_json(const char *path, const run_info *ri)
         rpb_json_uint(&w, o->r.n_connections);
         rpb_json_key(&w, "connections_left_out");
         rpb_json_uint(&w, o->r.n_connections - o->r.n_ex);
-        const uint8_t *log;
-        size_t log_len = case_log(ri, o, &log);
-        if (log_len)
-            json_clean(&w, "broker_log_lines", log, log_len);
+        sbuf log = SBUF_INIT;
+        case_log(ri, o, &log);
+        if (log.len)
+            json_clean(&w, "broker_log_lines", log.data, log.len);
+        sb_free(&log);
         rpb_json_key(&w, "exchanges");
         rpb_json_begin_array(&w);
         for (size_t k = 0; k < o->r.n_ex; k++) {
@@ -688,13 +717,14 @@ static void html_case(sbuf *h, const run_info *ri, size_t i)
         html_msgs(h, " expected-fail", "listed as an expected failure: ", o->expect_reason);
     if (o->r.notes.len)
         html_msgs(h, "", "notes:\n", sb_str(&o->r.notes));
-    const uint8_t *log;
-    size_t log_len = case_log(ri, o, &log);
-    if (o->r.verdict == V_FAIL && log_len) {
-        sb_puts(h, "<b>broker log while the case ran</b><pre>");
-        esc(h, (const char *)log, log_len);
+    sbuf log = SBUF_INIT;
+    case_log(ri, o, &log);
+    if (o->r.verdict == V_FAIL && log.len) {
+        sb_puts(h, "<b>broker log of the case's connections</b><pre>");
+        esc(h, (const char *)log.data, log.len);
         sb_puts(h, "</pre>\n");
     }
+    sb_free(&log);
     for (size_t k = 0; k < o->r.n_ex; k++)
         html_exchange(h, o->r.ex[k]);
     if (o->r.n_connections > o->r.n_ex)

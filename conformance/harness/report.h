@@ -29,6 +29,7 @@ typedef struct outcome {
     enum status st;
     const char *expect_reason; /* the list's "# reason", when listed */
     size_t log_from, log_to;   /* the broker log written while it ran (offsets; --spawn) */
+    size_t conn_from, conn_to; /* its connections: the broker's conn_from+1..conn_to */
 } outcome;
 
 typedef struct run_info {

@@ -1,7 +1,8 @@
 /*
  * test_harness.c - tests of rpb-conform itself, against the reference
  * broker: rpb-broker passes the strict tier with an empty expected-failure
- * list in under 10 s and the three reports hold every case; the exit codes;
+ * list in under 10 s and the three reports hold every case, each with the
+ * broker log lines of its own connections; the exit codes;
  * the expected-failure rules (a listed pass or an unknown id fails the run,
  * a listed failure does not); case selection; TAP; the checked-in fixture.
  *
@@ -35,6 +36,56 @@ static bool has_line_prefix(const char *text, const char *prefix)
         if (strncmp(p, prefix, n) == 0)
             return true;
     return false;
+}
+
+/* The broker connection numbers (" conn=N") of a case's broker_log_lines
+ * as a bit set over 1..max; returns how many distinct ones. */
+static size_t case_conns(const rpb_json_value *c, unsigned char *seen, size_t max, size_t *dups)
+{
+    const rpb_json_value *lines = rpb_json_get(c, "broker_log_lines");
+    if (!lines || lines->type != RPB_JSON_STRING)
+        return 0;
+    size_t distinct = 0;
+    static unsigned char mine[1 << 16];
+    memset(mine, 0, sizeof mine);
+    for (const char *p = strstr((const char *)lines->u.string.data, " conn="); p; p = strstr(p + 1, " conn=")) {
+        size_t n = strtoul(p + 6, NULL, 10);
+        if (n == 0 || n > max || mine[n])
+            continue;
+        mine[n] = 1;
+        distinct++;
+        *dups += seen[n];
+        seen[n] = 1;
+    }
+    return distinct;
+}
+
+/* The report shows under each case the broker log lines of the
+ * connections it made, found by the broker's conn=N, wherever the broker
+ * wrote them: against rpb-broker (one log line per connection) every case
+ * gets exactly as many connection numbers as it made connections, and no
+ * number goes to two cases. */
+static void check_case_log_lines(const rpb_json_value *report)
+{
+    static unsigned char seen[1 << 16];
+    memset(seen, 0, sizeof seen);
+    size_t dups = 0, wrong = 0;
+    const rpb_json_value *cases = rpb_json_get(report, "cases");
+    CU_ASSERT_FATAL(cases && cases->type == RPB_JSON_ARRAY);
+    for (const rpb_json_value *c = cases->u.children.head; c; c = c->next) {
+        uint64_t made = 0;
+        rpb_json_as_u64(rpb_json_get(c, "connections"), &made);
+        size_t got = case_conns(c, seen, sizeof seen - 1, &dups);
+        if (got != made) {
+            const rpb_json_value *id = rpb_json_get(c, "id");
+            fprintf(stderr, "\n  %s: %llu connections, log lines of %zu\n",
+                    id && id->type == RPB_JSON_STRING ? (const char *)id->u.string.data : "?",
+                    (unsigned long long)made, got);
+            wrong++;
+        }
+    }
+    CU_ASSERT_EQUAL(wrong, 0);
+    CU_ASSERT_EQUAL(dups, 0);
 }
 
 static void test_reference_strict(void)
@@ -100,6 +151,7 @@ static void test_reference_strict(void)
     CU_ASSERT(ids > 0);
     CU_ASSERT_EQUAL(missing, 0);
     CU_ASSERT_EQUAL(ids, passed + skipped);
+    check_case_log_lines(doc.root);
     rpb_json_doc_free(&doc);
     sb_free(&out);
     sb_free(&list);

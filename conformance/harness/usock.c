@@ -9,11 +9,25 @@
 
 #include <rpb/rpb.h>
 
+static size_t connections;
+
+size_t usock_connections(void)
+{
+    return connections;
+}
+
+void usock_note_connection(void)
+{
+    connections++;
+}
+
 int usock_connect(const char *path, int timeout_ms)
 {
     int fd = rpb_client_connect(path, rpb_monotonic_ms() + timeout_ms);
-    if (fd >= 0)
+    if (fd >= 0) {
+        connections++;
         return fd;
+    }
     switch (fd) {
     case RPB_ERR_INVALID_ARGUMENT: return path[0] ? -ENAMETOOLONG : -EINVAL;
     case RPB_ERR_TIMEOUT: return -ETIMEDOUT;

@@ -7,6 +7,8 @@
 #ifndef CONFORM_USOCK_H
 #define CONFORM_USOCK_H
 
+#include <stddef.h>
+
 /*
  * Connects to the Unix stream socket at path within timeout_ms (a full
  * backlog is retried until then), through rpb_client_connect().  Returns
@@ -15,6 +17,17 @@
  * error (-ENOENT, -ECONNREFUSED, ...).
  */
 int usock_connect(const char *path, int timeout_ms);
+
+/*
+ * The connections to the broker this process has made so far: its
+ * successful usock_connect() calls plus those a helper process made for it
+ * (usock_note_connection()).  A broker accepts them in the same order, so
+ * the k-th is the broker's k-th connection when the harness is its only
+ * client (rpb-broker logs it as conn=k): how the report picks the log
+ * lines of a case.
+ */
+size_t usock_connections(void);
+void usock_note_connection(void);
 
 /*
  * Sends fd_or_err over the datagram-preserving socket sock (SOCK_SEQPACKET):
