@@ -87,8 +87,12 @@ typedef struct mutation {
     uint32_t min_protocol, max_protocol;
     enum fill_field fill;
     size_t fill_len;
+    bstr fill_unit; /* repeated while it fits, then 'x' (.s NULL: all 'x') */
     enum { PID_SELF = 0, PID_ZERO, PID_OTHER } pid;
     bool big_ignored;  /* 4 KiB in each field HELLO-016 leaves unchecked */
+    bool set_keepalive; /* client_keepalive_secs = keepalive; a Negotiated must
+                           carry keepalive_interval_secs keepalive (1800 for 0) */
+    uint64_t keepalive;
     /* envelope fields */
     bool set_envelope;
     uint32_t envelope_version;
@@ -131,14 +135,26 @@ void mutation_title(const hcase *cs, sbuf *title);
 #define VERSION(lit) .version = BSTR(lit)
 #define PROTOCOLS(lo, hi) .set_range = true, .min_protocol = (lo), .max_protocol = (hi)
 #define FILL(field, n) .fill = (field), .fill_len = (n)
+/* n bytes of the string unit repeated (then 'x' to the exact length):
+ * multibyte UTF-8 or NUL at and around a byte-measured cap. */
+#define FILL_OF(field, n, unit) .fill = (field), .fill_len = (n), .fill_unit = BSTR(unit)
 #define ENVELOPE(v, k, pp, enc)                                                                              \
     .set_envelope = true, .envelope_version = (v), .kind = (k), .payload_protocol = (pp), .payload_encoding = (enc)
 #define RAW(w, h) .where = (w), .hex = (h)
+#define KEEPALIVE(v) .set_keepalive = true, .keepalive = (v)
 
 /* ---- admin verbs (cases_admin.c) ---- */
 /* Sends AdminRequest{verb, json} (request_id 44) and reads the reply; req
  * gets the request envelope (its payload cleared). */
 void admin_exchange(cctx *c, int32_t verb, bool json, rpb_frame *req, hreply *r);
+
+/* STATUS json's integer member at path ("hellos_negotiated"); false when
+ * the reply has none. */
+bool admin_status_u64(cctx *c, const char *path, uint64_t *out);
+
+/* false, with the case skipped, when the broker under test has no rate
+ * limit configured (--rate-limit off). */
+bool rate_configured(cctx *c);
 
 /* The area tables (cases_<area>.c), listed in run order by cases.c. */
 extern const case_table cases_framing, cases_envelope, cases_wire, cases_hello, cases_conn, cases_admin;

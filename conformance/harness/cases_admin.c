@@ -4,6 +4,7 @@
  * kind, exit code and body of each verb.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cases.h"
@@ -12,6 +13,7 @@
 typedef struct admin_variant {
     int32_t verb;
     bool json;
+    const char *service_name, *output_path; /* AdminRequest fields, or NULL */
     int32_t want_kind;        /* AdminReplyKind */
     uint32_t want_exit;
     const char *want_body;    /* exact body, or NULL */
@@ -22,6 +24,11 @@ typedef struct admin_variant {
     /* NULL-terminated: the lines the body starts with; an entry ending in
      * a space is the line up to its value, a number */
     const char *const *first_lines;
+    /* JSON members of the body (json_member_ok): "path=VALUE" (VALUE is
+     * JSON, compared as a value), "path:TYPE" (bool, integer, number,
+     * string, array, object), "path#N" (an array of N elements); path is
+     * member names and array indexes joined by '.' */
+    const char *members[10];
 } admin_variant;
 
 /* ADMIN-011: upstream's eight frozen METRICS families, in their order,
@@ -78,14 +85,12 @@ static bool body_contains(rpb_slice body, const char *needle)
     return false;
 }
 
-void admin_exchange(cctx *c, int32_t verb, bool json, rpb_frame *req, hreply *r)
+/* Sends ar (request_id 44) and reads the reply; req gets the request
+ * envelope (its payload cleared). */
+static void admin_exchange_request(cctx *c, const rpb_admin_request *ar, rpb_frame *req, hreply *r)
 {
-    rpb_admin_request ar;
-    rpb_msg_init(&rpb_admin_request_desc, &ar);
-    ar.verb = verb;
-    ar.json = json;
     sbuf payload = SBUF_INIT, s = SBUF_INIT;
-    stim_encode(&payload, &rpb_admin_request_desc, &ar);
+    stim_encode(&payload, &rpb_admin_request_desc, ar);
     stim_frame_base(req);
     req->payload_protocol = RPB_PP_ADMIN;
     req->request_id = 44;
@@ -95,11 +100,95 @@ void admin_exchange(cctx *c, int32_t verb, bool json, rpb_frame *req, hreply *r)
     req->payload.data = NULL; /* payload is freed below */
     req->payload.len = 0;
     char label[80];
-    const char *vn = rpb_enum_name(&rpb_admin_verb_enum, verb);
-    snprintf(label, sizeof label, "admin request %s%s", vn ? vn : "(unknown verb)", json ? " json" : "");
+    const char *vn = rpb_enum_name(&rpb_admin_verb_enum, ar->verb);
+    snprintf(label, sizeof label, "admin request %s%s", vn ? vn : "(unknown verb)", ar->json ? " json" : "");
     hc_exchange(c, NULL, label, &s, r);
     sb_free(&payload);
     sb_free(&s);
+}
+
+void admin_exchange(cctx *c, int32_t verb, bool json, rpb_frame *req, hreply *r)
+{
+    rpb_admin_request ar;
+    rpb_msg_init(&rpb_admin_request_desc, &ar);
+    ar.verb = verb;
+    ar.json = json;
+    admin_exchange_request(c, &ar, req, r);
+}
+
+/* The value at path ("a.b.0.c") under v, or NULL. */
+static const rpb_json_value *json_at(const rpb_json_value *v, const char *path, size_t len)
+{
+    while (v && len) {
+        const char *dot = memchr(path, '.', len);
+        size_t n = dot ? (size_t)(dot - path) : len;
+        char seg[64];
+        if (n >= sizeof seg)
+            return NULL;
+        memcpy(seg, path, n);
+        seg[n] = 0;
+        if (v->type == RPB_JSON_ARRAY) {
+            const rpb_json_value *e = v->u.children.head;
+            for (long i = strtol(seg, NULL, 10); e && i > 0; i--)
+                e = e->next;
+            v = e;
+        } else {
+            v = v->type == RPB_JSON_OBJECT ? rpb_json_get(v, seg) : NULL;
+        }
+        path += n + (dot != NULL);
+        len -= n + (dot != NULL);
+    }
+    return v;
+}
+
+static bool json_type_is(const rpb_json_value *v, const char *type)
+{
+    static const char *const names[] = {"null", "bool", "integer", "real", "string", "array", "object"};
+    if (strcmp(type, "number") == 0)
+        return v->type == RPB_JSON_INTEGER || v->type == RPB_JSON_REAL;
+    return (size_t)v->type < sizeof names / sizeof names[0] && strcmp(names[v->type], type) == 0;
+}
+
+/* Checks one admin_variant.members entry against the parsed body. */
+static void json_member_ok(cctx *c, const rpb_json_value *root, const char *spec)
+{
+    size_t plen = strcspn(spec, "=:#");
+    const rpb_json_value *v = json_at(root, spec, plen);
+    const char *want = spec + plen + (spec[plen] != 0);
+    if (!v) {
+        c_fail(c, "expected the JSON body to have %.*s; observed none", (int)plen, spec);
+        return;
+    }
+    bool ok;
+    if (spec[plen] == ':') {
+        ok = json_type_is(v, want);
+    } else if (spec[plen] == '#') {
+        ok = v->type == RPB_JSON_ARRAY && v->u.children.count == strtoul(want, NULL, 10);
+    } else {
+        rpb_json_doc w;
+        if (rpb_json_parse(want, strlen(want), &w, NULL) != RPB_OK)
+            abort(); /* a typo in a case table */
+        ok = rpb_json_equal(v, w.root);
+        rpb_json_doc_free(&w);
+    }
+    if (!ok)
+        c_fail(c, "expected JSON member %s; observed a %s that is not",
+               spec, v->type == RPB_JSON_ARRAY ? "array" : v->type == RPB_JSON_OBJECT ? "object" : "value");
+}
+
+/* ADMIN-012, ADMIN-016, ADMIN-009: the members the row names. */
+static void check_json_members(cctx *c, const admin_variant *v, rpb_slice body)
+{
+    if (!v->members[0])
+        return;
+    rpb_json_doc doc;
+    if (rpb_json_parse((const char *)body.data, body.len, &doc, NULL) != RPB_OK) {
+        c_fail(c, "expected the body to be one JSON value; observed %zu bytes that do not parse", body.len);
+        return;
+    }
+    for (int i = 0; i < 10 && v->members[i]; i++)
+        json_member_ok(c, doc.root, v->members[i]);
+    rpb_json_doc_free(&doc);
 }
 
 static void case_admin(cctx *c)
@@ -107,7 +196,13 @@ static void case_admin(cctx *c)
     const admin_variant *v = c->cs->arg.admin;
     rpb_frame f;
     hreply r;
-    admin_exchange(c, v->verb, v->json, &f, &r);
+    rpb_admin_request ar;
+    rpb_msg_init(&rpb_admin_request_desc, &ar);
+    ar.verb = v->verb;
+    ar.json = v->json;
+    ar.service_name = rpb_slice_cstr(v->service_name ? v->service_name : "");
+    ar.output_path = rpb_slice_cstr(v->output_path ? v->output_path : "");
+    admin_exchange_request(c, &ar, &f, &r);
     if (r.ex) {
         sb_printf(&r.ex->expect_text, "AdminReply{kind %s, exit_code %u%s%s%s}",
                   rpb_enum_name(&rpb_admin_reply_kind_enum, v->want_kind), v->want_exit,
@@ -120,6 +215,8 @@ static void case_admin(cctx *c)
                rpb_errname(r.payload_err));
         goto out;
     }
+    /* HELLO-052, WIRE-020: admin replies are canonical too */
+    expect_canonical(c, &r);
     const rpb_admin_reply *a = &r.admin;
     if (v->optional && a->exit_code == 2 && rpb_slice_eq_cstr(a->body, "unsupported admin verb\n")) {
         c_skip(c, "feature not offered: the broker answers this optional verb with \"unsupported admin verb\"");
@@ -167,6 +264,7 @@ static void case_admin(cctx *c)
             break;
         }
     }
+    check_json_members(c, v, a->body);
     if (v->content_type && !rpb_slice_eq_cstr(a->content_type, v->content_type)) {
         sbuf q = SBUF_INIT;
         sb_quoted(&q, a->content_type.data, a->content_type.len, 80);
@@ -177,15 +275,161 @@ out:
     hr_free(&r);
 }
 
+bool admin_status_u64(cctx *c, const char *path, uint64_t *out)
+{
+    rpb_frame f;
+    hreply r;
+    admin_exchange(c, RPB_ADMIN_VERB_STATUS, true, &f, &r);
+    rpb_json_doc doc;
+    bool ok = false;
+    if (r.end == H_REPLY && r.frame_ok && r.payload_err == RPB_OK && r.frame.payload_protocol == RPB_PP_ADMIN &&
+        rpb_json_parse((const char *)r.admin.body.data, r.admin.body.len, &doc, NULL) == RPB_OK) {
+        const rpb_json_value *v = json_at(doc.root, path, strlen(path));
+        ok = v && rpb_json_as_u64(v, out);
+        rpb_json_doc_free(&doc);
+    }
+    hr_free(&r);
+    return ok;
+}
+
+/* The framed HEALTHZ request (request_id id), json as given. */
+static void healthz_frame(sbuf *s, rpb_frame *f, uint64_t id)
+{
+    rpb_admin_request ar;
+    rpb_msg_init(&rpb_admin_request_desc, &ar);
+    ar.verb = RPB_ADMIN_VERB_HEALTHZ;
+    sbuf payload = SBUF_INIT;
+    stim_encode(&payload, &rpb_admin_request_desc, &ar);
+    stim_frame_base(f);
+    f->payload_protocol = RPB_PP_ADMIN;
+    f->request_id = id;
+    f->payload = (rpb_slice){payload.data, payload.len};
+    stim_frame(s, f);
+    f->payload = (rpb_slice){NULL, 0};
+    sb_free(&payload);
+}
+
+/* The reply r is HEALTHZ's: TEXT "ok\n", exit 0, echoing f. */
+static bool expect_healthz(cctx *c, const hreply *r, const rpb_frame *f)
+{
+    if (!expect_response_frame(c, r, RPB_PP_ADMIN, echo_of(f)))
+        return false;
+    if (r->payload_err != RPB_OK || r->admin.kind != RPB_ADMIN_REPLY_KIND_TEXT || r->admin.exit_code != 0 ||
+        !rpb_slice_eq_cstr(r->admin.body, "ok\n")) {
+        c_fail(c, "expected the HEALTHZ reply TEXT \"ok\\n\", exit_code 0; observed another reply");
+        return false;
+    }
+    return true;
+}
+
+/* ADMIN-001, HELLO-001: one request per connection for admin too: of two
+ * HEALTHZ frames sent together (request_id 44, 45) only the first is
+ * answered, then the broker closes; with arg "hello" the second frame is a
+ * Hello, sent after the reply. */
+static void case_admin_one_request(cctx *c)
+{
+    bool hello = strcmp(c->cs->arg.word, "hello") == 0;
+    sbuf s = SBUF_INIT, second = SBUF_INIT;
+    rpb_frame f, g;
+    healthz_frame(&s, &f, 44);
+    if (hello)
+        stim_base_frame(&second, self_pid());
+    else
+        healthz_frame(&s, &g, 45);
+    hconn hc;
+    hreply r;
+    if (hc_open(c, &hc, NULL, hello ? "HEALTHZ, then a Hello after the reply" : "two HEALTHZ frames back to back") == 0)
+        hc_send(&hc, s.data, s.len);
+    hc_read_reply(&hc, c->cfg->reply_ms, &r);
+    if (expect_healthz(c, &r, &f)) {
+        if (hello)
+            hc_send(&hc, second.data, second.len); /* may meet a closed socket: the point */
+        int end = hc_wait_close(&hc, c->cfg->reply_ms);
+        if (end == H_GARBAGE)
+            c_fail(c, "expected one reply then a close (one request per connection); observed more bytes");
+        else if (end == H_TIMEOUT)
+            c_fail(c, "expected the broker to close after its admin reply; observed the connection open after %d ms",
+                   c->cfg->reply_ms);
+    }
+    hc_close(&hc);
+    hr_free(&r);
+    sb_free(&s);
+    sb_free(&second);
+}
+
+/* WIRE-006: payload_protocol 2^32 + 0xAD01 decodes as 0xAD01 (uint32
+ * narrowing) and routes to admin (ADMIN-001); verb 2^32 + 4 is HEALTHZ. */
+static void case_admin_narrowing(cctx *c)
+{
+    bool verb = strcmp(c->cs->arg.word, "verb") == 0;
+    rpb_frame f;
+    stim_frame_base(&f);
+    f.request_id = 44;
+    sbuf body = SBUF_INIT, s = SBUF_INIT;
+    stim_encode(&body, &rpb_frame_desc, &f); /* payload_protocol 0: not written */
+    pb_key(&body, 3, 0);
+    pb_varint(&body, verb ? RPB_PP_ADMIN : (UINT64_C(1) << 32) + RPB_PP_ADMIN);
+    pb_key(&body, 4, 2);
+    sbuf payload = SBUF_INIT;
+    pb_key(&payload, 1, 0);
+    pb_varint(&payload, verb ? (UINT64_C(1) << 32) + RPB_ADMIN_VERB_HEALTHZ : RPB_ADMIN_VERB_HEALTHZ);
+    pb_varint(&body, payload.len);
+    sb_put(&body, payload.data, payload.len);
+    stim_framed(&s, body.data, body.len);
+    hreply r;
+    hc_exchange(c, NULL, verb ? "HEALTHZ as verb 2^32+4" : "HEALTHZ on payload_protocol 2^32+0xAD01", &s, &r);
+    expect_healthz(c, &r, &f);
+    hr_free(&r);
+    sb_free(&payload);
+    sb_free(&body);
+    sb_free(&s);
+}
+
+/* ADMIN-006: CONFIG's values are the effective configuration: the rate
+ * limit the broker was started with (the fixture's, --rate-limit), when
+ * the broker reports it (rate_limit_max and rate_limit_window_ms are
+ * rpb-broker's names). */
+static void case_config_rate_limit(cctx *c)
+{
+    if (!rate_configured(c))
+        return;
+    rpb_frame f;
+    hreply r;
+    admin_exchange(c, RPB_ADMIN_VERB_CONFIG, true, &f, &r);
+    rpb_json_doc doc;
+    if (!expect_response_frame(c, &r, RPB_PP_ADMIN, echo_of(&f)) || r.payload_err != RPB_OK ||
+        rpb_json_parse((const char *)r.admin.body.data, r.admin.body.len, &doc, NULL) != RPB_OK) {
+        c_fail(c, "expected a CONFIG reply with a JSON body");
+        hr_free(&r);
+        return;
+    }
+    uint64_t max, window;
+    if (!rpb_json_as_u64(json_at(doc.root, "values.rate_limit_max", strlen("values.rate_limit_max")), &max) ||
+        !rpb_json_as_u64(json_at(doc.root, "values.rate_limit_window_ms", strlen("values.rate_limit_window_ms")), &window))
+        c_skip(c, "CONFIG has no values.rate_limit_max and values.rate_limit_window_ms (rpb-broker's names)");
+    else if (max != c->cfg->rate_n || window != c->cfg->rate_window_ms)
+        c_fail(c, "expected values.rate_limit_max %u and rate_limit_window_ms %u (the broker's --rate-limit); "
+                  "observed %llu and %llu",
+               c->cfg->rate_n, c->cfg->rate_window_ms, (unsigned long long)max, (unsigned long long)window);
+    rpb_json_doc_free(&doc);
+    hr_free(&r);
+}
+
 /* A row: the verb and what it must answer (admin_variant members). */
 #define ADMIN(id, tier, reqs, title, ...)                                                                    \
     {id, tier, reqs, title, case_admin, {.admin = &(const admin_variant){__VA_ARGS__}}, NULL, 0}
 /* A TEXT reply with an exact body and exit code. */
 #define TEXT(v, exit, body) .verb = (v), .want_kind = RPB_ADMIN_REPLY_KIND_TEXT, .want_exit = (exit), .want_body = (body)
 /* A JSON reply (optional: a MAY verb) holding the given substrings. */
-#define JSON(v, opt, ...)                                                                                    \
-    .verb = (v), .json = true, .want_kind = RPB_ADMIN_REPLY_KIND_JSON, .contains = {__VA_ARGS__},             \
+#define JSON(v, opt, ...) JSON_AS(v, opt, true, __VA_ARGS__)
+/* The same with AdminRequest.json as given (ADMIN-015: only STATUS reads it). */
+#define JSON_AS(v, opt, js, ...)                                                                             \
+    .verb = (v), .json = (js), .want_kind = RPB_ADMIN_REPLY_KIND_JSON, .contains = {__VA_ARGS__},             \
     .content_type = "application/json", .optional = (opt)
+/* JSON members (admin_variant.members). */
+#define MEMBERS(...) .members = {__VA_ARGS__}
+/* ADMIN-016: the members every JSON reply starts with. */
+#define HEAD(cmd) "schema_version=1", "command=\"" cmd "\"", "generated_at_unix_ms:integer", "broker_instance:string"
 
 static const hcase rows[] = {
     ADMIN("broker/admin/healthz", CORE, "ADMIN-001 ADMIN-002", "HEALTHZ answers TEXT \"ok\\n\", exit 0, on 0xAD01 with request_id echoed", TEXT(RPB_ADMIN_VERB_HEALTHZ, 0, "ok\n")),
@@ -200,6 +444,34 @@ static const hcase rows[] = {
     ADMIN("broker/admin/diagnose", CORE, "ADMIN-009", "DIAGNOSE (optional) answers JSON with command \"diagnose\"", JSON(RPB_ADMIN_VERB_DIAGNOSE, true, "\"schema_version\"", "\"command\"", "\"diagnose\"")),
     ADMIN("broker/admin/unspecified-verb", CORE, "ADMIN-007", "ADMIN_VERB_UNSPECIFIED answers TEXT \"unsupported admin verb\\n\", exit 2", TEXT(RPB_ADMIN_VERB_UNSPECIFIED, 2, "unsupported admin verb\n")),
     ADMIN("broker/admin/unknown-verb", CORE, "ADMIN-007", "an unknown verb (99) answers TEXT \"unsupported admin verb\\n\", exit 2", TEXT(99, 2, "unsupported admin verb\n")),
+    /* ADMIN-015 design: input = AdminRequest.json; classes: STATUS (reads
+     * it) and every other verb (ignores it), each with json true and false */
+    ADMIN("broker/admin/healthz/json-true", CORE, "ADMIN-002 ADMIN-015", "HEALTHZ with json true still answers TEXT \"ok\\n\"", TEXT(RPB_ADMIN_VERB_HEALTHZ, 0, "ok\n"), .json = true),
+    ADMIN("broker/admin/readyz/json-true", CORE, "ADMIN-003 ADMIN-015", "READYZ with json true still answers TEXT \"ready\\n\"", TEXT(RPB_ADMIN_VERB_READYZ, 0, "ready\n"), .json = true),
+    ADMIN("broker/admin/config/json-false", CORE, "ADMIN-006 ADMIN-015", "CONFIG with json false still answers JSON", JSON_AS(RPB_ADMIN_VERB_CONFIG, false, false, "\"config\""), MEMBERS(HEAD("config"), "values:object")),
+    ADMIN("broker/admin/dump/json-false", CORE, "ADMIN-009 ADMIN-015", "DUMP (optional) with json false still answers JSON", JSON_AS(RPB_ADMIN_VERB_DUMP, true, false, "\"dump\""), MEMBERS(HEAD("dump"))),
+    ADMIN("broker/admin/list-instances/json-false", CORE, "ADMIN-009 ADMIN-015", "LIST_INSTANCES (optional) with json false still answers JSON", JSON_AS(RPB_ADMIN_VERB_LIST_INSTANCES, true, false, "\"list-instances\""), MEMBERS(HEAD("list-instances"))),
+    ADMIN("broker/admin/backend-health/json-false", CORE, "ADMIN-009 ADMIN-015", "BACKEND_HEALTH (optional) with json false still answers JSON", JSON_AS(RPB_ADMIN_VERB_BACKEND_HEALTH, true, false, "\"backend-health\""), MEMBERS(HEAD("backend-health"))),
+    ADMIN("broker/admin/diagnose/json-false", CORE, "ADMIN-009 ADMIN-015", "DIAGNOSE (optional) with json false still answers JSON", JSON_AS(RPB_ADMIN_VERB_DIAGNOSE, true, false, "\"diagnose\""), MEMBERS(HEAD("diagnose"))),
+    /* ADMIN-012, ADMIN-016, ADMIN-009 design: the members and value types
+     * of each JSON verb; the fixture's two services; BACKEND_HEALTH's
+     * filter with a registered, an unregistered and an empty name;
+     * DIAGNOSE with and without output_path */
+    ADMIN("broker/admin/status/json-members", CORE, "ADMIN-012 ADMIN-016", "STATUS json: every ADMIN-012 member with its type; accepting, not demoted, both fixture services", JSON(RPB_ADMIN_VERB_STATUS, false, "\"status\""), MEMBERS(HEAD("status"), "broker_pid:integer", "uptime_seconds:number", "accepting_hello=true", "connections_open:integer", "fd_pressure.demoted=false", "backends#2")),
+    ADMIN("broker/admin/status/json-backend-members", CORE, "ADMIN-012", "STATUS json: each backend has service_name, service_version, pid, backend_pipe, last_active_unix_ms, state", JSON(RPB_ADMIN_VERB_STATUS, false, "\"status\""), MEMBERS("backends.0.service_name:string", "backends.0.service_version:string", "backends.0.pid:integer", "backends.0.backend_pipe:string", "backends.0.last_active_unix_ms:integer", "backends.0.state:string", "backends.1.service_name:string", "backends.1.backend_pipe:string")),
+    ADMIN("broker/admin/config/members", CORE, "ADMIN-006 ADMIN-016", "CONFIG: values.max_hello_bytes 65536, values.admin_payload_protocol \"0xAD01\"", JSON(RPB_ADMIN_VERB_CONFIG, false, "\"config\""), MEMBERS(HEAD("config"), "values.max_hello_bytes=65536", "values.admin_payload_protocol=\"0xAD01\"")),
+    ADMIN("broker/admin/dump/members", CORE, "ADMIN-009 ADMIN-016", "DUMP (optional): the effective config and both fixture services", JSON(RPB_ADMIN_VERB_DUMP, true, "\"dump\""), MEMBERS(HEAD("dump"), "effective_config.max_hello_bytes=65536", "backend_table#2")),
+    ADMIN("broker/admin/list-instances/members", CORE, "ADMIN-009 ADMIN-016", "LIST_INSTANCES (optional): one running instance with its pid", JSON(RPB_ADMIN_VERB_LIST_INSTANCES, true, "\"list-instances\""), MEMBERS(HEAD("list-instances"), "instances#1", "instances.0.pid:integer", "instances.0.state=\"running\"")),
+    ADMIN("broker/admin/backend-health/registered", CORE, "ADMIN-009", "BACKEND_HEALTH (optional) for zccache: that one service", JSON(RPB_ADMIN_VERB_BACKEND_HEALTH, true, "\"backend-health\""), .service_name = FIXTURE_SVC_PINNED, MEMBERS(HEAD("backend-health"), "service_name=\"zccache\"", "backends#1", "backends.0.service_name=\"zccache\"")),
+    ADMIN("broker/admin/backend-health/unregistered", CORE, "ADMIN-009", "BACKEND_HEALTH (optional) for an unregistered name: no backends", JSON(RPB_ADMIN_VERB_BACKEND_HEALTH, true, "\"backend-health\""), .service_name = "nosuch", MEMBERS(HEAD("backend-health"), "service_name=\"nosuch\"", "backends#0")),
+    ADMIN("broker/admin/backend-health/empty-name", CORE, "ADMIN-009", "BACKEND_HEALTH (optional) with an empty service_name: \"unknown\", no backends", JSON(RPB_ADMIN_VERB_BACKEND_HEALTH, true, "\"backend-health\""), MEMBERS(HEAD("backend-health"), "service_name=\"unknown\"", "backends#0")),
+    ADMIN("broker/admin/diagnose/default-path", CORE, "ADMIN-009", "DIAGNOSE (optional) without output_path: bundle.tar.gz, created false", JSON(RPB_ADMIN_VERB_DIAGNOSE, true, "\"diagnose\""), MEMBERS(HEAD("diagnose"), "output_path=\"bundle.tar.gz\"", "created=false")),
+    ADMIN("broker/admin/diagnose/output-path", CORE, "ADMIN-009", "DIAGNOSE (optional) with output_path: that path, created false", JSON(RPB_ADMIN_VERB_DIAGNOSE, true, "\"diagnose\""), .output_path = "/tmp/conform-bundle.tgz", MEMBERS(HEAD("diagnose"), "output_path=\"/tmp/conform-bundle.tgz\"", "created=false")),
+    ROW("broker/admin/config/rate-limit", STRICT, "ADMIN-006", "CONFIG reports the rate limit the broker runs with (rpb-broker's members; skipped without them)", case_config_rate_limit),
+    ROW_WORD("broker/admin/one-request/back-to-back", CORE, "ADMIN-001 HELLO-001", "of two HEALTHZ frames sent together only the first is answered, then the connection closes", case_admin_one_request, "admin"),
+    ROW_WORD("broker/admin/one-request/hello-after", CORE, "ADMIN-001 HELLO-001", "a Hello sent after an admin reply on the same connection gets nothing", case_admin_one_request, "hello"),
+    ROW_WORD("broker/admin/narrowing/payload-protocol", CORE, "WIRE-006 ADMIN-001", "payload_protocol 2^32+0xAD01 keeps its low 32 bits and is answered as admin", case_admin_narrowing, "protocol"),
+    ROW_WORD("broker/admin/narrowing/verb", CORE, "WIRE-006 ADMIN-002", "verb 2^32+4 keeps its low 32 bits: HEALTHZ", case_admin_narrowing, "verb"),
 };
 
 CASE_TABLE(cases_admin, rows);

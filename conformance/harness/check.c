@@ -244,6 +244,13 @@ bool expect_refused(cctx *c, const hreply *r, const refusal *want, echo e)
                    (unsigned long long)rf->retry_after_ms);
         ok = false;
     }
+    /* HELLO-040: the details map is empty */
+    if (rf->details.count) {
+        c_fail(c, "expected an empty details map; observed %zu entries", rf->details.count);
+        ok = false;
+    }
+    /* HELLO-052: every reply, each refusal included, is canonical */
+    ok &= expect_canonical(c, r);
     if (!rpb_slice_eq_cstr(rf->reason, want->reason)) {
         sbuf q = SBUF_INIT;
         sb_quoted(&q, rf->reason.data, rf->reason.len, 120);
@@ -270,6 +277,11 @@ const rpb_negotiated *expect_negotiated(cctx *c, const hreply *r, echo e)
     const rpb_negotiated *n = &r->hello.negotiated;
     if (n->negotiated_protocol != 1)
         c_fail(c, "expected negotiated_protocol 1; observed %u", n->negotiated_protocol);
+    /* HELLO-033: no warnings */
+    if (n->warnings.count)
+        c_fail(c, "expected no warnings; observed %zu", n->warnings.count);
+    /* HELLO-052: canonical */
+    expect_canonical(c, r);
     return n;
 }
 

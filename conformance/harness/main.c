@@ -63,6 +63,8 @@ static const char usage_text[] =
     "  --expect-fail FILE    expected failures: one case id per line, optional\n"
     "                        '# reason'; a listed case that passes or is skipped,\n"
     "                        or an unlisted case that fails, fails the run\n"
+    "  --fail-fast           stop after the first unexpected failure (the cases\n"
+    "                        after it are not run or reported; mutation testing)\n"
     "\n"
     "Output (the human view, one line per case, always goes to stdout unless --tap):\n"
     "  --tap                 TAP version 13 on stdout instead of the human view\n"
@@ -109,6 +111,7 @@ typedef struct options {
     const char *json, *junit, *html, *failing_list;
     bool verbose;
     bool keep_temp;
+    bool fail_fast;
     int attach_ms, grace_ms;
     hconfig cfg;
 } options;
@@ -250,6 +253,8 @@ static int parse_broker_args(int argc, char **argv, options *o)
             o->failing_list = v;
         } else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
             o->verbose = true;
+        } else if (strcmp(a, "--fail-fast") == 0) {
+            o->fail_fast = true;
         } else if (strcmp(a, "--keep-temp") == 0) {
             o->keep_temp = true;
         } else if (strcmp(a, "--rate-limit") == 0) {
@@ -545,6 +550,8 @@ static int run_broker(options *o)
         else
             report_human_case(stdout, out, o->verbose);
         fflush(stdout);
+        if (o->fail_fast && out->st == ST_FAIL)
+            break;
     }
     ri.wall_ms = (double)(rpb_monotonic_ms() - t0);
 

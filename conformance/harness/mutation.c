@@ -40,6 +40,8 @@ static char *fill_value(const mutation *m)
         abort();
     memset(buf, 'x', m->fill_len);
     buf[m->fill_len] = 0;
+    for (size_t at = 0; m->fill_unit.len && at + m->fill_unit.len <= m->fill_len; at += m->fill_unit.len)
+        memcpy(buf + at, m->fill_unit.s, m->fill_unit.len);
     if (m->fill == FILL_WANTED_VERSION && m->fill_len >= 8) {
         /* "1.11.20-" then [a-z]: valid grammar at any length */
         memcpy(buf, "1.11.20-", 8);
@@ -98,6 +100,8 @@ static void apply(const mutation *m, rpb_frame *f, rpb_hello *h)
         h->peer_attestation_nonce = big;
         h->capability_token = big;
     }
+    if (m->set_keepalive)
+        h->client_keepalive_secs = m->keepalive;
     if (m->set_envelope) {
         f->envelope_version = m->envelope_version;
         f->kind = m->kind;
@@ -198,6 +202,13 @@ static void describe_mutation(const mutation *m, sbuf *out)
     if (m->fill) {
         sep(out);
         sb_printf(out, "a %zu-byte %s", m->fill_len, fill_name(m->fill));
+        if (m->fill_unit.len) {
+            size_t n = m->fill_len / m->fill_unit.len, rest = m->fill_len % m->fill_unit.len;
+            sb_printf(out, " of %zu x ", n);
+            sb_quoted(out, (const uint8_t *)m->fill_unit.s, m->fill_unit.len, 20);
+            if (rest)
+                sb_printf(out, " and %zu x \"x\"", rest);
+        }
     }
     if (m->pid != PID_SELF) {
         sep(out);
@@ -206,6 +217,10 @@ static void describe_mutation(const mutation *m, sbuf *out)
     if (m->big_ignored) {
         sep(out);
         sb_puts(out, "large auth_token, nonce, capability_token, request_id, connection_id");
+    }
+    if (m->set_keepalive) {
+        sep(out);
+        sb_printf(out, "client_keepalive_secs %llu", (unsigned long long)m->keepalive);
     }
     if (m->set_envelope) {
         if (m->envelope_version != 1) {
@@ -288,7 +303,13 @@ void case_mutation(cctx *c)
     hreply r;
     hc_exchange(c, NULL, sb_str(&label), &s, &r);
     echo e = expected_echo(m, &f);
-    bool ok = m->want ? expect_refused(c, &r, m->want, e) : expect_negotiated(c, &r, e) != NULL;
+    const rpb_negotiated *n = m->want ? NULL : expect_negotiated(c, &r, e);
+    bool ok = m->want ? expect_refused(c, &r, m->want, e) : n != NULL;
+    /* HELLO-032: echoed unchanged when non-zero (no clamping, no narrowing) */
+    uint64_t keepalive = m->keepalive ? m->keepalive : 1800;
+    if (n && m->set_keepalive && n->keepalive_interval_secs != keepalive)
+        c_fail(c, "expected keepalive_interval_secs %llu; observed %llu", (unsigned long long)keepalive,
+               (unsigned long long)n->keepalive_interval_secs);
     if (ok && m->canonical)
         expect_canonical(c, &r);
     hr_free(&r);

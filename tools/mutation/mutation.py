@@ -13,7 +13,9 @@ REASON` or `NAME killed-by CASE-ID`; mutants without a note are "open").
 
 A mutant is killed when the suite fails (exit 1), cannot attach to the
 broker (exit 3: it died or never listened) or does not finish within the
-per-run timeout; it survives when the suite passes.  A mutant that does not
+per-run timeout; it survives when the suite passes.  The suite stops at
+the first failing case (--fail-fast): a killed mutant costs only the cases
+up to the one that kills it.  A mutant that does not
 compile is stillborn and not counted.
 
 usage: mutation.py [--sample N] [--seed S] [--jobs J] [--budget-minutes M]
@@ -60,7 +62,7 @@ def run_suite(conform, broker, workdir, timeout):
     """(verdict, first failing case or detail) of the strict suite against broker."""
     report = os.path.join(workdir, os.path.basename(broker) + ".json")
     cmd = [conform, "broker", "--tier", "strict", "--spawn", SPAWN.format(broker=broker),
-           "--json", report]
+           "--json", report, "--fail-fast"]
     try:
         rc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             timeout=timeout).returncode
