@@ -105,6 +105,7 @@ typedef struct mutation {
     /* raw bytes, hex, placed as where says */
     enum raw_where where;
     const char *hex;
+    bool raw_decodes; /* Frame bytes placed that still decode: a refusal echoes */
     /* the outcome */
     const refusal *want; /* NULL: Negotiated */
     bool canonical;      /* the reply must also be a canonical encoding */
@@ -147,6 +148,13 @@ void mutation_title(const hcase *cs, sbuf *title);
 /* Sends AdminRequest{verb, json} (request_id 44) and reads the reply; req
  * gets the request envelope (its payload cleared). */
 void admin_exchange(cctx *c, int32_t verb, bool json, rpb_frame *req, hreply *r);
+
+/* Appends the framed HEALTHZ request (request_id id); f gets its envelope
+ * (payload cleared). */
+void healthz_frame(sbuf *s, rpb_frame *f, uint64_t id);
+
+/* r is HEALTHZ's reply: TEXT "ok\n", exit 0, echoing f (ADMIN-002). */
+bool expect_healthz(cctx *c, const hreply *r, const rpb_frame *f);
 
 /* STATUS json's integer member at path ("hellos_negotiated"); false when
  * the reply has none. */

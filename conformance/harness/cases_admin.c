@@ -292,8 +292,7 @@ bool admin_status_u64(cctx *c, const char *path, uint64_t *out)
     return ok;
 }
 
-/* The framed HEALTHZ request (request_id id), json as given. */
-static void healthz_frame(sbuf *s, rpb_frame *f, uint64_t id)
+void healthz_frame(sbuf *s, rpb_frame *f, uint64_t id)
 {
     rpb_admin_request ar;
     rpb_msg_init(&rpb_admin_request_desc, &ar);
@@ -309,8 +308,7 @@ static void healthz_frame(sbuf *s, rpb_frame *f, uint64_t id)
     sb_free(&payload);
 }
 
-/* The reply r is HEALTHZ's: TEXT "ok\n", exit 0, echoing f. */
-static bool expect_healthz(cctx *c, const hreply *r, const rpb_frame *f)
+bool expect_healthz(cctx *c, const hreply *r, const rpb_frame *f)
 {
     if (!expect_response_frame(c, r, RPB_PP_ADMIN, echo_of(f)))
         return false;

@@ -3,6 +3,7 @@
  * boundaries, hostile lengths, truncated frames, back-to-back frames
  * (FRAME-001..FRAME-009, spec/hello.md).
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "cases.h"
@@ -230,6 +231,46 @@ static void case_admin_over_cap(cctx *c)
     sb_free(&s);
 }
 
+/* FRAME-009, HELLO-001: a first frame delivered in two writes, split at
+ * every offset from the first header byte to the last body byte, gets the
+ * same reply as in one write.  Between the writes the harness waits 1 ms
+ * for a reply that must not come (the frame is incomplete), which also
+ * lets the broker read the first piece alone. */
+static void case_split_everywhere(cctx *c)
+{
+    bool admin = strcmp(c->cs->arg.word, "admin") == 0;
+    sbuf s = SBUF_INIT;
+    rpb_frame f;
+    if (admin)
+        healthz_frame(&s, &f, 44);
+    else {
+        stim_frame_base(&f);
+        stim_base_frame(&s, self_pid());
+    }
+    for (size_t k = 1; k < s.len && !c_failed(c); k++) {
+        hconn hc;
+        hreply r;
+        char label[96];
+        snprintf(label, sizeof label, "%s split after byte %zu of %zu", admin ? "HEALTHZ" : "baseline Hello", k, s.len);
+        if (hc_open(c, &hc, NULL, label) != 0)
+            break;
+        hc_send(&hc, s.data, k);
+        int end = hc_wait_close(&hc, 1);
+        if (end != H_TIMEOUT)
+            c_fail(c, "expected no reply and no close while the frame is incomplete (%zu of %zu bytes sent); observed %s",
+                   k, s.len, hend_name(end));
+        hc_send(&hc, s.data + k, s.len - k);
+        hc_read_reply(&hc, c->cfg->reply_ms, &r);
+        if (admin)
+            expect_healthz(c, &r, &f);
+        else
+            expect_negotiated(c, &r, echo_of(&f));
+        hc_close(&hc);
+        hr_free(&r);
+    }
+    sb_free(&s);
+}
+
 static const hcase rows[] = {
     ROW_NUMBER("broker/framing/version-byte/0x02", CORE, "FRAME-001 HELLO-002 HELLO-051", "a framing byte 0x02 gets Refused VERSION_UNSUPPORTED, nothing echoed", case_version_byte, 0x02),
     ROW_NUMBER("broker/framing/version-byte/0x00", CORE, "FRAME-001 HELLO-002", "a framing byte 0x00 gets Refused VERSION_UNSUPPORTED", case_version_byte, 0x00),
@@ -245,6 +286,8 @@ static const hcase rows[] = {
     ROW_WORD("broker/framing/truncated/body", CORE, "FRAME-007 HELLO-005", "EOF inside the body gets Refused PEER_REJECTED (incomplete frame)", case_truncated, "body"),
     ROW("broker/framing/version-byte/exact-reply", CORE, "HELLO-052 WIRE-020", "the reply to framing byte 0x02 is exactly the 48 bytes of the spec", case_exact_reply),
     ROW("broker/framing/hello-cap/admin-over-limit", STRICT, "HELLO-004 FRAME-004", "an admin request with a 65,537-byte frame body gets the first-frame cap refusal", case_admin_over_cap),
+    ROW_WORD("broker/framing/split/hello-every-offset", CORE, "FRAME-009 HELLO-001", "the baseline Hello in two writes, split at every offset, negotiates", case_split_everywhere, "hello"),
+    ROW_WORD("broker/framing/split/admin-every-offset", CORE, "FRAME-009 ADMIN-001", "HEALTHZ in two writes, split at every offset, is answered", case_split_everywhere, "admin"),
     ROW("broker/framing/back-to-back", CORE, "FRAME-002 FRAME-009 HELLO-001", "of two frames sent together only the first is answered, then the connection closes", case_back_to_back),
 };
 

@@ -127,6 +127,17 @@ static const hcase rows[] = {
     MUTATE("broker/proto3/overlong-varint", CORE, "WIRE-005", "envelope_version 1 as an overlong varint (81 80 80 00) is accepted", NEGOTIATES, RAW(RAW_FRAME_PREFIX, "0881808000")),
     MUTATE("broker/proto3/narrowing/envelope-version", CORE, "WIRE-006", "envelope_version 2^32+1 keeps its low 32 bits (1) and negotiates", NEGOTIATES, RAW(RAW_FRAME_PREFIX, "088180808010")),
     MUTATE("broker/proto3/narrowing/kind", CORE, "WIRE-006", "kind 2^32 keeps its low 32 bits (REQUEST) and negotiates", NEGOTIATES, RAW(RAW_FRAME_APPEND, "108080808010")),
+    /* WIRE-006 design: every uint32 (and enum) field the broker reads,
+     * sent as 2^32 + x: x decides, whether it passes (x valid) or fails
+     * (x invalid) the check that reads the field */
+    MUTATE("broker/proto3/narrowing/envelope-version-to-zero", CORE, "WIRE-006 HELLO-008", "envelope_version 2^32 keeps its low 32 bits (0): Refused VERSION_UNSUPPORTED", &R_ENV_VERSION, RAW(RAW_FRAME_PREFIX, "088080808010"), .raw_decodes = true),
+    MUTATE("broker/proto3/narrowing/payload-protocol", CORE, "WIRE-006 HELLO-008", "payload_protocol 2^32 keeps its low 32 bits (control) and negotiates", NEGOTIATES, RAW(RAW_FRAME_APPEND, "188080808010")),
+    MUTATE("broker/proto3/narrowing/payload-protocol-probe", CORE, "WIRE-006 HELLO-008", "payload_protocol 2^32+0xB232 keeps its low 32 bits (probe): Refused PEER_REJECTED", &R_ENV_PROTOCOL, RAW(RAW_FRAME_APPEND, "18b2e4828010"), .raw_decodes = true),
+    MUTATE("broker/proto3/narrowing/payload-encoding", CORE, "WIRE-006 ENV-004", "payload_encoding 2^32 keeps its low 32 bits (NONE) and negotiates", NEGOTIATES, RAW(RAW_FRAME_APPEND, "308080808010")),
+    MUTATE("broker/proto3/narrowing/client-min-protocol", CORE, "WIRE-006 HELLO-010", "client_min_protocol 2^32+1 keeps its low 32 bits (1) and negotiates", NEGOTIATES, RAW(RAW_HELLO_APPEND, "088180808010")),
+    MUTATE("broker/proto3/narrowing/client-min-protocol-to-two", CORE, "WIRE-006 HELLO-010", "client_min_protocol 2^32+2 keeps its low 32 bits (2): Refused VERSION_UNSUPPORTED", &R_PROTOCOL_RANGE, RAW(RAW_HELLO_APPEND, "088280808010")),
+    MUTATE("broker/proto3/narrowing/client-max-protocol-to-zero", CORE, "WIRE-006 HELLO-010", "client_max_protocol 2^32 keeps its low 32 bits (0): Refused VERSION_UNSUPPORTED", &R_PROTOCOL_RANGE, RAW(RAW_HELLO_APPEND, "108080808010")),
+    MUTATE("broker/proto3/narrowing/peer-pid", CORE, "WIRE-006 HELLO-015", "peer_pid 2^32 keeps its low 32 bits (0, not claimed) and negotiates", NEGOTIATES, RAW(RAW_HELLO_APPEND, "508080808010")),
     MUTATE("broker/proto3/narrowing/client-max-protocol", CORE, "WIRE-006", "client_max_protocol 2^32+1 keeps its low 32 bits (1) and negotiates", NEGOTIATES, RAW(RAW_HELLO_APPEND, "108180808010")),
     MUTATE("broker/proto3/repeated/frame-last-wins", CORE, "WIRE-013", "envelope_version 2 then 1: the last occurrence wins", NEGOTIATES, RAW(RAW_FRAME_PREFIX, "0802" "0801")),
     MUTATE("broker/proto3/repeated/last-wins", CORE, "WIRE-013", "service_name \"Bad Name\" then \"zccache\": the last wins and negotiates", NEGOTIATES, RAW(RAW_HELLO_PREFIX, "1a08" "426164204e616d65")),

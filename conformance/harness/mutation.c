@@ -151,7 +151,7 @@ static echo expected_echo(const mutation *m, const rpb_frame *f)
 {
     if (m->where == RAW_FRAME_BODY)
         return ECHO_NOTHING;
-    if ((m->where == RAW_FRAME_PREFIX || m->where == RAW_FRAME_APPEND) && m->want)
+    if ((m->where == RAW_FRAME_PREFIX || m->where == RAW_FRAME_APPEND) && m->want && !m->raw_decodes)
         return ECHO_NOTHING;
     return echo_of(f);
 }
