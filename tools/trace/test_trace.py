@@ -159,6 +159,19 @@ class TraceTest(unittest.TestCase):
         # FRAME-001..002 in the file header expands to FRAME-002.
         self.assertIn("`file header`", self.table_row("FRAME-002"))
 
+    def test_case_rows_counted_from_table_rows(self):
+        write(self.root, "conformance/harness/cases_rows.c",
+              'static const hcase rows[] = {\n'
+              '    /* FRAME-001 design: a comment is no row */\n'
+              '    MUTATE("broker/x/a", CORE, "FRAME-001 WIRE-002", NULL, NEGOTIATES),\n'
+              '    ROW_WORD("broker/x/b", STRICT, "FRAME-001", "t", fn, "w"),\n'
+              '    ROW("broker/x/b", STRICT, "FRAME-001", "the same id again", fn),\n'
+              '};\n')
+        run(self.root)
+        self.assertTrue(self.table_row("FRAME-001").rstrip().endswith("| 2 |"))
+        self.assertTrue(self.table_row("WIRE-002").rstrip().endswith("| 1 |"))
+        self.assertTrue(self.table_row("FRAME-002").rstrip().endswith("| 0 |"))
+
     def test_check_passes_when_up_to_date(self):
         run(self.root)
         rc, out = run(self.root, "--check")

@@ -19,6 +19,10 @@ What counts as what (paths relative to the repository root):
                   test function where one can be found
   harness cases   conformance/harness/** (.c, .h): any occurrence, attributed
                   to the case table entry (its case id string) or function
+  case rows       the case table rows of conformance/harness/ (a row macro
+                  whose arguments start with the case id string, the tier and
+                  the requirement list): how many boundary and equivalence-
+                  class cases list each ID
 
 Citations may name one ID (WIRE-005), a range (FRAME-001..FRAME-009,
 WIRE-002..004, ENV-001 to ENV-006) or a list sharing a prefix
@@ -78,6 +82,7 @@ class Requirement:
         self.vectors = []             # vector ids
         self.tests = OrderedDict()    # path -> OrderedDict(label -> None)
         self.harness = OrderedDict()  # path -> OrderedDict(label -> None)
+        self.case_rows = set()        # harness case ids whose row lists it
 
     def checked(self):
         return bool(self.vectors or self.tests or self.harness)
@@ -377,6 +382,18 @@ def walk(root):
                 continue
 
 
+# A case table row: MACRO("case/id", TIER, "ID ID ...", ...
+CASE_ROW_RE = re.compile(
+    r'^\s*[A-Z][A-Z0-9_]*\(\s*"([a-z0-9][^"\s]*/[^"\s]*)"\s*,\s*[A-Za-z_]\w*\s*,\s*"([^"]*)"',
+    re.M)
+
+
+def case_rows(text):
+    """(case id, [requirement IDs]) of every case table row in text."""
+    for m in CASE_ROW_RE.finditer(text):
+        yield m.group(1), m.group(2).split()
+
+
 def line_no(text, off):
     return text.count("\n", 0, off) + 1
 
@@ -423,6 +440,11 @@ def collect(root, reqs, problems):
                 label = label or "line %d" % line_no(text, off)
                 table = req.tests if kind == "test" else req.harness
                 table.setdefault(rel, OrderedDict())[label] = None
+        if kind == "harness":
+            for cid, ids in case_rows(text):
+                for rid in ids:
+                    if rid in known:
+                        reqs[rid].case_rows.add(cid)
         if kind == "vector":
             try:
                 doc = json.loads(text)
@@ -505,14 +527,19 @@ def render(reqs, problems):
     o.append("Core MUST requirements: %d, of which without any check: %d." % (
         len(core_must), len(gaps_fatal)))
     o.append("")
+    o.append("\"Case rows\" counts the harness case table rows (conformance/harness/")
+    o.append("cases_*.c) whose requirement list names the ID: its boundary and")
+    o.append("equivalence-class cases, as designed beside each table.")
+    o.append("")
     o.append("## Requirements")
     o.append("")
-    o.append("| ID | Level | Tier | Document | Implemented in | Vectors | Tests | Harness cases |")
-    o.append("|---|---|---|---|---|---|---|---|")
+    o.append("| ID | Level | Tier | Document | Implemented in | Vectors | Tests | Harness cases "
+             "| Case rows |")
+    o.append("|---|---|---|---|---|---|---|---|---|")
     for r in reqs.values():
-        o.append("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
+        o.append("| %s | %s | %s | %s | %s | %s | %s | %s | %d |" % (
             r.id, r.level, r.tier, r.doc, cell_impl(r), cell_vectors(r),
-            cell_checks(r.tests), cell_checks(r.harness)))
+            cell_checks(r.tests), cell_checks(r.harness), len(r.case_rows)))
     o.append("")
     o.append("## Gaps")
     o.append("")
