@@ -383,6 +383,63 @@ static void case_admin_narrowing(cctx *c)
     sb_free(&s);
 }
 
+/* The value of the sample line "<name> <value>" of an OpenMetrics body;
+ * false when there is none. */
+static bool metric_value(rpb_slice body, const char *name, double *out)
+{
+    size_t n = strlen(name);
+    for (size_t at = 0; at < body.len;) {
+        const uint8_t *p = body.data + at, *nl = memchr(p, '\n', body.len - at);
+        size_t len = nl ? (size_t)(nl - p) : body.len - at;
+        if (len > n + 1 && len < n + 40 && memcmp(p, name, n) == 0 && p[n] == ' ') {
+            char num[48];
+            memcpy(num, p + n + 1, len - n - 1);
+            num[len - n - 1] = 0;
+            char *end;
+            *out = strtod(num, &end);
+            return *end == 0;
+        }
+        at += len + 1;
+    }
+    return false;
+}
+
+/* ADMIN-011 (registries.md §5): the unlabelled families' values:
+ * connections_open counts the asking connection, fd_usage_ratio is a ratio
+ * of at most 1, uptime_seconds is the time since start, as STATUS json's
+ * uptime_seconds (ADMIN-012) asked just before (within a second) when
+ * that is a whole number. */
+static void case_metrics_values(cctx *c)
+{
+    uint64_t status_uptime;
+    /* a float (ADMIN-012 allows one) is not compared */
+    bool whole = admin_status_u64(c, "uptime_seconds", &status_uptime);
+    rpb_frame f;
+    hreply r;
+    admin_exchange(c, RPB_ADMIN_VERB_METRICS, false, &f, &r);
+    double open = -1, ratio = -1, uptime = -1;
+    if (!expect_response_frame(c, &r, RPB_PP_ADMIN, echo_of(&f)) || r.payload_err != RPB_OK) {
+        hr_free(&r);
+        return;
+    }
+    const char *P = "running_process_broker_v1_";
+    char name[80];
+    snprintf(name, sizeof name, "%sconnections_open", P);
+    metric_value(r.admin.body, name, &open);
+    snprintf(name, sizeof name, "%sfd_usage_ratio", P);
+    metric_value(r.admin.body, name, &ratio);
+    snprintf(name, sizeof name, "%suptime_seconds", P);
+    metric_value(r.admin.body, name, &uptime);
+    if (open < 1)
+        c_fail(c, "expected connections_open at least 1 (the asking connection); observed %g", open);
+    if (ratio < 0 || ratio > 1)
+        c_fail(c, "expected fd_usage_ratio in 0..1; observed %g", ratio);
+    if (whole && (uptime < (double)status_uptime || uptime > (double)status_uptime + 1))
+        c_fail(c, "expected uptime_seconds %llu or %llu (STATUS json just before); observed %g",
+               (unsigned long long)status_uptime, (unsigned long long)status_uptime + 1, uptime);
+    hr_free(&r);
+}
+
 /* ADMIN-006: CONFIG's values are the effective configuration: the rate
  * limit the broker was started with (the fixture's, --rate-limit), when
  * the broker reports it (rate_limit_max and rate_limit_window_ms are
@@ -465,6 +522,7 @@ static const hcase rows[] = {
     ADMIN("broker/admin/backend-health/empty-name", CORE, "ADMIN-009", "BACKEND_HEALTH (optional) with an empty service_name: \"unknown\", no backends", JSON(RPB_ADMIN_VERB_BACKEND_HEALTH, true, "\"backend-health\""), MEMBERS(HEAD("backend-health"), "service_name=\"unknown\"", "backends#0")),
     ADMIN("broker/admin/diagnose/default-path", CORE, "ADMIN-009", "DIAGNOSE (optional) without output_path: bundle.tar.gz, created false", JSON(RPB_ADMIN_VERB_DIAGNOSE, true, "\"diagnose\""), MEMBERS(HEAD("diagnose"), "output_path=\"bundle.tar.gz\"", "created=false")),
     ADMIN("broker/admin/diagnose/output-path", CORE, "ADMIN-009", "DIAGNOSE (optional) with output_path: that path, created false", JSON(RPB_ADMIN_VERB_DIAGNOSE, true, "\"diagnose\""), .output_path = "/tmp/conform-bundle.tgz", MEMBERS(HEAD("diagnose"), "output_path=\"/tmp/conform-bundle.tgz\"", "created=false")),
+    ROW("broker/admin/metrics/values", CORE, "ADMIN-011 ADMIN-012", "METRICS: connections_open >= 1, fd_usage_ratio in 0..1, uptime_seconds as STATUS json's", case_metrics_values),
     ROW("broker/admin/config/rate-limit", STRICT, "ADMIN-006", "CONFIG reports the rate limit the broker runs with (rpb-broker's members; skipped without them)", case_config_rate_limit),
     ROW_WORD("broker/admin/one-request/back-to-back", CORE, "ADMIN-001 HELLO-001", "of two HEALTHZ frames sent together only the first is answered, then the connection closes", case_admin_one_request, "admin"),
     ROW_WORD("broker/admin/one-request/hello-after", CORE, "ADMIN-001 HELLO-001", "a Hello sent after an admin reply on the same connection gets nothing", case_admin_one_request, "hello"),

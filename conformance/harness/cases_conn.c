@@ -444,6 +444,14 @@ static void case_drain(cctx *c)
             c_fail(c, "expected READYZ \"not ready\\n\" with exit_code 1 while draining; observed exit_code %u",
                    r.admin.exit_code);
         hr_free(&r);
+        /* ADMIN-004: STATUS says so too */
+        admin_exchange(c, RPB_ADMIN_VERB_STATUS, false, &af, &r);
+        static const char tail[] = "\naccepting_hello: false\n";
+        const rpb_slice b = r.admin.body;
+        if (r.end != H_REPLY || r.payload_err != RPB_OK || !r.frame_ok || b.len < sizeof tail - 1 ||
+            memcmp(b.data + b.len - (sizeof tail - 1), tail, sizeof tail - 1) != 0)
+            c_fail(c, "expected STATUS to end \"accepting_hello: false\\n\" while draining");
+        hr_free(&r);
     }
     /* the exit: waited for on the broker's pidfd, not reaped, so the
      * runner still collects it */
@@ -474,7 +482,7 @@ static const hcase rows[] = {
     ROW("broker/robustness/deadline/trickle", STRICT, "SEC-006 FRAME-010", "a client sending one byte per 100 ms is closed within the handshake deadline", case_deadline_trickle),
     ROW("broker/robustness/slowloris/others-served", STRICT, "SEC-005 SEC-007", "an idle and a half-sent connection do not delay a Hello on a third", case_slowloris_others_served),
     ROW("broker/robustness/idle-herd", STRICT, "SEC-005", "64 idle connections do not delay a Hello", case_idle_herd),
-    {"broker/lifecycle/drain", STRICT, "SEC-012 SEC-023 SEC-024 SEC-003 ADMIN-003", "after SIGTERM: SHUTTING_DOWN refusals, READYZ not ready, exit 0, socket removed (--spawn)", case_drain, {NULL}, NULL, CASE_ENDS_BROKER},
+    {"broker/lifecycle/drain", STRICT, "SEC-012 SEC-023 SEC-024 SEC-003 ADMIN-003 ADMIN-004", "after SIGTERM: SHUTTING_DOWN refusals, READYZ not ready, STATUS accepting_hello false, exit 0, socket removed (--spawn)", case_drain, {NULL}, NULL, CASE_ENDS_BROKER},
 };
 
 CASE_TABLE(cases_conn, rows);
