@@ -1126,7 +1126,7 @@ static void test_fd_pressure_foreign_uid(void)
     close_open_socket(path);
 }
 
-static void test_fd_pressure(void) /* SEC-011, SEC-022 (reserve), SEC-020 (recovery), SEC-013 */
+static void test_fd_pressure(void) /* SEC-011, SEC-022 (reserve), SEC-020 (recovery), SEC-013, SEC-021 */
 {
     char path[160], logf[160];
     snprintf(path, sizeof path, "%s/emfile/b.sock", root);
@@ -1159,9 +1159,27 @@ static void test_fd_pressure(void) /* SEC-011, SEC-022 (reserve), SEC-020 (recov
      * hang up, and their closes are handled before the next accept */
     for (int i = 0; i < IDLE; i++)
         close(idle[i]);
-    /* recovery: demoted until 3 accepts succeed; the first two Hellos are
-     * read and refused echoing the request, the third is served */
-    for (int i = 0; i < 3; i++) {
+    /* SEC-021: still demoted, an admin request is answered as usual:
+     * READYZ "not ready" (ADMIN-003); its accept is the first of the three
+     * that clear the demotion */
+    uint8_t req[64];
+    size_t rn;
+    CU_ASSERT_FATAL(rpb_admin_request_encode(RPB_ADMIN_VERB_READYZ, false, (rpb_slice){0}, 3, req, sizeof req,
+                                             &rn) == RPB_OK);
+    fd = rpb_client_connect(path, rpb_monotonic_ms() + 2000);
+    send_all(fd, req, rn);
+    rpb_buf body = {0};
+    CU_ASSERT_EQUAL(rpb_read_frame(fd, RPB_MAX_FRAME_BYTES, rpb_monotonic_ms() + 10000, &body, NULL), RPB_OK);
+    rpb_frame rf;
+    rpb_admin_reply ar;
+    CU_ASSERT_EQUAL(rpb_admin_reply_decode(body.data, body.len, &rf, &ar), RPB_OK);
+    CU_ASSERT_EQUAL(ar.exit_code, 1);
+    CU_ASSERT_TRUE(rpb_slice_eq_cstr(ar.body, "not ready\n"));
+    rpb_buf_free(&body);
+    close(fd);
+    /* recovery: demoted until 3 accepts succeed; the next Hello is read
+     * and refused echoing the request, the one after is served */
+    for (int i = 1; i < 3; i++) {
         fd = rpb_client_connect(path, rpb_monotonic_ms() + 2000);
         send_all(fd, buf, n);
         read_reply(fd, &r, 10000);
@@ -1513,7 +1531,7 @@ int main(int argc, char **argv)
         {"services directory replaced is watched again (SEC-019)", test_services_dir_replaced},
         {"no fd leak after 10000 connections (SEC-014)", test_no_fd_leak_after_10000_connections},
         {"socket activation (SEC-003)", test_socket_activation},
-        {"fd pressure and connection cap (SEC-011, SEC-013, SEC-020, SEC-022)", test_fd_pressure},
+        {"fd pressure and connection cap (SEC-011, SEC-013, SEC-020, SEC-021, SEC-022)", test_fd_pressure},
         {"SIGTERM drain (SEC-012)", test_sigterm_drain},
         {"drain answers the listen backlog (SEC-012)", test_drain_answers_backlog},
         {"socket placement and start-up refusals (SEC-001..003, SEC-009)", test_socket_placement},
