@@ -608,9 +608,16 @@ static const hcase rows[] = {
     MUTATE("broker/hello/shape/peer-pid/zero", CORE, "HELLO-015", "peer_pid 0 (not claimed) negotiates", NEGOTIATES, .pid = PID_ZERO),
     MUTATE("broker/hello/shape/ignored-fields", CORE, "HELLO-016", "auth_token, request_id, connection_id, nonce and capability_token are not checked or capped", NEGOTIATES, .big_ignored = true),
     MUTATE("broker/hello/order/shape-before-lookup", CORE, "HELLO-007 HELLO-010 HELLO-021", "an unknown service with a bad protocol range gets VERSION_UNSUPPORTED, not SERVICE_UNKNOWN", &R_PROTOCOL_RANGE, SERVICE("nosuch"), PROTOCOLS(2, 3)),
-    /* HELLO-007: of the adjacent shape checks only (a) and (b) differ in
-     * code; the others all answer PEER_REJECTED, retry 0, and the reason
-     * text is not compared (HELLO-041), so their order is not observable */
+    /* HELLO-007 design: every adjacent pair of the decision steps.
+     * state/envelope: lifecycle/drain; envelope/payload:
+     * envelope/payload-after-envelope/...; payload/shape: a Hello that does
+     * not decode has no shape; shape (a)/(b): range-before-name below;
+     * (b)/(c), (c)/(d), (d)/(e), (e)/(f): equivalent by the spec, each
+     * pair answers PEER_REJECTED with retry 0 and only the reason differs,
+     * which HELLO-041 says is never compared; shape/rate and rate/lookup,
+     * rate/policy: rate-limit/order; shape/lookup: shape-before-lookup and
+     * version-grammar-before-lookup; lookup/policy: lookup-before-policy;
+     * floor/allow-list: policy/min-version/before-allow-list */
     MUTATE("broker/hello/order/range-before-name", CORE, "HELLO-007 HELLO-010 HELLO-011", "a bad protocol range and a bad service_name: VERSION_UNSUPPORTED (check a before b)", &R_PROTOCOL_RANGE, PROTOCOLS(2, 3), SERVICE("Bad")),
     MUTATE("broker/hello/order/version-grammar-before-lookup", CORE, "HELLO-007 HELLO-012 HELLO-021", "an unknown service with wanted_version v1.0.0 gets PEER_REJECTED, not SERVICE_UNKNOWN", &R_WANTED_VERSION, SERVICE("nosuch"), VERSION("v1.0.0")),
     MUTATE("broker/hello/policy/unknown-service", CORE, "HELLO-021 HELLO-040", "an unregistered service gets Refused SERVICE_UNKNOWN, retry 0, daemon range 1..1", &R_SERVICE_UNKNOWN, SERVICE("nosuch")),
