@@ -598,6 +598,9 @@ static const hcase rows[] = {
     /* HELLO-012 design: input = the string; classes: a well-formed core
      * with and without a tail, a separator other than '.', a core with a
      * trailing or a fourth part, digits at the edges of the alphabet. */
+    MUTATE("broker/hello/shape/wanted-version/one-part", CORE, "HELLO-012", NULL, &R_WANTED_VERSION, VERSION("1")),
+    MUTATE("broker/hello/shape/wanted-version/one-part-prerelease", CORE, "HELLO-012", NULL, &R_WANTED_VERSION, VERSION("1-rc.1")),
+    MUTATE("broker/hello/shape/wanted-version/two-parts-prerelease", CORE, "HELLO-012", NULL, &R_WANTED_VERSION, VERSION("1.11-rc.1")),
     MUTATE("broker/hello/shape/wanted-version/comma-separators", CORE, "HELLO-012", NULL, &R_WANTED_VERSION, VERSION("1,11,20")),
     MUTATE("broker/hello/shape/wanted-version/letter-separator", CORE, "HELLO-012", NULL, &R_WANTED_VERSION, VERSION("1x11.20")),
     MUTATE("broker/hello/shape/wanted-version/trailing-dot", CORE, "HELLO-012", NULL, &R_WANTED_VERSION, VERSION("1.11.20.")),
