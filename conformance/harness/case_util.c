@@ -76,3 +76,13 @@ void expect_still_serving(cctx *c, const char *after)
     hr_free(&r);
     sb_free(&s);
 }
+
+void expect_closed_after_reply(cctx *c, hconn *hc)
+{
+    int end = hc_wait_close(hc, c->cfg->reply_ms);
+    if (end == H_GARBAGE)
+        c_fail(c, "expected one reply then a close (one request per connection); observed more bytes after the reply");
+    else if (end == H_TIMEOUT)
+        c_fail(c, "expected the broker to close after its reply; observed the connection still open after %d ms",
+               c->cfg->reply_ms);
+}

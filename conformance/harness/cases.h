@@ -55,6 +55,10 @@ bool start_origin(cctx *c, horigin *o, bool foreign_uid);
  * serves after what the case did (`after` says what, for the message). */
 void expect_still_serving(cctx *c, const char *after);
 
+/* HELLO-001: after its reply the broker closes the connection; more bytes
+ * or an open connection (within the reply deadline) fail the case. */
+void expect_closed_after_reply(cctx *c, hconn *hc);
+
 /* ---- the generic row kind (mutation.c) ---- */
 
 /* Where a MUTATE row's raw bytes go (mutation.hex). */

@@ -342,12 +342,7 @@ static void case_admin_one_request(cctx *c)
     if (expect_healthz(c, &r, &f)) {
         if (hello)
             hc_send(&hc, second.data, second.len); /* may meet a closed socket: the point */
-        int end = hc_wait_close(&hc, c->cfg->reply_ms);
-        if (end == H_GARBAGE)
-            c_fail(c, "expected one reply then a close (one request per connection); observed more bytes");
-        else if (end == H_TIMEOUT)
-            c_fail(c, "expected the broker to close after its admin reply; observed the connection open after %d ms",
-                   c->cfg->reply_ms);
+        expect_closed_after_reply(c, &hc);
     }
     hc_close(&hc);
     hr_free(&r);

@@ -158,12 +158,7 @@ static void case_back_to_back(cctx *c)
         hc_send(&hc, s.data, s.len);
     hc_read_reply(&hc, c->cfg->reply_ms, &r);
     expect_negotiated(c, &r, echo_of(&f));
-    int end = hc_wait_close(&hc, c->cfg->reply_ms);
-    if (end == H_GARBAGE)
-        c_fail(c, "expected one reply then a close (one Hello per connection); observed more bytes after the reply");
-    else if (end == H_TIMEOUT)
-        c_fail(c, "expected the broker to close after its reply; observed the connection still open after %d ms",
-               c->cfg->reply_ms);
+    expect_closed_after_reply(c, &hc);
     hc_close(&hc);
     hr_free(&r);
     sb_free(&s);
