@@ -5,18 +5,20 @@ Generates source mutants of librpb's protocol decisions (mutants.py
 generate: relational, logical and arithmetic operator replacement,
 constants +-1, negated conditions, removed statements, swapped adjacent
 checks), builds each as build-dir/mutants/<name> (conformance/mutants/: only
-the mutated translation unit recompiles), runs `rpb-conform broker --tier
-strict` against each (JOBS at a time) and writes a Markdown report: the score
-killed / non-equivalent, a table per operator class and every surviving
-mutant with its diff and its note from the notes file (`NAME equivalent
-REASON` or `NAME killed-by CASE-ID`; mutants without a note are "open").
+the mutated translation unit recompiles), a few at a time while it runs
+`rpb-conform broker --tier strict` against those already built (JOBS at a
+time), and writes a Markdown report: the score killed / non-equivalent, a
+table per operator class and every surviving mutant with its diff and its
+note from the notes file (`NAME equivalent REASON` or `NAME killed-by
+CASE-ID`; mutants without a note are "open").
 
 A mutant is killed when the suite fails (exit 1), cannot attach to the
 broker (exit 3: it died or never listened) or does not finish within the
 per-run timeout; it survives when the suite passes.  The suite stops at
 the first failing case (--fail-fast): a killed mutant costs only the cases
-up to the one that kills it.  A mutant that does not
-compile is stillborn and not counted.
+up to the one that kills it.  A mutant that does not compile is stillborn
+and not counted.  The run is bounded: no build or suite run starts after
+--budget-minutes; the mutants left are reported as not run.
 
 usage: mutation.py [--sample N] [--seed S] [--jobs J] [--budget-minutes M]
                    [--build-dir DIR] [--report FILE] [--notes FILE]
@@ -30,7 +32,9 @@ import os
 import shutil
 import subprocess
 import sys
+import queue
 import tempfile
+import threading
 import time
 import concurrent.futures
 
@@ -141,7 +145,8 @@ def main(argv):
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--jobs", type=int, default=2, help="builds and suite runs at a time")
     ap.add_argument("--budget-minutes", type=float, default=30,
-                    help="no suite run starts after this (the rest are reported not run)")
+                    help="no build or suite run starts after this (the rest are reported "
+                         "not run)")
     ap.add_argument("--timeout", type=int, default=60, help="seconds one suite run may take")
     ap.add_argument("--build-dir", default=os.path.join(ROOT, "build-mutation"))
     ap.add_argument("--report", default=os.path.join(ROOT, "conformance", "MUTATION.md"))
@@ -170,19 +175,14 @@ def main(argv):
         if rc != 0:
             print("mutation: cmake configure failed", file=sys.stderr)
             return 1
-    print(f"mutation: {len(ms)} mutants of {total}; building ...", flush=True)
+    print(f"mutation: {len(ms)} mutants of {total}; building the harness and the reference ...",
+          flush=True)
     if cmake_build(build, ["rpb-conform", "mutant-reference"], False, args.jobs) != 0:
         print("mutation: building rpb-conform and the reference failed", file=sys.stderr)
         return 1
     bindir = os.path.join(build, "mutants")
-    for m in ms:  # a stale binary must not stand in for one that no longer builds
-        if os.path.exists(os.path.join(bindir, m.name)):
-            os.unlink(os.path.join(bindir, m.name))
-    if ms:
-        cmake_build(build, [f"mutant-{m.name}" for m in ms], True, args.jobs)
     conform = os.path.join(build, "bin", "rpb-conform")
-    results = {m.name: ("stillborn", "does not compile or does not apply")
-               for m in ms if not os.path.exists(os.path.join(bindir, m.name))}
+    results = {}
     work = tempfile.mkdtemp(prefix="rpb-mutation.")
     try:
         verdict, detail = run_suite(conform, os.path.join(bindir, "reference"), work, args.timeout)
@@ -190,18 +190,46 @@ def main(argv):
             print(f"mutation: the reference broker does not pass the strict suite: {detail}",
                   file=sys.stderr)
             return 1
-        todo = [m for m in ms if m.name not in results]
-        print(f"mutation: {len(todo)} built; running the strict suite against each ...", flush=True)
         deadline = start + args.budget_minutes * 60
+        built = queue.Queue()
+
+        def builder():
+            """Builds the mutants a few at a time, handing each batch to the
+            runners, until all are built or the budget is spent."""
+            step = 4 * args.jobs
+            for k in range(0, len(ms), step):
+                if time.monotonic() > deadline:
+                    break
+                batch = ms[k:k + step]
+                for m in batch:  # a stale binary must not stand in for one that no longer builds
+                    if os.path.exists(os.path.join(bindir, m.name)):
+                        os.unlink(os.path.join(bindir, m.name))
+                cmake_build(build, [f"mutant-{m.name}" for m in batch], True, args.jobs)
+                built.put(batch)
+            built.put(None)
 
         def one(m):
             if time.monotonic() > deadline:
                 return m.name, ("not-run", "over the time budget")
             return m.name, run_suite(conform, os.path.join(bindir, m.name), work, args.timeout)
 
+        print("mutation: building and running the strict suite against each ...", flush=True)
+        thread = threading.Thread(target=builder)
+        thread.start()
         with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
-            for name, res in pool.map(one, todo):
+            runs = []
+            for batch in iter(built.get, None):
+                for m in batch:
+                    if os.path.exists(os.path.join(bindir, m.name)):
+                        runs.append(pool.submit(one, m))
+                    else:
+                        results[m.name] = ("stillborn", "does not compile or does not apply")
+            for f in runs:
+                name, res = f.result()
                 results[name] = res
+        thread.join()
+        for m in ms:
+            results.setdefault(m.name, ("not-run", "not built within the time budget"))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     errors = [n for n, r in results.items() if r[0] == "error"]
