@@ -40,13 +40,15 @@ void describe_reply(sbuf *out, const hreply *r);
  * NONE, deadline 0, echoing as e says.  Records failures; true when ok. */
 bool expect_response_frame(cctx *c, const hreply *r, uint32_t pp, echo e);
 
-/* A framed HelloReply with the refused arm: code, daemon range 1..1 and
- * retry_after_ms in [retry_min, retry_max] as want says; the reason is
+/* A framed HelloReply with the refused arm: code, daemon range 1..1,
+ * retry_after_ms in [retry_min, retry_max] as want says, an empty details
+ * map (HELLO-040) and a canonical encoding (HELLO-052); the reason is
  * compared as a note.  Records the exact expected reply bytes. */
 bool expect_refused(cctx *c, const hreply *r, const refusal *want, echo e);
 
-/* A framed HelloReply with the negotiated arm and negotiated_protocol 1;
- * returns it, or NULL after recording the failure. */
+/* A framed HelloReply with the negotiated arm, negotiated_protocol 1, no
+ * warnings (HELLO-033) and a canonical encoding (HELLO-052); returns it, or
+ * NULL after recording the failure. */
 const rpb_negotiated *expect_negotiated(cctx *c, const hreply *r, echo e);
 
 /* The broker answered with a refusal of want->code or closed without a
