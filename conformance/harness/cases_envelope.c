@@ -7,7 +7,16 @@
 
 /* Every case here is the generic kind: the baseline Hello with one
  * envelope field (or the request_id and trace context) changed.  ENV-006:
- * a deadline_unix_ms long past is not checked. */
+ * a deadline_unix_ms long past is not checked.
+ *
+ * Design.  ENV-001: envelope_version 0, 1 (the baseline), 2 (and 2^32,
+ * 2^32+1 under broker/proto3/narrowing).  ENV-002: each defined kind other
+ * than REQUEST and an unknown one.  ENV-003: one payload protocol of each
+ * registry class (handoff, probe, a consumer's, private use, reserved
+ * first-party).  ENV-004: each defined encoding and an unknown one.
+ * ENV-005: the first check with all four wrong, then kind before the rest.
+ * ENV-007: request_id 0 (nothing to echo), a full 64-bit one, trace
+ * context with non-ASCII and NUL, on Negotiated and on Refused. */
 static const hcase rows[] = {
     MUTATE("broker/envelope/version/0", CORE, "ENV-001 HELLO-008", NULL, &R_ENV_VERSION, ENVELOPE(0, 0, 0, 0)),
     MUTATE("broker/envelope/version/2", CORE, "ENV-001 HELLO-008", NULL, &R_ENV_VERSION, ENVELOPE(2, 0, 0, 0)),

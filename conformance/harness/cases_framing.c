@@ -266,6 +266,12 @@ static void case_split_everywhere(cctx *c)
     sb_free(&s);
 }
 
+/* Design.  FRAME-001: the framing byte 0x00, 0x02, 0xff (the baseline is
+ * 0x01), alone or with a frame.  FRAME-003, FRAME-004: body lengths
+ * 65 536 (accepted), 65 537 (refused, with and without the body), 16 MiB + 1
+ * and 2^32 - 1 from the header alone.  FRAME-007: EOF inside the header and
+ * inside the body.  FRAME-009: the first frame split at every offset, and
+ * two frames in one write. */
 static const hcase rows[] = {
     ROW_NUMBER("broker/framing/version-byte/0x02", CORE, "FRAME-001 HELLO-002 HELLO-051", "a framing byte 0x02 gets Refused VERSION_UNSUPPORTED, nothing echoed", case_version_byte, 0x02),
     ROW_NUMBER("broker/framing/version-byte/0x00", CORE, "FRAME-001 HELLO-002", "a framing byte 0x00 gets Refused VERSION_UNSUPPORTED", case_version_byte, 0x00),
