@@ -208,6 +208,11 @@ def main(argv):
             return 1
         deadline = start + args.budget_minutes * 60
         built = queue.Queue()
+        # the objects every mutant links are up to date now (the reference
+        # was just built from them): with a Makefile generator, build each
+        # mutant alone (its /fast target) instead of re-checking them per
+        # mutant, which costs more than the mutant itself
+        fast = "/fast" if os.path.exists(os.path.join(build, "Makefile")) else ""
 
         def builder():
             """Builds the mutants a few at a time, handing each batch to the
@@ -220,7 +225,7 @@ def main(argv):
                 for m in batch:  # a stale binary must not stand in for one that no longer builds
                     if os.path.exists(os.path.join(bindir, m.name)):
                         os.unlink(os.path.join(bindir, m.name))
-                cmake_build(build, [f"mutant-{m.name}" for m in batch], True, args.jobs)
+                cmake_build(build, [f"mutant-{m.name}{fast}" for m in batch], True, args.jobs)
                 built.put(batch)
             built.put(None)
 
