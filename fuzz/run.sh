@@ -31,6 +31,7 @@ dict_for() {
     fuzz_json) echo "$ROOT/fuzz/dict/json.dict" ;;
     fuzz_probe_*) echo "$ROOT/fuzz/dict/probe.dict" ;;
     fuzz_sidecar) echo "$ROOT/fuzz/dict/sidecar.dict" ;;
+    fuzz_handoff) echo "$ROOT/fuzz/dict/handoff.dict" ;;
     *) echo "$ROOT/fuzz/dict/framing.dict" ;;
     esac
 }

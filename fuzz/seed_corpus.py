@@ -14,6 +14,7 @@ its contents (duplicates collapse):
   fuzz_probe_request, fuzz_probe_response   Frame bodies
   fuzz_probe_mux                        framed byte streams
   fuzz_sidecar                          identity sidecar JSON text
+  fuzz_handoff                          0x01 + Frame body, or a store script
 
 Every vector feeds every target it can: a framed stream's first body also
 seeds fuzz_envelope and fuzz_message (as a Frame); a bare Frame is also
@@ -28,6 +29,9 @@ JSON object of every vector that has one.  The probe targets get every
 Frame body and framed stream of the vectors plus hand-built probe
 exchanges around the fixed identity and nonce of fuzz/util.c
 (probe_seeds), and fuzz_sidecar the sidecar texts of PROBE_SIDECARS.
+fuzz_handoff gets the handoff payloads framed at their sites, the envelope
+vectors of the handoff sites and hand-built store scripts and frames
+(handoff_seeds).
 
 The corpus directories belong to this script: it rewrites them, except
 for the campaign-<sha1> files that `fuzz/run.sh --campaign` merged in
@@ -48,7 +52,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TARGETS = ("fuzz_frame_split", "fuzz_frame_decode", "fuzz_read_frame",
            "fuzz_message", "fuzz_envelope", "fuzz_control", "fuzz_json",
            "fuzz_probe_request", "fuzz_probe_response", "fuzz_probe_mux",
-           "fuzz_sidecar")
+           "fuzz_sidecar", "fuzz_handoff")
 
 # fuzz_message.c and fuzz_json.c: byte 0 indexes this list (fz_pick_message:
 # the order of librpb's rpb_all_messages).
@@ -213,6 +217,45 @@ def probe_seeds():
     return seeds
 
 
+# fuzz_handoff.c: byte 0 odd = the frames part; store script operations.
+HANDOFF_FRAMES = b"\x01"
+H_ISSUE, H_CONSUME, H_REGISTER, H_ACK, H_ABANDON, H_EXPIRE, H_ADVANCE, H_SOURCE = range(8)
+HANDOFF_TOKEN = bytes(range(16))
+
+
+def h_op(verb, arg=0):
+    return bytes([verb | arg << 3])
+
+
+def handoff_seeds():
+    """Inputs of fuzz_handoff: store scripts reaching every result, and the
+    spec's example frames (handoff.md HANDOFF-021, -031, -043)."""
+    def script(slots, ttl, ack, *ops):
+        return bytes([(slots - 1) << 1, ttl - 2, ack - 1]) + b"".join(ops)
+    seeds = [
+        # issue, wrong then right token, replay (HANDOFF-011, -014)
+        script(2, 30, 5, h_op(H_ISSUE), h_op(H_CONSUME, 1), h_op(H_CONSUME), h_op(H_CONSUME)),
+        # register, ACK in time, duplicate ACK; a late ACK (HANDOFF-015)
+        script(2, 30, 5, h_op(H_ISSUE), h_op(H_REGISTER), h_op(H_ACK), h_op(H_ACK),
+               h_op(H_ISSUE), h_op(H_REGISTER, 1), h_op(H_ADVANCE, 5), h_op(H_ACK, 1)),
+        # the pending bound, expiry and pruning (HANDOFF-012, -013)
+        script(1, 10, 3, h_op(H_ISSUE), h_op(H_ISSUE), h_op(H_ADVANCE, 10), h_op(H_CONSUME),
+               h_op(H_ISSUE), h_op(H_REGISTER, 1), h_op(H_ADVANCE, 3), h_op(H_EXPIRE)),
+        # collisions and a failing source (HANDOFF-010), abandon (HANDOFF-016)
+        script(4, 60, 20, h_op(H_SOURCE, 0), h_op(H_ISSUE), h_op(H_ISSUE), h_op(H_ISSUE),
+               h_op(H_ISSUE), h_op(H_ABANDON, 2), h_op(H_SOURCE, 31), h_op(H_ISSUE)),
+    ]
+    offer = field(2, HANDOFF_TOKEN) + field(3, "zccache") + field(4, 1)
+    ack = field(1, HANDOFF_TOKEN) + field(2, 1) + field(4, 1)
+    refused = field(1, HANDOFF_TOKEN) + field(3, "handoff token mismatch") + field(4, 1)
+    for body in (frame_body(0, 0xD0FF, offer, 1), frame_body(1, 0xD0FF, ack, 1),
+                 frame_body(2, 0xD0FF, ack, 1), frame_body(1, 0xD0FF, refused, 1),
+                 frame_body(0, 0xD0FF, field(3, "zccache") + field(4, 1), 1),
+                 frame_body(0, 0xD0FF, field(2, HANDOFF_TOKEN[:15]) + field(4, 1), 1)):
+        seeds.append(HANDOFF_FRAMES + body)
+    return seeds
+
+
 def sidecar_text(pid=4242, exe="/usr/bin/mydaemon", sha=(0xAA,) * 32, boot="boot-1",
                  endpoint=("ns-1", "/tmp/d.sock"), idle=30, **extra):
     """The IDENT-030 JSON (serde_json's pretty layout)."""
@@ -320,6 +363,8 @@ class Corpus:
             self.add_frame_body(body)
         for kind, pp, prefix in PAYLOAD_SITES.get(name, []):
             self.add_frame_body(frame_body(kind, pp, prefix + body))
+            if pp == 0xD0FF:
+                self.add("fuzz_handoff", HANDOFF_FRAMES + frame_body(kind, pp, body))
             if name in ("Hello", "AdminRequest"):
                 self.add_control(framed(frame_body(kind, pp, prefix + body)))
 
@@ -336,6 +381,8 @@ def collect(vectors_dir):
         corpus.add(target, seed)
     for text in PROBE_SIDECARS:
         corpus.add("fuzz_sidecar", text)
+    for seed in handoff_seeds():
+        corpus.add("fuzz_handoff", seed)
     files = sorted(f for f in os.listdir(vectors_dir) if f.endswith(".json"))
     used = 0
     for name in files:
@@ -358,10 +405,15 @@ def collect(vectors_dir):
                     corpus.add_frame_body(data)
                 elif kind == "sidecar":
                     corpus.add("fuzz_sidecar", data)
+                elif kind.startswith("handoff-"):
+                    corpus.add_frame_body(data)
+                    corpus.add("fuzz_handoff", HANDOFF_FRAMES + data)
                 elif kind == "envelope":
                     corpus.add_frame_body(data)
                     if group["site"] in CONTROL_SITES:
                         corpus.add_control(framed(data))
+                    if group["site"].startswith("handoff-"):
+                        corpus.add("fuzz_handoff", HANDOFF_FRAMES + data)
                 else:
                     sys.exit(f"seed_corpus: {name}: unknown group kind {kind!r}")
                 if isinstance(test.get("expected"), dict) and "message" in group:

@@ -568,6 +568,73 @@ static void run_sidecar(vec_test *t, const uint8_t *in, size_t len, const char *
         check_expected(t, &rpb_daemon_process_desc, &id.dp, "sidecar");
 }
 
+/* ---- the handoff kinds (spec/handoff.md) ---- */
+
+/* The group's 16-byte "token". */
+static bool group_token(vec_test *t, uint8_t token[RPB_HANDOFF_TOKEN_BYTES])
+{
+    size_t n;
+    if (!get_hex(t, t->group, "token", token, RPB_HANDOFF_TOKEN_BYTES, &n))
+        return false;
+    if (n != RPB_HANDOFF_TOKEN_BYTES) {
+        FAIL(t, "group \"token\" is not 16 bytes");
+        return false;
+    }
+    return true;
+}
+
+/* kind "handoff-offer": the receiver's offer check (HANDOFF-042); a valid
+ * offer's verdict (HANDOFF-043) equals "verdict" and its ACK "ack". */
+static void run_handoff_offer(vec_test *t, const uint8_t *in, size_t len, const char *result)
+{
+    rpb_frame frame;
+    rpb_handoff_offer offer;
+    int rc = rpb_handoff_offer_check(in, len, &frame, &offer, NULL);
+    if (strcmp(result, "invalid") == 0) {
+        check_error(t, rc, "rpb_handoff_offer_check");
+        return;
+    }
+    if (rc != RPB_OK) {
+        FAIL(t, "rpb_handoff_offer_check: %s", class_of(rc));
+        return;
+    }
+    check_expected(t, &rpb_handoff_offer_desc, &offer, "offer");
+    int verdict = rpb_handoff_offer_verdict(&offer, NULL);
+    const char *want = get_str(t->test, "verdict");
+    if (want == NULL || strcmp(class_of(verdict), want) != 0)
+        FAIL(t, "rpb_handoff_offer_verdict: %s, want %s", class_of(verdict), want ? want : "?");
+    uint8_t ack[RPB_HANDOFF_ACK_MAX_BYTES], got[RPB_HANDOFF_ACK_MAX_BYTES];
+    size_t ack_len, got_len;
+    if (!get_hex(t, t->test, "ack", ack, sizeof ack, &ack_len))
+        return;
+    rc = rpb_handoff_ack_encode(&offer, verdict, got, sizeof got, &got_len);
+    if (rc != RPB_OK || got_len != ack_len || memcmp(got, ack, ack_len) != 0)
+        FAIL(t, "rpb_handoff_ack_encode: %s, %zu bytes, want the %zu of \"ack\"", class_of(rc),
+             got_len, ack_len);
+}
+
+/* kinds "handoff-ack" (the broker, HANDOFF-030 steps 1 to 6, for the
+ * group's token and correlation_id) and "handoff-ready" (the adopting
+ * client, HANDOFF-051, for the group's token). */
+static void run_handoff_ack(vec_test *t, const uint8_t *in, size_t len, const char *result,
+                            bool ready)
+{
+    uint8_t token[RPB_HANDOFF_TOKEN_BYTES];
+    uint64_t correlation;
+    if (!group_token(t, token) || !get_u64(t, t->group, "correlation_id", 0, &correlation))
+        return;
+    rpb_handoff_ack ack;
+    int rc = ready ? rpb_handoff_ready_check(in, len, token, sizeof token, &ack, NULL)
+                   : rpb_handoff_ack_check(in, len, correlation, token, &ack, NULL);
+    const char *what = ready ? "rpb_handoff_ready_check" : "rpb_handoff_ack_check";
+    if (strcmp(result, "invalid") == 0)
+        check_error(t, rc, what);
+    else if (rc != RPB_OK)
+        FAIL(t, "%s: %s", what, class_of(rc));
+    else
+        check_expected(t, &rpb_handoff_ack_desc, &ack, "ack");
+}
+
 void vec_run(vec_test *t)
 {
     t->ran = true;
@@ -598,6 +665,12 @@ void vec_run(vec_test *t)
         run_probe_response(t, in, len, result);
     else if (strcmp(kind, "sidecar") == 0)
         run_sidecar(t, in, len, result);
+    else if (strcmp(kind, "handoff-offer") == 0)
+        run_handoff_offer(t, in, len, result);
+    else if (strcmp(kind, "handoff-ack") == 0)
+        run_handoff_ack(t, in, len, result, false);
+    else if (strcmp(kind, "handoff-ready") == 0)
+        run_handoff_ack(t, in, len, result, true);
     else
         FAIL(t, "unknown group kind \"%s\"", kind);
     free(in);

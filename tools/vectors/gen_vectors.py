@@ -47,9 +47,9 @@ MAX_HELLO = 65536
 def spec_requirements():
     """The requirement IDs vectors may cite: those defined by the requirement
     headers (`**FRAME-001** · MUST · core`, spec/README.md) of spec/wire.md,
-    spec/envelope.md and spec/probe.md."""
+    spec/envelope.md, spec/probe.md and spec/handoff.md."""
     ids = set()
-    for doc in ("wire.md", "envelope.md", "probe.md"):
+    for doc in ("wire.md", "envelope.md", "probe.md", "handoff.md"):
         with open(os.path.join(ROOT, "spec", doc), encoding="utf-8") as f:
             ids.update(re.findall(r"^\*\*([A-Z]+-\d{3})\*\* · ", f.read(), re.M))
     return ids
@@ -155,7 +155,7 @@ NOTES = {
 }
 
 KINDS = ("framing", "framed", "message", "envelope", "probe-request", "probe-response",
-         "sidecar")
+         "sidecar", "handoff-offer", "handoff-ack", "handoff-ready")
 SOURCES = ("upstream-literal", "upstream-test", "derived", "rpb")
 OPTIONS = ("strict-map-wire-type",)
 
@@ -1499,7 +1499,11 @@ def gen_reply(s):
 
 
 def gen_handoff(s):
-    f = s.file("handoff.json", "HandoffOffer and HandoffAck (WIRE-018).")
+    f = s.file("handoff.json", "HandoffOffer and HandoffAck (WIRE-018), and the checks "
+               "of the connection handoff (spec/handoff.md): the receiver's of an offer with "
+               "its verdict and ACK bytes, the broker's of an ACK, the adopting client's of a "
+               "handoff-ready frame.")
+    gen_handoff_checks(s, f)
     g = f.group("handoff/offer", "message", "HandoffOffer bodies.", message="HandoffOffer")
     g.valid("unix", enc("HandoffOffer", token=bytes(range(100, 116)),
                         service_name="zccache", correlation_id=1),
@@ -1527,6 +1531,204 @@ def gen_handoff(s):
             flags=["Overlong"])
     g.invalid("accepted-as-fixed32", key(2, 5) + hx("01000000"), "wire-type-mismatch",
               "accepted (bool) sent as fixed32.", ["WIRE-008"])
+
+
+# --------------------------------------------------------------------------
+# The handoff's three checks (spec/handoff.md): the receiver's of an offer
+# (HANDOFF-042, its verdict and ACK, HANDOFF-043), the broker's of an ACK
+# (HANDOFF-030 steps 1 to 6) and the adopting client's of a handoff-ready
+# frame (HANDOFF-051).
+
+HANDOFF_ERRORS = {"handoff-token-missing", "handoff-token-length", "handoff-token-mismatch",
+                  "handoff-correlation", "handoff-refused"}
+
+
+def handoff_verdict(token):
+    """HANDOFF-043: the receiver's verdict on an offer's token and its detail."""
+    if not token:
+        return "handoff-token-missing", "handoff token is missing"
+    if len(token) != 16:
+        return "handoff-token-length", "handoff token length was %d bytes; expected 16" % len(token)
+    return "ok", ""
+
+
+def handoff_model(kind, body, token, correlation):
+    """(first failing check or None, decoded payload) for a body Google parses."""
+    f = parse("Frame", body)
+    err = envelope_check(f, kind, correlation or 0)
+    if err:
+        return err, None
+    m = parse("HandoffOffer" if kind == "handoff-offer" else "HandoffAck", f.payload)
+    if kind == "handoff-offer":
+        return ("handoff-correlation" if f.request_id != m.correlation_id else None), m
+    if kind == "handoff-ack" and m.correlation_id != correlation:
+        return "handoff-correlation", m
+    if m.token != token:
+        return "handoff-token-mismatch", m
+    return (None if m.accepted else "handoff-refused"), m
+
+
+class HandoffGroup(Group):
+    """A group of one of the handoff kinds; the expected token and
+    correlation id of the broker and client checks."""
+
+    def __init__(self, vfile, gid, kind, description, token=None, correlation=None):
+        Group.__init__(self, vfile, gid, kind, description, None, None, None, [])
+        self.token, self.correlation = token, correlation
+
+    def to_json(self):
+        out = {"id": self.id, "kind": self.kind, "description": self.description,
+               "options": []}
+        if self.token is not None:
+            out["token"] = self.token.hex()
+        if self.correlation is not None:
+            out["correlation_id"] = self.correlation
+        out["tests"] = self.tests
+        return out
+
+    def check(self, name, body, comment, reqs, error=None, source="rpb", pin=None):
+        if pin is not None:
+            assert bytes(body) == hx(pin), (name, bytes(body).hex())
+        if error in HANDOFF_ERRORS or error is None or error.startswith("envelope-"):
+            got, m = handoff_model(self.kind, body, self.token, self.correlation)
+            assert got == error, (name, got, error)
+        else:  # a decode class, assigned by spec/wire.md's rules
+            f = parse("Frame", body)
+            assert envelope_check(f, self.kind, self.correlation or 0) is None, name
+            assert not google_accepts("HandoffAck" if self.kind != "handoff-offer"
+                                      else "HandoffOffer", f.payload), name
+        t = self._test(name, body, "invalid" if error else "valid", comment, reqs, (), source)
+        if error:
+            t["error"] = error
+            return t
+        t["expected"] = to_json(m)
+        if self.kind == "handoff-offer":
+            verdict, detail = handoff_verdict(m.token)
+            t["verdict"] = verdict
+            ack = enc("HandoffAck", token=m.token, accepted=verdict == "ok",
+                      error_detail=detail, correlation_id=m.correlation_id)
+            t["ack"] = framed(frame_response(0xD0FF, ack, m.correlation_id)).hex()
+        return t
+
+
+def gen_handoff_checks(s, f):
+    """handoff.json's groups of the handoff's checks."""
+
+    def group(gid, kind, description, token=None, correlation=None):
+        s.claim(gid)
+        g = HandoffGroup(f, gid, kind, description, token, correlation)
+        f.groups.append(g)
+        return g
+
+    def offer(token=TOKEN16, service="zccache", correlation=1, **values):
+        return enc("HandoffOffer", token=token, service_name=service, correlation_id=correlation,
+                   **values)
+
+    def ack(token=TOKEN16, accepted=True, detail="", correlation=1):
+        return enc("HandoffAck", token=token, accepted=accepted, error_detail=detail,
+                   correlation_id=correlation)
+
+    flipped = bytes([TOKEN16[0] ^ 0xFF]) + TOKEN16[1:]
+    g = group("handoff/offer-check", "handoff-offer",
+              "Offer Frame bodies a handoff receiver reads after the descriptor; a valid "
+              "one carries the receiver's verdict on its token and the ACK it writes.")
+    g.check("example", frame_request(0xD0FF, offer(), 1),
+            "The offer of spec/handoff.md HANDOFF-021 (token 00..0F, zccache, correlation 1), "
+            "accepted: the ACK of HANDOFF-043.", ["HANDOFF-021", "HANDOFF-042", "HANDOFF-043"],
+            source="derived",
+            pin="080118ffa103221d1210000102030405060708090a0b0c0d0e0f1a077a636361636865200128"
+                "01")
+    g.check("golden", frame_request(0xD0FF, hx(GOLDEN_OFFER), 7),
+            "GOLDEN_HANDOFF_OFFER (handle_value 0xBEC, correlation 7) framed with request_id 7.",
+            ["HANDOFF-042", "HANDOFF-043"], source="derived")
+    g.check("token-15", frame_request(0xD0FF, offer(token=TOKEN16[:15]), 1),
+            "A 15-byte token: refused with upstream's length detail.", ["HANDOFF-043"])
+    g.check("token-empty", frame_request(0xD0FF, offer(token=b""), 1),
+            "No token: refused as missing.", ["HANDOFF-043"])
+    g.check("correlation-0", frame_request(0xD0FF, offer(correlation=0), 0),
+            "correlation_id 0 and request_id 0 (both absent): they agree.", ["HANDOFF-042"])
+    for name, body, err, why in (
+            ("request-id-differs", frame_request(0xD0FF, offer(), 2), "handoff-correlation",
+             "request_id 2 for correlation_id 1"),
+            ("kind-response", frame_response(0xD0FF, offer(), 1), "envelope-kind",
+             "kind RESPONSE"),
+            ("protocol-0", frame_request(0, offer(), 1), "envelope-payload-protocol",
+             "payload_protocol 0 (upstream's 'payload_protocol is not handoff')"),
+            ("zstd", frame_request(0xD0FF, offer(), 1, payload_encoding=1),
+             "envelope-payload-encoding", "a compressed payload"),
+            ("version-2", enc("Frame", envelope_version=2, payload_protocol=0xD0FF,
+                              payload=offer(), request_id=1), "envelope-version",
+             "envelope_version 2"),
+            ("offer-truncated", frame_request(0xD0FF, offer()[:10], 1), "buffer-underflow",
+             "the offer cut inside its token")):
+        g.check(name, body, "Refused by the receiver, no ACK: %s." % why, ["HANDOFF-042"],
+                error=err)
+
+    g = group("handoff/ack-check", "handoff-ack",
+              "ACK Frame bodies a broker reads for the handoff of token 00..0F with "
+              "correlation id 1.", token=TOKEN16, correlation=1)
+    g.check("accepted", frame_response(0xD0FF, ack(), 1),
+            "The accepted ACK of spec/handoff.md HANDOFF-043.", ["HANDOFF-030", "HANDOFF-043"],
+            source="derived",
+            pin="08011001""18ffa1032216""0a10000102030405060708090a0b0c0d0e0f100120012801")
+    g.check("detail-ignored", frame_response(0xD0FF, ack(detail="fine"), 1),
+            "An accepted ACK with an error_detail: only logged.", ["HANDOFF-030"])
+    for name, body, err, why in (
+            ("refused", frame_response(0xD0FF, ack(accepted=False,
+                                                   detail="handoff token mismatch"), 1),
+             "handoff-refused", "accepted false"),
+            ("token-flipped", frame_response(0xD0FF, ack(token=flipped), 1),
+             "handoff-token-mismatch", "another token echoed"),
+            ("token-15", frame_response(0xD0FF, ack(token=TOKEN16[:15]), 1),
+             "handoff-token-mismatch", "a 15-byte prefix of the token echoed"),
+            ("correlation-2", frame_response(0xD0FF, ack(correlation=2), 1),
+             "handoff-correlation", "correlation_id 2 in the payload"),
+            ("correlation-before-token", frame_response(0xD0FF, ack(token=flipped,
+                                                                    accepted=False,
+                                                                    correlation=2), 1),
+             "handoff-correlation", "correlation, token and accepted all wrong: "
+             "correlation is checked first"),
+            ("request-id-2", frame_response(0xD0FF, ack(), 2), "envelope-request-id",
+             "request_id 2"),
+            ("request-id-after-encoding", frame_response(0xD0FF, ack(), 2, payload_encoding=1),
+             "envelope-payload-encoding", "request_id and encoding both wrong: the encoding "
+             "is checked first"),
+            ("kind-event", enc("Frame", envelope_version=1, kind=2, payload_protocol=0xD0FF,
+                               payload=ack(), request_id=1), "envelope-kind",
+             "the handoff-ready kind EVENT"),
+            ("protocol-admin", frame_response(0xAD01, ack(), 1), "envelope-payload-protocol",
+             "payload_protocol 0xAD01 (upstream's malformed_ack_frame_falls_back)"),
+            ("ack-truncated", frame_response(0xD0FF, ack()[:10], 1), "buffer-underflow",
+             "the ACK cut inside its token")):
+        g.check(name, body, "The attempt ends, nothing for the client: %s." % why,
+                ["HANDOFF-030"], error=err)
+
+    g = group("handoff/ready-check", "handoff-ready",
+              "handoff-ready Frame bodies an adopting client reads after a Negotiated "
+              "with token 00..0F.", token=TOKEN16)
+    ev = lambda payload, rid=1, **x: enc("Frame", envelope_version=1, kind=2,
+                                         payload_protocol=0xD0FF, payload=payload,
+                                         request_id=rid, **x)
+    g.check("example", ev(ack()),
+            "The handoff-ready frame of spec/handoff.md HANDOFF-031.",
+            ["HANDOFF-031", "HANDOFF-051"], source="derived",
+            pin="08011002""18ffa1032216""0a10000102030405060708090a0b0c0d0e0f100120012801")
+    g.check("ids-ignored", ev(ack(detail="x", correlation=9), rid=5),
+            "request_id, correlation_id and error_detail are not checked.", ["HANDOFF-051"])
+    for name, body, err, why in (
+            ("refused", ev(ack(accepted=False)), "handoff-refused", "accepted false"),
+            ("token-flipped", ev(ack(token=flipped)), "handoff-token-mismatch",
+             "token[0] ^ FF (upstream's token_echo_mismatch)"),
+            ("token-15", ev(ack(token=TOKEN16[:15])), "handoff-token-mismatch",
+             "a 15-byte prefix of the token"),
+            ("kind-response", frame_response(0xD0FF, ack(), 1), "envelope-kind",
+             "the ACK's kind RESPONSE"),
+            ("upstream-malformed", frame_response(0, b"\xff" * 8), "envelope-kind",
+             "upstream's malformed relay: RESPONSE on protocol 0, payload FF x 8"),
+            ("zstd", ev(ack(), payload_encoding=1), "envelope-payload-encoding",
+             "a compressed payload")):
+        g.check(name, body, "Not adopted, the client falls back: %s." % why, ["HANDOFF-051"],
+                error=err)
 
 
 def gen_manifest(s):
@@ -2681,6 +2883,17 @@ def build_schema():
             {"identity-mismatch", "probe-nonce-length", "sidecar-malformed"})}),
         test("invalid", error={"const": "identity-mismatch"},
              field={"enum": list(IDENTITY_FIELDS)})]}
+    handoff_errors = sorted(set(envelope_errors + decode_errors) | HANDOFF_ERRORS)
+    offer_json = {"$ref": "#/$defs/message/HandoffOffer"}
+    ack_json = {"$ref": "#/$defs/message/HandoffAck"}
+    tests["handoff-offer"] = {"oneOf": [
+        test("valid", expected=offer_json,
+             verdict={"enum": ["ok", "handoff-token-missing", "handoff-token-length"]},
+             ack=hexs),
+        test("invalid", error={"enum": handoff_errors})]}
+    for kind in ("handoff-ack", "handoff-ready"):
+        tests[kind] = {"oneOf": [test("valid", expected=ack_json),
+                                 test("invalid", error={"enum": handoff_errors})]}
     tests["sidecar"] = {"oneOf": [
         test("valid", expected=identity),
         test("invalid", error={"const": "sidecar-malformed"})]}
@@ -2739,7 +2952,11 @@ def build_schema():
                 group("framing", cap=cap), framed_group, message_group, envelope_group,
                 group("probe-request", identity=identity),
                 group("probe-response", nonce=hexs, identity=identity),
-                group("sidecar")]}},
+                group("sidecar"),
+                group("handoff-offer"),
+                group("handoff-ack", token=hexs,
+                      correlation_id={"type": "integer", "minimum": 0, "maximum": U64_MAX}),
+                group("handoff-ready", token=hexs)]}},
         },
         "$defs": {
             "hex": {"type": "string", "pattern": "^([0-9a-f]{2})*$"},
