@@ -570,6 +570,55 @@ static void test_frame_encode_msg(void)
     free(big);
 }
 
+/* The framed writers write without sizing when the buffer has room for
+ * any Frame of those fields, and size first otherwise: both give the same
+ * bytes (WIRE-020, FRAME-002).  Payload messages of 0, 1, 2 and 3
+ * length bytes cover the one-byte length the unsized writer starts with
+ * and its moves when the length needs more. */
+static void test_frame_encode_room(void)
+{
+    /* payload lengths, and the auth_token lengths that give them beside
+     * client_min_protocol = 1 (2 bytes) and the token's tag and length */
+    static const size_t lens[][2] = {{0, 0},         {127, 123},     {128, 124},
+                                     {16383, 16378}, {16384, 16379}, {20000, 19994}};
+    const size_t room = 64 * 1024;
+    uint8_t *token = malloc(20000), *payload = malloc(room), *exact = malloc(room),
+            *roomy = malloc(room);
+    CU_ASSERT_FATAL(token && payload && exact && roomy);
+    memset(token, 0x5a, 20000);
+    for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
+        rpb_hello hello;
+        rpb_msg_init(&rpb_hello_desc, &hello);
+        hello.client_min_protocol = lens[i][0] ? 1 : 0;
+        hello.auth_token = (rpb_slice){token, lens[i][1]};
+        size_t plen, n_exact, n_roomy;
+        CU_ASSERT_FATAL(rpb_encode(&rpb_hello_desc, &hello, payload, room, &plen) == RPB_OK);
+        CU_ASSERT_EQUAL(plen, lens[i][0]);
+        rpb_frame f = rpb_frame_request(RPB_PP_CONTROL, (rpb_slice){payload, plen});
+        f.request_id = 7; /* a tail after the payload */
+
+        size_t need = rpb_frame_encoded_len(&f);
+        CU_ASSERT_EQUAL(rpb_frame_encode(&f, exact, need, &n_exact), RPB_OK);
+        CU_ASSERT_EQUAL(rpb_frame_encode(&f, roomy, room, &n_roomy), RPB_OK);
+        CU_ASSERT(n_exact == need && n_roomy == need && memcmp(exact, roomy, need) == 0);
+
+        rpb_frame carrier = f;
+        carrier.payload = (rpb_slice){NULL, 0};
+        CU_ASSERT_EQUAL(rpb_frame_encode_msg(&carrier, &rpb_hello_desc, &hello, roomy, room,
+                                             &n_roomy),
+                        RPB_OK);
+        CU_ASSERT(n_roomy == need && memcmp(exact, roomy, need) == 0);
+        CU_ASSERT_EQUAL(rpb_frame_encode_msg(&carrier, &rpb_hello_desc, &hello, roomy, need,
+                                             &n_roomy),
+                        RPB_OK);
+        CU_ASSERT(n_roomy == need && memcmp(exact, roomy, need) == 0);
+    }
+    free(roomy);
+    free(exact);
+    free(payload);
+    free(token);
+}
+
 /* ---- framing ---- */
 
 static void test_frame_split_prefixes(void) /* FRAME-009 */
@@ -761,6 +810,7 @@ int main(void)
         {"scratch arena bound, rpb_decode_alloc", test_scratch_arena},
         {"encode into small buffers", test_encode_buffer_too_small},
         {"frame with a payload message in one pass", test_frame_encode_msg},
+        {"framed writers with and without room to spare", test_frame_encode_room},
         {"frame split: every prefix needs more (FRAME-009)", test_frame_split_prefixes},
         {"frame split decisions (FRAME-001..006)", test_frame_split_decisions},
         {"frame constructors and registry (ENV-007/008)", test_frame_constructors},

@@ -5,12 +5,14 @@
  * arm are written whenever present; list elements get one tag each; a map
  * writes one entry per key and omits a default key or value inside it.
  *
- * Every message gets a straight-line sizer and writer generated from its
- * field list (fields.h): constant one-byte tags, inline varints, a local
- * cursor.  The public entry points size the message once, check the
- * caller's capacity once against that exact size, and then write without
- * further checks.  The framed entry points (FRAME-002, FRAME-008) write
- * header, Frame and a payload message in place in one pass.
+ * Every message gets a straight-line sizer, bound and writer generated
+ * from its field list (fields.h): constant one-byte tags, inline varints, a
+ * local cursor.  rpb_encode() sizes the message once, checks the caller's
+ * capacity once against that exact size, and then writes without further
+ * checks.  The framed entry points (FRAME-002, FRAME-008) write header,
+ * Frame and a payload message in place in one pass; when the caller's
+ * buffer holds the frame's upper bound (found by adding lengths, no varint
+ * sized) they skip the sizing pass and take the lengths from the cursor.
  */
 #include <string.h>
 
@@ -23,6 +25,9 @@
 #define TAG(n, wt) ((uint8_t)((n) << 3 | (wt)) + 0 * sizeof(char[(n) <= 15 ? 1 : -1]))
 #define WT_VARINT 0
 #define WT_LEN 2
+
+/* Inlined wherever called: the framed writers' hot path. */
+#define INLINE inline __attribute__((always_inline))
 
 /* ---- sizes ---- */
 
@@ -68,6 +73,28 @@ static size_t strmap_size(const rpb_map *map)
     return n;
 }
 
+/* ---- upper bounds, found without sizing a varint: every tag and length
+ * counted at 11 bytes (a tag byte and the longest varint) ---- */
+
+#define VARINT_FIELD_MAX 11u
+
+static size_t strlist_bound(const rpb_strlist *list)
+{
+    size_t n = 0;
+    for (const rpb_str_node *e = list->head; e; e = e->next)
+        n += VARINT_FIELD_MAX + e->value.len;
+    return n;
+}
+
+/* Every entry, whether effective or not: entry, key and value fields. */
+static size_t strmap_bound(const rpb_map *map)
+{
+    size_t n = 0;
+    for (const rpb_map_node *e = map->head; e; e = e->next)
+        n += 3 * VARINT_FIELD_MAX + e->key.len + e->value.len;
+    return n;
+}
+
 /* ---- writers: p has room for everything the sizer counted ---- */
 
 static inline uint8_t *put_varint_field(uint8_t *p, uint8_t tag, uint64_t v)
@@ -78,23 +105,24 @@ static inline uint8_t *put_varint_field(uint8_t *p, uint8_t tag, uint64_t v)
     return varint_put(p, v);
 }
 
-/* Copies n bytes; short copies (most v1 strings) without a call. */
+/* Copies n bytes; copies of up to 64 bytes (most v1 strings, the probe
+ * nonce) without a call, as two overlapping moves of a fixed width. */
 static inline void copy_bytes(uint8_t *d, const uint8_t *s, size_t n)
 {
-    if (n > 16) {
+    if (n > 64) {
         memcpy(d, s, n);
-    } else if (n >= 8) { /* two overlapping 8-byte moves */
-        uint64_t a, b;
-        memcpy(&a, s, 8);
-        memcpy(&b, s + n - 8, 8);
-        memcpy(d, &a, 8);
-        memcpy(d + n - 8, &b, 8);
+    } else if (n >= 32) {
+        memcpy(d, s, 32);
+        memcpy(d + n - 32, s + n - 32, 32);
+    } else if (n >= 16) {
+        memcpy(d, s, 16);
+        memcpy(d + n - 16, s + n - 16, 16);
+    } else if (n >= 8) {
+        memcpy(d, s, 8);
+        memcpy(d + n - 8, s + n - 8, 8);
     } else if (n >= 4) {
-        uint32_t a, b;
-        memcpy(&a, s, 4);
-        memcpy(&b, s + n - 4, 4);
-        memcpy(d, &a, 4);
-        memcpy(d + n - 4, &b, 4);
+        memcpy(d, s, 4);
+        memcpy(d + n - 4, s + n - 4, 4);
     } else {
         for (size_t i = 0; i < n; i++)
             d[i] = s[i];
@@ -151,6 +179,19 @@ static uint8_t *put_strmap(uint8_t *p, uint8_t tag, const rpb_map *map)
 #define SIZE_ONEOF_MSG(n, m, f, sub) (m->result == n ? len_field_size(size_##sub(&m->f)) : 0)
 #define SIZE_FIELD(S, KIND, n, f, x) +SIZE_##KIND(n, m, f, x)
 
+#define BOUND_U32(n, m, f, x) VARINT_FIELD_MAX
+#define BOUND_U64(n, m, f, x) VARINT_FIELD_MAX
+#define BOUND_ENUM(n, m, f, x) VARINT_FIELD_MAX
+#define BOUND_BOOL(n, m, f, x) 2u
+#define BOUND_STRING(n, m, f, x) (VARINT_FIELD_MAX + m->f.len)
+#define BOUND_BYTES(n, m, f, x) BOUND_STRING(n, m, f, x)
+#define BOUND_STRLIST(n, m, f, x) strlist_bound(&m->f)
+#define BOUND_STRMAP(n, m, f, x) strmap_bound(&m->f)
+#define BOUND_OPT_U32(n, m, f, x) VARINT_FIELD_MAX
+#define BOUND_OPT_MSG(n, m, f, sub) (m->has_##f ? VARINT_FIELD_MAX + bound_##sub(&m->f) : 0u)
+#define BOUND_ONEOF_MSG(n, m, f, sub) (m->result == n ? VARINT_FIELD_MAX + bound_##sub(&m->f) : 0u)
+#define BOUND_FIELD(S, KIND, n, f, x) +BOUND_##KIND(n, m, f, x)
+
 #define PUT_U32(n, m, f, x) p = put_varint_field(p, TAG(n, WT_VARINT), m->f);
 #define PUT_U64(n, m, f, x) PUT_U32(n, m, f, x)
 #define PUT_ENUM(n, m, f, x) p = put_varint_field(p, TAG(n, WT_VARINT), ENUM_VALUE(m->f));
@@ -182,13 +223,19 @@ static uint8_t *put_strmap(uint8_t *p, uint8_t tag, const rpb_map *map)
         PUT_MESSAGE(n, m, f, sub)
 #define PUT_FIELD(S, KIND, n, f, x) PUT_##KIND(n, m, f, x)
 
-/* size_<name>() and put_<name>() for the fields LIST of struct S. */
-#define SIZER_AND_WRITER(name, S, LIST)        \
-    static size_t size_##name(const S *m)      \
+/* size_<name>(), bound_<name>() and put_<name>() for the fields LIST of
+ * struct S, with the function attributes ATTR. */
+#define SIZER_AND_WRITER(name, S, LIST, ATTR)  \
+    static ATTR size_t size_##name(const S *m) \
     {                                          \
         return 0 LIST(SIZE_FIELD, S);          \
     }                                          \
-    static uint8_t *put_##name(const S *m, uint8_t *p) \
+    static ATTR size_t bound_##name(const S *m) \
+    {                                          \
+        (void)m; /* unused when LIST has only scalars */ \
+        return 0 LIST(BOUND_FIELD, S);         \
+    }                                          \
+    static ATTR uint8_t *put_##name(const S *m, uint8_t *p) \
     {                                          \
         LIST(PUT_FIELD, S)                     \
         return p;                              \
@@ -197,26 +244,33 @@ static uint8_t *put_strmap(uint8_t *p, uint8_t tag, const rpb_map *map)
 /* Nested messages call each other's sizers and writers: declare all first. */
 #define DECLARE(name, proto_name, LIST, oneof)           \
     static size_t size_##name(const rpb_##name *m);     \
+    static size_t bound_##name(const rpb_##name *m);    \
     static uint8_t *put_##name(const rpb_##name *m, uint8_t *p);
 RPB_MESSAGES(DECLARE)
 
 /* rpb_<name>_encoder, the descriptor's entry to the typed functions. */
 #define ENCODER(name, proto_name, LIST, oneof)                                   \
-    SIZER_AND_WRITER(name, rpb_##name, LIST)                                     \
+    SIZER_AND_WRITER(name, rpb_##name, LIST, )                                   \
     static size_t size_any_##name(const void *m)                                 \
     {                                                                            \
         return size_##name(m);                                                   \
+    }                                                                            \
+    static size_t bound_any_##name(const void *m)                                \
+    {                                                                            \
+        return bound_##name(m);                                                  \
     }                                                                            \
     static uint8_t *put_any_##name(const void *m, uint8_t *p)                    \
     {                                                                            \
         return put_##name(m, p);                                                 \
     }                                                                            \
-    const struct rpb_msg_encoder rpb_##name##_encoder = {size_any_##name, put_any_##name};
+    const struct rpb_msg_encoder rpb_##name##_encoder = {size_any_##name, bound_any_##name, \
+                                                         put_any_##name};
 RPB_MESSAGES(ENCODER)
 
-/* The Frame without its payload field, for writing a payload in place. */
-SIZER_AND_WRITER(frame_head, rpb_frame, RPB_FRAME_HEAD_FIELDS)
-SIZER_AND_WRITER(frame_tail, rpb_frame, RPB_FRAME_TAIL_FIELDS)
+/* The Frame without its payload field, for writing a payload in place:
+ * inlined into the framed writers below, whose speed they are. */
+SIZER_AND_WRITER(frame_head, rpb_frame, RPB_FRAME_HEAD_FIELDS, INLINE)
+SIZER_AND_WRITER(frame_tail, rpb_frame, RPB_FRAME_TAIL_FIELDS, INLINE)
 
 /* ---- public entry points ---- */
 
@@ -238,14 +292,46 @@ int rpb_encode(const rpb_msg_desc *desc, const void *msg, uint8_t *out, size_t c
     return RPB_OK;
 }
 
-size_t rpb_frame_encoded_len(const rpb_frame *frame)
+/* ---- framed writers (FRAME-002, FRAME-008) ---- */
+
+/* A Frame's tail is usually all default: then one test stands for five. */
+#define SET_U64(m, f) m->f
+#define SET_ENUM(m, f) (uint32_t)m->f
+#define SET_STRING(m, f) m->f.len
+#define SET_FIELD(S, KIND, n, f, x) | SET_##KIND(m, f)
+static INLINE bool frame_tail_set(const rpb_frame *m)
 {
-    return RPB_FRAME_HEADER_BYTES + size_frame(frame);
+    return (0 RPB_FRAME_TAIL_FIELDS(SET_FIELD, _)) != 0;
 }
 
-/* FRAME-008: a body over 16 MiB is refused and nothing is written.  A
- * buffer too small gets *written = the size needed (rpb/error.h). */
-static int check_framed(size_t body, size_t cap, size_t *written)
+/* The exact size of the Frame body of m with a payload of payload_len bytes
+ * in place of m's. */
+static INLINE size_t frame_body_size(const rpb_frame *m, size_t payload_len)
+{
+    return size_frame_head(m) + bytes_field_size(payload_len) +
+           (frame_tail_set(m) ? size_frame_tail(m) : 0);
+}
+
+/* An upper bound of the same body, without sizing a field. */
+static INLINE size_t frame_body_bound(const rpb_frame *m, size_t payload_len)
+{
+    return bound_frame_head(m) + VARINT_FIELD_MAX + payload_len + bound_frame_tail(m);
+}
+
+/* Whether a body of at most bound bytes certainly fits out[0..cap) after
+ * the header within 16 MiB.  Then the frame is written at once and the
+ * writer's cursor gives its length (finish_frame()): callers with room skip
+ * the sizing pass, which frame_check() does only for the others. */
+static INLINE bool frame_fits(size_t bound, size_t cap)
+{
+    return bound <= RPB_MAX_FRAME_BYTES && cap >= RPB_FRAME_HEADER_BYTES &&
+           cap - RPB_FRAME_HEADER_BYTES >= bound;
+}
+
+/* FRAME-008: a body of body bytes over 16 MiB is refused and nothing is
+ * written; a buffer too small gets *written = the size needed
+ * (rpb/error.h). */
+static int frame_check(size_t body, size_t cap, size_t *written)
 {
     if (body > RPB_MAX_FRAME_BYTES)
         return RPB_ERR_FRAME_TOO_LARGE;
@@ -256,23 +342,35 @@ static int check_framed(size_t body, size_t cap, size_t *written)
     return RPB_OK;
 }
 
+/* Writes the Frame's tail after p (nothing when it is all default), then
+ * the header in front of the body; returns the frame's length. */
+static INLINE size_t finish_frame(const rpb_frame *m, uint8_t *out, uint8_t *p)
+{
+    if (frame_tail_set(m))
+        p = put_frame_tail(m, p);
+    size_t body = (size_t)(p - out) - RPB_FRAME_HEADER_BYTES;
+    frame_header_put(out, (uint32_t)body);
+    return RPB_FRAME_HEADER_BYTES + body;
+}
+
+size_t rpb_frame_encoded_len(const rpb_frame *frame)
+{
+    return RPB_FRAME_HEADER_BYTES + frame_body_size(frame, frame->payload.len);
+}
+
 int rpb_frame_encode(const rpb_frame *frame, uint8_t *out, size_t cap, size_t *written)
 {
     if (!frame || (!out && cap))
         return RPB_ERR_INVALID_ARGUMENT;
-    size_t body = size_frame(frame);
-    int rc = check_framed(body, cap, written);
-    if (rc != RPB_OK)
-        return rc;
-    put_frame(frame, frame_header_put(out, (uint32_t)body));
-    *written = RPB_FRAME_HEADER_BYTES + body;
+    if (!frame_fits(frame_body_bound(frame, frame->payload.len), cap)) {
+        int rc = frame_check(frame_body_size(frame, frame->payload.len), cap, written);
+        if (rc != RPB_OK)
+            return rc;
+    }
+    uint8_t *p = put_frame_head(frame, out + RPB_FRAME_HEADER_BYTES);
+    p = put_bytes_field(p, TAG(RPB_FRAME_PAYLOAD_NUMBER, WT_LEN), frame->payload);
+    *written = finish_frame(frame, out, p);
     return RPB_OK;
-}
-
-/* The Frame body with a payload of payload_len bytes in place of frame's. */
-static size_t frame_body_size(const rpb_frame *frame, size_t payload_len)
-{
-    return size_frame_head(frame) + bytes_field_size(payload_len) + size_frame_tail(frame);
 }
 
 size_t rpb_frame_encoded_len_msg(const rpb_frame *frame, const rpb_msg_desc *desc,
@@ -281,23 +379,47 @@ size_t rpb_frame_encoded_len_msg(const rpb_frame *frame, const rpb_msg_desc *des
     return RPB_FRAME_HEADER_BYTES + frame_body_size(frame, desc->encoder->size(msg));
 }
 
+/* The payload field carrying msg, its length not known in advance: the
+ * message is written after a one-byte length (payloads are mostly under 128
+ * bytes) and moved up when its length needs more.  p has room for the
+ * field at its longest (frame_body_bound()).  Canonical: an empty payload
+ * is omitted. */
+static uint8_t *put_payload_unsized(uint8_t *p, const rpb_msg_desc *desc, const void *msg)
+{
+    uint8_t *body = p + 2;
+    uint8_t *end = desc->encoder->put(msg, body);
+    size_t len = (size_t)(end - body);
+    if (len == 0)
+        return p;
+    size_t more = varint_size(len) - 1;
+    if (more)
+        memmove(body + more, body, len);
+    *p++ = TAG(RPB_FRAME_PAYLOAD_NUMBER, WT_LEN);
+    varint_put(p, len);
+    return end + more;
+}
+
 int rpb_frame_encode_msg(const rpb_frame *frame, const rpb_msg_desc *desc, const void *msg,
                          uint8_t *out, size_t cap, size_t *written)
 {
     if (!frame || !desc || !desc->encoder || !msg || (!out && cap))
         return RPB_ERR_INVALID_ARGUMENT;
-    size_t payload = desc->encoder->size(msg);
-    size_t body = frame_body_size(frame, payload);
-    int rc = check_framed(body, cap, written);
-    if (rc != RPB_OK)
-        return rc;
-    uint8_t *p = put_frame_head(frame, frame_header_put(out, (uint32_t)body));
-    if (payload) { /* canonical: an empty payload is omitted */
-        *p++ = TAG(RPB_FRAME_PAYLOAD_NUMBER, WT_LEN);
-        p = varint_put(p, payload);
-        p = desc->encoder->put(msg, p);
+    uint8_t *p;
+    if (frame_fits(frame_body_bound(frame, desc->encoder->bound(msg)), cap)) {
+        p = put_frame_head(frame, out + RPB_FRAME_HEADER_BYTES);
+        p = put_payload_unsized(p, desc, msg);
+    } else {
+        size_t payload = desc->encoder->size(msg);
+        int rc = frame_check(frame_body_size(frame, payload), cap, written);
+        if (rc != RPB_OK)
+            return rc;
+        p = put_frame_head(frame, out + RPB_FRAME_HEADER_BYTES);
+        if (payload) { /* canonical: an empty payload is omitted */
+            *p++ = TAG(RPB_FRAME_PAYLOAD_NUMBER, WT_LEN);
+            p = varint_put(p, payload);
+            p = desc->encoder->put(msg, p);
+        }
     }
-    put_frame_tail(frame, p);
-    *written = RPB_FRAME_HEADER_BYTES + body;
+    *written = finish_frame(frame, out, p);
     return RPB_OK;
 }

@@ -155,6 +155,7 @@
  * descriptor. */
 struct rpb_msg_encoder {
     size_t (*size)(const void *msg);                /* exact encoded length */
+    size_t (*bound)(const void *msg);               /* at least that, found without sizing */
     uint8_t *(*put)(const void *msg, uint8_t *out); /* writes it, returns the end */
 };
 
