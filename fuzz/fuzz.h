@@ -65,12 +65,20 @@ const char *fz_msg_diff(const rpb_msg_desc *desc, const void *a, const void *b);
  * input: encodes msg (rpb_encoded_len must match what rpb_encode writes),
  * decodes the encoding again (must succeed and fz_msg_diff-equal msg),
  * and re-encodes that (must reproduce the first encoding byte for byte:
- * the encoding is canonical, WIRE-020); rpb_frame_encode_msg() of msg must
- * write what rpb_frame_encode() writes for a frame carrying that encoding.
- * On success *out / *out_len hold
+ * the encoding is canonical, WIRE-020).  On success *out / *out_len hold
  * the canonical encoding (malloc'd; the caller frees *out), else aborts.
  */
 void fz_roundtrip(const rpb_msg_desc *desc, const void *msg, uint8_t **out, size_t *out_len);
+
+/*
+ * Fused-encode oracle for msg, whose canonical encoding is enc[0..len):
+ * rpb_frame_encode_msg() of msg, into a buffer of exactly the frame's size
+ * (the sizing path) and into one with room (the unsized path), writes what
+ * rpb_frame_encode() writes for a frame carrying enc, and refuses a buffer
+ * one byte short; rpb_frame_encoded_len_msg() agrees.  Aborts otherwise.
+ */
+void fz_frame_msg_check(const rpb_msg_desc *desc, const void *msg, const uint8_t *enc,
+                        size_t len);
 
 /* Decodes in as desc with a fresh arena sized by rpb_arena_bound(); msg
  * must hold desc->size bytes.  *arena_mem receives the arena memory to

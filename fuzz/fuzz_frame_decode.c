@@ -12,8 +12,9 @@
  *    except that bodies over 65,536 bytes are frame-too-large (FRAME-004);
  *  - round trip (WIRE-020): a decoded Frame re-encodes canonically
  *    (fz_roundtrip), and rpb_frame_encode() writes the 5-byte header plus
- *    that encoding, refuses a buffer one byte short, and decodes back to
- *    an equal Frame consuming exactly what it wrote.
+ *    that encoding both into exactly its size (the sizing path) and with
+ *    room to spare (the unsized path), refuses a buffer one byte short, and
+ *    decodes back to an equal Frame consuming exactly what it wrote.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -29,16 +30,25 @@ static void check_reencode(const rpb_frame *frame)
     size_t framed_len = rpb_frame_encoded_len(frame);
     FZ_CHECK(framed_len == RPB_FRAME_HEADER_BYTES + body_len,
              "rpb_frame_encoded_len %zu for a %zu-byte body", framed_len, body_len);
-    uint8_t *out = malloc(framed_len);
+    /* Room for the unsized path: a Frame's bound is at most 11 bytes per
+     * field over its content. */
+    size_t room = framed_len + 9 * 11;
+    uint8_t *out = malloc(room);
     if (!out)
         fz_fail("out of memory");
     size_t written = 0;
-    int rc = rpb_frame_encode(frame, out, framed_len, &written);
-    FZ_CHECK(rc == RPB_OK && written == framed_len, "rpb_frame_encode: %s, wrote %zu of %zu",
-             rpb_errname(rc), written, framed_len);
-    FZ_CHECK(out[0] == RPB_FRAMING_VERSION && rpb_frame_header_length(out) == body_len &&
-                 memcmp(out + RPB_FRAME_HEADER_BYTES, body, body_len) == 0,
-             "rpb_frame_encode output is not header + rpb_encode(Frame)");
+    int rc;
+    for (size_t cap = framed_len;; cap = room) {
+        rc = rpb_frame_encode(frame, out, cap, &written);
+        FZ_CHECK(rc == RPB_OK && written == framed_len,
+                 "rpb_frame_encode into %zu bytes: %s, wrote %zu of %zu", cap, rpb_errname(rc),
+                 written, framed_len);
+        FZ_CHECK(out[0] == RPB_FRAMING_VERSION && rpb_frame_header_length(out) == body_len &&
+                     memcmp(out + RPB_FRAME_HEADER_BYTES, body, body_len) == 0,
+                 "rpb_frame_encode into %zu bytes is not header + rpb_encode(Frame)", cap);
+        if (cap == room)
+            break;
+    }
     rc = rpb_frame_encode(frame, out, framed_len - 1, &written);
     FZ_CHECK(rc == RPB_ERR_BUFFER_TOO_SMALL, "rpb_frame_encode one byte short: %s",
              rpb_errname(rc));

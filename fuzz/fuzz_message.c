@@ -12,6 +12,10 @@
  *    rejects, nor changes another error;
  *  - round trip (WIRE-020): fz_roundtrip, decode -> encode -> decode equal,
  *    encode(decode(encode(x))) == encode(x);
+ *  - fused encode: fz_frame_msg_check, rpb_frame_encode_msg() of the message
+ *    (both its paths) is rpb_frame_encode() of a frame carrying its
+ *    encoding.  This target alone runs it: it reaches every message with
+ *    arbitrary field values, which the others' messages are a subset of;
  *  - differential with protobuf-c (independent decoder from proto/):
  *    librpb (strict map option) accepts => protobuf-c accepts, unless the
  *    input holds a group or a key/length varint over 5 bytes (protobuf-c
@@ -108,6 +112,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         uint8_t *enc;
         size_t enc_len;
         fz_roundtrip(desc, msg, &enc, &enc_len);
+        fz_frame_msg_check(desc, msg, enc, enc_len);
         check_canonical_with_pbc(desc, enc, enc_len);
         free(enc);
         if (strict_rc == RPB_OK)
