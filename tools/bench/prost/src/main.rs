@@ -4,6 +4,7 @@
 //! protobuf-c on, and reads its output; it is not meant to be run alone.
 //!
 //! usage: rpb-bench-prost [--reps N] [--min-rep-ns NS] KIND:CAP:PP:PATH...
+//!        rpb-bench-prost --version
 //!
 //! Each argument is a framed v1 frame in the file PATH.  Decode+validate:
 //! the 5-byte header (framing byte 0x01, body length <= CAP), Frame::decode
@@ -16,7 +17,9 @@
 //!
 //! Output, one line per argument in order: `INDEX DECODE_NS ENCODE_NS`, the
 //! medians over N repetitions (default 5) each at least NS of thread CPU
-//! time long (default 50e6).  Exit status: 0, 1 when a frame does not decode or re-encode to
+//! time long (default 50e6).  `--version` prints `prost VERSION`, the
+//! version of the prost crate it was built with (RPB_PROST_VERSION, set by
+//! the CMake target from Debian's registry).  Exit status: 0, 1 when a frame does not decode or re-encode to
 //! its bytes, 2 on usage errors.
 
 use std::hint::black_box;
@@ -228,8 +231,15 @@ fn parse_spec(arg: &str) -> Spec {
     Spec { kind, cap: number(cap) as usize, pp: number(pp) as u32, wire }
 }
 
+/// The prost crate version this program was built against.
+const PROST_VERSION: &str = match option_env!("RPB_PROST_VERSION") {
+    Some(v) => v,
+    None => "unknown",
+};
+
 fn usage() -> &'static str {
     "usage: rpb-bench-prost [--reps N] [--min-rep-ns NS] KIND:CAP:PP:PATH...\n\
+     \x20      rpb-bench-prost --version\n\
      Measures prost decode+validate and encode of each framed v1 frame in PATH\n\
      (KIND hello, nonce or opaque; CAP the body cap; PP the expected\n\
      payload_protocol) and prints `INDEX DECODE_NS ENCODE_NS` per frame.\n\
@@ -245,6 +255,10 @@ fn main() {
         match arg.as_str() {
             "--help" | "-h" => {
                 print!("{}", usage());
+                return;
+            }
+            "--version" => {
+                println!("prost {PROST_VERSION}");
                 return;
             }
             "--reps" | "--min-rep-ns" => {
