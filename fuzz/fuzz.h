@@ -71,7 +71,8 @@ const char *fz_msg_diff(const rpb_msg_desc *desc, const void *a, const void *b);
 void fz_roundtrip(const rpb_msg_desc *desc, const void *msg, uint8_t **out, size_t *out_len);
 
 /*
- * Fused-encode oracle for msg, whose canonical encoding is enc[0..len):
+ * Fused-encode oracle (WIRE-020, FRAME-002) for msg, whose canonical
+ * encoding is enc[0..len):
  * rpb_frame_encode_msg() of msg, into a buffer of exactly the frame's size
  * (the sizing path) and into one with room (the unsized path), writes what
  * rpb_frame_encode() writes for a frame carrying enc, and refuses a buffer
