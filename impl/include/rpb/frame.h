@@ -80,7 +80,9 @@ RPB_API int rpb_frame_decode(const uint8_t *in, size_t len, uint32_t cap, rpb_fr
 /*
  * Encodes frame framed (header + body) into out[0..cap).  Returns RPB_OK,
  * RPB_ERR_FRAME_TOO_LARGE when the body would exceed 16 MiB (FRAME-008;
- * nothing is written) or RPB_ERR_BUFFER_TOO_SMALL.
+ * nothing is written) or RPB_ERR_BUFFER_TOO_SMALL.  Faster with room to
+ * spare: when cap holds the frame's upper bound (its byte fields plus
+ * about 100 bytes) the frame is written without sizing it first.
  */
 RPB_API int rpb_frame_encode(const rpb_frame *frame, uint8_t *out, size_t cap, size_t *written);
 
@@ -95,7 +97,8 @@ RPB_API size_t rpb_frame_encoded_len(const rpb_frame *frame);
  * rpb_frame_encode() of frame carrying them.  Returns RPB_OK,
  * RPB_ERR_INVALID_ARGUMENT, RPB_ERR_FRAME_TOO_LARGE (body over 16 MiB,
  * FRAME-008; nothing is written) or RPB_ERR_BUFFER_TOO_SMALL (nothing is
- * written).
+ * written).  As rpb_frame_encode(), faster with room to spare (the bound
+ * counts 11 bytes per field of msg beside its byte fields).
  */
 RPB_API int rpb_frame_encode_msg(const rpb_frame *frame, const rpb_msg_desc *desc,
                                  const void *msg, uint8_t *out, size_t cap, size_t *written);
