@@ -929,12 +929,23 @@ static void test_servicedef_proto(void)
     CU_ASSERT_EQUAL(rpb_servicedef_parse_proto(out, n, rpb_slice_cstr("clud"), &a2, &back, &err),
                     RPB_ERR_INVALID_ARGUMENT);
 
-    /* upstream-style definition: no rpb.backend_pipe label */
+    /* upstream-style definition: no rpb.backend_pipe label, a binary_path:
+     * a launched service (spec/discovery.md §3) */
     rpb_service_definition def;
     rpb_msg_init(&rpb_service_definition_desc, &def);
     def.service_name = rpb_slice_cstr("zccache");
     def.binary_path = rpb_slice_cstr("/usr/bin/zccache");
+    def.per_version_binary_dir = rpb_slice_cstr("/usr/bin");
     def.isolation = RPB_SHARED_BROKER;
+    CU_ASSERT_FATAL(rpb_encode(&rpb_service_definition_desc, &def, out, sizeof out, &n) == RPB_OK);
+    rpb_arena_init(&a2, mem2, sizeof mem2);
+    CU_ASSERT_EQUAL(rpb_servicedef_parse_proto(out, n, rpb_slice_cstr("zccache"), &a2, &back, &err),
+                    RPB_OK);
+    CU_ASSERT_EQUAL(back.backend_pipe.len, 0);
+    CU_ASSERT_TRUE(rpb_slice_eq_cstr(back.binary_path, "/usr/bin/zccache"));
+    CU_ASSERT_TRUE(rpb_slice_eq_cstr(back.per_version_binary_dir, "/usr/bin"));
+    /* neither the label nor a binary_path: no backend at all */
+    def.binary_path = rpb_slice_cstr("");
     CU_ASSERT_FATAL(rpb_encode(&rpb_service_definition_desc, &def, out, sizeof out, &n) == RPB_OK);
     rpb_arena_init(&a2, mem2, sizeof mem2);
     CU_ASSERT_EQUAL(rpb_servicedef_parse_proto(out, n, rpb_slice_cstr("zccache"), &a2, &back, &err),

@@ -105,6 +105,8 @@ enum rpb_status {
     RPB_ERR_UNSAFE_PATH = -803,   /* rendezvous directory or lock file not safely ours (RDV-002/003) */
     RPB_ERR_SQUATTED = -804,      /* something else holds the broker socket path (RDV-005) */
     RPB_ERR_START_FAILED = -805,  /* the broker could not be started or exited first (RDV-007) */
+    RPB_ERR_LAUNCH_OUTSIDE_DIR = -806, /* backend binary outside per_version_binary_dir (LAUNCH-001) */
+    RPB_ERR_LAUNCH_BINARY = -807, /* binary_path or per_version_binary_dir unresolvable (LAUNCH-001) */
 
     /* -1000 band: connection handoff (spec/handoff.md HANDOFF-*) */
     RPB_ERR_HANDOFF_TOKEN_MISSING = -1000,     /* offer token is empty */

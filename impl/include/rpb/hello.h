@@ -86,6 +86,8 @@ typedef enum rpb_refusal {
     RPB_REFUSAL_SERVICE_UNKNOWN,   /* SERVICE_UNKNOWN "service is not registered" */
     RPB_REFUSAL_BELOW_MIN_VERSION, /* VERSION_BLOCKED, retry 30000 */
     RPB_REFUSAL_NOT_ALLOWED,       /* VERSION_BLOCKED, retry 30000 */
+    RPB_REFUSAL_SPAWN_FAILED,      /* BACKEND_SPAWN_FAILED "backend spawn failed", retry 1000 (LAUNCH-006) */
+    RPB_REFUSAL_SPAWN_BUDGET,      /* RATE_LIMITED "backend spawn budget exhausted", retry = rest of window */
     RPB_REFUSAL_COUNT
 } rpb_refusal;
 
@@ -115,11 +117,16 @@ RPB_API rpb_refusal rpb_refusal_for_envelope_error(int code);
  * table owns. */
 typedef struct rpb_service {
     rpb_slice name;            /* [a-z0-9-]{1,64} */
-    rpb_slice backend_pipe;    /* Negotiated.backend_pipe, non-empty */
+    rpb_slice backend_pipe;    /* Negotiated.backend_pipe; empty only for a launched service */
     rpb_slice daemon_version;  /* Negotiated.daemon_version; empty: echo wanted_version */
     rpb_slice min_version;     /* empty: no floor */
     rpb_strlist allow_list;    /* empty: every version allowed */
     uint64_t server_capabilities;
+    /* A launched service (spec/discovery.md §3): backend_pipe empty and
+     * binary_path set; the broker starts binary_path with launch_args. */
+    rpb_slice binary_path;            /* absolute, or empty */
+    rpb_slice per_version_binary_dir; /* absolute, or empty */
+    rpb_strlist launch_args;          /* argv[1..] of the launched child */
 } rpb_service;
 
 /* An owning set of services.  Not thread-safe while it is built; once
@@ -133,8 +140,9 @@ RPB_API void rpb_service_table_free(rpb_service_table *table);
 /*
  * Checks svc and adds a copy of it.  Returns RPB_OK, RPB_ERR_NO_MEMORY, or
  * RPB_ERR_INVALID_ARGUMENT with err->message (err may be NULL) saying why:
- * invalid name, duplicate name, empty or over-long backend_pipe, over-long
- * daemon_version, invalid min_version or allow-list entry.
+ * invalid name, duplicate name, empty (without binary_path) or over-long
+ * backend_pipe, over-long daemon_version, invalid min_version or allow-list
+ * entry, relative binary_path or per_version_binary_dir.
  */
 RPB_API int rpb_service_table_add(rpb_service_table *table, const rpb_service *svc, rpb_errinfo *err);
 
@@ -160,7 +168,8 @@ RPB_API const rpb_service *rpb_service_table_at(const rpb_service_table *table, 
  *
  * Returns RPB_OK, a decode error of rpb_decode() (err as the decoder
  * fills it, with a message), or RPB_ERR_INVALID_ARGUMENT with err->message
- * saying why (name mismatch, missing rpb.backend_pipe label, bad
+ * saying why (name mismatch, missing rpb.backend_pipe label without a
+ * binary_path (a launched service, spec/discovery.md §3), bad
  * rpb.server_capabilities, relative binary_path or per_version_binary_dir,
  * bad isolation).
  */
@@ -172,13 +181,15 @@ RPB_API int rpb_servicedef_parse_proto(const uint8_t *in, size_t len, rpb_slice 
  * `#` starts a comment line, blank lines ignored, surrounding blanks
  * trimmed; the value is taken literally (quotes are part of it, no
  * escapes).  Keys: service_name (optional, must equal stem), backend_pipe
- * (required), daemon_version, min_version, allow (repeatable, one version
- * each), server_capabilities (decimal or 0x hex).  svc's slices point into
- * text; allow nodes come from arena.
+ * (required unless binary_path is given), daemon_version, min_version,
+ * allow (repeatable, one version each), server_capabilities (decimal or 0x
+ * hex), binary_path, per_version_binary_dir and arg (repeatable, one
+ * argument each) for a launched service.  svc's slices point into text;
+ * allow and arg nodes come from arena.
  *
  * Returns RPB_OK, RPB_ERR_SCRATCH_EXHAUSTED, or RPB_ERR_INVALID_ARGUMENT;
  * err->message says why (an unknown key is named; a file without
- * backend_pipe gives "backend_pipe is required"), err->line and
+ * backend_pipe or binary_path gives "backend_pipe is required"), err->line and
  * err->offset give the line at fault and its first byte (line 0 when the
  * problem is not about one line).
  */
@@ -186,8 +197,10 @@ RPB_API int rpb_servicedef_parse_text(const char *text, size_t len, rpb_slice st
                               rpb_service *svc, rpb_errinfo *err);
 
 /*
- * Writes svc as a prost ServiceDefinition (service_name, isolation SHARED,
- * min_version, version_allow_list and the rpb.* labels) into out[0..cap).
+ * Writes svc as a prost ServiceDefinition (service_name, binary_path,
+ * isolation SHARED, per_version_binary_dir, min_version,
+ * version_allow_list and the rpb.* labels; launch_args have no field and
+ * are not written) into out[0..cap).
  * arena provides the label nodes (256 bytes suffice).  Returns RPB_OK,
  * RPB_ERR_BUFFER_TOO_SMALL or RPB_ERR_SCRATCH_EXHAUSTED.
  */

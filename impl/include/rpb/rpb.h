@@ -43,6 +43,7 @@
 #include "rpb/blake3.h"
 #include "rpb/names.h"
 #include "rpb/rendezvous.h"
+#include "rpb/launch.h"
 
 #include "rpb/version.h"
 

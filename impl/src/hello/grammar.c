@@ -154,6 +154,10 @@ static const refusal_row refusal_rows[RPB_REFUSAL_COUNT] = {
                                        "wanted_version is below min_version", "HELLO-022"},
     [RPB_REFUSAL_NOT_ALLOWED] = {"not-allowed", RPB_CODE_VERSION_BLOCKED,
                                  "wanted_version is not in version_allow_list", "HELLO-023"},
+    [RPB_REFUSAL_SPAWN_FAILED] = {"spawn-failed", RPB_CODE_BACKEND_SPAWN_FAILED,
+                                  "backend spawn failed", "LAUNCH-006"},
+    [RPB_REFUSAL_SPAWN_BUDGET] = {"spawn-budget", RPB_CODE_RATE_LIMITED,
+                                  "backend spawn budget exhausted", "LAUNCH-006"},
 };
 
 static const refusal_row *row(rpb_refusal r)

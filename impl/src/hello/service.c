@@ -61,13 +61,15 @@ const rpb_service *rpb_service_table_at(const rpb_service_table *table, size_t i
     return table && i < table->count ? &table->entries[i].svc : NULL;
 }
 
+static bool path_absolute_or_empty(rpb_slice p) { return p.len == 0 || p.data[0] == '/'; }
+
 /* Checks svc the way every definition form is checked; NULL when fine. */
 static const char *service_problem(const rpb_service *svc)
 {
     if (!rpb_service_name_valid(svc->name))
         return "service name is not [a-z0-9-]{1,64}";
-    if (svc->backend_pipe.len == 0)
-        return "backend_pipe is empty";
+    if (svc->backend_pipe.len == 0 && svc->binary_path.len == 0)
+        return "backend_pipe is empty (and no binary_path to launch)";
     if (svc->backend_pipe.len > RPB_SERVICE_PIPE_MAX)
         return "backend_pipe is longer than 4096 bytes";
     if (!rpb_utf8_valid(svc->backend_pipe.data, svc->backend_pipe.len))
@@ -81,6 +83,8 @@ static const char *service_problem(const rpb_service *svc)
     for (const rpb_str_node *n = svc->allow_list.head; n != NULL; n = n->next)
         if (!rpb_version_valid(n->value))
             return "an allow-list entry is not a valid version";
+    if (!path_absolute_or_empty(svc->binary_path) || !path_absolute_or_empty(svc->per_version_binary_dir))
+        return "binary_path and per_version_binary_dir must be absolute";
     return NULL;
 }
 
@@ -91,6 +95,24 @@ static rpb_slice copy_slice(uint8_t **cursor, rpb_slice s)
     if (s.len > 0)
         memcpy(*cursor, s.data, s.len);
     *cursor += s.len;
+    return out;
+}
+
+/* Copies list to the nodes at *nodes and its strings to *cursor. */
+static rpb_strlist copy_list(uint8_t **cursor, rpb_str_node **nodes, const rpb_strlist *list)
+{
+    rpb_strlist out = {0};
+    for (const rpb_str_node *n = list->head; n != NULL; n = n->next) {
+        rpb_str_node *c = (*nodes)++;
+        c->value = copy_slice(cursor, n->value);
+        c->next = NULL;
+        if (out.tail)
+            out.tail->next = c;
+        else
+            out.head = c;
+        out.tail = c;
+        out.count++;
+    }
     return out;
 }
 
@@ -109,9 +131,12 @@ int rpb_service_table_add(rpb_service_table *table, const rpb_service *svc, rpb_
         table->entries = n;
         table->cap = ncap;
     }
-    size_t bytes = svc->allow_list.count * sizeof(rpb_str_node) + svc->name.len +
-                   svc->backend_pipe.len + svc->daemon_version.len + svc->min_version.len;
+    size_t bytes = (svc->allow_list.count + svc->launch_args.count) * sizeof(rpb_str_node) +
+                   svc->name.len + svc->backend_pipe.len + svc->daemon_version.len +
+                   svc->min_version.len + svc->binary_path.len + svc->per_version_binary_dir.len;
     for (const rpb_str_node *n = svc->allow_list.head; n != NULL; n = n->next)
+        bytes += n->value.len;
+    for (const rpb_str_node *n = svc->launch_args.head; n != NULL; n = n->next)
         bytes += n->value.len;
     void *storage = rpb_mem_malloc(bytes ? bytes : 1);
     if (storage == NULL)
@@ -121,22 +146,16 @@ int rpb_service_table_add(rpb_service_table *table, const rpb_service *svc, rpb_
     memset(e, 0, sizeof *e);
     e->storage = storage;
     rpb_str_node *nodes = storage;
-    uint8_t *cursor = (uint8_t *)(nodes + svc->allow_list.count);
+    uint8_t *cursor = (uint8_t *)(nodes + svc->allow_list.count + svc->launch_args.count);
     e->svc.name = copy_slice(&cursor, svc->name);
     e->svc.backend_pipe = copy_slice(&cursor, svc->backend_pipe);
     e->svc.daemon_version = copy_slice(&cursor, svc->daemon_version);
     e->svc.min_version = copy_slice(&cursor, svc->min_version);
+    e->svc.binary_path = copy_slice(&cursor, svc->binary_path);
+    e->svc.per_version_binary_dir = copy_slice(&cursor, svc->per_version_binary_dir);
     e->svc.server_capabilities = svc->server_capabilities;
-    size_t i = 0;
-    for (const rpb_str_node *n = svc->allow_list.head; n != NULL; n = n->next, i++) {
-        nodes[i].value = copy_slice(&cursor, n->value);
-        nodes[i].next = NULL;
-        if (i > 0)
-            nodes[i - 1].next = &nodes[i];
-    }
-    e->svc.allow_list.count = i;
-    e->svc.allow_list.head = i ? &nodes[0] : NULL;
-    e->svc.allow_list.tail = i ? &nodes[i - 1] : NULL;
+    e->svc.allow_list = copy_list(&cursor, &nodes, &svc->allow_list);
+    e->svc.launch_args = copy_list(&cursor, &nodes, &svc->launch_args);
     table->count++;
     return RPB_OK;
 }
@@ -179,8 +198,6 @@ static int fail(rpb_errinfo *err, const char *msg)
     return rpb_errinfo_printf(err, RPB_ERR_INVALID_ARGUMENT, 0, 0, "%s", msg);
 }
 
-static bool path_absolute_or_empty(rpb_slice p) { return p.len == 0 || p.data[0] == '/'; }
-
 int rpb_servicedef_parse_proto(const uint8_t *in, size_t len, rpb_slice stem, rpb_arena *arena,
                                rpb_service *svc, rpb_errinfo *err)
 {
@@ -207,10 +224,13 @@ int rpb_servicedef_parse_proto(const uint8_t *in, size_t len, rpb_slice stem, rp
     svc->name = def.service_name;
     svc->min_version = def.min_version;
     svc->allow_list = def.version_allow_list;
+    svc->binary_path = def.binary_path;
+    svc->per_version_binary_dir = def.per_version_binary_dir;
     const rpb_slice *v = rpb_map_get(&def.labels, rpb_slice_cstr(RPB_LABEL_BACKEND_PIPE));
-    if (v == NULL || v->len == 0)
+    if ((v == NULL || v->len == 0) && def.binary_path.len == 0)
         return fail(err, "label rpb.backend_pipe (the backend endpoint) is missing");
-    svc->backend_pipe = *v;
+    if (v != NULL)
+        svc->backend_pipe = *v;
     v = rpb_map_get(&def.labels, rpb_slice_cstr(RPB_LABEL_DAEMON_VERSION));
     if (v != NULL)
         svc->daemon_version = *v;
@@ -259,11 +279,20 @@ static int text_line(rpb_slice key, rpb_slice value, rpb_arena *arena, rpb_servi
     } else if (rpb_slice_eq_cstr(key, "server_capabilities")) {
         if (!parse_u64(value, &svc->server_capabilities))
             return fail(err, "server_capabilities is not a number");
+    } else if (rpb_slice_eq_cstr(key, "binary_path")) {
+        svc->binary_path = value;
+    } else if (rpb_slice_eq_cstr(key, "per_version_binary_dir")) {
+        svc->per_version_binary_dir = value;
+    } else if (rpb_slice_eq_cstr(key, "arg")) {
+        int rc = rpb_strlist_append(&svc->launch_args, arena, value);
+        if (rc != RPB_OK)
+            return rpb_errinfo_printf(err, rc, 0, 0, "too many arg lines for the scratch arena");
     } else {
         int n = key.len > 64 ? 64 : (int)key.len;
         return rpb_errinfo_printf(err, RPB_ERR_INVALID_ARGUMENT, 0, 0,
                                   "unknown key \"%.*s\" (keys: backend_pipe, daemon_version, "
-                                  "min_version, allow, server_capabilities, service_name)",
+                                  "min_version, allow, server_capabilities, service_name, "
+                                  "binary_path, per_version_binary_dir, arg)",
                                   n, (const char *)key.data);
     }
     return RPB_OK;
@@ -302,7 +331,7 @@ int rpb_servicedef_parse_text(const char *text, size_t len, rpb_slice stem, rpb_
             return rc;
         }
     }
-    if (!piped)
+    if (!piped && svc->binary_path.len == 0)
         return fail(err, "backend_pipe is required");
     if (named && !rpb_slice_eq(svc->name, stem))
         return fail(err, "service_name does not match the file name");
@@ -319,7 +348,11 @@ int rpb_servicedef_encode_proto(const rpb_service *svc, rpb_arena *arena, uint8_
     def.isolation = RPB_SHARED_BROKER;
     def.min_version = svc->min_version;
     def.version_allow_list = svc->allow_list;
-    int rc = rpb_map_append(&def.labels, arena, rpb_slice_cstr(RPB_LABEL_BACKEND_PIPE),
+    def.binary_path = svc->binary_path;
+    def.per_version_binary_dir = svc->per_version_binary_dir;
+    int rc = RPB_OK;
+    if (svc->backend_pipe.len > 0)
+        rc = rpb_map_append(&def.labels, arena, rpb_slice_cstr(RPB_LABEL_BACKEND_PIPE),
                             svc->backend_pipe);
     if (rc == RPB_OK && svc->daemon_version.len > 0)
         rc = rpb_map_append(&def.labels, arena, rpb_slice_cstr(RPB_LABEL_DAEMON_VERSION),
