@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "backend.h"
@@ -22,10 +23,13 @@ static const char usage_text[] =
     "identity sidecar (spec/probe.md).\n"
     "\n"
     "  --socket PATH          the socket to create (directory 0700, socket 0600;\n"
-    "                         a stale socket is replaced, a live one refused)\n"
+    "                         a stale socket is replaced, a live one refused);\n"
+    "                         default: $RUNNING_PROCESS_BROKER_V1_BACKEND_PIPE, set\n"
+    "                         by a broker that launched this backend\n"
     "  --identity-file PATH   write the identity sidecar JSON there at start\n"
     "                         (mode 0600), remove it on exit\n"
-    "  --namespace ID         Endpoint.namespace_id of the identity (default empty)\n"
+    "  --namespace ID         Endpoint.namespace_id of the identity (default\n"
+    "                         $RUNNING_PROCESS_BROKER_V1_BACKEND_NAMESPACE, else empty)\n"
     "  --idle-timeout S       DaemonProcess.idle_timeout_secs; the backend exits 0\n"
     "                         after S seconds without a connection (0: never)\n"
     "  --echo-protocol 0xNNNN serve this payload protocol: every REQUEST on it is\n"
@@ -33,6 +37,8 @@ static const char usage_text[] =
     "  --frame-timeout MS     deadline for each next frame of a connection and for\n"
     "                         writing its replies (default 5000)\n"
     "  --max-connections N    open connections at most (default 1024)\n"
+    "  --bind-delay MS        wait MS before creating the socket (to test a broker's\n"
+    "                         readiness wait for a slow backend)\n"
     "  --log FILE|-           append the log to FILE, or stdout with -; default stderr\n"
     "  --json-log             one JSON object per log line\n"
     "  --help                 this text\n"
@@ -56,11 +62,15 @@ static bool parse_protocol(const char *s, uint32_t *out)
 }
 
 enum { OPT_SOCKET = 256, OPT_IDENTITY, OPT_NAMESPACE, OPT_IDLE, OPT_ECHO, OPT_FRAME_TIMEOUT,
-       OPT_MAXCONN, OPT_LOG, OPT_JSON, OPT_HELP, OPT_VERSION };
+       OPT_MAXCONN, OPT_LOG, OPT_JSON, OPT_HELP, OPT_VERSION, OPT_BIND_DELAY };
 
 int main(int argc, char **argv)
 {
-    backend_config cfg = {.namespace_id = "", .frame_timeout_ms = 5000, .max_connections = 1024};
+    /* LAUNCH-002: a broker that launched this backend names its socket */
+    const char *ns = getenv("RUNNING_PROCESS_BROKER_V1_BACKEND_NAMESPACE");
+    backend_config cfg = {.socket_path = getenv("RUNNING_PROCESS_BROKER_V1_BACKEND_PIPE"),
+                          .namespace_id = ns ? ns : "", .frame_timeout_ms = 5000, .max_connections = 1024};
+    uint32_t bind_delay_ms = 0;
     static const struct option opts[] = {
         {"socket", required_argument, NULL, OPT_SOCKET},
         {"identity-file", required_argument, NULL, OPT_IDENTITY},
@@ -69,6 +79,7 @@ int main(int argc, char **argv)
         {"echo-protocol", required_argument, NULL, OPT_ECHO},
         {"frame-timeout", required_argument, NULL, OPT_FRAME_TIMEOUT},
         {"max-connections", required_argument, NULL, OPT_MAXCONN},
+        {"bind-delay", required_argument, NULL, OPT_BIND_DELAY},
         {"log", required_argument, NULL, OPT_LOG},
         {"json-log", no_argument, NULL, OPT_JSON},
         {"help", no_argument, NULL, OPT_HELP},
@@ -101,6 +112,10 @@ int main(int argc, char **argv)
             if (!cli_parse_u32(optarg, &cfg.max_connections) || cfg.max_connections == 0)
                 return cli_usage_error(PROG, "--max-connections needs a positive number, not '%s'", optarg);
             break;
+        case OPT_BIND_DELAY:
+            if (!cli_parse_u32(optarg, &bind_delay_ms))
+                return cli_usage_error(PROG, "--bind-delay needs a number of ms, not '%s'", optarg);
+            break;
         case OPT_LOG: cfg.log_path = optarg; break;
         case OPT_JSON: cfg.json_log = true; break;
         case OPT_HELP: fputs(usage_text, stdout); return EXIT_BACKEND_OK;
@@ -110,8 +125,9 @@ int main(int argc, char **argv)
     }
     if (optind < argc)
         return cli_usage_error(PROG, "unexpected argument '%s'", argv[optind]);
-    if (cfg.socket_path == NULL)
-        return cli_usage_error(PROG, "--socket PATH is required");
+    if (cfg.socket_path == NULL || cfg.socket_path[0] == '\0')
+        return cli_usage_error(PROG, "--socket PATH is required (or "
+                               "RUNNING_PROCESS_BROKER_V1_BACKEND_PIPE in the environment)");
     if (blog_open(PROG, cfg.log_path, cfg.json_log) != 0)
         return EXIT_BACKEND_USAGE;
     /* MUX-007: SIGTERM/SIGINT are held from before the socket exists, so
@@ -132,6 +148,8 @@ int main(int argc, char **argv)
         blog_close();
         return EXIT_BACKEND_IDENTITY;
     }
+    if (bind_delay_ms > 0)
+        nanosleep(&(struct timespec){bind_delay_ms / 1000, (long)(bind_delay_ms % 1000) * 1000000L}, NULL);
     broker_listener l; /* MUX-007 */
     if (listener_bind(&l, cfg.socket_path) != 0) {
         blog_close();
@@ -147,8 +165,13 @@ int main(int argc, char **argv)
     blog_event("ready", (blog_field[]){BLOG_N("pid", self.dp.pid), BLOG_S("socket", cfg.socket_path),
                                        BLOG_S("identity_file", cfg.identity_file),
                                        BLOG_S("namespace", cfg.namespace_id),
-                                       BLOG_N("echo_protocol", cfg.has_echo ? cfg.echo_protocol : 0)},
-               5);
+                                       BLOG_N("echo_protocol", cfg.has_echo ? cfg.echo_protocol : 0),
+                                       /* LAUNCH-002: what a launching broker asked for */
+                                       BLOG_S("launched_service", getenv("RUNNING_PROCESS_BROKER_V1_SERVICE_NAME")),
+                                       BLOG_S("launched_version", getenv("RUNNING_PROCESS_BROKER_V1_SERVICE_VERSION")),
+                                       BLOG_S("launched_instance", getenv("RUNNING_PROCESS_BROKER_V1_INSTANCE")),
+                                       BLOG_S("traceparent", getenv("RUNNING_PROCESS_BROKER_V1_TRACEPARENT"))},
+               9);
     int status = backend_run(&cfg, &l, &self.dp);
     if (cfg.identity_file)
         rpb_sidecar_remove(cfg.identity_file);

@@ -13,6 +13,7 @@
 
 #include "daemon.h"
 #include "rpb/hello.h"
+#include "rpb/launch.h"
 
 /* Exit codes (README.md "rpb-broker", EXIT STATUS). */
 #define EXIT_BROKER_OK 0        /* drained after SIGTERM/SIGINT */
@@ -37,6 +38,8 @@ typedef struct broker_config {
     uid_t allowed_uids[BROKER_MAX_ALLOWED_UIDS]; /* the broker's euid first */
     size_t n_allowed_uids;
     int64_t (*clock_ms)(void); /* monotonic ms; NULL: rpb_monotonic_ms (CLOCK_MONOTONIC) */
+    bool launch;                /* --launch: start the backends of launched services */
+    uint32_t launch_timeout_ms; /* LAUNCH-005: readiness wait of a launched backend */
 } broker_config;
 
 /* ---- services.c ---- */
@@ -49,6 +52,7 @@ typedef struct broker_services {
     char parent[PATH_MAX];  /* dir's parent and last component */
     char name[NAME_MAX + 1];
     uint64_t rejected; /* files that did not load at the last (re)load */
+    bool launch;       /* launched services (binary_path, no backend_pipe) are served */
 } broker_services;
 
 /* Checks that dir exists and is private (SEC-009), starts watching it.
@@ -112,6 +116,37 @@ bool timers_idle_over(const broker_timers *t, int64_t now);
  * 0 when one is due, at most
  * TIMERS_POLL_MAX_MS, -1 when there is none. */
 int timers_poll_ms(const broker_timers *t, const dl_list *dl, int64_t now);
+
+/* ---- launch.c: backends started on demand (spec/discovery.md §3) ---- */
+
+typedef struct broker_launcher broker_launcher;
+
+/* Called when the launch of slot ended: ok, the slot is READY; else IDLE. */
+typedef void (*launch_done_fn)(void *ctx, rpb_launch_slot *slot, bool ok);
+
+typedef enum launch_answer {
+    LAUNCH_ANSWER_USE,    /* the slot's backend is ready: negotiate */
+    LAUNCH_ANSWER_WAIT,   /* a launch is in flight: wait for done (LAUNCH-007) */
+    LAUNCH_ANSWER_BUDGET, /* refuse spawn-budget with *retry_ms (LAUNCH-006) */
+    LAUNCH_ANSWER_FAILED, /* refuse spawn-failed (LAUNCH-006) */
+} launch_answer;
+
+/* A launcher whose descriptors join epoll set ep; NULL when out of memory. */
+broker_launcher *launcher_new(const broker_config *cfg, int ep, launch_done_fn done, void *ctx);
+/* LAUNCH-012: stops (SIGTERM, then SIGKILL after 1 s) and reaps every
+ * launched backend, then frees L. */
+void launcher_free(broker_launcher *L);
+/* The backend for a negotiated Hello of launched service svc, version
+ * version, carried by req (its trace, LAUNCH-002) at now: uses, starts or
+ * waits for the launch of the key. */
+launch_answer launcher_hello(broker_launcher *L, const rpb_service *svc, const rpb_frame *req,
+                             rpb_slice version, int64_t now, rpb_launch_slot **slot, uint64_t *retry_ms);
+/* Handles an event of fd; false when fd is not the launcher's. */
+bool launcher_event(broker_launcher *L, int fd);
+/* Readiness retries and deadlines due at now (LAUNCH-005). */
+void launcher_tick(broker_launcher *L, int64_t now);
+/* The wait until the next retry or deadline; -1 when none. */
+int launcher_poll_ms(const broker_launcher *L, int64_t now);
 
 /* ---- loop.c ---- */
 

@@ -42,6 +42,9 @@ typedef struct conn {
     uint64_t request_id;
     char service[RPB_SERVICE_NAME_MAX + 1];
     char version[RPB_WANTED_VERSION_MAX + 1];
+    /* waiting for the launch of its backend (LAUNCH-007) */
+    rpb_launch_slot *waiting;
+    rpb_hello_decision *pending;
 } conn;
 
 typedef struct broker {
@@ -58,6 +61,7 @@ typedef struct broker {
     broker_timers t;
     int64_t (*now)(void);
     uint8_t *reply;
+    broker_launcher *launch; /* --launch only */
 } broker;
 
 static void update_flags(broker *b)
@@ -135,6 +139,7 @@ static void conn_close(broker *b, conn *c, const char *write_status)
     b->admin.connections_open--;
     free(c->in);
     free(c->out);
+    free(c->pending);
     free(c);
 }
 
@@ -225,6 +230,107 @@ static void conn_flush(broker *b, conn *c)
         conn_close(b, c, "ok");
 }
 
+/* ---- Hellos for launched backends (spec/discovery.md §3) ---- */
+
+/* The request Frame of c again (the decision's slices point into c->in). */
+static bool request_frame(const conn *c, rpb_frame *req)
+{
+    size_t used;
+    return rpb_frame_decode(c->in, c->in_len, RPB_MAX_HELLO_BYTES, req, &used, NULL) == RPB_OK;
+}
+
+static void refuse_launch(broker *b, conn *c, const rpb_frame *req, rpb_refusal r, uint64_t retry_ms)
+{
+    size_t n;
+    c->outcome = "refused";
+    c->refusal = r;
+    c->connection_id = 0;
+    if (rpb_hello_refusal_encode(r, retry_ms, req, b->reply, RPB_CONTROL_REPLY_MAX, &n) != RPB_OK) {
+        conn_close(b, c, "internal-error");
+        return;
+    }
+    conn_send(b, c, b->reply, n);
+}
+
+/* Negotiated d with the endpoint of the backend launched for slot
+ * (LAUNCH-004: it answered the probe). */
+static void answer_launched(broker *b, conn *c, const rpb_hello_decision *d, const rpb_frame *req,
+                            const rpb_launch_slot *slot)
+{
+    /* the table may have been reloaded while the Hello waited */
+    const rpb_service *cur = rpb_service_table_find(rpb_hello_handler_services(b->h), d->hello.service_name);
+    if (cur == NULL) {
+        refuse_launch(b, c, req, RPB_REFUSAL_SERVICE_UNKNOWN, 0);
+        return;
+    }
+    rpb_service svc = *cur;
+    svc.backend_pipe = rpb_slice_cstr(slot->endpoint);
+    rpb_hello_decision nd = *d;
+    nd.service = &svc;
+    c->outcome = "negotiated";
+    size_t n;
+    if (rpb_hello_reply_encode(&nd, req, b->reply, RPB_CONTROL_REPLY_MAX, &n) != RPB_OK) {
+        conn_close(b, c, "internal-error");
+        return;
+    }
+    conn_send(b, c, b->reply, n);
+}
+
+static void launch_hello(broker *b, conn *c, const rpb_hello_decision *d)
+{
+    rpb_frame req;
+    rpb_launch_slot *slot;
+    uint64_t retry;
+    if (!request_frame(c, &req)) {
+        conn_close(b, c, "internal-error");
+        return;
+    }
+    switch (launcher_hello(b->launch, d->service, &req, d->hello.wanted_version, b->now(), &slot, &retry)) {
+    case LAUNCH_ANSWER_USE:
+        answer_launched(b, c, d, &req, slot);
+        return;
+    case LAUNCH_ANSWER_BUDGET:
+        refuse_launch(b, c, &req, RPB_REFUSAL_SPAWN_BUDGET, retry);
+        return;
+    case LAUNCH_ANSWER_FAILED:
+        refuse_launch(b, c, &req, RPB_REFUSAL_SPAWN_FAILED, RPB_LAUNCH_RETRY_MS);
+        return;
+    case LAUNCH_ANSWER_WAIT:
+        break;
+    }
+    /* LAUNCH-007: answered when the launch ends; meanwhile only a hang-up
+     * of the client is of interest */
+    c->pending = malloc(sizeof *c->pending);
+    if (c->pending == NULL) {
+        conn_close(b, c, "no-memory");
+        return;
+    }
+    *c->pending = *d;
+    c->waiting = slot;
+    c->outcome = "launch-wait";
+    struct epoll_event ev = {.events = EPOLLRDHUP, .data.fd = c->fd};
+    epoll_ctl(b->ep, EPOLL_CTL_MOD, c->fd, &ev);
+}
+
+/* launch_done_fn: answers every Hello waiting for slot. */
+static void launch_done(void *ctx, rpb_launch_slot *slot, bool ok)
+{
+    broker *b = ctx;
+    for (size_t fd = 0; fd < b->by_fd_cap; fd++) {
+        conn *c = b->by_fd[fd];
+        rpb_frame req;
+        if (c == NULL || c->waiting != slot)
+            continue;
+        c->waiting = NULL;
+        if (!request_frame(c, &req))
+            conn_close(b, c, "internal-error");
+        else if (ok)
+            answer_launched(b, c, c->pending, &req, slot);
+        else
+            refuse_launch(b, c, &req, RPB_REFUSAL_SPAWN_FAILED, RPB_LAUNCH_RETRY_MS);
+    }
+}
+
 static void conn_step(broker *b, conn *c, bool eof)
 {
     rpb_control_outcome oc;
@@ -242,6 +348,12 @@ static void conn_step(broker *b, conn *c, bool eof)
     if (rc != RPB_OK) {
         c->outcome = "internal-error";
         conn_close(b, c, rpb_errname(rc));
+        return;
+    }
+    /* LAUNCH-010: only a Hello decided Negotiated reaches a launch */
+    if (b->launch && oc.kind == RPB_CONTROL_HELLO && oc.hello.refusal == RPB_REFUSAL_NONE &&
+        oc.hello.service->backend_pipe.len == 0) {
+        launch_hello(b, c, &oc.hello);
         return;
     }
     conn_send(b, c, b->reply, written);
@@ -515,16 +627,18 @@ static void teardown(broker *b)
     for (size_t fd = 0; fd < b->by_fd_cap; fd++)
         if (b->by_fd[fd] != NULL) {
             conn *c = b->by_fd[fd];
-            if (b->t.draining && c->out == NULL && strcmp(c->outcome, "unknown") == 0) {
+            bool unanswered = strcmp(c->outcome, "unknown") == 0 || c->waiting != NULL;
+            if (b->t.draining && c->out == NULL && unanswered) {
                 /* SEC-012: still waiting for its Hello: told why, then closed */
                 refuse_now(c->fd, RPB_REFUSAL_SHUTTING_DOWN);
                 c->outcome = "refused";
                 c->refusal = RPB_REFUSAL_SHUTTING_DOWN;
-            } else if (strcmp(c->outcome, "unknown") == 0) {
+            } else if (unanswered) {
                 c->outcome = "shutdown";
             }
             conn_close(b, c, NULL);
         }
+    launcher_free(b->launch); /* LAUNCH-012 */
     free(b->by_fd);
     free(b->reply);
     if (b->reserve_fd >= 0)
@@ -560,7 +674,8 @@ int broker_run(const broker_config *cfg, broker_listener *l, broker_services *s)
     b.admin.handshake_timeout_ms = cfg->handshake_timeout_ms;
     b.admin.max_connections = cfg->max_connections;
     b.admin.drain_timeout_ms = cfg->drain_timeout_ms;
-    if (b.h == NULL || setup(&b) != 0) {
+    if (b.h == NULL || setup(&b) != 0 ||
+        (cfg->launch && (b.launch = launcher_new(cfg, b.ep, launch_done, &b)) == NULL)) {
         blog_msg("cannot set up the event loop: %s", strerror(errno));
         teardown(&b);
         return EXIT_BROKER_RUNTIME;
@@ -588,7 +703,14 @@ int broker_run(const broker_config *cfg, broker_listener *l, broker_services *s)
         if (timers_listen_due(&b.t, now))
             listen_arm(&b, true);
         expire(&b, now);
-        int n = epoll_wait(b.ep, evs, 128, timers_poll_ms(&b.t, &b.dl, now));
+        int wait_ms = timers_poll_ms(&b.t, &b.dl, now);
+        if (b.launch) {
+            launcher_tick(b.launch, now);
+            int lw = launcher_poll_ms(b.launch, now);
+            if (lw >= 0 && (wait_ms < 0 || lw < wait_ms))
+                wait_ms = lw;
+        }
+        int n = epoll_wait(b.ep, evs, 128, wait_ms);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -615,10 +737,14 @@ int broker_run(const broker_config *cfg, broker_listener *l, broker_services *s)
             int fd = evs[i].data.fd;
             if (fd == b.sigfd || fd == s->inotify_fd || fd == l->fd)
                 continue;
+            if (b.launch && launcher_event(b.launch, fd))
+                continue;
             conn *c = (size_t)fd < b.by_fd_cap ? b.by_fd[fd] : NULL;
             if (c == NULL)
                 continue;
-            if (c->out != NULL)
+            if (c->waiting != NULL)
+                conn_close(&b, c, "peer-gone"); /* hung up while its launch runs */
+            else if (c->out != NULL)
                 conn_flush(&b, c);
             else
                 conn_read(&b, c);

@@ -16,6 +16,7 @@
 
 static const char usage_text[] =
     "usage: " PROG " [--socket PATH] --services DIR [options]\n"
+    "       " PROG " [--socket PATH] --launch DIR [--launch-timeout MS] [options]\n"
     "       " PROG " --help | --version\n"
     "\n"
     "Serves the running-process broker v1 control socket: one Hello (or admin\n"
@@ -29,6 +30,13 @@ static const char usage_text[] =
     "  --services DIR           service definitions: <name>.servicedef (prost\n"
     "                           ServiceDefinition) or <name>.service (text); DIR\n"
     "                           must not be group/other accessible; re-read on change\n"
+    "  --launch DIR             like --services DIR, and also serve launched services:\n"
+    "                           a definition with binary_path (under its\n"
+    "                           per_version_binary_dir) and no backend_pipe gets its\n"
+    "                           backend started on demand, probed, and relaunched\n"
+    "                           after it exits (spec/discovery.md section 3)\n"
+    "  --launch-timeout MS      readiness wait of a launched backend: its identity\n"
+    "                           probe must be answered within MS (default 2000)\n"
     "  --handshake-timeout MS   per-connection deadline for the whole exchange\n"
     "                           (default 5000)\n"
     "  --rate-limit N/MS        Hellos per verified pid per window (default 256/1000;\n"
@@ -47,6 +55,7 @@ static const char usage_text[] =
     "  --version                print the version and exit\n"
     "\n"
     "Signals: SIGTERM/SIGINT drain then exit 0 (a second one exits at once);\n"
+    "launched backends get SIGTERM when the broker stops (SIGKILL after 1 s).\n"
     "SIGHUP re-reads the services directory.\n"
     "Exit codes: 0 drained, 1 runtime failure, 2 usage, 3 services directory,\n"
     "4 socket.\n";
@@ -79,7 +88,7 @@ static const char *default_socket(char *buf, size_t cap)
 }
 
 enum { OPT_SOCKET = 256, OPT_SERVICES, OPT_TIMEOUT, OPT_RATE, OPT_MAXCONN, OPT_DRAIN, OPT_UID,
-       OPT_LOG, OPT_JSON, OPT_HELP, OPT_VERSION, OPT_IDLE };
+       OPT_LOG, OPT_JSON, OPT_HELP, OPT_VERSION, OPT_IDLE, OPT_LAUNCH, OPT_LAUNCH_TIMEOUT };
 
 int main(int argc, char **argv)
 {
@@ -90,11 +99,14 @@ int main(int argc, char **argv)
     cfg.rate_window_ms = RPB_RATE_WINDOW_MS_DEFAULT;
     cfg.max_connections = 1024;
     cfg.drain_timeout_ms = 1000;
+    cfg.launch_timeout_ms = 2000;
     cfg.allowed_uids[cfg.n_allowed_uids++] = geteuid();
 
     static const struct option opts[] = {
         {"socket", required_argument, NULL, OPT_SOCKET},
         {"services", required_argument, NULL, OPT_SERVICES},
+        {"launch", required_argument, NULL, OPT_LAUNCH},
+        {"launch-timeout", required_argument, NULL, OPT_LAUNCH_TIMEOUT},
         {"handshake-timeout", required_argument, NULL, OPT_TIMEOUT},
         {"rate-limit", required_argument, NULL, OPT_RATE},
         {"max-connections", required_argument, NULL, OPT_MAXCONN},
@@ -116,7 +128,16 @@ int main(int argc, char **argv)
             cfg.socket_path = optarg;
             break;
         case OPT_SERVICES:
+        case OPT_LAUNCH:
+            if (cfg.services_dir != NULL)
+                return cli_usage_error(PROG, "give one of --services DIR and --launch DIR, once");
             cfg.services_dir = optarg;
+            cfg.launch = c == OPT_LAUNCH;
+            break;
+        case OPT_LAUNCH_TIMEOUT:
+            if (!cli_parse_u32(optarg, &cfg.launch_timeout_ms) || cfg.launch_timeout_ms == 0)
+                return cli_usage_error(PROG, "--launch-timeout wants a positive decimal number of ms, not '%s'",
+                                       optarg);
             break;
         case OPT_TIMEOUT:
             if (!cli_parse_u32(optarg, &cfg.handshake_timeout_ms) || cfg.handshake_timeout_ms == 0)
@@ -166,7 +187,7 @@ int main(int argc, char **argv)
     if (optind < argc)
         return cli_usage_error(PROG, "unexpected argument '%s'", argv[optind]);
     if (cfg.services_dir == NULL)
-        return cli_usage_error(PROG, "--services DIR is required");
+        return cli_usage_error(PROG, "--services DIR (or --launch DIR) is required");
     static char socket_buf[RPB_SUN_PATH_MAX];
     if (blog_open("rpb-broker", cfg.log_path, cfg.json_log) != 0)
         return EXIT_BROKER_USAGE;
@@ -175,7 +196,7 @@ int main(int argc, char **argv)
                  "--allow-uid is given");
 
     /* SEC-009 before touching the socket path */
-    broker_services s;
+    broker_services s = {.launch = cfg.launch};
     if (services_open(&s, cfg.services_dir) != 0)
         return EXIT_BROKER_SERVICES;
     broker_listener l;

@@ -192,6 +192,11 @@ static void load_entry(broker_services *s, int dirfd, const char *name, rpb_serv
     } else {
         rc = rpb_servicedef_parse_text((const char *)buf, len, stem, &arena, &svc, &err);
     }
+    if (rc == RPB_OK && svc.backend_pipe.len == 0 && !s->launch) {
+        snprintf(err.message, sizeof err.message,
+                 "no backend_pipe: a launched service (binary_path) needs rpb-broker --launch");
+        rc = RPB_ERR_INVALID_ARGUMENT;
+    }
     if (rc == RPB_OK)
         rc = rpb_service_table_add(t, &svc, &err);
     if (rc == RPB_OK)
