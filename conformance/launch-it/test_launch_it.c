@@ -1,0 +1,401 @@
+/*
+ * test_launch_it.c - backends launched on demand (spec/discovery.md §3)
+ * with real processes: rpb-broker --launch starting rpb-backend for
+ * rpb-client Hellos.
+ *
+ * usage: test_launch_it RPB_BROKER RPB_CLIENT
+ *
+ * rpb-backend is taken from RPB_BROKER's directory, which is also the
+ * per_version_binary_dir of the definitions.  Every case has its own
+ * directory, services and broker under one private temporary root, whose
+ * run/ is XDG_RUNTIME_DIR (the backends' canonical directory).  Waits are
+ * on events: the broker's log lines, a process's exit through its pidfd.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "rpb/rpb.h"
+#include "testutil.h"
+
+#define CONCURRENT 20
+
+static const char *broker_bin, *client_bin;
+static char backend_bin[PATH_MAX + 16], bin_dir[PATH_MAX];
+static char root[64];
+static int case_no;
+
+/* One case: its directory, definitions, broker and log. */
+typedef struct lcase {
+    char base[96], svc[128], sock[128], log[128];
+    pid_t broker;
+    tu_tail tail;
+} lcase;
+
+/* Writes the definition of service name into c's services directory: the
+ * backend binary, per-version directory dir and arg lines (NULL-ended). */
+static void define(const lcase *c, const char *name, const char *binary, const char *dir, ...)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s.service", c->svc, name);
+    FILE *f = fopen(path, "w");
+    CU_ASSERT_FATAL(f != NULL);
+    fprintf(f, "binary_path = %s\nper_version_binary_dir = %s\n", binary, dir);
+    va_list ap;
+    va_start(ap, dir);
+    for (const char *a; (a = va_arg(ap, const char *)) != NULL;)
+        fprintf(f, "arg = %s\n", a);
+    va_end(ap);
+    fclose(f);
+}
+
+static void new_case(lcase *c)
+{
+    memset(c, 0, sizeof *c);
+    snprintf(c->base, sizeof c->base, "%s/%d", root, ++case_no);
+    snprintf(c->svc, sizeof c->svc, "%s/svc", c->base);
+    snprintf(c->sock, sizeof c->sock, "%s/b.sock", c->base);
+    snprintf(c->log, sizeof c->log, "%s/broker.log", c->base);
+    CU_ASSERT_FATAL(mkdir(c->base, 0700) == 0 && mkdir(c->svc, 0700) == 0);
+}
+
+/* Starts the broker of c (extra: one more option and its value, or NULL)
+ * and waits for its "listening" line. */
+static bool start_broker(lcase *c, const char *opt, const char *val)
+{
+    if (!tu_tail_open(&c->tail, c->log))
+        return false;
+    c->broker = fork();
+    if (c->broker == 0) {
+        execl(broker_bin, broker_bin, "--socket", c->sock, "--launch", c->svc, "--log", c->log,
+              opt ? opt : (char *)NULL, val, (char *)NULL);
+        _exit(127);
+    }
+    return tu_tail_wait(&c->tail, "listening on", NULL, 10000);
+}
+
+/* SIGTERM, then the broker's exit status (-1 when it hung). */
+static int stop_broker(lcase *c)
+{
+    kill(c->broker, SIGTERM);
+    int st = tu_wait_exit(c->broker, 20000);
+    tu_tail_close(&c->tail);
+    return st;
+}
+
+/* One Hello for service/1.0.0 with rpb-client; its exit status, its
+ * output in out. */
+static int hello(const lcase *c, const char *service, char *out, size_t cap)
+{
+    const char *argv[] = {client_bin, "--socket", c->sock, "--service", service, "--wanted-version", "1.0.0",
+                          "--timeout", "10000", NULL};
+    return tu_run_capture(argv, out, cap, 30000);
+}
+
+/* The value after "key: " in rpb-client's output, into v. */
+static bool field(const char *out, const char *key, char *v, size_t cap)
+{
+    char k[64];
+    snprintf(k, sizeof k, "%s: ", key);
+    const char *p = strstr(out, k);
+    if (p == NULL)
+        return false;
+    p += strlen(k);
+    size_t n = strcspn(p, "\n");
+    snprintf(v, cap, "%.*s", (int)(n < cap ? n : cap - 1), p);
+    return true;
+}
+
+/* The pid that answers the identity probe at endpoint, verified (pidfd),
+ * with its exe_path in exe; 0 when the probe fails. */
+static int32_t probe_pid(const char *endpoint, char *exe, size_t cap)
+{
+    rpb_endpoint ep = {rpb_slice_cstr("shared"), rpb_slice_cstr(endpoint)};
+    rpb_probe_outcome o;
+    memset(&o, 0, sizeof o);
+    int rc = rpb_probe_endpoint(&ep, NULL, 2000, RPB_PROBE_VERIFY, &o, NULL);
+    int32_t pid = 0;
+    if (rc == RPB_OK) {
+        pid = (int32_t)o.reply.identity.pid;
+        if (exe)
+            snprintf(exe, cap, "%.*s", (int)o.reply.identity.exe_path.len,
+                     (const char *)o.reply.identity.exe_path.data);
+    } else {
+        fprintf(stderr, "\n    probe of %s: %s ", endpoint, rpb_errname(rc));
+    }
+    rpb_probe_outcome_free(&o);
+    return pid;
+}
+
+static size_t count(const char *path, const char *needle)
+{
+    char buf[65536];
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    size_t k = 0;
+    for (const char *p = buf; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+        k++;
+    return k;
+}
+
+static bool pid_gone(pid_t pid)
+{
+    return kill(pid, 0) != 0 && errno == ESRCH;
+}
+
+/* LAUNCH-002, LAUNCH-003, LAUNCH-004: the first Hello starts the backend
+ * with the launch environment on a fresh -be- endpoint and is Negotiated
+ * with it once it answers the probe as the launched binary; the second
+ * Hello reuses it.  LAUNCH-012: the broker's stop ends the backend. */
+static void test_launch_and_reuse(void)
+{
+    lcase c;
+    new_case(&c);
+    char blog[160], arg_log[176];
+    snprintf(blog, sizeof blog, "%s/backend.log", c.base);
+    snprintf(arg_log, sizeof arg_log, "%s", blog);
+    define(&c, "echo", backend_bin, bin_dir, "--echo-protocol", "0x7001", "--log", arg_log, NULL);
+    CU_ASSERT_FATAL(start_broker(&c, NULL, NULL));
+    char out[4096], pipe1[256] = "", pipe2[256] = "";
+    CU_ASSERT_EQUAL(hello(&c, "echo", out, sizeof out), 0);
+    CU_ASSERT(field(out, "backend_pipe", pipe1, sizeof pipe1));
+    /* LAUNCH-003: <XDG_RUNTIME_DIR>/running-process/broker/rpb-v1-<h>-be-<32 hex>.sock */
+    char prefix[128];
+    snprintf(prefix, sizeof prefix, "%s/run/running-process/broker/rpb-v1-", root);
+    CU_ASSERT_EQUAL(strncmp(pipe1, prefix, strlen(prefix)), 0);
+    const char *be = strstr(pipe1, "-be-");
+    CU_ASSERT_FATAL(be != NULL);
+    CU_ASSERT_EQUAL(strspn(be + 4, "0123456789abcdef"), 32);
+    CU_ASSERT_STRING_EQUAL(be + 36, ".sock");
+    /* LAUNCH-004: the endpoint is served by the launched binary */
+    char exe[PATH_MAX];
+    int32_t pid = probe_pid(pipe1, exe, sizeof exe);
+    CU_ASSERT(pid > 0);
+    CU_ASSERT_STRING_EQUAL(exe, backend_bin);
+    /* LAUNCH-002: what the backend found in its environment */
+    CU_ASSERT_EQUAL(count(blog, "launched_service=echo launched_version=1.0.0 launched_instance=shared"), 1);
+    CU_ASSERT_EQUAL(count(blog, "namespace=shared"), 1);
+    CU_ASSERT_EQUAL(hello(&c, "echo", out, sizeof out), 0);
+    CU_ASSERT(field(out, "backend_pipe", pipe2, sizeof pipe2));
+    CU_ASSERT_STRING_EQUAL(pipe1, pipe2);
+    CU_ASSERT_EQUAL(count(c.log, "launch service=echo"), 1);
+    /* LAUNCH-012 */
+    CU_ASSERT_EQUAL(stop_broker(&c), 0);
+    CU_ASSERT(pid > 0 && pid_gone(pid));
+    CU_ASSERT_EQUAL(access(pipe1, F_OK), -1); /* the backend removed its socket */
+}
+
+/* LAUNCH-009: a backend killed between two Hellos is noticed through its
+ * pidfd; the next Hello launches a new one, with a new endpoint and
+ * identity. */
+static void test_killed_backend_relaunched(void)
+{
+    lcase c;
+    new_case(&c);
+    define(&c, "echo", backend_bin, bin_dir, NULL);
+    CU_ASSERT_FATAL(start_broker(&c, NULL, NULL));
+    char out[4096], pipe1[256] = "", pipe2[256] = "";
+    CU_ASSERT_EQUAL(hello(&c, "echo", out, sizeof out), 0);
+    CU_ASSERT(field(out, "backend_pipe", pipe1, sizeof pipe1));
+    int32_t pid1 = probe_pid(pipe1, NULL, 0);
+    CU_ASSERT_FATAL(pid1 > 0);
+    kill(pid1, SIGKILL);
+    CU_ASSERT(tu_tail_wait(&c.tail, "backend-exited", "signal 9", 10000));
+    CU_ASSERT_EQUAL(hello(&c, "echo", out, sizeof out), 0);
+    CU_ASSERT(field(out, "backend_pipe", pipe2, sizeof pipe2));
+    CU_ASSERT_STRING_NOT_EQUAL(pipe1, pipe2);
+    int32_t pid2 = probe_pid(pipe2, NULL, 0);
+    CU_ASSERT(pid2 > 0 && pid2 != pid1);
+    CU_ASSERT_EQUAL(count(c.log, "launched service=echo"), 2);
+    CU_ASSERT_EQUAL(stop_broker(&c), 0);
+}
+
+/* LAUNCH-006: a backend that exits at once fails each launch
+ * (BACKEND_SPAWN_FAILED, retry 1000); after three attempts the budget is
+ * used up (RATE_LIMITED "backend spawn budget exhausted", the rest of the
+ * 30 s window) and nothing more is started. */
+static void test_budget_exhausted(void)
+{
+    lcase c;
+    new_case(&c);
+    define(&c, "broken", backend_bin, bin_dir, "--no-such-option", NULL);
+    CU_ASSERT_FATAL(start_broker(&c, NULL, NULL));
+    char out[4096], v[128];
+    for (int i = 0; i < 3; i++) {
+        CU_ASSERT_EQUAL(hello(&c, "broken", out, sizeof out), 10 + RPB_CODE_BACKEND_SPAWN_FAILED);
+        CU_ASSERT(field(out, "reason", v, sizeof v) && strcmp(v, "backend spawn failed") == 0);
+        CU_ASSERT(field(out, "retry_after_ms", v, sizeof v) && strcmp(v, "1000") == 0);
+    }
+    CU_ASSERT_EQUAL(hello(&c, "broken", out, sizeof out), 10 + RPB_CODE_RATE_LIMITED);
+    CU_ASSERT(field(out, "reason", v, sizeof v) && strcmp(v, "backend spawn budget exhausted") == 0);
+    CU_ASSERT(field(out, "retry_after_ms", v, sizeof v));
+    long retry = atol(v);
+    CU_ASSERT(retry >= 1 && retry <= 30000);
+    CU_ASSERT_EQUAL(count(c.log, "launch service=broken"), 3);
+    CU_ASSERT_EQUAL(stop_broker(&c), 0);
+}
+
+/* LAUNCH-001: a binary outside per_version_binary_dir, including one that
+ * a symlink inside the directory points to, is refused and never run. */
+static void test_outside_dir_refused(void)
+{
+    lcase c;
+    new_case(&c);
+    char linkdir[160], link[192];
+    snprintf(linkdir, sizeof linkdir, "%s/bin", c.base);
+    snprintf(link, sizeof link, "%s/rpb-backend", linkdir);
+    CU_ASSERT_FATAL(mkdir(linkdir, 0700) == 0 && symlink(backend_bin, link) == 0);
+    define(&c, "outside", "/bin/sh", bin_dir, NULL);
+    define(&c, "escape", link, linkdir, NULL);
+    CU_ASSERT_FATAL(start_broker(&c, NULL, NULL));
+    char out[4096], v[128];
+    CU_ASSERT_EQUAL(hello(&c, "outside", out, sizeof out), 10 + RPB_CODE_BACKEND_SPAWN_FAILED);
+    CU_ASSERT(field(out, "retry_after_ms", v, sizeof v) && strcmp(v, "1000") == 0);
+    CU_ASSERT_EQUAL(hello(&c, "escape", out, sizeof out), 10 + RPB_CODE_BACKEND_SPAWN_FAILED);
+    CU_ASSERT_EQUAL(count(c.log, "launch-failed"), 2);
+    CU_ASSERT_EQUAL(count(c.log, "per_version_binary_dir"), 2);
+    CU_ASSERT_EQUAL(count(c.log, "launch service="), 0);
+    CU_ASSERT_EQUAL(stop_broker(&c), 0);
+}
+
+/* LAUNCH-005: a backend that binds its socket 300 ms after it started is
+ * used (upstream's single immediate probe fails it); one that would bind
+ * after the readiness wait fails the launch, killed, within that wait. */
+static void test_slow_bind(void)
+{
+    lcase c;
+    new_case(&c);
+    define(&c, "slow", backend_bin, bin_dir, "--bind-delay", "300", NULL);
+    define(&c, "hung", backend_bin, bin_dir, "--bind-delay", "60000", NULL);
+    CU_ASSERT_FATAL(start_broker(&c, "--launch-timeout", "1500"));
+    char out[4096], pipe1[256] = "";
+    CU_ASSERT_EQUAL(hello(&c, "slow", out, sizeof out), 0);
+    CU_ASSERT(field(out, "backend_pipe", pipe1, sizeof pipe1));
+    CU_ASSERT(probe_pid(pipe1, NULL, 0) > 0);
+    CU_ASSERT_EQUAL(hello(&c, "hung", out, sizeof out), 10 + RPB_CODE_BACKEND_SPAWN_FAILED);
+    CU_ASSERT_EQUAL(count(c.log, "readiness wait"), 1);
+    CU_ASSERT(tu_tail_wait(&c.tail, "launch-failed service=hung", NULL, 1000));
+    CU_ASSERT_EQUAL(stop_broker(&c), 0);
+}
+
+/* LAUNCH-007: Hellos arriving together while the launch runs start exactly
+ * one backend and all get it; LAUNCH-008: meanwhile the broker answers
+ * other requests. */
+static void test_concurrent_hellos(void)
+{
+    lcase c;
+    new_case(&c);
+    define(&c, "echo", backend_bin, bin_dir, "--bind-delay", "1500", NULL);
+    CU_ASSERT_FATAL(start_broker(&c, "--launch-timeout", "4000"));
+    pid_t kids[CONCURRENT];
+    char outp[CONCURRENT][200];
+    for (int i = 0; i < CONCURRENT; i++) {
+        snprintf(outp[i], sizeof outp[i], "%s/client-%d.out", c.base, i);
+        kids[i] = fork();
+        if (kids[i] == 0) {
+            int fd = open(outp[i], O_WRONLY | O_CREAT | O_TRUNC, 0600);
+            dup2(fd, 1);
+            execl(client_bin, client_bin, "--socket", c.sock, "--service", "echo", "--wanted-version", "1.0.0",
+                  "--timeout", "10000", (char *)NULL);
+            _exit(127);
+        }
+    }
+    /* LAUNCH-008: the launch is in flight (its backend sleeps before it
+     * binds); an admin request is answered meanwhile */
+    CU_ASSERT(tu_tail_wait(&c.tail, "launch service=echo", NULL, 10000));
+    char out[4096];
+    const char *argv[] = {client_bin, "--socket", c.sock, "--admin", "healthz", NULL};
+    CU_ASSERT_EQUAL(tu_run_capture(argv, out, sizeof out, 30000), 0);
+    CU_ASSERT_EQUAL(count(c.log, "launched service=echo"), 0);
+    char first[256] = "";
+    for (int i = 0; i < CONCURRENT; i++) {
+        CU_ASSERT_EQUAL(tu_wait_exit(kids[i], 30000), 0);
+        char text[4096] = "", pipe[256] = "";
+        FILE *f = fopen(outp[i], "r");
+        if (f) {
+            text[fread(text, 1, sizeof text - 1, f)] = '\0';
+            fclose(f);
+        }
+        CU_ASSERT(field(text, "backend_pipe", pipe, sizeof pipe));
+        if (i == 0)
+            snprintf(first, sizeof first, "%s", pipe);
+        CU_ASSERT_STRING_EQUAL(pipe, first);
+    }
+    CU_ASSERT_EQUAL(count(c.log, "launch service=echo"), 1);
+    CU_ASSERT_EQUAL(stop_broker(&c), 0);
+}
+
+/* LAUNCH-010: a Hello refused by the version policy starts nothing. */
+static void test_refused_hello_starts_nothing(void)
+{
+    lcase c;
+    new_case(&c);
+    define(&c, "echo", backend_bin, bin_dir, NULL);
+    char path[256];
+    snprintf(path, sizeof path, "%s/echo.service", c.svc);
+    FILE *f = fopen(path, "a");
+    CU_ASSERT_FATAL(f != NULL);
+    fputs("min_version = 2.0.0\n", f);
+    fclose(f);
+    CU_ASSERT_FATAL(start_broker(&c, NULL, NULL));
+    char out[4096];
+    CU_ASSERT_EQUAL(hello(&c, "echo", out, sizeof out), 10 + RPB_CODE_VERSION_BLOCKED);
+    CU_ASSERT_EQUAL(count(c.log, "launch"), 0);
+    CU_ASSERT_EQUAL(stop_broker(&c), 0);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 3) {
+        fprintf(stderr, "usage: test_launch_it RPB_BROKER RPB_CLIENT\n");
+        return 2;
+    }
+    broker_bin = argv[1];
+    client_bin = argv[2];
+    char tmp[PATH_MAX];
+    snprintf(tmp, sizeof tmp, "%s", broker_bin);
+    if (realpath(dirname(tmp), bin_dir) == NULL) {
+        perror(broker_bin);
+        return 1;
+    }
+    snprintf(backend_bin, sizeof backend_bin, "%s/rpb-backend", bin_dir);
+    snprintf(root, sizeof root, "/tmp/rl-XXXXXX"); /* short: a backend path is 80 bytes past it (NAME-005) */
+    if (mkdtemp(root) == NULL) {
+        perror("mkdtemp");
+        return 1;
+    }
+    char run[96];
+    snprintf(run, sizeof run, "%s/run", root);
+    mkdir(run, 0700);
+    setenv("XDG_RUNTIME_DIR", run, 1); /* NAME-004: where the backends' endpoints go */
+    static const tu_test tests[] = {
+        {"launch, reuse, stop (LAUNCH-002, LAUNCH-003, LAUNCH-004, LAUNCH-012)", test_launch_and_reuse},
+        {"killed backend relaunched (LAUNCH-009)", test_killed_backend_relaunched},
+        {"spawn budget exhausted (LAUNCH-006)", test_budget_exhausted},
+        {"binary outside per_version_binary_dir (LAUNCH-001)", test_outside_dir_refused},
+        {"slow bind within the readiness wait (LAUNCH-005)", test_slow_bind},
+        {"concurrent Hellos, one backend (LAUNCH-007, LAUNCH-008)", test_concurrent_hellos},
+        {"refused Hello starts nothing (LAUNCH-010)", test_refused_hello_starts_nothing},
+        {NULL, NULL},
+    };
+    int rc = tu_run("launch-it", tests);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", root);
+    if (rc == 0 && system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", root);
+    return rc;
+}
