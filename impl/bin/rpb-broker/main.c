@@ -129,9 +129,9 @@ int main(int argc, char **argv)
             break;
         case OPT_SERVICES:
         case OPT_LAUNCH:
-            if (cfg.services_dir != NULL)
-                return cli_usage_error(PROG, "give one of --services DIR and --launch DIR, once");
-            cfg.services_dir = optarg;
+            if (cfg.services_dir != NULL && cfg.launch != (c == OPT_LAUNCH))
+                return cli_usage_error(PROG, "--services DIR and --launch DIR exclude each other");
+            cfg.services_dir = optarg; /* the last one counts */
             cfg.launch = c == OPT_LAUNCH;
             break;
         case OPT_LAUNCH_TIMEOUT:
