@@ -165,10 +165,9 @@ static void test_launch_and_reuse(void)
 {
     lcase c;
     new_case(&c);
-    char blog[160], arg_log[176];
+    char blog[160];
     snprintf(blog, sizeof blog, "%s/backend.log", c.base);
-    snprintf(arg_log, sizeof arg_log, "%s", blog);
-    define(&c, "echo", backend_bin, bin_dir, "--echo-protocol", "0x7001", "--log", arg_log, NULL);
+    define(&c, "echo", backend_bin, bin_dir, "--echo-protocol", "0x7001", "--log", blog, NULL);
     CU_ASSERT_FATAL(start_broker(&c, NULL, NULL));
     char out[4096], pipe1[256] = "", pipe2[256] = "";
     CU_ASSERT_EQUAL(hello(&c, "echo", out, sizeof out), 0);
