@@ -28,6 +28,7 @@
 #include "broker.h"
 #include "rpb/error.h"
 #include "rpb/ident.h"
+#include "rpb/json.h"
 #include "rpb/probe.h"
 
 extern char **environ;
@@ -147,8 +148,7 @@ static int allocate_endpoint(char *out, size_t cap, const char **why)
             *why = "no random bytes for the endpoint";
             return -1;
         }
-        for (size_t k = 0; k < sizeof r; k++)
-            snprintf(hex + 2 * k, 3, "%02x", r[k]);
+        rpb_hex_encode(r, sizeof r, hex);
         if ((rc = rpb_names_path(&names, RPB_NAME_BACKEND, hex, out, cap)) != RPB_OK) {
             *why = rpb_strerror(rc);
             return -1;
