@@ -176,6 +176,15 @@ int attach_spawn(attach *a, const char *cmd, int timeout_ms, sbuf *err)
         return -1;
     }
     int rc = fixture_write(a->services);
+    /* the launch area's service, when rpb-backend is beside rpb-conform */
+    char backend[4096];
+    ssize_t n = readlink("/proc/self/exe", backend, sizeof backend - 16);
+    char *slash = n > 0 ? memrchr(backend, '/', (size_t)n) : NULL;
+    if (rc == 0 && slash != NULL) {
+        strcpy(slash, "/rpb-backend");
+        if (access(backend, X_OK) == 0)
+            rc = fixture_write_launch(a->services, backend);
+    }
     if (rc < 0) {
         sb_printf(err, "cannot write the fixture into %s: %s", a->services, strerror(-rc));
         return -1;

@@ -10,7 +10,7 @@
 #include "cases.h"
 
 static const case_table *const areas[] = {
-    &cases_framing, &cases_envelope, &cases_wire, &cases_hello, &cases_conn, &cases_admin,
+    &cases_framing, &cases_envelope, &cases_wire, &cases_hello, &cases_conn, &cases_admin, &cases_launch,
 };
 
 /* Appends the rows of every area whose CASE_ENDS_BROKER flag is ends. */

@@ -169,6 +169,7 @@ bool admin_status_u64(cctx *c, const char *path, uint64_t *out);
 bool rate_configured(cctx *c);
 
 /* The area tables (cases_<area>.c), listed in run order by cases.c. */
-extern const case_table cases_framing, cases_envelope, cases_wire, cases_hello, cases_conn, cases_admin;
+extern const case_table cases_framing, cases_envelope, cases_wire, cases_hello, cases_conn, cases_admin,
+    cases_launch;
 
 #endif

@@ -63,6 +63,24 @@ static int write_service(const char *dir, const char *name, const char *allowed)
     return rc;
 }
 
+int fixture_write_launch(const char *dir, const char *backend)
+{
+    rpb_service_definition def;
+    rpb_msg_init(&rpb_service_definition_desc, &def);
+    char bindir[4096];
+    const char *slash = strrchr(backend, '/');
+    snprintf(bindir, sizeof bindir, "%.*s", slash && slash > backend ? (int)(slash - backend) : 1, backend);
+    def.service_name = rpb_slice_cstr(FIXTURE_SVC_LAUNCH);
+    def.binary_path = rpb_slice_cstr(backend);
+    def.per_version_binary_dir = rpb_slice_cstr(bindir);
+    def.isolation = RPB_SHARED_BROKER;
+    sbuf bytes = SBUF_INIT;
+    stim_encode(&bytes, &rpb_service_definition_desc, &def);
+    int rc = write_file(dir, FIXTURE_SVC_LAUNCH, &bytes);
+    sb_free(&bytes);
+    return rc;
+}
+
 int fixture_write(const char *dir)
 {
     int rc = write_service(dir, FIXTURE_SVC_PINNED, FIXTURE_ALLOWED_VERSION);

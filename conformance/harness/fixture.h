@@ -20,10 +20,19 @@
 #define FIXTURE_ALLOWED_VERSION "1.11.20"
 #define FIXTURE_BINARY_PATH "/bin/true"
 #define FIXTURE_BACKEND_PIPE_DIR "/run/rpb-conform" /* label rpb.backend_pipe = DIR/<service>.sock */
+/* The launched service of the launch area (spec/discovery.md §3): no
+ * backend endpoint; binary_path is rpb-backend, machine-specific, so it is
+ * not part of the fixture files (conformance/fixture/). */
+#define FIXTURE_SVC_LAUNCH "conform-launch"
 
 /* Writes every <service>.servicedef (prost ServiceDefinition) into dir,
  * which must exist; files are 0600.  Returns 0 or -errno. */
 int fixture_write(const char *dir);
+
+/* Writes conform-launch.servicedef into dir: binary_path backend (an
+ * absolute path), per_version_binary_dir its directory, no allow-list.
+ * Returns 0 or -errno. */
+int fixture_write_launch(const char *dir, const char *backend);
 
 /* The names of the fixture's service files, NULL-terminated. */
 extern const char *const fixture_services[];

@@ -50,7 +50,7 @@ static const char usage_text[] =
     "                        dir; the harness waits until the socket accepts, runs\n"
     "                        the suite, then stops the broker (SIGTERM, SIGKILL after\n"
     "                        --grace) and keeps its output for the reports.  Example:\n"
-    "                        --spawn 'rpb-broker --socket {socket} --services {services}\n"
+    "                        --spawn 'rpb-broker --socket {socket} --launch {services}\n"
     "                                 --rate-limit 500/10000 --handshake-timeout 1000'\n"
     "\n"
     "Selecting cases:\n"

@@ -25,7 +25,7 @@ static char tmp[256];
 /* The --spawn command for broker binary bin with the fixture's settings. */
 static void spawn_cmd(char *out, size_t cap, const char *bin)
 {
-    snprintf(out, cap, "%s --socket {socket} --services {services} --rate-limit 500/10000 --handshake-timeout 1000",
+    snprintf(out, cap, "%s --socket {socket} --launch {services} --rate-limit 500/10000 --handshake-timeout 1000",
              bin);
 }
 
@@ -469,7 +469,7 @@ static void test_rate_limit_hint(void)
 {
     char spawn[1024], json[300];
     snprintf(spawn, sizeof spawn,
-             "%s --socket {socket} --services {services} --rate-limit 20/10000 --handshake-timeout 1000", broker_bin);
+             "%s --socket {socket} --launch {services} --rate-limit 20/10000 --handshake-timeout 1000", broker_bin);
     snprintf(json, sizeof json, "%s/rate.json", tmp);
     char *argv[] = {(char *)conform_bin, "broker", "--spawn", spawn, "--only", "broker/hello/rate-limit/exceeded",
                     "--json", json, NULL};

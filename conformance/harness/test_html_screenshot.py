@@ -94,7 +94,7 @@ def main():
     os.makedirs(out_dir, exist_ok=True)
     html = os.path.join(out_dir, "html-report.html")
     png = os.path.join(out_dir, "html-report.png")
-    spawn = "%s --socket {socket} --services {services} --rate-limit 20/10000 --handshake-timeout 1000" % broker
+    spawn = "%s --socket {socket} --launch {services} --rate-limit 20/10000 --handshake-timeout 1000" % broker
     run = subprocess.run([conform, "broker", "--spawn", spawn, "--only", "broker/hello/rate-limit/",
                           "--only", "broker/admin/healthz", "--html", html],
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

@@ -69,16 +69,24 @@ static void new_case(lcase *c)
     CU_ASSERT_FATAL(mkdir(c->base, 0700) == 0 && mkdir(c->svc, 0700) == 0);
 }
 
-/* Starts the broker of c (extra: one more option and its value, or NULL)
- * and waits for its "listening" line. */
-static bool start_broker(lcase *c, const char *opt, const char *val)
+/* Starts the broker of c with up to two more options and their values
+ * (NULL-ended pairs) and waits for its "listening" line. */
+static bool start_broker(lcase *c, ...)
 {
+    const char *argv[16] = {broker_bin, "--socket", c->sock, "--launch", c->svc, "--log", c->log};
+    size_t n = 7;
+    va_list ap;
+    va_start(ap, c);
+    for (const char *o; n < 11 && (o = va_arg(ap, const char *)) != NULL;) {
+        argv[n++] = o;
+        argv[n++] = va_arg(ap, const char *);
+    }
+    va_end(ap);
     if (!tu_tail_open(&c->tail, c->log))
         return false;
     c->broker = fork();
     if (c->broker == 0) {
-        execl(broker_bin, broker_bin, "--socket", c->sock, "--launch", c->svc, "--log", c->log,
-              opt ? opt : (char *)NULL, val, (char *)NULL);
+        execv(broker_bin, (char *const *)argv);
         _exit(127);
     }
     return tu_tail_wait(&c->tail, "listening on", NULL, 10000);
@@ -168,7 +176,7 @@ static void test_launch_and_reuse(void)
     char blog[160];
     snprintf(blog, sizeof blog, "%s/backend.log", c.base);
     define(&c, "echo", backend_bin, bin_dir, "--echo-protocol", "0x7001", "--log", blog, NULL);
-    CU_ASSERT_FATAL(start_broker(&c, NULL, NULL));
+    CU_ASSERT_FATAL(start_broker(&c, NULL));
     char out[4096], pipe1[256] = "", pipe2[256] = "";
     CU_ASSERT_EQUAL(hello(&c, "echo", out, sizeof out), 0);
     CU_ASSERT(field(out, "backend_pipe", pipe1, sizeof pipe1));
@@ -206,7 +214,7 @@ static void test_killed_backend_relaunched(void)
     lcase c;
     new_case(&c);
     define(&c, "echo", backend_bin, bin_dir, NULL);
-    CU_ASSERT_FATAL(start_broker(&c, NULL, NULL));
+    CU_ASSERT_FATAL(start_broker(&c, NULL));
     char out[4096], pipe1[256] = "", pipe2[256] = "";
     CU_ASSERT_EQUAL(hello(&c, "echo", out, sizeof out), 0);
     CU_ASSERT(field(out, "backend_pipe", pipe1, sizeof pipe1));
@@ -232,7 +240,7 @@ static void test_budget_exhausted(void)
     lcase c;
     new_case(&c);
     define(&c, "broken", backend_bin, bin_dir, "--no-such-option", NULL);
-    CU_ASSERT_FATAL(start_broker(&c, NULL, NULL));
+    CU_ASSERT_FATAL(start_broker(&c, NULL));
     char out[4096], v[128];
     for (int i = 0; i < 3; i++) {
         CU_ASSERT_EQUAL(hello(&c, "broken", out, sizeof out), 10 + RPB_CODE_BACKEND_SPAWN_FAILED);
@@ -260,7 +268,7 @@ static void test_outside_dir_refused(void)
     CU_ASSERT_FATAL(mkdir(linkdir, 0700) == 0 && symlink(backend_bin, link) == 0);
     define(&c, "outside", "/bin/sh", bin_dir, NULL);
     define(&c, "escape", link, linkdir, NULL);
-    CU_ASSERT_FATAL(start_broker(&c, NULL, NULL));
+    CU_ASSERT_FATAL(start_broker(&c, NULL));
     char out[4096], v[128];
     CU_ASSERT_EQUAL(hello(&c, "outside", out, sizeof out), 10 + RPB_CODE_BACKEND_SPAWN_FAILED);
     CU_ASSERT(field(out, "retry_after_ms", v, sizeof v) && strcmp(v, "1000") == 0);
@@ -280,7 +288,7 @@ static void test_slow_bind(void)
     new_case(&c);
     define(&c, "slow", backend_bin, bin_dir, "--bind-delay", "300", NULL);
     define(&c, "hung", backend_bin, bin_dir, "--bind-delay", "60000", NULL);
-    CU_ASSERT_FATAL(start_broker(&c, "--launch-timeout", "1500"));
+    CU_ASSERT_FATAL(start_broker(&c, "--launch-timeout", "1500", NULL));
     char out[4096], pipe1[256] = "";
     CU_ASSERT_EQUAL(hello(&c, "slow", out, sizeof out), 0);
     CU_ASSERT(field(out, "backend_pipe", pipe1, sizeof pipe1));
@@ -291,50 +299,95 @@ static void test_slow_bind(void)
     CU_ASSERT_EQUAL(stop_broker(&c), 0);
 }
 
-/* LAUNCH-007: Hellos arriving together while the launch runs start exactly
- * one backend and all get it; LAUNCH-008: meanwhile the broker answers
- * other requests. */
+/* rpb-client for service/1.0.0 started in the background, its stdout in
+ * out_path. */
+static pid_t hello_async(const lcase *c, const char *service, const char *out_path)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        dup2(fd, 1);
+        execl(client_bin, client_bin, "--socket", c->sock, "--service", service, "--wanted-version", "1.0.0",
+              "--timeout", "60000", (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+static void read_out(const char *path, char *text, size_t cap)
+{
+    text[0] = '\0';
+    FILE *f = fopen(path, "r");
+    if (f) {
+        text[fread(text, 1, cap - 1, f)] = '\0';
+        fclose(f);
+    }
+}
+
+/* The pid in the broker's "launch service=<service> ... pid=N" line. */
+static pid_t launched_pid(lcase *c, const char *service)
+{
+    char want[96];
+    snprintf(want, sizeof want, "launch service=%s ", service);
+    for (char *line; (line = tu_tail_next(&c->tail, rpb_monotonic_ms() + 20000)) != NULL;) {
+        const char *p = strstr(line, want) ? strstr(line, " pid=") : NULL;
+        if (p)
+            return (pid_t)atoi(p + 5);
+    }
+    return 0;
+}
+
+/* LAUNCH-007: Hellos arriving together start exactly one backend and all
+ * get it. */
 static void test_concurrent_hellos(void)
 {
     lcase c;
     new_case(&c);
-    define(&c, "echo", backend_bin, bin_dir, "--bind-delay", "1500", NULL);
-    CU_ASSERT_FATAL(start_broker(&c, "--launch-timeout", "4000"));
+    define(&c, "echo", backend_bin, bin_dir, "--bind-delay", "500", NULL);
+    CU_ASSERT_FATAL(start_broker(&c, NULL));
     pid_t kids[CONCURRENT];
     char outp[CONCURRENT][200];
     for (int i = 0; i < CONCURRENT; i++) {
         snprintf(outp[i], sizeof outp[i], "%s/client-%d.out", c.base, i);
-        kids[i] = fork();
-        if (kids[i] == 0) {
-            int fd = open(outp[i], O_WRONLY | O_CREAT | O_TRUNC, 0600);
-            dup2(fd, 1);
-            execl(client_bin, client_bin, "--socket", c.sock, "--service", "echo", "--wanted-version", "1.0.0",
-                  "--timeout", "10000", (char *)NULL);
-            _exit(127);
-        }
+        kids[i] = hello_async(&c, "echo", outp[i]);
     }
-    /* LAUNCH-008: the launch is in flight (its backend sleeps before it
-     * binds); an admin request is answered meanwhile */
-    CU_ASSERT(tu_tail_wait(&c.tail, "launch service=echo", NULL, 10000));
-    char out[4096];
-    const char *argv[] = {client_bin, "--socket", c.sock, "--admin", "healthz", NULL};
-    CU_ASSERT_EQUAL(tu_run_capture(argv, out, sizeof out, 30000), 0);
-    CU_ASSERT_EQUAL(count(c.log, "launched service=echo"), 0);
     char first[256] = "";
     for (int i = 0; i < CONCURRENT; i++) {
-        CU_ASSERT_EQUAL(tu_wait_exit(kids[i], 30000), 0);
-        char text[4096] = "", pipe[256] = "";
-        FILE *f = fopen(outp[i], "r");
-        if (f) {
-            text[fread(text, 1, sizeof text - 1, f)] = '\0';
-            fclose(f);
-        }
+        CU_ASSERT_EQUAL(tu_wait_exit(kids[i], 60000), 0);
+        char text[4096], pipe[256] = "";
+        read_out(outp[i], text, sizeof text);
         CU_ASSERT(field(text, "backend_pipe", pipe, sizeof pipe));
         if (i == 0)
             snprintf(first, sizeof first, "%s", pipe);
         CU_ASSERT_STRING_EQUAL(pipe, first);
     }
     CU_ASSERT_EQUAL(count(c.log, "launch service=echo"), 1);
+    CU_ASSERT_EQUAL(stop_broker(&c), 0);
+}
+
+/* LAUNCH-008: while a launch is in flight (its backend never binds), an
+ * admin request and a Hello for another service are answered; the waiting
+ * Hello gets the launch's failure when its child dies. */
+static void test_launch_does_not_block(void)
+{
+    lcase c;
+    new_case(&c);
+    define(&c, "hung", backend_bin, bin_dir, "--bind-delay", "600000", NULL);
+    define(&c, "echo", backend_bin, bin_dir, NULL);
+    CU_ASSERT_FATAL(start_broker(&c, "--launch-timeout", "600000", "--handshake-timeout", "600000", NULL));
+    char outp[200], out[4096], pipe[256];
+    snprintf(outp, sizeof outp, "%s/hung.out", c.base);
+    pid_t waiting = hello_async(&c, "hung", outp);
+    pid_t child = launched_pid(&c, "hung");
+    CU_ASSERT_FATAL(child > 0);
+    const char *argv[] = {client_bin, "--socket", c.sock, "--admin", "healthz", NULL};
+    CU_ASSERT_EQUAL(tu_run_capture(argv, out, sizeof out, 60000), 0);
+    CU_ASSERT_EQUAL(hello(&c, "echo", out, sizeof out), 0);
+    CU_ASSERT(field(out, "backend_pipe", pipe, sizeof pipe));
+    /* the launch is still in flight: its Hello has had no answer */
+    CU_ASSERT_EQUAL(waitpid(waiting, NULL, WNOHANG), 0);
+    kill(child, SIGKILL);
+    CU_ASSERT_EQUAL(tu_wait_exit(waiting, 60000), 10 + RPB_CODE_BACKEND_SPAWN_FAILED);
     CU_ASSERT_EQUAL(stop_broker(&c), 0);
 }
 
@@ -350,7 +403,7 @@ static void test_refused_hello_starts_nothing(void)
     CU_ASSERT_FATAL(f != NULL);
     fputs("min_version = 2.0.0\n", f);
     fclose(f);
-    CU_ASSERT_FATAL(start_broker(&c, NULL, NULL));
+    CU_ASSERT_FATAL(start_broker(&c, NULL));
     char out[4096];
     CU_ASSERT_EQUAL(hello(&c, "echo", out, sizeof out), 10 + RPB_CODE_VERSION_BLOCKED);
     CU_ASSERT_EQUAL(count(c.log, "launch"), 0);
@@ -387,7 +440,8 @@ int main(int argc, char **argv)
         {"spawn budget exhausted (LAUNCH-006)", test_budget_exhausted},
         {"binary outside per_version_binary_dir (LAUNCH-001)", test_outside_dir_refused},
         {"slow bind within the readiness wait (LAUNCH-005)", test_slow_bind},
-        {"concurrent Hellos, one backend (LAUNCH-007, LAUNCH-008)", test_concurrent_hellos},
+        {"concurrent Hellos, one backend (LAUNCH-007)", test_concurrent_hellos},
+        {"a launch in flight blocks nobody (LAUNCH-008)", test_launch_does_not_block},
         {"refused Hello starts nothing (LAUNCH-010)", test_refused_hello_starts_nothing},
         {NULL, NULL},
     };

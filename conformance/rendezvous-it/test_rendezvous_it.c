@@ -517,6 +517,38 @@ static void test_idle_exit(void)
         CU_ASSERT(stop_broker(started_pid(err)));
 }
 
+/* RDV-012: a listener that closes with the client's connection still in
+ * its backlog (a broker leaving on idle exit) answers nothing; the client
+ * repeats the rendezvous once, finds no broker, starts one and is
+ * Negotiated. */
+static void test_closed_in_backlog(void)
+{
+    case_paths c;
+    new_case(&c);
+    make_dirs(&c);
+    int l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    CU_ASSERT_FATAL(strlen(c.sock) < sizeof a.sun_path);
+    memcpy(a.sun_path, c.sock, strlen(c.sock));
+    CU_ASSERT_FATAL(l >= 0 && bind(l, (struct sockaddr *)&a, sizeof a) == 0 && listen(l, 8) == 0);
+    char cmd[512], err_path[256], err[2048];
+    broker_cmd(cmd, sizeof cmd, NULL);
+    snprintf(err_path, sizeof err_path, "%s/client.err", c.base);
+    pid_t client = spawn_client(&c, cmd, "30000", err_path);
+    /* the client's connection is in the backlog; it is never accepted */
+    struct pollfd p = {l, POLLIN, 0};
+    CU_ASSERT(poll(&p, 1, 20000) == 1);
+    unlink(c.sock);
+    close(l);
+    CU_ASSERT_EQUAL(wait_status(client), 0);
+    read_text(err_path, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "rendezvous: connected"));
+    pid_t broker = started_pid(err);
+    CU_ASSERT(broker > 0);
+    if (broker > 0)
+        CU_ASSERT(stop_broker(broker));
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3 || argc > 4) {
@@ -548,6 +580,7 @@ int main(int argc, char **argv)
         {"hung lock holder reported at the deadline (RDV-008)", test_hung_lock_holder},
         {"start failures reported (RDV-007)", test_start_failures},
         {"idle exit (RDV-011)", test_idle_exit},
+        {"connection closed in the backlog: one more rendezvous (RDV-012)", test_closed_in_backlog},
         {NULL, NULL},
     };
     /* their ids are the ctest entries of CMakeLists.txt */

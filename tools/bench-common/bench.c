@@ -81,10 +81,11 @@ static int cmp_i64(const void *a, const void *b)
 }
 
 /* Nearest-rank percentile (upstream's perf guard): index ceil(n*p/100)-1. */
-static double percentile_us(const int64_t *sorted, size_t n, unsigned p)
+double bench_percentile_us(int64_t *samples, size_t n, unsigned p)
 {
+    qsort(samples, n, sizeof *samples, cmp_i64);
     size_t idx = (n * p + 99) / 100;
-    return sorted[idx ? idx - 1 : 0] / 1000.0;
+    return samples[idx ? idx - 1 : 0] / 1000.0;
 }
 
 bench_latency bench_measure_latency(bench_trip trip, const char *path, size_t count)
@@ -102,9 +103,8 @@ bench_latency bench_measure_latency(bench_trip trip, const char *path, size_t co
         l.failures += !trip(path);
         t[i] = bench_now_ns() - t0;
     }
-    qsort(t, count, sizeof *t, cmp_i64);
-    l.p50 = percentile_us(t, count, 50);
-    l.p99 = percentile_us(t, count, 99);
+    l.p50 = bench_percentile_us(t, count, 50);
+    l.p99 = bench_percentile_us(t, count, 99);
     free(t);
     return l;
 }

@@ -31,6 +31,10 @@ typedef struct bench_latency {
     size_t failures;
 } bench_latency;
 
+/* The nearest-rank percentile p of samples[0..n) (ns), in microseconds;
+ * sorts samples. */
+double bench_percentile_us(int64_t *samples, size_t n, unsigned p);
+
 /* BENCH_WARMUP untimed round trips, then count timed ones. */
 bench_latency bench_measure_latency(bench_trip trip, const char *path, size_t count);
 

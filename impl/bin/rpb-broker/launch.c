@@ -23,6 +23,7 @@
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "broker.h"
@@ -54,6 +55,8 @@ typedef struct child {
     uint8_t nonce[RPB_PROBE_NONCE_BYTES];
     uint8_t *in;
     size_t in_len;
+    /* the launch's phases, us, for the "launched" log line */
+    int64_t prepare_us, spawn_us, spawned_at_us, connected_at_us;
 } child;
 
 struct broker_launcher {
@@ -64,6 +67,13 @@ struct broker_launcher {
     launch_done_fn done;
     void *ctx;
 };
+
+static int64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
 
 static int pidfd_open_(pid_t pid)
 {
@@ -93,9 +103,10 @@ broker_launcher *launcher_new(const broker_config *cfg, int ep, launch_done_fn d
     return L;
 }
 
-static void log_child(const char *event, const child *ch, const char *why)
+/* One line about ch; with timings, the phases of its launch. */
+static void log_child(const char *event, const child *ch, const char *why, bool timings)
 {
-    blog_field f[6];
+    blog_field f[10];
     size_t n = 0;
     f[n++] = BLOG_S("service", ch->slot->service);
     f[n++] = BLOG_S("version", ch->slot->version);
@@ -103,6 +114,12 @@ static void log_child(const char *event, const child *ch, const char *why)
     f[n++] = BLOG_S("endpoint", ch->expected.endpoint_path);
     if (why)
         f[n++] = BLOG_S("reason", why);
+    if (timings) {
+        f[n++] = BLOG_N("prepare_us", ch->prepare_us);
+        f[n++] = BLOG_N("spawn_us", ch->spawn_us);
+        f[n++] = BLOG_N("ready_us", ch->connected_at_us - ch->spawned_at_us);
+        f[n++] = BLOG_N("probe_us", now_us() - ch->connected_at_us);
+    }
     blog_event(event, f, n);
 }
 
@@ -122,7 +139,7 @@ static void probe_close(broker_launcher *L, child *ch)
  * pidfd reports the exit), the waiting Hellos refused. */
 static void launch_failed(broker_launcher *L, child *ch, const char *why)
 {
-    log_child("launch-failed", ch, why);
+    log_child("launch-failed", ch, why, false);
     probe_close(L, ch);
     ch->state = CHILD_GONE;
     pidfd_kill(ch, SIGKILL);
@@ -304,19 +321,24 @@ static bool start_child(broker_launcher *L, rpb_launch_slot *slot, const rpb_ser
     char binary[PATH_MAX];
     char **argv = NULL, **env = NULL;
     bool ok = false;
+    int64_t t0 = now_us();
     if (prepare(ch, svc, binary, sizeof binary, why) != 0)
         goto out;
+    ch->prepare_us = now_us() - t0;
     argv = child_argv(binary, svc);
     env = argv ? child_env(ch, req) : NULL;
     if (env == NULL) {
         *why = "out of memory";
         goto out;
     }
+    int64_t t1 = now_us();
     int rc = spawn(&ch->pid, argv, env);
     if (rc != 0) {
         *why = strerror(rc);
         goto out;
     }
+    ch->spawned_at_us = now_us();
+    ch->spawn_us = ch->spawned_at_us - t1;
     ch->expected.dp.pid = (uint32_t)ch->pid;
     /* LAUNCH-009: the exit is watched through the pidfd; the child is
      * ours and unreaped, so the pid cannot have been reused yet */
@@ -337,7 +359,7 @@ static bool start_child(broker_launcher *L, rpb_launch_slot *slot, const rpb_ser
     ch->pause_ms = 1;
     ch->next = L->children;
     L->children = ch;
-    log_child("launch", ch, NULL);
+    log_child("launch", ch, NULL, false);
     ok = true;
 out:
     free_vector(argv);
@@ -347,12 +369,31 @@ out:
     return ok;
 }
 
+static void reap(broker_launcher *L, child *ch);
+
+/* LAUNCH-009: true when the backend of a READY slot has exited, though its
+ * pidfd's event has not been handled yet; it is then reaped. */
+static bool exited_unnoticed(broker_launcher *L, const rpb_launch_slot *slot)
+{
+    for (child *ch = L->children; ch != NULL; ch = ch->next)
+        if (ch->slot == slot && ch->state == CHILD_READY) {
+            struct pollfd p = {.fd = ch->pidfd, .events = POLLIN};
+            if (poll(&p, 1, 0) != 1)
+                return false;
+            reap(L, ch);
+            return true;
+        }
+    return false;
+}
+
 launch_answer launcher_hello(broker_launcher *L, const rpb_service *svc, const rpb_frame *req,
                              rpb_slice version, int64_t now, rpb_launch_slot **slot, uint64_t *retry_ms)
 {
     static const char instance[] = "shared";
     rpb_launch_verdict v =
         rpb_launch_acquire(L->reg, rpb_slice_cstr(instance), svc->name, version, now, slot, retry_ms);
+    if (v == RPB_LAUNCH_USE && exited_unnoticed(L, *slot))
+        v = rpb_launch_acquire(L->reg, rpb_slice_cstr(instance), svc->name, version, now, slot, retry_ms);
     const char *why = "too many launched backends";
     switch (v) {
     case RPB_LAUNCH_USE:
@@ -420,6 +461,7 @@ static bool try_probe(broker_launcher *L, child *ch, int64_t now)
         return false;
     }
     ch->probe_fd = fd;
+    ch->connected_at_us = now_us();
     return true;
 }
 
@@ -454,7 +496,7 @@ static void probe_read(broker_launcher *L, child *ch)
     probe_close(L, ch);
     ch->state = CHILD_READY;
     rpb_launch_ready(ch->slot, ch->expected.endpoint_path, ch->pid);
-    log_child("launched", ch, NULL);
+    log_child("launched", ch, NULL, true);
     L->done(L->ctx, ch->slot, true);
 }
 
@@ -500,7 +542,7 @@ static void reap(broker_launcher *L, child *ch)
     if (ch->state == CHILD_PROBING) {
         launch_failed(L, ch, why);
     } else if (ch->state == CHILD_READY) {
-        log_child("backend-exited", ch, why);
+        log_child("backend-exited", ch, why, false);
         rpb_launch_idle(ch->slot); /* the next Hello launches a new one */
     }
     probe_close(L, ch);
@@ -545,7 +587,7 @@ void launcher_free(broker_launcher *L)
         struct pollfd p = {.fd = ch->pidfd, .events = POLLIN};
         int64_t left = end - rpb_monotonic_ms();
         if (poll(&p, 1, left > 0 ? (int)left : 0) == 0) {
-            log_child("backend-killed", ch, "still running after SIGTERM and 1000 ms");
+            log_child("backend-killed", ch, "still running after SIGTERM and 1000 ms", false);
             pidfd_kill(ch, SIGKILL);
         }
         waitpid(ch->pid, NULL, 0);

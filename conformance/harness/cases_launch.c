@@ -1,0 +1,192 @@
+/*
+ * cases_launch.c - the launch area: brokers that start backends on demand
+ * (spec/discovery.md §3; upstream --serve-launch, rpb-broker --launch).
+ * The fixture's launched service conform-launch names rpb-backend as its
+ * binary (fixture.h); a broker that does not serve it is not a launching
+ * broker, and every case of the area is skipped with the reason.
+ */
+#define _GNU_SOURCE
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "cases.h"
+
+/* One Hello for conform-launch at version; the Negotiated, or NULL (the
+ * failure or the skip recorded). */
+static const rpb_negotiated *launch_hello(cctx *c, const char *version, hreply *r)
+{
+    rpb_frame f;
+    rpb_hello h;
+    hello_base(&f, &h);
+    h.service_name = rpb_slice_cstr(FIXTURE_SVC_LAUNCH);
+    h.wanted_version = rpb_slice_cstr(version);
+    sbuf s = SBUF_INIT;
+    stim_hello_frame(&s, &f, &h);
+    hc_exchange(c, NULL, "Hello for the launched service conform-launch", &s, r);
+    sb_free(&s);
+    /* no such service, or upstream --serve's "backend is not registered":
+     * not a launching broker */
+    if (r->end == H_REPLY && r->payload_err == RPB_OK && r->hello.result == RPB_HELLO_REPLY_REFUSED &&
+        (r->hello.refused.code == RPB_CODE_SERVICE_UNKNOWN ||
+         rpb_slice_eq_cstr(r->hello.refused.reason, "backend is not registered"))) {
+        char tmp[16];
+        c_skip(c, "the broker does not launch backends: conform-launch got Refused %s (rpb-broker: --launch "
+                  "DIR; upstream: --serve-launch; --spawn writes conform-launch when rpb-backend is beside "
+                  "rpb-conform)",
+               code_name(r->hello.refused.code, tmp));
+        return NULL;
+    }
+    return expect_negotiated(c, r, echo_of(&f));
+}
+
+/* The pid answering the identity probe at pipe, with its identity
+ * verified against the system; 0 with the failure recorded. */
+static int32_t probe_backend(cctx *c, rpb_slice pipe)
+{
+    char path[RPB_SUN_PATH_MAX];
+    snprintf(path, sizeof path, "%.*s", (int)pipe.len, (const char *)pipe.data);
+    rpb_endpoint ep = {rpb_slice_cstr(""), rpb_slice_cstr(path)};
+    rpb_probe_outcome o;
+    memset(&o, 0, sizeof o);
+    int rc = rpb_probe_endpoint(&ep, NULL, c->cfg->reply_ms, RPB_PROBE_VERIFY, &o, NULL);
+    int32_t pid = 0;
+    if (rc != RPB_OK)
+        c_fail(c, "expected the negotiated endpoint %s to answer the identity probe as a verified process; "
+                  "observed %s", path, rpb_errname(rc));
+    else if (!rpb_slice_eq_cstr(o.reply.identity.ipc_endpoint.path, path))
+        c_fail(c, "expected the backend's identity to name its endpoint %s", path);
+    else
+        pid = (int32_t)o.reply.identity.pid;
+    rpb_probe_outcome_free(&o);
+    return pid;
+}
+
+/* Kills pid (not our child) and waits up to ms for it to be gone, on its
+ * pidfd; true when it is. */
+static bool kill_and_wait(pid_t pid, int ms)
+{
+    int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (pfd < 0)
+        return false;
+    kill(pid, SIGKILL);
+    struct pollfd p = {pfd, POLLIN, 0};
+    bool gone = poll(&p, 1, ms) == 1;
+    close(pfd);
+    return gone;
+}
+
+/* LAUNCH-003: the endpoint is a fresh -be-<32 hex> leaf. */
+static void check_backend_leaf(cctx *c, rpb_slice pipe)
+{
+    const char *p = (const char *)pipe.data;
+    const char *be = memmem(p, pipe.len, "-be-", 4);
+    size_t rest = be ? pipe.len - (size_t)(be - p) : 0;
+    bool hex = rest == 4 + 32 + 5;
+    for (size_t i = 4; hex && i < 36; i++)
+        hex = strchr("0123456789abcdef", be[i]) != NULL && be[i] != '\0';
+    if (!hex || memcmp(be + 36, ".sock", 5) != 0)
+        c_fail(c, "expected backend_pipe to end in -be-<32 lowercase hex>.sock (NAME-001); observed %.*s",
+               (int)pipe.len, p);
+}
+
+static void case_launch_negotiates(cctx *c)
+{
+    hreply r;
+    const rpb_negotiated *n = launch_hello(c, "1.0.0", &r);
+    if (n) {
+        check_backend_leaf(c, n->backend_pipe);
+        probe_backend(c, n->backend_pipe);
+    }
+    hr_free(&r);
+}
+
+/* The second Hello gets the running backend, not a new one. */
+static void case_launch_reuse(cctx *c)
+{
+    hreply r1, r2;
+    const rpb_negotiated *a = launch_hello(c, "1.0.0", &r1);
+    const rpb_negotiated *b = a ? launch_hello(c, "1.0.0", &r2) : NULL;
+    if (b && !rpb_slice_eq(a->backend_pipe, b->backend_pipe))
+        c_fail(c, "expected the second Hello to get the running backend %.*s; observed %.*s",
+               (int)a->backend_pipe.len, (const char *)a->backend_pipe.data, (int)b->backend_pipe.len,
+               (const char *)b->backend_pipe.data);
+    if (a)
+        hr_free(&r2);
+    hr_free(&r1);
+}
+
+/* A backend killed between two Hellos: the second launches a new one. */
+static void case_launch_relaunch(cctx *c)
+{
+    hreply r1, r2;
+    const rpb_negotiated *a = launch_hello(c, "1.0.0", &r1);
+    int32_t pid = a ? probe_backend(c, a->backend_pipe) : 0;
+    if (pid > 0) {
+        if (!kill_and_wait(pid, c->cfg->reply_ms))
+            c_fail(c, "the backend pid %d did not exit after SIGKILL", (int)pid);
+        const rpb_negotiated *b = launch_hello(c, "1.0.0", &r2);
+        if (b && rpb_slice_eq(a->backend_pipe, b->backend_pipe))
+            c_fail(c, "expected a new backend after the first one was killed; observed the dead one's %.*s",
+                   (int)b->backend_pipe.len, (const char *)b->backend_pipe.data);
+        else if (b && probe_backend(c, b->backend_pipe) == pid)
+            c_fail(c, "expected a new backend process; observed the killed pid %d", (int)pid);
+        hr_free(&r2);
+    }
+    hr_free(&r1);
+}
+
+/* Eight Hellos for a key nobody launched yet, sent together: one backend
+ * for all of them (single-flight, no refusal). */
+static void case_launch_concurrent(cctx *c)
+{
+    enum { N = 8 };
+    hreply probe;
+    if (!launch_hello(c, "1.0.0", &probe)) { /* launching at all, else skipped */
+        hr_free(&probe);
+        return;
+    }
+    hr_free(&probe);
+    rpb_frame f;
+    rpb_hello h;
+    hello_base(&f, &h);
+    h.service_name = rpb_slice_cstr(FIXTURE_SVC_LAUNCH);
+    h.wanted_version = rpb_slice_cstr("1.0.1");
+    sbuf s = SBUF_INIT;
+    stim_hello_frame(&s, &f, &h);
+    hconn hc[N];
+    hreply r[N];
+    memset(r, 0, sizeof r);
+    size_t opened = 0;
+    for (; opened < N; opened++)
+        if (hc_open(c, &hc[opened], NULL, "one of 8 concurrent Hellos for conform-launch 1.0.1") < 0)
+            break;
+    for (size_t i = 0; i < opened; i++)
+        hc_send(&hc[i], s.data, s.len);
+    char first[RPB_SUN_PATH_MAX] = "";
+    for (size_t i = 0; i < opened; i++) {
+        hc_read_reply(&hc[i], c->cfg->reply_ms, &r[i]);
+        const rpb_negotiated *n = c_failed(c) ? NULL : expect_negotiated(c, &r[i], echo_of(&f));
+        if (n && i == 0)
+            snprintf(first, sizeof first, "%.*s", (int)n->backend_pipe.len, (const char *)n->backend_pipe.data);
+        else if (n && !rpb_slice_eq_cstr(n->backend_pipe, first))
+            c_fail(c, "expected every concurrent Hello to get the one backend %s; observed %.*s", first,
+                   (int)n->backend_pipe.len, (const char *)n->backend_pipe.data);
+        hc_close(&hc[i]);
+        hr_free(&r[i]);
+    }
+    if (opened < N)
+        c_fail(c, "expected 8 concurrent connections to be accepted; %zu were", opened);
+    sb_free(&s);
+}
+
+static const hcase rows[] = {
+    ROW("broker/launch/negotiates", CORE, "LAUNCH-003 LAUNCH-004", "the first Hello for a launched service is Negotiated with a fresh -be- endpoint whose process answers the identity probe", case_launch_negotiates),
+    ROW("broker/launch/reuse", CORE, "LAUNCH-004", "a second Hello gets the backend already running", case_launch_reuse),
+    ROW("broker/launch/relaunch", CORE, "LAUNCH-009", "a backend killed between two Hellos is replaced: the second Hello gets a new endpoint and process", case_launch_relaunch),
+    ROW("broker/launch/concurrent", STRICT, "LAUNCH-007", "8 Hellos sent together for a version not yet launched all get the one backend launched for them", case_launch_concurrent),
+};
+
+CASE_TABLE(cases_launch, rows);
