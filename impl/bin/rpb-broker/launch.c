@@ -512,6 +512,14 @@ void launcher_tick(broker_launcher *L, int64_t now)
     }
 }
 
+bool launcher_busy(const broker_launcher *L)
+{
+    for (const child *ch = L->children; ch != NULL; ch = ch->next)
+        if (ch->state == CHILD_PROBING)
+            return true;
+    return false;
+}
+
 int launcher_poll_ms(const broker_launcher *L, int64_t now)
 {
     int64_t next = INT64_MAX;

@@ -308,6 +308,9 @@ static void launch_hello(broker *b, conn *c, const rpb_hello_decision *d)
     *c->pending = *d;
     c->waiting = slot;
     c->outcome = "launch-wait";
+    /* the Hello is read: the handshake deadline ends, the launch's
+     * readiness wait bounds the rest (LAUNCH-007) */
+    dl_remove(&b->dl, &c->dl);
     struct epoll_event ev = {.events = EPOLLRDHUP, .data.fd = c->fd};
     epoll_ctl(b->ep, EPOLL_CTL_MOD, c->fd, &ev);
 }
@@ -322,6 +325,8 @@ static void launch_done(void *ctx, rpb_launch_slot *slot, bool ok)
         if (c == NULL || c->waiting != slot)
             continue;
         c->waiting = NULL;
+        /* a reply the client does not read is dropped at the deadline (SEC-026) */
+        dl_append(&b->dl, &c->dl, b->now() + b->cfg->handshake_timeout_ms);
         if (!request_frame(c, &req))
             conn_close(b, c, "internal-error");
         else if (ok)
@@ -694,7 +699,7 @@ int broker_run(const broker_config *cfg, broker_listener *l, broker_services *s)
             break;
         /* RDV-011: open connections keep the broker alive; after
          * --idle-exit seconds without one it stops as after a drain */
-        if (b.dl.head != NULL)
+        if (b.dl.head != NULL || (b.launch && launcher_busy(b.launch)))
             timers_active(&b.t, now);
         else if (timers_idle_over(&b.t, now)) {
             blog_msg("idle for %u s: exiting", cfg->idle_exit_ms / 1000);
