@@ -88,10 +88,11 @@ static bool call(const char *sock, call_times *t, pid_t *broker_pid)
     rpb_rdv_options o = {.socket_path = sock, .broker_argv = argv,
                          .deadline_ms = rpb_monotonic_ms() + CALL_TIMEOUT_MS};
     rpb_rdv_result r;
+    rpb_errinfo err;
     int64_t t0 = bench_now_ns();
-    int fd = rpb_rendezvous_connect(&o, &r);
+    int fd = rpb_rendezvous_connect(&o, &r, &err);
     if (fd < 0) {
-        fprintf(stderr, "rpb-bench-start: rendezvous: %s\n", r.message);
+        fprintf(stderr, "rpb-bench-start: rendezvous: %s\n", err.message);
         return false;
     }
     if (r.how == RPB_RDV_STARTED)
