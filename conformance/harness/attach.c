@@ -95,6 +95,7 @@ bool attach_await_exit(pid_t pid, int ms, siginfo_t *si)
 int attach_connect(attach *a, const char *path, int timeout_ms, sbuf *err)
 {
     memset(a, 0, sizeof *a);
+    fixture_set_base(&a->fixture);
     if (snprintf(a->socket, sizeof a->socket, "%s", path) >= (int)sizeof a->socket) {
         sb_printf(err, "socket path too long: %s", path);
         return -1;
@@ -175,16 +176,13 @@ int attach_spawn(attach *a, const char *cmd, int timeout_ms, sbuf *err)
         sb_printf(err, "cannot create %s: %s", a->services, strerror(errno));
         return -1;
     }
-    int rc = fixture_write(a->services);
     /* the launch area's service, when rpb-backend is beside rpb-conform */
     char backend[4096];
     ssize_t n = readlink("/proc/self/exe", backend, sizeof backend - 16);
     char *slash = n > 0 ? memrchr(backend, '/', (size_t)n) : NULL;
-    if (rc == 0 && slash != NULL) {
+    if (slash)
         strcpy(slash, "/rpb-backend");
-        if (access(backend, X_OK) == 0)
-            rc = fixture_write_launch(a->services, backend);
-    }
+    int rc = fixture_write(a->services, slash && access(backend, X_OK) == 0 ? backend : NULL, &a->fixture);
     if (rc < 0) {
         sb_printf(err, "cannot write the fixture into %s: %s", a->services, strerror(-rc));
         return -1;
@@ -254,10 +252,10 @@ bool attach_alive(attach *a)
     return w == 0;
 }
 
-static void remove_tree(const char *dir)
+static void remove_tree(const char *dir, const fixture_set *fixture)
 {
     char path[600];
-    for (const char *const *s = fixture_services; *s; s++) {
+    for (const char *const *s = fixture->names; *s; s++) {
         snprintf(path, sizeof path, "%s/services/%s.servicedef", dir, *s);
         unlink(path);
     }
@@ -289,6 +287,6 @@ void attach_stop(attach *a, int grace_ms, bool keep)
     if (a->dir[0]) {
         read_log(a);
         if (!keep)
-            remove_tree(a->dir);
+            remove_tree(a->dir, &a->fixture);
     }
 }

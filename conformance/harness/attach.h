@@ -10,11 +10,13 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "fixture.h"
 #include "sbuf.h"
 
 typedef struct attach {
     char dir[256];        /* private temp dir (spawn) */
     char services[300];   /* dir/services, mode 0700, the fixture */
+    fixture_set fixture;  /* the services written there (spawn), the base set (connect) */
     char socket[300];     /* the socket path the cases use */
     char log[300];        /* dir/broker.log: the broker's stdout+stderr */
     pid_t pid;            /* the spawned broker, 0 for --connect */

@@ -26,8 +26,10 @@ typedef struct admin_variant {
     const char *const *first_lines;
     /* JSON members of the body (json_member_ok): "path=VALUE" (VALUE is
      * JSON, compared as a value), "path:TYPE" (bool, integer, number,
-     * string, array, object), "path#N" (an array of N elements); path is
-     * member names and array indexes joined by '.' */
+     * string, array, object), "path#N" (an array of N elements),
+     * "path@NAME" (an array whose elements' string members NAME are the
+     * fixture's services: lists_fixture_services); path is member names and array
+     * indexes joined by '.' */
     const char *members[10];
 } admin_variant;
 
@@ -149,10 +151,34 @@ static bool json_type_is(const rpb_json_value *v, const char *type)
     return (size_t)v->type < sizeof names / sizeof names[0] && strcmp(names[v->type], type) == 0;
 }
 
+/* v is an array whose elements' string members name are services of the
+ * fixture the broker was given (hconfig.fixture): each required one once,
+ * a launched one at most once (only a launching broker serves it), no
+ * other. */
+static bool lists_fixture_services(cctx *c, const rpb_json_value *v, const char *name)
+{
+    const fixture_set *want = c->cfg->fixture;
+    if (v->type != RPB_JSON_ARRAY)
+        return false;
+    bool seen[sizeof want->names / sizeof want->names[0]] = {false};
+    size_t required = 0;
+    for (const rpb_json_value *e = v->u.children.head; e; e = e->next) {
+        const rpb_json_value *m = e->type == RPB_JSON_OBJECT ? rpb_json_get(e, name) : NULL;
+        size_t i = 0;
+        while (i < want->count && !(m && m->type == RPB_JSON_STRING && rpb_slice_eq_cstr(m->u.string, want->names[i])))
+            i++;
+        if (i == want->count || seen[i])
+            return false;
+        seen[i] = true;
+        required += i < want->required;
+    }
+    return required == want->required;
+}
+
 /* Checks one admin_variant.members entry against the parsed body. */
 static void json_member_ok(cctx *c, const rpb_json_value *root, const char *spec)
 {
-    size_t plen = strcspn(spec, "=:#");
+    size_t plen = strcspn(spec, "=:#@");
     const rpb_json_value *v = json_at(root, spec, plen);
     const char *want = spec + plen + (spec[plen] != 0);
     if (!v) {
@@ -164,6 +190,18 @@ static void json_member_ok(cctx *c, const rpb_json_value *root, const char *spec
         ok = json_type_is(v, want);
     } else if (spec[plen] == '#') {
         ok = v->type == RPB_JSON_ARRAY && v->u.children.count == strtoul(want, NULL, 10);
+    } else if (spec[plen] == '@') {
+        ok = lists_fixture_services(c, v, want);
+        if (!ok) {
+            const fixture_set *fs = c->cfg->fixture;
+            sbuf names = SBUF_INIT;
+            for (size_t i = 0; i < fs->count; i++)
+                sb_printf(&names, "%s%s%s", i ? ", " : "", fs->names[i], i < fs->required ? "" : " (if launching)");
+            c_fail(c, "expected %.*s to list the fixture's services by %s, each once: %s; observed %s", (int)plen,
+                   spec, want, sb_str(&names), v->type == RPB_JSON_ARRAY ? "another set" : "no array");
+            sb_free(&names);
+            return;
+        }
     } else {
         rpb_json_doc w;
         if (rpb_json_parse(want, strlen(want), &w, NULL) != RPB_OK)
@@ -504,13 +542,13 @@ static const hcase rows[] = {
     ADMIN("broker/admin/backend-health/json-false", CORE, "ADMIN-009 ADMIN-015", "BACKEND_HEALTH (optional) with json false still answers JSON", JSON_AS(RPB_ADMIN_VERB_BACKEND_HEALTH, true, false, "\"backend-health\""), MEMBERS(HEAD("backend-health"))),
     ADMIN("broker/admin/diagnose/json-false", CORE, "ADMIN-009 ADMIN-015", "DIAGNOSE (optional) with json false still answers JSON", JSON_AS(RPB_ADMIN_VERB_DIAGNOSE, true, false, "\"diagnose\""), MEMBERS(HEAD("diagnose"))),
     /* ADMIN-012, ADMIN-016, ADMIN-009 design: the members and value types
-     * of each JSON verb; the fixture's two services; BACKEND_HEALTH's
+     * of each JSON verb; the fixture's services (hconfig.fixture); BACKEND_HEALTH's
      * filter with a registered, an unregistered and an empty name;
      * DIAGNOSE with and without output_path */
-    ADMIN("broker/admin/status/json-members", CORE, "ADMIN-012 ADMIN-016", "STATUS json: every ADMIN-012 member with its type; accepting, not demoted, both fixture services", JSON(RPB_ADMIN_VERB_STATUS, false, "\"status\""), MEMBERS(HEAD("status"), "broker_pid:integer", "uptime_seconds:number", "accepting_hello=true", "connections_open:integer", "fd_pressure.demoted=false", "backends#2")),
+    ADMIN("broker/admin/status/json-members", CORE, "ADMIN-012 ADMIN-016", "STATUS json: every ADMIN-012 member with its type; accepting, not demoted, the fixture's services", JSON(RPB_ADMIN_VERB_STATUS, false, "\"status\""), MEMBERS(HEAD("status"), "broker_pid:integer", "uptime_seconds:number", "accepting_hello=true", "connections_open:integer", "fd_pressure.demoted=false", "backends@service_name")),
     ADMIN("broker/admin/status/json-backend-members", CORE, "ADMIN-012", "STATUS json: each backend has service_name, service_version, pid, backend_pipe, last_active_unix_ms, state", JSON(RPB_ADMIN_VERB_STATUS, false, "\"status\""), MEMBERS("backends.0.service_name:string", "backends.0.service_version:string", "backends.0.pid:integer", "backends.0.backend_pipe:string", "backends.0.last_active_unix_ms:integer", "backends.0.state:string", "backends.1.service_name:string", "backends.1.backend_pipe:string")),
     ADMIN("broker/admin/config/members", CORE, "ADMIN-006 ADMIN-016", "CONFIG: values.max_hello_bytes 65536, values.admin_payload_protocol \"0xAD01\"", JSON(RPB_ADMIN_VERB_CONFIG, false, "\"config\""), MEMBERS(HEAD("config"), "values.max_hello_bytes=65536", "values.admin_payload_protocol=\"0xAD01\"")),
-    ADMIN("broker/admin/dump/members", CORE, "ADMIN-009 ADMIN-016", "DUMP (optional): the effective config and both fixture services", JSON(RPB_ADMIN_VERB_DUMP, true, "\"dump\""), MEMBERS(HEAD("dump"), "effective_config.max_hello_bytes=65536", "backend_table#2")),
+    ADMIN("broker/admin/dump/members", CORE, "ADMIN-009 ADMIN-016", "DUMP (optional): the effective config and the fixture's services", JSON(RPB_ADMIN_VERB_DUMP, true, "\"dump\""), MEMBERS(HEAD("dump"), "effective_config.max_hello_bytes=65536", "backend_table@service_name")),
     ADMIN("broker/admin/list-instances/members", CORE, "ADMIN-009 ADMIN-016", "LIST_INSTANCES (optional): one running instance with its pid", JSON(RPB_ADMIN_VERB_LIST_INSTANCES, true, "\"list-instances\""), MEMBERS(HEAD("list-instances"), "instances#1", "instances.0.pid:integer", "instances.0.state=\"running\"")),
     ADMIN("broker/admin/backend-health/registered", CORE, "ADMIN-009", "BACKEND_HEALTH (optional) for zccache: that one service", JSON(RPB_ADMIN_VERB_BACKEND_HEALTH, true, "\"backend-health\""), .service_name = FIXTURE_SVC_PINNED, MEMBERS(HEAD("backend-health"), "service_name=\"zccache\"", "backends#1", "backends.0.service_name=\"zccache\"")),
     ADMIN("broker/admin/backend-health/unregistered", CORE, "ADMIN-009", "BACKEND_HEALTH (optional) for an unregistered name: no backends", JSON(RPB_ADMIN_VERB_BACKEND_HEALTH, true, "\"backend-health\""), .service_name = "nosuch", MEMBERS(HEAD("backend-health"), "service_name=\"nosuch\"", "backends#0")),

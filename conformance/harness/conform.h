@@ -74,6 +74,7 @@ typedef struct hconfig {
     bool root;         /* the harness runs as root (foreign-uid cases) */
     pid_t broker_pid;  /* known in --spawn mode, else 0 */
     const char *services_dir; /* the fixture's directory in --spawn mode, else NULL */
+    const struct fixture_set *fixture; /* the services the broker was given */
 } hconfig;
 
 /* One connection as shown in the reports: what was sent, what came back. */

@@ -63,7 +63,7 @@ static int write_service(const char *dir, const char *name, const char *allowed)
     return rc;
 }
 
-int fixture_write_launch(const char *dir, const char *backend)
+static int write_launch(const char *dir, const char *backend)
 {
     rpb_service_definition def;
     rpb_msg_init(&rpb_service_definition_desc, &def);
@@ -81,10 +81,24 @@ int fixture_write_launch(const char *dir, const char *backend)
     return rc;
 }
 
-int fixture_write(const char *dir)
+void fixture_set_base(fixture_set *set)
 {
+    memset(set, 0, sizeof *set);
+    for (const char *const *s = fixture_services; *s; s++)
+        set->names[set->count++] = *s;
+    set->required = set->count;
+}
+
+int fixture_write(const char *dir, const char *backend, fixture_set *set)
+{
+    fixture_set_base(set);
     int rc = write_service(dir, FIXTURE_SVC_PINNED, FIXTURE_ALLOWED_VERSION);
     if (rc == 0)
         rc = write_service(dir, FIXTURE_SVC_OPEN, NULL);
+    if (rc == 0 && backend) {
+        rc = write_launch(dir, backend);
+        if (rc == 0)
+            set->names[set->count++] = FIXTURE_SVC_LAUNCH;
+    }
     return rc;
 }

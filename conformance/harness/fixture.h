@@ -25,16 +25,27 @@
  * not part of the fixture files (conformance/fixture/). */
 #define FIXTURE_SVC_LAUNCH "conform-launch"
 
+/* The services a fixture directory holds: what fixture_write() wrote
+ * there (names NULL-terminated).  A broker serves names[0..required); the
+ * rest are launched services, which only a broker that launches backends
+ * serves (a --services broker rejects a definition without an endpoint). */
+typedef struct fixture_set {
+    const char *names[4];
+    size_t count, required;
+} fixture_set;
+
+/* The base services, fixture_services: what `rpb-conform fixture DIR`
+ * writes, and what a --connect run assumes the broker was given. */
+void fixture_set_base(fixture_set *set);
+
 /* Writes every <service>.servicedef (prost ServiceDefinition) into dir,
- * which must exist; files are 0600.  Returns 0 or -errno. */
-int fixture_write(const char *dir);
+ * which must exist; files are 0600: the base services and, when backend
+ * (an absolute path) is not NULL, conform-launch with binary_path backend
+ * and per_version_binary_dir its directory, no allow-list.  set gets the
+ * services written.  Returns 0 or -errno. */
+int fixture_write(const char *dir, const char *backend, fixture_set *set);
 
-/* Writes conform-launch.servicedef into dir: binary_path backend (an
- * absolute path), per_version_binary_dir its directory, no allow-list.
- * Returns 0 or -errno. */
-int fixture_write_launch(const char *dir, const char *backend);
-
-/* The names of the fixture's service files, NULL-terminated. */
+/* The names of the base fixture's service files, NULL-terminated. */
 extern const char *const fixture_services[];
 
 #endif

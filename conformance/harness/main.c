@@ -346,12 +346,13 @@ static int cmd_fixture(int argc, char **argv)
         fprintf(stderr, "rpb-conform: cannot create %s: %s\n", argv[0], strerror(errno));
         return EXIT_USAGE;
     }
-    int rc = fixture_write(argv[0]);
+    fixture_set written;
+    int rc = fixture_write(argv[0], NULL, &written);
     if (rc < 0) {
         fprintf(stderr, "rpb-conform: cannot write the fixture into %s: %s\n", argv[0], strerror(-rc));
         return EXIT_USAGE;
     }
-    for (const char *const *s = fixture_services; *s; s++)
+    for (const char *const *s = written.names; *s; s++)
         printf("%s/%s.servicedef\n", argv[0], *s);
     return EXIT_OK;
 }
@@ -472,6 +473,7 @@ static int run_broker(options *o)
         o->cfg.socket_path = a.socket;
         o->cfg.broker_pid = a.pid > 0 ? a.pid : 0;
         o->cfg.services_dir = o->spawn_cmd ? a.services : NULL;
+        o->cfg.fixture = &a.fixture;
     }
     if (rc < 0 || !preflight(&o->cfg, &err)) {
         fprintf(stderr, "rpb-conform: %s%s\n", rc < 0 ? "could not attach the broker: " : "", sb_str(&err));
