@@ -371,13 +371,5 @@ int main(int argc, char **argv)
         {"lifecycle (MUX-007, IDENT-032)", test_lifecycle},
         {NULL, NULL},
     };
-    int status = tu_run("backend-it", tests);
-    kill(main_backend, SIGTERM);
-    if (tu_wait_exit(main_backend, 10000) != 0)
-        status = 1;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", root);
-    if (status == 0 && system(cmd) != 0)
-        status = 1;
-    return status;
+    return tu_finish(main_backend, root, tu_run("backend-it", tests));
 }

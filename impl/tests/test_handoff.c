@@ -6,7 +6,6 @@
  * descriptor transfer over socketpairs.
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -263,7 +262,8 @@ static void test_ready_bytes(void)
 }
 
 /* HANDOFF-043: the ACK's bytes, accepted and refused with each of
- * upstream's detail texts; HANDOFF-044: the descriptor's token binds. */
+ * upstream's detail texts; HANDOFF-044: the descriptor's token binds;
+ * HANDOFF-047: a replay's text. */
 static void test_ack_bytes(void)
 {
     uint8_t out[RPB_HANDOFF_ACK_MAX_BYTES], other[16];
@@ -307,6 +307,14 @@ static void test_ack_bytes(void)
     CU_ASSERT_TRUE(rpb_slice_eq_cstr(ack.error_detail, "handoff token is missing"));
     CU_ASSERT_EQUAL(rpb_handoff_ack_encode(&offer, RPB_ERR_IO, out, sizeof out, &n),
                     RPB_ERR_INVALID_ARGUMENT);
+
+    /* HANDOFF-047: a replayed token is refused as not pending */
+    offer.token.len = 16;
+    CU_ASSERT_EQUAL_FATAL(rpb_handoff_ack_encode(&offer, RPB_ERR_HANDOFF_TOKEN_NOT_PENDING, out,
+                                                 sizeof out, &n), RPB_OK);
+    CU_ASSERT_EQUAL(rpb_handoff_ack_check(out + 5, n - 5, 1, T0, &ack, &err),
+                    RPB_ERR_HANDOFF_REFUSED);
+    CU_ASSERT_TRUE(rpb_slice_eq_cstr(ack.error_detail, "handoff token is not pending"));
 }
 
 /* Encodes frame with msg (desc) as its payload; returns the body (after
@@ -535,39 +543,6 @@ static void test_ack_decide(void)
 
 /* ---- the descriptor transfer ---- */
 
-static int open_fds(void)
-{
-    int n = 0;
-    DIR *d = opendir("/proc/self/fd");
-    if (!d)
-        return -1;
-    for (struct dirent *e; (e = readdir(d));)
-        n += e->d_name[0] != '.';
-    closedir(d);
-    return n - 1; /* the DIR's own */
-}
-
-/* One raw sendmsg of data with nfds descriptors (0 = no control data). */
-static void send_raw(int sock, const void *data, size_t len, const int *fds, int nfds)
-{
-    struct iovec iov = {(void *)data, len};
-    char ctl[CMSG_SPACE(16 * sizeof(int))];
-    memset(ctl, 0, sizeof ctl);
-    struct msghdr msg = {0};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    if (nfds > 0) {
-        msg.msg_control = ctl;
-        msg.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
-        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(nfds * sizeof(int));
-        memcpy(CMSG_DATA(c), fds, nfds * sizeof(int));
-    }
-    CU_ASSERT_EQUAL_FATAL(sendmsg(sock, &msg, 0), (ssize_t)len);
-}
-
 static int64_t soon(void)
 {
     return rpb_monotonic_ms() + 5000;
@@ -581,7 +556,7 @@ static void test_fd_transfer(void)
     int link[2], conn[2];
     CU_ASSERT_EQUAL_FATAL(socketpair(AF_UNIX, SOCK_STREAM, 0, link), 0);
     CU_ASSERT_EQUAL_FATAL(socketpair(AF_UNIX, SOCK_STREAM, 0, conn), 0);
-    int before = open_fds();
+    int before = tu_count_fds(getpid());
     CU_ASSERT_EQUAL(rpb_handoff_send_fd(link[0], conn[0], T0, soon()), RPB_OK);
     uint8_t offer[128];
     size_t n;
@@ -595,7 +570,7 @@ static void test_fd_transfer(void)
     CU_ASSERT_EQUAL(memcmp(tok, T0, 16), 0);
     CU_ASSERT_TRUE(fd >= 0 && fd != conn[0]);
     CU_ASSERT_TRUE(fcntl(fd, F_GETFD) & FD_CLOEXEC);
-    CU_ASSERT_EQUAL(open_fds(), before + 1);
+    CU_ASSERT_EQUAL(tu_count_fds(getpid()), before + 1);
     /* the received descriptor is the connection: the client's peer end hears it */
     CU_ASSERT_EQUAL(write(fd, "\x5A", 1), 1);
     char c = 0;
@@ -621,44 +596,44 @@ static void expect_recv(void (*send)(int sock, int payload_fd), int want)
     CU_ASSERT_EQUAL_FATAL(socketpair(AF_UNIX, SOCK_STREAM, 0, link), 0);
     CU_ASSERT_EQUAL_FATAL(socketpair(AF_UNIX, SOCK_STREAM, 0, conn), 0);
     send(link[0], conn[0]);
-    int before = open_fds();
+    int before = tu_count_fds(getpid());
     uint8_t tok[16];
     int fd = 7;
     CU_ASSERT_EQUAL(rpb_handoff_recv_fd(link[1], soon(), tok, &fd), want);
     CU_ASSERT_EQUAL(fd, -1);
-    CU_ASSERT_EQUAL(open_fds(), before);
+    CU_ASSERT_EQUAL(tu_count_fds(getpid()), before);
     close(link[0]), close(link[1]), close(conn[0]), close(conn[1]);
 }
 
 static void send_two_fds(int s, int fd)
 {
     int fds[2] = {fd, fd};
-    send_raw(s, T0, 16, fds, 2);
+    CU_ASSERT_TRUE_FATAL(tu_send_fds(s, T0, 16, fds, 2));
 }
 static void send_ten_fds(int s, int fd)
 {
     int fds[10];
     for (int i = 0; i < 10; i++)
         fds[i] = fd;
-    send_raw(s, T0, 16, fds, 10);
+    CU_ASSERT_TRUE_FATAL(tu_send_fds(s, T0, 16, fds, 10));
 }
 static void send_no_fd(int s, int fd)
 {
     (void)fd;
-    send_raw(s, T0, 16, NULL, 0);
+    CU_ASSERT_TRUE_FATAL(tu_send_fds(s, T0, 16, NULL, 0));
 }
 static void send_short_token(int s, int fd)
 {
-    send_raw(s, T0, 10, &fd, 1);
+    CU_ASSERT_TRUE_FATAL(tu_send_fds(s, T0, 10, &fd, 1));
 }
 static void send_long_token(int s, int fd)
 {
     uint8_t t[20] = {0};
-    send_raw(s, t, 20, &fd, 1);
+    CU_ASSERT_TRUE_FATAL(tu_send_fds(s, t, 20, &fd, 1));
 }
 static void send_bytes_first(int s, int fd)
 {
-    send_raw(s, "abc", 3, NULL, 0);
+    CU_ASSERT_TRUE_FATAL(tu_send_fds(s, "abc", 3, NULL, 0));
     CU_ASSERT_EQUAL(rpb_handoff_send_fd(s, fd, T0, soon()), RPB_OK);
 }
 static void send_eof(int s, int fd)
@@ -716,7 +691,7 @@ static void test_receive(void)
     int link[2], conn[2];
     CU_ASSERT_EQUAL_FATAL(socketpair(AF_UNIX, SOCK_STREAM, 0, link), 0);
     CU_ASSERT_EQUAL_FATAL(socketpair(AF_UNIX, SOCK_STREAM, 0, conn), 0);
-    int before = open_fds();
+    int before = tu_count_fds(getpid());
     rpb_handoff_received r;
     rpb_handoff_ack a;
     rpb_buf ack = {0};
@@ -746,7 +721,7 @@ static void test_receive(void)
     CU_ASSERT_EQUAL(rpb_handoff_receive(link[1], soon(), &r, NULL), RPB_ERR_HANDOFF_CORRELATION);
     CU_ASSERT_EQUAL(r.fd, -1);
     rpb_buf_free(&r.body);
-    CU_ASSERT_EQUAL(open_fds(), before);
+    CU_ASSERT_EQUAL(tu_count_fds(getpid()), before);
     close(link[1]); /* nothing was written: the broker side reads end of stream */
     CU_ASSERT_EQUAL(rpb_read_frame(link[0], RPB_MAX_FRAME_BYTES, soon(), &ack, NULL),
                     RPB_ERR_UNEXPECTED_EOF);

@@ -1,6 +1,7 @@
 /*
  * testutil.c - helpers shared by the CUnit programs in impl/tests/.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -12,6 +13,7 @@
 #include <signal.h>
 #include <sys/inotify.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -121,6 +123,20 @@ int tu_run_only(const char *suite_name, const tu_test *tests, const tu_alone *al
 int tu_run(const char *suite_name, const tu_test *tests)
 {
     return tu_run_only(suite_name, tests, NULL, NULL);
+}
+
+int tu_count_fds(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/fd", (int)pid);
+    DIR *d = opendir(path);
+    if (d == NULL)
+        return -1;
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;)
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
 }
 
 int tu_wait_exit(pid_t pid, int ms)
@@ -249,4 +265,39 @@ bool tu_tail_wait(tu_tail *t, const char *a, const char *b, int ms)
     fprintf(stderr, "\n    no log line with %s%s%s within %d ms ", a, b ? " and " : "", b ? b : "",
             ms);
     return false;
+}
+
+bool tu_send_fds(int sock, const void *data, size_t len, const int *fds, size_t n)
+{
+    struct iovec iov = {(void *)data, len};
+    union {
+        char buf[CMSG_SPACE(16 * sizeof(int))];
+        struct cmsghdr align;
+    } ctl;
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+    if (n > 16)
+        return false;
+    if (n > 0) {
+        memset(&ctl, 0, sizeof ctl);
+        msg.msg_control = ctl.buf;
+        msg.msg_controllen = CMSG_SPACE(n * sizeof(int));
+        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(n * sizeof(int));
+        memcpy(CMSG_DATA(c), fds, n * sizeof(int));
+    }
+    return sendmsg(sock, &msg, MSG_NOSIGNAL) == (ssize_t)len;
+}
+
+int tu_finish(pid_t pid, const char *root, int status)
+{
+    kill(pid, SIGTERM);
+    if (tu_wait_exit(pid, 10000) != 0)
+        status = 1;
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", root ? root : "");
+    if (root && status == 0 && system(cmd) != 0)
+        status = 1;
+    return status;
 }

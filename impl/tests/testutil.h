@@ -28,6 +28,10 @@ void tu_guarded_free(uint8_t *p, size_t len);
  * it was killed), or -1 when it had not exited (it is then killed). */
 int tu_wait_exit(pid_t pid, int ms);
 
+/* The number of descriptors pid has open (its /proc/PID/fd entries), or
+ * -1 when they cannot be read. */
+int tu_count_fds(pid_t pid);
+
 /* Runs argv[0] with argv (stderr to /dev/null), collects its stdout into
  * out[0..cap) NUL-terminated, and returns tu_wait_exit(pid, ms). */
 int tu_run_capture(const char *const *argv, char *out, size_t cap, int ms);
@@ -59,6 +63,16 @@ bool tu_tail_wait(tu_tail *t, const char *a, const char *b, int ms);
  * returns its pid, or -1 (it is killed) when no such line comes. */
 pid_t tu_start_daemon(const char *const *argv, const char *log_path, const char *a, const char *b,
                       int ms);
+
+/* One sendmsg of data[0..len) with the descriptors fds[0..n) (n <= 16)
+ * in one SCM_RIGHTS message, none when n is 0: true when all of data
+ * went. */
+bool tu_send_fds(int sock, const void *data, size_t len, const int *fds, size_t n);
+
+/* Stops the daemon pid (SIGTERM) and, when root is not NULL, removes the
+ * test's directory root if status is 0 and the daemon exited 0 within
+ * 10 s: returns status, or 1 when either failed. */
+int tu_finish(pid_t pid, const char *root, int status);
 
 /* One suite: its name and NULL-terminated tests. */
 typedef struct tu_test {

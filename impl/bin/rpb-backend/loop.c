@@ -4,6 +4,8 @@
  * MUX-001..MUX-005): probes are answered, the echo protocol is served
  * (MUX-008), anything else closes the connection.  Every connection has
  * a deadline for its next frame and for writing its replies (MUX-006).
+ * Connections on the handoff socket go to the receiver (receiver.c) in
+ * the same loop, each under its own deadline (HANDOFF-046).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -19,58 +21,41 @@
 
 #define READ_CHUNK 65536u
 
-typedef struct conn {
-    dl_node dl; /* first: the deadline FIFO's node is the connection */
-    int fd;
-    uint64_t seq;
-    int32_t pid;
-    uint32_t uid;
-    rpb_buf in;     /* received, not yet classified */
-    rpb_buf out;    /* replies not yet written */
-    size_t out_off; /* bytes of out already written */
-    bool eof;       /* the peer finished sending */
-    int64_t opened_ms;
-    uint32_t probes, payloads;
-} conn;
-
-typedef struct backend {
-    const backend_config *cfg;
-    broker_listener *l;
-    rpb_mux mux;
-    uint32_t served[1];
-    rpb_buf reply; /* the mux's reply scratch */
-    int ep, sigfd;
-    dl_list dl; /* every open connection, the first to expire (MUX-006) first */
-    size_t n_conns;
-    uint64_t seq;
-    int64_t idle_since_ms;
-    bool stop;
-} backend;
-
-static void log_conn(const conn *c, const char *outcome, int rc)
+/* One line per connection: "connection" (served), or "handoff" (a
+ * handoff connection; an adopted descriptor is logged as the served
+ * connection adopted_conn). */
+static void log_conn(const backend *b, const conn *c, const char *outcome, int rc)
 {
-    blog_field f[9];
+    blog_field f[10];
     size_t n = 0;
     f[n++] = BLOG_N("conn", c->seq);
     f[n++] = BLOG_N("pid", c->pid);
     f[n++] = BLOG_N("uid", c->uid);
+    if (!c->handoff)
+        f[n++] = BLOG_S("via", c->via);
     f[n++] = BLOG_S("outcome", outcome);
     if (rc < 0) {
         f[n++] = BLOG_S("class", rpb_errname(rc));
         f[n++] = BLOG_S("requirement", rpb_err_requirement(rc));
     }
-    f[n++] = BLOG_N("probes", c->probes);
-    f[n++] = BLOG_N("payloads", c->payloads);
+    if (c->handoff && strcmp(outcome, "adopted") == 0)
+        f[n++] = BLOG_N("adopted_conn", b->seq + 1);
+    if (!c->handoff) {
+        f[n++] = BLOG_N("probes", c->probes);
+        f[n++] = BLOG_N("payloads", c->payloads);
+    }
     f[n++] = BLOG_N("ms", rpb_monotonic_ms() - c->opened_ms);
-    blog_event("connection", f, n);
+    blog_event(c->handoff ? "handoff" : "connection", f, n);
 }
 
-static void conn_close(backend *b, conn *c, const char *outcome, int rc)
+void conn_close(backend *b, conn *c, const char *outcome, int rc)
 {
-    log_conn(c, outcome, rc);
-    dl_remove(&b->dl, &c->dl);
+    log_conn(b, c, outcome, rc);
+    dl_remove(c->handoff ? &b->hdl : &b->dl, &c->dl);
     epoll_ctl(b->ep, EPOLL_CTL_DEL, c->fd, NULL);
     close(c->fd);
+    if (c->received_fd >= 0) /* HANDOFF-041, HANDOFF-045: never kept */
+        close(c->received_fd);
     rpb_buf_free(&c->in);
     rpb_buf_free(&c->out);
     free(c);
@@ -136,7 +121,7 @@ static int classify(backend *b, conn *c)
 
 /* Writes what is pending; switches the connection between reading and
  * waiting for write space (no reading while replies are unread). */
-static void conn_flush(backend *b, conn *c)
+void conn_flush(backend *b, conn *c)
 {
     while (c->out_off < c->out.len) {
         ssize_t w = send(c->fd, c->out.data + c->out_off, c->out.len - c->out_off,
@@ -154,6 +139,10 @@ static void conn_flush(backend *b, conn *c)
         c->out_off += (size_t)w;
     }
     c->out.len = c->out_off = 0;
+    if (c->handoff) {
+        receiver_acked(b, c);
+        return;
+    }
     if (c->eof) {
         conn_close(b, c, c->in.len ? "eof-mid-frame" : "closed",
                    c->in.len ? RPB_ERR_UNEXPECTED_EOF : RPB_OK);
@@ -186,8 +175,8 @@ static void conn_read(backend *b, conn *c)
     conn_flush(b, c);
 }
 
-/* MUX-007: only peers of our own uid are served. */
-static void conn_new(backend *b, int fd)
+/* MUX-007: only peers of our own uid are served, on either socket. */
+void conn_open(backend *b, int fd, bool handoff, const char *via)
 {
     conn *c = calloc(1, sizeof *c);
     struct ucred cr;
@@ -197,9 +186,15 @@ static void conn_new(backend *b, int fd)
         return;
     }
     c->fd = fd;
+    c->received_fd = -1;
+    c->handoff = handoff;
+    c->via = via;
     c->seq = ++b->seq;
     c->opened_ms = rpb_monotonic_ms();
-    dl_append(&b->dl, &c->dl, c->opened_ms + b->cfg->frame_timeout_ms);
+    if (handoff) /* HANDOFF-046: one deadline for the whole exchange */
+        dl_append(&b->hdl, &c->dl, c->opened_ms + b->cfg->handoff_timeout_ms);
+    else
+        dl_append(&b->dl, &c->dl, c->opened_ms + b->cfg->frame_timeout_ms);
     b->n_conns++;
     if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) == 0) {
         c->pid = cr.pid;
@@ -220,21 +215,23 @@ static void accept_batch(backend *b)
         int fd = accept4(b->l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0)
             return; /* EAGAIN, or EMFILE: the next round retries */
-        conn_new(b, fd);
+        conn_open(b, fd, false, "socket");
     }
 }
 
-/* MUX-006: connections past their deadline are closed. */
+/* MUX-006, HANDOFF-046: connections past their deadline are closed. */
 static void expire(backend *b, int64_t now)
 {
     dl_node *n;
-    while ((n = dl_expired(&b->dl, now)) != NULL)
+    while ((n = dl_expired(&b->dl, now)) != NULL || (n = dl_expired(&b->hdl, now)) != NULL)
         conn_close(b, (conn *)n, "deadline", RPB_ERR_TIMEOUT);
 }
 
 static int next_timeout(const backend *b, int64_t now)
 {
     int64_t wake = b->dl.head ? b->dl.head->deadline_ms : INT64_MAX;
+    if (b->hdl.head && b->hdl.head->deadline_ms < wake)
+        wake = b->hdl.head->deadline_ms;
     if (b->n_conns == 0 && b->cfg->idle_timeout_s)
         wake = b->idle_since_ms + (int64_t)b->cfg->idle_timeout_s * 1000;
     if (wake == INT64_MAX)
@@ -258,12 +255,19 @@ static int setup(backend *b)
     if (epoll_ctl(b->ep, EPOLL_CTL_ADD, b->sigfd, &ev) != 0)
         return -1;
     ev.data.ptr = b->l;
-    return epoll_ctl(b->ep, EPOLL_CTL_ADD, b->l->fd, &ev);
+    if (epoll_ctl(b->ep, EPOLL_CTL_ADD, b->l->fd, &ev) != 0)
+        return -1;
+    if (!b->hl)
+        return 0;
+    b->recent = calloc(BACKEND_RECENT_TOKENS, sizeof *b->recent);
+    ev.data.ptr = b->hl;
+    return b->recent ? epoll_ctl(b->ep, EPOLL_CTL_ADD, b->hl->fd, &ev) : -1;
 }
 
-int backend_run(const backend_config *cfg, broker_listener *l, const rpb_daemon_process *self)
+int backend_run(const backend_config *cfg, broker_listener *l, broker_listener *hl,
+                const rpb_daemon_process *self)
 {
-    backend b = {.cfg = cfg, .l = l, .ep = -1, .sigfd = -1};
+    backend b = {.cfg = cfg, .l = l, .hl = hl, .ep = -1, .sigfd = -1};
     b.served[0] = cfg->echo_protocol;
     b.mux = (rpb_mux){self, b.served, cfg->has_echo ? 1 : 0, BACKEND_MAX_FRAME};
     b.idle_since_ms = rpb_monotonic_ms();
@@ -292,10 +296,14 @@ int backend_run(const backend_config *cfg, broker_listener *l, const rpb_daemon_
                 }
             } else if (evs[i].data.ptr == b.l) {
                 accept_batch(&b);
+            } else if (evs[i].data.ptr == b.hl) {
+                receiver_accept(&b);
             } else {
                 conn *c = evs[i].data.ptr;
                 if (evs[i].events & EPOLLOUT)
                     conn_flush(&b, c);
+                else if (c->handoff)
+                    receiver_read(&b, c);
                 else
                     conn_read(&b, c);
             }
@@ -309,9 +317,10 @@ int backend_run(const backend_config *cfg, broker_listener *l, const rpb_daemon_
             b.stop = true;
         }
     }
-    while (b.dl.head)
-        conn_close(&b, (conn *)b.dl.head, "shutdown", RPB_OK);
+    while (b.dl.head || b.hdl.head)
+        conn_close(&b, (conn *)(b.dl.head ? b.dl.head : b.hdl.head), "shutdown", RPB_OK);
     rpb_buf_free(&b.reply);
+    free(b.recent);
     if (b.ep >= 0)
         close(b.ep);
     if (b.sigfd >= 0)

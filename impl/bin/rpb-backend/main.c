@@ -19,8 +19,9 @@ static const char usage_text[] =
     "       rpb-backend --help | --version\n"
     "\n"
     "Reference backend: answers identity probes (payload protocol 0xB232) on a\n"
-    "private Unix socket, serves an optional echo protocol, and writes its\n"
-    "identity sidecar (spec/probe.md).\n"
+    "private Unix socket, serves an optional echo protocol, writes its identity\n"
+    "sidecar (spec/probe.md) and, with --handoff-socket, adopts connections a\n"
+    "broker hands off (spec/handoff.md).\n"
     "\n"
     "  --socket PATH          the socket to create (directory 0700, socket 0600;\n"
     "                         a stale socket is replaced, a live one refused);\n"
@@ -39,6 +40,12 @@ static const char usage_text[] =
     "  --max-connections N    open connections at most (default 1024)\n"
     "  --bind-delay MS        wait MS before creating the socket (to test a broker's\n"
     "                         readiness wait for a slow backend)\n"
+    "  --handoff-socket PATH  also receive handed-off connections there (created as\n"
+    "                         --socket is): the broker passes a client connection\n"
+    "                         with a token and an offer, the backend acknowledges\n"
+    "                         and serves it (spec/handoff.md)\n"
+    "  --handoff-timeout MS   deadline for a handoff connection's whole exchange:\n"
+    "                         descriptor, offer and ACK (default 5000)\n"
     "  --log FILE|-           append the log to FILE, or stdout with -; default stderr\n"
     "  --json-log             one JSON object per log line\n"
     "  --help                 this text\n"
@@ -62,14 +69,16 @@ static bool parse_protocol(const char *s, uint32_t *out)
 }
 
 enum { OPT_SOCKET = 256, OPT_IDENTITY, OPT_NAMESPACE, OPT_IDLE, OPT_ECHO, OPT_FRAME_TIMEOUT,
-       OPT_MAXCONN, OPT_LOG, OPT_JSON, OPT_HELP, OPT_VERSION, OPT_BIND_DELAY };
+       OPT_MAXCONN, OPT_LOG, OPT_JSON, OPT_HELP, OPT_VERSION, OPT_BIND_DELAY, OPT_HANDOFF,
+       OPT_HANDOFF_TIMEOUT };
 
 int main(int argc, char **argv)
 {
     /* LAUNCH-002: a broker that launched this backend names its socket */
     const char *ns = getenv("RUNNING_PROCESS_BROKER_V1_BACKEND_NAMESPACE");
     backend_config cfg = {.socket_path = getenv("RUNNING_PROCESS_BROKER_V1_BACKEND_PIPE"),
-                          .namespace_id = ns ? ns : "", .frame_timeout_ms = 5000, .max_connections = 1024};
+                          .namespace_id = ns ? ns : "", .frame_timeout_ms = 5000, .max_connections = 1024,
+                          .handoff_timeout_ms = RPB_HANDOFF_ACK_DEADLINE_MS};
     uint32_t bind_delay_ms = 0;
     static const struct option opts[] = {
         {"socket", required_argument, NULL, OPT_SOCKET},
@@ -80,6 +89,8 @@ int main(int argc, char **argv)
         {"frame-timeout", required_argument, NULL, OPT_FRAME_TIMEOUT},
         {"max-connections", required_argument, NULL, OPT_MAXCONN},
         {"bind-delay", required_argument, NULL, OPT_BIND_DELAY},
+        {"handoff-socket", required_argument, NULL, OPT_HANDOFF},
+        {"handoff-timeout", required_argument, NULL, OPT_HANDOFF_TIMEOUT},
         {"log", required_argument, NULL, OPT_LOG},
         {"json-log", no_argument, NULL, OPT_JSON},
         {"help", no_argument, NULL, OPT_HELP},
@@ -116,6 +127,11 @@ int main(int argc, char **argv)
             if (!cli_parse_u32(optarg, &bind_delay_ms))
                 return cli_usage_error(PROG, "--bind-delay needs a number of ms, not '%s'", optarg);
             break;
+        case OPT_HANDOFF: cfg.handoff_socket = optarg; break;
+        case OPT_HANDOFF_TIMEOUT:
+            if (!cli_parse_u32(optarg, &cfg.handoff_timeout_ms) || cfg.handoff_timeout_ms == 0)
+                return cli_usage_error(PROG, "--handoff-timeout needs a positive number of ms, not '%s'", optarg);
+            break;
         case OPT_LOG: cfg.log_path = optarg; break;
         case OPT_JSON: cfg.json_log = true; break;
         case OPT_HELP: fputs(usage_text, stdout); return EXIT_BACKEND_OK;
@@ -128,6 +144,8 @@ int main(int argc, char **argv)
     if (cfg.socket_path == NULL || cfg.socket_path[0] == '\0')
         return cli_usage_error(PROG, "--socket PATH is required (or "
                                "RUNNING_PROCESS_BROKER_V1_BACKEND_PIPE in the environment)");
+    if (cfg.handoff_socket && strcmp(cfg.handoff_socket, cfg.socket_path) == 0)
+        return cli_usage_error(PROG, "--handoff-socket must differ from --socket");
     if (blog_open(PROG, cfg.log_path, cfg.json_log) != 0)
         return EXIT_BACKEND_USAGE;
     /* MUX-007: SIGTERM/SIGINT are held from before the socket exists, so
@@ -150,31 +168,37 @@ int main(int argc, char **argv)
     }
     if (bind_delay_ms > 0)
         nanosleep(&(struct timespec){bind_delay_ms / 1000, (long)(bind_delay_ms % 1000) * 1000000L}, NULL);
-    broker_listener l; /* MUX-007 */
+    broker_listener l, hl = {.fd = -1}; /* MUX-007; HANDOFF-020: a filesystem path */
     if (listener_bind(&l, cfg.socket_path) != 0) {
         blog_close();
         return EXIT_BACKEND_SOCKET;
     }
+    int status = EXIT_BACKEND_OK;
+    if (cfg.handoff_socket && listener_bind(&hl, cfg.handoff_socket) != 0)
+        status = EXIT_BACKEND_SOCKET;
     /* IDENT-032: the sidecar is written once the socket answers. */
-    if (cfg.identity_file && (rc = rpb_sidecar_write(cfg.identity_file, &self.dp)) != RPB_OK) {
+    else if (cfg.identity_file && (rc = rpb_sidecar_write(cfg.identity_file, &self.dp)) != RPB_OK) {
         blog_msg("cannot write identity file %s: %s", cfg.identity_file, rpb_strerror(rc));
-        listener_close(&l);
-        blog_close();
-        return EXIT_BACKEND_IDENTITY;
+        status = EXIT_BACKEND_IDENTITY;
     }
-    blog_event("ready", (blog_field[]){BLOG_N("pid", self.dp.pid), BLOG_S("socket", cfg.socket_path),
-                                       BLOG_S("identity_file", cfg.identity_file),
-                                       BLOG_S("namespace", cfg.namespace_id),
-                                       BLOG_N("echo_protocol", cfg.has_echo ? cfg.echo_protocol : 0),
-                                       /* LAUNCH-002: what a launching broker asked for */
-                                       BLOG_S("launched_service", getenv("RUNNING_PROCESS_BROKER_V1_SERVICE_NAME")),
-                                       BLOG_S("launched_version", getenv("RUNNING_PROCESS_BROKER_V1_SERVICE_VERSION")),
-                                       BLOG_S("launched_instance", getenv("RUNNING_PROCESS_BROKER_V1_INSTANCE")),
-                                       BLOG_S("traceparent", getenv("RUNNING_PROCESS_BROKER_V1_TRACEPARENT"))},
-               9);
-    int status = backend_run(&cfg, &l, &self.dp);
-    if (cfg.identity_file)
-        rpb_sidecar_remove(cfg.identity_file);
+    if (status == EXIT_BACKEND_OK) {
+        blog_event("ready",
+                   (blog_field[]){BLOG_N("pid", self.dp.pid), BLOG_S("socket", cfg.socket_path),
+                                  BLOG_S("identity_file", cfg.identity_file),
+                                  BLOG_S("namespace", cfg.namespace_id),
+                                  BLOG_N("echo_protocol", cfg.has_echo ? cfg.echo_protocol : 0),
+                                  BLOG_S("handoff_socket", cfg.handoff_socket),
+                                  /* LAUNCH-002: what a launching broker asked for */
+                                  BLOG_S("launched_service", getenv("RUNNING_PROCESS_BROKER_V1_SERVICE_NAME")),
+                                  BLOG_S("launched_version", getenv("RUNNING_PROCESS_BROKER_V1_SERVICE_VERSION")),
+                                  BLOG_S("launched_instance", getenv("RUNNING_PROCESS_BROKER_V1_INSTANCE")),
+                                  BLOG_S("traceparent", getenv("RUNNING_PROCESS_BROKER_V1_TRACEPARENT"))},
+                   10);
+        status = backend_run(&cfg, &l, cfg.handoff_socket ? &hl : NULL, &self.dp);
+        if (cfg.identity_file)
+            rpb_sidecar_remove(cfg.identity_file);
+    }
+    listener_close(&hl);
     listener_close(&l);
     blog_close();
     return status;

@@ -155,7 +155,8 @@ RPB_API int rpb_handoff_offer_verdict(const rpb_handoff_offer *offer,
 
 /*
  * Writes the framed HandoffAck answering offer with verdict (an
- * rpb_handoff_offer_verdict() result; HANDOFF-043): RESPONSE on 0xD0FF,
+ * rpb_handoff_offer_verdict() result, or RPB_ERR_HANDOFF_TOKEN_NOT_PENDING
+ * for a replayed token, HANDOFF-047; HANDOFF-043): RESPONSE on 0xD0FF,
  * request_id and correlation_id the offer's, token the offer's bytes,
  * accepted when verdict is RPB_OK, else error_detail upstream's text.
  * RPB_HANDOFF_ACK_MAX_BYTES suffice for an offer whose token is at most 16

@@ -73,6 +73,9 @@ int rpb_handoff_ack_encode(const rpb_handoff_offer *offer, int verdict, uint8_t 
     case RPB_ERR_HANDOFF_TOKEN_MISMATCH:
         strcpy(detail, "handoff token mismatch");
         break;
+    case RPB_ERR_HANDOFF_TOKEN_NOT_PENDING: /* HANDOFF-047 */
+        strcpy(detail, "handoff token is not pending");
+        break;
     default:
         return RPB_ERR_INVALID_ARGUMENT;
     }
