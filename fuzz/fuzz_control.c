@@ -108,11 +108,13 @@ typedef struct broker {
     uint8_t next_token; /* the token source's state */
 } broker;
 
-/* A deterministic token source: 16 bytes of a per-broker counter. */
-static int token_source(void *ctx, uint8_t *out, size_t n)
+/* A deterministic token source: 16 bytes of a per-broker counter, for
+ * every service. */
+static int token_source(void *ctx, const rpb_service *svc, uint8_t out[RPB_HANDOFF_TOKEN_BYTES])
 {
     broker *b = ctx;
-    memset(out, b->next_token++, n);
+    (void)svc;
+    memset(out, b->next_token++, RPB_HANDOFF_TOKEN_BYTES);
     return 0;
 }
 

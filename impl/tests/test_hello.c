@@ -27,7 +27,7 @@
 
 static const rpb_peer peer = {PID, 1000};
 
-static rpb_hello_handler *fixture(uint32_t rate_max, uint32_t window_ms, rpb_random_fn tokens)
+static rpb_hello_handler *fixture(uint32_t rate_max, uint32_t window_ms, rpb_hello_token_fn tokens)
 {
     rpb_hello_config cfg;
     rpb_hello_config_default(&cfg);
@@ -46,6 +46,7 @@ static rpb_hello_handler *fixture(uint32_t rate_max, uint32_t window_ms, rpb_ran
         .daemon_version = rpb_slice_cstr("1.11.20"),
         .min_version = rpb_slice_cstr("1.10.0"),
         .server_capabilities = 0x01,
+        .handoff_socket = rpb_slice_cstr("/run/zccache/handoff.sock"),
     };
     CU_ASSERT_FATAL(rpb_strlist_append(&svc.allow_list, &arena, rpb_slice_cstr("1.11.20")) == RPB_OK);
     CU_ASSERT_FATAL(rpb_service_table_add(t, &svc, NULL) == RPB_OK);
@@ -503,20 +504,24 @@ static void test_rate_limiter_memory_is_bounded(void) /* SEC-008 */
     rpb_rate_limiter_free(rl);
 }
 
-static int counter_tokens(void *ctx, uint8_t *out, size_t n)
+/* Tokens counting up, for the service that has a handoff endpoint
+ * (HELLO-035 is the source's decision: it is given the service). */
+static int counter_tokens(void *ctx, const rpb_service *svc, uint8_t out[RPB_HANDOFF_TOKEN_BYTES])
 {
     (void)ctx;
     static uint8_t next;
-    for (size_t i = 0; i < n; i++)
+    if (svc->handoff_socket.len == 0)
+        return -1;
+    for (size_t i = 0; i < RPB_HANDOFF_TOKEN_BYTES; i++)
         out[i] = next++;
     return 0;
 }
 
-static int failing_tokens(void *ctx, uint8_t *out, size_t n)
+static int failing_tokens(void *ctx, const rpb_service *svc, uint8_t out[RPB_HANDOFF_TOKEN_BYTES])
 {
     (void)ctx;
+    (void)svc;
     (void)out;
-    (void)n;
     return -1;
 }
 
@@ -534,11 +539,22 @@ static void test_handoff_tokens(void) /* HELLO-033..HELLO-035 */
     hello.client_capabilities = 0;
     decide(h, &hello, &peer, 0, &a);
     CU_ASSERT_EQUAL(a.token_len, 0);
+    /* the source is asked with the service: one without an endpoint gets
+     * no token and no added bit (HELLO-035) */
+    rpb_service_table *t = rpb_service_table_new();
+    rpb_service plain = {.name = rpb_slice_cstr("zccache"), .backend_pipe = rpb_slice_cstr("/p")};
+    CU_ASSERT_EQUAL_FATAL(rpb_service_table_add(t, &plain, NULL), RPB_OK);
+    rpb_hello_handler_set_services(h, t);
+    hello.client_capabilities = RPB_CAP_HANDLE_PASSING;
+    decide(h, &hello, &peer, 0, &a);
+    CU_ASSERT_EQUAL(a.refusal, RPB_REFUSAL_NONE);
+    CU_ASSERT_EQUAL(a.token_len, 0);
+    CU_ASSERT_EQUAL(a.server_capabilities, 0);
     rpb_hello_handler_free(h);
 
     /* strict: no handoff transport, no token and no added bit */
     h = fixture(0, 1000, NULL);
-    rpb_service_table *t = rpb_service_table_new();
+    t = rpb_service_table_new();
     rpb_service svc = {.name = rpb_slice_cstr("zccache"), .backend_pipe = rpb_slice_cstr("/p"),
                        .server_capabilities = 1u << 8};
     rpb_service_table_add(t, &svc, NULL);
@@ -854,6 +870,7 @@ static void test_servicedef_text(void)
                                "allow = 1.11.20\n"
                                "allow = 1.11.21\n"
                                "server_capabilities = 0x100\n"
+                               "handoff_socket = /run/zccache-handoff.sock\n"
                                "service_name = zccache";
     uint8_t mem[512];
     rpb_arena arena;
@@ -868,6 +885,7 @@ static void test_servicedef_text(void)
     CU_ASSERT_TRUE(rpb_slice_eq_cstr(svc.daemon_version, "1.11.20"));
     CU_ASSERT_EQUAL(svc.allow_list.count, 2);
     CU_ASSERT_EQUAL(svc.server_capabilities, 0x100);
+    CU_ASSERT_TRUE(rpb_slice_eq_cstr(svc.handoff_socket, "/run/zccache-handoff.sock"));
 
     /* quotes are part of the value */
     static const char quoted[] = "backend_pipe = \"/run/x.sock\"\n";
@@ -889,6 +907,8 @@ static void test_servicedef_text(void)
         {"backend_pipe = \n", 0, 0, "backend_pipe is empty"},
         {"backend_pipe = /p\nservice_name = other\n", 0, 0, "service_name does not match"},
         {"backend_pipe = /p\nserver_capabilities = -1\n", 2, 18, "server_capabilities is not"},
+        /* HANDOFF-020: an absolute path that fits sun_path */
+        {"backend_pipe = /p\nhandoff_socket = run/h.sock\n", 0, 0, "handoff_socket must be"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         rpb_arena_init(&arena, mem, sizeof mem);
@@ -909,7 +929,8 @@ static void test_servicedef_proto(void)
     rpb_arena_init(&arena, mem, sizeof mem);
     rpb_service svc = {.name = rpb_slice_cstr("zccache"), .backend_pipe = rpb_slice_cstr("/p.sock"),
                        .daemon_version = rpb_slice_cstr("1.11.20"),
-                       .min_version = rpb_slice_cstr("1.10.0"), .server_capabilities = 7};
+                       .min_version = rpb_slice_cstr("1.10.0"), .server_capabilities = 7,
+                       .handoff_socket = rpb_slice_cstr("/h.sock")};
     CU_ASSERT_FATAL(rpb_strlist_append(&svc.allow_list, &arena, rpb_slice_cstr("1.11.20")) == RPB_OK);
     size_t n;
     CU_ASSERT_EQUAL_FATAL(rpb_servicedef_encode_proto(&svc, &arena, out, sizeof out, &n), RPB_OK);
@@ -924,6 +945,7 @@ static void test_servicedef_proto(void)
     CU_ASSERT_TRUE(rpb_slice_eq_cstr(back.daemon_version, "1.11.20"));
     CU_ASSERT_TRUE(rpb_slice_eq_cstr(back.min_version, "1.10.0"));
     CU_ASSERT_EQUAL(back.server_capabilities, 7);
+    CU_ASSERT_TRUE(rpb_slice_eq_cstr(back.handoff_socket, "/h.sock")); /* rpb.handoff_socket */
     CU_ASSERT_EQUAL(back.allow_list.count, 1);
     rpb_arena_init(&a2, mem2, sizeof mem2);
     CU_ASSERT_EQUAL(rpb_servicedef_parse_proto(out, n, rpb_slice_cstr("clud"), &a2, &back, &err),

@@ -24,6 +24,15 @@
 
 #define BROKER_MAX_ALLOWED_UIDS 16
 
+/* The handoff's settings (spec/handoff.md §7.1). */
+typedef struct handoff_config {
+    uint32_t ack_timeout_ms;  /* HANDOFF-015 ack_deadline: every stage of an attempt */
+    uint32_t token_ttl_ms;    /* HANDOFF-012, more than ack_timeout_ms */
+    uint32_t max_pending;     /* HANDOFF-013 max_pending_tokens */
+    uint32_t pause_failures;  /* HANDOFF-061: this many failed attempts of a backend ... */
+    uint32_t pause_window_ms; /* ... within this window pause its tokens until it ends */
+} handoff_config;
+
 typedef struct broker_config {
     const char *socket_path; /* NULL under socket activation */
     const char *services_dir;
@@ -40,6 +49,7 @@ typedef struct broker_config {
     int64_t (*clock_ms)(void); /* monotonic ms; NULL: rpb_monotonic_ms (CLOCK_MONOTONIC) */
     bool launch;                /* --launch: start the backends of launched services */
     uint32_t launch_timeout_ms; /* LAUNCH-005: readiness wait of a launched backend */
+    handoff_config handoff;
 } broker_config;
 
 /* ---- services.c ---- */
@@ -149,6 +159,38 @@ void launcher_tick(broker_launcher *L, int64_t now);
 bool launcher_busy(const broker_launcher *L);
 /* The wait until the next retry or deadline; -1 when none. */
 int launcher_poll_ms(const broker_launcher *L, int64_t now);
+/* ---- handoff.c: the SCM_RIGHTS handoff (spec/handoff.md §3, §4, §7) ---- */
+
+typedef struct broker_handoff broker_handoff;
+typedef struct handoff_attempt handoff_attempt;
+
+/* The handoff state whose sockets join epoll set ep; NULL when out of
+ * memory.  now is the loop's clock. */
+broker_handoff *handoff_new(const handoff_config *cfg, int ep, int64_t (*now)(void));
+/* Ends every attempt in flight (logged "shutdown", descriptors closed),
+ * then frees H. */
+void handoff_free(broker_handoff *H);
+/* The Hello handler's token source (rpb_hello_token_fn, ctx H): a token
+ * only for a service with a handoff endpoint whose attempts are not
+ * paused (HELLO-035, HANDOFF-061), from H's store (HANDOFF-010). */
+int handoff_token(void *ctx, const rpb_service *svc, uint8_t token[RPB_HANDOFF_TOKEN_BYTES]);
+/* A Negotiated d carrying a token was decided for connection conn_seq:
+ * keeps what its attempt needs (NULL when out of memory, the token then
+ * revoked). */
+handoff_attempt *handoff_prepare(broker_handoff *H, const rpb_hello_decision *d, uint64_t conn_seq);
+/* The Negotiated of a was written: the attempt takes client_fd (still in
+ * the epoll set; closed when the attempt ends) and starts. */
+void handoff_start(broker_handoff *H, handoff_attempt *a, int client_fd);
+/* The Negotiated of a was not written: the token ends with it (HANDOFF-016). */
+void handoff_cancel(broker_handoff *H, handoff_attempt *a);
+/* Handles an epoll event of fd; false when fd is not an attempt's. */
+bool handoff_event(broker_handoff *H, int fd);
+/* Deadlines (HANDOFF-060) and pause windows (HANDOFF-061) due at now. */
+void handoff_tick(broker_handoff *H, int64_t now);
+/* The wait until the next deadline or window end; -1 when none. */
+int handoff_poll_ms(const broker_handoff *H, int64_t now);
+/* True while an attempt is in flight (the broker is not idle). */
+bool handoff_busy(const broker_handoff *H);
 
 /* ---- loop.c ---- */
 

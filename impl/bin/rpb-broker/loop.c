@@ -45,6 +45,7 @@ typedef struct conn {
     /* waiting for the launch of its backend (LAUNCH-007) */
     rpb_launch_slot *waiting;
     rpb_hello_decision *pending;
+    handoff_attempt *handoff; /* its Negotiated carries a token (HANDOFF-001) */
 } conn;
 
 typedef struct broker {
@@ -62,6 +63,7 @@ typedef struct broker {
     int64_t (*now)(void);
     uint8_t *reply;
     broker_launcher *launch; /* --launch only */
+    broker_handoff *handoff;
 } broker;
 
 static void update_flags(broker *b)
@@ -130,17 +132,40 @@ static void log_early(uint64_t seq, const rpb_peer *peer, const char *outcome, r
 
 /* ---- connections ---- */
 
-static void conn_close(broker *b, conn *c, const char *write_status)
+/* Logs and forgets c; its fd stays open. */
+static void conn_release(broker *b, conn *c, const char *write_status)
 {
     log_conn(b, c, write_status);
     dl_remove(&b->dl, &c->dl);
-    close(c->fd); /* also leaves the epoll set */
     b->by_fd[c->fd] = NULL;
     b->admin.connections_open--;
     free(c->in);
     free(c->out);
     free(c->pending);
     free(c);
+}
+
+static void conn_close(broker *b, conn *c, const char *write_status)
+{
+    if (c->handoff) /* the Negotiated did not go: nor does its handoff */
+        handoff_cancel(b->handoff, c->handoff);
+    close(c->fd); /* also leaves the epoll set */
+    conn_release(b, c, write_status);
+}
+
+/* The reply is written: the connection is closed (HELLO-001), or passed
+ * on to the backend when it was a Negotiated carrying a token (HANDOFF-001;
+ * a launch can still turn it into a refusal). */
+static void conn_done(broker *b, conn *c)
+{
+    handoff_attempt *a = c->handoff;
+    int fd = c->fd;
+    if (a == NULL || c->refusal != RPB_REFUSAL_NONE) {
+        conn_close(b, c, "ok");
+        return;
+    }
+    conn_release(b, c, "ok");
+    handoff_start(b->handoff, a, fd);
 }
 
 /* Writes a Refused without reading anything (over capacity, fd pressure,
@@ -201,7 +226,7 @@ static void conn_send(broker *b, conn *c, const uint8_t *reply, size_t len)
     }
     size_t sent = n > 0 ? (size_t)n : 0;
     if (sent == len) {
-        conn_close(b, c, "ok"); /* HELLO-001: one request per connection */
+        conn_done(b, c); /* HELLO-001: one request per connection */
         return;
     }
     c->out = malloc(len - sent);
@@ -227,7 +252,7 @@ static void conn_flush(broker *b, conn *c)
     }
     c->out_off += (size_t)n;
     if (c->out_off == c->out_len)
-        conn_close(b, c, "ok");
+        conn_done(b, c);
 }
 
 /* ---- Hellos for launched backends (spec/discovery.md §3) ---- */
@@ -350,6 +375,8 @@ static void conn_step(broker *b, conn *c, bool eof)
     if (oc.kind == RPB_CONTROL_ADMIN)
         b->admin.admin_requests++;
     note_outcome(c, &oc);
+    if (oc.kind == RPB_CONTROL_HELLO && oc.hello.token_len == RPB_HANDOFF_TOKEN_BYTES)
+        c->handoff = handoff_prepare(b->handoff, &oc.hello, c->seq);
     if (rc != RPB_OK) {
         c->outcome = "internal-error";
         conn_close(b, c, rpb_errname(rc));
@@ -644,6 +671,7 @@ static void teardown(broker *b)
             conn_close(b, c, NULL);
         }
     launcher_free(b->launch); /* LAUNCH-012 */
+    handoff_free(b->handoff);
     free(b->by_fd);
     free(b->reply);
     if (b->reserve_fd >= 0)
@@ -664,13 +692,7 @@ int broker_run(const broker_config *cfg, broker_listener *l, broker_services *s)
     b.s = s;
     b.ep = b.sigfd = b.reserve_fd = -1;
     b.now = cfg->clock_ms ? cfg->clock_ms : rpb_monotonic_ms;
-    rpb_hello_config hc;
-    rpb_hello_config_default(&hc);
-    hc.rate_max = cfg->rate_max;
-    hc.rate_window_ms = cfg->rate_window_ms;
-    b.h = rpb_hello_handler_new(&hc);
     rpb_admin_context_init(&b.admin);
-    b.admin.hello = b.h;
     b.admin.broker_instance = "shared";
     b.admin.broker_pid = (uint32_t)getpid();
     b.admin.started_unix_ms = unix_now_ms();
@@ -679,7 +701,18 @@ int broker_run(const broker_config *cfg, broker_listener *l, broker_services *s)
     b.admin.handshake_timeout_ms = cfg->handshake_timeout_ms;
     b.admin.max_connections = cfg->max_connections;
     b.admin.drain_timeout_ms = cfg->drain_timeout_ms;
-    if (b.h == NULL || setup(&b) != 0 ||
+    bool ok = setup(&b) == 0 && (b.handoff = handoff_new(&cfg->handoff, b.ep, b.now)) != NULL;
+    if (ok) {
+        rpb_hello_config hc;
+        rpb_hello_config_default(&hc);
+        hc.rate_max = cfg->rate_max;
+        hc.rate_window_ms = cfg->rate_window_ms;
+        hc.token_source = handoff_token; /* HELLO-034, HELLO-035 */
+        hc.token_ctx = b.handoff;
+        b.h = rpb_hello_handler_new(&hc);
+        b.admin.hello = b.h;
+    }
+    if (b.h == NULL ||
         (cfg->launch && (b.launch = launcher_new(cfg, b.ep, launch_done, &b)) == NULL)) {
         blog_msg("cannot set up the event loop: %s", strerror(errno));
         teardown(&b);
@@ -699,7 +732,7 @@ int broker_run(const broker_config *cfg, broker_listener *l, broker_services *s)
             break;
         /* RDV-011: open connections keep the broker alive; after
          * --idle-exit seconds without one it stops as after a drain */
-        if (b.dl.head != NULL || (b.launch && launcher_busy(b.launch)))
+        if (b.dl.head != NULL || handoff_busy(b.handoff) || (b.launch && launcher_busy(b.launch)))
             timers_active(&b.t, now);
         else if (timers_idle_over(&b.t, now)) {
             blog_msg("idle for %u s: exiting", cfg->idle_exit_ms / 1000);
@@ -708,7 +741,11 @@ int broker_run(const broker_config *cfg, broker_listener *l, broker_services *s)
         if (timers_listen_due(&b.t, now))
             listen_arm(&b, true);
         expire(&b, now);
+        handoff_tick(b.handoff, now);
         int wait_ms = timers_poll_ms(&b.t, &b.dl, now);
+        int hw = handoff_poll_ms(b.handoff, now);
+        if (hw >= 0 && (wait_ms < 0 || hw < wait_ms))
+            wait_ms = hw;
         if (b.launch) {
             launcher_tick(b.launch, now);
             int lw = launcher_poll_ms(b.launch, now);
@@ -743,6 +780,8 @@ int broker_run(const broker_config *cfg, broker_listener *l, broker_services *s)
             if (fd == b.sigfd || fd == s->inotify_fd || fd == l->fd)
                 continue;
             if (b.launch && launcher_event(b.launch, fd))
+                continue;
+            if (handoff_event(b.handoff, fd))
                 continue;
             conn *c = (size_t)fd < b.by_fd_cap ? b.by_fd[fd] : NULL;
             if (c == NULL)

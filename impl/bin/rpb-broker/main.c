@@ -47,6 +47,13 @@ static const char usage_text[] =
     "                           ERROR_SHUTTING_DOWN this long, then exit 0 (default 1000)\n"
     "  --idle-exit S            exit 0 (removing the socket) after S seconds with no\n"
     "                           connection (default: never)\n"
+    "  --handoff-ack-timeout MS  deadline of a connection handoff, from the dial to\n"
+    "                           the backend's HandoffAck (default 5000)\n"
+    "  --handoff-token-ttl MS   life of an unused handoff token; more than the ACK\n"
+    "                           timeout (default 30000)\n"
+    "  --handoff-max-pending N  handoff tokens pending at once (default 1024)\n"
+    "  --handoff-failures N/MS  after N failed handoffs of a backend within MS, issue\n"
+    "                           no token for it until MS have passed (default 8/30000)\n"
     "  --allow-uid UID          also serve peers of this uid (repeatable; default:\n"
     "                           only the broker's own euid)\n"
     "  --log FILE|-             log to FILE (appended) or stdout (-); default stderr\n"
@@ -57,11 +64,13 @@ static const char usage_text[] =
     "Signals: SIGTERM/SIGINT drain then exit 0 (a second one exits at once);\n"
     "launched backends get SIGTERM when the broker stops (SIGKILL after 1 s).\n"
     "SIGHUP re-reads the services directory.\n"
+    "A service whose definition names a handoff_socket (label rpb.handoff_socket)\n"
+    "gets its clients' connections handed off there (spec/handoff.md).\n"
     "Exit codes: 0 drained, 1 runtime failure, 2 usage, 3 services directory,\n"
     "4 socket.\n";
 
-/* N/MS, both decimal (the options are documented decimal). */
-static bool parse_rate(const char *s, uint32_t *max, uint32_t *window)
+/* N/MS, both decimal (the options are documented decimal); MS > 0. */
+static bool parse_per_window(const char *s, uint32_t *max, uint32_t *window)
 {
     const char *slash = strchr(s, '/');
     if (slash == NULL || slash - s > 15)
@@ -88,7 +97,8 @@ static const char *default_socket(char *buf, size_t cap)
 }
 
 enum { OPT_SOCKET = 256, OPT_SERVICES, OPT_TIMEOUT, OPT_RATE, OPT_MAXCONN, OPT_DRAIN, OPT_UID,
-       OPT_LOG, OPT_JSON, OPT_HELP, OPT_VERSION, OPT_IDLE, OPT_LAUNCH, OPT_LAUNCH_TIMEOUT };
+       OPT_LOG, OPT_JSON, OPT_HELP, OPT_VERSION, OPT_IDLE, OPT_LAUNCH, OPT_LAUNCH_TIMEOUT,
+       OPT_ACK_TIMEOUT, OPT_TOKEN_TTL, OPT_MAX_PENDING, OPT_FAILURES };
 
 int main(int argc, char **argv)
 {
@@ -101,6 +111,12 @@ int main(int argc, char **argv)
     cfg.drain_timeout_ms = 1000;
     cfg.launch_timeout_ms = 2000;
     cfg.allowed_uids[cfg.n_allowed_uids++] = geteuid();
+    /* spec/handoff.md §7.1 */
+    cfg.handoff.ack_timeout_ms = RPB_HANDOFF_ACK_DEADLINE_MS;
+    cfg.handoff.token_ttl_ms = RPB_HANDOFF_TOKEN_TTL_MS;
+    cfg.handoff.max_pending = RPB_HANDOFF_MAX_PENDING;
+    cfg.handoff.pause_failures = 8;
+    cfg.handoff.pause_window_ms = 30000;
 
     static const struct option opts[] = {
         {"socket", required_argument, NULL, OPT_SOCKET},
@@ -113,6 +129,10 @@ int main(int argc, char **argv)
         {"drain-timeout", required_argument, NULL, OPT_DRAIN},
         {"idle-exit", required_argument, NULL, OPT_IDLE},
         {"allow-uid", required_argument, NULL, OPT_UID},
+        {"handoff-ack-timeout", required_argument, NULL, OPT_ACK_TIMEOUT},
+        {"handoff-token-ttl", required_argument, NULL, OPT_TOKEN_TTL},
+        {"handoff-max-pending", required_argument, NULL, OPT_MAX_PENDING},
+        {"handoff-failures", required_argument, NULL, OPT_FAILURES},
         {"log", required_argument, NULL, OPT_LOG},
         {"json-log", no_argument, NULL, OPT_JSON},
         {"help", no_argument, NULL, OPT_HELP},
@@ -145,7 +165,7 @@ int main(int argc, char **argv)
                                    optarg);
             break;
         case OPT_RATE:
-            if (!parse_rate(optarg, &cfg.rate_max, &cfg.rate_window_ms))
+            if (!parse_per_window(optarg, &cfg.rate_max, &cfg.rate_window_ms))
                 return cli_usage_error(PROG, "--rate-limit wants N/MS in decimal (e.g. 256/1000), not '%s'", optarg);
             break;
         case OPT_MAXCONN:
@@ -168,6 +188,28 @@ int main(int argc, char **argv)
                 return cli_usage_error(PROG, "at most 15 --allow-uid options");
             cfg.allowed_uids[cfg.n_allowed_uids++] = (uid_t)v;
             break;
+        case OPT_ACK_TIMEOUT:
+            if (!cli_parse_u32(optarg, &cfg.handoff.ack_timeout_ms) || cfg.handoff.ack_timeout_ms == 0)
+                return cli_usage_error(PROG, "--handoff-ack-timeout wants a positive decimal number of ms, not '%s'",
+                                       optarg);
+            break;
+        case OPT_TOKEN_TTL:
+            if (!cli_parse_u32(optarg, &cfg.handoff.token_ttl_ms) || cfg.handoff.token_ttl_ms == 0)
+                return cli_usage_error(PROG, "--handoff-token-ttl wants a positive decimal number of ms, not '%s'",
+                                       optarg);
+            break;
+        case OPT_MAX_PENDING:
+            if (!cli_parse_u32(optarg, &cfg.handoff.max_pending) || cfg.handoff.max_pending == 0 ||
+                cfg.handoff.max_pending > 1000000)
+                return cli_usage_error(PROG, "--handoff-max-pending wants a decimal number from 1 to 1000000, not '%s'",
+                                       optarg);
+            break;
+        case OPT_FAILURES:
+            if (!parse_per_window(optarg, &cfg.handoff.pause_failures, &cfg.handoff.pause_window_ms) ||
+                cfg.handoff.pause_failures == 0)
+                return cli_usage_error(PROG, "--handoff-failures wants N/MS in decimal, N > 0 (e.g. 8/30000), not '%s'",
+                                       optarg);
+            break;
         case OPT_LOG:
             cfg.log_path = optarg;
             break;
@@ -188,6 +230,9 @@ int main(int argc, char **argv)
         return cli_usage_error(PROG, "unexpected argument '%s'", argv[optind]);
     if (cfg.services_dir == NULL)
         return cli_usage_error(PROG, "--services DIR (or --launch DIR) is required");
+    if (cfg.handoff.ack_timeout_ms >= cfg.handoff.token_ttl_ms) /* HANDOFF-015 */
+        return cli_usage_error(PROG, "--handoff-ack-timeout (%u ms) must be less than --handoff-token-ttl (%u ms)",
+                               cfg.handoff.ack_timeout_ms, cfg.handoff.token_ttl_ms);
     static char socket_buf[RPB_SUN_PATH_MAX];
     if (blog_open("rpb-broker", cfg.log_path, cfg.json_log) != 0)
         return EXIT_BROKER_USAGE;

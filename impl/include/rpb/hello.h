@@ -127,6 +127,9 @@ typedef struct rpb_service {
     rpb_slice binary_path;            /* absolute, or empty */
     rpb_slice per_version_binary_dir; /* absolute, or empty */
     rpb_strlist launch_args;          /* argv[1..] of the launched child */
+    /* The backend's handoff endpoint (spec/handoff.md HANDOFF-020): an
+     * absolute Unix socket path, or empty (no handoff for this service). */
+    rpb_slice handoff_socket;
 } rpb_service;
 
 /* An owning set of services.  Not thread-safe while it is built; once
@@ -142,7 +145,8 @@ RPB_API void rpb_service_table_free(rpb_service_table *table);
  * RPB_ERR_INVALID_ARGUMENT with err->message (err may be NULL) saying why:
  * invalid name, duplicate name, empty (without binary_path) or over-long
  * backend_pipe, over-long daemon_version, invalid min_version or allow-list
- * entry, relative binary_path or per_version_binary_dir.
+ * entry, relative binary_path or per_version_binary_dir, handoff_socket
+ * not an absolute path that fits a Unix socket address.
  */
 RPB_API int rpb_service_table_add(rpb_service_table *table, const rpb_service *svc, rpb_errinfo *err);
 
@@ -159,6 +163,7 @@ RPB_API const rpb_service *rpb_service_table_at(const rpb_service_table *table, 
 #define RPB_LABEL_BACKEND_PIPE "rpb.backend_pipe"
 #define RPB_LABEL_DAEMON_VERSION "rpb.daemon_version"
 #define RPB_LABEL_SERVER_CAPABILITIES "rpb.server_capabilities"
+#define RPB_LABEL_HANDOFF_SOCKET "rpb.handoff_socket"
 
 /*
  * Reads a prost-encoded ServiceDefinition (a `<stem>.servicedef` file) into
@@ -184,8 +189,8 @@ RPB_API int rpb_servicedef_parse_proto(const uint8_t *in, size_t len, rpb_slice 
  * (required unless binary_path is given), daemon_version, min_version,
  * allow (repeatable, one version each), server_capabilities (decimal or 0x
  * hex), binary_path, per_version_binary_dir and arg (repeatable, one
- * argument each) for a launched service.  svc's slices point into text;
- * allow and arg nodes come from arena.
+ * argument each) for a launched service, handoff_socket.  svc's slices
+ * point into text; allow and arg nodes come from arena.
  *
  * Returns RPB_OK, RPB_ERR_SCRATCH_EXHAUSTED, or RPB_ERR_INVALID_ARGUMENT;
  * err->message says why (an unknown key is named; a file without
@@ -254,13 +259,21 @@ typedef struct rpb_peer {
 /* Fills n random bytes; returns 0 on success. */
 typedef int (*rpb_random_fn)(void *ctx, uint8_t *out, size_t n);
 
+/* Issues the handoff token of a Negotiated for service svc into token
+ * (HELLO-034); returns 0 when it did, non-zero when no handoff can happen
+ * for svc now (HELLO-035: no handoff endpoint, attempts paused,
+ * HANDOFF-013 limit, random source failure): then the Negotiated carries
+ * no token and no bit for it. */
+typedef int (*rpb_hello_token_fn)(void *ctx, const rpb_service *svc,
+                                  uint8_t token[RPB_HANDOFF_TOKEN_BYTES]);
+
 typedef struct rpb_hello_config {
     uint32_t rate_max;       /* per verified pid and window; 0 disables */
     uint32_t rate_window_ms;
-    /* Set only when the broker can hand connections off (HELLO-034): then a
-     * client that sets CAP_HANDLE_PASSING gets a 16-byte token from it.
+    /* Set only when the broker can hand connections off (HELLO-034): then
+     * it is asked for the token of a client that sets CAP_HANDLE_PASSING.
      * NULL: no tokens, and the capability bit is not added. */
-    rpb_random_fn token_source;
+    rpb_hello_token_fn token_source;
     void *token_ctx;
 } rpb_hello_config;
 

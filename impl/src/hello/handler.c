@@ -205,7 +205,7 @@ void rpb_hello_decide(rpb_hello_handler *h, const rpb_frame *request, const rpb_
     /* HELLO-034, HELLO-035: a token only for a client that can take part
      * and only when this broker can hand off; issuance failure downgrades */
     if ((d->hello.client_capabilities & RPB_CAP_HANDLE_PASSING) && h->cfg.token_source != NULL &&
-        h->cfg.token_source(h->cfg.token_ctx, d->token, RPB_HANDOFF_TOKEN_BYTES) == 0) {
+        h->cfg.token_source(h->cfg.token_ctx, svc, d->token) == 0) {
         d->token_len = RPB_HANDOFF_TOKEN_BYTES;
         d->server_capabilities |= RPB_CAP_HANDLE_PASSING;
     }

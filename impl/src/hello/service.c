@@ -11,6 +11,7 @@
 #include "../core/errinfo.h"
 #include "rpb/codec.h"
 #include "rpb/error.h"
+#include "rpb/names.h" /* RPB_SUN_PATH_MAX */
 #include "../core/mem.h"
 
 /* One table entry: the service and one allocation holding its strings and
@@ -85,6 +86,11 @@ static const char *service_problem(const rpb_service *svc)
             return "an allow-list entry is not a valid version";
     if (!path_absolute_or_empty(svc->binary_path) || !path_absolute_or_empty(svc->per_version_binary_dir))
         return "binary_path and per_version_binary_dir must be absolute";
+    /* HANDOFF-020: a filesystem path naming a Unix socket */
+    if (svc->handoff_socket.len > 0 &&
+        (svc->handoff_socket.data[0] != '/' || svc->handoff_socket.len >= RPB_SUN_PATH_MAX ||
+         memchr(svc->handoff_socket.data, 0, svc->handoff_socket.len) != NULL))
+        return "handoff_socket must be an absolute path shorter than 108 bytes";
     return NULL;
 }
 
@@ -133,7 +139,8 @@ int rpb_service_table_add(rpb_service_table *table, const rpb_service *svc, rpb_
     }
     size_t bytes = (svc->allow_list.count + svc->launch_args.count) * sizeof(rpb_str_node) +
                    svc->name.len + svc->backend_pipe.len + svc->daemon_version.len +
-                   svc->min_version.len + svc->binary_path.len + svc->per_version_binary_dir.len;
+                   svc->min_version.len + svc->binary_path.len + svc->per_version_binary_dir.len +
+                   svc->handoff_socket.len;
     for (const rpb_str_node *n = svc->allow_list.head; n != NULL; n = n->next)
         bytes += n->value.len;
     for (const rpb_str_node *n = svc->launch_args.head; n != NULL; n = n->next)
@@ -153,6 +160,7 @@ int rpb_service_table_add(rpb_service_table *table, const rpb_service *svc, rpb_
     e->svc.min_version = copy_slice(&cursor, svc->min_version);
     e->svc.binary_path = copy_slice(&cursor, svc->binary_path);
     e->svc.per_version_binary_dir = copy_slice(&cursor, svc->per_version_binary_dir);
+    e->svc.handoff_socket = copy_slice(&cursor, svc->handoff_socket);
     e->svc.server_capabilities = svc->server_capabilities;
     e->svc.allow_list = copy_list(&cursor, &nodes, &svc->allow_list);
     e->svc.launch_args = copy_list(&cursor, &nodes, &svc->launch_args);
@@ -237,6 +245,9 @@ int rpb_servicedef_parse_proto(const uint8_t *in, size_t len, rpb_slice stem, rp
     v = rpb_map_get(&def.labels, rpb_slice_cstr(RPB_LABEL_SERVER_CAPABILITIES));
     if (v != NULL && !parse_u64(*v, &svc->server_capabilities))
         return fail(err, "label rpb.server_capabilities is not a number");
+    v = rpb_map_get(&def.labels, rpb_slice_cstr(RPB_LABEL_HANDOFF_SOCKET));
+    if (v != NULL)
+        svc->handoff_socket = *v;
     const char *problem = service_problem(svc);
     return problem ? fail(err, problem) : RPB_OK;
 }
@@ -287,12 +298,14 @@ static int text_line(rpb_slice key, rpb_slice value, rpb_arena *arena, rpb_servi
         int rc = rpb_strlist_append(&svc->launch_args, arena, value);
         if (rc != RPB_OK)
             return rpb_errinfo_printf(err, rc, 0, 0, "too many arg lines for the scratch arena");
+    } else if (rpb_slice_eq_cstr(key, "handoff_socket")) {
+        svc->handoff_socket = value;
     } else {
         int n = key.len > 64 ? 64 : (int)key.len;
         return rpb_errinfo_printf(err, RPB_ERR_INVALID_ARGUMENT, 0, 0,
                                   "unknown key \"%.*s\" (keys: backend_pipe, daemon_version, "
                                   "min_version, allow, server_capabilities, service_name, "
-                                  "binary_path, per_version_binary_dir, arg)",
+                                  "binary_path, per_version_binary_dir, arg, handoff_socket)",
                                   n, (const char *)key.data);
     }
     return RPB_OK;
@@ -363,6 +376,9 @@ int rpb_servicedef_encode_proto(const rpb_service *svc, rpb_arena *arena, uint8_
         rc = rpb_map_append(&def.labels, arena, rpb_slice_cstr(RPB_LABEL_SERVER_CAPABILITIES),
                             (rpb_slice){(const uint8_t *)caps, (size_t)n});
     }
+    if (rc == RPB_OK && svc->handoff_socket.len > 0)
+        rc = rpb_map_append(&def.labels, arena, rpb_slice_cstr(RPB_LABEL_HANDOFF_SOCKET),
+                            svc->handoff_socket);
     if (rc != RPB_OK)
         return rc;
     return rpb_encode(&rpb_service_definition_desc, &def, out, cap, written);
