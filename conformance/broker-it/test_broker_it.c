@@ -16,7 +16,6 @@
  * process exit it needs, never for a timer.
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -907,20 +906,6 @@ static void test_services_dir_replaced(void) /* SEC-019 */
     kill_broker(&b);
 }
 
-static int count_fds(pid_t pid)
-{
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d/fd", (int)pid);
-    DIR *d = opendir(path);
-    if (d == NULL)
-        return -1;
-    int n = 0;
-    while (readdir(d) != NULL)
-        n++;
-    closedir(d);
-    return n - 2;
-}
-
 /* A Hello on the main broker, read up to the broker's close of it. */
 static void hello_until_closed(void)
 {
@@ -951,7 +936,7 @@ static int settled_fds(int lines)
         seen++;
     CU_ASSERT_EQUAL(seen, lines);
     hello_until_closed();
-    return count_fds(main_broker.pid);
+    return tu_count_fds(main_broker.pid);
 }
 
 static void test_no_fd_leak_after_10000_connections(void) /* SEC-007, SEC-014 */

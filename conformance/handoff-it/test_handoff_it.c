@@ -10,7 +10,6 @@
  * Usage: test_handoff_it RPB_BROKER RPB_BACKEND
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
@@ -402,25 +401,11 @@ static void test_failures_pause_tokens(void)
     tu_tail_close(&t);
 }
 
-static int count_fds(pid_t pid)
-{
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d/fd", (int)pid);
-    DIR *d = opendir(path);
-    if (d == NULL)
-        return -1;
-    int n = 0;
-    while (readdir(d) != NULL)
-        n++;
-    closedir(d);
-    return n;
-}
-
 /* HANDOFF-031, HANDOFF-032: the broker's copy of every handed-off or
  * fallen-back connection is closed, and so is each handoff connection. */
 static void test_no_fd_leak(void)
 {
-    int before = count_fds(broker_pid);
+    int before = tu_count_fds(broker_pid);
     CU_ASSERT_FATAL(before > 0);
     tu_tail t;
     CU_ASSERT_FATAL(tu_tail_open(&t, log_path));
@@ -437,7 +422,7 @@ static void test_no_fd_leak(void)
         close(c.fd);
         rpb_backend_conn_free(&c);
     }
-    CU_ASSERT_EQUAL(count_fds(broker_pid), before);
+    CU_ASSERT_EQUAL(tu_count_fds(broker_pid), before);
     tu_tail_close(&t);
 }
 

@@ -183,8 +183,9 @@ handoff_attempt *handoff_prepare(broker_handoff *H, const rpb_hello_decision *d,
 void handoff_start(broker_handoff *H, handoff_attempt *a, int client_fd);
 /* The Negotiated of a was not written: the token ends with it (HANDOFF-016). */
 void handoff_cancel(broker_handoff *H, handoff_attempt *a);
-/* Handles an epoll event of fd; false when fd is not an attempt's. */
-bool handoff_event(broker_handoff *H, int fd);
+/* Handles an epoll event of fd when it is an attempt's (a lookup among the
+ * attempts in flight: pass only fds that are no connection's). */
+void handoff_event(broker_handoff *H, int fd);
 /* Deadlines (HANDOFF-060) and pause windows (HANDOFF-061) due at now. */
 void handoff_tick(broker_handoff *H, int64_t now);
 /* The wait until the next deadline or window end; -1 when none. */

@@ -67,9 +67,7 @@ struct broker_handoff {
     int64_t (*now)(void);
     rpb_handoff_store store;
     rpb_handoff_slot *slots;
-    handoff_attempt **by_fd;
-    size_t by_fd_cap;
-    dl_list dl;
+    dl_list dl; /* every attempt in flight, oldest first */
     size_t in_flight;
     backend_failures backends[BACKENDS_MAX];
     size_t n_backends;
@@ -170,37 +168,16 @@ int handoff_token(void *ctx, const rpb_service *svc, uint8_t token[RPB_HANDOFF_T
 
 /* ---- attempts ---- */
 
-static void watch(broker_handoff *H, handoff_attempt *a, int fd, int op, uint32_t events)
+static void watch(broker_handoff *H, int fd, int op, uint32_t events)
 {
     struct epoll_event ev = {.events = events, .data.fd = fd};
     epoll_ctl(H->ep, op, fd, &ev);
-    H->by_fd[fd] = op == EPOLL_CTL_DEL ? NULL : a;
 }
 
-/* Makes H->by_fd long enough to index fd; false when out of memory. */
-static bool by_fd_reserve(broker_handoff *H, int fd)
+static void close_fd(int *fd)
 {
-    if ((size_t)fd < H->by_fd_cap)
-        return true;
-    size_t ncap = H->by_fd_cap ? H->by_fd_cap : 256;
-    while (ncap <= (size_t)fd)
-        ncap *= 2;
-    handoff_attempt **n = realloc(H->by_fd, ncap * sizeof *n);
-    if (n == NULL)
-        return false;
-    memset(n + H->by_fd_cap, 0, (ncap - H->by_fd_cap) * sizeof *n);
-    H->by_fd = n;
-    H->by_fd_cap = ncap;
-    return true;
-}
-
-static void close_watched(broker_handoff *H, int *fd)
-{
-    if (*fd < 0)
-        return;
-    if ((size_t)*fd < H->by_fd_cap)
-        H->by_fd[*fd] = NULL;
-    close(*fd); /* also leaves the epoll set */
+    if (*fd >= 0)
+        close(*fd); /* also leaves the epoll set */
     *fd = -1;
 }
 
@@ -243,8 +220,8 @@ static void finish(broker_handoff *H, handoff_attempt *a, outcome oc, const char
         backend_succeeded(H, a->endpoint);
     else if (oc == FALLBACK && a->st != STAGE_READY) /* the client's failure is not the backend's */
         backend_failed(H, a->endpoint, H->now());
-    close_watched(H, &a->sock);
-    close_watched(H, &a->client);
+    close_fd(&a->sock);
+    close_fd(&a->client);
     blog_event("handoff", f, n); /* once the descriptors are closed */
     dl_remove(&H->dl, &a->dl);
     H->in_flight--;
@@ -330,7 +307,7 @@ static void read_ack(broker_handoff *H, handoff_attempt *a)
                    rc, 0, &ack);
             return;
         }
-        close_watched(H, &a->sock); /* one handoff per handoff connection */
+        close_fd(&a->sock); /* one handoff per handoff connection */
         a->st = STAGE_READY;
         a->out_off = 0;
         /* the last stage gets a deadline of its own */
@@ -353,8 +330,7 @@ static void write_ready(broker_handoff *H, handoff_attempt *a)
         fail(H, a, "ready", rc);
         return;
     }
-    if (H->by_fd[a->client] == NULL)
-        watch(H, a, a->client, EPOLL_CTL_ADD, EPOLLOUT);
+    watch(H, a->client, EPOLL_CTL_ADD, EPOLLOUT); /* EEXIST after the first time */
 }
 
 /* HANDOFF-021: the offer, right after the descriptor. */
@@ -363,14 +339,14 @@ static void write_offer(broker_handoff *H, handoff_attempt *a)
     int rc;
     if (flush_out(a, a->sock, &rc)) {
         a->st = STAGE_ACK;
-        watch(H, a, a->sock, EPOLL_CTL_MOD, EPOLLIN);
+        watch(H, a->sock, EPOLL_CTL_MOD, EPOLLIN);
         read_ack(H, a);
         return;
     }
     if (rc != RPB_OK)
         fail(H, a, "offer", rc);
     else
-        watch(H, a, a->sock, EPOLL_CTL_MOD, EPOLLOUT);
+        watch(H, a->sock, EPOLL_CTL_MOD, EPOLLOUT);
 }
 
 /* HANDOFF-020: one sendmsg, the 16 token bytes and the client's
@@ -380,7 +356,7 @@ static void send_descriptor(broker_handoff *H, handoff_attempt *a)
     /* a deadline already passed: one try, never a wait in the loop */
     int rc = rpb_handoff_send_fd(a->sock, a->client, a->token, 0);
     if (rc == RPB_ERR_TIMEOUT) {
-        watch(H, a, a->sock, EPOLL_CTL_MOD, EPOLLOUT);
+        watch(H, a->sock, EPOLL_CTL_MOD, EPOLLOUT);
         return;
     }
     if (rc != RPB_OK) {
@@ -432,16 +408,12 @@ void handoff_start(broker_handoff *H, handoff_attempt *a, int client_fd)
     H->in_flight++;
     /* HANDOFF-060: every stage under the ACK deadline */
     dl_append(&H->dl, &a->dl, now + H->cfg.ack_timeout_ms);
-    epoll_ctl(H->ep, EPOLL_CTL_DEL, client_fd, NULL); /* the client says nothing now */
+    watch(H, client_fd, EPOLL_CTL_DEL, 0); /* the client says nothing now */
     /* the backend gets the connection blocking, as accept(2) would give it;
      * the broker's own writes on it say MSG_DONTWAIT */
     int fl = fcntl(client_fd, F_GETFL);
     if (fl >= 0)
         fcntl(client_fd, F_SETFL, fl & ~O_NONBLOCK);
-    if (!by_fd_reserve(H, client_fd)) {
-        fail(H, a, "connect", RPB_ERR_NO_MEMORY);
-        return;
-    }
     int rc = rpb_handoff_register(&H->store, a->token, now); /* HANDOFF-015 */
     if (rc != RPB_OK) {
         fail(H, a, "deadline", rc); /* the token's TTL ran out before the reply went */
@@ -451,8 +423,8 @@ void handoff_start(broker_handoff *H, handoff_attempt *a, int client_fd)
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
     memcpy(sa.sun_path, a->endpoint, strlen(a->endpoint) + 1);
     a->sock = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (a->sock < 0 || !by_fd_reserve(H, a->sock)) {
-        fail(H, a, "connect", a->sock < 0 ? RPB_ERR_IO : RPB_ERR_NO_MEMORY);
+    if (a->sock < 0) {
+        fail(H, a, "connect", RPB_ERR_IO);
         return;
     }
     /* a Unix stream connect never waits: it succeeds, or fails (EAGAIN
@@ -461,15 +433,18 @@ void handoff_start(broker_handoff *H, handoff_attempt *a, int client_fd)
         fail(H, a, "connect", RPB_ERR_IO);
         return;
     }
-    watch(H, a, a->sock, EPOLL_CTL_ADD, 0);
+    watch(H, a->sock, EPOLL_CTL_ADD, 0);
     send_descriptor(H, a);
 }
 
-bool handoff_event(broker_handoff *H, int fd)
+void handoff_event(broker_handoff *H, int fd)
 {
-    handoff_attempt *a = (size_t)fd < H->by_fd_cap ? H->by_fd[fd] : NULL;
+    handoff_attempt *a = NULL;
+    for (dl_node *n = H->dl.head; n != NULL && a == NULL; n = n->next)
+        if (((handoff_attempt *)n)->sock == fd || ((handoff_attempt *)n)->client == fd)
+            a = (handoff_attempt *)n;
     if (a == NULL)
-        return false;
+        return;
     switch (a->st) {
     case STAGE_SEND:
         send_descriptor(H, a);
@@ -484,7 +459,6 @@ bool handoff_event(broker_handoff *H, int fd)
         write_ready(H, a);
         break;
     }
-    return true;
 }
 
 static const char *stage_name(stage st)
@@ -559,7 +533,6 @@ void handoff_free(broker_handoff *H)
         handoff_attempt *a = (handoff_attempt *)H->dl.head;
         finish(H, a, SHUTDOWN, NULL, RPB_OK, 0, NULL);
     }
-    free(H->by_fd);
     free(H->slots);
     free(H);
 }

@@ -781,11 +781,11 @@ int broker_run(const broker_config *cfg, broker_listener *l, broker_services *s)
                 continue;
             if (b.launch && launcher_event(b.launch, fd))
                 continue;
-            if (handoff_event(b.handoff, fd))
-                continue;
             conn *c = (size_t)fd < b.by_fd_cap ? b.by_fd[fd] : NULL;
-            if (c == NULL)
+            if (c == NULL) {
+                handoff_event(b.handoff, fd);
                 continue;
+            }
             if (c->waiting != NULL)
                 conn_close(&b, c, "peer-gone"); /* hung up while its launch runs */
             else if (c->out != NULL)
