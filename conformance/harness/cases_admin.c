@@ -153,8 +153,8 @@ static bool json_type_is(const rpb_json_value *v, const char *type)
 
 /* v is an array whose elements' string members name are services of the
  * fixture the broker was given (hconfig.fixture): each required one once,
- * a launched one at most once (only a launching broker serves it), no
- * other. */
+ * a launched one any number of times (only a launching broker serves it,
+ * and lists its launched backends beside it, LAUNCH-013), no other. */
 static bool lists_fixture_services(cctx *c, const rpb_json_value *v, const char *name)
 {
     const fixture_set *want = c->cfg->fixture;
@@ -167,10 +167,10 @@ static bool lists_fixture_services(cctx *c, const rpb_json_value *v, const char 
         size_t i = 0;
         while (i < want->count && !(m && m->type == RPB_JSON_STRING && rpb_slice_eq_cstr(m->u.string, want->names[i])))
             i++;
-        if (i == want->count || seen[i])
+        if (i == want->count || (i < want->required && seen[i]))
             return false;
+        required += i < want->required && !seen[i];
         seen[i] = true;
-        required += i < want->required;
     }
     return required == want->required;
 }
@@ -196,8 +196,8 @@ static void json_member_ok(cctx *c, const rpb_json_value *root, const char *spec
             const fixture_set *fs = c->cfg->fixture;
             sbuf names = SBUF_INIT;
             for (size_t i = 0; i < fs->count; i++)
-                sb_printf(&names, "%s%s%s", i ? ", " : "", fs->names[i], i < fs->required ? "" : " (if launching)");
-            c_fail(c, "expected %.*s to list the fixture's services by %s, each once: %s; observed %s", (int)plen,
+                sb_printf(&names, "%s%s%s", i ? ", " : "", fs->names[i], i < fs->required ? " once" : " (if launching)");
+            c_fail(c, "expected %.*s to list the fixture's services by %s: %s; observed %s", (int)plen,
                    spec, want, sb_str(&names), v->type == RPB_JSON_ARRAY ? "another set" : "no array");
             sb_free(&names);
             return;

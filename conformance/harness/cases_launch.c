@@ -182,10 +182,75 @@ static void case_launch_concurrent(cctx *c)
     sb_free(&s);
 }
 
+/* The object of STATUS json's backends whose backend_pipe is pipe, in
+ * doc (parsed); NULL when there is none or the reply is no JSON (the
+ * failure recorded). */
+static const rpb_json_value *status_backend(cctx *c, rpb_json_doc *doc, rpb_slice pipe)
+{
+    rpb_frame f;
+    hreply r;
+    admin_exchange(c, RPB_ADMIN_VERB_STATUS, true, &f, &r);
+    const rpb_json_value *found = NULL;
+    bool parsed = r.end == H_REPLY && r.payload_err == RPB_OK && r.frame.payload_protocol == RPB_PP_ADMIN &&
+                  rpb_json_parse((const char *)r.admin.body.data, r.admin.body.len, doc, NULL) == RPB_OK;
+    hr_free(&r);
+    if (!parsed) {
+        c_fail(c, "expected a STATUS json reply with a JSON body");
+        return NULL;
+    }
+    const rpb_json_value *list = rpb_json_get(doc->root, "backends");
+    for (const rpb_json_value *e = list && list->type == RPB_JSON_ARRAY ? list->u.children.head : NULL; e && !found;
+         e = e->next) {
+        const rpb_json_value *p = e->type == RPB_JSON_OBJECT ? rpb_json_get(e, "backend_pipe") : NULL;
+        if (p && p->type == RPB_JSON_STRING && rpb_slice_eq(p->u.string, pipe))
+            found = e;
+    }
+    if (!found)
+        c_fail(c, "expected STATUS json backends to list the launched backend %.*s (LAUNCH-013); observed no "
+                  "entry with that backend_pipe",
+               (int)pipe.len, (const char *)pipe.data);
+    return found;
+}
+
+/* The member name of object o equals the string want, else a failure. */
+static void expect_member_string(cctx *c, const rpb_json_value *o, const char *name, const char *want)
+{
+    const rpb_json_value *m = rpb_json_get(o, name);
+    if (!m || m->type != RPB_JSON_STRING || !rpb_slice_eq_cstr(m->u.string, want))
+        c_fail(c, "expected the launched backend's %s to be \"%s\"", name, want);
+}
+
+/* LAUNCH-013: STATUS lists the backend launched for a Hello: its pid
+ * (the process answering the probe), endpoint, state ready, launches and
+ * budget. */
+static void case_launch_status(cctx *c)
+{
+    hreply r;
+    const rpb_negotiated *n = launch_hello(c, "1.0.2", &r);
+    int32_t pid = n ? probe_backend(c, n->backend_pipe) : 0;
+    rpb_json_doc doc = {NULL, NULL};
+    const rpb_json_value *b = pid > 0 ? status_backend(c, &doc, n->backend_pipe) : NULL;
+    if (b) {
+        uint64_t v;
+        expect_member_string(c, b, "service_name", FIXTURE_SVC_LAUNCH);
+        expect_member_string(c, b, "service_version", "1.0.2");
+        expect_member_string(c, b, "state", "ready");
+        if (!rpb_json_as_u64(rpb_json_get(b, "pid"), &v) || v != (uint64_t)pid)
+            c_fail(c, "expected the launched backend's pid to be %d, the process answering its probe", (int)pid);
+        if (!rpb_json_as_u64(rpb_json_get(b, "launches"), &v) || v < 1)
+            c_fail(c, "expected the launched backend's launches to be at least 1");
+        if (!rpb_json_as_u64(rpb_json_get(b, "spawn_budget_remaining"), &v))
+            c_fail(c, "expected the launched backend's spawn_budget_remaining, an integer");
+    }
+    rpb_json_doc_free(&doc);
+    hr_free(&r);
+}
+
 static const hcase rows[] = {
     ROW("broker/launch/negotiates", CORE, "LAUNCH-003 LAUNCH-004", "the first Hello for a launched service is Negotiated with a fresh -be- endpoint whose process answers the identity probe", case_launch_negotiates),
     ROW("broker/launch/reuse", CORE, "LAUNCH-004", "a second Hello gets the backend already running", case_launch_reuse),
     ROW("broker/launch/relaunch", CORE, "LAUNCH-009", "a backend killed between two Hellos is replaced: the second Hello gets a new endpoint and process", case_launch_relaunch),
+    ROW("broker/launch/status", STRICT, "LAUNCH-013", "STATUS json lists the launched backend: its endpoint, the pid answering its probe, state ready, launches, budget", case_launch_status),
     ROW("broker/launch/concurrent", STRICT, "LAUNCH-007", "8 Hellos sent together for a version not yet launched all get the one backend launched for them", case_launch_concurrent),
 };
 

@@ -149,6 +149,55 @@ static int32_t probe_pid(const char *endpoint, char *exe, size_t cap)
     return pid;
 }
 
+/* The JSON body of admin verb (rpb-client --admin VERB --json), parsed
+ * into doc; false when the request or the parse fails. */
+static bool admin_doc(const lcase *c, const char *verb, rpb_json_doc *doc)
+{
+    const char *argv[] = {client_bin, "--socket", c->sock, "--admin", verb, "--json", NULL};
+    static char out[65536];
+    return tu_run_capture(argv, out, sizeof out, 30000) == 0 &&
+           rpb_json_parse(out, strlen(out), doc, NULL) == RPB_OK;
+}
+
+/* STATUS json's integer member name (UINT64_MAX when missing). */
+static uint64_t status_count(const lcase *c, const char *name)
+{
+    rpb_json_doc doc;
+    uint64_t v = UINT64_MAX;
+    if (admin_doc(c, "status", &doc)) {
+        if (!rpb_json_as_u64(rpb_json_get(doc.root, name), &v))
+            v = UINT64_MAX;
+        rpb_json_doc_free(&doc);
+    }
+    return v;
+}
+
+/* The string member name of object o equals want. */
+static bool member_is(const rpb_json_value *o, const char *name, const char *want)
+{
+    const rpb_json_value *m = o ? rpb_json_get(o, name) : NULL;
+    return m && m->type == RPB_JSON_STRING && rpb_slice_eq_cstr(m->u.string, want);
+}
+
+/* The integer member name of object o (UINT64_MAX when missing). */
+static uint64_t member_u64(const rpb_json_value *o, const char *name)
+{
+    uint64_t v;
+    return o && rpb_json_as_u64(rpb_json_get(o, name), &v) ? v : UINT64_MAX;
+}
+
+/* The element of the array member list of doc whose string member key is
+ * value, or NULL. */
+static const rpb_json_value *find_entry(const rpb_json_doc *doc, const char *list, const char *key,
+                                        const char *value)
+{
+    const rpb_json_value *a = rpb_json_get(doc->root, list);
+    for (const rpb_json_value *e = a && a->type == RPB_JSON_ARRAY ? a->u.children.head : NULL; e; e = e->next)
+        if (e->type == RPB_JSON_OBJECT && member_is(e, key, value))
+            return e;
+    return NULL;
+}
+
 static size_t count(const char *path, const char *needle)
 {
     char buf[65536];
@@ -204,6 +253,26 @@ static void test_launch_and_reuse(void)
     CU_ASSERT(field(out, "backend_pipe", pipe2, sizeof pipe2));
     CU_ASSERT_STRING_EQUAL(pipe1, pipe2);
     CU_ASSERT_EQUAL(count(c.log, "launch service=echo"), 1);
+    /* LAUNCH-013: STATUS lists the launched backend beside the definition,
+     * DUMP its budget; LAUNCH-014: both Hellos were answered Negotiated */
+    rpb_json_doc doc;
+    CU_ASSERT_FATAL(admin_doc(&c, "status", &doc));
+    const rpb_json_value *e = find_entry(&doc, "backends", "backend_pipe", pipe1);
+    CU_ASSERT(member_is(e, "service_name", "echo") && member_is(e, "service_version", "1.0.0"));
+    CU_ASSERT(member_is(e, "state", "ready") && member_is(e, "instance", "shared"));
+    CU_ASSERT_EQUAL(member_u64(e, "pid"), (uint64_t)pid);
+    CU_ASSERT_EQUAL(member_u64(e, "launches"), 1);
+    CU_ASSERT_EQUAL(member_u64(e, "spawn_budget_remaining"), 3); /* a success resets it (LAUNCH-006) */
+    CU_ASSERT(member_is(find_entry(&doc, "backends", "state", "on-demand"), "service_name", "echo"));
+    CU_ASSERT_EQUAL(member_u64(doc.root, "hellos_negotiated"), 2);
+    CU_ASSERT_EQUAL(member_u64(doc.root, "hellos_refused"), 0);
+    rpb_json_doc_free(&doc);
+    CU_ASSERT_FATAL(admin_doc(&c, "dump", &doc));
+    e = find_entry(&doc, "spawn_budgets", "service_name", "echo");
+    CU_ASSERT(member_is(e, "service_version", "1.0.0") && member_is(e, "state", "ready"));
+    CU_ASSERT_EQUAL(member_u64(e, "spawn_budget_remaining"), 3);
+    CU_ASSERT(find_entry(&doc, "backend_table", "backend_pipe", pipe1) != NULL);
+    rpb_json_doc_free(&doc);
     /* LAUNCH-012 */
     CU_ASSERT_EQUAL(stop_broker(&c), 0);
     CU_ASSERT(pid > 0 && pid_gone(pid));
@@ -246,17 +315,40 @@ static void test_budget_exhausted(void)
     define(&c, "broken", backend_bin, bin_dir, "--no-such-option", NULL);
     CU_ASSERT_FATAL(start_broker(&c, NULL));
     char out[4096], v[128];
+    /* the window starts at the first attempt, between t0 and t1 (the
+     * broker's clock is CLOCK_MONOTONIC, as rpb_monotonic_ms) */
+    int64_t t0 = rpb_monotonic_ms(), t1 = 0;
     for (int i = 0; i < 3; i++) {
         CU_ASSERT_EQUAL(hello(&c, "broken", out, sizeof out), 10 + RPB_CODE_BACKEND_SPAWN_FAILED);
+        if (i == 0)
+            t1 = rpb_monotonic_ms();
         CU_ASSERT(field(out, "reason", v, sizeof v) && strcmp(v, "backend spawn failed") == 0);
         CU_ASSERT(field(out, "retry_after_ms", v, sizeof v) && strcmp(v, "1000") == 0);
     }
-    CU_ASSERT_EQUAL(hello(&c, "broken", out, sizeof out), 10 + RPB_CODE_RATE_LIMITED);
-    CU_ASSERT(field(out, "reason", v, sizeof v) && strcmp(v, "backend spawn budget exhausted") == 0);
-    CU_ASSERT(field(out, "retry_after_ms", v, sizeof v));
-    long retry = atol(v);
-    CU_ASSERT(retry >= 1 && retry <= 30000);
+    /* upstream's answer to a used-up budget: RATE_LIMITED, not
+     * BACKEND_SPAWN_FAILED, and the rest of the window, not 1000 */
+    for (int i = 0; i < 2; i++) {
+        int64_t t2 = rpb_monotonic_ms();
+        CU_ASSERT_EQUAL(hello(&c, "broken", out, sizeof out), 10 + RPB_CODE_RATE_LIMITED);
+        int64_t t3 = rpb_monotonic_ms();
+        CU_ASSERT(field(out, "reason", v, sizeof v) && strcmp(v, "backend spawn budget exhausted") == 0);
+        CU_ASSERT(field(out, "retry_after_ms", v, sizeof v));
+        long retry = atol(v);
+        /* window start + 30000 - refusal time, the refusal between t2 and t3 */
+        CU_ASSERT(retry >= 1 && retry >= t0 + 30000 - t3 && retry <= t1 + 30000 - t2);
+    }
     CU_ASSERT_EQUAL(count(c.log, "launch service=broken"), 3);
+    /* LAUNCH-014: no Negotiated was sent; every Hello counts as refused */
+    CU_ASSERT_EQUAL(status_count(&c, "hellos_negotiated"), 0);
+    CU_ASSERT_EQUAL(status_count(&c, "hellos_refused"), 5);
+    rpb_json_doc doc;
+    CU_ASSERT_FATAL(admin_doc(&c, "dump", &doc));
+    const rpb_json_value *b = find_entry(&doc, "spawn_budgets", "service_name", "broken");
+    CU_ASSERT(member_is(b, "state", "idle"));
+    CU_ASSERT_EQUAL(member_u64(b, "spawn_budget_remaining"), 0);
+    uint64_t resets = member_u64(b, "spawn_budget_resets_in_ms");
+    CU_ASSERT(resets >= 1 && resets <= 30000);
+    rpb_json_doc_free(&doc);
     CU_ASSERT_EQUAL(stop_broker(&c), 0);
 }
 
@@ -280,6 +372,9 @@ static void test_outside_dir_refused(void)
     CU_ASSERT_EQUAL(count(c.log, "launch-failed"), 2);
     CU_ASSERT_EQUAL(count(c.log, "per_version_binary_dir"), 2);
     CU_ASSERT_EQUAL(count(c.log, "launch service="), 0);
+    /* LAUNCH-014: decided Negotiated, answered spawn-failed: refused */
+    CU_ASSERT_EQUAL(status_count(&c, "hellos_negotiated"), 0);
+    CU_ASSERT_EQUAL(status_count(&c, "hellos_refused"), 2);
     CU_ASSERT_EQUAL(stop_broker(&c), 0);
 }
 
@@ -448,10 +543,10 @@ int main(int argc, char **argv)
     mkdir(run, 0700);
     setenv("XDG_RUNTIME_DIR", run, 1); /* NAME-004: where the backends' endpoints go */
     static const tu_test tests[] = {
-        {"launch, reuse, stop (LAUNCH-002, LAUNCH-003, LAUNCH-004, LAUNCH-012)", test_launch_and_reuse},
+        {"launch, reuse, admin, stop (LAUNCH-002..004, LAUNCH-012..014)", test_launch_and_reuse},
         {"killed backend relaunched (LAUNCH-009)", test_killed_backend_relaunched},
-        {"spawn budget exhausted (LAUNCH-006)", test_budget_exhausted},
-        {"binary outside per_version_binary_dir (LAUNCH-001)", test_outside_dir_refused},
+        {"spawn budget exhausted (LAUNCH-006, LAUNCH-013, LAUNCH-014)", test_budget_exhausted},
+        {"binary outside per_version_binary_dir (LAUNCH-001, LAUNCH-014)", test_outside_dir_refused},
         {"slow bind within the readiness wait (LAUNCH-005)", test_slow_bind},
         {"readiness wait bounded (LAUNCH-005)", test_readiness_bounded},
         {"concurrent Hellos, one backend (LAUNCH-007)", test_concurrent_hellos},

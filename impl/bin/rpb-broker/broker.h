@@ -155,6 +155,8 @@ launch_answer launcher_hello(broker_launcher *L, const rpb_service *svc, const r
 bool launcher_event(broker_launcher *L, int fd);
 /* Readiness retries and deadlines due at now (LAUNCH-005). */
 void launcher_tick(broker_launcher *L, int64_t now);
+/* The registry of launched backends, for the admin verbs (LAUNCH-013). */
+const rpb_launch_registry *launcher_registry(const broker_launcher *L);
 /* True while a launch is in flight (LAUNCH-012: the broker is not idle). */
 bool launcher_busy(const broker_launcher *L);
 /* The wait until the next retry or deadline; -1 when none. */

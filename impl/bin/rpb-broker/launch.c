@@ -512,6 +512,11 @@ void launcher_tick(broker_launcher *L, int64_t now)
     }
 }
 
+const rpb_launch_registry *launcher_registry(const broker_launcher *L)
+{
+    return L->reg;
+}
+
 bool launcher_busy(const broker_launcher *L)
 {
     for (const child *ch = L->children; ch != NULL; ch = ch->next)

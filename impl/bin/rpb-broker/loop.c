@@ -184,6 +184,7 @@ static void refuse_now(int fd, rpb_refusal r)
 static void fill_admin(broker *b)
 {
     b->admin.now_unix_ms = unix_now_ms();
+    b->admin.now_ms = b->now();
     b->admin.services_rejected = b->s->rejected;
 }
 
@@ -270,6 +271,7 @@ static void refuse_launch(broker *b, conn *c, const rpb_frame *req, rpb_refusal 
     c->outcome = "refused";
     c->refusal = r;
     c->connection_id = 0;
+    rpb_hello_handler_count(b->h, r); /* LAUNCH-014 */
     if (rpb_hello_refusal_encode(r, retry_ms, req, b->reply, RPB_CONTROL_REPLY_MAX, &n) != RPB_OK) {
         conn_close(b, c, "internal-error");
         return;
@@ -293,6 +295,7 @@ static void answer_launched(broker *b, conn *c, const rpb_hello_decision *d, con
     rpb_hello_decision nd = *d;
     nd.service = &svc;
     c->outcome = "negotiated";
+    rpb_hello_handler_count(b->h, RPB_REFUSAL_NONE); /* LAUNCH-014 */
     size_t n;
     if (rpb_hello_reply_encode(&nd, req, b->reply, RPB_CONTROL_REPLY_MAX, &n) != RPB_OK) {
         conn_close(b, c, "internal-error");
@@ -718,6 +721,7 @@ int broker_run(const broker_config *cfg, broker_listener *l, broker_services *s)
         teardown(&b);
         return EXIT_BROKER_RUNTIME;
     }
+    b.admin.launch = b.launch ? launcher_registry(b.launch) : NULL; /* LAUNCH-013 */
     reload(&b);
     blog_msg("listening on %s (pid %u)", l->activated ? "socket-activated fd 3" : l->path,
              (unsigned)getpid());

@@ -15,6 +15,7 @@
 
 #include "rpb/frame.h"
 #include "rpb/hello.h"
+#include "rpb/launch.h"
 #include "rpb/messages.h"
 
 #ifdef __cplusplus
@@ -50,6 +51,11 @@ typedef struct rpb_admin_context {
     uint64_t deadline_expired;      /* SEC-006 */
     uint64_t admin_requests;
     uint64_t services_rejected;     /* definition files that did not load */
+    /* Backends launched on demand (spec/discovery.md §3, LAUNCH-013):
+     * their registry, NULL when the broker launches none, and now_ms, the
+     * monotonic clock the registry's times are on. */
+    const rpb_launch_registry *launch;
+    int64_t now_ms;
 } rpb_admin_context;
 
 /* The size of the first version of rpb_admin_context (the fields up to

@@ -290,7 +290,11 @@ typedef struct rpb_hello_handler rpb_hello_handler;
 #define RPB_HELLO_FD_PRESSURE 0x1u /* SEC-011 */
 #define RPB_HELLO_DRAINING 0x2u    /* SEC-012 */
 
-/* Counters for admin STATUS/METRICS. */
+/* Counters for admin STATUS/METRICS: Hellos answered Negotiated, and
+ * refused (in total and per refusal).  A Hello decided Negotiated for a
+ * launched service (backend_pipe empty, spec/discovery.md §3) is not
+ * counted by rpb_hello_decide(): its launch may still fail, and the broker
+ * counts the answer it sends with rpb_hello_handler_count(). */
 typedef struct rpb_hello_stats {
     uint64_t negotiated;
     uint64_t refused;
@@ -310,6 +314,10 @@ RPB_API const rpb_service_table *rpb_hello_handler_services(const rpb_hello_hand
 RPB_API void rpb_hello_handler_set_flags(rpb_hello_handler *h, unsigned flags);
 RPB_API unsigned rpb_hello_handler_flags(const rpb_hello_handler *h);
 RPB_API const rpb_hello_stats *rpb_hello_handler_stats(const rpb_hello_handler *h);
+/* Counts the answer the broker sent to a Hello that rpb_hello_decide()
+ * decided Negotiated for a launched service: Negotiated (r
+ * RPB_REFUSAL_NONE) or refused r (a failed launch, the budget). */
+RPB_API void rpb_hello_handler_count(rpb_hello_handler *h, rpb_refusal r);
 /* The rate limiter's settings (for CONFIG); max 0 = off. */
 RPB_API void rpb_hello_handler_rate(const rpb_hello_handler *h, uint32_t *max, uint32_t *window_ms);
 

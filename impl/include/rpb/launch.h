@@ -88,6 +88,12 @@ RPB_API int rpb_launch_ready(rpb_launch_slot *slot, const char *endpoint, int32_
  * attempts stay counted. */
 RPB_API void rpb_launch_idle(rpb_launch_slot *slot);
 
+/* LAUNCH-006: the launch attempts slot has left at now_ms; *resets_in_ms
+ * gets the time until its window ends and the whole budget is back (0
+ * when it has ended already). */
+RPB_API uint32_t rpb_launch_budget_left(const rpb_launch_registry *reg, const rpb_launch_slot *slot,
+                                        int64_t now_ms, uint64_t *resets_in_ms);
+
 /* Slots in creation order, i < count. */
 RPB_API size_t rpb_launch_count(const rpb_launch_registry *reg);
 RPB_API rpb_launch_slot *rpb_launch_at(const rpb_launch_registry *reg, size_t i);

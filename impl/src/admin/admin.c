@@ -5,6 +5,7 @@
 #include "rpb/admin.h"
 
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -20,6 +21,18 @@
 static bool accepting_hello(const rpb_admin_context *ctx)
 {
     return rpb_hello_handler_flags(ctx->hello) == 0;
+}
+
+/* The launch registry, when the caller's context has the field
+ * (rpb_admin_context is size-versioned) and the broker launches. */
+static const rpb_launch_registry *launch_registry(const rpb_admin_context *ctx)
+{
+    return ctx->size >= offsetof(rpb_admin_context, now_ms) + sizeof ctx->now_ms ? ctx->launch : NULL;
+}
+
+static const char *launch_state_name(rpb_launch_state s)
+{
+    return s == RPB_LAUNCH_READY ? "ready" : s == RPB_LAUNCH_STARTING ? "starting" : "idle";
 }
 
 /* Appends formatted text to buf; RPB_OK or RPB_ERR_NO_MEMORY. */
@@ -78,12 +91,49 @@ static void json_service(rpb_json_writer *w, const rpb_service *s)
     rpb_json_uint(w, s->server_capabilities);
     rpb_json_key(w, "last_active_unix_ms");
     rpb_json_uint(w, 0);
+    /* a launched service's own backends are listed beside it (LAUNCH-013) */
     rpb_json_key(w, "state");
-    rpb_json_cstring(w, "registered");
+    rpb_json_cstring(w, s->backend_pipe.len > 0 ? "registered" : "on-demand");
     rpb_json_end_object(w);
 }
 
-/* Services whose name equals filter (all when filter is NULL). */
+/* LAUNCH-013: the budget members of a launch key. */
+static void json_budget(rpb_json_writer *w, const rpb_admin_context *ctx, const rpb_launch_slot *slot)
+{
+    uint64_t resets_in;
+    rpb_json_key(w, "spawn_budget_remaining");
+    rpb_json_uint(w, rpb_launch_budget_left(ctx->launch, slot, ctx->now_ms, &resets_in));
+    rpb_json_key(w, "spawn_budget_resets_in_ms");
+    rpb_json_uint(w, resets_in);
+}
+
+/* LAUNCH-013: a backend the broker launched (or is launching), in the
+ * members of a STATUS backend (ADMIN-012) and its launch's. */
+static void json_launched(rpb_json_writer *w, const rpb_admin_context *ctx, const rpb_launch_slot *slot)
+{
+    rpb_json_begin_object(w);
+    rpb_json_key(w, "service_name");
+    rpb_json_cstring(w, slot->service);
+    rpb_json_key(w, "service_version");
+    rpb_json_cstring(w, slot->version);
+    rpb_json_key(w, "pid");
+    rpb_json_int(w, slot->pid);
+    rpb_json_key(w, "backend_pipe");
+    rpb_json_cstring(w, slot->endpoint);
+    rpb_json_key(w, "last_active_unix_ms");
+    rpb_json_uint(w, 0);
+    rpb_json_key(w, "state");
+    rpb_json_cstring(w, launch_state_name(slot->state));
+    rpb_json_key(w, "instance");
+    rpb_json_cstring(w, slot->instance);
+    rpb_json_key(w, "launches");
+    rpb_json_uint(w, slot->launches);
+    json_budget(w, ctx, slot);
+    rpb_json_end_object(w);
+}
+
+/* Services whose name equals filter (all when filter is NULL), then the
+ * backends launched for them that run or are starting (LAUNCH-013). */
 static void json_services(rpb_json_writer *w, const rpb_admin_context *ctx, const rpb_slice *filter)
 {
     const rpb_service_table *t = rpb_hello_handler_services(ctx->hello);
@@ -92,6 +142,34 @@ static void json_services(rpb_json_writer *w, const rpb_admin_context *ctx, cons
         const rpb_service *s = rpb_service_table_at(t, i);
         if (filter == NULL || rpb_slice_eq(s->name, *filter))
             json_service(w, s);
+    }
+    const rpb_launch_registry *reg = launch_registry(ctx);
+    for (size_t i = 0; reg != NULL && i < rpb_launch_count(reg); i++) {
+        const rpb_launch_slot *slot = rpb_launch_at(reg, i);
+        if (slot->state != RPB_LAUNCH_IDLE && (filter == NULL || rpb_slice_eq_cstr(*filter, slot->service)))
+            json_launched(w, ctx, slot);
+    }
+    rpb_json_end_array(w);
+}
+
+/* LAUNCH-013: DUMP's spawn_budgets, one object per launch key. */
+static void json_spawn_budgets(rpb_json_writer *w, const rpb_admin_context *ctx)
+{
+    const rpb_launch_registry *reg = launch_registry(ctx);
+    rpb_json_begin_array(w);
+    for (size_t i = 0; reg != NULL && i < rpb_launch_count(reg); i++) {
+        const rpb_launch_slot *slot = rpb_launch_at(reg, i);
+        rpb_json_begin_object(w);
+        rpb_json_key(w, "instance");
+        rpb_json_cstring(w, slot->instance);
+        rpb_json_key(w, "service_name");
+        rpb_json_cstring(w, slot->service);
+        rpb_json_key(w, "service_version");
+        rpb_json_cstring(w, slot->version);
+        rpb_json_key(w, "state");
+        rpb_json_cstring(w, launch_state_name(slot->state));
+        json_budget(w, ctx, slot);
+        rpb_json_end_object(w);
     }
     rpb_json_end_array(w);
 }
@@ -167,8 +245,7 @@ static int json_body(const rpb_admin_context *ctx, const rpb_admin_request *req,
         rpb_json_key(&w, "backend_table");
         json_services(&w, ctx, NULL);
         rpb_json_key(&w, "spawn_budgets");
-        rpb_json_begin_array(&w);
-        rpb_json_end_array(&w);
+        json_spawn_budgets(&w, ctx);
         rpb_json_key(&w, "recent_lifecycle_events");
         rpb_json_begin_array(&w);
         rpb_json_end_array(&w);
@@ -260,13 +337,26 @@ static int metrics_body(const rpb_admin_context *ctx, rpb_buf *b)
                         "admin_requests_total %" PRIu64 "\n"
                         "# TYPE " P "services_loaded gauge\n" P "services_loaded %zu\n"
                         "# TYPE " P "services_rejected gauge\n" P "services_rejected %" PRIu64 "\n"
-                        "# TYPE " P "fd_pressure_demoted gauge\n" P "fd_pressure_demoted %d\n"
-                        "# EOF\n",
+                        "# TYPE " P "fd_pressure_demoted gauge\n" P "fd_pressure_demoted %d\n",
                         ctx->framing_refused, ctx->deadline_expired, ctx->admin_requests,
                         rpb_service_table_count(rpb_hello_handler_services(ctx->hello)),
                         ctx->services_rejected, (flags & RPB_HELLO_FD_PRESSURE) != 0);
+    /* LAUNCH-013: the backends running for launched services, and the
+     * successful launches so far */
+    const rpb_launch_registry *reg = launch_registry(ctx);
+    if (rc == RPB_OK && reg != NULL) {
+        uint64_t running = 0, launches = 0;
+        for (size_t i = 0; i < rpb_launch_count(reg); i++) {
+            running += rpb_launch_at(reg, i)->state == RPB_LAUNCH_READY;
+            launches += rpb_launch_at(reg, i)->launches;
+        }
+        rc = buf_printf(b,
+                        "# TYPE " P "launched_backends gauge\n" P "launched_backends %" PRIu64 "\n"
+                        "# TYPE " P "launches counter\n" P "launches_total %" PRIu64 "\n",
+                        running, launches);
+    }
 #undef P
-    return rc;
+    return rc == RPB_OK ? buf_printf(b, "# EOF\n") : rc;
 }
 
 /* Fills reply (body in *body) for a well-formed request. */

@@ -71,6 +71,16 @@ void rpb_hello_handler_set_flags(rpb_hello_handler *h, unsigned flags) { h->flag
 unsigned rpb_hello_handler_flags(const rpb_hello_handler *h) { return h->flags; }
 const rpb_hello_stats *rpb_hello_handler_stats(const rpb_hello_handler *h) { return &h->stats; }
 
+void rpb_hello_handler_count(rpb_hello_handler *h, rpb_refusal r)
+{
+    if (r == RPB_REFUSAL_NONE) {
+        h->stats.negotiated++;
+    } else if ((unsigned)r < RPB_REFUSAL_COUNT) {
+        h->stats.refused++;
+        h->stats.refused_by[r]++;
+    }
+}
+
 void rpb_hello_handler_rate(const rpb_hello_handler *h, uint32_t *max, uint32_t *window_ms)
 {
     rpb_rate_settings(h->rate, max, window_ms);
@@ -209,7 +219,10 @@ void rpb_hello_decide(rpb_hello_handler *h, const rpb_frame *request, const rpb_
         d->token_len = RPB_HANDOFF_TOKEN_BYTES;
         d->server_capabilities |= RPB_CAP_HANDLE_PASSING;
     }
-    h->stats.negotiated++;
+    /* LAUNCH-014: a launched service's Hello is counted when the broker
+     * answers it (rpb_hello_handler_count): its launch may still fail */
+    if (svc->backend_pipe.len > 0)
+        h->stats.negotiated++;
 }
 
 /* ---- reply encoding ---- */

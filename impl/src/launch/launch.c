@@ -144,6 +144,16 @@ void rpb_launch_idle(rpb_launch_slot *slot)
     slot->pid = 0;
 }
 
+uint32_t rpb_launch_budget_left(const rpb_launch_registry *reg, const rpb_launch_slot *slot, int64_t now_ms,
+                                uint64_t *resets_in_ms)
+{
+    *resets_in_ms = 0;
+    if (window_over(reg, slot, now_ms))
+        return reg->budget;
+    *resets_in_ms = (uint64_t)(slot->window_start_ms + (int64_t)reg->window_ms - now_ms);
+    return slot->attempts < reg->budget ? reg->budget - slot->attempts : 0;
+}
+
 size_t rpb_launch_count(const rpb_launch_registry *reg)
 {
     return reg->count;
