@@ -281,7 +281,7 @@ static void test_launch_and_reuse(void)
 
 /* LAUNCH-009: a backend killed between two Hellos is noticed through its
  * pidfd; the next Hello launches a new one, with a new endpoint and
- * identity. */
+ * identity.  LAUNCH-015: the backends' output goes to their log file. */
 static void test_killed_backend_relaunched(void)
 {
     lcase c;
@@ -302,6 +302,14 @@ static void test_killed_backend_relaunched(void)
     CU_ASSERT(pid2 > 0 && pid2 != pid1);
     CU_ASSERT_EQUAL(count(c.log, "launched service=echo"), 2);
     CU_ASSERT_EQUAL(stop_broker(&c), 0);
+    /* LAUNCH-015: both backends wrote their output (here the log rpb-backend
+     * writes to stderr) to their key's file beside the broker's log */
+    char blog[192];
+    snprintf(blog, sizeof blog, "%s/broker-echo-1.0.0.log", c.base);
+    CU_ASSERT_EQUAL(count(blog, "rpb-backend: ready "), 2);
+    CU_ASSERT_EQUAL(count(c.log, "rpb-backend:"), 0);
+    struct stat st;
+    CU_ASSERT(stat(blog, &st) == 0 && (st.st_mode & 0777) == 0600);
 }
 
 /* LAUNCH-006: a backend that exits at once fails each launch
@@ -544,7 +552,7 @@ int main(int argc, char **argv)
     setenv("XDG_RUNTIME_DIR", run, 1); /* NAME-004: where the backends' endpoints go */
     static const tu_test tests[] = {
         {"launch, reuse, admin, stop (LAUNCH-002..004, LAUNCH-012..014)", test_launch_and_reuse},
-        {"killed backend relaunched (LAUNCH-009)", test_killed_backend_relaunched},
+        {"killed backend relaunched, backend log file (LAUNCH-009, LAUNCH-015)", test_killed_backend_relaunched},
         {"spawn budget exhausted (LAUNCH-006, LAUNCH-013, LAUNCH-014)", test_budget_exhausted},
         {"binary outside per_version_binary_dir (LAUNCH-001, LAUNCH-014)", test_outside_dir_refused},
         {"slow bind within the readiness wait (LAUNCH-005)", test_slow_bind},

@@ -62,6 +62,9 @@ typedef struct child {
 struct broker_launcher {
     const broker_config *cfg;
     int ep;
+    /* LAUNCH-015: the broker's log file without ".log"; "" when the broker
+     * does not log to a file (the backends then share its stderr) */
+    char log_stem[PATH_MAX];
     rpb_launch_registry *reg;
     child *children;
     launch_done_fn done;
@@ -86,6 +89,26 @@ static void pidfd_kill(const child *ch, int sig)
         kill(ch->pid, sig);
 }
 
+/* LAUNCH-015: the broker's log file (--log FILE, or a regular file as
+ * standard error, as the rendezvous starts it) without its ".log"; ""
+ * when the broker logs to no file. */
+static void log_stem(const broker_config *cfg, char *out, size_t cap)
+{
+    char path[PATH_MAX] = "";
+    struct stat st;
+    if (cfg->log_path != NULL && strcmp(cfg->log_path, "-") != 0) {
+        if (realpath(cfg->log_path, path) == NULL)
+            path[0] = '\0';
+    } else if (cfg->log_path == NULL && fstat(2, &st) == 0 && S_ISREG(st.st_mode)) {
+        ssize_t n = readlink("/proc/self/fd/2", path, sizeof path - 1);
+        path[n > 0 ? n : 0] = '\0';
+    }
+    size_t n = strlen(path);
+    if (n > 4 && strcmp(path + n - 4, ".log") == 0)
+        n -= 4;
+    snprintf(out, cap, "%.*s", (int)n, path);
+}
+
 broker_launcher *launcher_new(const broker_config *cfg, int ep, launch_done_fn done, void *ctx)
 {
     broker_launcher *L = calloc(1, sizeof *L);
@@ -100,6 +123,7 @@ broker_launcher *launcher_new(const broker_config *cfg, int ep, launch_done_fn d
     L->ep = ep;
     L->done = done;
     L->ctx = ctx;
+    log_stem(cfg, L->log_stem, sizeof L->log_stem);
     return L;
 }
 
@@ -253,8 +277,9 @@ static char **child_argv(const char *binary, const rpb_service *svc)
 }
 
 /* LAUNCH-011: own session, stdin /dev/null, default signal mask and
- * dispositions, no descriptor but 0..2. */
-static int spawn(pid_t *pid, char **argv, char **env)
+ * dispositions, no descriptor but 0..2; LAUNCH-015: stdout and stderr
+ * appended to log when it is not NULL. */
+static int spawn(pid_t *pid, char **argv, char **env, const char *log)
 {
     posix_spawnattr_t at;
     posix_spawn_file_actions_t fa;
@@ -267,6 +292,10 @@ static int spawn(pid_t *pid, char **argv, char **env)
     posix_spawnattr_setsigdefault(&at, &all);
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    if (log != NULL) {
+        posix_spawn_file_actions_addopen(&fa, 1, log, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW, 0600);
+        posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    }
     posix_spawn_file_actions_addclosefrom_np(&fa, 3);
     int rc = posix_spawn(pid, argv[0], &fa, &at, argv, env);
     posix_spawn_file_actions_destroy(&fa);
@@ -331,8 +360,10 @@ static bool start_child(broker_launcher *L, rpb_launch_slot *slot, const rpb_ser
         *why = "out of memory";
         goto out;
     }
+    char log[PATH_MAX + 2 * RPB_LAUNCH_KEY_MAX + 8];
+    snprintf(log, sizeof log, "%s-%s-%s.log", L->log_stem, slot->service, slot->version);
     int64_t t1 = now_us();
-    int rc = spawn(&ch->pid, argv, env);
+    int rc = spawn(&ch->pid, argv, env, L->log_stem[0] ? log : NULL);
     if (rc != 0) {
         *why = strerror(rc);
         goto out;
