@@ -69,17 +69,23 @@ static void json_head(rpb_json_writer *w, const rpb_admin_context *ctx, const ch
     rpb_json_cstring(w, ctx->broker_instance);
 }
 
+/* ADMIN-012: the first members of a STATUS backend. */
+static void json_backend_head(rpb_json_writer *w, rpb_slice name, rpb_slice version, int64_t pid, rpb_slice pipe)
+{
+    rpb_json_key(w, "service_name");
+    rpb_json_string(w, name);
+    rpb_json_key(w, "service_version");
+    rpb_json_string(w, version);
+    rpb_json_key(w, "pid");
+    rpb_json_int(w, pid);
+    rpb_json_key(w, "backend_pipe");
+    rpb_json_string(w, pipe);
+}
+
 static void json_service(rpb_json_writer *w, const rpb_service *s)
 {
     rpb_json_begin_object(w);
-    rpb_json_key(w, "service_name");
-    rpb_json_string(w, s->name);
-    rpb_json_key(w, "service_version");
-    rpb_json_string(w, s->daemon_version);
-    rpb_json_key(w, "pid");
-    rpb_json_uint(w, 0);
-    rpb_json_key(w, "backend_pipe");
-    rpb_json_string(w, s->backend_pipe);
+    json_backend_head(w, s->name, s->daemon_version, 0, s->backend_pipe);
     rpb_json_key(w, "min_version");
     rpb_json_string(w, s->min_version);
     rpb_json_key(w, "version_allow_list");
@@ -112,14 +118,8 @@ static void json_budget(rpb_json_writer *w, const rpb_admin_context *ctx, const 
 static void json_launched(rpb_json_writer *w, const rpb_admin_context *ctx, const rpb_launch_slot *slot)
 {
     rpb_json_begin_object(w);
-    rpb_json_key(w, "service_name");
-    rpb_json_cstring(w, slot->service);
-    rpb_json_key(w, "service_version");
-    rpb_json_cstring(w, slot->version);
-    rpb_json_key(w, "pid");
-    rpb_json_int(w, slot->pid);
-    rpb_json_key(w, "backend_pipe");
-    rpb_json_cstring(w, slot->endpoint);
+    json_backend_head(w, rpb_slice_cstr(slot->service), rpb_slice_cstr(slot->version), slot->pid,
+                      rpb_slice_cstr(slot->endpoint));
     rpb_json_key(w, "last_active_unix_ms");
     rpb_json_uint(w, 0);
     rpb_json_key(w, "state");
