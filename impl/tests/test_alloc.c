@@ -12,11 +12,13 @@
  * rpb_mem_set() (rpb/mem.h).
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "rpb/rpb.h"
@@ -391,30 +393,43 @@ static int handoff_receive(unsigned n)
     return rc;
 }
 
+/* A listening Unix socket at dir/name, its path in path[0..64). */
+static int listen_in(const char *dir, const char *name, char *path)
+{
+    snprintf(path, 64, "%s/%s", dir, name);
+    int listener = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    strcpy(sa.sun_path, path);
+    CU_ASSERT_FATAL(bind(listener, (struct sockaddr *)&sa, sizeof sa) == 0 && listen(listener, 4) == 0);
+    return listener;
+}
+
+/* The framed HelloReply a broker sends: Negotiated, backend_pipe pipe. */
+static size_t negotiated_wire(const char *pipe, uint8_t *wire, size_t cap)
+{
+    rpb_hello_reply reply;
+    rpb_msg_init(&rpb_hello_reply_desc, &reply);
+    reply.result = RPB_HELLO_REPLY_NEGOTIATED;
+    reply.negotiated.negotiated_protocol = 1;
+    reply.negotiated.backend_pipe = rpb_slice_cstr(pipe);
+    rpb_frame f = rpb_frame_request(0, (rpb_slice){NULL, 0});
+    f.kind = RPB_FRAME_KIND_RESPONSE;
+    size_t len;
+    CU_ASSERT_FATAL(rpb_frame_encode_msg(&f, &rpb_hello_reply_desc, &reply, wire, cap, &len) == RPB_OK);
+    return len;
+}
+
 /* rpb_connect_backend_fd(): the reply and its arena; the broker's reply
  * is written beforehand, backend_pipe is a listening socket. */
 static int connect_backend(unsigned n)
 {
     char dir[] = "/tmp/rpb-alloc-XXXXXX", path[64];
     CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
-    snprintf(path, sizeof path, "%s/b.sock", dir);
-    int listener = socket(AF_UNIX, SOCK_STREAM, 0);
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    strcpy(sa.sun_path, path);
-    CU_ASSERT_FATAL(bind(listener, (struct sockaddr *)&sa, sizeof sa) == 0 && listen(listener, 4) == 0);
+    int listener = listen_in(dir, "b.sock", path);
     int sp[2];
     CU_ASSERT_FATAL(socketpair(AF_UNIX, SOCK_STREAM, 0, sp) == 0);
-    rpb_hello_reply reply;
-    rpb_msg_init(&rpb_hello_reply_desc, &reply);
-    reply.result = RPB_HELLO_REPLY_NEGOTIATED;
-    reply.negotiated.negotiated_protocol = 1;
-    reply.negotiated.backend_pipe = rpb_slice_cstr(path);
-    rpb_frame f = rpb_frame_request(0, (rpb_slice){NULL, 0});
-    f.kind = RPB_FRAME_KIND_RESPONSE;
     uint8_t wire[256];
-    size_t len;
-    CU_ASSERT_FATAL(rpb_frame_encode_msg(&f, &rpb_hello_reply_desc, &reply, wire, sizeof wire,
-                                         &len) == RPB_OK);
+    size_t len = negotiated_wire(path, wire, sizeof wire);
     CU_ASSERT_FATAL(write(sp[1], wire, len) == (ssize_t)len);
     rpb_hello h;
     rpb_hello_init(&h, "svc", "1.0.0", 0);
@@ -429,6 +444,47 @@ static int connect_backend(unsigned n)
     rpb_backend_conn_free(&c);
     close(sp[1]);
     close(listener);
+    unlink(path);
+    rmdir(dir);
+    return rc;
+}
+
+/* rpb_client_hello(): a Hello over 1 KiB (its request buffer), the reply
+ * and its arena; a forked broker answers with a Negotiated naming a
+ * listening backend_pipe. */
+static int client_hello(unsigned n)
+{
+    char dir[] = "/tmp/rpb-alloc-XXXXXX", path[64], broker_path[64];
+    CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
+    int backend = listen_in(dir, "b.sock", path);
+    int broker = listen_in(dir, "broker.sock", broker_path);
+    uint8_t wire[256];
+    size_t len = negotiated_wire(path, wire, sizeof wire);
+    pid_t child = fork(); /* before arm(): the broker's allocations never fail */
+    CU_ASSERT_FATAL(child >= 0);
+    if (child == 0) {
+        int c = accept(broker, NULL, NULL);
+        rpb_buf req = {0};
+        if (c < 0 || rpb_read_frame(c, RPB_MAX_HELLO_BYTES, RPB_NO_DEADLINE, &req, NULL) != RPB_OK)
+            _exit(1);
+        _exit(write(c, wire, len) == (ssize_t)len ? 0 : 1);
+    }
+    static char version[2000];
+    memset(version, 'v', sizeof version);
+    rpb_hello h;
+    rpb_hello_init(&h, "svc", "1.0.0", 0);
+    h.client_version = (rpb_slice){(const uint8_t *)version, sizeof version};
+    rpb_hello_outcome out;
+    arm(n);
+    int rc = rpb_client_hello(broker_path, &h, 1, RPB_NO_DEADLINE, &out, NULL);
+    disarm();
+    CU_ASSERT_EQUAL(rc == RPB_OK, out.backend_fd >= 0);
+    rpb_hello_outcome_free(&out);
+    kill(child, SIGKILL); /* still in accept() when no request was sent */
+    CU_ASSERT_EQUAL(waitpid(child, NULL, 0), child);
+    close(broker);
+    close(backend);
+    unlink(broker_path);
     unlink(path);
     rmdir(dir);
     return rc;
@@ -499,6 +555,7 @@ CASE(read_frame)
 CASE(write_frame_msg)
 CASE(handoff_receive)
 CASE(connect_backend)
+CASE(client_hello)
 CASE(sidecar_format)
 CASE(sidecar_read)
 
@@ -532,6 +589,7 @@ int main(void)
         {"rpb_write_frame_msg", test_write_frame_msg},
         {"rpb_handoff_receive", test_handoff_receive},
         {"rpb_connect_backend_fd", test_connect_backend},
+        {"rpb_client_hello", test_client_hello},
         {"rpb_sidecar_format", test_sidecar_format},
         {"rpb_sidecar_read", test_sidecar_read},
         {"rpb_mem_set(NULL) restores the C library", test_default_restored},

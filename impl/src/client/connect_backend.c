@@ -41,21 +41,8 @@ static int hello_exchange(int fd, const rpb_hello *hello, const rpb_connect_opti
     rpb_hello h = *hello;
     if (opt->flags & RPB_CONNECT_ADOPT) /* HELLO-060: bit 0 when adopting */
         h.client_capabilities |= RPB_CAP_HANDLE_PASSING;
-    uint8_t small[1024];
-    rpb_buf big = {0};
-    uint8_t *req = small;
-    size_t n;
-    int rc = rpb_hello_request_encode(&h, HELLO_REQUEST_ID, small, sizeof small, &n);
-    if (rc == RPB_ERR_BUFFER_TOO_SMALL && (rc = rpb_buf_reserve(&big, n)) == RPB_OK) {
-        req = big.data;
-        rc = rpb_hello_request_encode(&h, HELLO_REQUEST_ID, req, n, &n);
-    }
-    if (rc == RPB_OK)
-        rc = rpb_client_exchange_fd(fd, req, n, opt->deadline_ms, &out->reply, err);
-    rpb_buf_free(&big);
-    if (rc != RPB_OK)
-        return rc;
-    return rpb_client_classify(&out->reply, &out->scratch, &out->result, err);
+    return rpb_client_hello_exchange(fd, NULL, &h, HELLO_REQUEST_ID, opt->deadline_ms, &out->reply,
+                                     &out->scratch, &out->result, err);
 }
 
 /* HANDOFF-050, HANDOFF-051: one frame within the ready deadline, checked. */

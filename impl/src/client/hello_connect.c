@@ -5,7 +5,6 @@
  * (HELLO-069): a refusal goes back to the caller with its retry_after_ms.
  */
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -31,8 +30,9 @@ int rpb_hello_connect_backend(const rpb_hello_result *res, int64_t deadline_ms)
     return rpb_client_connect(path, deadline_ms);
 }
 
-int rpb_client_classify(const rpb_buf *body, rpb_buf *nodes, rpb_hello_result *res,
-                        rpb_errinfo *err)
+/* rpb_hello_reply_classify() of body into res, with the arena of its
+ * warnings and details in nodes (rpb_arena_bound(body->len) bytes). */
+static int classify(const rpb_buf *body, rpb_buf *nodes, rpb_hello_result *res, rpb_errinfo *err)
 {
     size_t arena_cap = rpb_arena_bound(body->len);
     if (rpb_buf_reserve(nodes, arena_cap ? arena_cap : 1) != RPB_OK)
@@ -40,6 +40,29 @@ int rpb_client_classify(const rpb_buf *body, rpb_buf *nodes, rpb_hello_result *r
     rpb_arena arena;
     rpb_arena_init(&arena, nodes->data, arena_cap);
     return rpb_errinfo_set(err, rpb_hello_reply_classify(body->data, body->len, &arena, res), 0);
+}
+
+int rpb_client_hello_exchange(int fd, const char *broker_path, const rpb_hello *hello,
+                              uint64_t request_id, int64_t deadline_ms, rpb_buf *body,
+                              rpb_buf *nodes, rpb_hello_result *res, rpb_errinfo *err)
+{
+    rpb_errinfo_set(err, RPB_OK, 0);
+    uint8_t small[1024]; /* most Hellos; the longest (64 KiB) goes to big */
+    rpb_buf big = {0};
+    uint8_t *req = small;
+    size_t len;
+    int rc = rpb_hello_request_encode(hello, request_id, small, sizeof small, &len); /* HELLO-068 */
+    if (rc == RPB_ERR_BUFFER_TOO_SMALL && (rc = rpb_buf_reserve(&big, len)) == RPB_OK) {
+        req = big.data;
+        rc = rpb_hello_request_encode(hello, request_id, req, len, &len);
+    }
+    if (rc == RPB_OK)
+        rc = fd >= 0 ? rpb_client_exchange_fd(fd, req, len, deadline_ms, body, err)
+                     : rpb_client_exchange(broker_path, req, len, deadline_ms, body, err);
+    rpb_buf_free(&big);
+    if (rc != RPB_OK) /* read errors carry their offset already */
+        return err && err->code == rc ? rc : rpb_errinfo_set(err, rc, 0);
+    return classify(body, nodes, res, err);
 }
 
 void rpb_hello_outcome_free(rpb_hello_outcome *out)
@@ -58,23 +81,11 @@ int rpb_client_hello(const char *broker_path, const rpb_hello *hello, uint64_t r
 {
     memset(out, 0, sizeof *out);
     out->backend_fd = -1;
-    rpb_errinfo_set(err, RPB_OK, 0);
-    static const size_t cap = RPB_FRAME_HEADER_BYTES + RPB_MAX_HELLO_BYTES;
-    uint8_t *request = malloc(cap);
-    if (request == NULL)
-        return rpb_errinfo_set(err, RPB_ERR_NO_MEMORY, 0);
-    size_t len;
-    int rc = rpb_hello_request_encode(hello, request_id, request, cap, &len); /* HELLO-068 */
     /* HELLO-063: connect, write, read under one deadline; the broker
-     * connection is closed before the backend is connected (HELLO-065) */
-    if (rc == RPB_OK)
-        rc = rpb_client_exchange(broker_path, request, len, deadline_ms, &out->body, err);
-    free(request);
-    if (rc != RPB_OK) /* read errors carry their offset already */
-        return err && err->code == rc ? rc : rpb_errinfo_set(err, rc, 0);
-
-    /* HELLO-061, HELLO-064, HELLO-066, HELLO-067 */
-    rc = rpb_client_classify(&out->body, &out->nodes, &out->res, err);
+     * connection is closed before the backend is connected (HELLO-065);
+     * HELLO-061, HELLO-064, HELLO-066, HELLO-067: the reply classified */
+    int rc = rpb_client_hello_exchange(-1, broker_path, hello, request_id, deadline_ms, &out->body,
+                                       &out->nodes, &out->res, err);
     if (rc != RPB_OK)
         return rc;
     out->replied = true;
