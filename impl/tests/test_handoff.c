@@ -920,6 +920,28 @@ static void test_connect_backend(void)
     rmdir(dir);
 }
 
+/* A Hello the client cannot send (over the 64 KiB cap, HELLO-068) fails
+ * the call with err saying so; the broker connection is closed unwritten. */
+static void test_connect_backend_errinfo(void)
+{
+    int sp[2];
+    CU_ASSERT_EQUAL_FATAL(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp), 0);
+    static uint8_t big[RPB_MAX_HELLO_BYTES];
+    rpb_hello h;
+    rpb_hello_init(&h, "zccache", "1.0.0", (uint32_t)getpid());
+    h.client_version = (rpb_slice){big, sizeof big};
+    rpb_connect_options opt = {RPB_CONNECT_ADOPT, 0, soon()};
+    rpb_backend_conn c;
+    rpb_errinfo err = {.code = RPB_OK};
+    CU_ASSERT_EQUAL(rpb_connect_backend_fd(sp[0], &h, &opt, &c, &err), RPB_ERR_FRAME_TOO_LARGE);
+    CU_ASSERT_EQUAL(err.code, RPB_ERR_FRAME_TOO_LARGE);
+    CU_ASSERT_EQUAL(c.fd, -1);
+    char b;
+    CU_ASSERT_EQUAL(read(sp[1], &b, 1), 0);
+    rpb_backend_conn_free(&c);
+    close(sp[1]);
+}
+
 int main(void)
 {
     static const tu_test tests[] = {
@@ -941,6 +963,7 @@ int main(void)
         {"receiver's exchange (HANDOFF-040..HANDOFF-045)", test_receive},
         {"rpb_connect_backend_fd (HANDOFF-001, HANDOFF-050, HANDOFF-051, HANDOFF-052)",
          test_connect_backend},
+        {"rpb_connect_backend_fd: a Hello over the cap (HELLO-068)", test_connect_backend_errinfo},
         {"descriptor transfer (HANDOFF-020, HANDOFF-040, HANDOFF-041)", test_fd_transfer},
         {"receiver's descriptor checks (HANDOFF-041)", test_fd_receiver_checks},
         {"deadline and closed peer (HANDOFF-020, HANDOFF-041)", test_fd_deadlines},
