@@ -75,6 +75,16 @@ static bool expired(const rpb_handoff_slot *s, int64_t now)
     return now >= s->expires_at;
 }
 
+/* Revokes every expired pending token but keep (may be NULL). */
+static void prune(rpb_handoff_store *store, int64_t now, const rpb_handoff_slot *keep)
+{
+    for (size_t i = 0; i < store->n_slots; i++) {
+        rpb_handoff_slot *s = &store->slots[i];
+        if (s != keep && s->pending && expired(s, now))
+            revoke(s);
+    }
+}
+
 size_t rpb_handoff_expire(rpb_handoff_store *store, int64_t now)
 {
     size_t n = 0;
@@ -115,10 +125,7 @@ int rpb_handoff_issue(rpb_handoff_store *store, int64_t now, uint8_t token[RPB_H
 {
     if (!store || !token)
         return RPB_ERR_INVALID_ARGUMENT;
-    /* HANDOFF-013: prune, then apply the bound. */
-    for (size_t i = 0; i < store->n_slots; i++)
-        if (store->slots[i].pending && expired(&store->slots[i], now))
-            revoke(&store->slots[i]);
+    prune(store, now, NULL); /* HANDOFF-013: prune, then apply the bound */
     rpb_handoff_slot *free_slot = NULL;
     for (size_t i = 0; i < store->n_slots && !free_slot; i++)
         if (!store->slots[i].pending)
@@ -149,10 +156,7 @@ int rpb_handoff_consume(rpb_handoff_store *store, const uint8_t expected[RPB_HAN
     if (!store || !expected || !presented)
         return RPB_ERR_INVALID_ARGUMENT;
     rpb_handoff_slot *s = find(store, expected);
-    /* Other expired tokens are pruned; the expected one is judged below. */
-    for (size_t i = 0; i < store->n_slots; i++)
-        if (&store->slots[i] != s && store->slots[i].pending && expired(&store->slots[i], now))
-            revoke(&store->slots[i]);
+    prune(store, now, s); /* the expected token is judged below */
     if (!s) /* HANDOFF-011 */
         return RPB_ERR_HANDOFF_TOKEN_NOT_PENDING;
     if (expired(s, now)) { /* HANDOFF-012: whatever was presented */
