@@ -146,6 +146,10 @@ static int m_register(model *m, const uint8_t *t, int64_t now)
 static int m_acknowledge(model *m, const uint8_t *t, int64_t now)
 {
     int i = find(m, t);
+    if (i >= 0 && now >= m->e[i].expires) {
+        drop(m, (size_t)i);
+        i = -1;
+    }
     if (i < 0 || !m->e[i].registered)
         return RPB_ERR_HANDOFF_TOKEN_NOT_PENDING;
     bool late = now >= m->e[i].ack_at;

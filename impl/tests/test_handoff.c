@@ -146,8 +146,8 @@ static void test_pending_limit(void)
     CU_ASSERT_EQUAL(rpb_handoff_pending(&st), 1);
 }
 
-/* HANDOFF-015: the ACK deadline (inclusive), duplicate and unregistered
- * ACKs; the deadline must be shorter than the TTL. */
+/* HANDOFF-015: the ACK deadline (inclusive), duplicate, unregistered and
+ * expired ACKs; the deadline must be shorter than the TTL. */
 static void test_ack_deadline(void)
 {
     rpb_handoff_slot slots[4];
@@ -170,6 +170,18 @@ static void test_ack_deadline(void)
     CU_ASSERT_EQUAL(rpb_handoff_register(&st, u, 100), RPB_OK);
     CU_ASSERT_EQUAL(rpb_handoff_acknowledge(&st, u, 110), RPB_ERR_HANDOFF_ACK_DEADLINE);
     CU_ASSERT_EQUAL(rpb_handoff_pending(&st), 0);
+
+    /* a registration due after the TTL: at the TTL the token is no longer
+     * pending (HANDOFF-012), whether or not something pruned it first */
+    uint8_t v[16], w[16];
+    CU_ASSERT_EQUAL_FATAL(rpb_handoff_issue(&st, 0, v), RPB_OK);
+    CU_ASSERT_EQUAL_FATAL(rpb_handoff_issue(&st, 0, w), RPB_OK);
+    CU_ASSERT_EQUAL(rpb_handoff_register(&st, v, 995), RPB_OK);
+    CU_ASSERT_EQUAL(rpb_handoff_register(&st, w, 995), RPB_OK);
+    CU_ASSERT_EQUAL(rpb_handoff_acknowledge(&st, v, 1000), RPB_ERR_HANDOFF_TOKEN_NOT_PENDING);
+    CU_ASSERT_EQUAL(rpb_handoff_pending(&st), 1);
+    CU_ASSERT_EQUAL(rpb_handoff_expire(&st, 1000), 1);
+    CU_ASSERT_EQUAL(rpb_handoff_acknowledge(&st, w, 1000), RPB_ERR_HANDOFF_TOKEN_NOT_PENDING);
 }
 
 /* HANDOFF-016: every end of an attempt revokes the token: acknowledge

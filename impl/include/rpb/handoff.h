@@ -116,7 +116,8 @@ RPB_API int rpb_handoff_register(rpb_handoff_store *store,
  * Records the ACK of a registered token at now and revokes the token
  * whatever the result (HANDOFF-015, HANDOFF-016): RPB_OK,
  * RPB_ERR_HANDOFF_ACK_DEADLINE or RPB_ERR_HANDOFF_TOKEN_NOT_PENDING (not
- * registered: never, or already acknowledged, abandoned or expired).
+ * registered: never, or already acknowledged or abandoned; or its TTL
+ * passed, whatever its ACK deadline, HANDOFF-012: it is then removed).
  */
 RPB_API int rpb_handoff_acknowledge(rpb_handoff_store *store,
                                     const uint8_t token[RPB_HANDOFF_TOKEN_BYTES], int64_t now);

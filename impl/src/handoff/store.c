@@ -188,7 +188,11 @@ int rpb_handoff_acknowledge(rpb_handoff_store *store, const uint8_t token[RPB_HA
     if (!store || !token)
         return RPB_ERR_INVALID_ARGUMENT;
     rpb_handoff_slot *s = find(store, token);
-    if (!s || !s->ack_registered) /* HANDOFF-015: duplicate or unknown ACK */
+    if (s && expired(s, now)) { /* HANDOFF-012: not pending, pruned or not */
+        revoke(s);
+        s = NULL;
+    }
+    if (!s || !s->ack_registered) /* HANDOFF-015: duplicate, unknown or expired */
         return RPB_ERR_HANDOFF_TOKEN_NOT_PENDING;
     bool late = now >= s->ack_deadline_at;
     revoke(s); /* HANDOFF-016: the attempt ends either way */
