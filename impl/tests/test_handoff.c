@@ -617,17 +617,29 @@ static void expect_recv(void (*send)(int sock, int payload_fd), int want)
     close(link[0]), close(link[1]), close(conn[0]), close(conn[1]);
 }
 
+/* The token with n copies of fd (n <= 16). */
+static void send_fds(int s, int fd, int n)
+{
+    int fds[16];
+    for (int i = 0; i < n; i++)
+        fds[i] = fd;
+    CU_ASSERT_TRUE_FATAL(tu_send_fds(s, T0, 16, fds, (size_t)n));
+}
 static void send_two_fds(int s, int fd)
 {
-    int fds[2] = {fd, fd};
-    CU_ASSERT_TRUE_FATAL(tu_send_fds(s, T0, 16, fds, 2));
+    send_fds(s, fd, 2);
+}
+static void send_eight_fds(int s, int fd) /* as many as the receiver has room for */
+{
+    send_fds(s, fd, 8);
+}
+static void send_nine_fds(int s, int fd) /* one more */
+{
+    send_fds(s, fd, 9);
 }
 static void send_ten_fds(int s, int fd)
 {
-    int fds[10];
-    for (int i = 0; i < 10; i++)
-        fds[i] = fd;
-    CU_ASSERT_TRUE_FATAL(tu_send_fds(s, T0, 16, fds, 10));
+    send_fds(s, fd, 10);
 }
 static void send_no_fd(int s, int fd)
 {
@@ -654,10 +666,13 @@ static void send_eof(int s, int fd)
     shutdown(s, SHUT_WR);
 }
 
-/* HANDOFF-041: each receiver check closes every descriptor it brought. */
+/* HANDOFF-041: each receiver check closes every descriptor it brought;
+ * room for 8 descriptors: 2 to 8 are too many, 9 overflow the room. */
 static void test_fd_receiver_checks(void)
 {
     expect_recv(send_two_fds, RPB_ERR_HANDOFF_FD_COUNT);
+    expect_recv(send_eight_fds, RPB_ERR_HANDOFF_FD_COUNT);
+    expect_recv(send_nine_fds, RPB_ERR_HANDOFF_CTRUNC);
     expect_recv(send_ten_fds, RPB_ERR_HANDOFF_CTRUNC);
     expect_recv(send_no_fd, RPB_ERR_HANDOFF_FD_COUNT);
     expect_recv(send_short_token, RPB_ERR_HANDOFF_TOKEN_LENGTH);

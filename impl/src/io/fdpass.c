@@ -14,9 +14,10 @@
 #include "rpb/io.h"
 #include "wait.h"
 
-/* Room for this many descriptors, so that a message with a few too many
- * is reported as handoff-fd-count and its descriptors closed; beyond it
- * the kernel truncates (handoff-ctrunc) and closes the rest itself. */
+/* HANDOFF-041: room for this many descriptors, so that a message with a
+ * few too many (2 to 8) is reported as handoff-fd-count and its
+ * descriptors closed; beyond it the kernel truncates (handoff-ctrunc) and
+ * closes the rest itself. */
 #define RECV_FD_ROOM 8
 
 int rpb_handoff_send_fd(int sock, int fd, const uint8_t token[RPB_HANDOFF_TOKEN_BYTES],
