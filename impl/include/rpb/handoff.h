@@ -88,7 +88,8 @@ RPB_API int rpb_handoff_store_init(rpb_handoff_store *store, rpb_handoff_slot *s
  * Issues a token at now into token (HANDOFF-010): prunes expired tokens,
  * then draws up to RPB_HANDOFF_DRAWS times until the bytes differ from
  * every pending token.  Returns RPB_OK, RPB_ERR_HANDOFF_PENDING_LIMIT,
- * RPB_ERR_HANDOFF_COLLISION or RPB_ERR_IO (the random source failed).
+ * RPB_ERR_HANDOFF_COLLISION, RPB_ERR_IO (the random source failed) or
+ * RPB_ERR_INVALID_ARGUMENT (store or token NULL).
  */
 RPB_API int rpb_handoff_issue(rpb_handoff_store *store, int64_t now,
                               uint8_t token[RPB_HANDOFF_TOKEN_BYTES]);
@@ -97,7 +98,8 @@ RPB_API int rpb_handoff_issue(rpb_handoff_store *store, int64_t now,
  * Presents `presented` for the pending token `expected` at now
  * (HANDOFF-011, HANDOFF-012, HANDOFF-014): RPB_OK (consumed),
  * RPB_ERR_HANDOFF_TOKEN_NOT_PENDING, RPB_ERR_HANDOFF_TOKEN_EXPIRED
- * (removed) or RPB_ERR_HANDOFF_TOKEN_MISMATCH (kept).
+ * (removed), RPB_ERR_HANDOFF_TOKEN_MISMATCH (kept) or
+ * RPB_ERR_INVALID_ARGUMENT (a NULL pointer).
  */
 RPB_API int rpb_handoff_consume(rpb_handoff_store *store,
                                 const uint8_t expected[RPB_HANDOFF_TOKEN_BYTES],
@@ -106,8 +108,8 @@ RPB_API int rpb_handoff_consume(rpb_handoff_store *store,
 /*
  * Registers the handoff of a pending token at now: its ACK is due before
  * now + ack deadline (HANDOFF-015); registering again restarts the
- * deadline.  Returns RPB_OK or RPB_ERR_HANDOFF_TOKEN_NOT_PENDING (unknown
- * or expired token).
+ * deadline.  Returns RPB_OK, RPB_ERR_HANDOFF_TOKEN_NOT_PENDING (unknown
+ * or expired token) or RPB_ERR_INVALID_ARGUMENT (a NULL pointer).
  */
 RPB_API int rpb_handoff_register(rpb_handoff_store *store,
                                  const uint8_t token[RPB_HANDOFF_TOKEN_BYTES], int64_t now);
@@ -115,7 +117,8 @@ RPB_API int rpb_handoff_register(rpb_handoff_store *store,
 /*
  * Records the ACK of a registered token at now and revokes the token
  * whatever the result (HANDOFF-015, HANDOFF-016): RPB_OK,
- * RPB_ERR_HANDOFF_ACK_DEADLINE or RPB_ERR_HANDOFF_TOKEN_NOT_PENDING (not
+ * RPB_ERR_HANDOFF_ACK_DEADLINE, RPB_ERR_INVALID_ARGUMENT (a NULL pointer;
+ * nothing revoked) or RPB_ERR_HANDOFF_TOKEN_NOT_PENDING (not
  * registered: never, or already acknowledged or abandoned; or its TTL
  * passed, whatever its ACK deadline, HANDOFF-012: it is then removed).
  */
@@ -149,7 +152,8 @@ RPB_API int rpb_handoff_offer_encode(const uint8_t token[RPB_HANDOFF_TOKEN_BYTES
  * The receiver's verdict on a checked offer (HANDOFF-043, HANDOFF-044):
  * RPB_OK, RPB_ERR_HANDOFF_TOKEN_MISSING, RPB_ERR_HANDOFF_TOKEN_LENGTH or,
  * when fd_token (the 16 bytes of the sendmsg) is not NULL and differs,
- * RPB_ERR_HANDOFF_TOKEN_MISMATCH.
+ * RPB_ERR_HANDOFF_TOKEN_MISMATCH; RPB_ERR_INVALID_ARGUMENT when offer is
+ * NULL.
  */
 RPB_API int rpb_handoff_offer_verdict(const rpb_handoff_offer *offer,
                                       const uint8_t *fd_token);
@@ -182,7 +186,8 @@ RPB_API int rpb_handoff_ready_encode(const uint8_t token[RPB_HANDOFF_TOKEN_BYTES
  * The receiver's checks of an offer frame body (HANDOFF-042): Frame
  * decode, the handoff-offer site, HandoffOffer decode, request_id =
  * correlation_id.  Returns RPB_OK, a decode class, an RPB_ERR_ENVELOPE_*
- * code or RPB_ERR_HANDOFF_CORRELATION.  err (may be NULL) gets the class
+ * code, RPB_ERR_HANDOFF_CORRELATION or RPB_ERR_INVALID_ARGUMENT (a NULL
+ * pointer, or body NULL with len > 0).  err (may be NULL) gets the class
  * and, for decode errors, the offset in body.
  */
 RPB_API int rpb_handoff_offer_check(const uint8_t *body, size_t len, rpb_frame *frame,
@@ -192,8 +197,9 @@ RPB_API int rpb_handoff_offer_check(const uint8_t *body, size_t len, rpb_frame *
  * The broker's checks of an ACK frame body, HANDOFF-030 steps 1 to 6, for
  * the handoff of token with correlation_id: returns RPB_OK, a decode
  * class, an RPB_ERR_ENVELOPE_* code, RPB_ERR_HANDOFF_CORRELATION,
- * RPB_ERR_HANDOFF_TOKEN_MISMATCH or RPB_ERR_HANDOFF_REFUSED (ack->
- * error_detail holds the backend's text).  Step 7 is
+ * RPB_ERR_HANDOFF_TOKEN_MISMATCH, RPB_ERR_HANDOFF_REFUSED (ack->
+ * error_detail holds the backend's text) or RPB_ERR_INVALID_ARGUMENT (a
+ * NULL pointer, or body NULL with len > 0).  Step 7 is
  * rpb_handoff_acknowledge().
  */
 RPB_API int rpb_handoff_ack_check(const uint8_t *body, size_t len, uint64_t correlation_id,
@@ -225,7 +231,8 @@ RPB_API int rpb_handoff_ack_decide(rpb_handoff_store *store,
  * (HANDOFF-051) for the negotiated token[0..token_len): Frame decode, the
  * handoff-ready site, HandoffAck decode, token, accepted.  Returns RPB_OK,
  * a decode class, an RPB_ERR_ENVELOPE_* code,
- * RPB_ERR_HANDOFF_TOKEN_MISMATCH or RPB_ERR_HANDOFF_REFUSED.
+ * RPB_ERR_HANDOFF_TOKEN_MISMATCH, RPB_ERR_HANDOFF_REFUSED or
+ * RPB_ERR_INVALID_ARGUMENT (ack NULL, or body or token NULL with a length).
  */
 RPB_API int rpb_handoff_ready_check(const uint8_t *body, size_t len, const uint8_t *token,
                                     size_t token_len, rpb_handoff_ack *ack, rpb_errinfo *err);
@@ -237,8 +244,9 @@ RPB_API int rpb_handoff_ready_check(const uint8_t *body, size_t len, const uint8
  * sock in one sendmsg (HANDOFF-020), with MSG_NOSIGNAL, waiting at most
  * until deadline_ms (rpb_monotonic_ms() clock; RPB_NO_DEADLINE waits) when
  * sock is non-blocking.  fd stays the caller's.  Returns RPB_OK,
- * RPB_ERR_TIMEOUT or RPB_ERR_IO (errno kept; EMSGSIZE when fewer than 16
- * bytes went).
+ * RPB_ERR_TIMEOUT, RPB_ERR_IO (errno kept; EMSGSIZE when fewer than 16
+ * bytes went) or RPB_ERR_INVALID_ARGUMENT (a negative sock or fd, token
+ * NULL).
  */
 RPB_API int rpb_handoff_send_fd(int sock, int fd, const uint8_t token[RPB_HANDOFF_TOKEN_BYTES],
                                 int64_t deadline_ms);
@@ -251,8 +259,9 @@ RPB_API int rpb_handoff_send_fd(int sock, int fd, const uint8_t token[RPB_HANDOF
  * failure every descriptor received is closed and *fd is -1: returns
  * RPB_ERR_HANDOFF_CTRUNC (more than 8 descriptors), RPB_ERR_HANDOFF_FD_COUNT
  * (none, or 2 to 8),
- * RPB_ERR_HANDOFF_TOKEN_LENGTH, RPB_ERR_UNEXPECTED_EOF, RPB_ERR_TIMEOUT or
- * RPB_ERR_IO (errno kept).
+ * RPB_ERR_HANDOFF_TOKEN_LENGTH, RPB_ERR_UNEXPECTED_EOF, RPB_ERR_TIMEOUT,
+ * RPB_ERR_IO (errno kept) or RPB_ERR_INVALID_ARGUMENT (fd or token NULL,
+ * a negative sock; nothing received).
  */
 RPB_API int rpb_handoff_recv_fd(int sock, int64_t deadline_ms,
                                 uint8_t token[RPB_HANDOFF_TOKEN_BYTES], int *fd);
@@ -278,7 +287,9 @@ typedef struct rpb_handoff_received {
  * closed: a rpb_handoff_recv_fd() class; a rpb_read_frame() or
  * rpb_handoff_offer_check() class (no ACK written); the verdict
  * (RPB_ERR_HANDOFF_TOKEN_MISSING, _LENGTH or _MISMATCH; the refusal ACK
- * was written); or the ACK write's RPB_ERR_IO / RPB_ERR_TIMEOUT.
+ * was written); the ACK's encoding or write: RPB_ERR_NO_MEMORY (an
+ * over-long offer token), RPB_ERR_IO or RPB_ERR_TIMEOUT; or
+ * RPB_ERR_INVALID_ARGUMENT when out is NULL.
  * Release out->body whatever the result.
  */
 RPB_API int rpb_handoff_receive(int conn, int64_t deadline_ms, rpb_handoff_received *out,
