@@ -550,6 +550,7 @@ static void test_ack_decide(void)
     attempt_of_t0(&st, slots, 2); /* a caller's short buffer still ends it */
     CU_ASSERT_EQUAL(rpb_handoff_ack_decide(&st, T0, 1, ackb + 5, n - 5, 1, ready, 8, &w, &a, NULL),
                     RPB_ERR_BUFFER_TOO_SMALL);
+    CU_ASSERT_EQUAL(w, RPB_HANDOFF_READY_MAX_BYTES); /* the cap to call with (rpb/error.h) */
     CU_ASSERT_EQUAL(rpb_handoff_pending(&st), 0);
 }
 

@@ -215,8 +215,10 @@ RPB_API int rpb_handoff_ack_check(const uint8_t *body, size_t len, uint64_t corr
  * RPB_HANDOFF_READY_MAX_BYTES); on any other result nothing is written to
  * the client, and the result is the class to log: those of
  * rpb_handoff_ack_check(), RPB_ERR_HANDOFF_ACK_DEADLINE,
- * RPB_ERR_HANDOFF_TOKEN_NOT_PENDING, or RPB_ERR_INVALID_ARGUMENT /
- * RPB_ERR_BUFFER_TOO_SMALL for a caller's error.  A failure before any
+ * RPB_ERR_HANDOFF_TOKEN_NOT_PENDING, or a caller's error:
+ * RPB_ERR_INVALID_ARGUMENT (a NULL pointer; nothing revoked) or
+ * RPB_ERR_BUFFER_TOO_SMALL (cap under RPB_HANDOFF_READY_MAX_BYTES, which
+ * *written then holds; the token is revoked all the same).  A failure before any
  * ACK arrived (connect, send, read, deadline) ends the attempt with
  * rpb_handoff_abandon() instead.
  */

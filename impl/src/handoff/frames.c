@@ -163,6 +163,7 @@ int rpb_handoff_ack_decide(rpb_handoff_store *store, const uint8_t token[RPB_HAN
         return rpb_errinfo_set(err, RPB_ERR_INVALID_ARGUMENT, 0);
     if (cap < RPB_HANDOFF_READY_MAX_BYTES) {
         rpb_handoff_abandon(store, token); /* HANDOFF-016 even then */
+        *written = RPB_HANDOFF_READY_MAX_BYTES; /* the room it asks for (rpb/error.h) */
         return rpb_errinfo_set(err, RPB_ERR_BUFFER_TOO_SMALL, 0);
     }
     /* HANDOFF-030 steps 1 to 6; HANDOFF-032: any failure is silent and
