@@ -206,13 +206,16 @@ typedef struct rpb_backend_conn {
  *   - otherwise, and after any failure of that wait (HANDOFF-052, silent:
  *     handoff_status keeps the class), closes the broker connection and
  *     connects to backend_pipe: route RECONNECT (HELLO-064, HELLO-065).
- * Returns RPB_OK or the failure of the Hello exchange (a write's
- * RPB_ERR_IO / RPB_ERR_TIMEOUT, a rpb_read_frame() or
+ * Returns RPB_OK or the failure of the Hello exchange
+ * (RPB_ERR_FRAME_TOO_LARGE for a hello over the 64 KiB cap, HELLO-068; a
+ * write's RPB_ERR_IO / RPB_ERR_TIMEOUT, a rpb_read_frame() or
  * rpb_hello_reply_classify() class, RPB_ERR_NO_MEMORY) or of the
  * backend_pipe connect (rpb_client_connect()'s: RPB_ERR_IO with errno,
  * RPB_ERR_TIMEOUT, RPB_ERR_INVALID_ARGUMENT for a path that does not fit
- * sun_path); never a handoff failure.  Release out with
- * rpb_backend_conn_free() whatever the result.
+ * sun_path); RPB_ERR_INVALID_ARGUMENT for a NULL hello, opt or out or a
+ * negative broker_fd; never a handoff failure.  err (may be NULL) gets
+ * the code.  Release out with rpb_backend_conn_free() whatever the
+ * result.
  */
 RPB_API int rpb_connect_backend_fd(int broker_fd, const rpb_hello *hello,
                                    const rpb_connect_options *opt, rpb_backend_conn *out,
