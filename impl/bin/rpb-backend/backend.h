@@ -63,6 +63,7 @@ typedef struct conn {
     rpb_buf out;     /* replies (or the ACK) not yet written */
     size_t out_off;  /* bytes of out already written */
     bool eof;        /* the peer finished sending */
+    int fatal;       /* a mux error: close once the answers before it are written */
     int64_t opened_ms;
     uint32_t probes, payloads;
     /* a handoff connection: */

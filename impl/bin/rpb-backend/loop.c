@@ -143,6 +143,10 @@ void conn_flush(backend *b, conn *c)
         receiver_acked(b, c);
         return;
     }
+    if (c->fatal) {
+        conn_close(b, c, "error", c->fatal);
+        return;
+    }
     if (c->eof) {
         conn_close(b, c, c->in.len ? "eof-mid-frame" : "closed",
                    c->in.len ? RPB_ERR_UNEXPECTED_EOF : RPB_OK);
@@ -168,9 +172,11 @@ static void conn_read(backend *b, conn *c)
         c->eof = true;
     c->in.len += (size_t)n;
     int rc = classify(b, c);
-    if (rc != RPB_OK) { /* MUX-005: every mux error closes, unanswered */
-        conn_close(b, c, "error", rc);
-        return;
+    if (rc != RPB_OK) {
+        /* MUX-005: a mux error closes the connection without a reply to the
+         * bad frame; the answers to the frames before it are still written */
+        c->fatal = rc;
+        c->in.len = 0;
     }
     conn_flush(b, c);
 }
