@@ -22,28 +22,48 @@
 #include "stim.h"
 #include "usock.h"
 
-/* The attach probe is a complete, polite exchange: an admin HEALTHZ request
- * whose reply is read to the end, so that attaching is not itself the
- * early hang-up some cases test for.  Returns 0 when a connection was made
- * (whatever the broker answered), or -errno. */
-static int probe(const char *path, int timeout_ms)
+/* The attach exchange of role, framed: an admin HEALTHZ request for a
+ * broker, an identity probe (PROBE-001) for a backend. */
+static void attach_request(enum role role, sbuf *s)
+{
+    if (role == ROLE_BACKEND) {
+        uint8_t nonce[RPB_PROBE_NONCE_BYTES] = {0};
+        size_t n;
+        sb_fill(s, 0, RPB_PROBE_REQUEST_MAX_BYTES);
+        rpb_probe_request_encode(nonce, s->data, s->len, &n);
+        s->len = n;
+        return;
+    }
+    rpb_admin_request ar;
+    rpb_msg_init(&rpb_admin_request_desc, &ar);
+    ar.verb = RPB_ADMIN_VERB_HEALTHZ;
+    sbuf payload = SBUF_INIT;
+    stim_encode(&payload, &rpb_admin_request_desc, &ar);
+    rpb_frame f = rpb_frame_request(RPB_PP_ADMIN, (rpb_slice){payload.data, payload.len});
+    stim_frame(s, &f);
+    sb_free(&payload);
+}
+
+/* The attach probe is a complete, polite exchange whose reply is read to
+ * the end, so that attaching is not itself the early hang-up some cases
+ * test for; a broker closes after its reply, a backend when the harness
+ * half-closes.  Returns 0 when a connection was made (whatever the daemon
+ * answered), or -errno. */
+static int probe(enum role role, const char *path, int timeout_ms)
 {
     int fd = usock_connect(path, timeout_ms);
     if (fd < 0)
         return fd;
-    rpb_admin_request ar;
-    rpb_msg_init(&rpb_admin_request_desc, &ar);
-    ar.verb = RPB_ADMIN_VERB_HEALTHZ;
-    sbuf payload = SBUF_INIT, s = SBUF_INIT;
-    stim_encode(&payload, &rpb_admin_request_desc, &ar);
-    rpb_frame f = rpb_frame_request(RPB_PP_ADMIN, (rpb_slice){payload.data, payload.len});
-    stim_frame(&s, &f);
+    sbuf s = SBUF_INIT;
+    attach_request(role, &s);
     int64_t deadline = rpb_monotonic_ms() + timeout_ms;
     if (rpb_write_frame(fd, s.data + RPB_FRAME_HEADER_BYTES, s.len - RPB_FRAME_HEADER_BYTES, deadline) ==
         RPB_OK) {
         rpb_buf body = {NULL, 0, 0};
         rpb_read_frame(fd, RPB_MAX_FRAME_BYTES, deadline, &body, NULL);
         rpb_buf_free(&body);
+        if (role == ROLE_BACKEND) /* MUX-005: it serves until the peer is done */
+            shutdown(fd, SHUT_WR);
         /* wait for the broker's close, so the harness is not the one
          * hanging up first; a broker that keeps sending is left at the
          * deadline */
@@ -57,7 +77,6 @@ static int probe(const char *path, int timeout_ms)
             ;
     }
     close(fd);
-    sb_free(&payload);
     sb_free(&s);
     return 0;
 }
@@ -92,22 +111,23 @@ bool attach_await_exit(pid_t pid, int ms, siginfo_t *si)
     return gone;
 }
 
-int attach_connect(attach *a, const char *path, int timeout_ms, sbuf *err)
+int attach_connect(attach *a, enum role role, const char *path, int timeout_ms, sbuf *err)
 {
     memset(a, 0, sizeof *a);
     fixture_set_base(&a->fixture);
+    a->role = role;
     if (snprintf(a->socket, sizeof a->socket, "%s", path) >= (int)sizeof a->socket) {
         sb_printf(err, "socket path too long: %s", path);
         return -1;
     }
     int64_t deadline = rpb_monotonic_ms() + timeout_ms;
-    int rc = probe(path, timeout_ms);
+    int rc = probe(role, path, timeout_ms);
     if (rc != 0 && rpb_monotonic_ms() < deadline)
-        fprintf(stderr, "rpb-conform: no broker answers on %s yet (%s): waiting up to %d ms\n",
-                path, strerror(-rc), timeout_ms);
+        fprintf(stderr, "rpb-conform: no %s answers on %s yet (%s): waiting up to %d ms\n",
+                role_name(role), path, strerror(-rc), timeout_ms);
     while (rc != 0 && rpb_monotonic_ms() < deadline) {
         sleep_ms(10);
-        rc = probe(path, timeout_ms);
+        rc = probe(role, path, timeout_ms);
     }
     if (rc != 0) {
         sb_printf(err, "cannot connect to %s: %s", path, strerror(-rc));
@@ -138,6 +158,9 @@ static void substitute(sbuf *out, const char *cmd, const attach *a)
         } else if (strncmp(cmd, "{services}", 10) == 0) {
             sh_quote(out, a->services);
             cmd += 10;
+        } else if (strncmp(cmd, "{identity}", 10) == 0) {
+            sh_quote(out, a->identity);
+            cmd += 10;
         } else {
             sb_putc(out, (uint8_t)*cmd++);
         }
@@ -157,26 +180,15 @@ static void read_log(attach *a)
     fclose(f);
 }
 
-int attach_spawn(attach *a, const char *cmd, int timeout_ms, sbuf *err)
+/* The broker's fixture: a->services created 0700 with the base services
+ * and, when rpb-backend is beside rpb-conform, the launch area's service;
+ * a->fixture gets the services written. */
+static int write_broker_fixture(attach *a, sbuf *err)
 {
-    memset(a, 0, sizeof *a);
-    const char *tmp = getenv("TMPDIR");
-    if (!tmp || !*tmp)
-        tmp = "/tmp";
-    snprintf(a->dir, sizeof a->dir, "%s/rpb-conform-XXXXXX", tmp);
-    if (!mkdtemp(a->dir)) {
-        sb_printf(err, "cannot create a temp dir in %s: %s", tmp, strerror(errno));
-        a->dir[0] = 0;
-        return -1;
-    }
-    snprintf(a->services, sizeof a->services, "%s/services", a->dir);
-    snprintf(a->socket, sizeof a->socket, "%s/broker.sock", a->dir);
-    snprintf(a->log, sizeof a->log, "%s/broker.log", a->dir);
     if (mkdir(a->services, 0700) < 0 || chmod(a->services, 0700) < 0) {
         sb_printf(err, "cannot create %s: %s", a->services, strerror(errno));
         return -1;
     }
-    /* the launch area's service, when rpb-backend is beside rpb-conform */
     char backend[4096];
     ssize_t n = readlink("/proc/self/exe", backend, sizeof backend - 16);
     char *slash = n > 0 ? memrchr(backend, '/', (size_t)n) : NULL;
@@ -187,6 +199,28 @@ int attach_spawn(attach *a, const char *cmd, int timeout_ms, sbuf *err)
         sb_printf(err, "cannot write the fixture into %s: %s", a->services, strerror(-rc));
         return -1;
     }
+    return 0;
+}
+
+int attach_spawn(attach *a, enum role role, const char *cmd, int timeout_ms, sbuf *err)
+{
+    memset(a, 0, sizeof *a);
+    a->role = role;
+    const char *tmp = getenv("TMPDIR");
+    if (!tmp || !*tmp)
+        tmp = "/tmp";
+    snprintf(a->dir, sizeof a->dir, "%s/rpb-conform-XXXXXX", tmp);
+    if (!mkdtemp(a->dir)) {
+        sb_printf(err, "cannot create a temp dir in %s: %s", tmp, strerror(errno));
+        a->dir[0] = 0;
+        return -1;
+    }
+    snprintf(a->services, sizeof a->services, "%s/services", a->dir);
+    snprintf(a->identity, sizeof a->identity, "%s/identity.json", a->dir);
+    snprintf(a->socket, sizeof a->socket, "%s/%s.sock", a->dir, role_name(role));
+    snprintf(a->log, sizeof a->log, "%s/%s.log", a->dir, role_name(role));
+    if (role == ROLE_BROKER && write_broker_fixture(a, err) < 0)
+        return -1;
     sb_puts(&a->command, "exec ");
     substitute(&a->command, cmd, a);
     int logfd = open(a->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -216,23 +250,23 @@ int attach_spawn(attach *a, const char *cmd, int timeout_ms, sbuf *err)
     a->pid = pid;
     int64_t deadline = rpb_monotonic_ms() + timeout_ms;
     for (;;) {
-        if (probe(a->socket, timeout_ms) == 0)
+        if (probe(role, a->socket, timeout_ms) == 0)
             return 0;
         if (!attach_alive(a)) {
             read_log(a);
-            sb_printf(err, "the broker exited before serving %s (status %d); its output:\n%s", a->socket,
+            sb_printf(err, "the %s exited before serving %s (status %d); its output:\n%s", role_name(role), a->socket,
                       WIFEXITED(a->exit_status) ? WEXITSTATUS(a->exit_status) : 128 + WTERMSIG(a->exit_status),
                       sb_str(&a->stderr_text));
             return -1;
         }
         if (rpb_monotonic_ms() >= deadline) {
             attach_stop(a, 500, true);
-            sb_printf(err, "the broker did not accept on %s within %d ms; its output:\n%s", a->socket,
-                      timeout_ms, sb_str(&a->stderr_text));
+            sb_printf(err, "the %s did not accept on %s within %d ms; its output:\n%s", role_name(role),
+                      a->socket, timeout_ms, sb_str(&a->stderr_text));
             return -1;
         }
         /* nothing signals a socket that starts accepting: probe again in
-         * 5 ms, or at once when the broker exits meanwhile */
+         * 5 ms, or at once when the daemon exits meanwhile */
         siginfo_t si;
         attach_await_exit(a->pid, 5, &si);
     }
@@ -252,20 +286,18 @@ bool attach_alive(attach *a)
     return w == 0;
 }
 
-static void remove_tree(const char *dir, const fixture_set *fixture)
+static void remove_tree(const attach *a)
 {
     char path[600];
-    for (const char *const *s = fixture->names; *s; s++) {
-        snprintf(path, sizeof path, "%s/services/%s.servicedef", dir, *s);
+    for (const char *const *s = a->fixture.names; *s; s++) {
+        snprintf(path, sizeof path, "%s/%s.servicedef", a->services, *s);
         unlink(path);
     }
-    snprintf(path, sizeof path, "%s/services", dir);
-    rmdir(path);
-    snprintf(path, sizeof path, "%s/broker.sock", dir);
-    unlink(path);
-    snprintf(path, sizeof path, "%s/broker.log", dir);
-    unlink(path);
-    rmdir(dir);
+    rmdir(a->services);
+    unlink(a->identity);
+    unlink(a->socket);
+    unlink(a->log);
+    rmdir(a->dir);
 }
 
 void attach_stop(attach *a, int grace_ms, bool keep)
@@ -287,6 +319,6 @@ void attach_stop(attach *a, int grace_ms, bool keep)
     if (a->dir[0]) {
         read_log(a);
         if (!keep)
-            remove_tree(a->dir, &a->fixture);
+            remove_tree(a);
     }
 }

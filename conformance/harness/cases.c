@@ -1,6 +1,7 @@
 /*
- * cases.c - the suite in run order: the area tables of cases_<area>.c, one
- * after another, then the cases that stop the broker.  Ids never change
+ * cases.c - the suites in run order: the area tables of cases_<area>.c, one
+ * after another (the broker's, then the backend's; rpb-conform runs the ids
+ * of one role), then the cases that stop the daemon.  Ids never change
  * meaning; a new check gets a new id (conformance/README.md, "Adding a
  * case").
  */
@@ -11,6 +12,7 @@
 
 static const case_table *const areas[] = {
     &cases_framing, &cases_envelope, &cases_wire, &cases_hello, &cases_conn, &cases_admin, &cases_launch,
+    &cases_probe, &cases_ident, &cases_bconn,
 };
 
 /* Appends the rows of every area whose CASE_ENDS_BROKER flag is ends. */

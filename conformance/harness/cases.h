@@ -1,7 +1,8 @@
 /*
  * cases.h - what the case tables share: the row macros, the generic
- * "baseline Hello + mutation + expected outcome" row kind (mutation.c) and
- * the helpers of case_util.c.  Each cases_<area>.c holds one area of the
+ * "baseline Hello + mutation + expected outcome" row kind (mutation.c), its
+ * backend counterpart "baseline probe + variant + answered or closed"
+ * (cases_probe.c) and the helpers of case_util.c.  Each cases_<area>.c holds one area of the
  * suite: its case functions and, below them, its table (CASE_TABLE), listed
  * in run order by cases.c.
  */
@@ -50,6 +51,38 @@ const rpb_negotiated *exchange_negotiated(cctx *c, const char *label, const rpb_
 /* origin_start() on the broker under test; false, with the failure
  * recorded, when the helper process cannot be started. */
 bool start_origin(cctx *c, horigin *o, bool foreign_uid);
+
+/* Opens n_idle (at most 64) connections that send nothing and, when
+ * partial is not NULL, one that sends the first half of partial and stops,
+ * runs served(c) beside them, then closes them: a daemon serves others
+ * while some stall (SEC-005, MUX-006).  Fewer accepted idle connections
+ * are a note. */
+void beside_stalled(cctx *c, size_t n_idle, const sbuf *partial, void (*served)(cctx *c));
+
+/* 20 clients each shut their reading side, send stimulus on a new
+ * connection (label) and close: the daemon's replies fail with EPIPE
+ * however fast it is (a plain close after the send would race them). */
+void hang_up_early(cctx *c, const sbuf *stimulus, const char *label);
+
+/* Sends stimulus (all but its last byte) one byte per 100 ms on hc, opened
+ * at t0, until the daemon closes or the daemon's deadline plus 1 s has
+ * passed since t0.  True when the daemon closed (or sent bytes) first. */
+bool trickle(cctx *c, hconn *hc, const sbuf *stimulus, int64_t t0);
+
+/* As root, starts a helper running as uid 65534 (o) and opens hc from it
+ * (label); true when hc is open (the caller closes it and stops o).
+ * Otherwise the case is skipped (not root), failed (the helper could not
+ * start or connect) or noted (the kernel refused the connect by the socket's
+ * mode, so the daemon's own uid check was not reached), and o is stopped. */
+bool open_foreign(cctx *c, horigin *o, hconn *hc, const char *label);
+
+/* The case of a socket with no group or other permission bits (SEC-002,
+ * MUX-007); skipped when the socket cannot be looked at. */
+void case_socket_mode(cctx *c);
+
+/* Sends SIGTERM to the daemon the harness spawned; returns its pid, or 0
+ * with the case skipped (--connect) or failed. */
+pid_t sigterm_spawned(cctx *c);
 
 /* The baseline Hello negotiates on a new connection: the broker still
  * serves after what the case did (`after` says what, for the message). */
@@ -168,8 +201,91 @@ bool admin_status_u64(cctx *c, const char *path, uint64_t *out);
  * limit configured (--rate-limit off). */
 bool rate_configured(cctx *c);
 
+/* ---- the backend suite (cases_probe.c, cases_ident.c, cases_bconn.c) ---- */
+
+#include <rpb/ident.h>
+
+/* The baseline probe request for nonce (PROBE-001, request_id by
+ * PROBE-002, no trace); its payload points at nonce. */
+rpb_frame probe_frame(const uint8_t nonce[RPB_PROBE_NONCE_BYTES]);
+
+/* Appends the framed baseline probe request for nonce. */
+void probe_stim(sbuf *out, const uint8_t nonce[RPB_PROBE_NONCE_BYTES]);
+
+/* Fills nonce from the harness's CSPRNG (aborts when it cannot). */
+void probe_random_nonce(uint8_t nonce[RPB_PROBE_NONCE_BYTES]);
+
+/* A fresh random nonce, its baseline probe request f and the framed bytes
+ * appended to s. */
+void probe_fresh(uint8_t nonce[RPB_PROBE_NONCE_BYTES], rpb_frame *f, sbuf *s);
+
+/*
+ * r is the exact response to the probe req (PROBE-005): a RESPONSE frame
+ * on 0xB232 echoing request_id and trace (ENV-007), its payload the nonce
+ * followed by a DaemonProcess that has an endpoint and a 32-byte digest
+ * (PROBE-024..PROBE-027), byte for byte the response librpb builds from
+ * that identity (canonical, WIRE-020, IDENT-001).  id (may be NULL) gets
+ * the identity.  Records failures; true when all hold.
+ */
+bool expect_probe_answer(cctx *c, const hreply *r, const rpb_frame *req, rpb_identity *id);
+
+/* The backend closes hc within timeout_ms without a byte (PROBE-010,
+ * MUX-005); what names the stimulus in messages. */
+void expect_closed_unanswered(cctx *c, hconn *hc, int timeout_ms, const char *what);
+
+/* One baseline probe with a fresh nonce on a new connection: true, with
+ * the identity and the peer pid SO_PEERCRED gives (may be NULL), when it
+ * was answered as expect_probe_answer() requires. */
+bool probe_identity(cctx *c, const char *label, rpb_identity *id, int32_t *peer_pid);
+
+/* A baseline probe on a new connection is answered: the backend still
+ * serves after what the case did (`after` says what). */
+void expect_backend_serving(cctx *c, const char *after);
+
+/* Where a PROBE row's raw bytes go (probe_variant.hex). */
+enum probe_raw {
+    PRAW_NONE = 0,
+    PRAW_WIRE,   /* the bytes sent, framing included */
+    PRAW_BODY,   /* the whole Frame body, framed */
+    PRAW_APPEND, /* after the baseline Frame body, framed */
+};
+
+/* How a PROBE row changes the baseline probe request and whether the
+ * backend must answer it or close the connection without a reply. */
+typedef struct probe_variant {
+    enum { NONCE_COUNT = 0, NONCE_NINES, NONCE_ZERO, NONCE_RANDOM } nonce; /* 00 01 .. 1f, 09 x 32, ... */
+    bool set_request_id;
+    uint64_t request_id; /* else the PROBE-002 value */
+    bool trace;          /* the baseline traceparent and tracestate */
+    uint64_t deadline_unix_ms;
+    bool set_envelope;
+    uint32_t envelope_version;
+    int32_t kind;
+    uint32_t payload_protocol;
+    int32_t payload_encoding;
+    bool set_len;
+    size_t payload_len; /* nonce bytes sent, at most 64 (else 32) */
+    enum probe_raw where;
+    const char *hex;
+    bool shut_wr; /* half-close after sending */
+    bool prompt;  /* the close must come within --prompt-timeout, with no more input */
+    bool answered;
+} probe_variant;
+
+void case_probe(cctx *c);
+
+#define ANSWERED true
+#define CLOSES false
+/* The baseline probe changed by the probe_variant members given
+ * (designated initializers; ENVELOPE() and RAW() with PRAW_* work here
+ * too) and the outcome, ANSWERED or CLOSES. */
+#define PROBE(id, tier, reqs, title, outcome, ...)                                                           \
+    {id, tier, reqs, title, case_probe, {.probe = &(const probe_variant){.answered = outcome, __VA_ARGS__}}, NULL, 0}
+#define REQUEST_ID(v) .set_request_id = true, .request_id = (v)
+#define NONCE_LEN(n) .set_len = true, .payload_len = (n)
+
 /* The area tables (cases_<area>.c), listed in run order by cases.c. */
 extern const case_table cases_framing, cases_envelope, cases_wire, cases_hello, cases_conn, cases_admin,
-    cases_launch;
+    cases_launch, cases_probe, cases_ident, cases_bconn;
 
 #endif

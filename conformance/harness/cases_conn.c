@@ -71,58 +71,29 @@ static void case_close_after_refusal(cctx *c)
 /* A peer of another uid gets no byte back, and the owner is still served. */
 static void case_foreign_uid(cctx *c)
 {
-    if (!c->cfg->root) {
-        c_skip(c, "needs root (to connect as another uid)");
-        return;
-    }
     horigin o;
-    if (!start_origin(c, &o, true))
+    hconn hc;
+    if (!open_foreign(c, &o, &hc, "baseline Hello from uid 65534"))
         return;
     sbuf s = SBUF_INIT;
     stim_base_frame(&s, (uint32_t)o.pid);
-    hconn hc;
-    int rc = hc_open(c, &hc, &o, "baseline Hello from uid 65534");
-    if (rc == -EACCES) {
-        /* the kernel refused the connect (socket or directory mode): the
-         * foreign peer is not served either way */
-        c_note(c, "the connect as uid 65534 failed (socket permissions), so the broker's own uid check was not reached");
-    } else if (rc < 0) {
-        /* EPIPE: the helper could not become uid 65534 and exited */
-        c_fail(c, "harness: the uid 65534 helper could not connect: %s", strerror(-rc));
-    } else {
-        hc_send(&hc, s.data, s.len);
-        hreply r;
-        hc_read_reply(&hc, c->cfg->reply_ms, &r);
-        if (r.end == H_REPLY || r.end == H_GARBAGE) {
-            sbuf obs = SBUF_INIT;
-            describe_reply(&obs, &r);
-            c_fail(c, "expected a peer of another uid to get no reply (the connection dropped); observed %s",
-                   sb_str(&obs));
-            sb_free(&obs);
-        } else if (r.end == H_TIMEOUT) {
-            c_fail(c, "expected the broker to drop a peer of another uid; observed the connection still open after %d ms",
-                   c->cfg->reply_ms);
-        }
-        hr_free(&r);
-        hc_close(&hc);
+    hc_send(&hc, s.data, s.len);
+    hreply r;
+    hc_read_reply(&hc, c->cfg->reply_ms, &r);
+    if (r.end == H_REPLY || r.end == H_GARBAGE) {
+        sbuf obs = SBUF_INIT;
+        describe_reply(&obs, &r);
+        c_fail(c, "expected a peer of another uid to get no reply (the connection dropped); observed %s", sb_str(&obs));
+        sb_free(&obs);
+    } else if (r.end == H_TIMEOUT) {
+        c_fail(c, "expected the broker to drop a peer of another uid; observed the connection still open after %d ms",
+               c->cfg->reply_ms);
     }
+    hr_free(&r);
+    hc_close(&hc);
     origin_stop(&o);
     sb_free(&s);
     expect_still_serving(c, "a foreign-uid peer");
-}
-
-/* The socket is not reachable by group or others. */
-static void case_socket_mode(cctx *c)
-{
-    struct stat st;
-    if (stat(c->cfg->socket_path, &st) < 0) {
-        c_skip(c, "cannot stat %s: %s", c->cfg->socket_path, strerror(errno));
-        return;
-    }
-    if (!S_ISSOCK(st.st_mode))
-        c_fail(c, "expected %s to be a socket; observed mode %o", c->cfg->socket_path, st.st_mode);
-    else if (st.st_mode & 077)
-        c_fail(c, "expected socket mode 0600 (no group or other bits); observed %04o", st.st_mode & 07777);
 }
 
 /* Sends baseline Hellos every 50 ms until one is answered as wanted
@@ -175,22 +146,12 @@ static void case_services_dir_private(cctx *c)
         c_fail(c, "expected the service to be served again within 2 s of the directory becoming private (0700); observed no Negotiated");
 }
 
-/* Clients that hang up before reading the reply do not hurt the broker.
- * Each shuts down its reading side before it sends, so the broker's reply
- * fails with EPIPE however fast the broker is (a plain close after the send
- * races the broker's write). */
+/* Clients that hang up before reading the reply do not hurt the broker. */
 static void case_early_hangup(cctx *c)
 {
     sbuf s = SBUF_INIT;
     stim_base_frame(&s, self_pid());
-    for (int i = 0; i < 20; i++) {
-        hconn hc;
-        if (hc_open(c, &hc, NULL, "reading side shut down, baseline Hello, then a close") == 0) {
-            shutdown(hc.fd, SHUT_RD);
-            hc_send(&hc, s.data, s.len);
-            hc_close(&hc);
-        }
-    }
+    hang_up_early(c, &s, "reading side shut down, baseline Hello, then a close");
     sb_free(&s);
     expect_still_serving(c, "20 clients that hung up before their reply");
 }
@@ -327,82 +288,44 @@ static void case_deadline_trickle(cctx *c)
     stim_base_frame(&s, self_pid());
     hconn hc;
     int64_t t0 = rpb_monotonic_ms();
-    if (hc_open(c, &hc, NULL, "a Hello sent one byte per 100 ms") == 0) {
-        int limit = c->cfg->handshake_ms + 1000;
-        size_t i = 0;
-        bool closed = false;
-        while (i + 1 < s.len && rpb_monotonic_ms() - t0 < limit && !closed) {
-            if (hc_send(&hc, s.data + i, 1) < 0)
-                closed = true;
-            i++;
-            /* the 100 ms pause, ended early by the broker's close */
-            if (hc_wait_close(&hc, 100) != H_TIMEOUT)
-                closed = true;
-        }
-        if (!closed)
-            expect_deadline_close(c, &hc, t0);
-    }
+    if (hc_open(c, &hc, NULL, "a Hello sent one byte per 100 ms") == 0 && !trickle(c, &hc, &s, t0))
+        expect_deadline_close(c, &hc, t0);
     hc_close(&hc);
+    sb_free(&s);
+}
+
+/* The baseline Hello is answered within the prompt deadline. */
+static void hello_promptly(cctx *c)
+{
+    sbuf s = SBUF_INIT;
+    stim_base_frame(&s, self_pid());
+    hreply r;
+    hc_exchange_within(c, NULL, "baseline Hello beside stalled connections", &s, c->cfg->prompt_ms, &r);
+    if (r.end == H_TIMEOUT) {
+        c_fail(c, "expected a Hello beside stalled connections to be answered within %d ms; observed no reply",
+               c->cfg->prompt_ms);
+    } else {
+        rpb_frame f;
+        stim_frame_base(&f);
+        expect_negotiated(c, &r, echo_of(&f));
+    }
+    hr_free(&r);
     sb_free(&s);
 }
 
 /* Idle and half-sent connections do not delay a Hello on another one. */
 static void case_slowloris_others_served(cctx *c)
 {
-    hconn idle, half;
     sbuf s = SBUF_INIT;
     stim_base_frame(&s, self_pid());
-    bool a = hc_open(c, &idle, NULL, "idle connection (no bytes)") == 0;
-    bool b = hc_open(c, &half, NULL, "half a Hello frame, then silence") == 0;
-    if (b)
-        hc_send(&half, s.data, s.len / 2);
-    hreply r;
-    int64_t t0 = rpb_monotonic_ms();
-    hc_exchange_within(c, NULL, "baseline Hello while the others wait", &s, c->cfg->prompt_ms, &r);
-    if (r.end == H_TIMEOUT)
-        c_fail(c, "expected a Hello to be answered within %d ms while other clients stall; observed no reply (%lld ms)",
-               c->cfg->prompt_ms, (long long)(rpb_monotonic_ms() - t0));
-    else {
-        rpb_frame f;
-        stim_frame_base(&f);
-        expect_negotiated(c, &r, echo_of(&f));
-    }
-    hr_free(&r);
-    if (a)
-        hc_close(&idle);
-    if (b)
-        hc_close(&half);
+    beside_stalled(c, 1, &s, hello_promptly);
     sb_free(&s);
 }
 
 /* 64 idle connections open at once: a Hello is still answered promptly. */
 static void case_idle_herd(cctx *c)
 {
-    enum { N = 64 };
-    hconn idle[N];
-    size_t opened = 0;
-    for (int i = 0; i < N; i++) {
-        if (hc_open(c, &idle[i], NULL, "one of 64 idle connections") < 0)
-            break;
-        opened++;
-    }
-    if (opened < N)
-        c_note(c, "only %zu of 64 idle connections were accepted", opened);
-    sbuf s = SBUF_INIT;
-    stim_base_frame(&s, self_pid());
-    hreply r;
-    hc_exchange_within(c, NULL, "baseline Hello beside 64 idle connections", &s, c->cfg->prompt_ms, &r);
-    rpb_frame f;
-    stim_frame_base(&f);
-    if (r.end == H_TIMEOUT)
-        c_fail(c, "expected a Hello beside 64 idle connections to be answered within %d ms; observed no reply",
-               c->cfg->prompt_ms);
-    else
-        expect_negotiated(c, &r, echo_of(&f));
-    hr_free(&r);
-    for (size_t i = 0; i < opened; i++)
-        hc_close(&idle[i]);
-    sb_free(&s);
+    beside_stalled(c, 64, NULL, hello_promptly);
 }
 
 /* SEC-012 (--spawn only, runs last): after SIGTERM the broker answers
@@ -410,15 +333,9 @@ static void case_idle_herd(cctx *c)
  * "not ready", then exits 0 and removes its socket (SEC-003). */
 static void case_drain(cctx *c)
 {
-    pid_t pid = c->cfg->broker_pid;
-    if (pid <= 0) {
-        c_skip(c, "needs --spawn (the harness signals the broker it started)");
+    pid_t pid = sigterm_spawned(c);
+    if (pid <= 0)
         return;
-    }
-    if (kill(pid, SIGTERM) < 0) {
-        c_fail(c, "harness: cannot signal the broker: %s", strerror(errno));
-        return;
-    }
     rpb_frame f;
     stim_frame_base(&f);
     sbuf s = SBUF_INIT;

@@ -112,3 +112,8 @@ void cresult_free(cresult *r)
     r->ex = NULL;
     r->n_ex = r->cap_ex = 0;
 }
+
+const char *role_name(enum role r)
+{
+    return r == ROLE_BACKEND ? "backend" : "broker";
+}

@@ -32,6 +32,7 @@ struct admin_variant;
 typedef union case_arg {
     const struct mutation *mut;           /* MUTATE rows: the generic kind */
     const struct admin_variant *admin;    /* ADMIN rows */
+    const struct probe_variant *probe;    /* PROBE rows (the backend suite) */
     const char *word;                     /* a variant named by a word */
     unsigned number;                      /* a variant named by a number */
 } case_arg;
@@ -63,18 +64,28 @@ typedef struct case_table {
  * call; the array lives until exit. */
 const hcase *case_list(size_t *n);
 
-/* How the harness reaches the broker and what the fixture promises. */
+/* The two suites: the role of the daemon under test.  Case ids start with
+ * its name ("broker/", "backend/"). */
+enum role { ROLE_BROKER = 0, ROLE_BACKEND = 1 };
+const char *role_name(enum role r);
+
+/* How the harness reaches the daemon and what the fixture promises. */
 typedef struct hconfig {
+    enum role role;
     const char *socket_path;
     int reply_ms;      /* wait for a reply that must come */
     int prompt_ms;     /* wait for a reply that must come without more input */
-    int handshake_ms;  /* the broker's handshake deadline (fixture) */
+    int handshake_ms;  /* the daemon's deadline: the broker's handshake deadline, the
+                        * backend's deadline for each next frame (MUX-006) */
     unsigned rate_n;   /* fixture rate limit: rate_n Hellos per rate_window_ms; 0 = not configured */
     unsigned rate_window_ms;
     bool root;         /* the harness runs as root (foreign-uid cases) */
-    pid_t broker_pid;  /* known in --spawn mode, else 0 */
+    pid_t broker_pid;  /* the daemon's pid, known in --spawn mode, else 0 */
     const char *services_dir; /* the fixture's directory in --spawn mode, else NULL */
     const struct fixture_set *fixture; /* the services the broker was given */
+    const char *identity_file; /* backend: its identity sidecar ({identity} or --identity), else NULL */
+    bool has_echo;             /* backend: it serves echo_protocol (MUX-008, --echo-protocol) */
+    uint32_t echo_protocol;
 } hconfig;
 
 /* One connection as shown in the reports: what was sent, what came back. */

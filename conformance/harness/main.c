@@ -1,9 +1,9 @@
 /*
  * rpb-conform - the conformance harness for running-process broker v1
- * brokers (conformance/README.md).  This file: the command line, case
- * selection, the run loop and the exit codes
+ * brokers and backends (conformance/README.md).  This file: the command
+ * line, case selection, the run loop and the exit codes
  *   0 every case as expected, 1 unexpected results, 2 usage error,
- *   3 the broker could not be attached.
+ *   3 the broker or backend could not be attached.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -34,12 +34,14 @@
 
 static const char usage_text[] =
     "usage: rpb-conform broker (--connect PATH | --spawn CMD) [options]\n"
-    "       rpb-conform broker --list [--tier T] [--only P] [--skip P]\n"
+    "       rpb-conform backend (--connect PATH [--identity FILE] | --spawn CMD) [options]\n"
+    "       rpb-conform broker|backend --list [--tier T] [--only P] [--skip P]\n"
     "       rpb-conform fixture DIR\n"
     "       rpb-conform --help | --version\n"
     "\n"
-    "Runs the broker conformance suite of the running-process broker v1 protocol\n"
-    "against a broker over its Unix socket and reports one result per case.\n"
+    "Runs the broker or the backend conformance suite of the running-process\n"
+    "broker v1 protocol against a daemon over its Unix socket and reports one\n"
+    "result per case.\n"
     "\n"
     "Attaching the broker under test (one of):\n"
     "  --connect PATH        a broker already serving PATH, configured with the\n"
@@ -52,6 +54,21 @@ static const char usage_text[] =
     "                        --grace) and keeps its output for the reports.  Example:\n"
     "                        --spawn 'rpb-broker --socket {socket} --launch {services}\n"
     "                                 --rate-limit 500/10000 --handshake-timeout 1000'\n"
+    "\n"
+    "Attaching the backend under test (one of; the harness first makes one\n"
+    "identity probe):\n"
+    "  --connect PATH        a backend already serving PATH\n"
+    "  --identity FILE       with --connect: the backend's identity sidecar, which\n"
+    "                        its answers must match (else the sidecar cases skip)\n"
+    "  --spawn CMD           as for a broker; {socket} and {identity} are replaced\n"
+    "                        by a socket path and the path of the sidecar the\n"
+    "                        backend is to write.  Example:\n"
+    "                        --spawn 'rpb-backend --socket {socket} --identity-file\n"
+    "                                 {identity} --frame-timeout 1000'\n"
+    "  --frame-timeout MS    the backend's deadline for each next frame (default 1000)\n"
+    "  --echo-protocol N     the backend serves payload protocol N (0x hex or\n"
+    "                        decimal) as an echo service (MUX-008); without it the\n"
+    "                        echo cases skip\n"
     "\n"
     "Selecting cases:\n"
     "  --tier core|strict    core: the interoperability contract (default);\n"
@@ -94,8 +111,8 @@ static const char usage_text[] =
     "\n"
     "Exit status: 0 every case as expected; 1 unexpected results; 2 usage error\n"
     "(including a report file that cannot be written, checked before connecting);\n"
-    "3 the broker could not be attached (spawn failed, socket never accepted) or\n"
-    "does not serve the fixture's services.\n";
+    "3 the broker or backend could not be attached (spawn failed, socket never\n"
+    "accepted) or the broker does not serve the fixture's services.\n";
 
 typedef struct options {
     const char *connect_path;
@@ -161,7 +178,9 @@ static bool parse_rate(const char *s, hconfig *cfg)
 
 static bool selected(const options *o, const hcase *cs)
 {
-    if (cs->tier > o->tier)
+    const char *role = role_name(o->cfg.role);
+    size_t n = strlen(role);
+    if (strncmp(cs->id, role, n) != 0 || cs->id[n] != '/' || cs->tier > o->tier)
         return false;
     if (o->n_only) {
         bool any = false;
@@ -181,7 +200,7 @@ static bool selected(const options *o, const hcase *cs)
 static int *ms_option(options *o, const char *a, long *min)
 {
     *min = 1;
-    if (strcmp(a, "--handshake-timeout") == 0)
+    if (strcmp(a, o->cfg.role == ROLE_BACKEND ? "--frame-timeout" : "--handshake-timeout") == 0)
         return &o->cfg.handshake_ms;
     if (strcmp(a, "--reply-timeout") == 0)
         return &o->cfg.reply_ms;
@@ -257,7 +276,19 @@ static int parse_broker_args(int argc, char **argv, options *o)
             o->fail_fast = true;
         } else if (strcmp(a, "--keep-temp") == 0) {
             o->keep_temp = true;
-        } else if (strcmp(a, "--rate-limit") == 0) {
+        } else if (strcmp(a, "--identity") == 0 && o->cfg.role == ROLE_BACKEND) {
+            NEED_VALUE();
+            o->cfg.identity_file = v;
+        } else if (strcmp(a, "--echo-protocol") == 0 && o->cfg.role == ROLE_BACKEND) {
+            NEED_VALUE();
+            char *end;
+            errno = 0;
+            unsigned long pp = strtoul(v, &end, 0);
+            if (errno || end == v || *end || pp > UINT32_MAX)
+                return usage_error("bad --echo-protocol %s", v);
+            o->cfg.has_echo = true;
+            o->cfg.echo_protocol = (uint32_t)pp;
+        } else if (strcmp(a, "--rate-limit") == 0 && o->cfg.role == ROLE_BROKER) {
             NEED_VALUE();
             if (!parse_rate(v, &o->cfg))
                 return usage_error("--rate-limit takes N/MS (0/MS: none) or off, not %s", v);
@@ -278,8 +309,11 @@ static int parse_broker_args(int argc, char **argv, options *o)
         return usage_error("%s", "give exactly one of --connect PATH and --spawn CMD");
     if (o->spawn_cmd && !strstr(o->spawn_cmd, "{socket}"))
         return usage_error("--spawn command has no {socket} placeholder: %s", o->spawn_cmd);
+    if (o->spawn_cmd && o->cfg.identity_file)
+        return usage_error("%s", "--identity goes with --connect (--spawn has {identity})");
     if (o->cfg.prompt_ms >= o->cfg.handshake_ms)
-        return usage_error("%s", "--prompt-timeout must be below --handshake-timeout");
+        return usage_error("--prompt-timeout must be below %s",
+                           o->cfg.role == ROLE_BACKEND ? "--frame-timeout" : "--handshake-timeout");
     return 0;
 }
 
@@ -328,14 +362,15 @@ static void iso_now(char *out, size_t cap)
 static void describe_exit(char *out, size_t cap, const attach *a)
 {
     int st = a->exit_status;
+    const char *who = role_name(a->role);
     if (a->killed)
-        snprintf(out, cap, "the broker did not stop on SIGTERM and was killed");
+        snprintf(out, cap, "the %s did not stop on SIGTERM and was killed", who);
     else if (WIFEXITED(st))
-        snprintf(out, cap, "the broker exited with status %d", WEXITSTATUS(st));
+        snprintf(out, cap, "the %s exited with status %d", who, WEXITSTATUS(st));
     else if (WIFSIGNALED(st))
-        snprintf(out, cap, "the broker ended by signal %d", WTERMSIG(st));
+        snprintf(out, cap, "the %s ended by signal %d", who, WTERMSIG(st));
     else
-        snprintf(out, cap, "the broker ended (status %d)", st);
+        snprintf(out, cap, "the %s ended (status %d)", who, st);
 }
 
 static int cmd_fixture(int argc, char **argv)
@@ -431,7 +466,7 @@ static size_t log_size(const attach *a)
     return a->pid > 0 && stat(a->log, &st) == 0 ? (size_t)st.st_size : 0;
 }
 
-static int run_broker(options *o)
+static int run_suite(options *o)
 {
     expect_list el = {NULL, 0};
     sbuf err = SBUF_INIT;
@@ -458,7 +493,7 @@ static int run_broker(options *o)
         expect_free(&el);
         return EXIT_USAGE;
     }
-    /* before a broker is spawned, so that failing here leaves none behind */
+    /* before a daemon is spawned, so that failing here leaves none behind */
     outcome *results = calloc(n_sel, sizeof *results);
     if (!results) {
         fputs("rpb-conform: out of memory\n", stderr);
@@ -467,16 +502,19 @@ static int run_broker(options *o)
     }
 
     attach a;
-    int rc = o->spawn_cmd ? attach_spawn(&a, o->spawn_cmd, o->attach_ms, &err)
-                          : attach_connect(&a, o->connect_path, o->attach_ms, &err);
+    enum role role = o->cfg.role;
+    int rc = o->spawn_cmd ? attach_spawn(&a, role, o->spawn_cmd, o->attach_ms, &err)
+                          : attach_connect(&a, role, o->connect_path, o->attach_ms, &err);
     if (rc == 0) {
         o->cfg.socket_path = a.socket;
         o->cfg.broker_pid = a.pid > 0 ? a.pid : 0;
-        o->cfg.services_dir = o->spawn_cmd ? a.services : NULL;
+        o->cfg.services_dir = o->spawn_cmd && role == ROLE_BROKER ? a.services : NULL;
         o->cfg.fixture = &a.fixture;
+        if (o->spawn_cmd && role == ROLE_BACKEND && strstr(o->spawn_cmd, "{identity}"))
+            o->cfg.identity_file = a.identity;
     }
-    if (rc < 0 || !preflight(&o->cfg, &err)) {
-        fprintf(stderr, "rpb-conform: %s%s\n", rc < 0 ? "could not attach the broker: " : "", sb_str(&err));
+    if (rc < 0 || (role == ROLE_BROKER && !preflight(&o->cfg, &err))) {
+        fprintf(stderr, "rpb-conform: %s%s\n", rc < 0 ? "could not attach the daemon: " : "", sb_str(&err));
         if (o->spawn_cmd)
             attach_stop(&a, o->grace_ms, o->keep_temp);
         sb_free(&a.command);
@@ -507,8 +545,8 @@ static int run_broker(options *o)
                ri.target);
 
     int64_t t0 = rpb_monotonic_ms();
-    const char *died_in = NULL; /* the case during which the broker ended unexpectedly */
-    const char *gone_after = NULL; /* the case after which no broker is left */
+    const char *died_in = NULL; /* the case during which the daemon ended unexpectedly */
+    const char *gone_after = NULL; /* the case after which no daemon is left */
     for (size_t i = 0; i < n_cases; i++) {
         const hcase *cs = &cases[i];
         if (!selected(o, cs))
@@ -521,7 +559,7 @@ static int run_broker(options *o)
         out->log_from = log_size(&a);
         out->conn_from = usock_connections();
         if (gone_after) {
-            c_fail(&c, "not run: no broker after %s", gone_after);
+            c_fail(&c, "not run: no %s after %s", role_name(role), gone_after);
         } else {
             cs->run(&c);
             if (cs->flags & CASE_ENDS_BROKER) {
@@ -529,7 +567,7 @@ static int run_broker(options *o)
             } else if (!attach_alive(&a)) {
                 char how[96];
                 describe_exit(how, sizeof how, &a);
-                c_fail(&c, "expected the broker to keep serving; observed: %s during this case", how);
+                c_fail(&c, "expected the %s to keep serving; observed: %s during this case", role_name(role), how);
                 died_in = gone_after = cs->id;
             }
         }
@@ -606,7 +644,7 @@ int main(int argc, char **argv)
 {
     signal(SIGPIPE, SIG_IGN);
     if (argc < 2)
-        return usage_error("%s", "missing command (broker or fixture)");
+        return usage_error("%s", "missing command (broker, backend or fixture)");
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         fputs(usage_text, stdout);
         return EXIT_OK;
@@ -617,8 +655,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "fixture") == 0)
         return cmd_fixture(argc - 2, argv + 2);
-    if (strcmp(argv[1], "broker") != 0)
-        return usage_error("unknown command %s (broker or fixture)", argv[1]);
+    if (strcmp(argv[1], "broker") != 0 && strcmp(argv[1], "backend") != 0)
+        return usage_error("unknown command %s (broker, backend or fixture)", argv[1]);
     for (int i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             fputs(usage_text, stdout);
@@ -632,12 +670,13 @@ int main(int argc, char **argv)
     o.grace_ms = 2000;
     o.cfg.reply_ms = 2000;
     o.cfg.prompt_ms = 400;
-    o.cfg.handshake_ms = FIXTURE_HANDSHAKE_MS;
+    o.cfg.role = strcmp(argv[1], "backend") == 0 ? ROLE_BACKEND : ROLE_BROKER;
+    o.cfg.handshake_ms = o.cfg.role == ROLE_BACKEND ? FIXTURE_FRAME_MS : FIXTURE_HANDSHAKE_MS;
     o.cfg.rate_n = FIXTURE_RATE_N;
     o.cfg.rate_window_ms = FIXTURE_RATE_WINDOW_MS;
     o.cfg.root = geteuid() == 0;
     int rc = parse_broker_args(argc - 2, argv + 2, &o);
     if (rc)
         return rc;
-    return run_broker(&o);
+    return run_suite(&o);
 }

@@ -88,16 +88,19 @@ static void check_case_log_lines(const rpb_json_value *report)
     CU_ASSERT_EQUAL(dups, 0);
 }
 
-static void test_reference_strict(void)
+/* The reference daemon of role (its --spawn command spawn, the options
+ * extra[0..2) or none) passes the strict tier with its empty list
+ * conformance/expect/rpb-ROLE.txt, and the reports hold every case. */
+static void reference_strict(const char *role, char *spawn, char *const extra[2])
 {
-    char spawn[1024], json[300], junit[300], html[300], expect[600];
-    spawn_cmd(spawn, sizeof spawn, broker_bin);
-    snprintf(json, sizeof json, "%s/ref.json", tmp);
-    snprintf(junit, sizeof junit, "%s/ref.xml", tmp);
-    snprintf(html, sizeof html, "%s/ref.html", tmp);
-    snprintf(expect, sizeof expect, "%s/conformance/expect/rpb-broker.txt", source_dir);
-    char *argv[] = {(char *)conform_bin, "broker", "--tier", "strict", "--spawn", spawn, "--expect-fail", expect,
-                    "--json", json, "--junit", junit, "--html", html, NULL};
+    char json[300], junit[300], html[300], expect[600];
+    snprintf(json, sizeof json, "%s/ref-%s.json", tmp, role);
+    snprintf(junit, sizeof junit, "%s/ref-%s.xml", tmp, role);
+    snprintf(html, sizeof html, "%s/ref-%s.html", tmp, role);
+    snprintf(expect, sizeof expect, "%s/conformance/expect/rpb-%s.txt", source_dir, role);
+    char *argv[] = {(char *)conform_bin, (char *)role, "--tier", "strict", "--spawn", spawn, "--expect-fail", expect,
+                    "--json", json, "--junit", junit, "--html", html, extra ? extra[0] : NULL,
+                    extra ? extra[1] : NULL, NULL};
     sbuf out = SBUF_INIT;
     int rc = run_cmd(argv, &out);
     if (rc != 0)
@@ -117,11 +120,11 @@ static void test_reference_strict(void)
     /* only the foreign-uid case may skip, and only without root */
     CU_ASSERT(skipped == (geteuid() == 0 ? 0u : 1u));
     /* the wall time is reported, not asserted: timing belongs in benchmarks */
-    printf("\n  reference run: %llu passed, %llu skipped in %llu ms\n", (unsigned long long)passed,
+    printf("\n  reference %s run: %llu passed, %llu skipped in %llu ms\n", role, (unsigned long long)passed,
            (unsigned long long)skipped, (unsigned long long)wall);
 
     /* every case of --list appears in all three reports */
-    char *lst[] = {(char *)conform_bin, "broker", "--list", "--tier", "strict", NULL};
+    char *lst[] = {(char *)conform_bin, (char *)role, "--list", "--tier", "strict", NULL};
     sbuf list = SBUF_INIT, h = SBUF_INIT, x = SBUF_INIT;
     CU_ASSERT_EQUAL(run_cmd(lst, &list), 0);
     CU_ASSERT(read_file(html, &h));
@@ -134,7 +137,7 @@ static void test_reference_strict(void)
     for (const char *p = sb_str(&list); *p;) {
         const char *nl = strchr(p, '\n');
         size_t n = strcspn(p, " \n");
-        if (strncmp(p, "broker/", 7) == 0) {
+        if (strncmp(p, role, strlen(role)) == 0 && p[strlen(role)] == '/') {
             char id[200];
             snprintf(id, sizeof id, "%.*s", (int)n, p);
             char quoted[220];
@@ -157,6 +160,26 @@ static void test_reference_strict(void)
     sb_free(&list);
     sb_free(&h);
     sb_free(&x);
+}
+
+static void test_reference_strict(void)
+{
+    char spawn[1024];
+    spawn_cmd(spawn, sizeof spawn, broker_bin);
+    reference_strict("broker", spawn, NULL);
+}
+
+/* rpb-backend beside rpb-broker in the build's bin directory. */
+static void test_backend_strict(void)
+{
+    char spawn[1024];
+    const char *slash = strrchr(broker_bin, '/');
+    int dir = slash ? (int)(slash - broker_bin + 1) : 0;
+    snprintf(spawn, sizeof spawn,
+             "%.*srpb-backend --socket {socket} --identity-file {identity} --frame-timeout 1000 --echo-protocol 0xF412",
+             dir, broker_bin);
+    char *extra[2] = {"--echo-protocol", "0xF412"};
+    reference_strict("backend", spawn, extra);
 }
 
 static void test_exit_codes(void)
@@ -416,22 +439,25 @@ static const char *next_line(const char *p)
     return nl ? nl + 1 : NULL;
 }
 
-/* The case counts of conformance/README.md ("N cases" in its first table
- * and the per-area table under "Cases") are those of `--list`. */
-static void test_readme_counts(void)
+/* The case counts of role in conformance/README.md (the number after
+ * runs_marker and the per-area table under table_header) are those of
+ * `--list`. */
+static void readme_counts(const char *role, const char *runs_marker, const char *table_header)
 {
     char path[600];
     snprintf(path, sizeof path, "%s/conformance/README.md", source_dir);
     sbuf readme = SBUF_INIT, list = SBUF_INIT;
     CU_ASSERT_FATAL(read_file(path, &readme));
-    char *argv[] = {(char *)conform_bin, "broker", "--list", "--tier", "strict", NULL};
+    char *argv[] = {(char *)conform_bin, (char *)role, "--list", "--tier", "strict", NULL};
     CU_ASSERT_EQUAL_FATAL(run_cmd(argv, &list), 0);
-    size_t total = count_prefix_lines(sb_str(&list), "broker/"), summed = 0;
+    char role_prefix[32];
+    snprintf(role_prefix, sizeof role_prefix, "%s/", role);
+    size_t total = count_prefix_lines(sb_str(&list), role_prefix), summed = 0;
     const char *rs = sb_str(&readme);
-    const char *runs = strstr(rs, "runs ");
+    const char *runs = strstr(rs, runs_marker);
     CU_ASSERT_FATAL(runs != NULL);
-    CU_ASSERT_EQUAL(strtoul(runs + 5, NULL, 10), total);
-    const char *t = strstr(rs, "| area | what | cases |");
+    CU_ASSERT_EQUAL(strtoul(runs + strlen(runs_marker), NULL, 10), total);
+    const char *t = strstr(rs, table_header);
     CU_ASSERT_FATAL(t != NULL);
     /* after the |---| line, each row: | `a`, `b` | what | N | */
     for (const char *row = next_line(next_line(t)); row && strncmp(row, "| `", 3) == 0; row = next_line(row)) {
@@ -448,7 +474,7 @@ static void test_readme_counts(void)
         for (const char *q = strchr(row, '`'); q && q < cell_end; q = strchr(strchr(q + 1, '`') + 1, '`')) {
             char prefix[80];
             int n = (int)(strchr(q + 1, '`') - q - 1);
-            snprintf(prefix, sizeof prefix, "broker/%.*s/", n, q + 1);
+            snprintf(prefix, sizeof prefix, "%s%.*s/", role_prefix, n, q + 1);
             got += count_prefix_lines(sb_str(&list), prefix);
         }
         if (got != want)
@@ -459,6 +485,12 @@ static void test_readme_counts(void)
     CU_ASSERT_EQUAL(summed, total);
     sb_free(&readme);
     sb_free(&list);
+}
+
+static void test_readme_counts(void)
+{
+    readme_counts("broker", "runs ", "| area | what | cases |");
+    readme_counts("backend", "the backend suite runs ", "| backend area | what | cases |");
 }
 
 /* Issue 14 acceptance: against a broker limiting at 20 Hellos per 10 s the
@@ -555,6 +587,8 @@ int main(int argc, char **argv)
     }
     CU_add_test(s, "rpb-broker passes strict with an empty expect-fail list, reports hold every case",
                 test_reference_strict);
+    CU_add_test(s, "rpb-backend passes strict with an empty expect-fail list, reports hold every case",
+                test_backend_strict);
     CU_add_test(s, "exit codes 0/2/3", test_exit_codes);
     CU_add_test(s, "a listed case that passes fails the run", test_expect_listed_pass);
     CU_add_test(s, "malformed expect-fail lists are usage errors", test_expect_bad_list);
