@@ -1,11 +1,12 @@
 /*
- * test_mutants.c - the conformance suite must catch every hand-made mutant
- * of rpb-broker (mutants.txt, FAULTS.md): for each, rpb-conform runs the
- * whole strict suite against MUTANT-DIR/<name> (built by
- * conformance/mutants/CMakeLists.txt), and the test requires exit status 1
- * with every case named for the mutant failing on its own.  Also: the
- * broker assembled the same way without an edit (MUTANT-DIR/reference)
- * passes.
+ * test_mutants.c - the conformance suites must catch every hand-made mutant
+ * of rpb-broker and rpb-backend (mutants.txt, FAULTS.md): for each,
+ * rpb-conform runs the whole strict suite of its role (the role of its
+ * catch cases, broker/... or backend/...) against MUTANT-DIR/<name> (built
+ * by conformance/mutants/CMakeLists.txt), and the test requires exit status
+ * 1 with every case named for the mutant failing on its own.  Also: the
+ * broker and the backend assembled the same way without an edit
+ * (MUTANT-DIR/reference, MUTANT-DIR/reference-backend) pass.
  *
  * Without NAMEs, every mutant of CATCH-FILE whose cases do not need root
  * runs; with NAMEs, those.  Exit 77 (ctest's skip) with the reason when a
@@ -25,7 +26,7 @@
 
 #include "testrun.h"
 
-#define MAX_MUTANTS 64
+#define MAX_MUTANTS 96
 #define MAX_CASES 4
 #define PARALLEL 2
 #define EXIT_SKIP 77
@@ -46,7 +47,7 @@ static const char *conform_bin, *mutant_dir;
 static mutant mutants[MAX_MUTANTS];
 static int n_mutants;
 static char tmp[256];
-static int baseline_status = -1;
+static int baseline_status = -1, baseline_backend_status = -1;
 static bool run_baseline;
 
 /* Loads the mutants of the catch file: those named in want[0..n_want), or
@@ -108,14 +109,19 @@ static void mutant_path(const char *name, char *out, size_t cap)
     snprintf(out, cap, "%.300s/%.63s", mutant_dir, name);
 }
 
-static pid_t start(const char *name, const char *json, const char *out)
+/* Starts the strict suite of role ("broker", "backend") against the
+ * mutant name, with the fixture's settings (conformance/README.md). */
+static pid_t start(const char *role, const char *name, const char *json, const char *out)
 {
-    char broker[400], spawn[1024];
-    mutant_path(name, broker, sizeof broker);
+    char daemon[400], spawn[1024];
+    mutant_path(name, daemon, sizeof daemon);
+    bool backend = strcmp(role, "backend") == 0;
     snprintf(spawn, sizeof spawn,
-             "%s --socket {socket} --services {services} --rate-limit 500/10000 --handshake-timeout 1000",
-             broker);
-    char *argv[] = {(char *)conform_bin, "broker", "--tier", "strict", "--spawn", spawn, "--json", (char *)json, NULL};
+             backend ? "%s --socket {socket} --identity-file {identity} --frame-timeout 1000 --echo-protocol 0xF412"
+                     : "%s --socket {socket} --services {services} --rate-limit 500/10000 --handshake-timeout 1000",
+             daemon);
+    char *argv[] = {(char *)conform_bin, (char *)role, "--tier", "strict", "--spawn", spawn, "--json", (char *)json,
+                    backend ? "--echo-protocol" : NULL, "0xF412", NULL};
     return run_start(argv, out);
 }
 
@@ -130,6 +136,12 @@ static __attribute__((noinline)) void name_mutant(mutant *m)
              m->n_cases > 1 ? " and others" : "");
 }
 
+/* The role a mutant breaks: that of its first catch case. */
+static const char *role_of(const mutant *m)
+{
+    return strncmp(m->cases[0], "backend/", 8) == 0 ? "backend" : "broker";
+}
+
 /* Runs every mutant, PARALLEL at a time. */
 static int run_all(void)
 {
@@ -138,7 +150,7 @@ static int run_all(void)
     while (done < n_mutants) {
         while (running < PARALLEL && next < n_mutants) {
             mutant *m = &mutants[next];
-            pids[next++] = start(m->fault, m->json, m->out);
+            pids[next++] = start(role_of(m), m->fault, m->json, m->out);
             running++;
         }
         /* wait for the oldest still running */
@@ -149,7 +161,9 @@ static int run_all(void)
     if (run_baseline) {
         char json[300];
         snprintf(json, sizeof json, "%s/baseline.json", tmp);
-        baseline_status = run_wait(start("reference", json, NULL));
+        baseline_status = run_wait(start("broker", "reference", json, NULL));
+        snprintf(json, sizeof json, "%s/baseline-backend.json", tmp);
+        baseline_backend_status = run_wait(start("backend", "reference-backend", json, NULL));
     }
     return 0;
 }
@@ -191,8 +205,9 @@ static void check_current(void)
 
 static void test_baseline(void)
 {
-    /* the reference broker assembled the mutant way passes */
+    /* the reference daemons assembled the mutant way pass */
     CU_ASSERT_EQUAL(baseline_status, 0);
+    CU_ASSERT_EQUAL(baseline_backend_status, 0);
 }
 
 int main(int argc, char **argv)
@@ -235,7 +250,7 @@ int main(int argc, char **argv)
         return 2;
     CU_pSuite s = CU_add_suite("mutants", NULL, NULL);
     if (run_baseline)
-        CU_add_test(s, "the reference broker assembled as a mutant passes", test_baseline);
+        CU_add_test(s, "the reference broker and backend assembled as mutants pass", test_baseline);
     for (int i = 0; i < n_mutants; i++) {
         mutant *m = &mutants[i];
         m->cu = CU_add_test(s, m->name, check_current);

@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
-"""mutants.py - source mutants of rpb-broker, applied to copies at build time.
+"""mutants.py - source mutants of rpb-broker and rpb-backend, applied to copies at build time.
 
 One mechanism serves the hand-made mutants of conformance/mutants/ (each
 breaks one requirement on purpose and names the harness case that must catch
 it) and the generated mutants of `tools/run mutation` (issue 12): a mutant is
 a list of edits, each replacing an exact block of lines of one source file
-(impl/src/... or impl/bin/rpb-broker/...).  The tree itself is never
+(impl/src/..., impl/bin/rpb-broker/... or impl/bin/rpb-backend/...).  A
+mutant whose catch cases are all backend cases (backend/...) is a broken
+rpb-backend, every other one a broken rpb-broker.  The tree itself is never
 touched: the mutated file is written to the build directory and linked with
 the reference objects of every other translation unit
 (conformance/mutants/CMakeLists.txt), so a mutant costs one compilation.
@@ -22,7 +24,7 @@ comments):
 
 Commands:
     cmake MUTANTS --out F --catch F [--when W]  CMake calls (rpb_mutant FILE
-                                            NAME WHEN PATH...), the catch list
+                                            NAME WHEN PROGRAM PATH...), the catch list
     write MUTANTS NAME SRCDIR OUTDIR        the mutated files of NAME
     diff MUTANTS NAME SRCDIR                its unified diff
     generate [--seed S] [--sample N]        generated mutants (stdout)
@@ -56,6 +58,11 @@ class Mutant:
 
     def paths(self):
         return sorted({e.path for e in self.edits})
+
+    def program(self):
+        """The daemon the mutant breaks: its catch cases' role."""
+        backend = self.cases and all(c.startswith("backend/") for c in self.cases)
+        return "backend" if backend else "broker"
 
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9.-]*$")
@@ -140,7 +147,7 @@ def cmd_cmake(args):
     mutants = load(args.mutants)
     with open(args.out, "w", encoding="utf-8") as f:
         for m in mutants:
-            f.write(f"rpb_mutant({args.mutants} {m.name} {args.when} {' '.join(m.paths())})\n")
+            f.write(f"rpb_mutant({args.mutants} {m.name} {args.when} {m.program()} {' '.join(m.paths())})\n")
     with open(args.catch, "w", encoding="utf-8") as f:
         for m in mutants:
             if m.cases:
