@@ -41,6 +41,11 @@ int __real_nanosleep(const struct timespec *req, struct timespec *rem);
 int __real_clock_nanosleep(clockid_t clock, int flags, const struct timespec *req, struct timespec *rem);
 int __real_usleep(useconds_t us);
 int __real_EVP_DigestFinal_ex(EVP_MD_CTX *ctx, unsigned char *md, unsigned int *len);
+int __wrap_poll(struct pollfd *fds, nfds_t n, int timeout);
+int __wrap_nanosleep(const struct timespec *req, struct timespec *rem);
+int __wrap_clock_nanosleep(clockid_t clock, int flags, const struct timespec *req, struct timespec *rem);
+int __wrap_usleep(useconds_t us);
+int __wrap_EVP_DigestFinal_ex(EVP_MD_CTX *ctx, unsigned char *md, unsigned int *len);
 
 static _Thread_local bool observed; /* this thread's calls are counted */
 static int polls, sleeps;           /* by the observed thread */
