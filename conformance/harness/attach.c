@@ -111,12 +111,15 @@ bool attach_await_exit(pid_t pid, int ms, siginfo_t *si)
     return gone;
 }
 
-int attach_connect(attach *a, enum role role, const char *path, int timeout_ms, sbuf *err)
+int attach_connect(attach *a, enum role role, const char *path, const char *handoff_socket, int timeout_ms,
+                   sbuf *err)
 {
     memset(a, 0, sizeof *a);
-    fixture_set_base(&a->fixture);
+    fixture_set_base(&a->fixture, handoff_socket);
     a->role = role;
-    if (snprintf(a->socket, sizeof a->socket, "%s", path) >= (int)sizeof a->socket) {
+    if (snprintf(a->socket, sizeof a->socket, "%s", path) >= (int)sizeof a->socket ||
+        snprintf(a->handoff, sizeof a->handoff, "%s", handoff_socket ? handoff_socket : "") >=
+            (int)sizeof a->handoff) {
         sb_printf(err, "socket path too long: %s", path);
         return -1;
     }
@@ -180,11 +183,13 @@ static void read_log(attach *a)
     fclose(f);
 }
 
-/* The broker's fixture: a->services created 0700 with the base services
- * and, when rpb-backend is beside rpb-conform, the launch area's service;
+/* The broker's fixture: a->services created 0700 with the base services,
+ * conform-handoff with its handoff socket a->handoff and, when rpb-backend
+ * is beside rpb-conform, the launch area's service;
  * a->fixture gets the services written. */
 static int write_broker_fixture(attach *a, sbuf *err)
 {
+    snprintf(a->handoff, sizeof a->handoff, "%s/handoff.sock", a->dir);
     if (mkdir(a->services, 0700) < 0 || chmod(a->services, 0700) < 0) {
         sb_printf(err, "cannot create %s: %s", a->services, strerror(errno));
         return -1;
@@ -194,7 +199,8 @@ static int write_broker_fixture(attach *a, sbuf *err)
     char *slash = n > 0 ? memrchr(backend, '/', (size_t)n) : NULL;
     if (slash)
         strcpy(slash, "/rpb-backend");
-    int rc = fixture_write(a->services, slash && access(backend, X_OK) == 0 ? backend : NULL, &a->fixture);
+    int rc = fixture_write(a->services, slash && access(backend, X_OK) == 0 ? backend : NULL, a->handoff,
+                           &a->fixture);
     if (rc < 0) {
         sb_printf(err, "cannot write the fixture into %s: %s", a->services, strerror(-rc));
         return -1;
@@ -297,6 +303,8 @@ static void remove_tree(const attach *a)
     unlink(a->identity);
     unlink(a->socket);
     unlink(a->log);
+    if (a->handoff[0])
+        unlink(a->handoff);
     rmdir(a->dir);
 }
 

@@ -23,6 +23,8 @@ typedef struct attach {
     char identity[300];   /* backend: dir/identity.json, its sidecar ({identity}) */
     char socket[300];     /* the socket path the cases use: dir/ROLE.sock */
     char log[300];        /* dir/ROLE.log: the daemon's stdout+stderr */
+    char handoff[300];    /* broker: conform-handoff's handoff socket, dir/handoff.sock
+                           * (spawn), --handoff-socket (connect), or "" */
     pid_t pid;            /* the spawned daemon, 0 for --connect */
     sbuf command;         /* the spawn command after substitution */
     int exit_status;      /* waitpid status after attach_stop (spawn) */
@@ -32,9 +34,11 @@ typedef struct attach {
 
 /* Makes one complete exchange with the daemon of role at path within
  * timeout_ms (retrying until then) to see that it serves: an admin
- * HEALTHZ for a broker, an identity probe for a backend.  Returns 0, or -1
- * with a message in err. */
-int attach_connect(attach *a, enum role role, const char *path, int timeout_ms, sbuf *err);
+ * HEALTHZ for a broker, an identity probe for a backend; handoff_socket
+ * (or NULL) is where a broker hands conform-handoff's connections off.
+ * Returns 0, or -1 with a message in err. */
+int attach_connect(attach *a, enum role role, const char *path, const char *handoff_socket, int timeout_ms,
+                   sbuf *err);
 
 /*
  * Makes the temp dir (for a broker, with the fixture), substitutes

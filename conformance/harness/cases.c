@@ -12,6 +12,7 @@
 
 static const case_table *const areas[] = {
     &cases_framing, &cases_envelope, &cases_wire, &cases_hello, &cases_conn, &cases_admin, &cases_launch,
+    &cases_handoff,
     &cases_probe, &cases_ident, &cases_bconn,
 };
 

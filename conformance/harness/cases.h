@@ -286,6 +286,6 @@ void case_probe(cctx *c);
 
 /* The area tables (cases_<area>.c), listed in run order by cases.c. */
 extern const case_table cases_framing, cases_envelope, cases_wire, cases_hello, cases_conn, cases_admin,
-    cases_launch, cases_probe, cases_ident, cases_bconn;
+    cases_launch, cases_handoff, cases_probe, cases_ident, cases_bconn;
 
 #endif

@@ -265,17 +265,18 @@ static void case_connection_id_scope(cctx *c)
                (unsigned long long)ids[0], (unsigned long long)ids[1], (unsigned long long)ids[2]);
 }
 
-/* HELLO-035 (strict): the fixture configures no handoff transport, so no
- * token is issued and CAP_HANDLE_PASSING is not set even when asked. */
+/* HELLO-035 (strict): the fixture gives zccache no handoff endpoint, so no
+ * token is issued for it and CAP_HANDLE_PASSING is not set even when asked
+ * (conform-handoff, which has one, is the handoff area's). */
 static void case_token_no_handoff(cctx *c)
 {
     hreply r;
     const rpb_negotiated *n = token_case(c, RPB_CAP_HANDLE_PASSING, &r);
     if (n && n->handle_passed_token.len)
-        c_fail(c, "expected no handle_passed_token without a handoff transport; observed %zu bytes",
+        c_fail(c, "expected no handle_passed_token for a service without a handoff endpoint; observed %zu bytes",
                n->handle_passed_token.len);
     if (n && (n->server_capabilities & RPB_CAP_HANDLE_PASSING))
-        c_fail(c, "expected CAP_HANDLE_PASSING clear without a handoff transport; observed server_capabilities 0x%llx",
+        c_fail(c, "expected CAP_HANDLE_PASSING clear for a service without a handoff endpoint; observed server_capabilities 0x%llx",
                (unsigned long long)n->server_capabilities);
     hr_free(&r);
 }
@@ -674,7 +675,7 @@ static const hcase rows[] = {
     ROW("broker/hello/negotiated/keepalive/default", CORE, "HELLO-032", "client_keepalive_secs 0 gets keepalive_interval_secs 1800", case_keepalive_default),
     ROW("broker/hello/negotiated/token/without-capability", CORE, "HELLO-034", "no CAP_HANDLE_PASSING: no handle_passed_token", case_token_without_cap),
     ROW("broker/hello/negotiated/token/with-capability", CORE, "HELLO-034 HELLO-033", "CAP_HANDLE_PASSING: token empty, or 16 bytes with server bit 0", case_token_with_cap),
-    ROW("broker/hello/negotiated/token/no-handoff", STRICT, "HELLO-035", "without a handoff transport (the fixture has none) no token and no CAP_HANDLE_PASSING", case_token_no_handoff),
+    ROW("broker/hello/negotiated/token/no-handoff", STRICT, "HELLO-035", "zccache has no handoff endpoint: no token and no CAP_HANDLE_PASSING even when asked", case_token_no_handoff),
     ROW("broker/hello/negotiated/connection-id/refusal-consumes-none", CORE, "HELLO-036", "Negotiated, Refused, Negotiated get consecutive connection_ids", case_connection_id_refusal_gap),
     ROW("broker/hello/negotiated/connection-id/sequential-unique", CORE, "HELLO-036", "5 sequential Hellos get non-zero connection_ids increasing by one", case_connection_id_sequential),
     ROW("broker/hello/negotiated/connection-id/starts-at-one", CORE, "HELLO-036", "the next connection_id is STATUS hellos_negotiated + 1: the counter starts at 1 (skipped without that member)", case_connection_id_start),

@@ -36,7 +36,9 @@ static int write_file(const char *dir, const char *name, const sbuf *bytes)
     return close(fd) < 0 ? -errno : 0;
 }
 
-static int write_service(const char *dir, const char *name, const char *allowed)
+/* A service with an endpoint; allowed: its one allow-list entry, or NULL;
+ * handoff_socket: its handoff endpoint, or NULL. */
+static int write_service(const char *dir, const char *name, const char *allowed, const char *handoff_socket)
 {
     rpb_service_definition def;
     rpb_msg_init(&rpb_service_definition_desc, &def);
@@ -48,9 +50,12 @@ static int write_service(const char *dir, const char *name, const char *allowed)
      * brokers may ignore it (labels are free-form). */
     char pipe[128];
     snprintf(pipe, sizeof pipe, FIXTURE_BACKEND_PIPE_DIR "/%s.sock", name);
-    rpb_map_node label = {rpb_slice_cstr("rpb.backend_pipe"), rpb_slice_cstr(pipe), NULL};
-    def.labels.head = def.labels.tail = &label;
-    def.labels.count = 1;
+    rpb_map_node handoff = {rpb_slice_cstr(FIXTURE_HANDOFF_LABEL), rpb_slice_cstr(handoff_socket ? handoff_socket : ""),
+                            NULL};
+    rpb_map_node label = {rpb_slice_cstr("rpb.backend_pipe"), rpb_slice_cstr(pipe), handoff_socket ? &handoff : NULL};
+    def.labels.head = &label;
+    def.labels.tail = label.next ? label.next : &label;
+    def.labels.count = handoff_socket ? 2 : 1;
     rpb_str_node node = {rpb_slice_cstr(allowed ? allowed : ""), NULL};
     if (allowed) {
         def.version_allow_list.head = def.version_allow_list.tail = &node;
@@ -81,20 +86,24 @@ static int write_launch(const char *dir, const char *backend)
     return rc;
 }
 
-void fixture_set_base(fixture_set *set)
+void fixture_set_base(fixture_set *set, const char *handoff_socket)
 {
     memset(set, 0, sizeof *set);
     for (const char *const *s = fixture_services; *s; s++)
         set->names[set->count++] = *s;
+    if (handoff_socket)
+        set->names[set->count++] = FIXTURE_SVC_HANDOFF;
     set->required = set->count;
 }
 
-int fixture_write(const char *dir, const char *backend, fixture_set *set)
+int fixture_write(const char *dir, const char *backend, const char *handoff_socket, fixture_set *set)
 {
-    fixture_set_base(set);
-    int rc = write_service(dir, FIXTURE_SVC_PINNED, FIXTURE_ALLOWED_VERSION);
+    fixture_set_base(set, handoff_socket);
+    int rc = write_service(dir, FIXTURE_SVC_PINNED, FIXTURE_ALLOWED_VERSION, NULL);
     if (rc == 0)
-        rc = write_service(dir, FIXTURE_SVC_OPEN, NULL);
+        rc = write_service(dir, FIXTURE_SVC_OPEN, NULL, NULL);
+    if (rc == 0 && handoff_socket)
+        rc = write_service(dir, FIXTURE_SVC_HANDOFF, NULL, handoff_socket);
     if (rc == 0 && backend) {
         rc = write_launch(dir, backend);
         if (rc == 0)

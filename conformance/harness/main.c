@@ -53,7 +53,8 @@ static const char usage_text[] =
     "                        the suite, then stops the broker (SIGTERM, SIGKILL after\n"
     "                        --grace) and keeps its output for the reports.  Example:\n"
     "                        --spawn 'rpb-broker --socket {socket} --launch {services}\n"
-    "                                 --rate-limit 500/10000 --handshake-timeout 1000'\n"
+    "                                 --rate-limit 500/10000 --handshake-timeout 1000\n"
+    "                                 --handoff-ack-timeout 1000 --handoff-failures 1000/1000'\n"
     "\n"
     "Attaching the backend under test (one of; the harness first makes one\n"
     "identity probe):\n"
@@ -99,6 +100,10 @@ static const char usage_text[] =
     "                        MS ms (default 500/10000); 'off' or 0/MS (as the\n"
     "                        broker takes it) skips the rate-limit cases\n"
     "  --handshake-timeout MS  the broker's handshake deadline (default 1000)\n"
+    "  --handoff-socket PATH (--connect) the handoff endpoint the broker was given\n"
+    "                        for the service conform-handoff: the harness listens\n"
+    "                        there as the backend (--spawn names one itself);\n"
+    "                        without it the handoff cases are skipped\n"
     "\n"
     "Timing:\n"
     "  --reply-timeout MS    how long to wait for a reply that must come (2000)\n"
@@ -117,6 +122,7 @@ static const char usage_text[] =
 typedef struct options {
     const char *connect_path;
     const char *spawn_cmd;
+    const char *handoff_socket;
     enum tier tier;
     const char *only[64];
     size_t n_only;
@@ -288,6 +294,9 @@ static int parse_broker_args(int argc, char **argv, options *o)
                 return usage_error("bad --echo-protocol %s", v);
             o->cfg.has_echo = true;
             o->cfg.echo_protocol = (uint32_t)pp;
+        } else if (strcmp(a, "--handoff-socket") == 0 && o->cfg.role == ROLE_BROKER) {
+            NEED_VALUE();
+            o->handoff_socket = v;
         } else if (strcmp(a, "--rate-limit") == 0 && o->cfg.role == ROLE_BROKER) {
             NEED_VALUE();
             if (!parse_rate(v, &o->cfg))
@@ -382,7 +391,7 @@ static int cmd_fixture(int argc, char **argv)
         return EXIT_USAGE;
     }
     fixture_set written;
-    int rc = fixture_write(argv[0], NULL, &written);
+    int rc = fixture_write(argv[0], NULL, NULL, &written);
     if (rc < 0) {
         fprintf(stderr, "rpb-conform: cannot write the fixture into %s: %s\n", argv[0], strerror(-rc));
         return EXIT_USAGE;
@@ -504,7 +513,7 @@ static int run_suite(options *o)
     attach a;
     enum role role = o->cfg.role;
     int rc = o->spawn_cmd ? attach_spawn(&a, role, o->spawn_cmd, o->attach_ms, &err)
-                          : attach_connect(&a, role, o->connect_path, o->attach_ms, &err);
+                          : attach_connect(&a, role, o->connect_path, o->handoff_socket, o->attach_ms, &err);
     if (rc == 0) {
         o->cfg.socket_path = a.socket;
         o->cfg.broker_pid = a.pid > 0 ? a.pid : 0;
@@ -512,6 +521,8 @@ static int run_suite(options *o)
         o->cfg.fixture = &a.fixture;
         if (o->spawn_cmd && role == ROLE_BACKEND && strstr(o->spawn_cmd, "{identity}"))
             o->cfg.identity_file = a.identity;
+        o->cfg.handoff_socket = a.handoff[0] ? a.handoff : NULL;
+        o->cfg.broker_log = o->spawn_cmd && role == ROLE_BROKER ? a.log : NULL;
     }
     if (rc < 0 || (role == ROLE_BROKER && !preflight(&o->cfg, &err))) {
         fprintf(stderr, "rpb-conform: %s%s\n", rc < 0 ? "could not attach the daemon: " : "", sb_str(&err));

@@ -25,7 +25,8 @@ static char tmp[256];
 /* The --spawn command for broker binary bin with the fixture's settings. */
 static void spawn_cmd(char *out, size_t cap, const char *bin)
 {
-    snprintf(out, cap, "%s --socket {socket} --launch {services} --rate-limit 500/10000 --handshake-timeout 1000",
+    snprintf(out, cap, "%s --socket {socket} --launch {services} --rate-limit 500/10000 --handshake-timeout 1000"
+             " --handoff-ack-timeout 1000 --handoff-failures 1000/1000",
              bin);
 }
 

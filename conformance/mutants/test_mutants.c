@@ -118,7 +118,8 @@ static pid_t start(const char *role, const char *name, const char *json, const c
     bool backend = strcmp(role, "backend") == 0;
     snprintf(spawn, sizeof spawn,
              backend ? "%s --socket {socket} --identity-file {identity} --frame-timeout 1000 --echo-protocol 0xF412"
-                     : "%s --socket {socket} --services {services} --rate-limit 500/10000 --handshake-timeout 1000",
+                     : "%s --socket {socket} --services {services} --rate-limit 500/10000 --handshake-timeout 1000"
+                             " --handoff-ack-timeout 1000 --handoff-failures 1000/1000",
              daemon);
     char *argv[] = {(char *)conform_bin, (char *)role, "--tier", "strict", "--spawn", spawn, "--json", (char *)json,
                     backend ? "--echo-protocol" : NULL, "0xF412", NULL};

@@ -48,7 +48,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 CLASSES = ["relational", "logical", "arithmetic", "constant", "negated-condition",
            "removed-statement", "swapped-checks"]
 SPAWN = ("{broker} --socket {{socket}} --services {{services}} --rate-limit 500/10000 "
-         "--handshake-timeout 1000")
+         "--handshake-timeout 1000 --handoff-ack-timeout 1000 --handoff-failures 1000/1000")
 
 
 def mutant_class(name):
