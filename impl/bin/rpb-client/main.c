@@ -15,6 +15,7 @@
 #include "client_cli.h"
 #include "rpb/admin.h"
 #include "rpb/client.h"
+#include "rpb/handoff.h"
 #include "rpb/json.h"
 #include "rpb/rpb.h"
 
@@ -22,6 +23,8 @@
 static const char usage_text[] =
     "usage: rpb-client [--socket PATH] [--autostart [CMD]] --service NAME --wanted-version V [options]\n"
     "       rpb-client [--socket PATH] [--autostart [CMD]] --admin VERB [--json] [--service NAME]\n"
+    "       rpb-client [--socket PATH] --service NAME --wanted-version V --adopt\n"
+    "                  [--ready-timeout MS] [--echo 0xNNNN] [--json]\n"
     "       rpb-client names [--service NAME] [--instance NAME]   (see names --help)\n"
     "       rpb-client probe --endpoint PATH ...   (see probe --help)\n"
     "       rpb-client --help | --version\n"
@@ -53,7 +56,19 @@ static const char usage_text[] =
     "  --connect             after a Negotiated, close the broker connection and\n"
     "                        connect to backend_pipe (a filesystem socket path),\n"
     "                        then close it: exit 0 only when the backend accepts\n"
-    "  --json                print the reply as JSON (admin: ask for JSON bodies)\n"
+    "  --adopt               reach the backend as rpb_connect_backend() does: the\n"
+    "                        Hello with CAP_HANDLE_PASSING, then the broker\n"
+    "                        connection itself when the broker hands it off to the\n"
+    "                        backend and its handoff-ready frame checks out, else\n"
+    "                        (silently) a new connection to backend_pipe; prints\n"
+    "                        the route taken (handoff or reconnect); request_id 1\n"
+    "  --ready-timeout MS    --adopt: wait this long for the handoff-ready frame\n"
+    "                        (default 2000)\n"
+    "  --echo 0xNNNN         --adopt: send one REQUEST on this payload protocol over\n"
+    "                        the backend connection and require its echo (an\n"
+    "                        rpb-backend --echo-protocol service)\n"
+    "  --json                print the reply as JSON (admin: ask for JSON bodies;\n"
+    "                        --adopt: with route and handoff_status)\n"
     "  --timeout MS          whole exchange deadline (default 5000)\n"
     "  --help                this text\n"
     "  --version             print rpb-client's version and exit\n"
@@ -65,7 +80,8 @@ static const char usage_text[] =
     "\n"
     "Exit codes: 0 Negotiated (admin: the reply's exit_code); 1 transport error\n"
     "(with --autostart also: the broker could not be reached or started; with\n"
-    "--connect also: the backend could not be connected; the reason printed);\n"
+    "--connect or --adopt also: the backend could not be connected, or --echo\n"
+    "was not echoed; the reason printed);\n"
     "2 usage; 3 malformed reply; 10 + ErrorCode for a Refused: 11 version\n"
     "unsupported, 12 service unknown, 13 backend spawn failed, 14 rate limited,\n"
     "15 shutting down, 16 peer rejected, 17 internal, 18 version blocked,\n"
@@ -153,7 +169,10 @@ static void print_human(const rpb_hello_result *res)
     printf("  request_id: %" PRIu64 "\n", res->frame.request_id);
 }
 
-static void print_json(const rpb_hello_result *res)
+/* The reply as JSON; with --adopt (conn not NULL) also the route taken
+ * and why an agreed handoff was not adopted ("ok" when it was, or none
+ * was agreed). */
+static void print_json(const rpb_hello_result *res, const rpb_backend_conn *conn)
 {
     rpb_json_writer w;
     rpb_json_writer_init_file(&w, stdout, RPB_JSON_PRETTY);
@@ -162,6 +181,12 @@ static void print_json(const rpb_hello_result *res)
     rpb_json_cstring(&w, rpb_hello_result_name(res->kind));
     rpb_json_key(&w, "request_id");
     rpb_json_uint(&w, res->frame.request_id);
+    if (conn) {
+        rpb_json_key(&w, "route");
+        rpb_json_cstring(&w, rpb_backend_route_name(conn->route));
+        rpb_json_key(&w, "handoff_status");
+        rpb_json_cstring(&w, conn->handoff_status ? rpb_errname(conn->handoff_status) : "ok");
+    }
     rpb_json_key(&w, "reply");
     rpb_json_write_message(&w, &rpb_hello_reply_desc, &res->reply);
     rpb_json_end_object(&w);
@@ -221,6 +246,13 @@ static int connect_backend(const rpb_hello_result *res, int64_t deadline)
     return 0;
 }
 
+/* The exit status of a Hello's result: 0 Negotiated, else 10 + code. */
+static int hello_status(const rpb_hello_result *res)
+{
+    int32_t code = res->code >= 0 && res->code <= RPB_CODE_FD_PRESSURE ? res->code : 0;
+    return res->kind == RPB_HELLO_RESULT_NEGOTIATED ? 0 : EXIT_REFUSED_BASE + code;
+}
+
 /* One Hello, never retried (HELLO-069): a refusal's code and
  * retry_after_ms are printed and become the exit status. */
 static int run_hello(const client_target *t, const rpb_hello *hello, uint64_t request_id, bool json,
@@ -250,11 +282,10 @@ static int run_hello(const client_target *t, const rpb_hello *hello, uint64_t re
         status = EXIT_PROTOCOL;
     } else {
         if (json)
-            print_json(&res);
+            print_json(&res, NULL);
         else
             print_human(&res);
-        int32_t code = res.code >= 0 && res.code <= RPB_CODE_FD_PRESSURE ? res.code : 0;
-        status = res.kind == RPB_HELLO_RESULT_NEGOTIATED ? 0 : EXIT_REFUSED_BASE + code;
+        status = hello_status(&res);
         if (status == 0 && connect)
             status = connect_backend(&res, deadline);
     }
@@ -263,9 +294,71 @@ static int run_hello(const client_target *t, const rpb_hello *hello, uint64_t re
     return status;
 }
 
+/* --echo: one REQUEST on protocol over the backend connection fd, its
+ * RESPONSE must carry the same request_id and payload (MUX-008). */
+static int echo_check(int fd, uint32_t protocol, int64_t deadline)
+{
+    static const char text[] = "rpb-client --echo";
+    rpb_frame ping = rpb_frame_request(protocol, rpb_slice_cstr(text)), f;
+    ping.request_id = 1;
+    rpb_buf body = {0};
+    rpb_msg_init(&rpb_frame_desc, &f);
+    int rc = rpb_write_frame_msg(fd, &ping, deadline);
+    if (rc == RPB_OK)
+        rc = rpb_read_frame(fd, RPB_MAX_FRAME_BYTES, deadline, &body, NULL);
+    if (rc == RPB_OK)
+        rc = rpb_decode(&rpb_frame_desc, body.data, body.len, &f, NULL, 0, NULL);
+    bool echoed = rc == RPB_OK && f.kind == RPB_FRAME_KIND_RESPONSE && f.request_id == 1 &&
+                  f.payload_protocol == protocol && rpb_slice_eq_cstr(f.payload, text);
+    rpb_buf_free(&body);
+    if (!echoed) {
+        fprintf(stderr, PROG ": backend did not echo on 0x%04" PRIx32 ": %s\n", protocol,
+                rc != RPB_OK ? rpb_strerror(rc) : "a different reply");
+        return EXIT_TRANSPORT;
+    }
+    fprintf(stderr, PROG ": echoed by the backend on 0x%04" PRIx32 "\n", protocol);
+    return 0;
+}
+
+/* --adopt: rpb_connect_backend() (spec/handoff.md §6); a failed handoff
+ * is silent (HANDOFF-052), only the route printed says which was taken. */
+static int run_adopt(const char *path, const rpb_hello *hello, bool json, uint32_t ready_ms,
+                     bool echo, uint32_t echo_protocol, int64_t deadline)
+{
+    rpb_connect_options opt = {RPB_CONNECT_ADOPT, (int)ready_ms, deadline};
+    rpb_backend_conn c;
+    int rc = rpb_connect_backend(path, hello, &opt, &c, NULL);
+    int status;
+    if (rc == RPB_ERR_IO || rc == RPB_ERR_TIMEOUT || rc == RPB_ERR_NO_MEMORY) {
+        /* with a reply read, the failure is backend_pipe's connect */
+        rpb_slice pipe = c.reply.len ? c.result.reply.negotiated.backend_pipe : rpb_slice_cstr(path);
+        fprintf(stderr, PROG ": %s%.*s: %s%s%s\n", c.reply.len ? "backend " : "", (int)pipe.len,
+                (const char *)pipe.data, rpb_strerror(rc), rc == RPB_ERR_IO ? ": " : "",
+                rc == RPB_ERR_IO ? strerror(errno) : "");
+        status = EXIT_TRANSPORT;
+    } else if (rc != RPB_OK) {
+        fprintf(stderr, PROG ": malformed Hello reply: %s\n", rpb_errname(rc));
+        status = EXIT_PROTOCOL;
+    } else {
+        if (json)
+            print_json(&c.result, &c);
+        else
+            print_human(&c.result);
+        status = hello_status(&c.result);
+        if (!json && status == 0)
+            printf("  route: %s\n", rpb_backend_route_name(c.route));
+        if (status == 0 && echo)
+            status = echo_check(c.fd, echo_protocol, deadline);
+    }
+    if (c.fd >= 0)
+        close(c.fd);
+    rpb_backend_conn_free(&c);
+    return status;
+}
+
 enum { OPT_SOCKET = 256, OPT_SERVICE, OPT_VERSION, OPT_CAPS, OPT_KEEPALIVE, OPT_CLIENT_VERSION,
        OPT_PEER_PID, OPT_REQUEST_ID, OPT_ADMIN, OPT_JSON, OPT_TIMEOUT, OPT_HELP,
-       OPT_PRINT_VERSION, OPT_AUTOSTART, OPT_CONNECT };
+       OPT_PRINT_VERSION, OPT_AUTOSTART, OPT_CONNECT, OPT_ADOPT, OPT_READY_TIMEOUT, OPT_ECHO };
 
 int main(int argc, char **argv)
 {
@@ -284,6 +377,9 @@ int main(int argc, char **argv)
         {"admin", required_argument, NULL, OPT_ADMIN},
         {"json", no_argument, NULL, OPT_JSON},
         {"connect", no_argument, NULL, OPT_CONNECT},
+        {"adopt", no_argument, NULL, OPT_ADOPT},
+        {"ready-timeout", required_argument, NULL, OPT_READY_TIMEOUT},
+        {"echo", required_argument, NULL, OPT_ECHO},
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
         {"help", no_argument, NULL, OPT_HELP},
         {"autostart", optional_argument, NULL, OPT_AUTOSTART},
@@ -292,8 +388,8 @@ int main(int argc, char **argv)
     const char *path = NULL, *service = NULL, *version = NULL, *client_version = NULL;
     const char *admin = NULL, *autostart = NULL;
     uint64_t caps = 0, keepalive = 0, peer_pid = (uint64_t)getpid(), request_id = 1,
-             timeout = 5000;
-    bool json = false, connect = false;
+             timeout = 5000, ready_ms = RPB_HANDOFF_READY_TIMEOUT_MS, echo_protocol = 0;
+    bool json = false, connect = false, adopt = false, echo = false;
     if (argc > 1 && strcmp(argv[1], "names") == 0)
         return rpb_client_names_main(argc - 1, argv + 1);
     if (argc > 1 && strcmp(argv[1], "probe") == 0)
@@ -323,6 +419,14 @@ int main(int argc, char **argv)
         case OPT_ADMIN: admin = optarg; break;
         case OPT_JSON: json = true; break;
         case OPT_CONNECT: connect = true; break;
+        case OPT_ADOPT: adopt = true; break;
+        case OPT_READY_TIMEOUT:
+            ok = parse_number(optarg, INT32_MAX - 1, &ready_ms) && ready_ms > 0;
+            break;
+        case OPT_ECHO:
+            ok = strncmp(optarg, "0x", 2) == 0 && parse_number(optarg, UINT16_MAX, &echo_protocol);
+            echo = true;
+            break;
         case OPT_TIMEOUT: ok = parse_number(optarg, INT32_MAX - 1, &timeout) && timeout > 0; break;
         case OPT_HELP: fputs(usage_text, stdout); return 0;
         case OPT_AUTOSTART:
@@ -351,6 +455,10 @@ int main(int argc, char **argv)
         }
         path = canonical;
     }
+    if (adopt && (admin || autostart || connect))
+        return cli_usage_error(PROG, "--adopt goes with neither --admin, --autostart nor --connect");
+    if (!adopt && echo)
+        return cli_usage_error(PROG, "--echo needs --adopt");
     client_target target = {path, autostart};
     int64_t deadline = rpb_monotonic_ms() + (int64_t)timeout;
     if (admin != NULL) {
@@ -367,5 +475,8 @@ int main(int argc, char **argv)
     hello.client_keepalive_secs = keepalive;
     if (client_version)
         hello.client_version = rpb_slice_cstr(client_version);
+    if (adopt)
+        return run_adopt(path, &hello, json, (uint32_t)ready_ms, echo, (uint32_t)echo_protocol,
+                         deadline);
     return run_hello(&target, &hello, request_id, json, connect, deadline);
 }

@@ -1,0 +1,130 @@
+/*
+ * test_adopt_it.c - `rpb-client --adopt` end to end with the real
+ * rpb-broker and rpb-backend (spec/handoff.md §1, §6): a service whose
+ * definition names the backend's handoff socket is reached through the
+ * handed-off broker connection, one without it through backend_pipe, and
+ * when the backend no longer listens on its handoff socket the client
+ * falls back to backend_pipe silently.  Each route carries an echo
+ * exchange.
+ *
+ * Usage: test_adopt_it RPB_BROKER RPB_BACKEND RPB_CLIENT
+ */
+#define _GNU_SOURCE
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "rpb/rpb.h"
+#include "testutil.h"
+
+#define WAIT_MS 10000
+
+static const char *broker_bin, *backend_bin, *client_bin;
+static char root[64], broker_sock[128], backend_sock[128], handoff_sock[128], svc_dir[128],
+    log_path[128];
+static pid_t backend;
+
+/* Starts rpb-backend with a handoff socket (the definition does not name
+ * it, so the broker never hands off). */
+static pid_t start_backend(void)
+{
+    char field[160];
+    snprintf(field, sizeof field, " socket=%s ", backend_sock);
+    const char *argv[] = {backend_bin, "--socket", backend_sock, "--echo-protocol", "0x7001",
+                          "--log", log_path, "--handoff-socket", handoff_sock, NULL};
+    return tu_start_daemon(argv, log_path, ": ready ", field, WAIT_MS);
+}
+
+static bool write_service(const char *name)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s.service", svc_dir, name);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return false;
+    fprintf(f, "backend_pipe = %s\ndaemon_version = 1.0.0\n", backend_sock);
+    return fclose(f) == 0;
+}
+
+/* rpb-client --adopt --echo on service; its exit status, stdout in out. */
+static int adopt(const char *service, bool json, char *out, size_t cap)
+{
+    const char *argv[] = {client_bin, "--socket", broker_sock, "--service", service,
+                          "--wanted-version", "1.0.0", "--adopt", "--echo", "0x7001",
+                          json ? "--json" : NULL, NULL};
+    return tu_run_capture(argv, out, cap, WAIT_MS);
+}
+
+/* HANDOFF-001, HELLO-035: no handoff socket in the definition, no token:
+ * the client goes to backend_pipe at once. */
+static void test_reconnect_route(void)
+{
+    char out[4096];
+    CU_ASSERT_EQUAL(adopt("plain", true, out, sizeof out), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"route\": \"reconnect\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"handoff_status\": \"ok\""));
+}
+
+/* The human output names the route too. */
+static void test_route_printed(void)
+{
+    char out[4096];
+    CU_ASSERT_EQUAL(adopt("plain", false, out, sizeof out), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "negotiated\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "  route: reconnect\n"));
+}
+
+/* --echo needs --adopt; --adopt goes without --admin. */
+static void test_usage(void)
+{
+    char out[256];
+    const char *no_adopt[] = {client_bin, "--socket", broker_sock, "--service", "plain",
+                              "--wanted-version", "1.0.0", "--echo", "0x7001", NULL};
+    CU_ASSERT_EQUAL(tu_run_capture(no_adopt, out, sizeof out, WAIT_MS), 2);
+    const char *admin[] = {client_bin, "--socket", broker_sock, "--admin", "status", "--adopt",
+                           NULL};
+    CU_ASSERT_EQUAL(tu_run_capture(admin, out, sizeof out, WAIT_MS), 2);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 4) {
+        fprintf(stderr, "usage: test_adopt_it RPB_BROKER RPB_BACKEND RPB_CLIENT\n");
+        return 2;
+    }
+    broker_bin = argv[1];
+    backend_bin = argv[2];
+    client_bin = argv[3];
+    signal(SIGPIPE, SIG_IGN);
+    snprintf(root, sizeof root, "/tmp/rpb-adopt-it-XXXXXX");
+    if (!mkdtemp(root))
+        return 1;
+    snprintf(broker_sock, sizeof broker_sock, "%s/broker.sock", root);
+    snprintf(backend_sock, sizeof backend_sock, "%s/backend.sock", root);
+    snprintf(handoff_sock, sizeof handoff_sock, "%s/handoff.sock", root);
+    snprintf(svc_dir, sizeof svc_dir, "%s/services", root);
+    snprintf(log_path, sizeof log_path, "%s/daemons.log", root);
+    if (mkdir(svc_dir, 0700) != 0 || !write_service("plain"))
+        return 1;
+    backend = start_backend();
+    pid_t broker = tu_start_daemon((const char *[]){broker_bin, "--socket", broker_sock,
+                                                    "--services", svc_dir, "--log", log_path,
+                                                    NULL},
+                                   log_path, "listening on", NULL, WAIT_MS);
+    if (backend < 0 || broker < 0) {
+        fprintf(stderr, "test_adopt_it: the daemons did not start (see %s)\n", log_path);
+        return 1;
+    }
+    static const tu_test tests[] = {
+        {"reconnect route (HANDOFF-001, HELLO-035)", test_reconnect_route},
+        {"route printed", test_route_printed},
+        {"usage", test_usage},
+        {NULL, NULL},
+    };
+    int status = tu_run("adopt-it", tests);
+    status = tu_finish(broker, NULL, status);
+    return tu_finish(backend, root, status);
+}
