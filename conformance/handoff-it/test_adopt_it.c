@@ -26,19 +26,22 @@ static const char *broker_bin, *backend_bin, *client_bin;
 static char root[64], broker_sock[128], backend_sock[128], handoff_sock[128], svc_dir[128],
     log_path[128];
 static pid_t backend;
+static tu_tail tail;
 
-/* Starts rpb-backend with a handoff socket (the definition does not name
- * it, so the broker never hands off). */
-static pid_t start_backend(void)
+/* Starts rpb-backend, with its handoff socket when handoff is true. */
+static pid_t start_backend(bool handoff)
 {
     char field[160];
     snprintf(field, sizeof field, " socket=%s ", backend_sock);
     const char *argv[] = {backend_bin, "--socket", backend_sock, "--echo-protocol", "0x7001",
-                          "--log", log_path, "--handoff-socket", handoff_sock, NULL};
+                          "--log", log_path, handoff ? "--handoff-socket" : NULL, handoff_sock,
+                          NULL};
     return tu_start_daemon(argv, log_path, ": ready ", field, WAIT_MS);
 }
 
-static bool write_service(const char *name)
+/* A definition of service name on the backend, naming its handoff
+ * socket when handoff is true. */
+static bool write_service(const char *name, bool handoff)
 {
     char path[256];
     snprintf(path, sizeof path, "%s/%s.service", svc_dir, name);
@@ -46,6 +49,8 @@ static bool write_service(const char *name)
     if (!f)
         return false;
     fprintf(f, "backend_pipe = %s\ndaemon_version = 1.0.0\n", backend_sock);
+    if (handoff)
+        fprintf(f, "handoff_socket = %s\n", handoff_sock);
     return fclose(f) == 0;
 }
 
@@ -56,6 +61,21 @@ static int adopt(const char *service, bool json, char *out, size_t cap)
                           "--wanted-version", "1.0.0", "--adopt", "--echo", "0x7001",
                           json ? "--json" : NULL, NULL};
     return tu_run_capture(argv, out, cap, WAIT_MS);
+}
+
+/* HANDOFF-001, HANDOFF-045, HANDOFF-051: the handoff route; the echo went
+ * over the adopted broker connection (the backend logs it via=handoff). */
+static void test_handoff_route(void)
+{
+    char out[4096];
+    CU_ASSERT_EQUAL(adopt("handoff", true, out, sizeof out), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"route\": \"handoff\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"handoff_status\": \"ok\""));
+    CU_ASSERT_TRUE(tu_tail_wait(&tail, "handoff conn=", "outcome=adopted", WAIT_MS));
+    CU_ASSERT_TRUE(tu_tail_wait(&tail, "via=handoff", "payloads=1", WAIT_MS));
+
+    CU_ASSERT_EQUAL(adopt("handoff", false, out, sizeof out), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "  route: handoff\n"));
 }
 
 /* HANDOFF-001, HELLO-035: no handoff socket in the definition, no token:
@@ -89,6 +109,22 @@ static void test_usage(void)
     CU_ASSERT_EQUAL(tu_run_capture(admin, out, sizeof out, WAIT_MS), 2);
 }
 
+/* HANDOFF-032, HANDOFF-052: the backend restarted without its handoff
+ * socket; the broker's attempt fails and the client falls back to
+ * backend_pipe silently (exit 0, the echo answered). */
+static void test_fallback_when_stopped(void)
+{
+    kill(backend, SIGTERM);
+    CU_ASSERT_EQUAL_FATAL(tu_wait_exit(backend, WAIT_MS), 0);
+    backend = start_backend(false);
+    CU_ASSERT_FATAL(backend > 0);
+    char out[4096];
+    CU_ASSERT_EQUAL(adopt("handoff", true, out, sizeof out), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"route\": \"reconnect\""));
+    CU_ASSERT_PTR_NULL(strstr(out, "\"handoff_status\": \"ok\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"result\": \"negotiated\""));
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 4) {
@@ -107,24 +143,29 @@ int main(int argc, char **argv)
     snprintf(handoff_sock, sizeof handoff_sock, "%s/handoff.sock", root);
     snprintf(svc_dir, sizeof svc_dir, "%s/services", root);
     snprintf(log_path, sizeof log_path, "%s/daemons.log", root);
-    if (mkdir(svc_dir, 0700) != 0 || !write_service("plain"))
+    if (mkdir(svc_dir, 0700) != 0 || !write_service("handoff", true) ||
+        !write_service("plain", false))
         return 1;
-    backend = start_backend();
+    backend = start_backend(true);
     pid_t broker = tu_start_daemon((const char *[]){broker_bin, "--socket", broker_sock,
                                                     "--services", svc_dir, "--log", log_path,
                                                     NULL},
                                    log_path, "listening on", NULL, WAIT_MS);
-    if (backend < 0 || broker < 0) {
+    if (backend < 0 || broker < 0 || !tu_tail_open(&tail, log_path)) {
         fprintf(stderr, "test_adopt_it: the daemons did not start (see %s)\n", log_path);
         return 1;
     }
     static const tu_test tests[] = {
+        {"handoff route (HANDOFF-001, HANDOFF-045, HANDOFF-051)", test_handoff_route},
         {"reconnect route (HANDOFF-001, HELLO-035)", test_reconnect_route},
         {"route printed", test_route_printed},
         {"usage", test_usage},
+        {"handoff socket stopped: silent fallback (HANDOFF-032, HANDOFF-052)",
+         test_fallback_when_stopped},
         {NULL, NULL},
     };
     int status = tu_run("adopt-it", tests);
+    tu_tail_close(&tail);
     status = tu_finish(broker, NULL, status);
-    return tu_finish(backend, root, status);
+    return backend > 0 ? tu_finish(backend, root, status) : 1;
 }

@@ -2,6 +2,7 @@
  * bench.c - the shared parts of the round-trip benchmarks (bench.h).
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -109,6 +110,43 @@ bench_latency bench_measure_latency(bench_trip trip, const char *path, size_t co
     return l;
 }
 
+double bench_measure_throughput(bench_trip trip, const char *path, int clients, int duration_ms,
+                                size_t *failures)
+{
+    int p[2];
+    if (pipe(p) != 0)
+        return 0;
+    int64_t start = rpb_monotonic_ms() + 50; /* common start line */
+    pid_t pids[64];
+    for (int c = 0; c < clients && c < 64; c++) {
+        if ((pids[c] = fork()) == 0) {
+            close(p[0]);
+            while (rpb_monotonic_ms() < start)
+                ;
+            uint64_t done[2] = {0, 0};
+            while (rpb_monotonic_ms() < start + duration_ms) {
+                if (trip(path))
+                    done[0]++;
+                else
+                    done[1]++;
+            }
+            (void)!write(p[1], done, sizeof done);
+            _exit(0);
+        }
+    }
+    close(p[1]);
+    uint64_t total = 0, done[2];
+    *failures = 0;
+    while (read(p[0], done, sizeof done) == (ssize_t)sizeof done) {
+        total += done[0];
+        *failures += done[1];
+    }
+    close(p[0]);
+    for (int c = 0; c < clients && c < 64; c++)
+        waitpid(pids[c], NULL, 0);
+    return total * 1000.0 / duration_ms;
+}
+
 pid_t bench_start_daemon(const char *who, char *const argv[], const char *ready)
 {
     int p[2];
@@ -160,4 +198,18 @@ void bench_sibling(const char *argv0, const char *name, char *out, size_t cap)
         snprintf(out, cap, "%s", name);
     else
         snprintf(out, cap, "%.*s/%s", (int)(slash - argv0), argv0, name);
+}
+
+int bench_count_fds(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/fd", (int)pid);
+    DIR *d = opendir(path);
+    if (d == NULL)
+        return -1;
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;)
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
 }

@@ -64,45 +64,6 @@ static bool hello_once(const char *path)
     return ok;
 }
 
-/* clients processes loop round trips for duration_ms; round trips/s. */
-static double measure_throughput(bench_trip trip, const char *path, int clients, int duration_ms,
-                                 size_t *failures)
-{
-    int p[2];
-    if (pipe(p) != 0)
-        return 0;
-    int64_t start = rpb_monotonic_ms() + 50; /* common start line */
-    pid_t pids[64];
-    for (int c = 0; c < clients && c < 64; c++) {
-        if ((pids[c] = fork()) == 0) {
-            close(p[0]);
-            encode_hello();
-            while (rpb_monotonic_ms() < start)
-                ;
-            uint64_t done[2] = {0, 0};
-            while (rpb_monotonic_ms() < start + duration_ms) {
-                if (trip(path))
-                    done[0]++;
-                else
-                    done[1]++;
-            }
-            (void)!write(p[1], done, sizeof done);
-            _exit(0);
-        }
-    }
-    close(p[1]);
-    uint64_t total = 0, done[2];
-    *failures = 0;
-    while (read(p[0], done, sizeof done) == (ssize_t)sizeof done) {
-        total += done[0];
-        *failures += done[1];
-    }
-    close(p[0]);
-    for (int c = 0; c < clients && c < 64; c++)
-        waitpid(pids[c], NULL, 0);
-    return total * 1000.0 / duration_ms;
-}
-
 /* The broker's latency while IDLE connections stay silent and one
  * slowloris has sent a byte of its header (SEC-005: neither delays
  * anyone); the connections are closed afterwards. */
@@ -193,9 +154,9 @@ int main(int argc, char **argv)
     double tf[3], tb[3];
     size_t failures = lf.failures + lb.failures + li.failures, f;
     for (int i = 0; i < 3; i++) {
-        tf[i] = measure_throughput(bench_floor_once, floor_sock, clients[i], duration, &f);
+        tf[i] = bench_measure_throughput(bench_floor_once, floor_sock, clients[i], duration, &f);
         failures += f;
-        tb[i] = measure_throughput(hello_once, broker_sock, clients[i], duration, &f);
+        tb[i] = bench_measure_throughput(hello_once, broker_sock, clients[i], duration, &f);
         failures += f;
     }
 
