@@ -545,6 +545,7 @@ static int run_suite(options *o)
     iso_now(started, sizeof started);
     run_info ri;
     memset(&ri, 0, sizeof ri);
+    ri.role = role_name(role);
     ri.target = sb_str(&target);
     ri.tier = o->tier == TIER_CORE ? "core" : "strict";
     ri.started = started;
@@ -610,8 +611,8 @@ static int run_suite(options *o)
     if (o->spawn_cmd) {
         attach_stop(&a, o->grace_ms, o->keep_temp);
         describe_exit(how, sizeof how, &a);
-        ri.broker_log = &a.stderr_text;
-        ri.broker_exit = how;
+        ri.peer_log = &a.stderr_text;
+        ri.peer_exit = how;
         if (o->keep_temp)
             fprintf(o->tap ? stderr : stdout, "temp dir kept: %s\n", a.dir);
     }

@@ -215,7 +215,7 @@ static void sanitize(sbuf *out, const uint8_t *s, size_t len)
 /* ---- JSON ---- */
 
 /* "key": text made valid UTF-8 (text from outside the harness: the spawn
- * command, the broker's output, the expected-failure list). */
+ * command, the daemon's output, the expected-failure list). */
 static void json_clean(rpb_json_writer *w, const char *key, const uint8_t *text, size_t len)
 {
     sbuf clean = SBUF_INIT;
@@ -259,7 +259,7 @@ static void json_bytes(rpb_json_writer *w, const char *prefix, const sbuf *b, si
     }
 }
 
-/* The connection number of a broker log line: its first text field
+/* The connection number of a daemon log line: its first text field
  * " conn=N" or JSON member "conn":N; 0 when it has none. */
 static size_t line_conn(const char *line, size_t len)
 {
@@ -276,14 +276,14 @@ static size_t line_conn(const char *line, size_t len)
     return 0;
 }
 
-/* The broker log lines of o into out: a line naming a connection number
- * belongs to the case that made that connection, wherever the broker
+/* The daemon log lines of o into out: a line naming a connection number
+ * belongs to the case that made that connection, wherever the daemon
  * wrote it (it logs a connection when it closes it, often after the case
  * ended); a line naming none belongs to the case during which it was
  * written. */
 static void case_log(const run_info *ri, const outcome *o, sbuf *out)
 {
-    const sbuf *log = ri->broker_log;
+    const sbuf *log = ri->peer_log;
     size_t len = log ? log->len : 0;
     for (size_t at = 0; at < len;) {
         const char *line = (const char *)log->data + at;
@@ -308,6 +308,8 @@ int report_json(const char *path, const run_info *ri)
     rpb_json_cstring(&w, "rpb-conform");
     rpb_json_key(&w, "version");
     rpb_json_cstring(&w, RPB_VERSION_STRING);
+    rpb_json_key(&w, "role");
+    rpb_json_cstring(&w, ri->role);
     json_clean(&w, "target", (const uint8_t *)ri->target, strlen(ri->target));
     rpb_json_key(&w, "tier");
     rpb_json_cstring(&w, ri->tier);
@@ -326,11 +328,11 @@ int report_json(const char *path, const run_info *ri)
     rpb_json_key(&w, "expected_failures");
     rpb_json_uint(&w, ri->xfailed);
     rpb_json_end_object(&w);
-    if (ri->broker_log)
-        json_clean(&w, "broker_log", ri->broker_log->data, ri->broker_log->len);
-    if (ri->broker_exit) {
-        rpb_json_key(&w, "broker_exit");
-        rpb_json_cstring(&w, ri->broker_exit);
+    if (ri->peer_log)
+        json_clean(&w, "peer_log", ri->peer_log->data, ri->peer_log->len);
+    if (ri->peer_exit) {
+        rpb_json_key(&w, "peer_exit");
+        rpb_json_cstring(&w, ri->peer_exit);
     }
     rpb_json_key(&w, "cases");
     rpb_json_begin_array(&w);
@@ -373,7 +375,7 @@ int report_json(const char *path, const run_info *ri)
         sbuf log = SBUF_INIT;
         case_log(ri, o, &log);
         if (log.len)
-            json_clean(&w, "broker_log_lines", log.data, log.len);
+            json_clean(&w, "peer_log_lines", log.data, log.len);
         sb_free(&log);
         rpb_json_key(&w, "exchanges");
         rpb_json_begin_array(&w);
@@ -458,8 +460,8 @@ int report_junit(const char *path, const run_info *ri)
     sb_puts(&x, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     sb_printf(&x, "<testsuites name=\"rpb-conform\" tests=\"%zu\" failures=\"%zu\" time=\"%.3f\">\n", ri->n,
               ri->failed, ri->wall_ms / 1000.0);
-    sb_printf(&x, "  <testsuite name=\"rpb-conform %s\" tests=\"%zu\" failures=\"%zu\" skipped=\"%zu\" time=\"%.3f\" timestamp=\"%s\">\n",
-              ri->tier, ri->n, ri->failed, ri->skipped + ri->xfailed, ri->wall_ms / 1000.0, ri->started);
+    sb_printf(&x, "  <testsuite name=\"rpb-conform %s %s\" tests=\"%zu\" failures=\"%zu\" skipped=\"%zu\" time=\"%.3f\" timestamp=\"%s\">\n",
+              ri->role, ri->tier, ri->n, ri->failed, ri->skipped + ri->xfailed, ri->wall_ms / 1000.0, ri->started);
     for (size_t i = 0; i < ri->n; i++) {
         const outcome *o = &ri->v[i];
         /* classname: the id without its last component, dots for slashes */
@@ -720,7 +722,7 @@ static void html_case(sbuf *h, const run_info *ri, size_t i)
     sbuf log = SBUF_INIT;
     case_log(ri, o, &log);
     if (o->r.verdict == V_FAIL && log.len) {
-        sb_puts(h, "<b>broker log of the case's connections</b><pre>");
+        sb_printf(h, "<b>%s log of the case's connections</b><pre>", ri->role);
         esc(h, (const char *)log.data, log.len);
         sb_puts(h, "</pre>\n");
     }
@@ -738,9 +740,11 @@ int report_html(const char *path, const run_info *ri)
 {
     sbuf h = SBUF_INIT;
     sb_puts(&h, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-                "<title>rpb-conform report</title><style>");
+                "<title>rpb-conform ");
+    sb_puts(&h, ri->role);
+    sb_puts(&h, " report</title><style>");
     sb_puts(&h, html_style);
-    sb_puts(&h, "</style></head><body>\n<h1>rpb-conform report</h1>\n<p>Target: <code>");
+    sb_printf(&h, "</style></head><body>\n<h1>rpb-conform %s report</h1>\n<p>Target: <code>", ri->role);
     escs(&h, ri->target);
     sb_printf(&h, "</code><br>Tier: %s &middot; started %s &middot; %.1f s</p>\n", ri->tier, ri->started,
               ri->wall_ms / 1000.0);
@@ -766,15 +770,15 @@ int report_html(const char *path, const run_info *ri)
     sb_puts(&h, "<h2>Cases</h2>\n");
     for (size_t i = 0; i < ri->n; i++)
         html_case(&h, ri, i);
-    if (ri->broker_log) {
-        sb_puts(&h, "<h2>Broker output</h2>\n");
-        if (ri->broker_exit) {
+    if (ri->peer_log) {
+        sb_printf(&h, "<h2>Output of the %s</h2>\n", ri->role);
+        if (ri->peer_exit) {
             sb_puts(&h, "<p>");
-            escs(&h, ri->broker_exit);
+            escs(&h, ri->peer_exit);
             sb_puts(&h, "</p>");
         }
         sb_puts(&h, "<pre>");
-        escs(&h, sb_str(ri->broker_log));
+        escs(&h, sb_str(ri->peer_log));
         sb_puts(&h, "</pre>\n");
     }
     sb_puts(&h, "</body></html>\n");

@@ -28,11 +28,12 @@ typedef struct outcome {
     cresult r;
     enum status st;
     const char *expect_reason; /* the list's "# reason", when listed */
-    size_t log_from, log_to;   /* the broker log written while it ran (offsets; --spawn) */
-    size_t conn_from, conn_to; /* its connections: the broker's conn_from+1..conn_to */
+    size_t log_from, log_to;   /* the daemon's log written while it ran (offsets; --spawn) */
+    size_t conn_from, conn_to; /* its connections: the daemon's conn_from+1..conn_to */
 } outcome;
 
 typedef struct run_info {
+    const char *role;     /* the suite: "broker" or "backend" (role_name()) */
     const char *target;   /* "spawn: CMD" or "connect: PATH" */
     const char *tier;     /* "core" or "strict" */
     const char *started;  /* ISO 8601 UTC */
@@ -40,8 +41,8 @@ typedef struct run_info {
     outcome *v;
     size_t n;
     size_t passed, failed, skipped, xfailed; /* failed: every unexpected result */
-    const sbuf *broker_log; /* the spawned broker's stderr, or NULL */
-    const char *broker_exit; /* how the spawned broker ended, or NULL */
+    const sbuf *peer_log;   /* the spawned daemon's stderr, or NULL */
+    const char *peer_exit;  /* how the spawned daemon ended, or NULL */
 } run_info;
 
 void run_count(run_info *ri);

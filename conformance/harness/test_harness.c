@@ -39,11 +39,11 @@ static bool has_line_prefix(const char *text, const char *prefix)
     return false;
 }
 
-/* The broker connection numbers (" conn=N") of a case's broker_log_lines
+/* The daemon's connection numbers (" conn=N") of a case's peer_log_lines
  * as a bit set over 1..max; returns how many distinct ones. */
 static size_t case_conns(const rpb_json_value *c, unsigned char *seen, size_t max, size_t *dups)
 {
-    const rpb_json_value *lines = rpb_json_get(c, "broker_log_lines");
+    const rpb_json_value *lines = rpb_json_get(c, "peer_log_lines");
     if (!lines || lines->type != RPB_JSON_STRING)
         return 0;
     size_t distinct = 0;
@@ -61,9 +61,10 @@ static size_t case_conns(const rpb_json_value *c, unsigned char *seen, size_t ma
     return distinct;
 }
 
-/* The report shows under each case the broker log lines of the
- * connections it made, found by the broker's conn=N, wherever the broker
- * wrote them: against rpb-broker (one log line per connection) every case
+/* The report shows under each case the daemon's log lines of the
+ * connections it made, found by the daemon's conn=N, wherever the daemon
+ * wrote them: against rpb-broker and rpb-backend (one log line per
+ * connection) every case
  * gets exactly as many connection numbers as it made connections, and no
  * number goes to two cases. */
 static void check_case_log_lines(const rpb_json_value *report)
@@ -134,6 +135,19 @@ static void reference_strict(const char *role, char *spawn, char *const extra[2]
     CU_ASSERT_PTR_NULL(strstr(sb_str(&h), "<script src"));
     CU_ASSERT_PTR_NULL(strstr(sb_str(&h), "<link"));
     CU_ASSERT_PTR_NOT_NULL(strstr(sb_str(&x), "<testsuites"));
+    /* the reports name the role: JSON role and peer_log, the JUnit suite,
+     * the HTML title and the daemon's output */
+    const rpb_json_value *jrole = rpb_json_get(doc.root, "role");
+    CU_ASSERT(jrole && jrole->type == RPB_JSON_STRING && strcmp((const char *)jrole->u.string.data, role) == 0);
+    const rpb_json_value *plog = rpb_json_get(doc.root, "peer_log");
+    CU_ASSERT(plog && plog->type == RPB_JSON_STRING && plog->u.string.len > 0);
+    char named[120];
+    snprintf(named, sizeof named, "<testsuite name=\"rpb-conform %s strict\"", role);
+    CU_ASSERT_PTR_NOT_NULL(strstr(sb_str(&x), named));
+    snprintf(named, sizeof named, "<title>rpb-conform %s report</title>", role);
+    CU_ASSERT_PTR_NOT_NULL(strstr(sb_str(&h), named));
+    snprintf(named, sizeof named, "<h2>Output of the %s</h2>", role);
+    CU_ASSERT_PTR_NOT_NULL(strstr(sb_str(&h), named));
     size_t ids = 0, missing = 0;
     for (const char *p = sb_str(&list); *p;) {
         const char *nl = strchr(p, '\n');
