@@ -8,6 +8,10 @@
  *   the socket and never sleeps.  The responder holds its answer until the
  *   requester has started to wait (a wrapped poll or sleep tells it), so
  *   the requester must wait, and the counts say how it did.
+ * - PROBE-033: a connect to a listener whose backlog is full waits in a
+ *   blocking connect(2) until the listener accepts, never sleeps, and ends
+ *   at the deadline when the listener never does.  The wrapped connect
+ *   tells the listener when the requester connects again after EAGAIN.
  * - IDENT-013 (strict): a process that exits while it is being verified
  *   fails with verify-process-exited.  The wrapped digest finaliser kills
  *   the child being verified after its executable was checked and hashed.
@@ -22,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -41,16 +46,27 @@ int __real_nanosleep(const struct timespec *req, struct timespec *rem);
 int __real_clock_nanosleep(clockid_t clock, int flags, const struct timespec *req, struct timespec *rem);
 int __real_usleep(useconds_t us);
 int __real_EVP_DigestFinal_ex(EVP_MD_CTX *ctx, unsigned char *md, unsigned int *len);
+int __real_connect(int fd, const struct sockaddr *sa, socklen_t len);
 int __wrap_poll(struct pollfd *fds, nfds_t n, int timeout);
 int __wrap_nanosleep(const struct timespec *req, struct timespec *rem);
 int __wrap_clock_nanosleep(clockid_t clock, int flags, const struct timespec *req, struct timespec *rem);
 int __wrap_usleep(useconds_t us);
 int __wrap_EVP_DigestFinal_ex(EVP_MD_CTX *ctx, unsigned char *md, unsigned int *len);
+int __wrap_connect(int fd, const struct sockaddr *sa, socklen_t len);
 
 static _Thread_local bool observed; /* this thread's calls are counted */
-static int polls, sleeps;           /* by the observed thread */
+static int polls, sleeps, connects; /* by the observed thread */
 static int waiting_fd = -1;         /* written once the observed thread waits */
 static pid_t kill_on_digest;        /* killed when a digest is finished */
+
+/* Tells the peer thread (once) that the observed thread is about to wait. */
+static void tell_waiting(void)
+{
+    if (waiting_fd >= 0 && write(waiting_fd, "w", 1) == 1) {
+        close(waiting_fd);
+        waiting_fd = -1;
+    }
+}
 
 /* The observed thread is about to wait: count it and tell the responder. */
 static void waits(bool by_sleeping)
@@ -61,10 +77,15 @@ static void waits(bool by_sleeping)
         sleeps++;
     else
         polls++;
-    if (waiting_fd >= 0 && write(waiting_fd, "w", 1) == 1) {
-        close(waiting_fd);
-        waiting_fd = -1;
-    }
+    tell_waiting();
+}
+
+/* A second connect by the observed thread is its wait for the backlog. */
+int __wrap_connect(int fd, const struct sockaddr *sa, socklen_t len)
+{
+    if (observed && ++connects == 2)
+        tell_waiting();
+    return __real_connect(fd, sa, len);
 }
 
 int __wrap_poll(struct pollfd *fds, nfds_t n, int timeout)
@@ -186,6 +207,129 @@ static void test_requester_polls(void)
     rmdir(dir);
 }
 
+/* ---- PROBE-033 ---- */
+
+typedef struct backlog {
+    char dir[32];
+    struct sockaddr_un sa;
+    int lfd;
+    int queued[8]; /* the connections that fill the backlog */
+    size_t n_queued;
+} backlog;
+
+/* A listener with backlog 0, filled: the next non-blocking connect to it
+ * fails with EAGAIN. */
+static void backlog_fill(backlog *b)
+{
+    snprintf(b->dir, sizeof b->dir, "/tmp/rpb-backlog-XXXXXX");
+    CU_ASSERT_FATAL(mkdtemp(b->dir) != NULL);
+    b->sa = (struct sockaddr_un){.sun_family = AF_UNIX};
+    snprintf(b->sa.sun_path, sizeof b->sa.sun_path, "%s/b.sock", b->dir);
+    b->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    CU_ASSERT_FATAL(b->lfd >= 0 && bind(b->lfd, (struct sockaddr *)&b->sa, sizeof b->sa) == 0 &&
+                    listen(b->lfd, 0) == 0);
+    b->n_queued = 0;
+    for (;;) {
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        CU_ASSERT_FATAL(fd >= 0);
+        if (connect(fd, (struct sockaddr *)&b->sa, sizeof b->sa) < 0) {
+            CU_ASSERT_EQUAL_FATAL(errno, EAGAIN);
+            close(fd);
+            break;
+        }
+        CU_ASSERT_FATAL(b->n_queued < sizeof b->queued / sizeof *b->queued);
+        b->queued[b->n_queued++] = fd;
+    }
+}
+
+static void backlog_close(backlog *b)
+{
+    for (size_t i = 0; i < b->n_queued; i++)
+        close(b->queued[i]);
+    close(b->lfd);
+    unlink(b->sa.sun_path);
+    rmdir(b->dir);
+}
+
+typedef struct acceptor {
+    int lfd, waiting; /* listening socket; read end of the requester's signal */
+    int accepted;     /* the connection it took from the backlog, or -1 */
+} acceptor;
+
+/* Once the requester connects again, takes one connection from the
+ * backlog, which makes room for the requester's. */
+static void *accept_one(void *arg)
+{
+    acceptor *a = arg;
+    struct pollfd p = {a->waiting, POLLIN, 0};
+    __real_poll(&p, 1, 10000); /* the requester connects again (or 10 s: it never did) */
+    a->accepted = accept4(a->lfd, NULL, NULL, SOCK_CLOEXEC);
+    return NULL;
+}
+
+/* Runs rpb_client_connect(path, deadline) as the observed thread; the
+ * counts say how it waited. */
+static int observed_connect(const char *path, int64_t deadline_ms)
+{
+    polls = sleeps = connects = 0;
+    observed = true;
+    int fd = rpb_client_connect(path, deadline_ms);
+    observed = false;
+    if (sleeps || polls)
+        fprintf(stderr, "\n  the connect waited with %d polls and %d sleeps\n", polls, sleeps);
+    return fd;
+}
+
+static void test_connect_waits_for_accept(void)
+{
+    backlog b;
+    backlog_fill(&b);
+    int sig[2];
+    CU_ASSERT_FATAL(pipe2(sig, O_CLOEXEC) == 0);
+    acceptor a = {.lfd = b.lfd, .waiting = sig[0], .accepted = -1};
+    pthread_t t;
+    CU_ASSERT_FATAL(pthread_create(&t, NULL, accept_one, &a) == 0);
+    waiting_fd = sig[1];
+    int fd = observed_connect(b.sa.sun_path, rpb_monotonic_ms() + 10000);
+    pthread_join(t, NULL);
+
+    CU_ASSERT(fd >= 0);
+    CU_ASSERT(a.accepted >= 0);
+    /* EAGAIN, then the connect that waited for the accept */
+    CU_ASSERT_EQUAL(connects, 2);
+    CU_ASSERT_EQUAL(sleeps, 0);
+    CU_ASSERT_EQUAL(polls, 0);
+    if (fd >= 0) {
+        /* connected, and blocking with no send timeout left behind */
+        struct timeval tv = {1, 1};
+        socklen_t len = sizeof tv;
+        CU_ASSERT_EQUAL(getsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, &len), 0);
+        CU_ASSERT(tv.tv_sec == 0 && tv.tv_usec == 0);
+        CU_ASSERT_EQUAL(fcntl(fd, F_GETFL) & O_NONBLOCK, 0);
+        close(fd);
+    }
+    if (a.accepted >= 0)
+        close(a.accepted);
+    if (waiting_fd >= 0)
+        close(waiting_fd);
+    waiting_fd = -1;
+    close(sig[0]);
+    backlog_close(&b);
+}
+
+static void test_connect_deadline_on_full_backlog(void)
+{
+    backlog b;
+    backlog_fill(&b);
+    int fd = observed_connect(b.sa.sun_path, rpb_monotonic_ms() + 50);
+    CU_ASSERT_EQUAL(fd, RPB_ERR_TIMEOUT);
+    CU_ASSERT_EQUAL(sleeps, 0);
+    CU_ASSERT_EQUAL(polls, 0);
+    if (fd >= 0)
+        close(fd);
+    backlog_close(&b);
+}
+
 /* ---- IDENT-013 ---- */
 
 static void test_exit_during_verification(void)
@@ -229,6 +373,9 @@ int main(void)
 {
     static const tu_test tests[] = {
         {"the requester waits with poll, never sleeps (PROBE-031)", test_requester_polls},
+        {"a connect on a full backlog waits for the accept, never sleeps (PROBE-033)",
+         test_connect_waits_for_accept},
+        {"a connect on a full backlog ends at the deadline (PROBE-033)", test_connect_deadline_on_full_backlog},
         {"a process that exits during verification fails (IDENT-013)", test_exit_during_verification},
         {NULL, NULL},
     };

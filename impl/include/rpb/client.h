@@ -92,8 +92,10 @@ RPB_API int rpb_hello_reply_classify(const uint8_t *body, size_t len, rpb_arena 
 /* ---- blocking socket helpers ---- */
 
 /*
- * Connects to the Unix stream socket at path (non-blocking connect bounded
- * by deadline_ms on the rpb_monotonic_ms() clock; RPB_NO_DEADLINE waits).
+ * Connects to the Unix stream socket at path, bounded by deadline_ms on the
+ * rpb_monotonic_ms() clock (RPB_NO_DEADLINE waits): a listener whose
+ * backlog is full is waited for in a blocking connect until it accepts
+ * (PROBE-033), never with sleeps.
  * Returns the fd (blocking, close-on-exec) or a negative RPB_ERR_*:
  * RPB_ERR_INVALID_ARGUMENT (path too long), RPB_ERR_TIMEOUT or RPB_ERR_IO
  * (errno kept: ENOENT, ECONNREFUSED, ...).

@@ -9,11 +9,57 @@
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "../io/wait.h"
 #include "rpb/error.h"
+
+/* Makes fd blocking: RPB_OK or RPB_ERR_IO (errno kept). */
+static int set_blocking(int fd)
+{
+    int flags = fcntl(fd, F_GETFL);
+    return flags >= 0 && fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == 0 ? RPB_OK : RPB_ERR_IO;
+}
+
+/* SO_SNDTIMEO of fd: timeout_ms, or none for -1. */
+static int set_send_timeout(int fd, int timeout_ms)
+{
+    struct timeval tv = {0, 0};
+    if (timeout_ms > 0) {
+        tv.tv_sec = timeout_ms / 1000;
+        tv.tv_usec = (timeout_ms % 1000) * 1000;
+    }
+    return setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv) == 0 ? RPB_OK : RPB_ERR_IO;
+}
+
+/*
+ * PROBE-033: the connect to a listener whose backlog is full.  A
+ * non-blocking Unix connect then fails with EAGAIN, and poll(2) cannot wait
+ * for room: it reports the unconnected socket ready at once.  A blocking
+ * connect(2) waits in the kernel until the listener accepts a connection
+ * and bounds that wait by SO_SNDTIMEO, so fd is made blocking and connected
+ * with SO_SNDTIMEO set to the time left; EAGAIN (SO_SNDTIMEO ran out) and
+ * EINTR (a signal; the socket is still unconnected) retry with the time
+ * left then.  SO_SNDTIMEO is cleared once connected.
+ */
+static int connect_when_accepted(int fd, const struct sockaddr_un *sa, int64_t deadline_ms)
+{
+    int rc = set_blocking(fd);
+    while (rc == RPB_OK) {
+        int timeout;
+        if (!rpb_io_timeout(deadline_ms, &timeout))
+            return RPB_ERR_TIMEOUT;
+        if ((rc = set_send_timeout(fd, timeout)) != RPB_OK)
+            break;
+        if (connect(fd, (const struct sockaddr *)sa, sizeof *sa) == 0)
+            return set_send_timeout(fd, -1);
+        if (errno != EAGAIN && errno != EINTR)
+            rc = RPB_ERR_IO;
+    }
+    return rc;
+}
 
 int rpb_client_connect(const char *path, int64_t deadline_ms)
 {
@@ -28,26 +74,18 @@ int rpb_client_connect(const char *path, int64_t deadline_ms)
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0)
         return RPB_ERR_IO;
-    int rc = connect(fd, (struct sockaddr *)&sa, sizeof sa);
-    /* a Unix connect completes at once or fails with EAGAIN (backlog full) */
-    while (rc < 0 && errno == EAGAIN) {
-        /* nothing to poll a Unix connect on: retry every 10 ms */
-        int timeout;
-        if (!rpb_io_timeout(deadline_ms, &timeout)) {
-            close(fd);
-            return RPB_ERR_TIMEOUT;
-        }
-        poll(NULL, 0, timeout >= 0 && timeout < 10 ? timeout : 10);
-        rc = connect(fd, (struct sockaddr *)&sa, sizeof sa);
-    }
-    /* connected, or failed: a non-blocking Unix connect never sleeps, so
-     * there is no EINPROGRESS or EINTR to wait out */
-    int flags = rc == 0 ? fcntl(fd, F_GETFL) : -1;
-    if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) {
+    /* a non-blocking Unix connect completes at once (no EINPROGRESS) or
+     * fails; EAGAIN is a full backlog */
+    int rc;
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0)
+        rc = set_blocking(fd);
+    else
+        rc = errno == EAGAIN ? connect_when_accepted(fd, &sa, deadline_ms) : RPB_ERR_IO;
+    if (rc != RPB_OK) {
         int e = errno;
         close(fd);
         errno = e;
-        return RPB_ERR_IO;
+        return rc;
     }
     return fd;
 }
