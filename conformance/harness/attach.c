@@ -164,6 +164,9 @@ static void substitute(sbuf *out, const char *cmd, const attach *a)
         } else if (strncmp(cmd, "{identity}", 10) == 0) {
             sh_quote(out, a->identity);
             cmd += 10;
+        } else if (strncmp(cmd, "{handoff}", 9) == 0) {
+            sh_quote(out, a->handoff);
+            cmd += 9;
         } else {
             sb_putc(out, (uint8_t)*cmd++);
         }
@@ -227,6 +230,8 @@ int attach_spawn(attach *a, enum role role, const char *cmd, int timeout_ms, sbu
     snprintf(a->log, sizeof a->log, "%s/%s.log", a->dir, role_name(role));
     if (role == ROLE_BROKER && write_broker_fixture(a, err) < 0)
         return -1;
+    if (role == ROLE_BACKEND && strstr(cmd, "{handoff}"))
+        snprintf(a->handoff, sizeof a->handoff, "%s/handoff.sock", a->dir);
     sb_puts(&a->command, "exec ");
     substitute(&a->command, cmd, a);
     int logfd = open(a->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);

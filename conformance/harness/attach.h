@@ -23,8 +23,9 @@ typedef struct attach {
     char identity[300];   /* backend: dir/identity.json, its sidecar ({identity}) */
     char socket[300];     /* the socket path the cases use: dir/ROLE.sock */
     char log[300];        /* dir/ROLE.log: the daemon's stdout+stderr */
-    char handoff[300];    /* broker: conform-handoff's handoff socket, dir/handoff.sock
-                           * (spawn), --handoff-socket (connect), or "" */
+    char handoff[300];    /* broker: conform-handoff's handoff socket; backend: its
+                           * handoff socket ({handoff}); dir/handoff.sock (spawn),
+                           * --handoff-socket (connect), or "" */
     pid_t pid;            /* the spawned daemon, 0 for --connect */
     sbuf command;         /* the spawn command after substitution */
     int exit_status;      /* waitpid status after attach_stop (spawn) */
@@ -42,7 +43,8 @@ int attach_connect(attach *a, enum role role, const char *path, const char *hand
 
 /*
  * Makes the temp dir (for a broker, with the fixture), substitutes
- * {socket}, {services} and {identity} in cmd (shell-quoted), runs it with
+ * {socket}, {services}, {identity} and {handoff} in cmd (shell-quoted; a
+ * backend has a handoff socket only when cmd names one), runs it with
  * /bin/sh -c in its own process group and waits up to timeout_ms until the
  * daemon answers as for attach_connect().  Returns 0, or -1 with a message
  * in err (the daemon, if started, is stopped again).

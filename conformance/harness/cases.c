@@ -13,7 +13,7 @@
 static const case_table *const areas[] = {
     &cases_framing, &cases_envelope, &cases_wire, &cases_hello, &cases_conn, &cases_admin, &cases_launch,
     &cases_handoff,
-    &cases_probe, &cases_ident, &cases_bconn,
+    &cases_probe, &cases_ident, &cases_bconn, &cases_receiver,
 };
 
 /* Appends the rows of every area whose CASE_ENDS_BROKER flag is ends. */

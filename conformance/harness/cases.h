@@ -201,7 +201,7 @@ bool admin_status_u64(cctx *c, const char *path, uint64_t *out);
  * limit configured (--rate-limit off). */
 bool rate_configured(cctx *c);
 
-/* ---- the backend suite (cases_probe.c, cases_ident.c, cases_bconn.c) ---- */
+/* ---- the backend suite (cases_probe.c, cases_ident.c, cases_bconn.c, cases_receiver.c) ---- */
 
 #include <rpb/ident.h>
 
@@ -241,6 +241,10 @@ bool probe_identity(cctx *c, const char *label, rpb_identity *id, int32_t *peer_
 /* A baseline probe on a new connection is answered: the backend still
  * serves after what the case did (`after` says what). */
 void expect_backend_serving(cctx *c, const char *after);
+
+/* A probe on a new connection is answered exactly within the prompt
+ * deadline (beside stalled connections, MUX-006, HANDOFF-046). */
+void probe_promptly(cctx *c);
 
 /* Where a PROBE row's raw bytes go (probe_variant.hex). */
 enum probe_raw {
@@ -286,6 +290,6 @@ void case_probe(cctx *c);
 
 /* The area tables (cases_<area>.c), listed in run order by cases.c. */
 extern const case_table cases_framing, cases_envelope, cases_wire, cases_hello, cases_conn, cases_admin,
-    cases_launch, cases_handoff, cases_probe, cases_ident, cases_bconn;
+    cases_launch, cases_handoff, cases_probe, cases_ident, cases_bconn, cases_receiver;
 
 #endif

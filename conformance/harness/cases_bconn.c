@@ -95,8 +95,7 @@ static void case_deadline_trickle(cctx *c)
     sb_free(&s);
 }
 
-/* A probe on a new connection is answered within the prompt deadline. */
-static void probe_promptly(cctx *c)
+void probe_promptly(cctx *c)
 {
     uint8_t nonce[RPB_PROBE_NONCE_BYTES];
     rpb_frame f;

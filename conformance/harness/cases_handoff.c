@@ -303,12 +303,9 @@ static void expect_ready(cctx *c, attempt *a)
     if (rpb_handoff_ready_encode(a->token, a->correlation_id, want, sizeof want, &n) != RPB_OK)
         abort();
     hreply r;
-    hc_read_reply(&a->client, c->cfg->reply_ms, &r);
-    if (r.ex) {
-        sb_put(&r.ex->expect_bytes, want, n);
-        sb_printf(&r.ex->expect_text, "handoff-ready EVENT: HandoffAck{token, accepted, correlation_id %llu}",
-                  (unsigned long long)a->correlation_id);
-    }
+    hc_read_expected(&a->client, c->cfg->reply_ms, &r, want, n,
+                     "handoff-ready EVENT: HandoffAck{token, accepted, correlation_id %llu}",
+                     (unsigned long long)a->correlation_id);
     if (r.end != H_REPLY)
         c_fail(c, "expected the handoff-ready EVENT on the client's connection after an accepted ACK "
                   "(HANDOFF-031); observed %s", hend_name(r.end));

@@ -86,8 +86,11 @@ typedef struct hconfig {
     const char *identity_file; /* backend: its identity sidecar ({identity} or --identity), else NULL */
     bool has_echo;             /* backend: it serves echo_protocol (MUX-008, --echo-protocol) */
     uint32_t echo_protocol;
-    const char *handoff_socket; /* conform-handoff's handoff endpoint, where the harness
-                                   plays the backend (--spawn, or --handoff-socket); NULL: none */
+    const char *handoff_socket; /* broker: conform-handoff's handoff endpoint, where the harness
+                                   plays the backend (--spawn, or --handoff-socket); backend: its
+                                   handoff socket, where the harness plays the broker ({handoff},
+                                   or --handoff-socket); NULL: none */
+    int handoff_ms;             /* backend: its deadline for a handoff connection (HANDOFF-046) */
     const char *broker_log;     /* the broker's output in --spawn mode, else NULL */
 } hconfig;
 

@@ -142,13 +142,12 @@ static void set_end(hconn *hc, const char *what)
         snprintf(hc->ex->end, sizeof hc->ex->end, "%s", what);
 }
 
-int hc_open(cctx *c, hconn *hc, const horigin *o, const char *label)
+/* A new recorded connection on fd (or the connect's -errno). */
+static int hc_take(cctx *c, hconn *hc, const char *label, int fd)
 {
     hc->c = c;
     hc->fd = -1;
-    hc->ex = NULL;
     hc->ex = c_new_exchange(c, label);
-    int fd = o ? origin_connect(o) : usock_connect(c->cfg->socket_path, c->cfg->reply_ms);
     if (fd < 0) {
         char what[48];
         snprintf(what, sizeof what, "connect failed: %s", strerror(-fd));
@@ -159,6 +158,22 @@ int hc_open(cctx *c, hconn *hc, const horigin *o, const char *label)
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
     hc->fd = fd;
     return 0;
+}
+
+int hc_open(cctx *c, hconn *hc, const horigin *o, const char *label)
+{
+    return hc_take(c, hc, label, o ? origin_connect(o) : usock_connect(c->cfg->socket_path, c->cfg->reply_ms));
+}
+
+int hc_open_at(cctx *c, hconn *hc, const char *path, const char *label)
+{
+    return hc_take(c, hc, label, usock_connect(path, c->cfg->reply_ms));
+}
+
+void hc_adopt(cctx *c, hconn *hc, int fd, const char *label)
+{
+    usock_note_connection();
+    hc_take(c, hc, label, fd);
 }
 
 int hc_send(hconn *hc, const void *data, size_t len)
@@ -290,6 +305,19 @@ int hc_read_reply(hconn *hc, int timeout_ms, hreply *r)
     if (r->end == H_REPLY)
         decode_reply(r);
     set_end(hc, hend_name(r->end));
+    return r->end;
+}
+
+int hc_read_expected(hconn *hc, int timeout_ms, hreply *r, const uint8_t *want, size_t n, const char *text, ...)
+{
+    hc_read_reply(hc, timeout_ms, r);
+    if (r->ex) {
+        sb_put(&r->ex->expect_bytes, want, n);
+        va_list ap;
+        va_start(ap, text);
+        sb_vprintf(&r->ex->expect_text, text, ap);
+        va_end(ap);
+    }
     return r->end;
 }
 

@@ -57,10 +57,25 @@ typedef struct hreply {
 
 void hr_free(hreply *r);
 
+/* Reads one framed reply on hc within timeout_ms (hc_read_reply()) whose
+ * exact bytes must be want[0..n): the report shows them, and text,
+ * beside what came.  Returns r->end. */
+__attribute__((format(printf, 6, 7))) int hc_read_expected(hconn *hc, int timeout_ms, hreply *r,
+                                                           const uint8_t *want, size_t n, const char *text, ...);
+
 /* Connects to the broker (from o, or from the harness when o is NULL);
  * label names the connection in reports.  Returns 0 or -errno (the failure
  * is recorded as the connection's end). */
 int hc_open(cctx *c, hconn *hc, const horigin *o, const char *label);
+
+/* hc_open() from the harness to the socket at path instead, e.g. a
+ * backend's handoff socket. */
+int hc_open_at(cctx *c, hconn *hc, const char *path, const char *label);
+
+/* Records fd, a connection the daemon got another way than by accepting
+ * it (a descriptor handed off to a backend), as the case's next
+ * connection: counted as one the daemon numbers (usock.h). */
+void hc_adopt(cctx *c, hconn *hc, int fd, const char *label);
 
 /* Sends all of data within the reply deadline.  Returns 0 or -errno
  * (EPIPE when the broker has closed). */

@@ -13,6 +13,7 @@
 #define FIXTURE_RATE_WINDOW_MS 10000u
 #define FIXTURE_HANDSHAKE_MS 1000        /* handshake deadline */
 #define FIXTURE_FRAME_MS 1000            /* backend: deadline for each next frame (rpb-backend --frame-timeout) */
+#define FIXTURE_HANDOFF_MS 1000          /* backend: deadline for a handoff connection (rpb-backend --handoff-timeout) */
 
 /* Services. */
 #define FIXTURE_SVC_PINNED "zccache"      /* min 1.10.0, allow-list [1.11.20] */

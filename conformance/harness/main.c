@@ -34,7 +34,8 @@
 
 static const char usage_text[] =
     "usage: rpb-conform broker (--connect PATH | --spawn CMD) [options]\n"
-    "       rpb-conform backend (--connect PATH [--identity FILE] | --spawn CMD) [options]\n"
+    "       rpb-conform backend (--connect PATH [--identity FILE] [--handoff-socket PATH]\n"
+    "                            | --spawn CMD) [options]\n"
     "       rpb-conform broker|backend --list [--tier T] [--only P] [--skip P]\n"
     "       rpb-conform fixture DIR\n"
     "       rpb-conform --help | --version\n"
@@ -61,12 +62,19 @@ static const char usage_text[] =
     "  --connect PATH        a backend already serving PATH\n"
     "  --identity FILE       with --connect: the backend's identity sidecar, which\n"
     "                        its answers must match (else the sidecar cases skip)\n"
-    "  --spawn CMD           as for a broker; {socket} and {identity} are replaced\n"
-    "                        by a socket path and the path of the sidecar the\n"
-    "                        backend is to write.  Example:\n"
+    "  --handoff-socket PATH with --connect: the backend's handoff socket, where the\n"
+    "                        harness plays the broker (else the handoff cases skip)\n"
+    "  --spawn CMD           as for a broker; {socket}, {identity} and {handoff} are\n"
+    "                        replaced by a socket path, the path of the sidecar the\n"
+    "                        backend is to write and the path of the handoff socket\n"
+    "                        it is to create (without {handoff} the handoff cases\n"
+    "                        skip).  Example:\n"
     "                        --spawn 'rpb-backend --socket {socket} --identity-file\n"
-    "                                 {identity} --frame-timeout 1000'\n"
+    "                                 {identity} --frame-timeout 1000 --handoff-socket\n"
+    "                                 {handoff} --handoff-timeout 1000'\n"
     "  --frame-timeout MS    the backend's deadline for each next frame (default 1000)\n"
+    "  --handoff-timeout MS  the backend's deadline for a handoff connection's whole\n"
+    "                        exchange (default 1000)\n"
     "  --echo-protocol N     the backend serves payload protocol N (0x hex or\n"
     "                        decimal) as an echo service (MUX-008); without it the\n"
     "                        echo cases skip\n"
@@ -100,7 +108,7 @@ static const char usage_text[] =
     "                        MS ms (default 500/10000); 'off' or 0/MS (as the\n"
     "                        broker takes it) skips the rate-limit cases\n"
     "  --handshake-timeout MS  the broker's handshake deadline (default 1000)\n"
-    "  --handoff-socket PATH (--connect) the handoff endpoint the broker was given\n"
+    "  --handoff-socket PATH (broker, --connect) the handoff endpoint the broker got\n"
     "                        for the service conform-handoff: the harness listens\n"
     "                        there as the backend (--spawn names one itself);\n"
     "                        without it the handoff cases are skipped\n"
@@ -208,6 +216,8 @@ static int *ms_option(options *o, const char *a, long *min)
     *min = 1;
     if (strcmp(a, o->cfg.role == ROLE_BACKEND ? "--frame-timeout" : "--handshake-timeout") == 0)
         return &o->cfg.handshake_ms;
+    if (strcmp(a, "--handoff-timeout") == 0 && o->cfg.role == ROLE_BACKEND)
+        return &o->cfg.handoff_ms;
     if (strcmp(a, "--reply-timeout") == 0)
         return &o->cfg.reply_ms;
     if (strcmp(a, "--prompt-timeout") == 0)
@@ -294,7 +304,7 @@ static int parse_broker_args(int argc, char **argv, options *o)
                 return usage_error("bad --echo-protocol %s", v);
             o->cfg.has_echo = true;
             o->cfg.echo_protocol = (uint32_t)pp;
-        } else if (strcmp(a, "--handoff-socket") == 0 && o->cfg.role == ROLE_BROKER) {
+        } else if (strcmp(a, "--handoff-socket") == 0) {
             NEED_VALUE();
             o->handoff_socket = v;
         } else if (strcmp(a, "--rate-limit") == 0 && o->cfg.role == ROLE_BROKER) {
@@ -320,6 +330,8 @@ static int parse_broker_args(int argc, char **argv, options *o)
         return usage_error("--spawn command has no {socket} placeholder: %s", o->spawn_cmd);
     if (o->spawn_cmd && o->cfg.identity_file)
         return usage_error("%s", "--identity goes with --connect (--spawn has {identity})");
+    if (o->spawn_cmd && o->handoff_socket)
+        return usage_error("%s", "--handoff-socket goes with --connect (--spawn has {handoff})");
     if (o->cfg.prompt_ms >= o->cfg.handshake_ms)
         return usage_error("--prompt-timeout must be below %s",
                            o->cfg.role == ROLE_BACKEND ? "--frame-timeout" : "--handshake-timeout");
@@ -684,6 +696,7 @@ int main(int argc, char **argv)
     o.cfg.prompt_ms = 400;
     o.cfg.role = strcmp(argv[1], "backend") == 0 ? ROLE_BACKEND : ROLE_BROKER;
     o.cfg.handshake_ms = o.cfg.role == ROLE_BACKEND ? FIXTURE_FRAME_MS : FIXTURE_HANDSHAKE_MS;
+    o.cfg.handoff_ms = FIXTURE_HANDOFF_MS;
     o.cfg.rate_n = FIXTURE_RATE_N;
     o.cfg.rate_window_ms = FIXTURE_RATE_WINDOW_MS;
     o.cfg.root = geteuid() == 0;

@@ -191,7 +191,8 @@ static void test_backend_strict(void)
     const char *slash = strrchr(broker_bin, '/');
     int dir = slash ? (int)(slash - broker_bin + 1) : 0;
     snprintf(spawn, sizeof spawn,
-             "%.*srpb-backend --socket {socket} --identity-file {identity} --frame-timeout 1000 --echo-protocol 0xF412",
+             "%.*srpb-backend --socket {socket} --identity-file {identity} --frame-timeout 1000 --echo-protocol 0xF412"
+             " --handoff-socket {handoff} --handoff-timeout 1000",
              dir, broker_bin);
     char *extra[2] = {"--echo-protocol", "0xF412"};
     reference_strict("backend", spawn, extra);
