@@ -118,6 +118,7 @@ static pid_t start(const char *role, const char *name, const char *json, const c
     bool backend = strcmp(role, "backend") == 0;
     snprintf(spawn, sizeof spawn,
              backend ? "%s --socket {socket} --identity-file {identity} --frame-timeout 1000 --echo-protocol 0xF412"
+                       " --handoff-socket {handoff} --handoff-timeout 1000"
                      : "%s --socket {socket} --services {services} --rate-limit 500/10000 --handshake-timeout 1000"
                              " --handoff-ack-timeout 1000 --handoff-failures 1000/1000",
              daemon);
