@@ -4,8 +4,9 @@
  * endpoint, its exit through its pidfd, and stopping them all.  Every step
  * is non-blocking and driven by the event loop (LAUNCH-008): the loop hands
  * this module the events of the descriptors it registered (pidfds, probe
- * sockets) and the time.  The registry decisions (budget, single-flight)
- * are librpb's rpb/launch.h.
+ * sockets, the inotify watch of the backends' directory) and the time.
+ * The registry decisions (budget, single-flight) are librpb's
+ * rpb/launch.h.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -17,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/inotify.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -49,6 +51,7 @@ typedef struct child {
     pid_t pid;
     int pidfd;
     int probe_fd; /* -1 while not connected */
+    bool watched; /* its endpoint's directory is watched (LAUNCH-005) */
     int64_t started_ms, ready_deadline_ms, next_try_ms;
     uint32_t pause_ms;
     rpb_identity expected; /* LAUNCH-004 */
@@ -62,6 +65,9 @@ typedef struct child {
 struct broker_launcher {
     const broker_config *cfg;
     int ep;
+    /* LAUNCH-005: endpoints appearing in the backends' directory wake the
+     * readiness wait; -1 when inotify is unavailable (then it polls) */
+    int inotify_fd;
     /* LAUNCH-015: the broker's log file without ".log"; "" when the broker
      * does not log to a file (the backends then share its stderr) */
     char log_stem[PATH_MAX];
@@ -124,6 +130,12 @@ broker_launcher *launcher_new(const broker_config *cfg, int ep, launch_done_fn d
     L->done = done;
     L->ctx = ctx;
     log_stem(cfg, L->log_stem, sizeof L->log_stem);
+    L->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    struct epoll_event ev = {.events = EPOLLIN, .data.fd = L->inotify_fd};
+    if (L->inotify_fd >= 0 && epoll_ctl(ep, EPOLL_CTL_ADD, L->inotify_fd, &ev) != 0) {
+        close(L->inotify_fd);
+        L->inotify_fd = -1;
+    }
     return L;
 }
 
@@ -336,6 +348,21 @@ static int prepare(child *ch, const rpb_service *svc, char *binary, size_t cap, 
     return 0;
 }
 
+/* LAUNCH-005: watches the directory of endpoint for the socket the child
+ * creates, before the child exists (so no creation is missed); false when
+ * it cannot (no inotify, the directory not there yet): then the readiness
+ * wait polls. */
+static bool watch_dir(broker_launcher *L, const char *endpoint)
+{
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", endpoint);
+    char *slash = strrchr(dir, '/');
+    if (L->inotify_fd < 0 || slash == NULL)
+        return false;
+    *slash = '\0';
+    return inotify_add_watch(L->inotify_fd, dir, IN_CREATE | IN_MOVED_TO | IN_ONLYDIR) >= 0;
+}
+
 /* Starts the child of slot; false with *why when nothing runs. */
 static bool start_child(broker_launcher *L, rpb_launch_slot *slot, const rpb_service *svc,
                         const rpb_frame *req, int64_t now, const char **why)
@@ -354,6 +381,7 @@ static bool start_child(broker_launcher *L, rpb_launch_slot *slot, const rpb_ser
     if (prepare(ch, svc, binary, sizeof binary, why) != 0)
         goto out;
     ch->prepare_us = now_us() - t0;
+    ch->watched = watch_dir(L, ch->expected.endpoint_path);
     argv = child_argv(binary, svc);
     env = argv ? child_env(ch, req) : NULL;
     if (env == NULL) {
@@ -471,8 +499,14 @@ static bool try_probe(broker_launcher *L, child *ch, int64_t now)
     if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
         int e = errno;
         close(fd);
+        if (e == ENOENT && ch->watched) {
+            /* LAUNCH-005: no socket yet; its creation wakes us (inotify) */
+            ch->next_try_ms = INT64_MAX;
+            return true;
+        }
         if (e == ENOENT || e == ECONNREFUSED || e == EAGAIN) {
-            /* LAUNCH-005: not listening yet; again after a short pause */
+            /* LAUNCH-005: bound but not listening yet (or not watched);
+             * again after a short pause */
             ch->next_try_ms = now + ch->pause_ms;
             ch->pause_ms = ch->pause_ms * 2 > READY_PAUSE_MAX_MS ? READY_PAUSE_MAX_MS : ch->pause_ms * 2;
             return true;
@@ -600,8 +634,32 @@ static void reap(broker_launcher *L, child *ch)
     free(ch);
 }
 
+/* LAUNCH-005: names created in a watched directory; a child whose
+ * endpoint appeared is probed at once. */
+static void endpoints_appeared(broker_launcher *L)
+{
+    char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+    ssize_t n;
+    while ((n = read(L->inotify_fd, buf, sizeof buf)) > 0) {
+        for (char *p = buf; p < buf + n; p += sizeof(struct inotify_event) + ((struct inotify_event *)p)->len) {
+            const struct inotify_event *e = (const struct inotify_event *)p;
+            for (child *ch = L->children; ch != NULL; ch = ch->next) {
+                const char *leaf = strrchr(ch->expected.endpoint_path, '/');
+                /* an overflowed queue may have lost any name */
+                bool hit = (e->mask & IN_Q_OVERFLOW) || (e->len > 0 && leaf && strcmp(leaf + 1, e->name) == 0);
+                if (hit && ch->state == CHILD_PROBING && ch->probe_fd < 0)
+                    ch->next_try_ms = 0; /* due: the loop's launcher_tick probes it */
+            }
+        }
+    }
+}
+
 bool launcher_event(broker_launcher *L, int fd)
 {
+    if (fd == L->inotify_fd) {
+        endpoints_appeared(L);
+        return true;
+    }
     for (child *ch = L->children; ch != NULL; ch = ch->next) {
         if (fd == ch->pidfd) {
             reap(L, ch);
@@ -639,6 +697,8 @@ void launcher_free(broker_launcher *L)
         L->children = ch->next;
         free(ch);
     }
+    if (L->inotify_fd >= 0)
+        close(L->inotify_fd);
     rpb_launch_registry_free(L->reg);
     free(L);
 }

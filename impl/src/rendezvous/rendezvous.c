@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/inotify.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -328,10 +329,50 @@ static bool answers_admin(int fd, int64_t deadline)
     return ok;
 }
 
+/* An inotify descriptor watching the directory of path for names created
+ * or moved in (the broker's socket appearing), or -1. */
+static int watch_socket_dir(const char *path)
+{
+    char dir[PATH_CAP];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash == NULL || slash == dir)
+        return -1;
+    *slash = '\0';
+    int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (fd >= 0 && inotify_add_watch(fd, dir, IN_CREATE | IN_MOVED_TO | IN_ONLYDIR) < 0) {
+        close(fd);
+        fd = -1;
+    }
+    return fd;
+}
+
+/* RDV-007: the pause of the readiness wait.  While nothing is at path and
+ * its directory is watched (inotify_fd), until the socket appears or the
+ * broker exits (pidfd); else (no watch, or a socket bound but not yet
+ * listening) up to *backoff ms.  Never past deadline. */
+static void pause_ready(const char *path, int inotify_fd, int pidfd, int *backoff, int64_t deadline)
+{
+    struct stat st;
+    if (inotify_fd < 0 || lstat(path, &st) == 0 || pidfd < 0) {
+        pause_for(pidfd, backoff, deadline);
+        return;
+    }
+    int wait;
+    if (!rpb_io_timeout(deadline, &wait))
+        wait = 0;
+    struct pollfd p[2] = {{pidfd, POLLIN, 0}, {inotify_fd, POLLIN, 0}};
+    if (poll(p, 2, wait) > 0 && (p[1].revents & POLLIN)) {
+        char buf[4096];
+        while (read(inotify_fd, buf, sizeof buf) > 0) {
+        }
+    }
+}
+
 /* RDV-007: waits, holding the lock, until the broker just started answers
  * an admin exchange, it exits, or the deadline passes. */
 static int wait_ready(const char *path, const char *log_path, int64_t deadline, rpb_rdv_result *r,
-                      rpb_errinfo *err)
+                      rpb_errinfo *err, int inotify_fd)
 {
     int pidfd = (int)syscall(SYS_pidfd_open, r->broker_pid, 0);
     int backoff = 1, rc = RPB_ERR_TIMEOUT;
@@ -363,7 +404,7 @@ static int wait_ready(const char *path, const char *log_path, int64_t deadline, 
                                     "deadline; its output is in %s", (int)r->broker_pid, path, log_path);
             break;
         }
-        pause_for(pidfd, &backoff, deadline);
+        pause_ready(path, inotify_fd, pidfd, &backoff, deadline);
     }
     if (pidfd >= 0)
         close(pidfd);
@@ -419,10 +460,15 @@ int rpb_rendezvous_connect(const rpb_rdv_options *o, rpb_rdv_result *r, rpb_erri
         if (ftruncate(lock_fd, 0) == 0)
             dprintf(lock_fd, "%ld\n", (long)getpid());
         rc = clear_path(path, r, err);
+        /* watched before the broker starts, so its socket's creation is
+         * seen (RDV-007) */
+        int inotify_fd = rc == RPB_OK ? watch_socket_dir(path) : -1;
         if (rc == RPB_OK)
             rc = start_broker(o->broker_argv, log_path, r, err);
         if (rc == RPB_OK)
-            rc = wait_ready(path, log_path, o->deadline_ms, r, err);
+            rc = wait_ready(path, log_path, o->deadline_ms, r, err, inotify_fd);
+        if (inotify_fd >= 0)
+            close(inotify_fd);
         if (rc == RPB_OK)
             rc = try_connect(path, o->deadline_ms, &fd, err);
         if (rc == ABSENT)
