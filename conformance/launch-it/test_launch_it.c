@@ -415,6 +415,67 @@ static void test_readiness_bounded(void)
     CU_ASSERT_EQUAL(stop_broker(&c), 0);
 }
 
+/* LAUNCH-005, RDV-002: with the canonical directory not there yet, the
+ * broker creates it (0700, with its parent) before the child starts and
+ * waits for the endpoint through its watch of it, not by polling; the
+ * backend that binds late is used. */
+static void test_canonical_dir_created_and_watched(void)
+{
+    lcase c;
+    new_case(&c);
+    char run[128], dir[192];
+    snprintf(run, sizeof run, "%s/r%d", root, case_no); /* as short as run/: NAME-005 */
+    snprintf(dir, sizeof dir, "%s/running-process/broker", run);
+    CU_ASSERT_FATAL(mkdir(run, 0700) == 0);
+    define(&c, "slow", backend_bin, bin_dir, "--bind-delay", "300", NULL);
+    char *saved = strdup(getenv("XDG_RUNTIME_DIR"));
+    setenv("XDG_RUNTIME_DIR", run, 1); /* the broker's; NAME-004 */
+    bool started = start_broker(&c, NULL);
+    setenv("XDG_RUNTIME_DIR", saved, 1);
+    free(saved);
+    CU_ASSERT_FATAL(started);
+    struct stat st;
+    CU_ASSERT_EQUAL(lstat(dir, &st), -1);
+    char out[4096], pipe[256] = "";
+    CU_ASSERT_EQUAL(hello(&c, "slow", out, sizeof out), 0);
+    CU_ASSERT(field(out, "backend_pipe", pipe, sizeof pipe));
+    CU_ASSERT_EQUAL(strncmp(pipe, dir, strlen(dir)), 0);
+    CU_ASSERT(lstat(dir, &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & 0777) == 0700);
+    CU_ASSERT_EQUAL(count(c.log, "launch service=slow"), 1);
+    CU_ASSERT_EQUAL(count(c.log, "ready_wait=inotify"), 2); /* the launch and launched lines */
+    CU_ASSERT_EQUAL(count(c.log, "ready_wait=poll"), 0);
+    CU_ASSERT_EQUAL(stop_broker(&c), 0);
+}
+
+/* LAUNCH-015: a backend log file that cannot be opened fails the launch
+ * (LAUNCH-006) with a reason naming the file, before any child runs.
+ * HELLO-036: the refused Hello takes no connection_id, so the ids of the
+ * Negotiated that follow are 1 and 2. */
+static void test_log_open_failure_and_dense_ids(void)
+{
+    lcase c;
+    new_case(&c);
+    define(&c, "nolog", backend_bin, bin_dir, NULL);
+    define(&c, "echo", backend_bin, bin_dir, NULL);
+    char blog[192];
+    snprintf(blog, sizeof blog, "%s/broker-nolog-1.0.0.log", c.base);
+    CU_ASSERT_FATAL(mkdir(blog, 0700) == 0); /* a directory: open(2) fails with EISDIR */
+    CU_ASSERT_FATAL(start_broker(&c, NULL));
+    char out[4096], v[128], want[320];
+    CU_ASSERT_EQUAL(hello(&c, "nolog", out, sizeof out), 10 + RPB_CODE_BACKEND_SPAWN_FAILED);
+    CU_ASSERT(field(out, "reason", v, sizeof v) && strcmp(v, "backend spawn failed") == 0);
+    snprintf(want, sizeof want, "cannot open the backend log %s: %s", blog, strerror(EISDIR));
+    CU_ASSERT_EQUAL(count(c.log, want), 1);
+    CU_ASSERT_EQUAL(count(c.log, "launch service=nolog"), 0); /* nothing ran */
+    for (int i = 1; i <= 2; i++) {
+        char id[8];
+        snprintf(id, sizeof id, "%d", i);
+        CU_ASSERT_EQUAL(hello(&c, "echo", out, sizeof out), 0);
+        CU_ASSERT(field(out, "connection_id", v, sizeof v) && strcmp(v, id) == 0);
+    }
+    CU_ASSERT_EQUAL(stop_broker(&c), 0);
+}
+
 /* rpb-client for service/1.0.0 started in the background, its stdout in
  * out_path. */
 static pid_t hello_async(const lcase *c, const char *service, const char *out_path)
@@ -557,6 +618,9 @@ int main(int argc, char **argv)
         {"binary outside per_version_binary_dir (LAUNCH-001, LAUNCH-014)", test_outside_dir_refused},
         {"slow bind within the readiness wait (LAUNCH-005)", test_slow_bind},
         {"readiness wait bounded (LAUNCH-005)", test_readiness_bounded},
+        {"canonical directory created, then watched (LAUNCH-005, RDV-002)", test_canonical_dir_created_and_watched},
+        {"backend log not openable; dense connection ids (LAUNCH-015, HELLO-036)",
+         test_log_open_failure_and_dense_ids},
         {"concurrent Hellos, one backend (LAUNCH-007)", test_concurrent_hellos},
         {"a launch in flight blocks nobody (LAUNCH-008)", test_launch_does_not_block},
         {"refused Hello starts nothing (LAUNCH-010)", test_refused_hello_starts_nothing},

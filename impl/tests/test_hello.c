@@ -238,7 +238,9 @@ static void test_connection_ids_count_negotiations_only(void) /* HELLO-036 */
 
 /* LAUNCH-014: a Hello decided Negotiated for a launched service is not
  * counted until the broker answers it (its launch may fail); the answer
- * is counted as the broker gives it. */
+ * is counted as the broker gives it.  HELLO-036: nor does it take a
+ * connection_id before its Negotiated is sent, so a failed launch leaves
+ * no gap in the ids. */
 static void test_launched_hello_counted_when_answered(void)
 {
     rpb_hello_handler *h = fixture(0, 1000, NULL);
@@ -251,16 +253,20 @@ static void test_launched_hello_counted_when_answered(void)
     rpb_hello_decision d;
     decide(h, &hello, &peer, 0, &d);
     CU_ASSERT_EQUAL(d.refusal, RPB_REFUSAL_NONE);
+    CU_ASSERT_EQUAL(d.connection_id, 0);
     const rpb_hello_stats *st = rpb_hello_handler_stats(h);
     CU_ASSERT_EQUAL(st->negotiated, 0);
     CU_ASSERT_EQUAL(st->refused, 0);
-    rpb_hello_handler_count(h, RPB_REFUSAL_SPAWN_FAILED);
+    CU_ASSERT_EQUAL(rpb_hello_handler_count(h, RPB_REFUSAL_SPAWN_FAILED), 0);
     CU_ASSERT_EQUAL(st->negotiated, 0);
     CU_ASSERT_EQUAL(st->refused, 1);
     CU_ASSERT_EQUAL(st->refused_by[RPB_REFUSAL_SPAWN_FAILED], 1);
-    rpb_hello_handler_count(h, RPB_REFUSAL_NONE);
+    decide(h, &hello, &peer, 0, &d);
+    CU_ASSERT_EQUAL(rpb_hello_handler_count(h, RPB_REFUSAL_NONE), 1);
     CU_ASSERT_EQUAL(st->negotiated, 1);
     CU_ASSERT_EQUAL(st->refused, 1);
+    decide(h, &hello, &peer, 0, &d);
+    CU_ASSERT_EQUAL(rpb_hello_handler_count(h, RPB_REFUSAL_NONE), 2);
     rpb_hello_handler_free(h);
 }
 
@@ -1118,7 +1124,7 @@ int main(void)
         {"base Hello negotiates (HELLO-030..036)", test_negotiates_base_hello},
         {"keepalive echo or 1800 (HELLO-032)", test_keepalive_default_and_echo},
         {"connection ids count negotiations only (HELLO-036)", test_connection_ids_count_negotiations_only},
-        {"a launched service's Hello is counted when answered (LAUNCH-014)", test_launched_hello_counted_when_answered},
+        {"a launched service's Hello is counted, and takes its id, when answered (LAUNCH-014, HELLO-036)", test_launched_hello_counted_when_answered},
         {"envelope refusals in order (HELLO-008)", test_envelope_refusals_in_order},
         {"malformed and empty Hello payloads (HELLO-009)", test_malformed_and_empty_payload},
         {"protocol range (HELLO-010)", test_protocol_range},

@@ -180,6 +180,9 @@ int handoff_token(void *ctx, const rpb_service *svc, uint8_t token[RPB_HANDOFF_T
  * keeps what its attempt needs (NULL when out of memory, the token then
  * revoked). */
 handoff_attempt *handoff_prepare(broker_handoff *H, const rpb_hello_decision *d, uint64_t conn_seq);
+/* The connection_id of a's Negotiated, drawn when it is sent (a launched
+ * service, HELLO-036), is its correlation id (HANDOFF-021). */
+void handoff_correlate(handoff_attempt *a, uint64_t connection_id);
 /* The Negotiated of a was written: the attempt takes client_fd (still in
  * the epoll set; closed when the attempt ends) and starts. */
 void handoff_start(broker_handoff *H, handoff_attempt *a, int client_fd);

@@ -393,6 +393,11 @@ handoff_attempt *handoff_prepare(broker_handoff *H, const rpb_hello_decision *d,
     return a;
 }
 
+void handoff_correlate(handoff_attempt *a, uint64_t connection_id)
+{
+    a->correlation_id = connection_id; /* HANDOFF-021 */
+}
+
 void handoff_cancel(broker_handoff *H, handoff_attempt *a)
 {
     rpb_handoff_abandon(&H->store, a->token); /* HANDOFF-016 */

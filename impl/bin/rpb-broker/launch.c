@@ -33,6 +33,7 @@
 #include "rpb/ident.h"
 #include "rpb/json.h"
 #include "rpb/probe.h"
+#include "rpb/rendezvous.h"
 
 extern char **environ;
 
@@ -71,6 +72,8 @@ struct broker_launcher {
     /* LAUNCH-015: the broker's log file without ".log"; "" when the broker
      * does not log to a file (the backends then share its stderr) */
     char log_stem[PATH_MAX];
+    /* the reason of the last launch that failed before its child ran */
+    char why[PATH_MAX + 2 * RPB_LAUNCH_KEY_MAX + 128];
     rpb_launch_registry *reg;
     child *children;
     launch_done_fn done;
@@ -142,12 +145,13 @@ broker_launcher *launcher_new(const broker_config *cfg, int ep, launch_done_fn d
 /* One line about ch; with timings, the phases of its launch. */
 static void log_child(const char *event, const child *ch, const char *why, bool timings)
 {
-    blog_field f[10];
+    blog_field f[11];
     size_t n = 0;
     f[n++] = BLOG_S("service", ch->slot->service);
     f[n++] = BLOG_S("version", ch->slot->version);
     f[n++] = BLOG_N("pid", ch->pid);
     f[n++] = BLOG_S("endpoint", ch->expected.endpoint_path);
+    f[n++] = BLOG_S("ready_wait", ch->watched ? "inotify" : "poll"); /* LAUNCH-005 */
     if (why)
         f[n++] = BLOG_S("reason", why);
     if (timings) {
@@ -290,8 +294,8 @@ static char **child_argv(const char *binary, const rpb_service *svc)
 
 /* LAUNCH-011: own session, stdin /dev/null, default signal mask and
  * dispositions, no descriptor but 0..2; LAUNCH-015: stdout and stderr
- * appended to log when it is not NULL. */
-static int spawn(pid_t *pid, char **argv, char **env, const char *log)
+ * the open log_fd when it is not -1. */
+static int spawn(pid_t *pid, char **argv, char **env, int log_fd)
 {
     posix_spawnattr_t at;
     posix_spawn_file_actions_t fa;
@@ -304,9 +308,9 @@ static int spawn(pid_t *pid, char **argv, char **env, const char *log)
     posix_spawnattr_setsigdefault(&at, &all);
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    if (log != NULL) {
-        posix_spawn_file_actions_addopen(&fa, 1, log, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW, 0600);
-        posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    if (log_fd >= 0) {
+        posix_spawn_file_actions_adddup2(&fa, log_fd, 1);
+        posix_spawn_file_actions_adddup2(&fa, log_fd, 2);
     }
     posix_spawn_file_actions_addclosefrom_np(&fa, 3);
     int rc = posix_spawn(pid, argv[0], &fa, &at, argv, env);
@@ -348,10 +352,10 @@ static int prepare(child *ch, const rpb_service *svc, char *binary, size_t cap, 
     return 0;
 }
 
-/* LAUNCH-005: watches the directory of endpoint for the socket the child
- * creates, before the child exists (so no creation is missed); false when
- * it cannot (no inotify, the directory not there yet): then the readiness
- * wait polls. */
+/* LAUNCH-005: watches the directory of endpoint (which exists: RDV-002)
+ * for the socket the child creates, before the child exists, so that no
+ * creation is missed; false without inotify: then the readiness wait
+ * polls. */
 static bool watch_dir(broker_launcher *L, const char *endpoint)
 {
     char dir[PATH_MAX];
@@ -376,10 +380,19 @@ static bool start_child(broker_launcher *L, rpb_launch_slot *slot, const rpb_ser
     ch->probe_fd = ch->pidfd = -1;
     char binary[PATH_MAX];
     char **argv = NULL, **env = NULL;
+    int log_fd = -1;
     bool ok = false;
     int64_t t0 = now_us();
     if (prepare(ch, svc, binary, sizeof binary, why) != 0)
         goto out;
+    /* LAUNCH-005: the canonical directory is made (and checked) by the
+     * broker, so that it exists to be watched before the child starts */
+    rpb_errinfo e;
+    if (rpb_rendezvous_prepare_dir(ch->expected.endpoint_path, &e) != RPB_OK) {
+        snprintf(L->why, sizeof L->why, "%s", e.message);
+        *why = L->why;
+        goto out;
+    }
     ch->prepare_us = now_us() - t0;
     ch->watched = watch_dir(L, ch->expected.endpoint_path);
     argv = child_argv(binary, svc);
@@ -388,12 +401,22 @@ static bool start_child(broker_launcher *L, rpb_launch_slot *slot, const rpb_ser
         *why = "out of memory";
         goto out;
     }
-    char log[PATH_MAX + 2 * RPB_LAUNCH_KEY_MAX + 8];
-    snprintf(log, sizeof log, "%s-%s-%s.log", L->log_stem, slot->service, slot->version);
+    /* LAUNCH-015: opened here, so that a failure names the file */
+    if (L->log_stem[0] != '\0') {
+        char log[PATH_MAX + 2 * RPB_LAUNCH_KEY_MAX + 8];
+        snprintf(log, sizeof log, "%s-%s-%s.log", L->log_stem, slot->service, slot->version);
+        log_fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (log_fd < 0) {
+            snprintf(L->why, sizeof L->why, "cannot open the backend log %s: %s", log, strerror(errno));
+            *why = L->why;
+            goto out;
+        }
+    }
     int64_t t1 = now_us();
-    int rc = spawn(&ch->pid, argv, env, L->log_stem[0] ? log : NULL);
+    int rc = spawn(&ch->pid, argv, env, log_fd);
     if (rc != 0) {
-        *why = strerror(rc);
+        snprintf(L->why, sizeof L->why, "cannot run %s: %s", binary, strerror(rc));
+        *why = L->why;
         goto out;
     }
     ch->spawned_at_us = now_us();
@@ -421,6 +444,8 @@ static bool start_child(broker_launcher *L, rpb_launch_slot *slot, const rpb_ser
     log_child("launch", ch, NULL, false);
     ok = true;
 out:
+    if (log_fd >= 0)
+        close(log_fd);
     free_vector(argv);
     free_vector(env);
     if (!ok)

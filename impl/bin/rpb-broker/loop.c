@@ -295,7 +295,10 @@ static void answer_launched(broker *b, conn *c, const rpb_hello_decision *d, con
     rpb_hello_decision nd = *d;
     nd.service = &svc;
     c->outcome = "negotiated";
-    rpb_hello_handler_count(b->h, RPB_REFUSAL_NONE); /* LAUNCH-014 */
+    /* LAUNCH-014; HELLO-036: the id is drawn now that Negotiated is sent */
+    nd.connection_id = c->connection_id = rpb_hello_handler_count(b->h, RPB_REFUSAL_NONE);
+    if (c->handoff)
+        handoff_correlate(c->handoff, nd.connection_id);
     size_t n;
     if (rpb_hello_reply_encode(&nd, req, b->reply, RPB_CONTROL_REPLY_MAX, &n) != RPB_OK) {
         conn_close(b, c, "internal-error");

@@ -314,10 +314,14 @@ RPB_API const rpb_service_table *rpb_hello_handler_services(const rpb_hello_hand
 RPB_API void rpb_hello_handler_set_flags(rpb_hello_handler *h, unsigned flags);
 RPB_API unsigned rpb_hello_handler_flags(const rpb_hello_handler *h);
 RPB_API const rpb_hello_stats *rpb_hello_handler_stats(const rpb_hello_handler *h);
-/* Counts the answer the broker sent to a Hello that rpb_hello_decide()
+/* Counts the answer the broker sends to a Hello that rpb_hello_decide()
  * decided Negotiated for a launched service: Negotiated (r
- * RPB_REFUSAL_NONE) or refused r (a failed launch, the budget). */
-RPB_API void rpb_hello_handler_count(rpb_hello_handler *h, rpb_refusal r);
+ * RPB_REFUSAL_NONE) or refused r (a failed launch, the budget).  Returns
+ * the connection_id of that Negotiated, the next of the handler's counter
+ * (HELLO-036: rpb_hello_decide() leaves a launched service's
+ * connection_id 0, so a refused launch consumes no id), or 0 for a
+ * refusal. */
+RPB_API uint64_t rpb_hello_handler_count(rpb_hello_handler *h, rpb_refusal r);
 /* The rate limiter's settings (for CONFIG); max 0 = off. */
 RPB_API void rpb_hello_handler_rate(const rpb_hello_handler *h, uint32_t *max, uint32_t *window_ms);
 

@@ -66,6 +66,24 @@ typedef struct rpb_rdv_result {
  */
 RPB_API int rpb_rendezvous_connect(const rpb_rdv_options *o, rpb_rdv_result *r, rpb_errinfo *err);
 
+/*
+ * RDV-002: the directory of socket_path and that directory's parent, each
+ * created with mode 0700 when missing, checked before anything is created
+ * in them: the directory a real directory of the caller's euid with no
+ * group or other bits, the parent no symlink, of the euid or root, sticky
+ * when others may write it.  RPB_OK, or (err->message naming the path, its
+ * owner and mode, and what to do):
+ *
+ *   RPB_ERR_UNSAFE_PATH       a check failed
+ *   RPB_ERR_IO                a directory could not be created (errno kept)
+ *   RPB_ERR_INVALID_ARGUMENT  socket_path has no directory of its own
+ *
+ * rpb_rendezvous_connect() runs it before taking the lock; a broker runs
+ * it on the canonical directory before it starts a backend there
+ * (LAUNCH-005).
+ */
+RPB_API int rpb_rendezvous_prepare_dir(const char *socket_path, rpb_errinfo *err);
+
 /* "connected", "started-by-other", "started". */
 RPB_API const char *rpb_rdv_how_name(rpb_rdv_how how);
 

@@ -71,14 +71,17 @@ void rpb_hello_handler_set_flags(rpb_hello_handler *h, unsigned flags) { h->flag
 unsigned rpb_hello_handler_flags(const rpb_hello_handler *h) { return h->flags; }
 const rpb_hello_stats *rpb_hello_handler_stats(const rpb_hello_handler *h) { return &h->stats; }
 
-void rpb_hello_handler_count(rpb_hello_handler *h, rpb_refusal r)
+uint64_t rpb_hello_handler_count(rpb_hello_handler *h, rpb_refusal r)
 {
     if (r == RPB_REFUSAL_NONE) {
         h->stats.negotiated++;
-    } else if ((unsigned)r < RPB_REFUSAL_COUNT) {
+        return h->next_connection_id++; /* HELLO-036 */
+    }
+    if ((unsigned)r < RPB_REFUSAL_COUNT) {
         h->stats.refused++;
         h->stats.refused_by[r]++;
     }
+    return 0;
 }
 
 void rpb_hello_handler_rate(const rpb_hello_handler *h, uint32_t *max, uint32_t *window_ms)
@@ -208,7 +211,10 @@ void rpb_hello_decide(rpb_hello_handler *h, const rpb_frame *request, const rpb_
 
     /* HELLO-030..HELLO-036: Negotiated */
     d->service = svc;
-    d->connection_id = h->next_connection_id++;
+    /* HELLO-036: a launched service's id is drawn when its Negotiated is
+     * sent (rpb_hello_handler_count): a failed launch consumes none */
+    if (svc->backend_pipe.len > 0)
+        d->connection_id = h->next_connection_id++;
     d->keepalive_secs =
         d->hello.client_keepalive_secs ? d->hello.client_keepalive_secs : RPB_KEEPALIVE_DEFAULT_SECS;
     d->server_capabilities = svc->server_capabilities;

@@ -127,7 +127,7 @@ static int check_dir(const char *dir, bool private, rpb_errinfo *err)
 }
 
 /* RDV-002 for the socket's directory and its parent. */
-static int check_dirs(const char *socket_path, rpb_errinfo *err)
+int rpb_rendezvous_prepare_dir(const char *socket_path, rpb_errinfo *err)
 {
     char dir[PATH_CAP];
     snprintf(dir, sizeof dir, "%s", socket_path);
@@ -434,7 +434,7 @@ int rpb_rendezvous_connect(const rpb_rdv_options *o, rpb_rdv_result *r, rpb_erri
         return rpb_errinfo_printf(err, RPB_ERR_START_FAILED, 0, 0,
                                   "no broker listens on %s (and none may be started)", path);
 
-    rc = check_dirs(path, err);
+    rc = rpb_rendezvous_prepare_dir(path, err);
     if (rc != RPB_OK)
         return rc;
     char lock_path[PATH_CAP], log_path[PATH_CAP];
