@@ -1,8 +1,8 @@
 /*
  * test_probe_waits.c - how the probe requester and process verification
  * wait, observed from inside: the program is linked with --wrap for poll,
- * the sleep calls and OpenSSL's EVP_DigestFinal_ex (impl/tests/CMakeLists.txt),
- * so librpb's calls to them come here first.
+ * the sleep calls and librpb's SHA-256 finaliser rpb_sha256_final
+ * (impl/tests/CMakeLists.txt), so librpb's calls to them come here first.
  *
  * - PROBE-031: rpb_probe_endpoint() waits for the response with poll(2) on
  *   the socket and never sleeps.  The responder holds its answer until the
@@ -32,8 +32,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include <CUnit/CUnit.h>
 
 #include "rpb/rpb.h"
@@ -45,13 +43,13 @@ int __real_poll(struct pollfd *fds, nfds_t n, int timeout);
 int __real_nanosleep(const struct timespec *req, struct timespec *rem);
 int __real_clock_nanosleep(clockid_t clock, int flags, const struct timespec *req, struct timespec *rem);
 int __real_usleep(useconds_t us);
-int __real_EVP_DigestFinal_ex(EVP_MD_CTX *ctx, unsigned char *md, unsigned int *len);
+void __real_rpb_sha256_final(void *ctx, uint8_t out[32]);
 int __real_connect(int fd, const struct sockaddr *sa, socklen_t len);
 int __wrap_poll(struct pollfd *fds, nfds_t n, int timeout);
 int __wrap_nanosleep(const struct timespec *req, struct timespec *rem);
 int __wrap_clock_nanosleep(clockid_t clock, int flags, const struct timespec *req, struct timespec *rem);
 int __wrap_usleep(useconds_t us);
-int __wrap_EVP_DigestFinal_ex(EVP_MD_CTX *ctx, unsigned char *md, unsigned int *len);
+void __wrap_rpb_sha256_final(void *ctx, uint8_t out[32]);
 int __wrap_connect(int fd, const struct sockaddr *sa, socklen_t len);
 
 static _Thread_local bool observed; /* this thread's calls are counted */
@@ -117,7 +115,7 @@ int __wrap_usleep(useconds_t us)
     return __real_usleep(us);
 }
 
-int __wrap_EVP_DigestFinal_ex(EVP_MD_CTX *ctx, unsigned char *md, unsigned int *len)
+void __wrap_rpb_sha256_final(void *ctx, uint8_t out[32])
 {
     if (kill_on_digest > 0) {
         /* the process ends between the digest and the final check; waited
@@ -127,7 +125,7 @@ int __wrap_EVP_DigestFinal_ex(EVP_MD_CTX *ctx, unsigned char *md, unsigned int *
         waitid(P_PID, (id_t)kill_on_digest, &si, WEXITED | WNOWAIT);
         kill_on_digest = 0;
     }
-    return __real_EVP_DigestFinal_ex(ctx, md, len);
+    __real_rpb_sha256_final(ctx, out);
 }
 
 /* ---- PROBE-031 ---- */

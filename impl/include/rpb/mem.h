@@ -5,8 +5,6 @@
  * handler, frame buffers of the fd layer, admin replies, the identity
  * sidecar) goes through the four functions of the current rpb_mem; the
  * default is the C library's.
- * (OpenSSL's own allocations for SHA-256 in the identity probe are
- * libcrypto's: see its CRYPTO_set_mem_functions().)
  *
  * Every librpb function that allocates documents RPB_ERR_NO_MEMORY (or a
  * NULL result) for a failed allocation, frees what it had allocated for the

@@ -12,10 +12,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include "rpb/ident.h"
 #include "rpb/names.h"
+#include "sha256.h"
 
 /* Copies s into dst[0..cap) NUL-terminated and points *slice at it. */
 static int set_string(char *dst, size_t cap, rpb_slice s, rpb_slice *slice)
@@ -137,21 +136,20 @@ int rpb_sha256_file(const char *path, uint8_t out[RPB_SHA256_BYTES])
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return RPB_ERR_VERIFY_EXE_HASH;
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    rpb_sha256_ctx ctx;
+    rpb_sha256_init(&ctx);
+    /* IDENT-017: fixed-size blocks, never the whole file in memory. */
+    uint8_t block[65536];
+    ssize_t n;
+    while ((n = read(fd, block, sizeof block)) > 0 || (n < 0 && errno == EINTR))
+        if (n > 0)
+            rpb_sha256_update(&ctx, block, (size_t)n);
     int rc = RPB_ERR_VERIFY_EXE_HASH;
-    if (ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1) {
-        /* IDENT-017: fixed-size blocks, never the whole file in memory. */
-        uint8_t block[65536];
-        ssize_t n;
-        while ((n = read(fd, block, sizeof block)) > 0 || (n < 0 && errno == EINTR))
-            if (n > 0 && EVP_DigestUpdate(ctx, block, (size_t)n) != 1)
-                break;
-        unsigned len = 0;
-        if (n == 0 && EVP_DigestFinal_ex(ctx, out, &len) == 1 && len == RPB_SHA256_BYTES)
-            rc = RPB_OK;
+    if (n == 0) {
+        rpb_sha256_final(&ctx, out);
+        rc = RPB_OK;
     }
     int saved = errno;
-    EVP_MD_CTX_free(ctx);
     close(fd);
     errno = saved;
     return rc;
