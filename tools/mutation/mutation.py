@@ -18,14 +18,22 @@ per-run timeout; it survives when the suite passes.  The suite stops at
 the first failing case (--fail-fast): a killed mutant costs only the cases
 up to the one that kills it.  A mutant that does not compile is stillborn
 and not counted.  The run is bounded: no build or suite run starts after
---budget-minutes; the mutants left are reported as not run.
+--budget-minutes; the mutants left are reported as not run.  They run in an
+order shuffled by --seed, so a run the budget cuts short is a random sample.
+rpb-conform runs as the leader of a session of its own; when it exits or
+times out every process left in that session (the broker it spawned, its
+children) is killed, and the run ends by checking that no process of a
+mutant binary is left.
 
 usage: mutation.py [--sample N] [--seed S] [--jobs J] [--budget-minutes M]
                    [--build-dir DIR] [--report FILE] [--notes FILE]
                    [--mutants FILE --no-configure]
        mutation.py --from-results BUILD-DIR/results.json [--report FILE] [--notes FILE]
-The results of a run are kept in BUILD-DIR/results.json; --from-results
-rewrites its report after the notes changed.
+       mutation.py --rerun-survivors BUILD-DIR/results.json [--jobs J] [--report FILE]
+The results of a run are kept in BUILD-DIR/results.json (and each verdict,
+as it comes, in BUILD-DIR/progress.jsonl); --from-results rewrites its
+report after the notes changed; --rerun-survivors runs its survivors again
+against the suite as it is now (after cases were added) and merges them in.
 Exit codes: 0 report written, 1 the machinery failed (the reference broker
 does not pass, the build or the report failed), 2 usage.
 """
@@ -33,9 +41,11 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import queue
+import random
 import tempfile
 import threading
 import time
@@ -47,7 +57,9 @@ import mutants  # noqa: E402
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 CLASSES = ["relational", "logical", "arithmetic", "constant", "negated-condition",
            "removed-statement", "swapped-checks"]
-SPAWN = ("{broker} --socket {{socket}} --services {{services}} --rate-limit 500/10000 "
+# as tools/run conform starts rpb-broker: the fixture's services, the
+# launched one (conform-launch: the rpb-backend beside rpb-conform) included
+SPAWN = ("{broker} --socket {{socket}} --launch {{services}} --rate-limit 500/10000 "
          "--handshake-timeout 1000 --handoff-ack-timeout 1000 --handoff-failures 1000/1000")
 
 
@@ -65,16 +77,77 @@ def cmake_build(build_dir, targets, keep_going, jobs):
     return subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
 
 
+def session_members(sid):
+    """The live (not zombie) processes of session sid."""
+    pids = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/stat", encoding="ascii", errors="replace") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        # after the parenthesised command: state ppid pgrp session ...
+        fields = stat[stat.rindex(")") + 2:].split()
+        if fields[0] != "Z" and int(fields[3]) == sid:
+            pids.append(int(d))
+    return pids
+
+
+def kill_session(sid):
+    """SIGKILLs every process of session sid until none is left; how many
+    it found.  rpb-conform runs as the leader of a session of its own and
+    starts the broker in a process group of its own inside it, so killing
+    rpb-conform's process group would miss the broker: the session holds
+    both, and whatever the broker forked."""
+    found = set()
+    while True:
+        pids = session_members(sid)
+        if not pids:
+            return len(found)
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        found.update(pids)
+        time.sleep(0.01)  # the kernel's teardown of what was just killed
+
+
+def stray_mutants(build):
+    """Pids of processes still running a mutant broker of build or a
+    backend one launched (build/bin/rpb-backend)."""
+    pids = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                exe = os.readlink(f"/proc/{d}/exe")
+            except OSError:
+                continue
+            if (os.path.dirname(exe) == os.path.join(build, "mutants")
+                    or exe == os.path.join(build, "bin", "rpb-backend")):
+                pids.append(int(d))
+    return pids
+
+
 def run_suite(conform, broker, workdir, timeout):
-    """(verdict, first failing case or detail) of the strict suite against broker."""
+    """(verdict, first failing case or detail) of the strict suite against broker.
+    No process of the run outlives it: on a timeout, and after any exit, the
+    rest of rpb-conform's session (the broker and its children) is killed."""
     report = os.path.join(workdir, os.path.basename(broker) + ".json")
     cmd = [conform, "broker", "--tier", "strict", "--spawn", SPAWN.format(broker=broker),
            "--json", report, "--fail-fast"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
     try:
-        rc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            timeout=timeout).returncode
+        rc = proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
+        kill_session(proc.pid)
+        proc.wait()
         return "killed", f"the suite did not finish in {timeout} s"
+    finally:
+        kill_session(proc.pid)
     if rc == 0:
         return "survived", ""
     if rc == 3:
@@ -117,8 +190,15 @@ def write_report(path, run, ms, results, notes):
            "mechanism is conformance/mutants/FAULTS.md's.  Do not edit by hand: the",
            "notes on survivors live in tools/mutation/survivors.txt.", "",
            f"- run: {run['started']}, seed {run['seed']}, "
-           f"sample {len(ms)} of {run['total']} candidate mutants, {run['jobs']} at a time, "
-           f"{run['seconds'] / 60:.1f} min wall",
+           + (f"all {len(ms)}" if len(ms) == run["total"] else f"sample {len(ms)} of {run['total']}")
+           + f" candidate mutants, {run['jobs']} at a time, {run['seconds'] / 60:.1f} min wall"
+           + (f", load average {run['load'][0]:.1f} at the start and {run['load'][1]:.1f} at the end"
+              if "load" in run else "")
+           + (f"; processes left running after their run: {run['strays']}" if "strays" in run
+              else ""),
+           *([f"- survivors re-run {r['started']} against the suite as it is then: "
+              f"{r['count']} mutants, {r['seconds'] / 60:.1f} min wall"] if (r := run.get("rerun"))
+             else []),
            f"- **score: {len(killed)} killed / {counted} non-equivalent = {score:.1f} %** "
            f"({len(survived)} survived, {len(equivalent)} of them equivalent; "
            f"{len(ms) - len(built)} stillborn; {len(not_run)} not run within the budget)", "",
@@ -142,12 +222,149 @@ def write_report(path, run, ms, results, notes):
         f.write("\n".join(out) + "\n")
 
 
+def run_mutants(ms, build, conform, jobs, timeout, deadline, progress):
+    """The verdict of each of ms: built a batch at a time while the suite
+    runs against those built, jobs at a time, until the deadline (the rest
+    are "not-run").  Each verdict is also appended to the progress file (one
+    JSON line each) as it comes."""
+    bindir = os.path.join(build, "mutants")
+    results = {}
+    lock = threading.Lock()
+    work = tempfile.mkdtemp(prefix="rpb-mutation.")
+
+    def record(name, res):
+        with lock:
+            results[name] = res
+            with open(progress, "a", encoding="utf-8") as f:
+                f.write(json.dumps([name, *res]) + "\n")
+
+    built = queue.Queue()
+    # the objects every mutant links are up to date (the reference was just
+    # built from them): with a Makefile generator, build each mutant alone
+    # (its /fast target) instead of re-checking them per mutant, which
+    # costs more than the mutant itself
+    fast = "/fast" if os.path.exists(os.path.join(build, "Makefile")) else ""
+
+    def builder():
+        """Builds the mutants a few at a time, handing each batch to the
+        runners, until all are built or the budget is spent."""
+        step = 8 * jobs
+        for k in range(0, len(ms), step):
+            if time.monotonic() > deadline:
+                break
+            batch = ms[k:k + step]
+            for m in batch:  # a stale binary must not stand in for one that no longer builds
+                if os.path.exists(os.path.join(bindir, m.name)):
+                    os.unlink(os.path.join(bindir, m.name))
+            cmake_build(build, [f"mutant-{m.name}{fast}" for m in batch], True, jobs)
+            built.put(batch)
+        built.put(None)
+
+    def one(m):
+        if time.monotonic() > deadline:
+            res = ("not-run", "over the time budget")
+        else:
+            res = run_suite(conform, os.path.join(bindir, m.name), work, timeout)
+        record(m.name, res)
+
+    try:
+        thread = threading.Thread(target=builder)
+        thread.start()
+        with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
+            runs = []
+            for batch in iter(built.get, None):
+                for m in batch:
+                    if os.path.exists(os.path.join(bindir, m.name)):
+                        runs.append(pool.submit(one, m))
+                    else:
+                        record(m.name, ("stillborn", "does not compile or does not apply"))
+            for f in runs:
+                f.result()
+        thread.join()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    for m in ms:
+        results.setdefault(m.name, ("not-run", "not built within the time budget"))
+    return results
+
+
+def prepare(build, jobs, timeout):
+    """Builds the harness and the reference broker and checks the reference
+    passes; rpb-conform's path, or None (the reason printed)."""
+    if cmake_build(build, ["rpb-conform", "rpb-backend", "mutant-reference"], False, jobs) != 0:
+        print("mutation: building rpb-conform, rpb-backend and the reference failed",
+              file=sys.stderr)
+        return None
+    conform = os.path.join(build, "bin", "rpb-conform")
+    work = tempfile.mkdtemp(prefix="rpb-mutation.")
+    try:
+        verdict, detail = run_suite(conform, os.path.join(build, "mutants", "reference"), work,
+                                    timeout)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    if verdict != "survived":
+        print(f"mutation: the reference broker does not pass the strict suite: {detail}",
+              file=sys.stderr)
+        return None
+    return conform
+
+
+def check_strays(build):
+    """Kills and counts the processes of mutant brokers (and the backends
+    they launched) still running."""
+    strays = stray_mutants(build)
+    for pid in strays:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    print(f"mutation: {len(strays)} mutant processes outlived their runs", flush=True)
+    return len(strays)
+
+
+def finish(build, run, path, results, args):
+    errors = [n for n, r in results.items() if r[0] == "error"]
+    if errors:
+        print(f"mutation: rpb-conform failed to run for {', '.join(errors)}", file=sys.stderr)
+        return 1
+    with open(os.path.join(build, "results.json"), "w", encoding="utf-8") as f:
+        json.dump({"run": run, "mutants": os.path.abspath(path), "results": results}, f)
+    write_report(args.report, run, mutants.load(path), results, load_notes(args.notes))
+    print(f"mutation: report in {args.report}")
+    return 0
+
+
+def rerun_survivors(args):
+    """Runs the survivors of a saved run again (after cases were added) and
+    merges their verdicts into it."""
+    with open(args.rerun_survivors, encoding="utf-8") as f:
+        saved = json.load(f)
+    build = os.path.dirname(os.path.abspath(args.rerun_survivors))
+    results = {k: tuple(v) for k, v in saved["results"].items()}
+    ms = [m for m in mutants.load(saved["mutants"]) if results[m.name][0] == "survived"]
+    start = time.monotonic()
+    started = time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())
+    print(f"mutation: re-running {len(ms)} survivors ...", flush=True)
+    conform = prepare(build, args.jobs, args.timeout)
+    if conform is None:
+        return 1
+    progress = os.path.join(build, "rerun-progress.jsonl")
+    open(progress, "w").close()
+    results.update(run_mutants(ms, build, conform, args.jobs, args.timeout,
+                               start + args.budget_minutes * 60, progress))
+    run = dict(saved["run"])
+    run["rerun"] = {"started": started, "count": len(ms), "seconds": time.monotonic() - start}
+    run["strays"] = run.get("strays", 0) + check_strays(build)
+    return finish(build, run, saved["mutants"], results, args)
+
+
 def main(argv):
     ap = argparse.ArgumentParser(prog="mutation.py", description=__doc__.split("\n\n")[0],
                                  epilog="Exit codes: 0 report written, 1 the machinery failed, "
                                         "2 usage.")
     ap.add_argument("--sample", type=int, help="a random sample of N mutants (default: all)")
-    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--seed", type=int, default=1,
+                    help="picks the sample and the order the mutants run in")
     ap.add_argument("--jobs", type=int, default=2, help="builds and suite runs at a time")
     ap.add_argument("--budget-minutes", type=float, default=30,
                     help="no build or suite run starts after this (the rest are reported "
@@ -163,6 +380,10 @@ def main(argv):
     ap.add_argument("--from-results", metavar="FILE",
                     help="run nothing: rewrite the report of the run recorded in FILE "
                          "(build-dir/results.json) with the notes as they are now")
+    ap.add_argument("--rerun-survivors", metavar="FILE",
+                    help="run the survivors of the run recorded in FILE (build-dir/results.json) "
+                         "against the suite as it is now, merge their verdicts into FILE and "
+                         "rewrite the report")
     args = ap.parse_args(argv)
     if args.from_results:
         with open(args.from_results, encoding="utf-8") as f:
@@ -171,14 +392,16 @@ def main(argv):
                      {k: tuple(v) for k, v in saved["results"].items()}, load_notes(args.notes))
         print(f"mutation: report in {args.report}")
         return 0
+    if args.rerun_survivors:
+        return rerun_survivors(args)
     start = time.monotonic()
     started = time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())
+    load_start = os.getloadavg()[0]
     build = os.path.abspath(args.build_dir)
     os.makedirs(build, exist_ok=True)
     total = len(mutants.generate(ROOT, None, None))
     path = args.mutants
     if path is None:
-        import random
         path = os.path.join(build, "generated.txt")
         with open(path, "w", encoding="utf-8") as f:
             f.write(mutants.format_generated(
@@ -193,77 +416,22 @@ def main(argv):
             return 1
     print(f"mutation: {len(ms)} mutants of {total}; building the harness and the reference ...",
           flush=True)
-    if cmake_build(build, ["rpb-conform", "mutant-reference"], False, args.jobs) != 0:
-        print("mutation: building rpb-conform and the reference failed", file=sys.stderr)
+    conform = prepare(build, args.jobs, args.timeout)
+    if conform is None:
         return 1
-    bindir = os.path.join(build, "mutants")
-    conform = os.path.join(build, "bin", "rpb-conform")
-    results = {}
-    work = tempfile.mkdtemp(prefix="rpb-mutation.")
-    try:
-        verdict, detail = run_suite(conform, os.path.join(bindir, "reference"), work, args.timeout)
-        if verdict != "survived":
-            print(f"mutation: the reference broker does not pass the strict suite: {detail}",
-                  file=sys.stderr)
-            return 1
-        deadline = start + args.budget_minutes * 60
-        built = queue.Queue()
-        # the objects every mutant links are up to date now (the reference
-        # was just built from them): with a Makefile generator, build each
-        # mutant alone (its /fast target) instead of re-checking them per
-        # mutant, which costs more than the mutant itself
-        fast = "/fast" if os.path.exists(os.path.join(build, "Makefile")) else ""
-
-        def builder():
-            """Builds the mutants a few at a time, handing each batch to the
-            runners, until all are built or the budget is spent."""
-            step = 8 * args.jobs
-            for k in range(0, len(ms), step):
-                if time.monotonic() > deadline:
-                    break
-                batch = ms[k:k + step]
-                for m in batch:  # a stale binary must not stand in for one that no longer builds
-                    if os.path.exists(os.path.join(bindir, m.name)):
-                        os.unlink(os.path.join(bindir, m.name))
-                cmake_build(build, [f"mutant-{m.name}{fast}" for m in batch], True, args.jobs)
-                built.put(batch)
-            built.put(None)
-
-        def one(m):
-            if time.monotonic() > deadline:
-                return m.name, ("not-run", "over the time budget")
-            return m.name, run_suite(conform, os.path.join(bindir, m.name), work, args.timeout)
-
-        print("mutation: building and running the strict suite against each ...", flush=True)
-        thread = threading.Thread(target=builder)
-        thread.start()
-        with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
-            runs = []
-            for batch in iter(built.get, None):
-                for m in batch:
-                    if os.path.exists(os.path.join(bindir, m.name)):
-                        runs.append(pool.submit(one, m))
-                    else:
-                        results[m.name] = ("stillborn", "does not compile or does not apply")
-            for f in runs:
-                name, res = f.result()
-                results[name] = res
-        thread.join()
-        for m in ms:
-            results.setdefault(m.name, ("not-run", "not built within the time budget"))
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    errors = [n for n, r in results.items() if r[0] == "error"]
-    if errors:
-        print(f"mutation: rpb-conform failed to run for {', '.join(errors)}", file=sys.stderr)
-        return 1
+    # a run the budget cuts short is then a random sample, not the file's head
+    order = list(ms)
+    random.Random(args.seed).shuffle(order)
+    progress = os.path.join(build, "progress.jsonl")
+    open(progress, "w").close()
+    print(f"mutation: building and running the strict suite against each ({progress}) ...",
+          flush=True)
+    results = run_mutants(order, build, conform, args.jobs, args.timeout,
+                          start + args.budget_minutes * 60, progress)
     run = {"started": started, "seed": args.seed, "jobs": args.jobs, "total": total,
-           "seconds": time.monotonic() - start}
-    with open(os.path.join(build, "results.json"), "w", encoding="utf-8") as f:
-        json.dump({"run": run, "mutants": os.path.abspath(path), "results": results}, f)
-    write_report(args.report, run, ms, results, load_notes(args.notes))
-    print(f"mutation: report in {args.report}")
-    return 0
+           "seconds": time.monotonic() - start, "load": [load_start, os.getloadavg()[0]],
+           "strays": check_strays(build)}
+    return finish(build, run, path, results, args)
 
 
 if __name__ == "__main__":
