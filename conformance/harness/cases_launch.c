@@ -182,29 +182,49 @@ static void case_launch_concurrent(cctx *c)
     sb_free(&s);
 }
 
+/* The JSON body of admin verb (json true), parsed into doc; false with
+ * the failure recorded, or the skip when the broker does not offer the
+ * verb (an optional one, ADMIN-009). */
+static bool admin_json(cctx *c, int32_t verb, rpb_json_doc *doc)
+{
+    rpb_frame f;
+    hreply r;
+    admin_exchange(c, verb, true, &f, &r);
+    bool ok = r.end == H_REPLY && r.payload_err == RPB_OK && r.frame.payload_protocol == RPB_PP_ADMIN;
+    const char *vn = rpb_enum_name(&rpb_admin_verb_enum, verb);
+    if (ok && r.admin.exit_code == 2 && rpb_slice_eq_cstr(r.admin.body, "unsupported admin verb\n")) {
+        c_skip(c, "feature not offered: the broker answers %s with \"unsupported admin verb\"", vn);
+        ok = false;
+    } else if (!ok || rpb_json_parse((const char *)r.admin.body.data, r.admin.body.len, doc, NULL) != RPB_OK) {
+        c_fail(c, "expected a JSON body in the reply to %s (json true)", vn);
+        ok = false;
+    }
+    hr_free(&r);
+    return ok;
+}
+
+/* The first object of the array member list of root whose string member
+ * name is value, or NULL. */
+static const rpb_json_value *entry_with(const rpb_json_value *root, const char *list, const char *name,
+                                        rpb_slice value)
+{
+    const rpb_json_value *a = rpb_json_get(root, list);
+    for (const rpb_json_value *e = a && a->type == RPB_JSON_ARRAY ? a->u.children.head : NULL; e; e = e->next) {
+        const rpb_json_value *m = e->type == RPB_JSON_OBJECT ? rpb_json_get(e, name) : NULL;
+        if (m && m->type == RPB_JSON_STRING && rpb_slice_eq(m->u.string, value))
+            return e;
+    }
+    return NULL;
+}
+
 /* The object of STATUS json's backends whose backend_pipe is pipe, in
  * doc (parsed); NULL when there is none or the reply is no JSON (the
  * failure recorded). */
 static const rpb_json_value *status_backend(cctx *c, rpb_json_doc *doc, rpb_slice pipe)
 {
-    rpb_frame f;
-    hreply r;
-    admin_exchange(c, RPB_ADMIN_VERB_STATUS, true, &f, &r);
-    const rpb_json_value *found = NULL;
-    bool parsed = r.end == H_REPLY && r.payload_err == RPB_OK && r.frame.payload_protocol == RPB_PP_ADMIN &&
-                  rpb_json_parse((const char *)r.admin.body.data, r.admin.body.len, doc, NULL) == RPB_OK;
-    hr_free(&r);
-    if (!parsed) {
-        c_fail(c, "expected a STATUS json reply with a JSON body");
+    if (!admin_json(c, RPB_ADMIN_VERB_STATUS, doc))
         return NULL;
-    }
-    const rpb_json_value *list = rpb_json_get(doc->root, "backends");
-    for (const rpb_json_value *e = list && list->type == RPB_JSON_ARRAY ? list->u.children.head : NULL; e && !found;
-         e = e->next) {
-        const rpb_json_value *p = e->type == RPB_JSON_OBJECT ? rpb_json_get(e, "backend_pipe") : NULL;
-        if (p && p->type == RPB_JSON_STRING && rpb_slice_eq(p->u.string, pipe))
-            found = e;
-    }
+    const rpb_json_value *found = entry_with(doc->root, "backends", "backend_pipe", pipe);
     if (!found)
         c_fail(c, "expected STATUS json backends to list the launched backend %.*s (LAUNCH-013); observed no "
                   "entry with that backend_pipe",
@@ -217,7 +237,7 @@ static void expect_member_string(cctx *c, const rpb_json_value *o, const char *n
 {
     const rpb_json_value *m = rpb_json_get(o, name);
     if (!m || m->type != RPB_JSON_STRING || !rpb_slice_eq_cstr(m->u.string, want))
-        c_fail(c, "expected the launched backend's %s to be \"%s\"", name, want);
+        c_fail(c, "expected the entry's %s to be \"%s\"", name, want);
 }
 
 /* LAUNCH-013: STATUS lists the backend launched for a Hello: its pid
@@ -246,11 +266,84 @@ static void case_launch_status(cctx *c)
     hr_free(&r);
 }
 
+/* LAUNCH-013: beside a launched backend, the launched service's own
+ * STATUS entry stays as its definition says: state on-demand, pid 0 and
+ * an empty backend_pipe. */
+static void case_launch_status_own_entry(cctx *c)
+{
+    hreply r;
+    const rpb_negotiated *n = launch_hello(c, "1.0.2", &r);
+    rpb_json_doc doc = {NULL, NULL};
+    if (n && admin_json(c, RPB_ADMIN_VERB_STATUS, &doc)) {
+        /* the definitions come first: the service's first entry is its own */
+        const rpb_json_value *own =
+            entry_with(doc.root, "backends", "service_name", rpb_slice_cstr(FIXTURE_SVC_LAUNCH));
+        uint64_t pid;
+        if (!own) {
+            c_fail(c, "expected STATUS json backends to hold %s's own entry; observed none", FIXTURE_SVC_LAUNCH);
+        } else {
+            expect_member_string(c, own, "state", "on-demand");
+            expect_member_string(c, own, "backend_pipe", "");
+            if (!rpb_json_as_u64(rpb_json_get(own, "pid"), &pid) || pid != 0)
+                c_fail(c, "expected the on-demand entry's pid to be 0; observed another value");
+        }
+    }
+    rpb_json_doc_free(&doc);
+    hr_free(&r);
+}
+
+/* LAUNCH-013: DUMP spawn_budgets has an object for every key launched:
+ * for each launched backend STATUS lists (the one just launched for
+ * 1.0.4 among them), its instance, service and version, state ready and
+ * the two budget members. */
+static void case_launch_dump_budgets(cctx *c)
+{
+    hreply r;
+    const rpb_negotiated *n = launch_hello(c, "1.0.4", &r);
+    rpb_json_doc status = {NULL, NULL}, dump = {NULL, NULL};
+    if (n && status_backend(c, &status, n->backend_pipe) && admin_json(c, RPB_ADMIN_VERB_DUMP, &dump)) {
+        const rpb_json_value *list = rpb_json_get(status.root, "backends");
+        for (const rpb_json_value *b = list->u.children.head; b; b = b->next) {
+            const rpb_json_value *instance = rpb_json_get(b, "instance");
+            const rpb_json_value *version = rpb_json_get(b, "service_version");
+            if (!instance) /* a service definition */
+                continue;
+            if (instance->type != RPB_JSON_STRING || !version || version->type != RPB_JSON_STRING) {
+                c_fail(c, "expected each launched backend's instance and service_version, strings");
+                break;
+            }
+            const rpb_json_value *k = entry_with(dump.root, "spawn_budgets", "service_version", version->u.string);
+            uint64_t v;
+            if (!k) {
+                c_fail(c, "expected DUMP spawn_budgets to hold the key of the launched backend %s %.*s; observed none",
+                       FIXTURE_SVC_LAUNCH, (int)version->u.string.len, (const char *)version->u.string.data);
+                break;
+            }
+            expect_member_string(c, k, "service_name", FIXTURE_SVC_LAUNCH);
+            expect_member_string(c, k, "state", "ready");
+            const rpb_json_value *ki = rpb_json_get(k, "instance");
+            if (!ki || ki->type != RPB_JSON_STRING || !rpb_slice_eq(ki->u.string, instance->u.string))
+                c_fail(c, "expected the key's instance to be \"%.*s\", as STATUS names it",
+                       (int)instance->u.string.len, (const char *)instance->u.string.data);
+            if (!rpb_json_as_u64(rpb_json_get(k, "spawn_budget_remaining"), &v) ||
+                !rpb_json_as_u64(rpb_json_get(k, "spawn_budget_resets_in_ms"), &v))
+                c_fail(c, "expected the key's spawn_budget_remaining and spawn_budget_resets_in_ms, integers");
+            if (c_failed(c))
+                break;
+        }
+    }
+    rpb_json_doc_free(&dump);
+    rpb_json_doc_free(&status);
+    hr_free(&r);
+}
+
 static const hcase rows[] = {
     ROW("broker/launch/negotiates", CORE, "LAUNCH-003 LAUNCH-004", "the first Hello for a launched service is Negotiated with a fresh -be- endpoint whose process answers the identity probe", case_launch_negotiates),
     ROW("broker/launch/reuse", CORE, "LAUNCH-004", "a second Hello gets the backend already running", case_launch_reuse),
     ROW("broker/launch/relaunch", CORE, "LAUNCH-009", "a backend killed between two Hellos is replaced: the second Hello gets a new endpoint and process", case_launch_relaunch),
     ROW("broker/launch/status", STRICT, "LAUNCH-013", "STATUS json lists the launched backend: its endpoint, the pid answering its probe, state ready, launches, budget", case_launch_status),
+    ROW("broker/launch/status/own-entry", STRICT, "LAUNCH-013", "beside its launched backend, the launched service's own STATUS entry has state on-demand, pid 0, an empty backend_pipe", case_launch_status_own_entry),
+    ROW("broker/launch/dump/spawn-budgets", STRICT, "LAUNCH-013", "DUMP spawn_budgets has a key for every launched backend STATUS lists: its instance, service, version, state ready, budget members", case_launch_dump_budgets),
     ROW("broker/launch/concurrent", STRICT, "LAUNCH-007", "8 Hellos sent together for a version not yet launched all get the one backend launched for them", case_launch_concurrent),
 };
 
