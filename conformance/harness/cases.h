@@ -197,6 +197,10 @@ bool expect_healthz(cctx *c, const hreply *r, const rpb_frame *f);
  * the reply has none. */
 bool admin_status_u64(cctx *c, const char *path, uint64_t *out);
 
+/* The value of the sample line "<name> <value>" of an OpenMetrics body;
+ * false when there is none. */
+bool metric_value(rpb_slice body, const char *name, double *out);
+
 /* false, with the case skipped, when the broker under test has no rate
  * limit configured (--rate-limit off). */
 bool rate_configured(cctx *c);

@@ -416,9 +416,7 @@ static void case_admin_narrowing(cctx *c)
     sb_free(&s);
 }
 
-/* The value of the sample line "<name> <value>" of an OpenMetrics body;
- * false when there is none. */
-static bool metric_value(rpb_slice body, const char *name, double *out)
+bool metric_value(rpb_slice body, const char *name, double *out)
 {
     size_t n = strlen(name);
     for (size_t at = 0; at < body.len;) {

@@ -337,6 +337,46 @@ static void case_launch_dump_budgets(cctx *c)
     hr_free(&r);
 }
 
+/* LAUNCH-013: METRICS launched_backends counts the launched backends
+ * running (those STATUS lists ready, asked just before) and
+ * launches_total the successful launches, at least the sum of their
+ * launches. */
+static void case_launch_metrics(cctx *c)
+{
+    hreply r;
+    const rpb_negotiated *n = launch_hello(c, "1.0.2", &r);
+    rpb_json_doc status = {NULL, NULL};
+    if (n && status_backend(c, &status, n->backend_pipe)) {
+        const rpb_json_value *list = rpb_json_get(status.root, "backends");
+        uint64_t ready = 0, launches = 0, v;
+        for (const rpb_json_value *b = list->u.children.head; b; b = b->next) {
+            const rpb_json_value *state = rpb_json_get(b, "state");
+            if (rpb_json_get(b, "instance") && state && state->type == RPB_JSON_STRING &&
+                rpb_slice_eq_cstr(state->u.string, "ready")) {
+                ready++;
+                launches += rpb_json_as_u64(rpb_json_get(b, "launches"), &v) ? v : 0;
+            }
+        }
+        rpb_frame f;
+        hreply m;
+        admin_exchange(c, RPB_ADMIN_VERB_METRICS, false, &f, &m);
+        double gauge = -1, total = -1;
+        if (expect_response_frame(c, &m, RPB_PP_ADMIN, echo_of(&f)) && m.payload_err == RPB_OK) {
+            if (!metric_value(m.admin.body, "running_process_broker_v1_launched_backends", &gauge) ||
+                gauge != (double)ready)
+                c_fail(c, "expected launched_backends %llu (the launched backends STATUS lists ready); observed %g",
+                       (unsigned long long)ready, gauge);
+            if (!metric_value(m.admin.body, "running_process_broker_v1_launches_total", &total) ||
+                total < (double)launches)
+                c_fail(c, "expected launches_total at least %llu (their launches); observed %g",
+                       (unsigned long long)launches, total);
+        }
+        hr_free(&m);
+    }
+    rpb_json_doc_free(&status);
+    hr_free(&r);
+}
+
 static const hcase rows[] = {
     ROW("broker/launch/negotiates", CORE, "LAUNCH-003 LAUNCH-004", "the first Hello for a launched service is Negotiated with a fresh -be- endpoint whose process answers the identity probe", case_launch_negotiates),
     ROW("broker/launch/reuse", CORE, "LAUNCH-004", "a second Hello gets the backend already running", case_launch_reuse),
@@ -344,6 +384,7 @@ static const hcase rows[] = {
     ROW("broker/launch/status", STRICT, "LAUNCH-013", "STATUS json lists the launched backend: its endpoint, the pid answering its probe, state ready, launches, budget", case_launch_status),
     ROW("broker/launch/status/own-entry", STRICT, "LAUNCH-013", "beside its launched backend, the launched service's own STATUS entry has state on-demand, pid 0, an empty backend_pipe", case_launch_status_own_entry),
     ROW("broker/launch/dump/spawn-budgets", STRICT, "LAUNCH-013", "DUMP spawn_budgets has a key for every launched backend STATUS lists: its instance, service, version, state ready, budget members", case_launch_dump_budgets),
+    ROW("broker/launch/metrics", STRICT, "LAUNCH-013", "METRICS launched_backends counts the launched backends STATUS lists ready, launches_total at least their launches", case_launch_metrics),
     ROW("broker/launch/concurrent", STRICT, "LAUNCH-007", "8 Hellos sent together for a version not yet launched all get the one backend launched for them", case_launch_concurrent),
 };
 
