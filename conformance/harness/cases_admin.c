@@ -471,6 +471,63 @@ static void case_metrics_values(cctx *c)
     hr_free(&r);
 }
 
+/* The sum of the samples "<name>{...} <value>" of an OpenMetrics body. */
+static double metric_sum(rpb_slice body, const char *name)
+{
+    size_t n = strlen(name);
+    double sum = 0;
+    for (size_t at = 0; at < body.len;) {
+        const uint8_t *p = body.data + at, *nl = memchr(p, '\n', body.len - at);
+        size_t len = nl ? (size_t)(nl - p) : body.len - at;
+        const uint8_t *sp = memchr(p, ' ', len);
+        if (sp && len > n && memcmp(p, name, n) == 0 && p[n] == '{' && len - (size_t)(sp - p) < 40) {
+            char num[48];
+            snprintf(num, sizeof num, "%.*s", (int)(len - (size_t)(sp - p) - 1), (const char *)sp + 1);
+            sum += strtod(num, NULL);
+        }
+        at += len + 1;
+    }
+    return sum;
+}
+
+/* LAUNCH-014: STATUS and METRICS count the same Hellos: after a refused
+ * Hello (an unregistered service), STATUS hellos_refused is the sum of
+ * the hello_refused_total samples and hellos_negotiated is
+ * hello_negotiated_total (skipped without STATUS's members, rpb-broker's
+ * names). */
+static void case_metrics_hello_counts(cctx *c)
+{
+    rpb_frame f;
+    rpb_hello h;
+    hello_base(&f, &h);
+    h.service_name = rpb_slice_cstr("nosuch");
+    sbuf s = SBUF_INIT;
+    stim_hello_frame(&s, &f, &h);
+    hreply r;
+    hc_exchange(c, NULL, "Hello for the unregistered service nosuch", &s, &r);
+    hr_free(&r);
+    sb_free(&s);
+    uint64_t refused, negotiated;
+    if (!admin_status_u64(c, "hellos_refused", &refused) || !admin_status_u64(c, "hellos_negotiated", &negotiated)) {
+        c_skip(c, "STATUS json has no hellos_refused and hellos_negotiated (rpb-broker's members)");
+        return;
+    }
+    hreply m;
+    admin_exchange(c, RPB_ADMIN_VERB_METRICS, false, &f, &m);
+    if (expect_response_frame(c, &m, RPB_PP_ADMIN, echo_of(&f)) && m.payload_err == RPB_OK) {
+        double total = -1, sum = metric_sum(m.admin.body, "running_process_broker_v1_hello_refused_total");
+        metric_value(m.admin.body, "running_process_broker_v1_hello_negotiated_total", &total);
+        if (refused == 0 || sum != (double)refused)
+            c_fail(c, "expected the hello_refused_total samples to sum to STATUS hellos_refused %llu (at least the "
+                      "Hello just refused); observed %g",
+                   (unsigned long long)refused, sum);
+        if (total != (double)negotiated)
+            c_fail(c, "expected hello_negotiated_total %llu (STATUS hellos_negotiated); observed %g",
+                   (unsigned long long)negotiated, total);
+    }
+    hr_free(&m);
+}
+
 /* ADMIN-006: CONFIG's values are the effective configuration: the rate
  * limit the broker was started with (the fixture's, --rate-limit), when
  * the broker reports it (rate_limit_max and rate_limit_window_ms are
@@ -558,6 +615,7 @@ static const hcase rows[] = {
     ADMIN("broker/admin/diagnose/default-path", CORE, "ADMIN-009", "DIAGNOSE (optional) without output_path: bundle.tar.gz, created false", JSON(RPB_ADMIN_VERB_DIAGNOSE, true, "\"diagnose\""), MEMBERS(HEAD("diagnose"), "output_path=\"bundle.tar.gz\"", "created=false")),
     ADMIN("broker/admin/diagnose/output-path", CORE, "ADMIN-009", "DIAGNOSE (optional) with output_path: that path, created false", JSON(RPB_ADMIN_VERB_DIAGNOSE, true, "\"diagnose\""), .output_path = "/tmp/conform-bundle.tgz", MEMBERS(HEAD("diagnose"), "output_path=\"/tmp/conform-bundle.tgz\"", "created=false")),
     ROW("broker/admin/metrics/values", CORE, "ADMIN-011 ADMIN-012", "METRICS: connections_open >= 1, fd_usage_ratio in 0..1, uptime_seconds as STATUS json's", case_metrics_values),
+    ROW("broker/admin/metrics/hello-counts", STRICT, "LAUNCH-014", "after a refused Hello, the hello_refused_total samples sum to STATUS hellos_refused and hello_negotiated_total is hellos_negotiated (skipped without those members)", case_metrics_hello_counts),
     ROW("broker/admin/config/rate-limit", STRICT, "ADMIN-006", "CONFIG reports the rate limit the broker runs with (rpb-broker's members; skipped without them)", case_config_rate_limit),
     ROW_WORD("broker/admin/one-request/back-to-back", CORE, "ADMIN-001 HELLO-001", "of two HEALTHZ frames sent together only the first is answered, then the connection closes", case_admin_one_request, "admin"),
     ROW_WORD("broker/admin/one-request/hello-after", CORE, "ADMIN-001 HELLO-001", "a Hello sent after an admin reply on the same connection gets nothing", case_admin_one_request, "hello"),
