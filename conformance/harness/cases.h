@@ -186,6 +186,10 @@ void mutation_title(const hcase *cs, sbuf *title);
  * gets the request envelope (its payload cleared). */
 void admin_exchange(cctx *c, int32_t verb, bool json, rpb_frame *req, hreply *r);
 
+/* Sends ar (request_id 44) and reads the reply; req gets the request
+ * envelope (its payload cleared). */
+void admin_exchange_request(cctx *c, const rpb_admin_request *ar, rpb_frame *req, hreply *r);
+
 /* Appends the framed HEALTHZ request (request_id id); f gets its envelope
  * (payload cleared). */
 void healthz_frame(sbuf *s, rpb_frame *f, uint64_t id);

@@ -87,9 +87,7 @@ static bool body_contains(rpb_slice body, const char *needle)
     return false;
 }
 
-/* Sends ar (request_id 44) and reads the reply; req gets the request
- * envelope (its payload cleared). */
-static void admin_exchange_request(cctx *c, const rpb_admin_request *ar, rpb_frame *req, hreply *r)
+void admin_exchange_request(cctx *c, const rpb_admin_request *ar, rpb_frame *req, hreply *r)
 {
     sbuf payload = SBUF_INIT, s = SBUF_INIT;
     stim_encode(&payload, &rpb_admin_request_desc, ar);

@@ -358,7 +358,7 @@ enum rate_variant {
     RATE_PLAIN,         /* then another process negotiates (HELLO-027) */
     RATE_REFUSED_FIRST, /* 10 shape-invalid Hellos first, not counted (HELLO-026) */
     RATE_CLAIM_NONE,    /* every Hello claims peer_pid 0: still counted (HELLO-015) */
-    RATE_MANY_PIDS,     /* 24 other processes negotiate in between (HELLO-027) */
+    RATE_MANY_PIDS,     /* 40 other processes negotiate in between (HELLO-027): enough pids that a per-pid table must grow more than once */
     RATE_ORDER,         /* then shape (step 4) before rate, rate before lookup
                            and policy (steps 6, 7) (HELLO-007) */
 };
@@ -450,7 +450,7 @@ static void rate_case(cctx *c, enum rate_variant v)
         }
         hr_free(&r);
     }
-    for (int k = 0; v == RATE_MANY_PIDS && k < 24 && !c_failed(c); k++)
+    for (int k = 0; v == RATE_MANY_PIDS && k < 40 && !c_failed(c); k++)
         other_pid_negotiates(c, &f, "every other process to negotiate while one has used up its budget");
     int64_t before = rpb_monotonic_ms();
     uint64_t w = c->cfg->rate_window_ms;
@@ -684,7 +684,7 @@ static const hcase rows[] = {
     ROW("broker/hello/rate-limit/exceeded", CORE, "HELLO-020 HELLO-027 SEC-008", "N Hellos of one pid negotiate, the N+1st gets RATE_LIMITED (retry the rest of the window, as measured); another pid negotiates", case_rate_limit_exceeded),
     ROW("broker/hello/rate-limit/refused-not-counted", CORE, "HELLO-020 HELLO-026", "Hellos refused by the shape checks do not use up the per-pid budget", case_rate_limit_refused_not_counted),
     ROW("broker/hello/rate-limit/verified-pid", CORE, "HELLO-015 HELLO-020 HELLO-028", "Hellos claiming peer_pid 0 are counted against the verified pid: the N+1st gets RATE_LIMITED", case_rate_limit_verified_pid),
-    ROW("broker/hello/rate-limit/many-pids", CORE, "HELLO-020 HELLO-027", "24 other processes negotiate while one pid is over its budget, which stays used up", case_rate_limit_many_pids),
+    ROW("broker/hello/rate-limit/many-pids", CORE, "HELLO-020 HELLO-027", "40 other processes negotiate while one pid is over its budget, which stays used up", case_rate_limit_many_pids),
     ROW("broker/hello/rate-limit/order", CORE, "HELLO-007 HELLO-020 HELLO-026", "over the budget, unknown-service and below-floor Hellos get RATE_LIMITED, shape-invalid ones their shape refusal", case_rate_limit_order),
 };
 

@@ -182,14 +182,19 @@ static void case_launch_concurrent(cctx *c)
     sb_free(&s);
 }
 
-/* The JSON body of admin verb (json true), parsed into doc; false with
- * the failure recorded, or the skip when the broker does not offer the
- * verb (an optional one, ADMIN-009). */
-static bool admin_json(cctx *c, int32_t verb, rpb_json_doc *doc)
+/* The JSON body of admin verb (json true, AdminRequest.service_name
+ * service), parsed into doc; false with the failure recorded, or the skip
+ * when the broker does not offer the verb (an optional one, ADMIN-009). */
+static bool admin_json_for(cctx *c, int32_t verb, const char *service, rpb_json_doc *doc)
 {
+    rpb_admin_request ar;
+    rpb_msg_init(&rpb_admin_request_desc, &ar);
+    ar.verb = verb;
+    ar.json = true;
+    ar.service_name = rpb_slice_cstr(service);
     rpb_frame f;
     hreply r;
-    admin_exchange(c, verb, true, &f, &r);
+    admin_exchange_request(c, &ar, &f, &r);
     bool ok = r.end == H_REPLY && r.payload_err == RPB_OK && r.frame.payload_protocol == RPB_PP_ADMIN;
     const char *vn = rpb_enum_name(&rpb_admin_verb_enum, verb);
     if (ok && r.admin.exit_code == 2 && rpb_slice_eq_cstr(r.admin.body, "unsupported admin verb\n")) {
@@ -201,6 +206,12 @@ static bool admin_json(cctx *c, int32_t verb, rpb_json_doc *doc)
     }
     hr_free(&r);
     return ok;
+}
+
+/* admin_json_for() with an empty service_name. */
+static bool admin_json(cctx *c, int32_t verb, rpb_json_doc *doc)
+{
+    return admin_json_for(c, verb, "", doc);
 }
 
 /* The first object of the array member list of root whose string member
@@ -377,6 +388,26 @@ static void case_launch_metrics(cctx *c)
     hr_free(&r);
 }
 
+/* ADMIN-009, LAUNCH-013: BACKEND_HEALTH for zccache, with launched
+ * backends running, lists that one service only. */
+static void case_launch_health_filter(cctx *c)
+{
+    hreply r;
+    rpb_json_doc doc = {NULL, NULL};
+    if (launch_hello(c, "1.0.2", &r) && admin_json_for(c, RPB_ADMIN_VERB_BACKEND_HEALTH, FIXTURE_SVC_PINNED, &doc)) {
+        const rpb_json_value *list = rpb_json_get(doc.root, "backends");
+        const rpb_json_value *e = list && list->type == RPB_JSON_ARRAY ? list->u.children.head : NULL;
+        const rpb_json_value *name = e ? rpb_json_get(e, "service_name") : NULL;
+        if (!e || e->next || !name || name->type != RPB_JSON_STRING ||
+            !rpb_slice_eq_cstr(name->u.string, FIXTURE_SVC_PINNED))
+            c_fail(c, "expected BACKEND_HEALTH for %s to list that service alone beside launched backends of %s; "
+                      "observed %zu entries",
+                   FIXTURE_SVC_PINNED, FIXTURE_SVC_LAUNCH, list && list->type == RPB_JSON_ARRAY ? list->u.children.count : 0);
+    }
+    rpb_json_doc_free(&doc);
+    hr_free(&r);
+}
+
 static const hcase rows[] = {
     ROW("broker/launch/negotiates", CORE, "LAUNCH-003 LAUNCH-004", "the first Hello for a launched service is Negotiated with a fresh -be- endpoint whose process answers the identity probe", case_launch_negotiates),
     ROW("broker/launch/reuse", CORE, "LAUNCH-004", "a second Hello gets the backend already running", case_launch_reuse),
@@ -385,6 +416,7 @@ static const hcase rows[] = {
     ROW("broker/launch/status/own-entry", STRICT, "LAUNCH-013", "beside its launched backend, the launched service's own STATUS entry has state on-demand, pid 0, an empty backend_pipe", case_launch_status_own_entry),
     ROW("broker/launch/dump/spawn-budgets", STRICT, "LAUNCH-013", "DUMP spawn_budgets has a key for every launched backend STATUS lists: its instance, service, version, state ready, budget members", case_launch_dump_budgets),
     ROW("broker/launch/metrics", STRICT, "LAUNCH-013", "METRICS launched_backends counts the launched backends STATUS lists ready, launches_total at least their launches", case_launch_metrics),
+    ROW("broker/launch/backend-health/filter", STRICT, "ADMIN-009 LAUNCH-013", "BACKEND_HEALTH (optional) for zccache lists that service alone while launched backends run", case_launch_health_filter),
     ROW("broker/launch/concurrent", STRICT, "LAUNCH-007", "8 Hellos sent together for a version not yet launched all get the one backend launched for them", case_launch_concurrent),
 };
 
