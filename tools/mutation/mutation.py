@@ -115,6 +115,29 @@ def kill_session(sid):
         time.sleep(0.01)  # the kernel's teardown of what was just killed
 
 
+def orphaned_backends(build):
+    """Pids of the backends mutant brokers of build launched whose broker is
+    gone: rpb-broker starts a backend in a session of its own (LAUNCH), so
+    killing a run's session misses it; the broker stops it when it exits
+    cleanly, not when it crashes or is killed."""
+    pids = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            if os.readlink(f"/proc/{d}/exe") != os.path.join(build, "bin", "rpb-backend"):
+                continue
+            with open(f"/proc/{d}/stat", encoding="ascii", errors="replace") as f:
+                stat = f.read()
+            ppid = stat[stat.rindex(")") + 2:].split()[1]
+            parent = os.readlink(f"/proc/{ppid}/exe")
+        except (OSError, ValueError):
+            continue
+        if os.path.dirname(parent) != os.path.join(build, "mutants"):
+            pids.append(int(d))
+    return pids
+
+
 def stray_mutants(build):
     """Pids of processes still running a mutant broker of build or a
     backend one launched (build/bin/rpb-backend)."""
@@ -132,9 +155,11 @@ def stray_mutants(build):
 
 
 def run_suite(conform, broker, workdir, timeout):
-    """(verdict, first failing case or detail) of the strict suite against broker.
-    No process of the run outlives it: on a timeout, and after any exit, the
-    rest of rpb-conform's session (the broker and its children) is killed."""
+    """(verdict, first failing case or detail) of the strict suite against broker
+    (build-dir/mutants/NAME).  No process of the run outlives it: on a
+    timeout, and after any exit, the rest of rpb-conform's session (the
+    broker and its children) is killed, and so are the backends a mutant
+    broker launched and left behind."""
     report = os.path.join(workdir, os.path.basename(broker) + ".json")
     cmd = [conform, "broker", "--tier", "strict", "--spawn", SPAWN.format(broker=broker),
            "--json", report, "--fail-fast"]
@@ -148,6 +173,11 @@ def run_suite(conform, broker, workdir, timeout):
         return "killed", f"the suite did not finish in {timeout} s"
     finally:
         kill_session(proc.pid)
+        for pid in orphaned_backends(os.path.dirname(os.path.dirname(broker))):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
     if rc == 0:
         return "survived", ""
     if rc == 3:
@@ -211,6 +241,12 @@ def write_report(path, run, ms, results, notes):
         eq = sum(1 for m in of if m in equivalent)
         out.append(f"| {c} | {len(of)} | {count['stillborn']} | {count['killed']} | "
                    f"{count['survived']} | {eq} |")
+    later = [m for m in killed if notes.get(m.name, ("",))[0] == "killed-by"]
+    if later:
+        out += ["", "## Killed by cases added after the run", "",
+                "Survivors of the run that the survivors' re-run found killed, each by the case",
+                "added for it:", "", "| mutant | case |", "|---|---|"]
+        out += [f"| {m.name} | `{notes[m.name][1]}` |" for m in later]
     out += ["", "## Survivors", ""]
     if not survived:
         out.append("None.")
