@@ -21,6 +21,14 @@ void hello_base(rpb_frame *f, rpb_hello *h)
     stim_hello_base(h, self_pid());
 }
 
+void unknown_service_hello(sbuf *s, rpb_frame *f)
+{
+    rpb_hello h;
+    hello_base(f, &h);
+    h.service_name = rpb_slice_cstr("nosuch");
+    stim_hello_frame(s, f, &h);
+}
+
 void put_hex(sbuf *b, const char *hex)
 {
     size_t at = b->len, n = strlen(hex), written;

@@ -31,6 +31,10 @@ uint32_t self_pid(void);
 /* The baseline envelope and the baseline Hello from self_pid(). */
 void hello_base(rpb_frame *f, rpb_hello *h);
 
+/* Appends the baseline Hello for the unregistered service "nosuch",
+ * framed; f gets its envelope. */
+void unknown_service_hello(sbuf *s, rpb_frame *f);
+
 /* Decodes the hex string hex and appends the bytes (aborts on an odd length
  * or a non-hex character: a typo in a case table). */
 void put_hex(sbuf *b, const char *hex);

@@ -496,11 +496,8 @@ static double metric_sum(rpb_slice body, const char *name)
 static void case_metrics_hello_counts(cctx *c)
 {
     rpb_frame f;
-    rpb_hello h;
-    hello_base(&f, &h);
-    h.service_name = rpb_slice_cstr("nosuch");
     sbuf s = SBUF_INIT;
-    stim_hello_frame(&s, &f, &h);
+    unknown_service_hello(&s, &f);
     hreply r;
     hc_exchange(c, NULL, "Hello for the unregistered service nosuch", &s, &r);
     hr_free(&r);

@@ -47,11 +47,8 @@ static void case_one_hello(cctx *c)
 static void case_close_after_refusal(cctx *c)
 {
     rpb_frame f;
-    rpb_hello h;
-    hello_base(&f, &h);
-    h.service_name = rpb_slice_cstr("nosuch");
     sbuf s = SBUF_INIT;
-    stim_hello_frame(&s, &f, &h);
+    unknown_service_hello(&s, &f);
     hconn hc;
     hreply r;
     if (hc_open(c, &hc, NULL, "Hello for an unknown service") == 0)
