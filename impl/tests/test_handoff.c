@@ -856,8 +856,8 @@ static pid_t fork_peer(int sock, int client_end, peer_mode mode, uint64_t caps, 
 
 /* Runs rpb_connect_backend_fd() against a peer in mode; returns the
  * peer's exit status and fills out. */
-static int connect_via_peer(peer_mode mode, uint64_t caps, size_t token_len, unsigned flags,
-                            int ready_ms, rpb_backend_conn *out)
+static int connect_via_peer_until(peer_mode mode, uint64_t caps, size_t token_len, unsigned flags,
+                                  int ready_ms, int64_t deadline, rpb_backend_conn *out)
 {
     int sp[2];
     CU_ASSERT_EQUAL_FATAL(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp), 0);
@@ -865,7 +865,7 @@ static int connect_via_peer(peer_mode mode, uint64_t caps, size_t token_len, uns
     close(sp[1]);
     rpb_hello h;
     rpb_hello_init(&h, "zccache", "1.0.0", (uint32_t)getpid());
-    rpb_connect_options opt = {flags, ready_ms, soon()};
+    rpb_connect_options opt = {flags, ready_ms, deadline};
     CU_ASSERT_EQUAL(rpb_connect_backend_fd(sp[0], &h, &opt, out, NULL), RPB_OK);
     if (out->route == RPB_ROUTE_HANDOFF) { /* the adopted socket reaches the "backend" */
         char c = 0;
@@ -876,6 +876,12 @@ static int connect_via_peer(peer_mode mode, uint64_t caps, size_t token_len, uns
     if (out->fd >= 0)
         close(out->fd);
     return tu_wait_exit(pid, 10000);
+}
+
+static int connect_via_peer(peer_mode mode, uint64_t caps, size_t token_len, unsigned flags,
+                            int ready_ms, rpb_backend_conn *out)
+{
+    return connect_via_peer_until(mode, caps, token_len, flags, ready_ms, soon(), out);
 }
 
 /* The backend_pipe listener has exactly one connection waiting. */
@@ -928,6 +934,20 @@ static void test_connect_backend(void)
         assert_reconnected(listener);
         rpb_backend_conn_free(&c);
     }
+
+    /* HANDOFF-050: the wait for the ready frame ends at the call's
+     * deadline when that comes first: a silent broker and a 60 s ready
+     * timeout, the call's deadline 3 s away; the call returns before the
+     * ready timeout would have ended (without the bound it waits 60 s)
+     * and reconnects (a listener with room connects at once) */
+    int64_t start = rpb_monotonic_ms();
+    CU_ASSERT_EQUAL(connect_via_peer_until(PEER_SILENT, BIT, 16, RPB_CONNECT_ADOPT, 60000,
+                                           start + 3000, &c), 11);
+    CU_ASSERT_TRUE(rpb_monotonic_ms() - start < 60000);
+    CU_ASSERT_EQUAL(c.route, RPB_ROUTE_RECONNECT);
+    CU_ASSERT_EQUAL(c.handoff_status, RPB_ERR_TIMEOUT);
+    assert_reconnected(listener);
+    rpb_backend_conn_free(&c);
 
     /* HANDOFF-001: not agreed, or not adopting: no wait (the silent peer
      * would hold a waiting client for the whole 60 s), no bit without

@@ -178,7 +178,9 @@ RPB_API const char *rpb_backend_route_name(rpb_backend_route route);
 typedef struct rpb_connect_options {
     unsigned flags;       /* RPB_CONNECT_ADOPT */
     int ready_timeout_ms; /* the wait for the handoff-ready frame; <= 0: 2000 (HANDOFF-050) */
-    int64_t deadline_ms;  /* the Hello exchange and the backend_pipe connect (rpb_monotonic_ms()
+    int64_t deadline_ms;  /* the whole call: the Hello exchange, the wait for the
+                           * handoff-ready frame (which ends at the earlier of the two
+                           * deadlines) and the backend_pipe connect (rpb_monotonic_ms()
                            * clock; RPB_NO_DEADLINE waits) */
 } rpb_connect_options;
 
@@ -202,9 +204,10 @@ typedef struct rpb_backend_conn {
  *   - a refusal: RPB_OK, route NONE, fd -1; result holds the code and
  *     retry_after_ms (HELLO-062);
  *   - a Negotiated with an agreed handoff (HANDOFF-001) and
- *     RPB_CONNECT_ADOPT: waits for the handoff-ready frame and checks it
- *     (HANDOFF-050, HANDOFF-051); when it passes, fd is the broker
- *     connection, now the backend's, route HANDOFF;
+ *     RPB_CONNECT_ADOPT: waits for the handoff-ready frame until
+ *     opt->ready_timeout_ms passed or opt->deadline_ms, whichever comes
+ *     first, and checks it (HANDOFF-050, HANDOFF-051); when it passes, fd
+ *     is the broker connection, now the backend's, route HANDOFF;
  *   - otherwise, and after any failure of that wait (HANDOFF-052, silent:
  *     handoff_status keeps the class), closes the broker connection and
  *     connects to backend_pipe: route RECONNECT (HELLO-064, HELLO-065).

@@ -45,13 +45,18 @@ static int hello_exchange(int fd, const rpb_hello *hello, const rpb_connect_opti
                                      &out->scratch, &out->result, err);
 }
 
-/* HANDOFF-050, HANDOFF-051: one frame within the ready deadline, checked. */
+/* HANDOFF-050, HANDOFF-051: one frame within the ready deadline, checked.
+ * The wait ends at the ready deadline or at the call's overall deadline,
+ * whichever comes first. */
 static int await_ready(int fd, const rpb_negotiated *neg, const rpb_connect_options *opt)
 {
     int wait_ms = opt->ready_timeout_ms > 0 ? opt->ready_timeout_ms : RPB_HANDOFF_READY_TIMEOUT_MS;
+    int64_t deadline = rpb_monotonic_ms() + wait_ms;
+    if (opt->deadline_ms >= 0 && opt->deadline_ms < deadline) /* RPB_NO_DEADLINE: none */
+        deadline = opt->deadline_ms;
     rpb_buf body = {0};
     rpb_handoff_ack ack;
-    int rc = rpb_read_frame(fd, RPB_MAX_FRAME_BYTES, rpb_monotonic_ms() + wait_ms, &body, NULL);
+    int rc = rpb_read_frame(fd, RPB_MAX_FRAME_BYTES, deadline, &body, NULL);
     if (rc == RPB_OK)
         rc = rpb_handoff_ready_check(body.data, body.len, neg->handle_passed_token.data,
                                      neg->handle_passed_token.len, &ack, NULL);
