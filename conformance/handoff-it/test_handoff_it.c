@@ -46,6 +46,8 @@ typedef enum peer_mode {
     PEER_BAD_ID,      /* accepted ACK with another correlation id */
     PEER_NO_ACK,      /* no ACK: waits for the broker to give up, then ACKs late */
     PEER_HOLD,        /* waits for the test's go, then an accepted ACK */
+    PEER_BAD_FRAME,   /* a frame header of version 0xFF where the ACK belongs */
+    PEER_HANG_UP,     /* closes the handoff connection instead of an ACK */
 } peer_mode;
 
 typedef struct peer {
@@ -122,8 +124,13 @@ static void *peer_main(void *arg)
         if (read(p->go[0], &c, 1) == 1)
             write_ack(conn, offer, RPB_OK);
         break;
+    case PEER_BAD_FRAME:
+        (void)!send(conn, "\xff\xff\xff\xff\xff\xff", 6, MSG_NOSIGNAL);
+        break;
+    case PEER_HANG_UP:
+        break;
     }
-    if (p->mode != PEER_NO_ACK)
+    if (p->mode != PEER_NO_ACK && p->mode != PEER_HANG_UP)
         (void)!read(conn, &c, 1); /* the broker closes the handoff connection */
 out:
     if (fd >= 0)
@@ -292,6 +299,20 @@ static void test_token_mismatch(void)
 static void test_correlation_mismatch(void)
 {
     expect_fallback("peer", PEER_BAD_ID, "ack-check", "envelope-request-id");
+}
+
+/* HANDOFF-030 step 1, HANDOFF-062: bytes that are no frame where the
+ * ACK belongs fail its check (stage ack-check), not its read */
+static void test_malformed_ack(void)
+{
+    expect_fallback("peer", PEER_BAD_FRAME, "ack-check", "framing-version");
+}
+
+/* HANDOFF-032, HANDOFF-062: the end of stream instead of an ACK is a
+ * failure to read it (stage ack-read) */
+static void test_hang_up_before_ack(void)
+{
+    expect_fallback("peer", PEER_HANG_UP, "ack-read", "unexpected-eof");
 }
 
 /* HANDOFF-015, HANDOFF-060: a missing ACK, and one that comes after the
@@ -495,6 +516,10 @@ int main(int argc, char **argv)
              test_refused},
             {"ACK echoing another token: fallback (HANDOFF-030)", test_token_mismatch},
             {"ACK with another correlation id: fallback (HANDOFF-030)", test_correlation_mismatch},
+            {"bytes that are no frame instead of the ACK: stage ack-check (HANDOFF-030, HANDOFF-062)",
+             test_malformed_ack},
+            {"end of stream instead of the ACK: stage ack-read (HANDOFF-032, HANDOFF-062)",
+             test_hang_up_before_ack},
             {"missing then late ACK: fallback at the deadline (HANDOFF-015, HANDOFF-060)",
              test_missing_and_late_ack},
             {"handoff endpoint not listening: fallback (HANDOFF-032)", test_endpoint_not_listening},

@@ -295,8 +295,8 @@ static void read_ack(broker_handoff *H, handoff_attempt *a)
         int rc = rpb_frame_split(a->in, a->in_len, RPB_MAX_FRAME_BYTES, &body, &used, NULL);
         if (rc == RPB_NEED_MORE)
             continue;
-        if (rc != RPB_OK) {
-            fail(H, a, "ack-read", rc);
+        if (rc != RPB_OK) { /* HANDOFF-062: bytes that are no frame fail the ACK's first check */
+            fail(H, a, "ack-check", rc);
             return;
         }
         rpb_handoff_ack ack;
