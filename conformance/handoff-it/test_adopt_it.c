@@ -39,19 +39,24 @@ static pid_t start_backend(bool handoff)
     return tu_start_daemon(argv, log_path, ": ready ", field, WAIT_MS);
 }
 
-/* A definition of service name on the backend, naming its handoff
- * socket when handoff is true. */
-static bool write_service(const char *name, bool handoff)
+/* A definition of service name on the backend (at pipe), naming its
+ * handoff socket when handoff is true. */
+static bool write_service_at(const char *name, const char *pipe, bool handoff)
 {
     char path[256];
     snprintf(path, sizeof path, "%s/%s.service", svc_dir, name);
     FILE *f = fopen(path, "w");
     if (!f)
         return false;
-    fprintf(f, "backend_pipe = %s\ndaemon_version = 1.0.0\n", backend_sock);
+    fprintf(f, "backend_pipe = %s\ndaemon_version = 1.0.0\n", pipe);
     if (handoff)
         fprintf(f, "handoff_socket = %s\n", handoff_sock);
     return fclose(f) == 0;
+}
+
+static bool write_service(const char *name, bool handoff)
+{
+    return write_service_at(name, backend_sock, handoff);
 }
 
 /* rpb-client --adopt --echo on service; its exit status, stdout in out. */
@@ -95,6 +100,17 @@ static void test_route_printed(void)
     CU_ASSERT_EQUAL(adopt("plain", false, out, sizeof out), 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "negotiated\n"));
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "  route: reconnect\n"));
+}
+
+/* HELLO-065: a Negotiated whose backend_pipe does not fit sun_path is a
+ * backend that cannot be connected (exit 1, the reply printed), not a
+ * malformed reply (exit 3). */
+static void test_backend_pipe_too_long(void)
+{
+    char out[4096];
+    CU_ASSERT_EQUAL(adopt("longpipe", false, out, sizeof out), 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "negotiated\n"));
+    CU_ASSERT_PTR_NULL(strstr(out, "route:"));
 }
 
 /* --echo needs --adopt; --adopt goes without --admin. */
@@ -143,8 +159,10 @@ int main(int argc, char **argv)
     snprintf(handoff_sock, sizeof handoff_sock, "%s/handoff.sock", root);
     snprintf(svc_dir, sizeof svc_dir, "%s/services", root);
     snprintf(log_path, sizeof log_path, "%s/daemons.log", root);
+    char long_pipe[256];
+    snprintf(long_pipe, sizeof long_pipe, "%s/%0120d.sock", root, 0); /* over sun_path's 108 */
     if (mkdir(svc_dir, 0700) != 0 || !write_service("handoff", true) ||
-        !write_service("plain", false))
+        !write_service("plain", false) || !write_service_at("longpipe", long_pipe, false))
         return 1;
     backend = start_backend(true);
     pid_t broker = tu_start_daemon((const char *[]){broker_bin, "--socket", broker_sock,
@@ -159,6 +177,7 @@ int main(int argc, char **argv)
         {"handoff route (HANDOFF-001, HANDOFF-045, HANDOFF-051)", test_handoff_route},
         {"reconnect route (HANDOFF-001, HELLO-035)", test_reconnect_route},
         {"route printed", test_route_printed},
+        {"backend_pipe too long for sun_path: exit 1 (HELLO-065)", test_backend_pipe_too_long},
         {"usage", test_usage},
         {"handoff socket stopped: silent fallback (HANDOFF-032, HANDOFF-052)",
          test_fallback_when_stopped},

@@ -229,18 +229,26 @@ static int run_admin(const client_target *t, int32_t verb, bool json, const char
     return status;
 }
 
+/* HELLO-065: the Negotiated's backend_pipe could not be connected (rc,
+ * errno kept): said on stderr, exit 1. */
+static int backend_error(rpb_slice pipe, int rc)
+{
+    fprintf(stderr, PROG ": backend %.*s: %s%s%s\n", (int)pipe.len, (const char *)pipe.data,
+            rc == RPB_ERR_INVALID_ARGUMENT
+                ? "not a filesystem socket path (empty, with a NUL byte, or longer than sun_path holds)"
+                : rpb_strerror(rc),
+            rc == RPB_ERR_IO ? ": " : "", rc == RPB_ERR_IO ? strerror(errno) : "");
+    return EXIT_TRANSPORT;
+}
+
 /* HELLO-065: the broker connection is already closed (client_exchange);
  * connect to backend_pipe as a filesystem path and close it again. */
 static int connect_backend(const rpb_hello_result *res, int64_t deadline)
 {
     rpb_slice pipe = res->reply.negotiated.backend_pipe;
     int fd = rpb_hello_connect_backend(res, deadline);
-    if (fd < 0) {
-        fprintf(stderr, PROG ": backend %.*s: %s%s%s\n", (int)pipe.len, (const char *)pipe.data,
-                fd == RPB_ERR_INVALID_ARGUMENT ? "not a filesystem socket path" : rpb_strerror(fd),
-                fd == RPB_ERR_IO ? ": " : "", fd == RPB_ERR_IO ? strerror(errno) : "");
-        return EXIT_TRANSPORT;
-    }
+    if (fd < 0)
+        return backend_error(pipe, fd);
     fprintf(stderr, PROG ": connected to backend %.*s\n", (int)pipe.len, (const char *)pipe.data);
     close(fd);
     return 0;
@@ -329,13 +337,14 @@ static int run_adopt(const char *path, const rpb_hello *hello, bool json, uint32
     rpb_backend_conn c;
     int rc = rpb_connect_backend(path, hello, &opt, &c, NULL);
     int status;
-    if (rc == RPB_ERR_IO || rc == RPB_ERR_TIMEOUT || rc == RPB_ERR_NO_MEMORY) {
-        /* with a reply read, the failure is backend_pipe's connect */
-        rpb_slice pipe = c.reply.len ? c.result.reply.negotiated.backend_pipe : rpb_slice_cstr(path);
-        fprintf(stderr, PROG ": %s%.*s: %s%s%s\n", c.reply.len ? "backend " : "", (int)pipe.len,
-                (const char *)pipe.data, rpb_strerror(rc), rc == RPB_ERR_IO ? ": " : "",
-                rc == RPB_ERR_IO ? strerror(errno) : "");
-        status = EXIT_TRANSPORT;
+    if (rc != RPB_OK && c.replied) { /* a Negotiated, and backend_pipe's connect failed */
+        if (json)
+            print_json(&c.result, &c);
+        else
+            print_human(&c.result);
+        status = backend_error(c.result.reply.negotiated.backend_pipe, rc);
+    } else if (rc == RPB_ERR_IO || rc == RPB_ERR_TIMEOUT || rc == RPB_ERR_NO_MEMORY) {
+        status = transport_error(path, rc);
     } else if (rc != RPB_OK) {
         fprintf(stderr, PROG ": malformed Hello reply: %s\n", rpb_errname(rc));
         status = EXIT_PROTOCOL;

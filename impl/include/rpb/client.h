@@ -189,6 +189,7 @@ typedef struct rpb_backend_conn {
     int fd;                  /* the backend connection (the caller's to close), or -1 */
     rpb_backend_route route;
     int handoff_status;      /* RPB_OK, or why an agreed handoff was not adopted (for logs) */
+    bool replied;            /* a reply was read and classified: result is valid */
     rpb_hello_result result; /* the classified HelloReply: Negotiated, or code and retry */
     rpb_buf reply;           /* the HelloReply frame body */
     rpb_buf scratch;         /* arena memory of result */
@@ -215,9 +216,9 @@ typedef struct rpb_backend_conn {
  * (RPB_ERR_FRAME_TOO_LARGE for a hello over the 64 KiB cap, HELLO-068; a
  * write's RPB_ERR_IO / RPB_ERR_TIMEOUT, a rpb_read_frame() or
  * rpb_hello_reply_classify() class, RPB_ERR_NO_MEMORY) or of the
- * backend_pipe connect (rpb_client_connect()'s: RPB_ERR_IO with errno,
- * RPB_ERR_TIMEOUT, RPB_ERR_INVALID_ARGUMENT for a path that does not fit
- * sun_path); RPB_ERR_INVALID_ARGUMENT for a NULL hello, opt or out or a
+ * backend_pipe connect (out->replied true; rpb_client_connect()'s:
+ * RPB_ERR_IO with errno, RPB_ERR_TIMEOUT, RPB_ERR_INVALID_ARGUMENT for a
+ * path that does not fit sun_path); RPB_ERR_INVALID_ARGUMENT for a NULL hello, opt or out or a
  * negative broker_fd; never a handoff failure.  err (may be NULL) gets
  * the code.  Release out with rpb_backend_conn_free() whatever the
  * result.

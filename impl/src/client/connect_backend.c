@@ -77,6 +77,7 @@ int rpb_connect_backend_fd(int broker_fd, const rpb_hello *hello, const rpb_conn
         return rpb_errinfo_set(err, RPB_ERR_INVALID_ARGUMENT, 0);
     }
     int rc = hello_exchange(broker_fd, hello, opt, out, err);
+    out->replied = rc == RPB_OK;
     if (rc != RPB_OK || out->result.kind != RPB_HELLO_RESULT_NEGOTIATED) {
         close(broker_fd);
         return rc;
