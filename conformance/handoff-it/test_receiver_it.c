@@ -197,19 +197,21 @@ static void test_wrong_token(void) /* HANDOFF-044 */
 {
     static const uint8_t other[16] = {0xEE, 0xEE, 0xEE, 0xEE, 0xEE, 0xEE, 0xEE, 0xEE,
                                       0xEE, 0xEE, 0xEE, 0xEE, 0xEE, 0xEE, 0xEE, 0xEE};
-    refused(other, 16, "handoff token mismatch", "class=handoff-token-mismatch");
+    refused(other, 16, "handoff token mismatch",
+            "class=handoff-token-mismatch requirement=HANDOFF-044");
 }
 
 static void test_short_token(void) /* HANDOFF-043 */
 {
     static const uint8_t shorter[15] = {0xA5};
     refused(shorter, 15, "handoff token length was 15 bytes; expected 16",
-            "class=handoff-token-length");
+            "class=handoff-token-length requirement=HANDOFF-043");
 }
 
 static void test_empty_token(void) /* HANDOFF-043 */
 {
-    refused((const uint8_t *)"", 0, "handoff token is missing", "class=handoff-token-missing");
+    refused((const uint8_t *)"", 0, "handoff token is missing",
+            "class=handoff-token-missing requirement=HANDOFF-043");
 }
 
 /* HANDOFF-047: a token accepted once is refused when offered again; the
@@ -226,7 +228,7 @@ static void test_replay(void)
     int again = handoff(t, detail, sizeof detail, &accepted);
     CU_ASSERT_FALSE(accepted);
     CU_ASSERT_STRING_EQUAL(detail, "handoff token is not pending");
-    CU_ASSERT_TRUE(logged("class=handoff-token-not-pending"));
+    CU_ASSERT_TRUE(logged("class=handoff-token-not-pending requirement=HANDOFF-047"));
     CU_ASSERT_TRUE(eof_unanswered(again));
     CU_ASSERT_TRUE(echo_round_trip(first, "still served"));
     close(again);
@@ -235,7 +237,8 @@ static void test_replay(void)
 
 /* A handoff connection that sends `data` with n descriptors (fresh
  * connections whose client ends must all see end of stream), then an
- * offer: closed without an ACK, logged with class want. */
+ * offer: closed without an ACK, logged with class want and the
+ * receiver's requirement HANDOFF-041. */
 static void hostile(const void *data, size_t len, size_t n, const char *want)
 {
     int cl[16], pe[16], h = dial(handoff_path);
@@ -253,8 +256,8 @@ static void hostile(const void *data, size_t len, size_t n, const char *want)
         CU_ASSERT_TRUE(eof_unanswered(cl[i]));
         close(cl[i]);
     }
-    char line_want[64];
-    snprintf(line_want, sizeof line_want, "class=%s", want);
+    char line_want[96];
+    snprintf(line_want, sizeof line_want, "class=%s requirement=HANDOFF-041", want);
     CU_ASSERT_TRUE(logged(line_want));
     close(h);
 }
@@ -311,7 +314,7 @@ static void test_offer_without_fd(void)
     CU_ASSERT_FATAL(h >= 0);
     CU_ASSERT_TRUE(write_offer(h, TOKEN16, 16, 1, 1));
     CU_ASSERT_TRUE(eof_unanswered(h));
-    CU_ASSERT_TRUE(logged("class=handoff-fd-count"));
+    CU_ASSERT_TRUE(logged("class=handoff-fd-count requirement=HANDOFF-041"));
     close(h);
 }
 
@@ -338,9 +341,18 @@ static void bad_offer(int kind, const char *want)
     close(h);
 }
 
-static void test_garbage_offer(void) { bad_offer(0, "class=framing-version"); }
-static void test_offer_correlation(void) { bad_offer(1, "class=handoff-correlation"); }
-static void test_truncated_offer(void) { bad_offer(2, "class=unexpected-eof"); }
+static void test_garbage_offer(void)
+{
+    bad_offer(0, "class=framing-version requirement=HANDOFF-042");
+}
+static void test_offer_correlation(void)
+{
+    bad_offer(1, "class=handoff-correlation requirement=HANDOFF-042");
+}
+static void test_truncated_offer(void)
+{
+    bad_offer(2, "class=unexpected-eof requirement=HANDOFF-042");
+}
 
 /* HANDOFF-046: a handoff connection that sends nothing, and one that
  * stops after the descriptor, are closed at the deadline (the passed
@@ -367,8 +379,8 @@ static void test_slow_peers(void)
     CU_ASSERT_TRUE(eof_unanswered(silent));
     CU_ASSERT_TRUE(eof_unanswered(stalled));
     CU_ASSERT_TRUE(eof_unanswered(cl));
-    CU_ASSERT_TRUE(logged("outcome=deadline"));
-    CU_ASSERT_TRUE(logged("outcome=deadline"));
+    CU_ASSERT_TRUE(logged("outcome=deadline class=timeout requirement=HANDOFF-046"));
+    CU_ASSERT_TRUE(logged("outcome=deadline class=timeout requirement=HANDOFF-046"));
     close(silent);
     close(stalled);
     close(cl);

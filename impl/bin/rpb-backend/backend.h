@@ -105,9 +105,10 @@ int backend_run(const backend_config *cfg, broker_listener *l, broker_listener *
  * connection), served from now unless its peer is another uid (MUX-007)
  * or the backend is full. */
 void conn_open(backend *b, int fd, bool handoff, const char *via);
-/* Logs the connection's outcome (rc < 0: its class) and closes it, with
- * the descriptor it received, if any. */
-void conn_close(backend *b, conn *c, const char *outcome, int rc);
+/* Logs the connection's outcome (rc < 0: its class and the requirement
+ * broken: requirement, or when NULL rpb_err_requirement(rc)) and closes it,
+ * with the descriptor it received, if any. */
+void conn_close(backend *b, conn *c, const char *outcome, int rc, const char *requirement);
 /* Writes what is pending (conn_flush); the receiver's ACK included. */
 void conn_flush(backend *b, conn *c);
 

@@ -24,7 +24,8 @@
 /* One line per connection: "connection" (served), or "handoff" (a
  * handoff connection; an adopted descriptor is logged as the served
  * connection adopted_conn). */
-static void log_conn(const backend *b, const conn *c, const char *outcome, int rc)
+static void log_conn(const backend *b, const conn *c, const char *outcome, int rc,
+                     const char *requirement)
 {
     blog_field f[10];
     size_t n = 0;
@@ -36,7 +37,7 @@ static void log_conn(const backend *b, const conn *c, const char *outcome, int r
     f[n++] = BLOG_S("outcome", outcome);
     if (rc < 0) {
         f[n++] = BLOG_S("class", rpb_errname(rc));
-        f[n++] = BLOG_S("requirement", rpb_err_requirement(rc));
+        f[n++] = BLOG_S("requirement", requirement ? requirement : rpb_err_requirement(rc));
     }
     if (c->handoff && strcmp(outcome, "adopted") == 0)
         f[n++] = BLOG_N("adopted_conn", b->seq + 1);
@@ -48,9 +49,9 @@ static void log_conn(const backend *b, const conn *c, const char *outcome, int r
     blog_event(c->handoff ? "handoff" : "connection", f, n);
 }
 
-void conn_close(backend *b, conn *c, const char *outcome, int rc)
+void conn_close(backend *b, conn *c, const char *outcome, int rc, const char *requirement)
 {
-    log_conn(b, c, outcome, rc);
+    log_conn(b, c, outcome, rc, requirement);
     dl_remove(c->handoff ? &b->hdl : &b->dl, &c->dl);
     epoll_ctl(b->ep, EPOLL_CTL_DEL, c->fd, NULL);
     close(c->fd);
@@ -133,7 +134,7 @@ void conn_flush(backend *b, conn *c)
             return;
         }
         if (w < 0) {
-            conn_close(b, c, "peer-gone", RPB_ERR_IO);
+            conn_close(b, c, "peer-gone", RPB_ERR_IO, NULL);
             return;
         }
         c->out_off += (size_t)w;
@@ -144,12 +145,12 @@ void conn_flush(backend *b, conn *c)
         return;
     }
     if (c->fatal) {
-        conn_close(b, c, "error", c->fatal);
+        conn_close(b, c, "error", c->fatal, NULL);
         return;
     }
     if (c->eof) {
         conn_close(b, c, c->in.len ? "eof-mid-frame" : "closed",
-                   c->in.len ? RPB_ERR_UNEXPECTED_EOF : RPB_OK);
+                   c->in.len ? RPB_ERR_UNEXPECTED_EOF : RPB_OK, NULL);
         return;
     }
     watch(b, c, EPOLLIN | EPOLLRDHUP);
@@ -158,14 +159,14 @@ void conn_flush(backend *b, conn *c)
 static void conn_read(backend *b, conn *c)
 {
     if (rpb_buf_reserve(&c->in, READ_CHUNK) != RPB_OK) {
-        conn_close(b, c, "no-memory", RPB_ERR_NO_MEMORY);
+        conn_close(b, c, "no-memory", RPB_ERR_NO_MEMORY, NULL);
         return;
     }
     ssize_t n = recv(c->fd, c->in.data + c->in.len, READ_CHUNK, MSG_DONTWAIT);
     if (n < 0 && (errno == EAGAIN || errno == EINTR))
         return;
     if (n < 0) {
-        conn_close(b, c, "peer-gone", RPB_ERR_IO);
+        conn_close(b, c, "peer-gone", RPB_ERR_IO, NULL);
         return;
     }
     if (n == 0)
@@ -208,11 +209,11 @@ void conn_open(backend *b, int fd, bool handoff, const char *via)
     }
     struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.ptr = c};
     if (len != sizeof cr || cr.uid != geteuid())
-        conn_close(b, c, "dropped", RPB_OK);
+        conn_close(b, c, "dropped", RPB_OK, NULL);
     else if (b->n_conns > b->cfg->max_connections)
-        conn_close(b, c, "over-capacity", RPB_OK);
+        conn_close(b, c, "over-capacity", RPB_OK, NULL);
     else if (epoll_ctl(b->ep, EPOLL_CTL_ADD, fd, &ev) != 0)
-        conn_close(b, c, "epoll-failed", RPB_ERR_IO);
+        conn_close(b, c, "epoll-failed", RPB_ERR_IO, NULL);
 }
 
 static void accept_batch(backend *b)
@@ -229,8 +230,10 @@ static void accept_batch(backend *b)
 static void expire(backend *b, int64_t now)
 {
     dl_node *n;
-    while ((n = dl_expired(&b->dl, now)) != NULL || (n = dl_expired(&b->hdl, now)) != NULL)
-        conn_close(b, (conn *)n, "deadline", RPB_ERR_TIMEOUT);
+    while ((n = dl_expired(&b->dl, now)) != NULL || (n = dl_expired(&b->hdl, now)) != NULL) {
+        conn *c = (conn *)n;
+        conn_close(b, c, "deadline", RPB_ERR_TIMEOUT, c->handoff ? "HANDOFF-046" : NULL);
+    }
 }
 
 static int next_timeout(const backend *b, int64_t now)
@@ -324,7 +327,7 @@ int backend_run(const backend_config *cfg, broker_listener *l, broker_listener *
         }
     }
     while (b.dl.head || b.hdl.head)
-        conn_close(&b, (conn *)(b.dl.head ? b.dl.head : b.hdl.head), "shutdown", RPB_OK);
+        conn_close(&b, (conn *)(b.dl.head ? b.dl.head : b.hdl.head), "shutdown", RPB_OK, NULL);
     rpb_buf_free(&b.reply);
     free(b.recent);
     if (b.ep >= 0)

@@ -111,6 +111,30 @@ static int read_offer(backend *b, conn *c)
     return rc;
 }
 
+/* The receiver's own requirement a failure of c broke: the descriptor's
+ * receive (HANDOFF-041), or the offer (HANDOFF-042); NULL (the error
+ * class's) for a failure that is no peer's fault. */
+static const char *failed_requirement(const conn *c, int rc)
+{
+    if (rc == RPB_ERR_NO_MEMORY)
+        return NULL;
+    return c->phase == HANDOFF_FD ? "HANDOFF-041" : "HANDOFF-042";
+}
+
+/* The requirement of a refusal's class (HANDOFF-043, HANDOFF-044,
+ * HANDOFF-047). */
+static const char *refusal_requirement(int verdict)
+{
+    switch (verdict) {
+    case RPB_ERR_HANDOFF_TOKEN_MISMATCH:
+        return "HANDOFF-044";
+    case RPB_ERR_HANDOFF_TOKEN_NOT_PENDING:
+        return "HANDOFF-047";
+    default: /* handoff-token-missing, handoff-token-length */
+        return "HANDOFF-043";
+    }
+}
+
 void receiver_read(backend *b, conn *c)
 {
     int rc = RPB_OK;
@@ -121,7 +145,8 @@ void receiver_read(backend *b, conn *c)
     if (rc == RPB_NEED_MORE || (rc == RPB_OK && c->phase == HANDOFF_OFFER))
         return;
     if (rc != RPB_OK) { /* HANDOFF-041, HANDOFF-042: closed without an ACK */
-        conn_close(b, c, rc == RPB_ERR_UNEXPECTED_EOF ? "eof" : "error", rc);
+        conn_close(b, c, rc == RPB_ERR_UNEXPECTED_EOF ? "eof" : "error", rc,
+                   failed_requirement(c, rc));
         return;
     }
     if (c->phase == HANDOFF_ACK)
@@ -131,12 +156,12 @@ void receiver_read(backend *b, conn *c)
 void receiver_acked(backend *b, conn *c)
 {
     if (c->verdict != RPB_OK) { /* HANDOFF-045: a refused descriptor is closed */
-        conn_close(b, c, "refused", c->verdict);
+        conn_close(b, c, "refused", c->verdict, refusal_requirement(c->verdict));
         return;
     }
     int fd = c->received_fd;
     c->received_fd = -1;
-    conn_close(b, c, "adopted", RPB_OK);
+    conn_close(b, c, "adopted", RPB_OK, NULL);
     /* HANDOFF-045: served as a connection of the main socket; the
      * descriptor's status flags are the broker's, so set ours */
     int flags = fcntl(fd, F_GETFL);
