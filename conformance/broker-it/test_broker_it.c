@@ -35,6 +35,7 @@
 #include "rpb/admin.h"
 #include "rpb/hello.h"
 #include "rpb/rpb.h"
+#include "fdcount.h"
 #include "testutil.h"
 
 #define TRACEPARENT "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
@@ -936,7 +937,7 @@ static int settled_fds(int lines)
         seen++;
     CU_ASSERT_EQUAL(seen, lines);
     hello_until_closed();
-    return tu_count_fds(main_broker.pid);
+    return fd_count(main_broker.pid);
 }
 
 static void test_no_fd_leak_after_10000_connections(void) /* SEC-007, SEC-014 */

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "rpb/rpb.h"
+#include "fdcount.h"
 #include "testutil.h"
 
 #define ECHO_PROTOCOL 0x7001u
@@ -426,7 +427,7 @@ static void test_failures_pause_tokens(void)
  * fallen-back connection is closed, and so is each handoff connection. */
 static void test_no_fd_leak(void)
 {
-    int before = tu_count_fds(broker_pid);
+    int before = fd_count(broker_pid);
     CU_ASSERT_FATAL(before > 0);
     tu_tail t;
     CU_ASSERT_FATAL(tu_tail_open(&t, log_path));
@@ -443,7 +444,7 @@ static void test_no_fd_leak(void)
         close(c.fd);
         rpb_backend_conn_free(&c);
     }
-    CU_ASSERT_EQUAL(tu_count_fds(broker_pid), before);
+    CU_ASSERT_EQUAL(fd_count(broker_pid), before);
     tu_tail_close(&t);
 }
 

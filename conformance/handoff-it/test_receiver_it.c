@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "rpb/rpb.h"
+#include "fdcount.h"
 #include "testutil.h"
 
 #define ECHO_PROTOCOL 0x7001u
@@ -415,7 +416,7 @@ int main(int argc, char **argv)
      * comes after (the connection it used is not counted) */
     int direct = dial(sock_path), fds_before = -1;
     if (direct >= 0 && echo_round_trip(direct, "loop running"))
-        fds_before = tu_count_fds(backend) - 1;
+        fds_before = fd_count(backend) - 1;
     if (direct >= 0)
         close(direct);
     static const tu_test tests[] = {
@@ -442,7 +443,7 @@ int main(int argc, char **argv)
      * count is back or no line comes */
     int fds_after;
     int64_t end = rpb_monotonic_ms() + WAIT_MS;
-    while ((fds_after = tu_count_fds(backend)) != fds_before && tu_tail_next(&tail, end))
+    while ((fds_after = fd_count(backend)) != fds_before && tu_tail_next(&tail, end))
         ;
     if (fds_after != fds_before) {
         fprintf(stderr, "test_receiver_it: rpb-backend had %d descriptors before, %d after\n",

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "rpb/rpb.h"
+#include "fdcount.h"
 #include "testutil.h"
 
 static const uint8_t T0[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
@@ -569,7 +570,7 @@ static void test_fd_transfer(void)
     int link[2], conn[2];
     CU_ASSERT_EQUAL_FATAL(socketpair(AF_UNIX, SOCK_STREAM, 0, link), 0);
     CU_ASSERT_EQUAL_FATAL(socketpair(AF_UNIX, SOCK_STREAM, 0, conn), 0);
-    int before = tu_count_fds(getpid());
+    int before = fd_count(getpid());
     CU_ASSERT_FATAL(before >= 0); /* no /proc: the leak checks below would compare -1 with -1 */
     CU_ASSERT_EQUAL(rpb_handoff_send_fd(link[0], conn[0], T0, soon()), RPB_OK);
     uint8_t offer[128];
@@ -584,7 +585,7 @@ static void test_fd_transfer(void)
     CU_ASSERT_EQUAL(memcmp(tok, T0, 16), 0);
     CU_ASSERT_TRUE(fd >= 0 && fd != conn[0]);
     CU_ASSERT_TRUE(fcntl(fd, F_GETFD) & FD_CLOEXEC);
-    CU_ASSERT_EQUAL(tu_count_fds(getpid()), before + 1);
+    CU_ASSERT_EQUAL(fd_count(getpid()), before + 1);
     /* the received descriptor is the connection: the client's peer end hears it */
     CU_ASSERT_EQUAL(write(fd, "\x5A", 1), 1);
     char c = 0;
@@ -610,13 +611,13 @@ static void expect_recv(void (*send)(int sock, int payload_fd), int want)
     CU_ASSERT_EQUAL_FATAL(socketpair(AF_UNIX, SOCK_STREAM, 0, link), 0);
     CU_ASSERT_EQUAL_FATAL(socketpair(AF_UNIX, SOCK_STREAM, 0, conn), 0);
     send(link[0], conn[0]);
-    int before = tu_count_fds(getpid());
+    int before = fd_count(getpid());
     CU_ASSERT_FATAL(before >= 0); /* no /proc: the leak checks below would compare -1 with -1 */
     uint8_t tok[16];
     int fd = 7;
     CU_ASSERT_EQUAL(rpb_handoff_recv_fd(link[1], soon(), tok, &fd), want);
     CU_ASSERT_EQUAL(fd, -1);
-    CU_ASSERT_EQUAL(tu_count_fds(getpid()), before);
+    CU_ASSERT_EQUAL(fd_count(getpid()), before);
     close(link[0]), close(link[1]), close(conn[0]), close(conn[1]);
 }
 
@@ -721,7 +722,7 @@ static void test_receive(void)
     int link[2], conn[2];
     CU_ASSERT_EQUAL_FATAL(socketpair(AF_UNIX, SOCK_STREAM, 0, link), 0);
     CU_ASSERT_EQUAL_FATAL(socketpair(AF_UNIX, SOCK_STREAM, 0, conn), 0);
-    int before = tu_count_fds(getpid());
+    int before = fd_count(getpid());
     CU_ASSERT_FATAL(before >= 0); /* no /proc: the leak checks below would compare -1 with -1 */
     rpb_handoff_received r;
     rpb_handoff_ack a;
@@ -752,7 +753,7 @@ static void test_receive(void)
     CU_ASSERT_EQUAL(rpb_handoff_receive(link[1], soon(), &r, NULL), RPB_ERR_HANDOFF_CORRELATION);
     CU_ASSERT_EQUAL(r.fd, -1);
     rpb_buf_free(&r.body);
-    CU_ASSERT_EQUAL(tu_count_fds(getpid()), before);
+    CU_ASSERT_EQUAL(fd_count(getpid()), before);
     close(link[1]); /* nothing was written: the broker side reads end of stream */
     CU_ASSERT_EQUAL(rpb_read_frame(link[0], RPB_MAX_FRAME_BYTES, soon(), &ack, NULL),
                     RPB_ERR_UNEXPECTED_EOF);

@@ -1,7 +1,6 @@
 /*
  * testutil.c - helpers shared by the CUnit programs in impl/tests/.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -123,20 +122,6 @@ int tu_run_only(const char *suite_name, const tu_test *tests, const tu_alone *al
 int tu_run(const char *suite_name, const tu_test *tests)
 {
     return tu_run_only(suite_name, tests, NULL, NULL);
-}
-
-int tu_count_fds(pid_t pid)
-{
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d/fd", (int)pid);
-    DIR *d = opendir(path);
-    if (d == NULL)
-        return -1;
-    int n = 0;
-    for (struct dirent *e; (e = readdir(d)) != NULL;)
-        n += e->d_name[0] != '.';
-    closedir(d);
-    return n;
 }
 
 int tu_wait_exit(pid_t pid, int ms)

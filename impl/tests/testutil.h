@@ -28,10 +28,6 @@ void tu_guarded_free(uint8_t *p, size_t len);
  * it was killed), or -1 when it had not exited (it is then killed). */
 int tu_wait_exit(pid_t pid, int ms);
 
-/* The number of descriptors pid has open (its /proc/PID/fd entries), or
- * -1 when they cannot be read. */
-int tu_count_fds(pid_t pid);
-
 /* Runs argv[0] with argv (stderr to /dev/null), collects its stdout into
  * out[0..cap) NUL-terminated, and returns tu_wait_exit(pid, ms). */
 int tu_run_capture(const char *const *argv, char *out, size_t cap, int ms);

@@ -2,7 +2,6 @@
  * bench.c - the shared parts of the round-trip benchmarks (bench.h).
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -198,18 +197,4 @@ void bench_sibling(const char *argv0, const char *name, char *out, size_t cap)
         snprintf(out, cap, "%s", name);
     else
         snprintf(out, cap, "%.*s/%s", (int)(slash - argv0), argv0, name);
-}
-
-int bench_count_fds(pid_t pid)
-{
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d/fd", (int)pid);
-    DIR *d = opendir(path);
-    if (d == NULL)
-        return -1;
-    int n = 0;
-    for (struct dirent *e; (e = readdir(d)) != NULL;)
-        n += e->d_name[0] != '.';
-    closedir(d);
-    return n;
 }

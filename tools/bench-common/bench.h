@@ -45,10 +45,6 @@ bench_latency bench_measure_latency(bench_trip trip, const char *path, size_t co
 double bench_measure_throughput(bench_trip trip, const char *path, int clients, int duration_ms,
                                 size_t *failures);
 
-/* The number of descriptors pid has open (its /proc/PID/fd entries), or
- * -1 when they cannot be read. */
-int bench_count_fds(pid_t pid);
-
 /* Forks and execs argv (argv[0] the executable) with its stdout on a pipe,
  * and returns its pid once it has logged a line containing ready (the
  * daemon is then listening); afterwards the pipe is closed and its log

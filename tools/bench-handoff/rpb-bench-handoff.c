@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "fdcount.h"
 #include "rpb/rpb.h"
 
 #define ECHO_PROTOCOL 0x7001u
@@ -93,7 +94,7 @@ typedef struct fd_counts {
 
 static fd_counts counts(pid_t broker, pid_t backend)
 {
-    return (fd_counts){bench_count_fds(broker), bench_count_fds(backend), bench_count_fds(getpid())};
+    return (fd_counts){fd_count(broker), fd_count(backend), fd_count(getpid())};
 }
 
 static bool same(fd_counts a, fd_counts b)
