@@ -147,6 +147,23 @@ static void test_pending_limit(void)
     CU_ASSERT_EQUAL(rpb_handoff_pending(&st), 1);
 }
 
+/* HANDOFF-017: a zero TTL and ACK deadline are the defaults (30 000 ms,
+ * 5 000 ms), not 1 ms; a store of zero slots is refused. */
+static void test_zero_config(void)
+{
+    rpb_handoff_slot slots[1];
+    rpb_handoff_store st;
+    script s = {.next = 1};
+    CU_ASSERT_EQUAL(rpb_handoff_store_init(&st, slots, 0, NULL), RPB_ERR_INVALID_ARGUMENT);
+    store_with(&st, slots, 1, &s, 0, 0);
+    CU_ASSERT_EQUAL(st.cfg.token_ttl_ms, RPB_HANDOFF_TOKEN_TTL_MS);
+    CU_ASSERT_EQUAL(st.cfg.ack_deadline_ms, RPB_HANDOFF_ACK_DEADLINE_MS);
+    uint8_t t[16];
+    CU_ASSERT_EQUAL_FATAL(rpb_handoff_issue(&st, 0, t), RPB_OK);
+    CU_ASSERT_EQUAL(rpb_handoff_register(&st, t, 1000), RPB_OK);
+    CU_ASSERT_EQUAL(rpb_handoff_acknowledge(&st, t, 5999), RPB_OK);
+}
+
 /* HANDOFF-015: the ACK deadline (inclusive), duplicate, unregistered and
  * expired ACKs; the deadline must be shorter than the TTL. */
 static void test_ack_deadline(void)
@@ -1003,6 +1020,7 @@ int main(void)
         {"TTL (HANDOFF-012)", test_ttl},
         {"pending bound (HANDOFF-013)", test_pending_limit},
         {"ACK deadline (HANDOFF-015)", test_ack_deadline},
+        {"zero TTL and ACK deadline are the defaults (HANDOFF-017)", test_zero_config},
         {"token never outlives its attempt (HANDOFF-016)", test_attempt_end},
         {"token equality (SEC-017)", test_token_equal},
         {"offer bytes (HANDOFF-021)", test_offer_bytes},

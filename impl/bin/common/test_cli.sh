@@ -2,7 +2,8 @@
 # test_cli.sh BINDIR - what the command-line tools share (ctest: tools-cli):
 # --version, one wording of usage errors (rpb-backend and the rpb-client
 # subcommands too), decimal-only options of
-# rpb-broker, the verb list of a bad rpb-client --admin, rpb-broker's
+# rpb-broker (a zero handoff parameter refused, HANDOFF-017), the verb
+# list of a bad rpb-client --admin, rpb-broker's
 # refusal of a relative or root-level socket directory (exit 4, nothing
 # created), and rpb-conform --connect saying it waits for a missing socket.
 BIN=${1:?usage: test_cli.sh BINDIR}
@@ -48,6 +49,10 @@ run "$BIN/rpb-client" --socket "$WORK/none.sock" --service a --wanted-version 1.
 contains "rpb-client: a bad number names the option" "$err" "--caps wants a decimal or 0x hex number in range, not '012x'"
 run "$BIN/rpb-broker" --socket "$WORK/b.sock" --services "$WORK/services" --rate-limit 0x10/1000
 expect "rpb-broker: numbers are decimal only" "$rc" 2
+for opt in --handoff-token-ttl --handoff-ack-timeout --handoff-max-pending; do
+    run "$BIN/rpb-broker" --socket "$WORK/b.sock" --services "$WORK/services" "$opt" 0
+    expect "rpb-broker: $opt 0 is refused (HANDOFF-017)" "$rc" 2
+done
 
 run "$BIN/rpb-broker" --socket rel/broker.sock --services "$WORK/services"
 contains "rpb-broker: relative socket path refused" "$err" "socket path rel/broker.sock is relative"

@@ -188,17 +188,17 @@ int main(int argc, char **argv)
                 return cli_usage_error(PROG, "at most 15 --allow-uid options");
             cfg.allowed_uids[cfg.n_allowed_uids++] = (uid_t)v;
             break;
-        case OPT_ACK_TIMEOUT:
+        case OPT_ACK_TIMEOUT: /* HANDOFF-017: 0 refused */
             if (!cli_parse_u32(optarg, &cfg.handoff.ack_timeout_ms) || cfg.handoff.ack_timeout_ms == 0)
                 return cli_usage_error(PROG, "--handoff-ack-timeout wants a positive decimal number of ms, not '%s'",
                                        optarg);
             break;
-        case OPT_TOKEN_TTL:
+        case OPT_TOKEN_TTL: /* HANDOFF-017: 0 refused */
             if (!cli_parse_u32(optarg, &cfg.handoff.token_ttl_ms) || cfg.handoff.token_ttl_ms == 0)
                 return cli_usage_error(PROG, "--handoff-token-ttl wants a positive decimal number of ms, not '%s'",
                                        optarg);
             break;
-        case OPT_MAX_PENDING:
+        case OPT_MAX_PENDING: /* HANDOFF-017: 0 refused */
             if (!cli_parse_u32(optarg, &cfg.handoff.max_pending) || cfg.handoff.max_pending == 0 ||
                 cfg.handoff.max_pending > 1000000)
                 return cli_usage_error(PROG, "--handoff-max-pending wants a decimal number from 1 to 1000000, not '%s'",

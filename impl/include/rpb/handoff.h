@@ -60,8 +60,8 @@ typedef struct rpb_handoff_slot {
 } rpb_handoff_slot;
 
 typedef struct rpb_handoff_config {
-    int64_t token_ttl_ms;    /* <= 0: RPB_HANDOFF_TOKEN_TTL_MS */
-    int64_t ack_deadline_ms; /* <= 0: RPB_HANDOFF_ACK_DEADLINE_MS */
+    int64_t token_ttl_ms;    /* <= 0: RPB_HANDOFF_TOKEN_TTL_MS (HANDOFF-017) */
+    int64_t ack_deadline_ms; /* <= 0: RPB_HANDOFF_ACK_DEADLINE_MS (HANDOFF-017) */
     rpb_random_fn random;    /* NULL: getrandom(2) */
     void *random_ctx;
 } rpb_handoff_config;
@@ -78,9 +78,10 @@ typedef struct rpb_handoff_store {
     rpb_handoff_config cfg;
 } rpb_handoff_store;
 
-/* Initialises store over slots[0..n_slots) (n_slots >= 1) with cfg (NULL:
- * the defaults).  Returns RPB_OK or RPB_ERR_INVALID_ARGUMENT (also when
- * the ACK deadline is not shorter than the TTL, HANDOFF-015). */
+/* Initialises store over slots[0..n_slots) (n_slots >= 1) with cfg (NULL,
+ * or a zero field: the defaults, HANDOFF-017).  Returns RPB_OK or
+ * RPB_ERR_INVALID_ARGUMENT (n_slots 0, HANDOFF-017; the ACK deadline not
+ * shorter than the TTL, HANDOFF-015). */
 RPB_API int rpb_handoff_store_init(rpb_handoff_store *store, rpb_handoff_slot *slots,
                                    size_t n_slots, const rpb_handoff_config *cfg);
 

@@ -27,7 +27,7 @@ bool rpb_handoff_token_equal(const uint8_t a[RPB_HANDOFF_TOKEN_BYTES],
 int rpb_handoff_store_init(rpb_handoff_store *store, rpb_handoff_slot *slots, size_t n_slots,
                            const rpb_handoff_config *cfg)
 {
-    if (!store || !slots || n_slots == 0)
+    if (!store || !slots || n_slots == 0) /* HANDOFF-017: no store of zero slots */
         return RPB_ERR_INVALID_ARGUMENT;
     memset(slots, 0, n_slots * sizeof *slots);
     store->slots = slots;
@@ -35,9 +35,9 @@ int rpb_handoff_store_init(rpb_handoff_store *store, rpb_handoff_slot *slots, si
     memset(&store->cfg, 0, sizeof store->cfg);
     if (cfg)
         store->cfg = *cfg;
-    if (store->cfg.token_ttl_ms <= 0) /* HANDOFF-012 */
+    if (store->cfg.token_ttl_ms <= 0) /* HANDOFF-012, HANDOFF-017: the default */
         store->cfg.token_ttl_ms = RPB_HANDOFF_TOKEN_TTL_MS;
-    if (store->cfg.ack_deadline_ms <= 0) /* HANDOFF-015 */
+    if (store->cfg.ack_deadline_ms <= 0) /* HANDOFF-015, HANDOFF-017: the default */
         store->cfg.ack_deadline_ms = RPB_HANDOFF_ACK_DEADLINE_MS;
     if (store->cfg.ack_deadline_ms >= store->cfg.token_ttl_ms) /* HANDOFF-015 */
         return RPB_ERR_INVALID_ARGUMENT;
