@@ -58,6 +58,7 @@ typedef struct peer {
     int offered[2];          /* the peer writes a byte once it has the offer */
     /* what the peer saw */
     int recv_rc, offer_rc;
+    bool fd_nonblocking;     /* the received descriptor had O_NONBLOCK */
     bool broker_closed;      /* PEER_NO_ACK: EOF before the late ACK */
 } peer;
 
@@ -83,6 +84,7 @@ static void *peer_main(void *arg)
     rpb_frame frame;
     rpb_handoff_offer offer;
     p->recv_rc = rpb_handoff_recv_fd(conn, deadline, token, &fd); /* HANDOFF-040 */
+    p->fd_nonblocking = fd >= 0 && (fcntl(fd, F_GETFL) & O_NONBLOCK) != 0;
     p->offer_rc = p->recv_rc == RPB_OK
                       ? rpb_read_frame(conn, RPB_MAX_FRAME_BYTES, deadline, &body, NULL)
                       : p->recv_rc;
@@ -278,6 +280,7 @@ static void test_handed_off(void)
     peer_join(&p);
     CU_ASSERT_EQUAL(p.recv_rc, RPB_OK);
     CU_ASSERT_EQUAL(p.offer_rc, RPB_OK);
+    CU_ASSERT_FALSE(p.fd_nonblocking); /* HANDOFF-020 note: passed blocking */
     CU_ASSERT_TRUE(tu_tail_wait(&t, "handoff conn=", "service=peer", WAIT_MS));
     close(c.fd);
     rpb_backend_conn_free(&c);

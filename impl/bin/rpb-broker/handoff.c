@@ -414,8 +414,9 @@ void handoff_start(broker_handoff *H, handoff_attempt *a, int client_fd)
     /* HANDOFF-060: every stage under the ACK deadline */
     dl_append(&H->dl, &a->dl, now + H->cfg.ack_timeout_ms);
     watch(H, client_fd, EPOLL_CTL_DEL, 0); /* the client says nothing now */
-    /* the backend gets the connection blocking, as accept(2) would give it;
-     * the broker's own writes on it say MSG_DONTWAIT */
+    /* HANDOFF-020 (note): the backend gets the connection blocking, as
+     * accept(2) would give it; the broker's own writes on it say
+     * MSG_DONTWAIT */
     int fl = fcntl(client_fd, F_GETFL);
     if (fl >= 0)
         fcntl(client_fd, F_SETFL, fl & ~O_NONBLOCK);

@@ -259,10 +259,10 @@ RPB_API int rpb_handoff_send_fd(int sock, int fd, const uint8_t token[RPB_HANDOF
  * handoff connection (HANDOFF-040, HANDOFF-041), with MSG_CMSG_CLOEXEC,
  * waiting at most until deadline_ms.  On RPB_OK *fd is the received
  * descriptor (the caller's to close) and token holds the 16 bytes.  On
- * failure every descriptor received is closed and *fd is -1: returns
- * RPB_ERR_HANDOFF_CTRUNC (more than 8 descriptors), RPB_ERR_HANDOFF_FD_COUNT
- * (none, or 2 to 8),
- * RPB_ERR_HANDOFF_TOKEN_LENGTH, RPB_ERR_UNEXPECTED_EOF, RPB_ERR_TIMEOUT,
+ * failure every descriptor received is closed and *fd is -1: returns, in
+ * HANDOFF-041's order, RPB_ERR_HANDOFF_CTRUNC (more than 8 descriptors),
+ * RPB_ERR_UNEXPECTED_EOF, RPB_ERR_HANDOFF_FD_COUNT (none, or 2 to 8),
+ * RPB_ERR_HANDOFF_TOKEN_LENGTH; or RPB_ERR_TIMEOUT,
  * RPB_ERR_IO (errno kept) or RPB_ERR_INVALID_ARGUMENT (fd or token NULL,
  * a negative sock; nothing received).
  */

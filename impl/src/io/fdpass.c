@@ -125,8 +125,8 @@ int rpb_handoff_recv_fd(int sock, int64_t deadline_ms, uint8_t token[RPB_HANDOFF
     }
     int got = -1;
     size_t count = take_fds(&msg, &got);
-    /* HANDOFF-041, in this order: truncated control data, descriptor
-     * count, token length. */
+    /* HANDOFF-041, in this order: truncated control data, end of stream,
+     * descriptor count, token length. */
     int rc = RPB_OK;
     if (msg.msg_flags & MSG_CTRUNC)
         rc = RPB_ERR_HANDOFF_CTRUNC;
