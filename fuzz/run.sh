@@ -165,8 +165,11 @@ libfuzzer_cmd() {
 afl_cmd() {
     local t="$1" out="$2"
     shift 2
+    # afl-fuzz refuses an ASAN_OPTIONS without abort_on_error=1, and
+    # tools/run exports one for the tests
     AFL_CMD=(env AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1
         AFL_NO_AFFINITY=1 AFL_SKIP_CRASHES=1
+        ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}abort_on_error=1:symbolize=0"
         afl-fuzz "$@" -m none -t 5000 -x "$(dict_for "$t")"
         -i "$ROOT/fuzz/corpus/$t" -o "$out" -- "$AFL_DIR/bin/$t")
 }
