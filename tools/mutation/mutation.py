@@ -115,11 +115,29 @@ def kill_session(sid):
         time.sleep(0.01)  # the kernel's teardown of what was just killed
 
 
-def orphaned_backends(build):
-    """Pids of the backends mutant brokers of build launched whose broker is
-    gone: rpb-broker starts a backend in a session of its own (LAUNCH), so
-    killing a run's session misses it; the broker stops it when it exits
-    cleanly, not when it crashes or is killed."""
+# Every rpb-conform this run starts carries RUN_MARK in its environment,
+# and so do the brokers it spawns and the backends they launch (LAUNCH-002
+# passes the broker's environment on).  Only marked processes are ever
+# killed: tests running beside the mutation run (ctest -j) use the same
+# build/bin/rpb-backend, and their backends are not ours.
+RUN_MARK = f"RPB_MUTATION_RUN={os.getpid()}-{time.monotonic_ns()}".encode()
+
+
+def marked(pid):
+    """Whether pid carries this run's RUN_MARK in its environment."""
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as f:
+            return RUN_MARK in f.read().split(b"\0")
+    except OSError:
+        return False
+
+
+def run_backends(build):
+    """Pids of this run's backends (build/bin/rpb-backend with RUN_MARK) that
+    no mutant broker of build is the parent of any more: rpb-broker starts a
+    backend in a session of its own (LAUNCH), so killing a run's session
+    misses it; the broker stops it when it exits cleanly, not when it
+    crashes or is killed."""
     pids = []
     for d in os.listdir("/proc"):
         if not d.isdigit():
@@ -133,14 +151,14 @@ def orphaned_backends(build):
             parent = os.readlink(f"/proc/{ppid}/exe")
         except (OSError, ValueError):
             continue
-        if os.path.dirname(parent) != os.path.join(build, "mutants"):
+        if os.path.dirname(parent) != os.path.join(build, "mutants") and marked(d):
             pids.append(int(d))
     return pids
 
 
 def stray_mutants(build):
-    """Pids of processes still running a mutant broker of build or a
-    backend one launched (build/bin/rpb-backend)."""
+    """Pids of this run's processes still running a mutant broker of build
+    or a backend one launched (build/bin/rpb-backend)."""
     pids = []
     for d in os.listdir("/proc"):
         if d.isdigit():
@@ -148,8 +166,8 @@ def stray_mutants(build):
                 exe = os.readlink(f"/proc/{d}/exe")
             except OSError:
                 continue
-            if (os.path.dirname(exe) == os.path.join(build, "mutants")
-                    or exe == os.path.join(build, "bin", "rpb-backend")):
+            if ((os.path.dirname(exe) == os.path.join(build, "mutants")
+                    or exe == os.path.join(build, "bin", "rpb-backend")) and marked(d)):
                 pids.append(int(d))
     return pids
 
@@ -163,8 +181,11 @@ def run_suite(conform, broker, workdir, timeout):
     report = os.path.join(workdir, os.path.basename(broker) + ".json")
     cmd = [conform, "broker", "--tier", "strict", "--spawn", SPAWN.format(broker=broker),
            "--json", report, "--fail-fast"]
+    env = dict(os.environ)
+    name, value = RUN_MARK.decode().split("=", 1)
+    env[name] = value
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+                            start_new_session=True, env=env)
     try:
         rc = proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -173,7 +194,7 @@ def run_suite(conform, broker, workdir, timeout):
         return "killed", f"the suite did not finish in {timeout} s"
     finally:
         kill_session(proc.pid)
-        for pid in orphaned_backends(os.path.dirname(os.path.dirname(broker))):
+        for pid in run_backends(os.path.dirname(os.path.dirname(broker))):
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
