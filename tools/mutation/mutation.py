@@ -77,9 +77,9 @@ def cmake_build(build_dir, targets, keep_going, jobs):
     return subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
 
 
-def session_members(sid):
-    """The live (not zombie) processes of session sid."""
-    pids = []
+def processes():
+    """(pid, stat fields after the parenthesised command: state ppid pgrp
+    session ...) of every process that can still be read."""
     for d in os.listdir("/proc"):
         if not d.isdigit():
             continue
@@ -88,11 +88,20 @@ def session_members(sid):
                 stat = f.read()
         except OSError:
             continue
-        # after the parenthesised command: state ppid pgrp session ...
-        fields = stat[stat.rindex(")") + 2:].split()
-        if fields[0] != "Z" and int(fields[3]) == sid:
-            pids.append(int(d))
-    return pids
+        yield int(d), stat[stat.rindex(")") + 2:].split()
+
+
+def exe_of(pid):
+    """The executable of pid, or None when it cannot be read."""
+    try:
+        return os.readlink(f"/proc/{pid}/exe")
+    except OSError:
+        return None
+
+
+def session_members(sid):
+    """The live (not zombie) processes of session sid."""
+    return [pid for pid, fields in processes() if fields[0] != "Z" and int(fields[3]) == sid]
 
 
 def kill_session(sid):
@@ -138,38 +147,23 @@ def run_backends(build):
     backend in a session of its own (LAUNCH), so killing a run's session
     misses it; the broker stops it when it exits cleanly, not when it
     crashes or is killed."""
+    backend, mutants_dir = os.path.join(build, "bin", "rpb-backend"), os.path.join(build, "mutants")
     pids = []
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            if os.readlink(f"/proc/{d}/exe") != os.path.join(build, "bin", "rpb-backend"):
-                continue
-            with open(f"/proc/{d}/stat", encoding="ascii", errors="replace") as f:
-                stat = f.read()
-            ppid = stat[stat.rindex(")") + 2:].split()[1]
-            parent = os.readlink(f"/proc/{ppid}/exe")
-        except (OSError, ValueError):
-            continue
-        if os.path.dirname(parent) != os.path.join(build, "mutants") and marked(d):
-            pids.append(int(d))
+    for pid, fields in processes():
+        parent = exe_of(int(fields[1]))
+        if exe_of(pid) == backend and parent is not None and marked(pid) \
+                and os.path.dirname(parent) != mutants_dir:
+            pids.append(pid)
     return pids
 
 
 def stray_mutants(build):
     """Pids of this run's processes still running a mutant broker of build
     or a backend one launched (build/bin/rpb-backend)."""
-    pids = []
-    for d in os.listdir("/proc"):
-        if d.isdigit():
-            try:
-                exe = os.readlink(f"/proc/{d}/exe")
-            except OSError:
-                continue
-            if ((os.path.dirname(exe) == os.path.join(build, "mutants")
-                    or exe == os.path.join(build, "bin", "rpb-backend")) and marked(d)):
-                pids.append(int(d))
-    return pids
+    backend, mutants_dir = os.path.join(build, "bin", "rpb-backend"), os.path.join(build, "mutants")
+    return [pid for pid, _ in processes()
+            if (exe_of(pid) == backend or os.path.dirname(exe_of(pid) or "") == mutants_dir)
+            and marked(pid)]
 
 
 def run_suite(conform, broker, workdir, timeout):
