@@ -5,10 +5,19 @@
  * bit length as a big-endian 64-bit number.  Written for librpb so that no
  * process needs a cryptographic library loaded to state its identity
  * (IDENT-003): loading and initialising one cost more than the hash.
+ * Where the CPU has the x86 SHA extensions the blocks go through them
+ * (about ten times faster than the portable rounds), else through the
+ * portable C of FIPS 180-4 §6.2.2.
  */
 #include "sha256.h"
 
 #include <string.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#include <immintrin.h>
+#define RPB_SHA256_X86 1
+#endif
 
 /* The first 32 bits of the fractional parts of the cube roots of the
  * first 64 primes (§4.2.2). */
@@ -54,7 +63,7 @@ static void store_be32(uint8_t *p, uint32_t v)
 }
 
 /* §6.2.2: one block into the state. */
-static void compress(uint32_t state[8], const uint8_t *block)
+static void compress_block(uint32_t state[8], const uint8_t *block)
 {
     uint32_t w[64];
     for (int t = 0; t < 16; t++)
@@ -82,11 +91,76 @@ static void compress(uint32_t state[8], const uint8_t *block)
     state[4] += e, state[5] += f, state[6] += g, state[7] += h;
 }
 
+#ifdef RPB_SHA256_X86
+/* CPUID: SSSE3 and SSE4.1 (leaf 1, ECX bits 9 and 19) and SHA (leaf 7,
+ * EBX bit 29). */
+static bool cpu_has_sha(void)
+{
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 9)) || !(c & (1u << 19)))
+        return false;
+    return __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & (1u << 29));
+}
+
+/* The same rounds with the SHA instructions.  They keep the state as two
+ * vectors, ABEF and CDGH; each SHA256RNDS2 does two rounds, and
+ * SHA256MSG1/MSG2 extend the message schedule four words at a time:
+ * W[t] = σ1(W[t-2]) + W[t-7] + σ0(W[t-15]) + W[t-16]. */
+__attribute__((target("sha,sse4.1,ssse3"))) static void compress_shani(uint32_t state[8], const uint8_t *p,
+                                                                        size_t blocks)
+{
+    const __m128i be = _mm_set_epi64x(0x0c0d0e0f08090a0bLL, 0x0405060700010203LL);
+    __m128i dcba = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&state[0]), 0xB1);
+    __m128i cdgh = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)&state[4]), 0x1B);
+    __m128i abef = _mm_alignr_epi8(dcba, cdgh, 8);
+    cdgh = _mm_blend_epi16(cdgh, dcba, 0xF0);
+    for (; blocks > 0; blocks--, p += RPB_SHA256_BLOCK_BYTES) {
+        __m128i abef0 = abef, cdgh0 = cdgh, w[4];
+        for (int g = 0; g < 16; g++) { /* rounds 4g .. 4g+3 */
+            if (g < 4)
+                w[g] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 16 * g)), be);
+            else
+                w[g % 4] = _mm_sha256msg2_epu32(
+                    _mm_add_epi32(_mm_sha256msg1_epu32(w[g % 4], w[(g + 1) % 4]),
+                                  _mm_alignr_epi8(w[(g + 3) % 4], w[(g + 2) % 4], 4)),
+                    w[(g + 3) % 4]);
+            __m128i wk = _mm_add_epi32(w[g % 4], _mm_loadu_si128((const __m128i *)&K[4 * g]));
+            cdgh = _mm_sha256rnds2_epu32(cdgh, abef, wk);
+            abef = _mm_sha256rnds2_epu32(abef, cdgh, _mm_shuffle_epi32(wk, 0x0E));
+        }
+        abef = _mm_add_epi32(abef, abef0);
+        cdgh = _mm_add_epi32(cdgh, cdgh0);
+    }
+    __m128i feba = _mm_shuffle_epi32(abef, 0x1B);
+    __m128i dchg = _mm_shuffle_epi32(cdgh, 0xB1);
+    _mm_storeu_si128((__m128i *)&state[0], _mm_blend_epi16(feba, dchg, 0xF0));
+    _mm_storeu_si128((__m128i *)&state[4], _mm_alignr_epi8(dchg, feba, 8));
+}
+#endif
+
+/* blocks whole blocks at p into ctx's state. */
+static void compress(rpb_sha256_ctx *ctx, const uint8_t *p, size_t blocks)
+{
+#ifdef RPB_SHA256_X86
+    if (ctx->shani) {
+        compress_shani(ctx->state, p, blocks);
+        return;
+    }
+#endif
+    for (; blocks > 0; blocks--, p += RPB_SHA256_BLOCK_BYTES)
+        compress_block(ctx->state, p);
+}
+
 void rpb_sha256_init(rpb_sha256_ctx *ctx)
 {
     memcpy(ctx->state, H0, sizeof H0);
     ctx->total = 0;
     ctx->filled = 0;
+#ifdef RPB_SHA256_X86
+    ctx->shani = cpu_has_sha();
+#else
+    ctx->shani = false;
+#endif
 }
 
 void rpb_sha256_update(rpb_sha256_ctx *ctx, const void *data, size_t len)
@@ -103,11 +177,13 @@ void rpb_sha256_update(rpb_sha256_ctx *ctx, const void *data, size_t len)
         len -= take;
         if (ctx->filled < RPB_SHA256_BLOCK_BYTES)
             return;
-        compress(ctx->state, ctx->block);
+        compress(ctx, ctx->block, 1);
         ctx->filled = 0;
     }
-    for (; len >= RPB_SHA256_BLOCK_BYTES; p += RPB_SHA256_BLOCK_BYTES, len -= RPB_SHA256_BLOCK_BYTES)
-        compress(ctx->state, p);
+    size_t blocks = len / RPB_SHA256_BLOCK_BYTES;
+    compress(ctx, p, blocks);
+    p += blocks * RPB_SHA256_BLOCK_BYTES;
+    len -= blocks * RPB_SHA256_BLOCK_BYTES;
     if (len > 0)
         memcpy(ctx->block, p, len);
     ctx->filled = len;
@@ -120,13 +196,13 @@ void rpb_sha256_final(rpb_sha256_ctx *ctx, uint8_t out[32])
     ctx->block[ctx->filled++] = 0x80;
     if (ctx->filled > RPB_SHA256_BLOCK_BYTES - 8) {
         memset(ctx->block + ctx->filled, 0, RPB_SHA256_BLOCK_BYTES - ctx->filled);
-        compress(ctx->state, ctx->block);
+        compress(ctx, ctx->block, 1);
         ctx->filled = 0;
     }
     memset(ctx->block + ctx->filled, 0, RPB_SHA256_BLOCK_BYTES - 8 - ctx->filled);
     store_be32(ctx->block + 56, (uint32_t)(bits >> 32));
     store_be32(ctx->block + 60, (uint32_t)bits);
-    compress(ctx->state, ctx->block);
+    compress(ctx, ctx->block, 1);
     for (int i = 0; i < 8; i++)
         store_be32(out + 4 * i, ctx->state[i]);
 }

@@ -6,6 +6,7 @@
 #ifndef RPB_IDENT_SHA256_H
 #define RPB_IDENT_SHA256_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -16,6 +17,10 @@ typedef struct rpb_sha256_ctx {
     uint64_t total;                        /* bytes hashed so far */
     uint8_t block[RPB_SHA256_BLOCK_BYTES]; /* a partial block */
     size_t filled;                         /* bytes in block */
+    /* the blocks go through the CPU's SHA instructions (x86 SHA
+     * extensions); rpb_sha256_init() sets it when the CPU has them, and a
+     * caller may clear it to use the portable code (the tests compare both) */
+    bool shani;
 } rpb_sha256_ctx;
 
 void rpb_sha256_init(rpb_sha256_ctx *ctx);
