@@ -14,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "rpb/rpb.h"
@@ -113,6 +115,50 @@ static void test_backend_pipe_too_long(void)
     CU_ASSERT_PTR_NULL(strstr(out, "route:"));
 }
 
+/* rpb-client on socket (no service needed for these failures), with or
+ * without --adopt; its exit status. */
+static int hello_on(const char *socket, bool with_adopt)
+{
+    char out[1024];
+    const char *argv[] = {client_bin, "--socket", socket, "--service", "plain", "--wanted-version",
+                          "1.0.0", "--timeout", "10000", with_adopt ? "--adopt" : NULL, NULL};
+    return tu_run_capture(argv, out, sizeof out, WAIT_MS);
+}
+
+/* A --socket too long for sun_path, and a broker that reads the Hello
+ * and closes the connection without a reply, are transport errors with --adopt as
+ * without it: exit 1, not a malformed reply's 3. */
+static void test_transport_errors(void)
+{
+    char long_sock[256];
+    snprintf(long_sock, sizeof long_sock, "%s/%0120d.sock", root, 0);
+    CU_ASSERT_EQUAL(hello_on(long_sock, false), 1);
+    CU_ASSERT_EQUAL(hello_on(long_sock, true), 1);
+
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    snprintf(a.sun_path, sizeof a.sun_path, "%s/closing.sock", root);
+    const char *closing = a.sun_path;
+    int l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    CU_ASSERT_FATAL(l >= 0 && bind(l, (struct sockaddr *)&a, sizeof a) == 0 && listen(l, 4) == 0);
+    pid_t closer = fork();
+    CU_ASSERT_FATAL(closer >= 0);
+    if (closer == 0) { /* reads two Hellos and closes their connections unanswered */
+        for (int i = 0; i < 2; i++) {
+            int c = accept(l, NULL, NULL);
+            char hello[4096];
+            if (c < 0 || read(c, hello, sizeof hello) <= 0)
+                _exit(1);
+            close(c);
+        }
+        _exit(0);
+    }
+    CU_ASSERT_EQUAL(hello_on(closing, false), 1);
+    CU_ASSERT_EQUAL(hello_on(closing, true), 1);
+    CU_ASSERT_EQUAL(tu_wait_exit(closer, WAIT_MS), 0);
+    close(l);
+    unlink(closing);
+}
+
 /* --echo needs --adopt; --adopt goes without --admin. */
 static void test_usage(void)
 {
@@ -178,6 +224,7 @@ int main(int argc, char **argv)
         {"reconnect route (HANDOFF-001, HELLO-035)", test_reconnect_route},
         {"route printed", test_route_printed},
         {"backend_pipe too long for sun_path: exit 1 (HELLO-065)", test_backend_pipe_too_long},
+        {"transport errors: exit 1 with --adopt too", test_transport_errors},
         {"usage", test_usage},
         {"handoff socket stopped: silent fallback (HANDOFF-032, HANDOFF-052)",
          test_fallback_when_stopped},

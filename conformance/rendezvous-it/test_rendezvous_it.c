@@ -12,6 +12,7 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -517,6 +518,63 @@ static void test_idle_exit(void)
         CU_ASSERT(stop_broker(started_pid(err)));
 }
 
+/* The default broker command (no CMD after --autostart) is rpb-broker
+ * from the client's directory in launch mode on the services directory of
+ * RUNNING_PROCESS_SERVICE_DEF_DIR: one call with no broker running starts
+ * the broker (RDV-006), which launches the service's backend (LAUNCH-001),
+ * and the backend echoes over the negotiated route. */
+static void test_default_command_launches(void)
+{
+    case_paths c;
+    new_case(&c);
+    char bin_dir[PATH_MAX], svc[200], def[PATH_MAX + 64], err_path[256];
+    CU_ASSERT_FATAL(realpath(client_bin, bin_dir) != NULL);
+    *strrchr(bin_dir, '/') = '\0';
+    snprintf(svc, sizeof svc, "%s/svc", c.base);
+    CU_ASSERT_FATAL(mkdir(svc, 0700) == 0);
+    snprintf(def, sizeof def, "%s/echo.service", svc);
+    FILE *f = fopen(def, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fprintf(f, "binary_path = %s/rpb-backend\nper_version_binary_dir = %s\n"
+               "daemon_version = 1.0.0\narg = --echo-protocol\narg = 0x7001\n",
+            bin_dir, bin_dir);
+    fclose(f);
+    snprintf(err_path, sizeof err_path, "%s/client.err", c.base);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int out = open("/dev/null", O_WRONLY);
+        int err = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        dup2(out, 1);
+        dup2(err, 2);
+        setenv("RUNNING_PROCESS_SERVICE_DEF_DIR", svc, 1);
+        execl(client_bin, client_bin, "--socket", c.sock, "--autostart", "--service", "echo", "--wanted-version",
+              "1.0.0", "--adopt", "--echo", "0x7001", "--timeout", "30000", (char *)NULL);
+        _exit(127);
+    }
+    char err[4096];
+    int st = wait_status(pid);
+    read_text(err_path, err, sizeof err);
+    if (st != 0)
+        fprintf(stderr, "rpb-client exited %d: %s\n", st, err);
+    CU_ASSERT_EQUAL(st, 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "echoed by the backend on 0x7001"));
+    pid_t broker = started_pid(err);
+    CU_ASSERT_FATAL(broker > 0);
+    char cmdline[64], args[1024];
+    snprintf(cmdline, sizeof cmdline, "/proc/%d/cmdline", (int)broker);
+    FILE *cl = fopen(cmdline, "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(cl);
+    size_t n = fread(args, 1, sizeof args - 1, cl);
+    fclose(cl);
+    args[n] = '\0';
+    for (size_t i = 0; i < n; i++) /* its arguments, NUL-separated */
+        if (args[i] == '\0')
+            args[i] = ' ';
+    CU_ASSERT_PTR_NOT_NULL(strstr(args, "--launch"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(args, "--idle-exit 600"));
+    CU_ASSERT(stop_broker(broker));
+}
+
 /* RDV-012: a listener that closes with the client's connection still in
  * its backlog (a broker leaving on idle exit) answers nothing; the client
  * repeats the rendezvous once, finds no broker, starts one and is
@@ -581,6 +639,8 @@ int main(int argc, char **argv)
         {"start failures reported (RDV-007)", test_start_failures},
         {"idle exit (RDV-011)", test_idle_exit},
         {"connection closed in the backlog: one more rendezvous (RDV-012)", test_closed_in_backlog},
+        {"default command: the broker in launch mode starts the backend (RDV-006, LAUNCH-001)",
+         test_default_command_launches},
         {NULL, NULL},
     };
     /* their ids are the ctest entries of CMakeLists.txt */

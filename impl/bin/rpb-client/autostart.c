@@ -1,6 +1,7 @@
 /*
- * rpb-client --autostart: the exchange goes through the rendezvous
- * (spec/discovery.md §2), which starts the broker when none answers.
+ * rpb-client's way to its broker: a plain connect, or with --autostart the
+ * rendezvous (spec/discovery.md §2), which starts the broker when none
+ * answers.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -32,8 +33,9 @@ static void default_services(char *buf, size_t cap)
 }
 
 /* The default broker command: rpb-broker from this program's directory
- * (else from PATH) on the socket with upstream's services directory,
- * exiting after 10 idle minutes. */
+ * (else from PATH) on the socket, serving upstream's services directory in
+ * launch mode (so a launched service's backend is started on demand too,
+ * spec/discovery.md §3), exiting after 10 idle minutes. */
 static void default_command(char *buf, size_t cap)
 {
     char self[4096];
@@ -51,7 +53,7 @@ static void default_command(char *buf, size_t cap)
     snprintf(broker, sizeof broker, "%s/rpb-broker", dir);
     char services[4096];
     default_services(services, sizeof services);
-    snprintf(buf, cap, "%s --socket {socket} --services %s --idle-exit 600",
+    snprintf(buf, cap, "%s --socket {socket} --launch %s --idle-exit 600",
              n > 0 && access(broker, X_OK) == 0 ? broker : "rpb-broker", services);
 }
 
@@ -92,10 +94,22 @@ static int split_command(const char *cmd, const char *socket_path, char **argv, 
     return argc > 0 ? 0 : -1;
 }
 
-int client_exchange(const client_target *t, const uint8_t *req, size_t len, int64_t deadline, rpb_buf *reply)
+/* Whether a call on a broker connection ended before any reply byte:
+ * the connection was closed or reset unread (RDV-012). */
+bool client_no_reply(int rc, const rpb_errinfo *err, int e)
 {
-    if (t->autostart == NULL)
-        return rpb_client_exchange(t->socket_path, req, len, deadline, reply, NULL);
+    return (rc == RPB_ERR_UNEXPECTED_EOF && err->offset == 0) ||
+           (rc == RPB_ERR_IO && (e == ECONNRESET || e == EPIPE));
+}
+
+int client_call(const client_target *t, int64_t deadline, client_call_fn call, void *ctx)
+{
+    rpb_errinfo err;
+    bool no_reply;
+    if (t->autostart == NULL) {
+        int fd = rpb_client_connect(t->socket_path, deadline);
+        return fd < 0 ? fd : call(fd, ctx, &no_reply);
+    }
     char cmd[8192], store[16384];
     char *argv[MAX_ARGS];
     if (t->autostart[0] == '\0')
@@ -112,7 +126,6 @@ int client_exchange(const client_target *t, const uint8_t *req, size_t len, int6
      * on idle exit with us in its backlog) gets one more rendezvous */
     for (int attempt = 0; attempt < 2; attempt++) {
         rpb_rdv_result r;
-        rpb_errinfo err;
         int fd = rpb_rendezvous_connect(&o, &r, &err);
         if (fd < 0) {
             fprintf(stderr, "rpb-client: %s\n", err.message);
@@ -123,14 +136,34 @@ int client_exchange(const client_target *t, const uint8_t *req, size_t len, int6
                     t->socket_path, r.stale_removed ? " (stale socket removed)" : "");
         else
             fprintf(stderr, "rpb-client: rendezvous: %s %s\n", rpb_rdv_how_name(r.how), t->socket_path);
-        rc = rpb_client_exchange_fd(fd, req, len, deadline, reply, &err);
-        int e = errno;
-        close(fd);
-        bool no_reply = (rc == RPB_ERR_UNEXPECTED_EOF && err.offset == 0) ||
-                        (rc == RPB_ERR_IO && (e == ECONNRESET || e == EPIPE));
+        rc = call(fd, ctx, &no_reply);
         if (!no_reply)
             break;
-        errno = e;
     }
     return rc;
+}
+
+typedef struct exchange_call {
+    const uint8_t *req;
+    size_t len;
+    int64_t deadline;
+    rpb_buf *reply;
+} exchange_call;
+
+static int exchange_on(int fd, void *ctx, bool *no_reply)
+{
+    exchange_call *x = ctx;
+    rpb_errinfo err;
+    int rc = rpb_client_exchange_fd(fd, x->req, x->len, x->deadline, x->reply, &err);
+    int e = errno;
+    close(fd);
+    *no_reply = client_no_reply(rc, &err, e);
+    errno = e;
+    return rc;
+}
+
+int client_exchange(const client_target *t, const uint8_t *req, size_t len, int64_t deadline, rpb_buf *reply)
+{
+    exchange_call x = {req, len, deadline, reply};
+    return client_call(t, deadline, exchange_on, &x);
 }

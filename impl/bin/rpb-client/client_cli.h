@@ -4,9 +4,11 @@
 #ifndef RPB_CLIENT_CLI_H
 #define RPB_CLIENT_CLI_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "rpb/error.h"
 #include "rpb/io.h"
 
 #define PROG "rpb-client"
@@ -22,7 +24,22 @@ typedef struct client_target {
     const char *autostart;
 } client_target;
 
-/* One request/reply exchange with the target (autostart.c). */
+/* A call on a fresh connection fd to the broker, which it owns (closes or
+ * keeps).  Returns RPB_OK or a class; sets *no_reply when the connection
+ * ended before any reply byte (client_no_reply). */
+typedef int (*client_call_fn)(int fd, void *ctx, bool *no_reply);
+
+/* Connects to the target's broker (through the rendezvous with autostart,
+ * saying on stderr how it got there) and runs call on the connection; a
+ * call that ends with *no_reply after a rendezvous runs once more on a new
+ * one (RDV-012).  Returns call's result or the connect's failure
+ * (autostart.c). */
+int client_call(const client_target *t, int64_t deadline, client_call_fn call, void *ctx);
+
+/* Whether rc (err, errno e) of a call means no reply byte was read. */
+bool client_no_reply(int rc, const rpb_errinfo *err, int e);
+
+/* One request/reply exchange with the target. */
 int client_exchange(const client_target *t, const uint8_t *req, size_t len, int64_t deadline, rpb_buf *reply);
 
 /* `rpb-client names ...` (argv[0] is "names"). */

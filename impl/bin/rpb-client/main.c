@@ -23,7 +23,7 @@
 static const char usage_text[] =
     "usage: rpb-client [--socket PATH] [--autostart [CMD]] --service NAME --wanted-version V [options]\n"
     "       rpb-client [--socket PATH] [--autostart [CMD]] --admin VERB [--json] [--service NAME]\n"
-    "       rpb-client [--socket PATH] --service NAME --wanted-version V --adopt\n"
+    "       rpb-client [--socket PATH] [--autostart [CMD]] --service NAME --wanted-version V --adopt\n"
     "                  [--ready-timeout MS] [--echo 0xNNNN] [--json]\n"
     "       rpb-client names [--service NAME] [--instance NAME]   (see names --help)\n"
     "       rpb-client probe --endpoint PATH ...   (see probe --help)\n"
@@ -37,7 +37,7 @@ static const char usage_text[] =
     "                        rendezvous: lock beside the socket, detached start, log\n"
     "                        in SOCKET.log) and wait until it answers.  CMD is split\n"
     "                        at blanks, {socket} replaced by the socket path; default\n"
-    "                        'rpb-broker --socket {socket} --services DIR --idle-exit\n"
+    "                        'rpb-broker --socket {socket} --launch DIR --idle-exit\n"
     "                        600' (rpb-broker from this program's directory, else\n"
     "                        PATH; DIR $RUNNING_PROCESS_SERVICE_DEF_DIR, else\n"
     "                        $XDG_CONFIG_HOME/running-process/services, else\n"
@@ -328,40 +328,65 @@ static int echo_check(int fd, uint32_t protocol, int64_t deadline)
     return 0;
 }
 
-/* --adopt: rpb_connect_backend() (spec/handoff.md §6); a failed handoff
- * is silent (HANDOFF-052), only the route printed says which was taken. */
-static int run_adopt(const char *path, const rpb_hello *hello, bool json, uint32_t ready_ms,
+typedef struct adopt_call {
+    const rpb_hello *hello;
+    rpb_connect_options opt;
+    rpb_backend_conn conn;
+    bool connected; /* the broker was reached: adopt_on ran */
+} adopt_call;
+
+static int adopt_on(int fd, void *ctx, bool *no_reply)
+{
+    adopt_call *a = ctx;
+    a->connected = true;
+    rpb_backend_conn_free(&a->conn); /* an earlier attempt's (RDV-012) */
+    rpb_errinfo err;
+    int rc = rpb_connect_backend_fd(fd, a->hello, &a->opt, &a->conn, &err);
+    int e = errno;
+    *no_reply = !a->conn.replied && client_no_reply(rc, &err, e);
+    errno = e;
+    return rc;
+}
+
+/* --adopt: rpb_connect_backend_fd() (spec/handoff.md §6) on a connection
+ * to the target; a failed handoff is silent (HANDOFF-052), only the route
+ * printed says which was taken.  Failures before a reply is classified
+ * are transport errors (exit 1) as for a plain Hello, a reply that does
+ * not classify is malformed (exit 3). */
+static int run_adopt(const client_target *t, const rpb_hello *hello, bool json, uint32_t ready_ms,
                      bool echo, uint32_t echo_protocol, int64_t deadline)
 {
-    rpb_connect_options opt = {RPB_CONNECT_ADOPT, (int)ready_ms, deadline};
-    rpb_backend_conn c;
-    int rc = rpb_connect_backend(path, hello, &opt, &c, NULL);
+    adopt_call a = {hello, {RPB_CONNECT_ADOPT, (int)ready_ms, deadline}, {.fd = -1}, false};
+    int rc = client_call(t, deadline, adopt_on, &a);
+    rpb_backend_conn *c = &a.conn;
     int status;
-    if (rc != RPB_OK && c.replied) { /* a Negotiated, and backend_pipe's connect failed */
+    if (rc != RPB_OK && c->replied) { /* a Negotiated, and backend_pipe's connect failed */
         if (json)
-            print_json(&c.result, &c);
+            print_json(&c->result, c);
         else
-            print_human(&c.result);
-        status = backend_error(c.result.reply.negotiated.backend_pipe, rc);
-    } else if (rc == RPB_ERR_IO || rc == RPB_ERR_TIMEOUT || rc == RPB_ERR_NO_MEMORY) {
-        status = transport_error(path, rc);
+            print_human(&c->result);
+        status = backend_error(c->result.reply.negotiated.backend_pipe, rc);
+    } else if (!a.connected || rc == RPB_ERR_IO || rc == RPB_ERR_TIMEOUT || rc == RPB_ERR_NO_MEMORY ||
+               rc == RPB_ERR_UNEXPECTED_EOF) {
+        status = transport_error(t->socket_path, rc);
     } else if (rc != RPB_OK) {
-        fprintf(stderr, PROG ": malformed Hello reply: %s\n", rpb_errname(rc));
+        fprintf(stderr, PROG ": malformed Hello reply: %s\n",
+                rc == RPB_ERR_INVALID_ARGUMENT ? "HelloReply has no result" : rpb_errname(rc));
         status = EXIT_PROTOCOL;
     } else {
         if (json)
-            print_json(&c.result, &c);
+            print_json(&c->result, c);
         else
-            print_human(&c.result);
-        status = hello_status(&c.result);
+            print_human(&c->result);
+        status = hello_status(&c->result);
         if (!json && status == 0)
-            printf("  route: %s\n", rpb_backend_route_name(c.route));
+            printf("  route: %s\n", rpb_backend_route_name(c->route));
         if (status == 0 && echo)
-            status = echo_check(c.fd, echo_protocol, deadline);
+            status = echo_check(c->fd, echo_protocol, deadline);
     }
-    if (c.fd >= 0)
-        close(c.fd);
-    rpb_backend_conn_free(&c);
+    if (c->fd >= 0)
+        close(c->fd);
+    rpb_backend_conn_free(c);
     return status;
 }
 
@@ -464,8 +489,8 @@ int main(int argc, char **argv)
         }
         path = canonical;
     }
-    if (adopt && (admin || autostart || connect))
-        return cli_usage_error(PROG, "--adopt goes with neither --admin, --autostart nor --connect");
+    if (adopt && (admin || connect))
+        return cli_usage_error(PROG, "--adopt goes with neither --admin nor --connect");
     if (!adopt && echo)
         return cli_usage_error(PROG, "--echo needs --adopt");
     client_target target = {path, autostart};
@@ -485,7 +510,7 @@ int main(int argc, char **argv)
     if (client_version)
         hello.client_version = rpb_slice_cstr(client_version);
     if (adopt)
-        return run_adopt(path, &hello, json, (uint32_t)ready_ms, echo, (uint32_t)echo_protocol,
+        return run_adopt(&target, &hello, json, (uint32_t)ready_ms, echo, (uint32_t)echo_protocol,
                          deadline);
     return run_hello(&target, &hello, request_id, json, connect, deadline);
 }
