@@ -232,6 +232,32 @@ static void test_attempt_end(void)
     CU_ASSERT_EQUAL(rpb_handoff_pending(&st), 0);
 }
 
+/* HANDOFF-011, HANDOFF-016: lookups find a token in whichever slot it
+ * holds while the slots around it are freed and reused. */
+static void test_slot_reuse(void)
+{
+    rpb_handoff_slot slots[4];
+    rpb_handoff_store st;
+    script s = {.next = 1};
+    store_with(&st, slots, 4, &s, 1000, 10);
+    uint8_t a[16], b[16], c[16], d[16], e[16];
+    CU_ASSERT_EQUAL_FATAL(rpb_handoff_issue(&st, 0, a), RPB_OK);
+    CU_ASSERT_EQUAL_FATAL(rpb_handoff_issue(&st, 0, b), RPB_OK);
+    CU_ASSERT_EQUAL_FATAL(rpb_handoff_issue(&st, 0, c), RPB_OK);
+    CU_ASSERT_TRUE(rpb_handoff_abandon(&st, c)); /* the highest slot, then the lowest */
+    CU_ASSERT_TRUE(rpb_handoff_abandon(&st, a));
+    CU_ASSERT_EQUAL(rpb_handoff_pending(&st), 1);
+    CU_ASSERT_EQUAL(rpb_handoff_register(&st, b, 1), RPB_OK);
+    CU_ASSERT_EQUAL_FATAL(rpb_handoff_issue(&st, 1, d), RPB_OK);
+    CU_ASSERT_EQUAL_FATAL(rpb_handoff_issue(&st, 1, e), RPB_OK);
+    CU_ASSERT_EQUAL(rpb_handoff_pending(&st), 3);
+    CU_ASSERT_EQUAL(rpb_handoff_consume(&st, e, e, 2), RPB_OK);
+    CU_ASSERT_EQUAL(rpb_handoff_consume(&st, d, d, 2), RPB_OK);
+    CU_ASSERT_EQUAL(rpb_handoff_acknowledge(&st, b, 2), RPB_OK);
+    CU_ASSERT_EQUAL(rpb_handoff_consume(&st, c, c, 2), RPB_ERR_HANDOFF_TOKEN_NOT_PENDING);
+    CU_ASSERT_EQUAL(rpb_handoff_pending(&st), 0);
+}
+
 /* SEC-017: equality looks at all 16 bytes (the constant time itself is
  * the code's shape: no early exit). */
 static void test_token_equal(void)
@@ -1022,6 +1048,7 @@ int main(void)
         {"ACK deadline (HANDOFF-015)", test_ack_deadline},
         {"zero TTL and ACK deadline are the defaults (HANDOFF-017)", test_zero_config},
         {"token never outlives its attempt (HANDOFF-016)", test_attempt_end},
+        {"slots freed and reused (HANDOFF-011, HANDOFF-016)", test_slot_reuse},
         {"token equality (SEC-017)", test_token_equal},
         {"offer bytes (HANDOFF-021)", test_offer_bytes},
         {"handoff-ready bytes (HANDOFF-031)", test_ready_bytes},

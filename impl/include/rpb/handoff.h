@@ -75,6 +75,7 @@ typedef struct rpb_handoff_config {
 typedef struct rpb_handoff_store {
     rpb_handoff_slot *slots;
     size_t n_slots;
+    size_t n_used; /* slots[n_used..n_slots) hold no token: scans stop there */
     rpb_handoff_config cfg;
 } rpb_handoff_store;
 

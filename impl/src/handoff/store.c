@@ -4,9 +4,10 @@
  *
  * One slot per pending token; a slot's ACK registration lives in the same
  * slot, so revoking a token always removes its registration too
- * (HANDOFF-016).  Lookups visit every slot and compare each pending token
- * in constant time, so the time taken does not depend on which bytes of a
- * presented token match (SEC-017).
+ * (HANDOFF-016).  Lookups visit every slot in use (below the highest
+ * slot holding a token) and compare each pending token in constant time,
+ * so the time taken does not depend on which bytes of a presented token
+ * match (SEC-017).
  */
 #include <errno.h>
 #include <string.h>
@@ -17,10 +18,14 @@
 bool rpb_handoff_token_equal(const uint8_t a[RPB_HANDOFF_TOKEN_BYTES],
                              const uint8_t b[RPB_HANDOFF_TOKEN_BYTES])
 {
-    /* SEC-017: every byte is looked at, no early exit. */
-    volatile uint8_t diff = 0;
-    for (size_t i = 0; i < RPB_HANDOFF_TOKEN_BYTES; i++)
-        diff |= (uint8_t)(a[i] ^ b[i]);
+    /* SEC-017: every byte is looked at, no early exit: the differences of
+     * the two 8-byte halves are OR-ed before the one test. */
+    uint64_t a0, a1, b0, b1;
+    memcpy(&a0, a, 8);
+    memcpy(&a1, a + 8, 8);
+    memcpy(&b0, b, 8);
+    memcpy(&b1, b + 8, 8);
+    volatile uint64_t diff = (a0 ^ b0) | (a1 ^ b1);
     return diff == 0;
 }
 
@@ -32,6 +37,7 @@ int rpb_handoff_store_init(rpb_handoff_store *store, rpb_handoff_slot *slots, si
     memset(slots, 0, n_slots * sizeof *slots);
     store->slots = slots;
     store->n_slots = n_slots;
+    store->n_used = 0;
     memset(&store->cfg, 0, sizeof store->cfg);
     if (cfg)
         store->cfg = *cfg;
@@ -51,11 +57,11 @@ static int64_t later(int64_t now, int64_t delta)
     return now > INT64_MAX - delta ? now : now + delta;
 }
 
-/* The slot holding the pending token, or NULL; visits every slot. */
+/* The slot holding the pending token, or NULL; visits every slot in use. */
 static rpb_handoff_slot *find(rpb_handoff_store *store, const uint8_t token[RPB_HANDOFF_TOKEN_BYTES])
 {
     rpb_handoff_slot *hit = NULL;
-    for (size_t i = 0; i < store->n_slots; i++) {
+    for (size_t i = 0; i < store->n_used; i++) {
         rpb_handoff_slot *s = &store->slots[i];
         bool eq = rpb_handoff_token_equal(s->token, token);
         if (s->pending && eq)
@@ -64,9 +70,11 @@ static rpb_handoff_slot *find(rpb_handoff_store *store, const uint8_t token[RPB_
     return hit;
 }
 
-static void revoke(rpb_handoff_slot *s)
+static void revoke(rpb_handoff_store *store, rpb_handoff_slot *s)
 {
     memset(s, 0, sizeof *s);
+    while (store->n_used > 0 && !store->slots[store->n_used - 1].pending)
+        store->n_used--;
 }
 
 /* HANDOFF-012: a token is expired when now >= expires_at. */
@@ -78,20 +86,20 @@ static bool expired(const rpb_handoff_slot *s, int64_t now)
 /* Revokes every expired pending token but keep (may be NULL). */
 static void prune(rpb_handoff_store *store, int64_t now, const rpb_handoff_slot *keep)
 {
-    for (size_t i = 0; i < store->n_slots; i++) {
+    for (size_t i = 0; i < store->n_used; i++) {
         rpb_handoff_slot *s = &store->slots[i];
         if (s != keep && s->pending && expired(s, now))
-            revoke(s);
+            revoke(store, s);
     }
 }
 
 size_t rpb_handoff_expire(rpb_handoff_store *store, int64_t now)
 {
     size_t n = 0;
-    for (size_t i = 0; i < store->n_slots; i++) {
+    for (size_t i = 0; i < store->n_used; i++) {
         rpb_handoff_slot *s = &store->slots[i];
         if (s->pending && (expired(s, now) || (s->ack_registered && now >= s->ack_deadline_at))) {
-            revoke(s);
+            revoke(store, s);
             n++;
         }
     }
@@ -101,7 +109,7 @@ size_t rpb_handoff_expire(rpb_handoff_store *store, int64_t now)
 size_t rpb_handoff_pending(const rpb_handoff_store *store)
 {
     size_t n = 0;
-    for (size_t i = 0; i < store->n_slots; i++)
+    for (size_t i = 0; i < store->n_used; i++)
         n += store->slots[i].pending;
     return n;
 }
@@ -144,6 +152,8 @@ int rpb_handoff_issue(rpb_handoff_store *store, int64_t now, uint8_t token[RPB_H
         free_slot->pending = true;
         free_slot->ack_registered = false;
         free_slot->expires_at = later(now, store->cfg.token_ttl_ms);
+        if ((size_t)(free_slot - store->slots) >= store->n_used)
+            store->n_used = (size_t)(free_slot - store->slots) + 1;
         memcpy(token, t, sizeof t);
         return RPB_OK;
     }
@@ -160,12 +170,12 @@ int rpb_handoff_consume(rpb_handoff_store *store, const uint8_t expected[RPB_HAN
     if (!s) /* HANDOFF-011 */
         return RPB_ERR_HANDOFF_TOKEN_NOT_PENDING;
     if (expired(s, now)) { /* HANDOFF-012: whatever was presented */
-        revoke(s);
+        revoke(store, s);
         return RPB_ERR_HANDOFF_TOKEN_EXPIRED;
     }
     if (!rpb_handoff_token_equal(s->token, presented)) /* HANDOFF-014: kept */
         return RPB_ERR_HANDOFF_TOKEN_MISMATCH;
-    revoke(s); /* HANDOFF-011: single use */
+    revoke(store, s); /* HANDOFF-011: single use */
     return RPB_OK;
 }
 
@@ -189,13 +199,13 @@ int rpb_handoff_acknowledge(rpb_handoff_store *store, const uint8_t token[RPB_HA
         return RPB_ERR_INVALID_ARGUMENT;
     rpb_handoff_slot *s = find(store, token);
     if (s && expired(s, now)) { /* HANDOFF-012: not pending, pruned or not */
-        revoke(s);
+        revoke(store, s);
         s = NULL;
     }
     if (!s || !s->ack_registered) /* HANDOFF-015: duplicate, unknown or expired */
         return RPB_ERR_HANDOFF_TOKEN_NOT_PENDING;
     bool late = now >= s->ack_deadline_at;
-    revoke(s); /* HANDOFF-016: the attempt ends either way */
+    revoke(store, s); /* HANDOFF-016: the attempt ends either way */
     return late ? RPB_ERR_HANDOFF_ACK_DEADLINE : RPB_OK;
 }
 
@@ -206,6 +216,6 @@ bool rpb_handoff_abandon(rpb_handoff_store *store, const uint8_t token[RPB_HANDO
     rpb_handoff_slot *s = find(store, token);
     if (!s)
         return false;
-    revoke(s); /* HANDOFF-016 */
+    revoke(store, s); /* HANDOFF-016 */
     return true;
 }
