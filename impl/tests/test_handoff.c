@@ -646,6 +646,37 @@ static void test_fd_transfer(void)
     close(link[0]), close(link[1]), close(conn[0]), close(conn[1]);
 }
 
+/* HANDOFF-020, HANDOFF-021: the descriptor's message and the offer in one
+ * call: the receiver's recvmsg ends with the 16 token bytes, and the offer
+ * follows intact. */
+static void test_fd_transfer_with_offer(void)
+{
+    int link[2], conn[2];
+    CU_ASSERT_EQUAL_FATAL(socketpair(AF_UNIX, SOCK_STREAM, 0, link), 0);
+    CU_ASSERT_EQUAL_FATAL(socketpair(AF_UNIX, SOCK_STREAM, 0, conn), 0);
+    uint8_t offer[128];
+    size_t n, sent = 0;
+    CU_ASSERT_EQUAL_FATAL(rpb_handoff_offer_encode(T0, rpb_slice_cstr("zccache"), 1, offer,
+                                                   sizeof offer, &n), RPB_OK);
+    CU_ASSERT_EQUAL(rpb_handoff_send_offer(link[0], conn[0], T0, offer, n, soon(), &sent), RPB_OK);
+    CU_ASSERT_EQUAL(sent, n);
+    CU_ASSERT_EQUAL(rpb_handoff_send_offer(link[0], conn[0], T0, NULL, 1, soon(), &sent),
+                    RPB_ERR_INVALID_ARGUMENT);
+
+    uint8_t tok[16];
+    int fd = -1;
+    CU_ASSERT_EQUAL_FATAL(rpb_handoff_recv_fd(link[1], soon(), tok, &fd), RPB_OK);
+    CU_ASSERT_EQUAL(memcmp(tok, T0, 16), 0);
+    rpb_buf body = {0};
+    CU_ASSERT_EQUAL_FATAL(rpb_read_frame(link[1], RPB_MAX_FRAME_BYTES, soon(), &body, NULL), RPB_OK);
+    CU_ASSERT_EQUAL(body.len + RPB_FRAME_HEADER_BYTES, n);
+    CU_ASSERT_TRUE(body.len + RPB_FRAME_HEADER_BYTES == n &&
+                   memcmp(body.data, offer + RPB_FRAME_HEADER_BYTES, body.len) == 0);
+    rpb_buf_free(&body);
+    close(fd);
+    close(link[0]), close(link[1]), close(conn[0]), close(conn[1]);
+}
+
 /* Receives on a fresh pair after send(), expecting rc and no descriptor
  * left open. */
 static void expect_recv(void (*send)(int sock, int payload_fd), int want)
@@ -1062,6 +1093,7 @@ int main(void)
          test_connect_backend},
         {"rpb_connect_backend_fd: a Hello over the cap (HELLO-068)", test_connect_backend_errinfo},
         {"descriptor transfer (HANDOFF-020, HANDOFF-040, HANDOFF-041)", test_fd_transfer},
+        {"descriptor and offer in one call (HANDOFF-020, HANDOFF-021)", test_fd_transfer_with_offer},
         {"receiver's descriptor checks (HANDOFF-041)", test_fd_receiver_checks},
         {"deadline and closed peer (HANDOFF-020, HANDOFF-041)", test_fd_deadlines},
         {NULL, NULL},

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "daemon.h"
 #include "rpb/handoff.h"
@@ -59,6 +60,7 @@ typedef struct conn {
     int32_t pid;
     uint32_t uid;
     const char *via; /* served: "socket" or "handoff" (adopted) */
+    bool adopted;    /* its open file is shared with the broker's copy */
     rpb_buf in;      /* received, not yet classified */
     rpb_buf out;     /* replies (or the ACK) not yet written */
     size_t out_off;  /* bytes of out already written */
@@ -82,6 +84,7 @@ typedef struct backend {
     uint32_t served[1];
     rpb_buf reply; /* the mux's reply scratch */
     int ep, sigfd;
+    uid_t euid; /* MUX-007: the one uid served */
     dl_list dl;  /* every served connection, the first to expire (MUX-006) first */
     dl_list hdl; /* every handoff connection, likewise (HANDOFF-046) */
     size_t n_conns;
@@ -102,9 +105,10 @@ int backend_run(const backend_config *cfg, broker_listener *l, broker_listener *
 /* ---- loop.c, for the receiver ---- */
 
 /* Opens a connection on the accepted or adopted fd (handoff: a handoff
- * connection), served from now unless its peer is another uid (MUX-007)
- * or the backend is full. */
-void conn_open(backend *b, int fd, bool handoff, const char *via);
+ * connection; via "handoff": an adopted descriptor), served from now
+ * unless its peer is another uid (MUX-007) or the backend is full.
+ * Returns it, or NULL when it was closed at once. */
+conn *conn_open(backend *b, int fd, bool handoff, const char *via);
 /* Logs the connection's outcome (rc < 0: its class and the requirement
  * broken: requirement, or when NULL rpb_err_requirement(rc)) and closes it,
  * with the descriptor it received, if any. */

@@ -53,8 +53,9 @@ void conn_close(backend *b, conn *c, const char *outcome, int rc, const char *re
 {
     log_conn(b, c, outcome, rc, requirement);
     dl_remove(c->handoff ? &b->hdl : &b->dl, &c->dl);
-    epoll_ctl(b->ep, EPOLL_CTL_DEL, c->fd, NULL);
-    close(c->fd);
+    if (c->adopted) /* the broker may still hold the open file: it would stay watched */
+        epoll_ctl(b->ep, EPOLL_CTL_DEL, c->fd, NULL);
+    close(c->fd); /* the last descriptor of an accepted socket also leaves the epoll set */
     if (c->received_fd >= 0) /* HANDOFF-041, HANDOFF-045: never kept */
         close(c->received_fd);
     rpb_buf_free(&c->in);
@@ -183,19 +184,20 @@ static void conn_read(backend *b, conn *c)
 }
 
 /* MUX-007: only peers of our own uid are served, on either socket. */
-void conn_open(backend *b, int fd, bool handoff, const char *via)
+conn *conn_open(backend *b, int fd, bool handoff, const char *via)
 {
     conn *c = calloc(1, sizeof *c);
     struct ucred cr;
     socklen_t len = sizeof cr;
     if (!c) {
         close(fd);
-        return;
+        return NULL;
     }
     c->fd = fd;
     c->received_fd = -1;
     c->handoff = handoff;
     c->via = via;
+    c->adopted = via != NULL && strcmp(via, "handoff") == 0;
     c->seq = ++b->seq;
     c->opened_ms = rpb_monotonic_ms();
     if (handoff) /* HANDOFF-046: one deadline for the whole exchange */
@@ -208,12 +210,15 @@ void conn_open(backend *b, int fd, bool handoff, const char *via)
         c->uid = cr.uid;
     }
     struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.ptr = c};
-    if (len != sizeof cr || cr.uid != geteuid())
+    if (len != sizeof cr || cr.uid != b->euid)
         conn_close(b, c, "dropped", RPB_OK, NULL);
     else if (b->n_conns > b->cfg->max_connections)
         conn_close(b, c, "over-capacity", RPB_OK, NULL);
     else if (epoll_ctl(b->ep, EPOLL_CTL_ADD, fd, &ev) != 0)
         conn_close(b, c, "epoll-failed", RPB_ERR_IO, NULL);
+    else
+        return c;
+    return NULL;
 }
 
 static void accept_batch(backend *b)
@@ -276,7 +281,7 @@ static int setup(backend *b)
 int backend_run(const backend_config *cfg, broker_listener *l, broker_listener *hl,
                 const rpb_daemon_process *self)
 {
-    backend b = {.cfg = cfg, .l = l, .hl = hl, .ep = -1, .sigfd = -1};
+    backend b = {.cfg = cfg, .l = l, .hl = hl, .ep = -1, .sigfd = -1, .euid = geteuid()};
     b.served[0] = cfg->echo_protocol;
     b.mux = (rpb_mux){self, b.served, cfg->has_echo ? 1 : 0, BACKEND_MAX_FRAME};
     b.idle_since_ms = rpb_monotonic_ms();

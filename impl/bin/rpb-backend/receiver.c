@@ -10,7 +10,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -25,7 +24,9 @@ void receiver_accept(backend *b)
         int fd = accept4(b->hl->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0)
             return; /* EAGAIN, or EMFILE: the next round retries */
-        conn_open(b, fd, true, NULL);
+        conn *c = conn_open(b, fd, true, NULL);
+        if (c) /* a broker sends the descriptor and offer right after its connect */
+            receiver_read(b, c);
     }
 }
 
@@ -162,13 +163,8 @@ void receiver_acked(backend *b, conn *c)
     int fd = c->received_fd;
     c->received_fd = -1;
     conn_close(b, c, "adopted", RPB_OK, NULL);
-    /* HANDOFF-045: served as a connection of the main socket; the
-     * descriptor's status flags are the broker's, so set ours */
-    int flags = fcntl(fd, F_GETFL);
-    if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) {
-        blog_msg("adopted descriptor unusable: %s", strerror(errno));
-        close(fd);
-        return;
-    }
+    /* HANDOFF-045: served as a connection of the main socket.  Its status
+     * flags are the broker's (blocking, HANDOFF-020) and stay so: every
+     * read and write of a served connection says MSG_DONTWAIT. */
     conn_open(b, fd, false, "handoff");
 }

@@ -48,6 +48,8 @@ struct handoff_attempt {
     int client, sock; /* -1 when not (yet) open */
     stage st;
     int64_t started_ms;
+    bool watched;   /* the handoff connection is in the epoll set ... */
+    bool waits_out; /* ... for EPOLLOUT (a write waits), else for EPOLLIN */
     uint8_t out[OUT_MAX];
     size_t out_len, out_off;
     uint8_t *in;
@@ -307,7 +309,6 @@ static void read_ack(broker_handoff *H, handoff_attempt *a)
                    rc, 0, &ack);
             return;
         }
-        close_fd(&a->sock); /* one handoff per handoff connection */
         a->st = STAGE_READY;
         a->out_off = 0;
         /* the last stage gets a deadline of its own */
@@ -318,7 +319,8 @@ static void read_ack(broker_handoff *H, handoff_attempt *a)
     }
 }
 
-/* HANDOFF-031: the handoff-ready EVENT, then the broker's copy is closed. */
+/* HANDOFF-031: the handoff-ready EVENT, then the broker's copy is closed
+ * (and the handoff connection, which carried its one handoff). */
 static void write_ready(broker_handoff *H, handoff_attempt *a)
 {
     int rc;
@@ -326,6 +328,7 @@ static void write_ready(broker_handoff *H, handoff_attempt *a)
         finish(H, a, HANDED_OFF, NULL, RPB_OK, 0, NULL);
         return;
     }
+    close_fd(&a->sock); /* its hang-up must not wake the wait for EPOLLOUT */
     if (rc != RPB_OK) {
         fail(H, a, "ready", rc);
         return;
@@ -333,44 +336,54 @@ static void write_ready(broker_handoff *H, handoff_attempt *a)
     watch(H, a->client, EPOLL_CTL_ADD, EPOLLOUT); /* EEXIST after the first time */
 }
 
-/* HANDOFF-021: the offer, right after the descriptor. */
+/* The handoff connection watched for EPOLLOUT (a write waits for room)
+ * or for EPOLLIN (the ACK). */
+static void watch_sock(broker_handoff *H, handoff_attempt *a, bool out)
+{
+    if (!a->watched || a->waits_out != out)
+        watch(H, a->sock, a->watched ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, out ? EPOLLOUT : EPOLLIN);
+    a->watched = true;
+    a->waits_out = out;
+}
+
+/* HANDOFF-021: the rest of the offer, right after the descriptor; then the
+ * ACK is awaited (EPOLLIN). */
 static void write_offer(broker_handoff *H, handoff_attempt *a)
 {
     int rc;
-    if (flush_out(a, a->sock, &rc)) {
-        a->st = STAGE_ACK;
-        watch(H, a->sock, EPOLL_CTL_MOD, EPOLLIN);
-        read_ack(H, a);
+    bool done = flush_out(a, a->sock, &rc);
+    if (rc != RPB_OK) {
+        fail(H, a, "offer", rc);
         return;
     }
-    if (rc != RPB_OK)
-        fail(H, a, "offer", rc);
-    else
-        watch(H, a->sock, EPOLL_CTL_MOD, EPOLLOUT);
+    if (done)
+        a->st = STAGE_ACK;
+    watch_sock(H, a, !done);
 }
 
 /* HANDOFF-020: one sendmsg, the 16 token bytes and the client's
- * connection, as the first bytes on the handoff connection. */
+ * connection, as the first bytes on the handoff connection; the offer
+ * (HANDOFF-021) goes in the same system call, so the backend wakes once
+ * for both. */
 static void send_descriptor(broker_handoff *H, handoff_attempt *a)
 {
+    int rc = rpb_handoff_offer_encode(a->token, rpb_slice_cstr(a->service), a->correlation_id,
+                                      a->out, sizeof a->out, &a->out_len);
+    if (rc != RPB_OK) {
+        fail(H, a, "offer", rc);
+        return;
+    }
     /* a deadline already passed: one try, never a wait in the loop */
-    int rc = rpb_handoff_send_fd(a->sock, a->client, a->token, 0);
+    rc = rpb_handoff_send_offer(a->sock, a->client, a->token, a->out, a->out_len, 0, &a->out_off);
     if (rc == RPB_ERR_TIMEOUT) {
-        watch(H, a->sock, EPOLL_CTL_MOD, EPOLLOUT);
+        watch_sock(H, a, true);
         return;
     }
     if (rc != RPB_OK) {
         fail(H, a, "send", rc);
         return;
     }
-    rc = rpb_handoff_offer_encode(a->token, rpb_slice_cstr(a->service), a->correlation_id,
-                                  a->out, sizeof a->out, &a->out_len);
-    if (rc != RPB_OK) {
-        fail(H, a, "offer", rc);
-        return;
-    }
     a->st = STAGE_OFFER;
-    a->out_off = 0;
     write_offer(H, a);
 }
 
@@ -416,10 +429,9 @@ void handoff_start(broker_handoff *H, handoff_attempt *a, int client_fd)
     watch(H, client_fd, EPOLL_CTL_DEL, 0); /* the client says nothing now */
     /* HANDOFF-020 (note): the backend gets the connection blocking, as
      * accept(2) would give it; the broker's own writes on it say
-     * MSG_DONTWAIT */
-    int fl = fcntl(client_fd, F_GETFL);
-    if (fl >= 0)
-        fcntl(client_fd, F_SETFL, fl & ~O_NONBLOCK);
+     * MSG_DONTWAIT.  O_NONBLOCK is the one status flag of the broker's
+     * connections (accept4 with SOCK_NONBLOCK). */
+    fcntl(client_fd, F_SETFL, 0);
     int rc = rpb_handoff_register(&H->store, a->token, now); /* HANDOFF-015 */
     if (rc != RPB_OK) {
         fail(H, a, "deadline", rc); /* the token's TTL ran out before the reply went */
@@ -439,8 +451,7 @@ void handoff_start(broker_handoff *H, handoff_attempt *a, int client_fd)
         fail(H, a, "connect", RPB_ERR_IO);
         return;
     }
-    watch(H, a->sock, EPOLL_CTL_ADD, 0);
-    send_descriptor(H, a);
+    send_descriptor(H, a); /* right after the connect: the backend finds both queued */
 }
 
 void handoff_event(broker_handoff *H, int fd)

@@ -164,8 +164,8 @@ static void conn_done(broker *b, conn *c)
         conn_close(b, c, "ok");
         return;
     }
-    conn_release(b, c, "ok");
     handoff_start(b->handoff, a, fd);
+    conn_release(b, c, "ok"); /* its log line once the backend has the offer */
 }
 
 /* Writes a Refused without reading anything (over capacity, fd pressure,

@@ -5,8 +5,9 @@
  * I/O-free: the token store and ACK registry (the clock is passed in), the
  * offer, ACK and handoff-ready frame builders, and the validators of the
  * three frames (receiver, broker, adopting client).  Over a socket: the
- * descriptor transfer (rpb_handoff_send_fd / rpb_handoff_recv_fd).  The
- * client's whole route is rpb_connect_backend() in rpb/client.h.
+ * descriptor transfer (rpb_handoff_send_fd, rpb_handoff_send_offer,
+ * rpb_handoff_recv_fd).  The client's whole route is rpb_connect_backend()
+ * in rpb/client.h.
  */
 #ifndef RPB_HANDOFF_H
 #define RPB_HANDOFF_H
@@ -254,6 +255,20 @@ RPB_API int rpb_handoff_ready_check(const uint8_t *body, size_t len, const uint8
  */
 RPB_API int rpb_handoff_send_fd(int sock, int fd, const uint8_t token[RPB_HANDOFF_TOKEN_BYTES],
                                 int64_t deadline_ms);
+
+/*
+ * rpb_handoff_send_fd(), and in the same system call (sendmmsg) the first
+ * bytes of offer[0..offer_len), the encoded HandoffOffer frame that
+ * follows the descriptor (HANDOFF-021): one wake-up of the receiver for
+ * both.  The descriptor's message stays a message of its own.  On RPB_OK
+ * *offer_sent (when not NULL) is the number of offer bytes that went, 0 to
+ * offer_len: the caller writes the rest.  Returns what
+ * rpb_handoff_send_fd() returns, and RPB_ERR_INVALID_ARGUMENT for offer
+ * NULL with a length.
+ */
+RPB_API int rpb_handoff_send_offer(int sock, int fd, const uint8_t token[RPB_HANDOFF_TOKEN_BYTES],
+                                   const uint8_t *offer, size_t offer_len, int64_t deadline_ms,
+                                   size_t *offer_sent);
 
 /*
  * Receives the token and the descriptor that are the first bytes of a

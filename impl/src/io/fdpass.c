@@ -2,7 +2,7 @@
  * fdpass.c - the handoff's descriptor transfer over a Unix stream socket
  * (spec/handoff.md HANDOFF-020, HANDOFF-040, HANDOFF-041).
  */
-#define _GNU_SOURCE /* MSG_CMSG_CLOEXEC */
+#define _GNU_SOURCE /* MSG_CMSG_CLOEXEC, sendmmsg */
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
@@ -20,35 +20,48 @@
  * closes the rest itself. */
 #define RECV_FD_ROOM 8
 
-int rpb_handoff_send_fd(int sock, int fd, const uint8_t token[RPB_HANDOFF_TOKEN_BYTES],
-                        int64_t deadline_ms)
+/* HANDOFF-020: one message, the 16 token bytes and one SCM_RIGHTS fd;
+ * then, in the same sendmmsg(2), the first of after_len bytes of after
+ * (HANDOFF-021: the offer), whose count sent goes to *after_sent.  The
+ * kernel keeps the descriptor's message apart: a receiver's recvmsg ends
+ * with it. */
+static int send_token(int sock, int fd, const uint8_t token[RPB_HANDOFF_TOKEN_BYTES],
+                      const uint8_t *after, size_t after_len, int64_t deadline_ms,
+                      size_t *after_sent)
 {
-    if (sock < 0 || fd < 0 || !token)
+    *after_sent = 0;
+    if (sock < 0 || fd < 0 || !token || (!after && after_len))
         return RPB_ERR_INVALID_ARGUMENT;
-    /* HANDOFF-020: one sendmsg, the 16 token bytes and one SCM_RIGHTS fd. */
     uint8_t data[RPB_HANDOFF_TOKEN_BYTES];
     memcpy(data, token, sizeof data);
-    struct iovec iov = {data, sizeof data};
+    struct iovec iov[2] = {{data, sizeof data}, {(void *)after, after_len}};
     union {
         char buf[CMSG_SPACE(sizeof(int))];
         struct cmsghdr align;
     } ctl;
     memset(&ctl, 0, sizeof ctl);
-    struct msghdr msg = {0};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = ctl.buf;
-    msg.msg_controllen = sizeof ctl.buf;
-    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    struct mmsghdr msgs[2];
+    memset(msgs, 0, sizeof msgs);
+    struct msghdr *msg = &msgs[0].msg_hdr;
+    msg->msg_iov = &iov[0];
+    msg->msg_iovlen = 1;
+    msg->msg_control = ctl.buf;
+    msg->msg_controllen = sizeof ctl.buf;
+    struct cmsghdr *c = CMSG_FIRSTHDR(msg);
     c->cmsg_level = SOL_SOCKET;
     c->cmsg_type = SCM_RIGHTS;
     c->cmsg_len = CMSG_LEN(sizeof(int));
     memcpy(CMSG_DATA(c), &fd, sizeof fd);
+    msgs[1].msg_hdr.msg_iov = &iov[1];
+    msgs[1].msg_hdr.msg_iovlen = 1;
     for (;;) {
-        ssize_t n = sendmsg(sock, &msg, MSG_NOSIGNAL);
-        if (n == (ssize_t)sizeof data)
+        int sent = sendmmsg(sock, msgs, after_len ? 2 : 1, MSG_NOSIGNAL);
+        if (sent > 0 && msgs[0].msg_len == sizeof data) {
+            /* the second message's failure is the caller's next write's */
+            *after_sent = sent == 2 ? msgs[1].msg_len : 0;
             return RPB_OK;
-        if (n >= 0) { /* a stream never splits 16 bytes, but say so if it does */
+        }
+        if (sent > 0) { /* a stream never splits 16 bytes, but say so if it does */
             errno = EMSGSIZE;
             return RPB_ERR_IO;
         }
@@ -60,6 +73,21 @@ int rpb_handoff_send_fd(int sock, int fd, const uint8_t token[RPB_HANDOFF_TOKEN_
         if (rc != RPB_OK)
             return rc;
     }
+}
+
+int rpb_handoff_send_fd(int sock, int fd, const uint8_t token[RPB_HANDOFF_TOKEN_BYTES],
+                        int64_t deadline_ms)
+{
+    size_t none;
+    return send_token(sock, fd, token, NULL, 0, deadline_ms, &none);
+}
+
+int rpb_handoff_send_offer(int sock, int fd, const uint8_t token[RPB_HANDOFF_TOKEN_BYTES],
+                           const uint8_t *offer, size_t offer_len, int64_t deadline_ms,
+                           size_t *offer_sent)
+{
+    size_t none;
+    return send_token(sock, fd, token, offer, offer_len, deadline_ms, offer_sent ? offer_sent : &none);
 }
 
 /* Closes every descriptor the control data of msg carries; returns how
