@@ -52,6 +52,19 @@ static ssize_t read_some(int fd, uint8_t *dst, size_t want, int64_t deadline_ms)
     }
 }
 
+/* read_some() for bytes that usually came already (a body behind its
+ * header): a socket is read once without waiting before read_some() waits
+ * for them. */
+static ssize_t read_more(int fd, uint8_t *dst, size_t want, int64_t deadline_ms)
+{
+    ssize_t n = recv(fd, dst, want, MSG_DONTWAIT);
+    if (n >= 0)
+        return n;
+    if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ENOTSOCK)
+        return RPB_ERR_IO;
+    return read_some(fd, dst, want, deadline_ms);
+}
+
 int rpb_read_frame(int fd, uint32_t cap, int64_t deadline_ms, rpb_buf *body, rpb_errinfo *err)
 {
     uint8_t header[RPB_FRAME_HEADER_BYTES];
@@ -87,7 +100,7 @@ int rpb_read_frame(int fd, uint32_t cap, int64_t deadline_ms, rpb_buf *body, rpb
         }
         size_t room = body->cap - body->len;
         size_t left = body_len - body->len;
-        ssize_t n = read_some(fd, body->data + body->len, room < left ? room : left, deadline_ms);
+        ssize_t n = read_more(fd, body->data + body->len, room < left ? room : left, deadline_ms);
         if (n < 0)
             return rpb_errinfo_set(err, (int)n, RPB_FRAME_HEADER_BYTES + body->len);
         if (n == 0)
