@@ -108,6 +108,28 @@ static void test_varint_edges(void) /* WIRE-005 */
         CU_ASSERT_EQUAL(rpb_varint_write(out, top), want);
         CU_ASSERT_EQUAL(rpb_varint_len(UINT64_C(1) << (bits - 1)), want);
     }
+    /* What rpb_varint_write() writes reads back as the same value, byte
+     * for byte in the canonical form: at every length, including the 9-
+     * and 10-byte values the encoder writes with one 8-byte store. */
+    for (unsigned bits = 1; bits <= 64; bits++) {
+        uint64_t top = bits == 64 ? UINT64_MAX : (UINT64_C(1) << bits) - 1;
+        uint64_t values[] = {top, UINT64_C(1) << (bits - 1), top & UINT64_C(0xa5c3f00f5a3c0ff0)};
+        for (size_t k = 0; k < sizeof values / sizeof values[0]; k++) {
+            uint8_t buf[11];
+            memset(buf, 0xee, sizeof buf);
+            size_t n = rpb_varint_write(buf, values[k]), pos = 0;
+            uint64_t back = ~values[k];
+            CU_ASSERT_EQUAL(rpb_varint_read(buf, n, &pos, &back), RPB_OK);
+            CU_ASSERT_EQUAL(back, values[k]);
+            CU_ASSERT_EQUAL(pos, n);
+            CU_ASSERT_EQUAL(buf[n], 0xee); /* nothing written past the varint */
+            for (size_t i = 0; i + 1 < n; i++)
+                CU_ASSERT(buf[i] & 0x80);
+        }
+    }
+    static const uint8_t two_to_63[] = {0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01};
+    CU_ASSERT_EQUAL(rpb_varint_write(out, UINT64_C(1) << 63), 10);
+    CU_ASSERT_EQUAL(memcmp(out, two_to_63, sizeof two_to_63), 0);
 }
 
 static void test_utf8_classes(void) /* WIRE-012 */

@@ -13,6 +13,9 @@
  * Frame and a payload message in place in one pass; when the caller's
  * buffer holds the frame's upper bound (found by adding lengths, no varint
  * sized) they skip the sizing pass and take the lengths from the cursor.
+ * A buffer below the bound's constant part (the floor: every byte field
+ * empty), such as one of exactly the frame's size, is sized at once
+ * without adding up the bound.
  */
 #include <string.h>
 
@@ -97,7 +100,7 @@ static size_t strmap_bound(const rpb_map *map)
 
 /* ---- writers: p has room for everything the sizer counted ---- */
 
-static inline uint8_t *put_varint_field(uint8_t *p, uint8_t tag, uint64_t v)
+static INLINE uint8_t *put_varint_field(uint8_t *p, uint8_t tag, uint64_t v)
 {
     if (!v)
         return p;
@@ -106,38 +109,43 @@ static inline uint8_t *put_varint_field(uint8_t *p, uint8_t tag, uint64_t v)
 }
 
 /* Copies n bytes; copies of up to 64 bytes (most v1 strings, the probe
- * nonce) without a call, as two overlapping moves of a fixed width. */
-static inline void copy_bytes(uint8_t *d, const uint8_t *s, size_t n)
+ * nonce) without a call, as two overlapping moves of a fixed width, the
+ * shortest tested first. */
+static INLINE void copy_bytes(uint8_t *d, const uint8_t *s, size_t n)
 {
-    if (n > 64) {
-        memcpy(d, s, n);
-    } else if (n >= 32) {
-        memcpy(d, s, 32);
-        memcpy(d + n - 32, s + n - 32, 32);
-    } else if (n >= 16) {
+    if (n <= 16) {
+        if (n >= 8) {
+            memcpy(d, s, 8);
+            memcpy(d + n - 8, s + n - 8, 8);
+        } else if (n >= 4) {
+            memcpy(d, s, 4);
+            memcpy(d + n - 4, s + n - 4, 4);
+        } else if (n >= 2) {
+            memcpy(d, s, 2);
+            memcpy(d + n - 2, s + n - 2, 2);
+        } else if (n) {
+            *d = *s;
+        }
+    } else if (n <= 32) {
         memcpy(d, s, 16);
         memcpy(d + n - 16, s + n - 16, 16);
-    } else if (n >= 8) {
-        memcpy(d, s, 8);
-        memcpy(d + n - 8, s + n - 8, 8);
-    } else if (n >= 4) {
-        memcpy(d, s, 4);
-        memcpy(d + n - 4, s + n - 4, 4);
+    } else if (n <= 64) {
+        memcpy(d, s, 32);
+        memcpy(d + n - 32, s + n - 32, 32);
     } else {
-        for (size_t i = 0; i < n; i++)
-            d[i] = s[i];
+        memcpy(d, s, n);
     }
 }
 
-static inline uint8_t *put_len_field(uint8_t *p, uint8_t tag, rpb_slice s)
+static INLINE uint8_t *put_len_field(uint8_t *p, uint8_t tag, rpb_slice s)
 {
     *p++ = tag;
-    p = varint_put(p, s.len);
+    p = varint_put_bytewise(p, s.len);
     copy_bytes(p, s.data, s.len);
     return p + s.len;
 }
 
-static inline uint8_t *put_bytes_field(uint8_t *p, uint8_t tag, rpb_slice s)
+static INLINE uint8_t *put_bytes_field(uint8_t *p, uint8_t tag, rpb_slice s)
 {
     return s.len ? put_len_field(p, tag, s) : p;
 }
@@ -155,7 +163,7 @@ static uint8_t *put_strmap(uint8_t *p, uint8_t tag, const rpb_map *map)
         if (!rpb_map_node_is_effective(e))
             continue;
         *p++ = tag;
-        p = varint_put(p, map_entry_size(e));
+        p = varint_put_bytewise(p, map_entry_size(e));
         p = put_bytes_field(p, TAG(1, WT_LEN), e->key);
         p = put_bytes_field(p, TAG(2, WT_LEN), e->value);
     }
@@ -179,15 +187,30 @@ static uint8_t *put_strmap(uint8_t *p, uint8_t tag, const rpb_map *map)
 #define SIZE_ONEOF_MSG(n, m, f, sub) (m->result == n ? len_field_size(size_##sub(&m->f)) : 0)
 #define SIZE_FIELD(S, KIND, n, f, x) +SIZE_##KIND(n, m, f, x)
 
-#define BOUND_U32(n, m, f, x) VARINT_FIELD_MAX
-#define BOUND_U64(n, m, f, x) VARINT_FIELD_MAX
-#define BOUND_ENUM(n, m, f, x) VARINT_FIELD_MAX
-#define BOUND_BOOL(n, m, f, x) 2u
-#define BOUND_STRING(n, m, f, x) (VARINT_FIELD_MAX + m->f.len)
-#define BOUND_BYTES(n, m, f, x) BOUND_STRING(n, m, f, x)
+/* The floor: the bound of a message whose byte fields, lists and maps are
+ * empty and whose message fields are unset, a constant. */
+#define FLOOR_U32 VARINT_FIELD_MAX
+#define FLOOR_U64 VARINT_FIELD_MAX
+#define FLOOR_ENUM VARINT_FIELD_MAX
+#define FLOOR_BOOL 2u
+#define FLOOR_STRING VARINT_FIELD_MAX
+#define FLOOR_BYTES VARINT_FIELD_MAX
+#define FLOOR_STRLIST 0u
+#define FLOOR_STRMAP 0u
+#define FLOOR_OPT_U32 VARINT_FIELD_MAX
+#define FLOOR_OPT_MSG 0u
+#define FLOOR_ONEOF_MSG 0u
+#define FLOOR_FIELD(S, KIND, n, f, x) +FLOOR_##KIND
+
+#define BOUND_U32(n, m, f, x) FLOOR_U32
+#define BOUND_U64(n, m, f, x) FLOOR_U64
+#define BOUND_ENUM(n, m, f, x) FLOOR_ENUM
+#define BOUND_BOOL(n, m, f, x) FLOOR_BOOL
+#define BOUND_STRING(n, m, f, x) (FLOOR_STRING + m->f.len)
+#define BOUND_BYTES(n, m, f, x) (FLOOR_BYTES + m->f.len)
 #define BOUND_STRLIST(n, m, f, x) strlist_bound(&m->f)
 #define BOUND_STRMAP(n, m, f, x) strmap_bound(&m->f)
-#define BOUND_OPT_U32(n, m, f, x) VARINT_FIELD_MAX
+#define BOUND_OPT_U32(n, m, f, x) FLOOR_OPT_U32
 #define BOUND_OPT_MSG(n, m, f, sub) (m->has_##f ? VARINT_FIELD_MAX + bound_##sub(&m->f) : 0u)
 #define BOUND_ONEOF_MSG(n, m, f, sub) (m->result == n ? VARINT_FIELD_MAX + bound_##sub(&m->f) : 0u)
 #define BOUND_FIELD(S, KIND, n, f, x) +BOUND_##KIND(n, m, f, x)
@@ -204,16 +227,16 @@ static uint8_t *put_strmap(uint8_t *p, uint8_t tag, const rpb_map *map)
 #define PUT_BYTES(n, m, f, x) PUT_STRING(n, m, f, x)
 #define PUT_STRLIST(n, m, f, x) p = put_strlist(p, TAG(n, WT_LEN), &m->f);
 #define PUT_STRMAP(n, m, f, x) p = put_strmap(p, TAG(n, WT_LEN), &m->f);
-#define PUT_OPT_U32(n, m, f, x)       \
-    if (m->has_##f) {                 \
-        *p++ = TAG(n, WT_VARINT);     \
-        p = varint_put(p, m->f);      \
+#define PUT_OPT_U32(n, m, f, x)           \
+    if (m->has_##f) {                     \
+        *p++ = TAG(n, WT_VARINT);         \
+        p = varint_put_bytewise(p, m->f); \
     }
-#define PUT_MESSAGE(n, m, f, sub)             \
-    {                                         \
-        *p++ = TAG(n, WT_LEN);                \
-        p = varint_put(p, size_##sub(&m->f)); \
-        p = put_##sub(&m->f, p);              \
+#define PUT_MESSAGE(n, m, f, sub)                      \
+    {                                                  \
+        *p++ = TAG(n, WT_LEN);                         \
+        p = varint_put_bytewise(p, size_##sub(&m->f)); \
+        p = put_##sub(&m->f, p);                       \
     }
 #define PUT_OPT_MSG(n, m, f, sub) \
     if (m->has_##f)               \
@@ -223,22 +246,23 @@ static uint8_t *put_strmap(uint8_t *p, uint8_t tag, const rpb_map *map)
         PUT_MESSAGE(n, m, f, sub)
 #define PUT_FIELD(S, KIND, n, f, x) PUT_##KIND(n, m, f, x)
 
-/* size_<name>(), bound_<name>() and put_<name>() for the fields LIST of
- * struct S, with the function attributes ATTR. */
-#define SIZER_AND_WRITER(name, S, LIST, ATTR)  \
-    static ATTR size_t size_##name(const S *m) \
-    {                                          \
-        return 0 LIST(SIZE_FIELD, S);          \
-    }                                          \
-    static ATTR size_t bound_##name(const S *m) \
-    {                                          \
-        (void)m; /* unused when LIST has only scalars */ \
-        return 0 LIST(BOUND_FIELD, S);         \
-    }                                          \
+/* size_<name>(), bound_<name>(), floor_<name> and put_<name>() for the
+ * fields LIST of struct S, with the function attributes ATTR. */
+#define SIZER_AND_WRITER(name, S, LIST, ATTR)               \
+    enum { floor_##name = 0 LIST(FLOOR_FIELD, S) };         \
+    static ATTR size_t size_##name(const S *m)              \
+    {                                                       \
+        return 0 LIST(SIZE_FIELD, S);                       \
+    }                                                       \
+    static ATTR size_t bound_##name(const S *m)             \
+    {                                                       \
+        (void)m; /* unused when LIST has only scalars */    \
+        return 0 LIST(BOUND_FIELD, S);                      \
+    }                                                       \
     static ATTR uint8_t *put_##name(const S *m, uint8_t *p) \
-    {                                          \
-        LIST(PUT_FIELD, S)                     \
-        return p;                              \
+    {                                                       \
+        LIST(PUT_FIELD, S)                                  \
+        return p;                                           \
     }
 
 /* Nested messages call each other's sizers and writers: declare all first. */
@@ -264,7 +288,7 @@ RPB_MESSAGES(DECLARE)
         return put_##name(m, p);                                                 \
     }                                                                            \
     const struct rpb_msg_encoder rpb_##name##_encoder = {size_any_##name, bound_any_##name, \
-                                                         put_any_##name};
+                                                         floor_##name, put_any_##name};
 RPB_MESSAGES(ENCODER)
 
 /* The Frame without its payload field, for writing a payload in place:
@@ -318,6 +342,14 @@ static INLINE size_t frame_body_bound(const rpb_frame *m, size_t payload_len)
     return bound_frame_head(m) + VARINT_FIELD_MAX + payload_len + bound_frame_tail(m);
 }
 
+/* The least frame_body_bound() of any Frame whose payload is a message of
+ * bound_floor (struct rpb_msg_encoder): below it a buffer cannot pass
+ * frame_fits(), and the bound need not be added up. */
+static INLINE size_t frame_body_floor(size_t msg_floor)
+{
+    return floor_frame_head + VARINT_FIELD_MAX + msg_floor + floor_frame_tail;
+}
+
 /* Whether a body of at most bound bytes certainly fits out[0..cap) after
  * the header within 16 MiB.  Then the frame is written at once and the
  * writer's cursor gives its length (finish_frame()): callers with room skip
@@ -362,7 +394,8 @@ int rpb_frame_encode(const rpb_frame *frame, uint8_t *out, size_t cap, size_t *w
 {
     if (!frame || (!out && cap))
         return RPB_ERR_INVALID_ARGUMENT;
-    if (!frame_fits(frame_body_bound(frame, frame->payload.len), cap)) {
+    if (!frame_fits(frame_body_floor(0), cap) ||
+        !frame_fits(frame_body_bound(frame, frame->payload.len), cap)) {
         int rc = frame_check(frame_body_size(frame, frame->payload.len), cap, written);
         if (rc != RPB_OK)
             return rc;
@@ -395,7 +428,7 @@ static uint8_t *put_payload_unsized(uint8_t *p, const rpb_msg_desc *desc, const 
     if (more)
         memmove(body + more, body, len);
     *p++ = TAG(RPB_FRAME_PAYLOAD_NUMBER, WT_LEN);
-    varint_put(p, len);
+    varint_put_bytewise(p, len);
     return end + more;
 }
 
@@ -404,20 +437,22 @@ int rpb_frame_encode_msg(const rpb_frame *frame, const rpb_msg_desc *desc, const
 {
     if (!frame || !desc || !desc->encoder || !msg || (!out && cap))
         return RPB_ERR_INVALID_ARGUMENT;
+    const struct rpb_msg_encoder *enc = desc->encoder;
     uint8_t *p;
-    if (frame_fits(frame_body_bound(frame, desc->encoder->bound(msg)), cap)) {
+    if (frame_fits(frame_body_floor(enc->bound_floor), cap) &&
+        frame_fits(frame_body_bound(frame, enc->bound(msg)), cap)) {
         p = put_frame_head(frame, out + RPB_FRAME_HEADER_BYTES);
         p = put_payload_unsized(p, desc, msg);
     } else {
-        size_t payload = desc->encoder->size(msg);
+        size_t payload = enc->size(msg);
         int rc = frame_check(frame_body_size(frame, payload), cap, written);
         if (rc != RPB_OK)
             return rc;
         p = put_frame_head(frame, out + RPB_FRAME_HEADER_BYTES);
         if (payload) { /* canonical: an empty payload is omitted */
             *p++ = TAG(RPB_FRAME_PAYLOAD_NUMBER, WT_LEN);
-            p = varint_put(p, payload);
-            p = desc->encoder->put(msg, p);
+            p = varint_put_bytewise(p, payload);
+            p = enc->put(msg, p);
         }
     }
     *written = finish_frame(frame, out, p);

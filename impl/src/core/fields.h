@@ -156,6 +156,7 @@
 struct rpb_msg_encoder {
     size_t (*size)(const void *msg);                /* exact encoded length */
     size_t (*bound)(const void *msg);               /* at least that, found without sizing */
+    size_t bound_floor;                             /* bound() with no bytes, list or map */
     uint8_t *(*put)(const void *msg, uint8_t *out); /* writes it, returns the end */
 };
 

@@ -10,17 +10,32 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* Bytes of the varint encoding of v: 1 for v < 2^7, up to 10. */
 static inline size_t varint_size(uint64_t v)
 {
-    /* bit length b (v | 1 makes it >= 1), then ceil(b / 7) = (b * 9 + 64) / 64 */
-    unsigned bits = 64 - (unsigned)__builtin_clzll(v | 1);
+    if (v < 0x80) /* the common case, without a bit scan */
+        return 1;
+    /* bit length b, then ceil(b / 7) = (b * 9 + 64) / 64 */
+    unsigned bits = 64 - (unsigned)__builtin_clzll(v);
     return (bits * 9 + 64) / 64;
 }
 
-/* Writes v at p (room for varint_size(v) bytes); returns the byte after. */
-static inline uint8_t *varint_put(uint8_t *p, uint64_t v)
+/* The low 56 bits of v as eight 7-bit groups, one per byte, least
+ * significant first, every continuation bit set: the first 8 bytes of a
+ * varint of 9 or 10 bytes. */
+static inline uint64_t varint_low8(uint64_t v)
+{
+#define GROUP(i) ((v << (i)) & (UINT64_C(0x7f) << (8 * (i))))
+    return GROUP(0) | GROUP(1) | GROUP(2) | GROUP(3) | GROUP(4) | GROUP(5) | GROUP(6) |
+           GROUP(7) | UINT64_C(0x8080808080808080);
+#undef GROUP
+}
+
+/* Writes v at p (room for varint_size(v) bytes) a byte at a time; returns
+ * the byte after.  For values known to be short: lengths, uint32 fields. */
+static inline uint8_t *varint_put_bytewise(uint8_t *p, uint64_t v)
 {
     while (v >= 0x80) {
         *p++ = (uint8_t)(v | 0x80);
@@ -28,6 +43,24 @@ static inline uint8_t *varint_put(uint8_t *p, uint64_t v)
     }
     *p++ = (uint8_t)v;
     return p;
+}
+
+/* Writes v at p (room for varint_size(v) bytes); returns the byte after.
+ * A value of 2^56 or more (9 or 10 bytes: a set top bit, a negative enum)
+ * goes out as one 8-byte store and one or two bytes rather than a loop of
+ * ten. */
+static inline uint8_t *varint_put(uint8_t *p, uint64_t v)
+{
+    if (v >= UINT64_C(1) << 56) {
+        uint64_t low = varint_low8(v);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+        low = __builtin_bswap64(low); /* the first group goes first */
+#endif
+        memcpy(p, &low, 8);
+        p += 8;
+        v >>= 56;
+    }
+    return varint_put_bytewise(p, v);
 }
 
 /* WIRE-005: reads a varint from in[*pos..len): at most 10 bytes, the 10th
