@@ -231,9 +231,12 @@ static void test_fatal_input_closes(void)
 }
 
 /* MUX-006: silent and trickling connections are closed at the frame
- * deadline, and meanwhile other clients are served. */
+ * deadline, and meanwhile other clients are served; the log line of each
+ * names MUX-006. */
 static void test_slow_clients(void)
 {
+    tu_tail t;
+    CU_ASSERT_FATAL(tu_tail_open(&t, log_path));
     int idle[32];
     for (int i = 0; i < 32; i++)
         idle[i] = connect_main();
@@ -247,6 +250,8 @@ static void test_slow_clients(void)
     }
     CU_ASSERT_TRUE(closed_silently(trickle, 10000));
     close(trickle);
+    CU_ASSERT_TRUE(tu_tail_wait(&t, "outcome=deadline", "class=timeout requirement=MUX-006", 10000));
+    tu_tail_close(&t);
 }
 
 /* Runs rpb-client probe with args; its exit status, stdout in out. */

@@ -237,7 +237,7 @@ static void expire(backend *b, int64_t now)
     dl_node *n;
     while ((n = dl_expired(&b->dl, now)) != NULL || (n = dl_expired(&b->hdl, now)) != NULL) {
         conn *c = (conn *)n;
-        conn_close(b, c, "deadline", RPB_ERR_TIMEOUT, c->handoff ? "HANDOFF-046" : NULL);
+        conn_close(b, c, "deadline", RPB_ERR_TIMEOUT, c->handoff ? "HANDOFF-046" : "MUX-006");
     }
 }
 
