@@ -59,8 +59,9 @@ typedef struct child {
     uint8_t nonce[RPB_PROBE_NONCE_BYTES];
     uint8_t *in;
     size_t in_len;
-    /* the launch's phases, us, for the "launched" log line */
-    int64_t prepare_us, spawn_us, spawned_at_us, connected_at_us;
+    /* the launch's phases, us, for the "launched" log line; hash_us
+     * overlaps the child's start-up (LAUNCH-004) */
+    int64_t prepare_us, spawn_us, hash_us, spawned_at_us, connected_at_us;
 } child;
 
 struct broker_launcher {
@@ -145,7 +146,7 @@ broker_launcher *launcher_new(const broker_config *cfg, int ep, launch_done_fn d
 /* One line about ch; with timings, the phases of its launch. */
 static void log_child(const char *event, const child *ch, const char *why, bool timings)
 {
-    blog_field f[11];
+    blog_field f[12];
     size_t n = 0;
     f[n++] = BLOG_S("service", ch->slot->service);
     f[n++] = BLOG_S("version", ch->slot->version);
@@ -157,6 +158,7 @@ static void log_child(const char *event, const child *ch, const char *why, bool 
     if (timings) {
         f[n++] = BLOG_N("prepare_us", ch->prepare_us);
         f[n++] = BLOG_N("spawn_us", ch->spawn_us);
+        f[n++] = BLOG_N("hash_us", ch->hash_us);
         f[n++] = BLOG_N("ready_us", ch->connected_at_us - ch->spawned_at_us);
         f[n++] = BLOG_N("probe_us", now_us() - ch->connected_at_us);
     }
@@ -319,8 +321,9 @@ static int spawn(pid_t *pid, char **argv, char **env, int log_fd)
     return rc;
 }
 
-/* The expected identity and the endpoint (LAUNCH-001, LAUNCH-003,
- * LAUNCH-004) before the child exists; pid is set after the spawn. */
+/* The expected identity but for its SHA-256 and pid, and the endpoint
+ * (LAUNCH-001, LAUNCH-003, LAUNCH-004), before the child exists; the
+ * SHA-256 is computed while the child starts (start_child). */
 static int prepare(child *ch, const rpb_service *svc, char *binary, size_t cap, const char **why)
 {
     char path[PATH_MAX], dir[PATH_MAX];
@@ -335,10 +338,6 @@ static int prepare(child *ch, const rpb_service *svc, char *binary, size_t cap, 
     rpb_identity *id = &ch->expected;
     if (allocate_endpoint(id->endpoint_path, sizeof id->endpoint_path, why) != 0)
         return -1;
-    if (rpb_sha256_file(binary, id->exe_sha256) != RPB_OK) {
-        *why = "cannot hash the backend binary";
-        return -1;
-    }
     snprintf(id->exe_path, sizeof id->exe_path, "%s", binary);
     snprintf(id->namespace_id, sizeof id->namespace_id, "%s", ch->slot->instance);
     rpb_boot_id(id->boot_id, sizeof id->boot_id);
@@ -365,6 +364,13 @@ static bool watch_dir(broker_launcher *L, const char *endpoint)
         return false;
     *slash = '\0';
     return inotify_add_watch(L->inotify_fd, dir, IN_CREATE | IN_MOVED_TO | IN_ONLYDIR) >= 0;
+}
+
+/* A child just spawned that will not be used: killed and reaped. */
+static void abandon(const child *ch)
+{
+    kill(ch->pid, SIGKILL);
+    waitpid(ch->pid, NULL, 0);
 }
 
 /* Starts the child of slot; false with *why when nothing runs. */
@@ -422,16 +428,23 @@ static bool start_child(broker_launcher *L, rpb_launch_slot *slot, const rpb_ser
     ch->spawned_at_us = now_us();
     ch->spawn_us = ch->spawned_at_us - t1;
     ch->expected.dp.pid = (uint32_t)ch->pid;
+    /* LAUNCH-004: the binary's SHA-256 the probe must answer with, hashed
+     * while the child starts (it hashes itself too, IDENT-003) */
+    if (rpb_sha256_file(binary, ch->expected.exe_sha256) != RPB_OK) {
+        *why = "cannot hash the backend binary";
+        abandon(ch);
+        goto out;
+    }
+    ch->hash_us = now_us() - ch->spawned_at_us;
     /* LAUNCH-009: the exit is watched through the pidfd; the child is
      * ours and unreaped, so the pid cannot have been reused yet */
     ch->pidfd = pidfd_open_(ch->pid);
     struct epoll_event ev = {.events = EPOLLIN, .data.fd = ch->pidfd};
     if (ch->pidfd < 0 || epoll_ctl(L->ep, EPOLL_CTL_ADD, ch->pidfd, &ev) != 0) {
         *why = "cannot watch the child (pidfd)";
-        kill(ch->pid, SIGKILL);
-        waitpid(ch->pid, NULL, 0);
         if (ch->pidfd >= 0)
             close(ch->pidfd);
+        abandon(ch);
         goto out;
     }
     ch->state = CHILD_PROBING;
