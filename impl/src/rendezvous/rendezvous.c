@@ -8,7 +8,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +30,8 @@
 #include "rpb/messages.h"
 #include "../core/errinfo.h"
 #include "../io/wait.h"
+
+extern char **environ;
 
 #define PATH_CAP 4096
 #define BACKOFF_MAX_MS 20 /* longest pause between two looks at the socket or lock */
@@ -232,80 +236,94 @@ static int clear_path(const char *path, rpb_rdv_result *r, rpb_errinfo *err)
     return RPB_OK;
 }
 
-/* What the grandchild reports through the close-on-exec pipe when it
- * cannot exec: the step and errno.  Nothing arrives when exec succeeds. */
+/* What the middle process reports through the pipe: the broker's pid,
+ * or the error of posix_spawnp (the command could not be executed). */
 struct start_report {
-    int step; /* 1 open the log, 2 exec */
+    pid_t pid;
     int err;
 };
 
-/* The detached grandchild (RDV-006): not a session leader, so it can
- * never gain a controlling terminal; stdin /dev/null, stdout and stderr
- * the log, every other inherited fd closed at exec.  Never returns. */
-static void become_broker(char *const *argv, const char *log_path, int report_fd)
+/* RDV-006: the middle process, a vfork child of the client (sharing its
+ * memory while the client's thread waits): a new session, the broker
+ * started in it (so it is no session leader and, once the middle has
+ * exited, no child of the client), the outcome written to report_fd.
+ * Only system calls and posix_spawnp, which returns after the broker's
+ * exec and allocates nothing: nothing here touches the client's state. */
+__attribute__((noinline, noreturn)) static void start_middle(char *const *argv,
+                                                             const posix_spawn_file_actions_t *fa,
+                                                             const posix_spawnattr_t *at, int report_fd)
 {
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-    signal(SIGPIPE, SIG_DFL);
-    struct start_report rep = {1, 0};
-    int log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
-    int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    if (log_fd < 0 || null_fd < 0) {
+    struct start_report rep = {-1, 0};
+    if (setsid() < 0)
         rep.err = errno;
-    } else if (dup2(null_fd, 0) < 0 || dup2(log_fd, 1) < 0 || dup2(log_fd, 2) < 0) {
-        rep.err = errno;
-    } else {
-        syscall(SYS_close_range, 3u, ~0u, 4u /* CLOSE_RANGE_CLOEXEC */);
-        execvp(argv[0], argv);
-        rep.step = 2;
-        rep.err = errno;
-    }
+    else
+        rep.err = posix_spawnp(&rep.pid, argv[0], fa, at, argv, environ);
     ssize_t ignored = write(report_fd, &rep, sizeof rep);
     (void)ignored;
-    _exit(127);
+    _exit(0);
 }
 
-/* RDV-006: starts argv detached (setsid, double fork: the broker is not
- * our child and has no controlling terminal).  Returns RPB_OK with
- * r->broker_pid set, or RPB_ERR_START_FAILED / RPB_ERR_IO. */
+/* RDV-006: starts argv detached: a middle process (vfork: no copy of the
+ * client's memory) makes a new session and starts the broker in it with
+ * posix_spawnp, then exits, so the broker is neither a session leader
+ * nor the client's child.  Returns RPB_OK with r->broker_pid set, or
+ * RPB_ERR_START_FAILED / RPB_ERR_IO. */
 static int start_broker(char *const *argv, const char *log_path, rpb_rdv_result *r, rpb_errinfo *err)
 {
-    int p[2];
-    if (pipe2(p, O_CLOEXEC) != 0)
-        return rpb_errinfo_printf(err, RPB_ERR_IO, 0, 0, "pipe: %s", strerror(errno));
-    pid_t mid = fork();
-    if (mid < 0) {
-        close(p[0]);
-        close(p[1]);
-        return rpb_errinfo_printf(err, RPB_ERR_IO, 0, 0, "fork: %s", strerror(errno));
+    int log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, 0600);
+    if (log_fd < 0)
+        return rpb_errinfo_printf(err, RPB_ERR_START_FAILED, 0, 0, "cannot open the broker log %s: %s",
+                                  log_path, strerror(errno));
+    int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    int p[2] = {-1, -1};
+    if (null_fd < 0 || pipe2(p, O_CLOEXEC) != 0) {
+        int e = errno;
+        close(log_fd);
+        if (null_fd >= 0)
+            close(null_fd);
+        return rpb_errinfo_printf(err, RPB_ERR_IO, 0, 0, "cannot prepare the broker's start: %s", strerror(e));
     }
-    if (mid == 0) {
-        close(p[0]);
-        setsid();
-        pid_t broker = fork();
-        if (broker == 0)
-            become_broker(argv, log_path, p[1]);
-        ssize_t ignored = write(p[1], &broker, sizeof broker);
-        (void)ignored;
-        _exit(broker < 0 ? 1 : 0);
-    }
+    /* the broker: stdin /dev/null, stdout and stderr the log, no other
+     * descriptor; no blocked signal, every disposition the default */
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t at;
+    sigset_t none, all, old;
+    sigemptyset(&none);
+    sigfillset(&all);
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, null_fd, 0);
+    posix_spawn_file_actions_adddup2(&fa, log_fd, 1);
+    posix_spawn_file_actions_adddup2(&fa, log_fd, 2);
+    posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+    posix_spawnattr_init(&at);
+    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    posix_spawnattr_setsigmask(&at, &none);
+    posix_spawnattr_setsigdefault(&at, &all);
+    /* no signal handler of the client may run in the middle process */
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pid_t mid = vfork();
+    if (mid == 0)
+        start_middle(argv, &fa, &at, p[1]);
+    int fork_errno = errno;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&at);
     close(p[1]);
+    close(log_fd);
+    close(null_fd);
+    struct start_report rep = {-1, 0};
+    ssize_t n = mid < 0 ? 0 : read(p[0], &rep, sizeof rep);
+    close(p[0]);
+    if (mid < 0)
+        return rpb_errinfo_printf(err, RPB_ERR_IO, 0, 0, "vfork: %s", strerror(fork_errno));
     while (waitpid(mid, NULL, 0) < 0 && errno == EINTR) {
     }
-    pid_t broker = -1;
-    struct start_report rep = {0, 0};
-    ssize_t n = read(p[0], &broker, sizeof broker);
-    ssize_t m = n == (ssize_t)sizeof broker && broker > 0 ? read(p[0], &rep, sizeof rep) : 0;
-    close(p[0]);
-    if (n != (ssize_t)sizeof broker || broker <= 0)
-        return rpb_errinfo_printf(err, RPB_ERR_START_FAILED, 0, 0, "cannot fork the broker process");
-    if (m == (ssize_t)sizeof rep)
-        return rpb_errinfo_printf(err, RPB_ERR_START_FAILED, 0, 0,
-                                  rep.step == 1 ? "cannot open the broker log %s: %s"
-                                               : "cannot run the broker command %s: %s",
-                                  rep.step == 1 ? log_path : argv[0], strerror(rep.err));
-    r->broker_pid = broker;
+    if (n != (ssize_t)sizeof rep || (rep.err == 0 && rep.pid <= 0))
+        return rpb_errinfo_printf(err, RPB_ERR_START_FAILED, 0, 0, "cannot start the broker process");
+    if (rep.err != 0)
+        return rpb_errinfo_printf(err, RPB_ERR_START_FAILED, 0, 0, "cannot run the broker command %s: %s",
+                                  argv[0], strerror(rep.err));
+    r->broker_pid = rep.pid;
     return RPB_OK;
 }
 
