@@ -461,8 +461,9 @@ static void test_hung_lock_holder(void)
     close(fd);
 }
 
-/* RDV-007: a command that cannot run, and a broker that exits before it
- * answers, end the call at once with the reason and the log. */
+/* RDV-006, RDV-007: a command that cannot run, a log that cannot be
+ * opened, and a broker that exits before it answers, end the call at once
+ * with the reason and the log. */
 static void test_start_failures(void)
 {
     case_paths c;
@@ -478,6 +479,12 @@ static void test_start_failures(void)
     CU_ASSERT_EQUAL(rpb_rendezvous_connect(&o, &r, &info), RPB_ERR_START_FAILED);
     CU_ASSERT_EQUAL(info.code, RPB_ERR_START_FAILED);
     CU_ASSERT(strstr(info.message, "cannot run the broker command /nonexistent/rpb-broker") != NULL);
+    /* RDV-006: a log that cannot be opened, before anything is started */
+    char *good_argv[] = {(char *)broker_bin, "--socket", c.sock, "--services", svc_dir, NULL};
+    rpb_rdv_options no_log = {c.sock, good_argv, "/nonexistent/broker.log", rpb_monotonic_ms() + 5000};
+    CU_ASSERT_EQUAL(rpb_rendezvous_connect(&no_log, &r, &info), RPB_ERR_START_FAILED);
+    CU_ASSERT(strstr(info.message, "cannot open the broker log /nonexistent/broker.log") != NULL);
+    CU_ASSERT_EQUAL(r.broker_pid, 0);
     char cmd[512];
     snprintf(cmd, sizeof cmd, "%s --socket {socket} --services %s/missing", broker_bin, c.base);
     CU_ASSERT_EQUAL(run_client(&c, cmd, "30000", err, sizeof err), 1);

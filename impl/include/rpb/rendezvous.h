@@ -57,8 +57,9 @@ typedef struct rpb_rdv_result {
  *                         caller's, or open to group/others (RDV-002, RDV-003)
  *   RPB_ERR_SQUATTED      something else holds the socket path: not a socket,
  *                         another uid's file or listener (RDV-001, RDV-005)
- *   RPB_ERR_START_FAILED  no broker_argv and no broker, the command could not
- *                         be run, or the broker exited before it answered (RDV-007)
+ *   RPB_ERR_START_FAILED  no broker_argv and no broker, the log could not be
+ *                         opened or the command run (RDV-006), or the broker
+ *                         exited before it answered (RDV-007)
  *   RPB_ERR_TIMEOUT       the deadline passed (lock held by another process,
  *                         or the broker not ready in time; RDV-008)
  *   RPB_ERR_IO            any other system error (errno kept)
