@@ -159,7 +159,8 @@ static void test_transport_errors(void)
     unlink(closing);
 }
 
-/* --echo needs --adopt; --adopt goes without --admin. */
+/* --echo needs --adopt; --adopt goes without --admin; a Hello too large
+ * to send is a usage error on either route. */
 static void test_usage(void)
 {
     char out[256];
@@ -169,6 +170,15 @@ static void test_usage(void)
     const char *admin[] = {client_bin, "--socket", broker_sock, "--admin", "status", "--adopt",
                            NULL};
     CU_ASSERT_EQUAL(tu_run_capture(admin, out, sizeof out, WAIT_MS), 2);
+    /* HELLO-068: a Hello over the 64 KiB cap, with --adopt as without */
+    static char big[70000];
+    memset(big, 'v', sizeof big - 1);
+    for (int with_adopt = 0; with_adopt < 2; with_adopt++) {
+        const char *too_large[] = {client_bin, "--socket", broker_sock, "--service", "plain",
+                                   "--wanted-version", "1.0.0", "--client-version", big,
+                                   with_adopt ? "--adopt" : NULL, NULL};
+        CU_ASSERT_EQUAL(tu_run_capture(too_large, out, sizeof out, WAIT_MS), 2);
+    }
 }
 
 /* HANDOFF-032, HANDOFF-052: the backend restarted without its handoff

@@ -261,6 +261,10 @@ static int hello_status(const rpb_hello_result *res)
     return res->kind == RPB_HELLO_RESULT_NEGOTIATED ? 0 : EXIT_REFUSED_BASE + code;
 }
 
+/* HELLO-068: a Hello over the 64 KiB cap is a usage error, whatever the
+ * route. */
+static int hello_too_large(void) { return cli_usage_error(PROG, "the Hello does not fit the 64 KiB cap"); }
+
 /* One Hello, never retried (HELLO-069): a refusal's code and
  * retry_after_ms are printed and become the exit status. */
 static int run_hello(const client_target *t, const rpb_hello *hello, uint64_t request_id, bool json,
@@ -268,11 +272,10 @@ static int run_hello(const client_target *t, const rpb_hello *hello, uint64_t re
 {
     static uint8_t req[RPB_FRAME_HEADER_BYTES + RPB_MAX_HELLO_BYTES];
     size_t len;
-    int rc = rpb_hello_request_encode(hello, request_id, req, sizeof req, &len);
-    if (rc != RPB_OK)
-        return cli_usage_error(PROG, "the Hello does not fit the 64 KiB cap");
+    if (rpb_hello_request_encode(hello, request_id, req, sizeof req, &len) != RPB_OK)
+        return hello_too_large();
     rpb_buf reply = {0};
-    rc = client_exchange(t, req, len, deadline, &reply);
+    int rc = client_exchange(t, req, len, deadline, &reply);
     if (rc != RPB_OK) {
         rpb_buf_free(&reply);
         return transport_error(t->socket_path, rc);
@@ -356,6 +359,14 @@ static int adopt_on(int fd, void *ctx, bool *no_reply)
 static int run_adopt(const client_target *t, const rpb_hello *hello, bool json, uint32_t ready_ms,
                      bool echo, uint32_t echo_protocol, int64_t deadline)
 {
+    /* the Hello as rpb_connect_backend_fd() sends it (HELLO-060), checked
+     * against the cap first, so that too large is a usage error here too */
+    static uint8_t req[RPB_FRAME_HEADER_BYTES + RPB_MAX_HELLO_BYTES];
+    rpb_hello sent = *hello;
+    sent.client_capabilities |= RPB_CAP_HANDLE_PASSING;
+    size_t len;
+    if (rpb_hello_request_encode(&sent, 1, req, sizeof req, &len) != RPB_OK)
+        return hello_too_large();
     adopt_call a = {hello, {RPB_CONNECT_ADOPT, (int)ready_ms, deadline}, {.fd = -1}, false};
     int rc = client_call(t, deadline, adopt_on, &a);
     rpb_backend_conn *c = &a.conn;
