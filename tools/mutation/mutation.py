@@ -161,9 +161,12 @@ def stray_mutants(build):
     """Pids of this run's processes still running a mutant broker of build
     or a backend one launched (build/bin/rpb-backend)."""
     backend, mutants_dir = os.path.join(build, "bin", "rpb-backend"), os.path.join(build, "mutants")
-    return [pid for pid, _ in processes()
-            if (exe_of(pid) == backend or os.path.dirname(exe_of(pid) or "") == mutants_dir)
-            and marked(pid)]
+    pids = []
+    for pid, _ in processes():
+        exe = exe_of(pid)
+        if exe is not None and (exe == backend or os.path.dirname(exe) == mutants_dir) and marked(pid):
+            pids.append(pid)
+    return pids
 
 
 def run_suite(conform, broker, workdir, timeout):
