@@ -94,12 +94,26 @@ static void compress_block(uint32_t state[8], const uint8_t *block)
 #ifdef RPB_SHA256_X86
 /* CPUID: SSSE3 and SSE4.1 (leaf 1, ECX bits 9 and 19) and SHA (leaf 7,
  * EBX bit 29). */
-static bool cpu_has_sha(void)
+static bool cpuid_has_sha(void)
 {
     unsigned a, b, c, d;
     if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 9)) || !(c & (1u << 19)))
         return false;
     return __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & (1u << 29));
+}
+
+/* cpuid_has_sha(), asked once per process: under a hypervisor CPUID traps,
+ * and the pair costs about 5 us, more than hashing 4 KiB.  Threads racing on
+ * the first call store the same answer. */
+static bool cpu_has_sha(void)
+{
+    static int known; /* 0 not asked yet, 1 no, 2 yes */
+    int v = __atomic_load_n(&known, __ATOMIC_RELAXED);
+    if (v == 0) {
+        v = cpuid_has_sha() ? 2 : 1;
+        __atomic_store_n(&known, v, __ATOMIC_RELAXED);
+    }
+    return v == 2;
 }
 
 /* The same rounds with the SHA instructions.  They keep the state as two
