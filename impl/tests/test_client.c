@@ -420,17 +420,23 @@ static void test_refusal_is_not_retried(void)
 
 static const char *rpb_client_path;
 
-/* Runs rpb-client against d's broker, which answers reply[0..n). */
-static int run_rpb_client(sockdir *d, const uint8_t *reply, size_t n, bool connect)
+/* Runs rpb-client against d's broker, which answers reply[0..n) and then
+ * waits for the client to close, or with cut closes at once. */
+static int run_rpb_client_on(sockdir *d, const uint8_t *reply, size_t n, bool connect, bool cut)
 {
     CU_ASSERT_PTR_NOT_NULL_FATAL(rpb_client_path);
-    pid_t child = fake_broker(d->broker, reply, n, true);
+    pid_t child = fake_broker(d->broker, reply, n, !cut);
     static char out[4096];
     const char *argv[] = {rpb_client_path, "--socket", d->broker_sa.sun_path, "--service", "zccache",
                           "--wanted-version", "1.11.20", connect ? "--connect" : NULL, NULL};
     int status = tu_run_capture(argv, out, sizeof out, 10000);
     CU_ASSERT_TRUE(broker_saw_close(child));
     return status;
+}
+
+static int run_rpb_client(sockdir *d, const uint8_t *reply, size_t n, bool connect)
+{
+    return run_rpb_client_on(d, reply, n, connect, false);
 }
 
 /* HELLO-065: rpb-client --connect connects to backend_pipe after a
@@ -473,6 +479,24 @@ static void test_rpb_client_does_not_retry(void)
         CU_ASSERT_FALSE(pending_connection(d.broker));
         CU_ASSERT_FALSE(pending_connection(d.backend));
     }
+    sockdir_close(&d);
+}
+
+/* rpb-client's exit status (README): a reply that is not a valid frame is
+ * malformed (3) whether its header or its body is wrong, and a reply cut
+ * short by the end of the stream is a transport error (1). */
+static void test_rpb_client_bad_reply_status(void)
+{
+    sockdir d;
+    sockdir_open(&d);
+    static const uint8_t bad_version[] = {0x02, 0x00, 0x00, 0x00, 0x00};
+    static const uint8_t too_large[] = {0x01, 0x01, 0x00, 0x00, 0x01}; /* 16 MiB + 1 */
+    static const uint8_t bad_body[] = {0x01, 0x01, 0x00, 0x00, 0x00, 0x07}; /* wire type 7 */
+    static const uint8_t cut[] = {0x01, 0x20, 0x00, 0x00, 0x00, 0x08};
+    CU_ASSERT_EQUAL(run_rpb_client(&d, bad_version, sizeof bad_version, false), 3);
+    CU_ASSERT_EQUAL(run_rpb_client(&d, too_large, sizeof too_large, false), 3);
+    CU_ASSERT_EQUAL(run_rpb_client(&d, bad_body, sizeof bad_body, false), 3);
+    CU_ASSERT_EQUAL(run_rpb_client_on(&d, cut, sizeof cut, false, true), 1);
     sockdir_close(&d);
 }
 
@@ -599,6 +623,8 @@ int main(int argc, char **argv)
     static const tu_alone alone[] = {
         {"rpb-client-connect", "rpb-client --connect (HELLO-065)", test_rpb_client_connect},
         {"rpb-client-no-retry", "rpb-client sends one Hello (HELLO-069)", test_rpb_client_does_not_retry},
+        {"rpb-client-bad-reply", "rpb-client: exit 3 for a malformed reply, 1 for a cut one",
+         test_rpb_client_bad_reply_status},
         {NULL, NULL, NULL},
     };
     rpb_client_path = argc == 3 ? argv[2] : NULL;

@@ -201,6 +201,24 @@ static int transport_error(const char *path, int rc)
     return EXIT_TRANSPORT;
 }
 
+/* Whether rc says bytes came back that are not a valid reply: a framing
+ * class other than the stream's end, a decoding or an envelope class
+ * (wire.md section 5).  Those exit 3, the rest of an exchange's failures 1. */
+static bool malformed_reply(int rc)
+{
+    return rc <= RPB_ERR_FRAMING_VERSION && rc > RPB_ERR_IO && rc != RPB_ERR_UNEXPECTED_EOF;
+}
+
+/* The exit status of a failed exchange with the broker (kind: "Hello" or
+ * "admin"). */
+static int exchange_error(const char *path, const char *kind, int rc)
+{
+    if (!malformed_reply(rc))
+        return transport_error(path, rc);
+    fprintf(stderr, PROG ": malformed %s reply: %s\n", kind, rpb_errname(rc));
+    return EXIT_PROTOCOL;
+}
+
 static int run_admin(const client_target *t, int32_t verb, bool json, const char *service,
                      uint64_t request_id, int64_t deadline)
 {
@@ -213,7 +231,7 @@ static int run_admin(const client_target *t, int32_t verb, bool json, const char
     int rc = client_exchange(t, req, len, deadline, &reply);
     if (rc != RPB_OK) {
         rpb_buf_free(&reply);
-        return transport_error(t->socket_path, rc);
+        return exchange_error(t->socket_path, "admin", rc);
     }
     rpb_frame frame;
     rpb_admin_reply ar;
@@ -278,7 +296,7 @@ static int run_hello(const client_target *t, const rpb_hello *hello, uint64_t re
     int rc = client_exchange(t, req, len, deadline, &reply);
     if (rc != RPB_OK) {
         rpb_buf_free(&reply);
-        return transport_error(t->socket_path, rc);
+        return exchange_error(t->socket_path, "Hello", rc);
     }
     size_t arena_cap = rpb_arena_bound(reply.len);
     void *mem = malloc(arena_cap ? arena_cap : 1);
@@ -377,13 +395,13 @@ static int run_adopt(const client_target *t, const rpb_hello *hello, bool json, 
         else
             print_human(&c->result);
         status = backend_error(c->result.reply.negotiated.backend_pipe, rc);
-    } else if (!a.connected || rc == RPB_ERR_IO || rc == RPB_ERR_TIMEOUT || rc == RPB_ERR_NO_MEMORY ||
-               rc == RPB_ERR_UNEXPECTED_EOF) {
+    } else if (rc != RPB_OK && !a.connected) { /* the rendezvous or the connect */
         status = transport_error(t->socket_path, rc);
-    } else if (rc != RPB_OK) {
-        fprintf(stderr, PROG ": malformed Hello reply: %s\n",
-                rc == RPB_ERR_INVALID_ARGUMENT ? "HelloReply has no result" : rpb_errname(rc));
+    } else if (rc == RPB_ERR_INVALID_ARGUMENT) {
+        fprintf(stderr, PROG ": malformed Hello reply: HelloReply has no result\n");
         status = EXIT_PROTOCOL;
+    } else if (rc != RPB_OK) {
+        status = exchange_error(t->socket_path, "Hello", rc);
     } else {
         if (json)
             print_json(&c->result, c);
