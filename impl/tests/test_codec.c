@@ -641,6 +641,75 @@ static void test_frame_encode_room(void)
     free(token);
 }
 
+/* Buffers below the Frame's floor (about 100 bytes) are filled back to
+ * front: for frames with every field at its longest varint, at its
+ * shortest, and byte fields up to the floor, every cap from 0 to past the
+ * floor gives the bytes written with room to spare or BUFFER_TOO_SMALL
+ * with the size needed, and no byte outside out[0..cap) changes
+ * (WIRE-020, FRAME-002).  A body over 16 MiB is refused with nothing
+ * written whatever the cap (FRAME-008). */
+static void test_frame_encode_tight(void)
+{
+    static const char trace[] = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    uint8_t bytes[100];
+    memset(bytes, 0x09, sizeof bytes);
+    rpb_frame frames[6];
+    frames[0] = (rpb_frame){0};
+    frames[1] = rpb_frame_request(RPB_PP_PROBE, (rpb_slice){bytes, 32});
+    frames[1].request_id = 7;
+    frames[2] = rpb_frame_request(UINT32_MAX, (rpb_slice){bytes, 3}); /* 10-byte varints */
+    frames[2].envelope_version = UINT32_MAX;
+    frames[2].kind = -1;
+    frames[2].request_id = UINT64_MAX;
+    frames[2].payload_encoding = INT32_MIN;
+    frames[2].deadline_unix_ms = UINT64_C(1) << 63;
+    frames[2].tracestate = rpb_slice_cstr("a=b");
+    frames[3] = frames[2]; /* a body over the floor */
+    frames[3].traceparent = rpb_slice_cstr(trace);
+    frames[4] = rpb_frame_request(RPB_PP_ADMIN, (rpb_slice){bytes, 80});
+    frames[4].traceparent = rpb_slice_cstr("t");
+    frames[5] = rpb_frame_request(RPB_PP_ADMIN, (rpb_slice){bytes, sizeof bytes});
+    uint8_t roomy[512], buf[16 + 256 + 16];
+    for (size_t i = 0; i < sizeof frames / sizeof frames[0]; i++) {
+        size_t need = rpb_frame_encoded_len(&frames[i]), n_roomy, n;
+        CU_ASSERT_EQUAL_FATAL(rpb_frame_encode(&frames[i], roomy, sizeof roomy, &n_roomy), RPB_OK);
+        CU_ASSERT_EQUAL(n_roomy, need);
+        for (size_t cap = 0; cap <= 256; cap++) {
+            memset(buf, 0xee, sizeof buf);
+            uint8_t *out = buf + 16;
+            int rc = rpb_frame_encode(&frames[i], out, cap, &n);
+            if (cap >= need) {
+                CU_ASSERT_EQUAL(rc, RPB_OK);
+                CU_ASSERT(n == need && memcmp(out, roomy, need) == 0);
+            } else {
+                CU_ASSERT_EQUAL(rc, RPB_ERR_BUFFER_TOO_SMALL);
+                CU_ASSERT_EQUAL(n, need);
+            }
+            bool outside_intact = true;
+            for (size_t k = 0; k < 16; k++)
+                outside_intact &= buf[k] == 0xee && out[cap + k] == 0xee;
+            CU_ASSERT(outside_intact);
+        }
+    }
+
+    /* FRAME-008 with a tail field written before the payload's turn. */
+    uint8_t *big = calloc(1, RPB_MAX_FRAME_BYTES);
+    CU_ASSERT_FATAL(big != NULL);
+    rpb_frame f = rpb_frame_request(RPB_PP_ADMIN, (rpb_slice){big, RPB_MAX_FRAME_BYTES});
+    f.request_id = 7;
+    f.tracestate = rpb_slice_cstr("a=b");
+    for (size_t cap = 0; cap <= 256; cap += 50) {
+        size_t n;
+        memset(buf, 0xee, sizeof buf);
+        CU_ASSERT_EQUAL(rpb_frame_encode(&f, buf, cap, &n), RPB_ERR_FRAME_TOO_LARGE);
+        bool untouched = true;
+        for (size_t k = 0; k < sizeof buf; k++)
+            untouched &= buf[k] == 0xee;
+        CU_ASSERT(untouched);
+    }
+    free(big);
+}
+
 /* ---- framing ---- */
 
 static void test_frame_split_prefixes(void) /* FRAME-009 */
@@ -833,6 +902,7 @@ int main(void)
         {"encode into small buffers", test_encode_buffer_too_small},
         {"frame with a payload message in one pass", test_frame_encode_msg},
         {"framed writers with and without room to spare", test_frame_encode_room},
+        {"framed writer into tight buffers, back to front", test_frame_encode_tight},
         {"frame split: every prefix needs more (FRAME-009)", test_frame_split_prefixes},
         {"frame split decisions (FRAME-001..006)", test_frame_split_decisions},
         {"frame constructors and registry (ENV-007/008)", test_frame_constructors},

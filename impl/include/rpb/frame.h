@@ -80,9 +80,12 @@ RPB_API int rpb_frame_decode(const uint8_t *in, size_t len, uint32_t cap, rpb_fr
 /*
  * Encodes frame framed (header + body) into out[0..cap).  Returns RPB_OK,
  * RPB_ERR_FRAME_TOO_LARGE when the body would exceed 16 MiB (FRAME-008;
- * nothing is written) or RPB_ERR_BUFFER_TOO_SMALL.  Faster with room to
- * spare: when cap holds the frame's upper bound (its byte fields plus
- * about 100 bytes) the frame is written without sizing it first.
+ * nothing is written) or RPB_ERR_BUFFER_TOO_SMALL (out's contents are
+ * unspecified, rpb/error.h).  Neither room to spare nor a buffer of
+ * exactly the frame's size needs a sizing pass: when cap holds the frame's
+ * upper bound (its byte fields plus about 100 bytes) the frame is written
+ * at once, and a buffer below about 100 bytes is filled back to front;
+ * other buffers are sized first.
  */
 RPB_API int rpb_frame_encode(const rpb_frame *frame, uint8_t *out, size_t cap, size_t *written);
 

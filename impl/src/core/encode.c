@@ -13,9 +13,12 @@
  * Frame and a payload message in place in one pass; when the caller's
  * buffer holds the frame's upper bound (found by adding lengths, no varint
  * sized) they skip the sizing pass and take the lengths from the cursor.
- * A buffer below the bound's constant part (the floor: every byte field
- * empty), such as one of exactly the frame's size, is sized at once
- * without adding up the bound.
+ * rpb_frame_encode() fills a buffer below the bound's constant part (the
+ * floor: every byte field empty, about 100 bytes), such as one of exactly
+ * a small frame's size, back to front from its end with a check per field
+ * and no sizing pass (the same field lists, expanded as nested calls whose
+ * innermost, the last field's, runs first).  rpb_frame_encode_msg() sizes
+ * first in such a buffer, without adding up the bound.
  */
 #include <string.h>
 
@@ -31,6 +34,7 @@
 
 /* Inlined wherever called: the framed writers' hot path. */
 #define INLINE inline __attribute__((always_inline))
+#define NOINLINE __attribute__((noinline))
 
 /* ---- sizes ---- */
 
@@ -108,10 +112,9 @@ static INLINE uint8_t *put_varint_field(uint8_t *p, uint8_t tag, uint64_t v)
     return varint_put(p, v);
 }
 
-/* Copies n bytes; copies of up to 64 bytes (most v1 strings, the probe
- * nonce) without a call, as two overlapping moves of a fixed width, the
- * shortest tested first. */
-static INLINE void copy_bytes(uint8_t *d, const uint8_t *s, size_t n)
+/* Copies n <= 128 bytes without a call, as two overlapping moves of a
+ * fixed width, the shortest tested first. */
+static INLINE void copy_short(uint8_t *d, const uint8_t *s, size_t n)
 {
     if (n <= 16) {
         if (n >= 8) {
@@ -133,8 +136,18 @@ static INLINE void copy_bytes(uint8_t *d, const uint8_t *s, size_t n)
         memcpy(d, s, 32);
         memcpy(d + n - 32, s + n - 32, 32);
     } else {
-        memcpy(d, s, n);
+        memcpy(d, s, 64);
+        memcpy(d + n - 64, s + n - 64, 64);
     }
+}
+
+/* Copies n bytes: most v1 strings and the probe nonce without a call. */
+static INLINE void copy_bytes(uint8_t *d, const uint8_t *s, size_t n)
+{
+    if (n <= 128)
+        copy_short(d, s, n);
+    else
+        memcpy(d, s, n);
 }
 
 static INLINE uint8_t *put_len_field(uint8_t *p, uint8_t tag, rpb_slice s)
@@ -390,20 +403,156 @@ size_t rpb_frame_encoded_len(const rpb_frame *frame)
     return RPB_FRAME_HEADER_BYTES + frame_body_size(frame, frame->payload.len);
 }
 
-int rpb_frame_encode(const rpb_frame *frame, uint8_t *out, size_t cap, size_t *written)
+/* Writes frame into out, which has room for it. */
+static INLINE int frame_put(const rpb_frame *frame, uint8_t *out, size_t *written)
 {
-    if (!frame || (!out && cap))
-        return RPB_ERR_INVALID_ARGUMENT;
-    if (!frame_fits(frame_body_floor(0), cap) ||
-        !frame_fits(frame_body_bound(frame, frame->payload.len), cap)) {
-        int rc = frame_check(frame_body_size(frame, frame->payload.len), cap, written);
-        if (rc != RPB_OK)
-            return rc;
-    }
     uint8_t *p = put_frame_head(frame, out + RPB_FRAME_HEADER_BYTES);
     p = put_bytes_field(p, TAG(RPB_FRAME_PAYLOAD_NUMBER, WT_LEN), frame->payload);
     *written = finish_frame(frame, out, p);
     return RPB_OK;
+}
+
+static NOINLINE int frame_encode_forward(const rpb_frame *frame, uint8_t *out, size_t *written)
+{
+    return frame_put(frame, out, written);
+}
+
+/* rpb_frame_encode() into a buffer that may be too small: sized first. */
+static NOINLINE int frame_encode_sized(const rpb_frame *frame, uint8_t *out, size_t cap,
+                                       size_t *written)
+{
+    int rc = frame_check(frame_body_size(frame, frame->payload.len), cap, written);
+    return rc == RPB_OK ? frame_put(frame, out, written) : rc;
+}
+
+/* ---- back-to-front writers, for buffers too tight for the bound ----
+ *
+ * A field is written just below p, after every field that follows it, and
+ * only when it fits above lo: the writer needs no sizing pass, and a
+ * buffer of exactly the frame's size is filled from its end to its start.
+ * Each returns the new p, or lo - 1 when the field does not fit; below lo
+ * no later field fits either, so a failure passes on without a test. */
+
+static INLINE uint8_t *rput_varint_field(uint8_t tag, uint64_t v, const uint8_t *lo, uint8_t *p)
+{
+    if (!v)
+        return p;
+    if (v < 0x80) { /* tag and value, two stores */
+        if (p - lo < 2)
+            return (uint8_t *)lo - 1;
+        p[-1] = (uint8_t)v;
+        p[-2] = tag;
+        return p - 2;
+    }
+    ptrdiff_t k = (ptrdiff_t)varint_size(v);
+    if (p - lo <= k)
+        return (uint8_t *)lo - 1;
+    p -= k;
+    varint_put(p, v);
+    *--p = tag;
+    return p;
+}
+
+/* The field is passed by address and read after the later fields were
+ * written: a value read before would be held in a register all along. */
+static INLINE uint8_t *rput_u32(uint8_t tag, const uint32_t *v, const uint8_t *lo, uint8_t *p)
+{
+    return rput_varint_field(tag, *v, lo, p);
+}
+
+static INLINE uint8_t *rput_u64(uint8_t tag, const uint64_t *v, const uint8_t *lo, uint8_t *p)
+{
+    return rput_varint_field(tag, *v, lo, p);
+}
+
+static INLINE uint8_t *rput_enum(uint8_t tag, const int32_t *v, const uint8_t *lo, uint8_t *p)
+{
+    return rput_varint_field(tag, ENUM_VALUE(*v), lo, p);
+}
+
+/* The caller's slices are shorter than its buffer, which is below 128
+ * bytes: one length byte, and copy_short() copies. */
+static INLINE uint8_t *rput_bytes(uint8_t tag, const rpb_slice *s, const uint8_t *lo, uint8_t *p)
+{
+    size_t len = s->len;
+    if (!len)
+        return p;
+    if (p - lo - (ptrdiff_t)len < 2)
+        return (uint8_t *)lo - 1;
+    p -= len;
+    copy_short(p, s->data, len);
+    p[-1] = (uint8_t)len;
+    p[-2] = tag;
+    return p - 2;
+}
+
+/* RPUT_OPEN opens the call writing one field, whose p is the expression
+ * that follows; the list of those, then p, then as many closing
+ * parentheses (RPUT_CLOSE) is one nested expression whose innermost call,
+ * the last field's, runs first. */
+#define RPUT_U32(n, m, f) rput_u32(TAG(n, WT_VARINT), &m->f, lo,
+#define RPUT_U64(n, m, f) rput_u64(TAG(n, WT_VARINT), &m->f, lo,
+#define RPUT_ENUM(n, m, f) rput_enum(TAG(n, WT_VARINT), &m->f, lo,
+#define RPUT_STRING(n, m, f) rput_bytes(TAG(n, WT_LEN), &m->f, lo,
+#define RPUT_BYTES(n, m, f) RPUT_STRING(n, m, f)
+#define RPUT_OPEN(S, KIND, n, f, x) RPUT_##KIND(n, m, f)
+#define RPUT_CLOSE(S, KIND, n, f, x) )
+
+/* Moves the body p..end down to follow out's header and writes the
+ * header. */
+static NOINLINE int frame_move_down(uint8_t *out, const uint8_t *p, const uint8_t *end,
+                                    size_t *written)
+{
+    size_t body = (size_t)(end - p);
+    memmove(out + RPB_FRAME_HEADER_BYTES, p, body);
+    frame_header_put(out, (uint32_t)body);
+    *written = RPB_FRAME_HEADER_BYTES + body;
+    return RPB_OK;
+}
+
+/* The back-to-front writer takes buffers below the Frame's floor, and
+ * rput_bytes() writes one length byte. */
+_Static_assert(RPB_FRAME_HEADER_BYTES + floor_frame_head + VARINT_FIELD_MAX + floor_frame_tail <= 128,
+               "a length below the Frame's floor is one varint byte");
+
+/* rpb_frame_encode() into out[0..cap), cap below the Frame's floor and
+ * above its byte fields: the body is written back to front from out + cap
+ * and moved down to follow the header when it ends short of it. */
+static NOINLINE int frame_encode_back(const rpb_frame *m, uint8_t *out, size_t cap,
+                                      size_t *written)
+{
+    uint8_t *lo = out + RPB_FRAME_HEADER_BYTES;
+    uint8_t *end = out + cap;
+    uint8_t *p = end;
+    if (frame_tail_set(m))
+        p = RPB_FRAME_TAIL_FIELDS(RPUT_OPEN, _) p RPB_FRAME_TAIL_FIELDS(RPUT_CLOSE, _);
+    p = RPB_FRAME_HEAD_FIELDS(RPUT_OPEN, _) RPUT_BYTES(RPB_FRAME_PAYLOAD_NUMBER, m, payload) p)
+        RPB_FRAME_HEAD_FIELDS(RPUT_CLOSE, _);
+    if (p < lo) /* too small: sized, for *written */
+        return frame_encode_sized(m, out, cap, written);
+    if (p != lo) /* out of line: the call would cost the exact fit a frame */
+        return frame_move_down(out, p, end, written);
+    frame_header_put(out, (uint32_t)(cap - RPB_FRAME_HEADER_BYTES));
+    *written = cap;
+    return RPB_OK;
+}
+
+int rpb_frame_encode(const rpb_frame *frame, uint8_t *out, size_t cap, size_t *written)
+{
+    if (!frame || (!out && cap))
+        return RPB_ERR_INVALID_ARGUMENT;
+    size_t bound = frame_body_bound(frame, frame->payload.len);
+    /* A buffer below the floor (also false below 5 bytes) takes the frame
+     * back to front when its byte fields (the bound above the floor) are
+     * shorter than the buffer: then the frame is not over 16 MiB
+     * (FRAME-008: nothing is written then). */
+    if (cap - RPB_FRAME_HEADER_BYTES < frame_body_floor(0)) {
+        if (bound - frame_body_floor(0) < cap)
+            return frame_encode_back(frame, out, cap, written);
+    } else if (frame_fits(bound, cap)) {
+        return frame_encode_forward(frame, out, written);
+    }
+    return frame_encode_sized(frame, out, cap, written);
 }
 
 size_t rpb_frame_encoded_len_msg(const rpb_frame *frame, const rpb_msg_desc *desc,
