@@ -84,6 +84,16 @@ static void test_varint_edges(void) /* WIRE-005 */
         {"ffffffffffffffffff8100", RPB_ERR_INVALID_VARINT, 0}, /* 11 bytes */
         {"80", RPB_ERR_INVALID_VARINT, 0},                     /* truncated */
         {"", RPB_ERR_INVALID_VARINT, 0},
+        /* two and three bytes, read without the loop, and their cut-offs */
+        {"8001", RPB_OK, 128},
+        {"ff7f", RPB_OK, 16383},
+        {"808001", RPB_OK, 16384},
+        {"b2e402", RPB_OK, 0xb232},
+        {"ffff7f", RPB_OK, 2097151},
+        {"80808001", RPB_OK, 2097152},
+        {"ff80", RPB_ERR_INVALID_VARINT, 0},
+        {"ffff", RPB_ERR_INVALID_VARINT, 0},
+        {"ffffff", RPB_ERR_INVALID_VARINT, 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         size_t len, pos = 0;
@@ -739,6 +749,76 @@ static void test_frame_split_prefixes(void) /* FRAME-009 */
     free(raw);
 }
 
+static bool slices_equal(rpb_slice a, rpb_slice b)
+{
+    return a.len == b.len && (a.len == 0 || memcmp(a.data, b.data, a.len) == 0);
+}
+
+/* rpb_frame_decode() reads the Frame's own fields in place and passes any
+ * other key to the generic decoder: for bodies of every kind, valid and
+ * not, its result, error (offset counted from the header) and Frame are
+ * those of rpb_decode() of the body. */
+static void test_frame_decode_as_generic(void) /* WIRE-001..WIRE-015 */
+{
+    static const char *const bodies[] = {
+        "",
+        "080110001881e00122036162632807300038004200",   /* every field, defaults written */
+        "0801180122036162630801",                       /* repeated: last wins */
+        "08ffffffff0f10ffffffffffffffffff011880808080f0ffffff01", /* narrowing, -1 kind */
+        "28ffffffffffffffffff01",                       /* request_id 2^64-1 */
+        "a00600",                                       /* unknown field 100 */
+        "0d01020304",                                   /* field 1 as fixed32 */
+        "0a0161",                                       /* field 1 as bytes */
+        "2001",                                         /* payload as varint */
+        "880100",                                       /* field 1 in a two-byte key */
+        "42026869" "4a03c3a9e9",                        /* tracestate not UTF-8 */
+        "4202c328",                                     /* traceparent not UTF-8 */
+        "2205616263",                                   /* payload longer than the body */
+        "18b2e4",                                       /* pp cut in its varint */
+        "18ffffffffffffffffff02",                       /* pp 10th byte 0x02 */
+        "0b0c",                                         /* group of field 1 */
+        "5b5c08015c",                                   /* group 11, mismatched end */
+        "00",                                           /* field 0 */
+        "0f",                                           /* wire type 7 */
+    };
+    for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
+        size_t body_len;
+        uint8_t *body = tu_hex(bodies[i], &body_len);
+        uint8_t *framed = malloc(RPB_FRAME_HEADER_BYTES + body_len);
+        CU_ASSERT_FATAL(framed != NULL);
+        rpb_frame_header_write(framed, (uint32_t)body_len);
+        if (body_len)
+            memcpy(framed + RPB_FRAME_HEADER_BYTES, body, body_len);
+        rpb_frame fast, generic;
+        rpb_errinfo fast_err = {0}, generic_err = {0};
+        size_t consumed = 0;
+        int fast_rc = rpb_frame_decode(framed, RPB_FRAME_HEADER_BYTES + body_len,
+                                       RPB_MAX_FRAME_BYTES, &fast, &consumed, &fast_err);
+        rpb_msg_init(&rpb_frame_desc, &generic);
+        int generic_rc =
+            rpb_decode(&rpb_frame_desc, body, body_len, &generic, NULL, 0, &generic_err);
+        CU_ASSERT_EQUAL(fast_rc, generic_rc);
+        CU_ASSERT_EQUAL(fast_err.code, generic_err.code);
+        CU_ASSERT_EQUAL(fast_err.field, generic_err.field);
+        if (generic_rc != RPB_OK) {
+            CU_ASSERT_EQUAL(fast_err.offset, RPB_FRAME_HEADER_BYTES + generic_err.offset);
+        } else {
+            CU_ASSERT_EQUAL(consumed, RPB_FRAME_HEADER_BYTES + body_len);
+            CU_ASSERT(fast.envelope_version == generic.envelope_version &&
+                      fast.kind == generic.kind &&
+                      fast.payload_protocol == generic.payload_protocol &&
+                      slices_equal(fast.payload, generic.payload) &&
+                      fast.request_id == generic.request_id &&
+                      fast.payload_encoding == generic.payload_encoding &&
+                      fast.deadline_unix_ms == generic.deadline_unix_ms &&
+                      slices_equal(fast.traceparent, generic.traceparent) &&
+                      slices_equal(fast.tracestate, generic.tracestate));
+        }
+        free(framed);
+        free(body);
+    }
+}
+
 static void test_frame_split_decisions(void) /* FRAME-001..FRAME-006 */
 {
     rpb_slice body;
@@ -905,6 +985,7 @@ int main(void)
         {"framed writer into tight buffers, back to front", test_frame_encode_tight},
         {"frame split: every prefix needs more (FRAME-009)", test_frame_split_prefixes},
         {"frame split decisions (FRAME-001..006)", test_frame_split_decisions},
+        {"framed Frame decoder agrees with rpb_decode", test_frame_decode_as_generic},
         {"frame constructors and registry (ENV-007/008)", test_frame_constructors},
         {"envelope sites (ENV-001..009)", test_envelope_sites},
         {"error names", test_error_names},

@@ -12,6 +12,8 @@
 
 #include "rpb/codec.h"
 
+#include "decode.h"
+#include "fields.h"
 #include "wire_inline.h"
 
 enum wire_type {
@@ -71,7 +73,7 @@ PER_FIELD int read_key(decoder *d, size_t *pos, uint32_t *number, unsigned *wt)
 
 /* Reads a length prefix and checks it against the rest of the input
  * (WIRE-010); *pos is left at the first byte of the value. */
-static int read_length(decoder *d, size_t *pos, size_t *len, uint32_t field)
+PER_FIELD int read_length(decoder *d, size_t *pos, size_t *len, uint32_t field)
 {
     size_t start = *pos;
     uint64_t n;
@@ -147,7 +149,7 @@ static int decode_fields(decoder *d, const rpb_msg_desc *desc, void *msg, size_t
 
 /* Reads a length-delimited string or bytes value; strings must be strict
  * UTF-8 (WIRE-012). */
-static int read_bytes(decoder *d, size_t *pos, rpb_slice *out, bool is_string, uint32_t field)
+PER_FIELD int read_bytes(decoder *d, size_t *pos, rpb_slice *out, bool is_string, uint32_t field)
 {
     size_t len;
     int rc = read_length(d, pos, &len, field);
@@ -277,33 +279,97 @@ static int decode_field(decoder *d, const rpb_field_desc *f, void *msg, unsigned
     return fail(d, RPB_ERR_INVALID_ARGUMENT, key_at, f->number);
 }
 
+/* Reads one field (key and value) of desc at *pos into msg. */
+static int decode_one(decoder *d, const rpb_msg_desc *desc, void *msg, size_t *pos, int budget)
+{
+    size_t key_at = *pos;
+    uint32_t number;
+    unsigned wt;
+    int rc = read_key(d, pos, &number, &wt);
+    if (rc != RPB_OK)
+        return rc;
+    const rpb_field_desc *f = find_field(desc, number);
+    if (!f)
+        return skip_field(d, pos, wt, number, budget);
+    /* WIRE-013: the same oneof arm merges, another arm replaces. */
+    if ((f->flags & RPB_FIELD_ONEOF) && wt == WT_LEN) {
+        uint32_t *which = (uint32_t *)((uint8_t *)msg + desc->oneof_case_offset);
+        if (*which != f->number) {
+            rpb_msg_init(f->message, (uint8_t *)msg + f->offset);
+            *which = f->number;
+        }
+    }
+    return decode_field(d, f, msg, wt, key_at, pos, budget);
+}
+
 static int decode_fields(decoder *d, const rpb_msg_desc *desc, void *msg, size_t *pos,
                          size_t limit, int budget)
 {
     while (*pos < limit) {
-        size_t key_at = *pos;
-        uint32_t number;
-        unsigned wt;
-        int rc = read_key(d, pos, &number, &wt);
-        if (rc != RPB_OK)
-            return rc;
-        const rpb_field_desc *f = find_field(desc, number);
-        if (!f) {
-            rc = skip_field(d, pos, wt, number, budget);
-        } else {
-            /* WIRE-013: the same oneof arm merges, another arm replaces. */
-            if ((f->flags & RPB_FIELD_ONEOF) && wt == WT_LEN) {
-                uint32_t *which = (uint32_t *)((uint8_t *)msg + desc->oneof_case_offset);
-                if (*which != f->number) {
-                    rpb_msg_init(f->message, (uint8_t *)msg + f->offset);
-                    *which = f->number;
-                }
-            }
-            rc = decode_field(d, f, msg, wt, key_at, pos, budget);
-        }
+        int rc = decode_one(d, desc, msg, pos, budget);
         if (rc != RPB_OK)
             return rc;
     }
+    return RPB_OK;
+}
+
+/* ---- the Frame, straight-line ----
+ *
+ * Every frame read is a Frame, so it gets a decoder of its own, expanded
+ * from its field list (fields.h): a field whose one-byte key carries its
+ * expected wire type is read in place (with the generic path's primitives
+ * and errors); any other key (unknown field, other wire type, longer
+ * key) goes through decode_one(), so the result and every error are
+ * rpb_decode()'s (the frame fuzz target compares the two). */
+
+#define KEY(n, wt) ((n) << 3 | (wt))
+#define FAST_VARINT(n, m, f, CAST)                   \
+    case KEY(n, WT_VARINT):                          \
+        at++;                                        \
+        rc = read_varint(d, &at, &v, n);             \
+        if (rc != RPB_OK)                            \
+            return rc;                               \
+        m->f = CAST v; /* WIRE-006, WIRE-007 */      \
+        break;
+#define FAST_U32(n, m, f) FAST_VARINT(n, m, f, (uint32_t))
+#define FAST_U64(n, m, f) FAST_VARINT(n, m, f, (uint64_t))
+#define FAST_ENUM(n, m, f) FAST_VARINT(n, m, f, (int32_t)(uint32_t))
+#define FAST_LEN(n, m, f, is_string)                 \
+    case KEY(n, WT_LEN):                             \
+        at++;                                        \
+        rc = read_bytes(d, &at, &m->f, is_string, n); \
+        if (rc != RPB_OK)                            \
+            return rc;                               \
+        break;
+#define FAST_STRING(n, m, f) FAST_LEN(n, m, f, true)
+#define FAST_BYTES(n, m, f) FAST_LEN(n, m, f, false)
+#define FAST_CASE(S, KIND, n, f, x) FAST_##KIND(n, m, f)
+#define ZERO_FIELD(S, KIND, n, f, x) m->f = (__typeof__(m->f)){0};
+
+/* The decoder and the position are locals whose addresses only the
+ * generic path gets, as copies: they stay in registers. */
+int rpb_frame_body_decode(const uint8_t *in, size_t len, rpb_frame *m, rpb_errinfo *err)
+{
+    decoder dec = {in, len, NULL, 0, err}, *d = &dec;
+    RPB_FRAME_FIELDS(ZERO_FIELD, _) /* rpb_msg_init(), as stores */
+    size_t at = 0;
+    while (at < len) {
+        uint64_t v;
+        int rc;
+        switch (in[at]) {
+            RPB_FRAME_FIELDS(FAST_CASE, _)
+        default: {
+            decoder generic = dec;
+            size_t pos = at;
+            rc = decode_one(&generic, &rpb_frame_desc, m, &pos, RPB_RECURSION_LIMIT);
+            if (rc != RPB_OK)
+                return rc;
+            at = pos;
+        }
+        }
+    }
+    if (err)
+        rpb_errinfo_set(err, RPB_OK, at);
     return RPB_OK;
 }
 

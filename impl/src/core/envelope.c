@@ -7,43 +7,40 @@
 
 #include "rpb/frame.h"
 
-enum check {
-    END = 0,
-    VERSION,    /* ENV-001 */
-    KIND,       /* ENV-002 */
-    PROTOCOL,   /* ENV-003 */
-    ENCODING,   /* ENV-004 */
-    REQUEST_ID, /* ENV-009: correlating sites only */
+/* Where a site compares request_id with the one it expects (ENV-009). */
+enum request_id_check {
+    UNCORRELATED = 0,
+    BEFORE_ENCODING,
+    AFTER_ENCODING,
 };
 
 typedef struct site_rule {
     const char *name;
     int32_t kind;
     uint32_t payload_protocol;
-    enum check order[6];
+    enum request_id_check request_id;
 } site_rule;
 
 /* ENV-005: version, kind, protocol, encoding; ENV-009: the probe response
  * checks request_id before the encoding, the handoff ack after it. */
 static const site_rule site_rules[RPB_SITE_COUNT] = {
-    [RPB_SITE_HELLO] = {"hello", RPB_FRAME_KIND_REQUEST, RPB_PP_CONTROL,
-                        {VERSION, KIND, PROTOCOL, ENCODING}},
+    [RPB_SITE_HELLO] = {"hello", RPB_FRAME_KIND_REQUEST, RPB_PP_CONTROL, UNCORRELATED},
     [RPB_SITE_HELLO_REPLY] = {"hello-reply", RPB_FRAME_KIND_RESPONSE, RPB_PP_CONTROL,
-                              {VERSION, KIND, PROTOCOL, ENCODING}},
+                              UNCORRELATED},
     [RPB_SITE_ADMIN_REQUEST] = {"admin-request", RPB_FRAME_KIND_REQUEST, RPB_PP_ADMIN,
-                                {VERSION, KIND, PROTOCOL, ENCODING}},
+                                UNCORRELATED},
     [RPB_SITE_ADMIN_REPLY] = {"admin-reply", RPB_FRAME_KIND_RESPONSE, RPB_PP_ADMIN,
-                              {VERSION, KIND, PROTOCOL, ENCODING}},
+                              UNCORRELATED},
     [RPB_SITE_PROBE_REQUEST] = {"probe-request", RPB_FRAME_KIND_REQUEST, RPB_PP_PROBE,
-                                {VERSION, KIND, PROTOCOL, ENCODING}},
+                                UNCORRELATED},
     [RPB_SITE_PROBE_RESPONSE] = {"probe-response", RPB_FRAME_KIND_RESPONSE, RPB_PP_PROBE,
-                                 {VERSION, KIND, PROTOCOL, REQUEST_ID, ENCODING}},
+                                 BEFORE_ENCODING},
     [RPB_SITE_HANDOFF_OFFER] = {"handoff-offer", RPB_FRAME_KIND_REQUEST, RPB_PP_HANDOFF,
-                                {VERSION, KIND, PROTOCOL, ENCODING}},
+                                UNCORRELATED},
     [RPB_SITE_HANDOFF_ACK] = {"handoff-ack", RPB_FRAME_KIND_RESPONSE, RPB_PP_HANDOFF,
-                              {VERSION, KIND, PROTOCOL, ENCODING, REQUEST_ID}},
+                              AFTER_ENCODING},
     [RPB_SITE_HANDOFF_READY] = {"handoff-ready", RPB_FRAME_KIND_EVENT, RPB_PP_HANDOFF,
-                                {VERSION, KIND, PROTOCOL, ENCODING}},
+                                UNCORRELATED},
 };
 
 const char *rpb_site_name(rpb_site site)
@@ -60,37 +57,25 @@ rpb_site rpb_site_from_name(const char *name)
 }
 
 /* ENV-006: request_id (outside correlating sites), deadline_unix_ms and the
- * trace fields are not looked at. */
+ * trace fields are not looked at.  ENV-009: the site's order, the first
+ * failure reported. */
 int rpb_envelope_check(const rpb_frame *frame, rpb_site site, uint64_t expected_request_id)
 {
     if (!frame || (unsigned)site >= RPB_SITE_COUNT)
         return RPB_ERR_INVALID_ARGUMENT;
     const site_rule *rule = &site_rules[site];
-    for (const enum check *c = rule->order; *c != END; c++) {
-        switch (*c) {
-        case VERSION:
-            if (frame->envelope_version != RPB_PROTOCOL_VERSION)
-                return RPB_ERR_ENVELOPE_VERSION;
-            break;
-        case KIND: /* unknown kinds (open enum) fail here */
-            if (frame->kind != rule->kind)
-                return RPB_ERR_ENVELOPE_KIND;
-            break;
-        case PROTOCOL:
-            if (frame->payload_protocol != rule->payload_protocol)
-                return RPB_ERR_ENVELOPE_PAYLOAD_PROTOCOL;
-            break;
-        case ENCODING: /* v1 never accepts compression, not even ZSTD */
-            if (frame->payload_encoding != RPB_PAYLOAD_ENCODING_NONE)
-                return RPB_ERR_ENVELOPE_PAYLOAD_ENCODING;
-            break;
-        case REQUEST_ID:
-            if (frame->request_id != expected_request_id)
-                return RPB_ERR_ENVELOPE_REQUEST_ID;
-            break;
-        case END:
-            break;
-        }
-    }
+    bool request_id_differs = frame->request_id != expected_request_id;
+    if (frame->envelope_version != RPB_PROTOCOL_VERSION) /* ENV-001 */
+        return RPB_ERR_ENVELOPE_VERSION;
+    if (frame->kind != rule->kind) /* ENV-002: unknown kinds (open enum) fail here */
+        return RPB_ERR_ENVELOPE_KIND;
+    if (frame->payload_protocol != rule->payload_protocol) /* ENV-003 */
+        return RPB_ERR_ENVELOPE_PAYLOAD_PROTOCOL;
+    if (rule->request_id == BEFORE_ENCODING && request_id_differs)
+        return RPB_ERR_ENVELOPE_REQUEST_ID;
+    if (frame->payload_encoding != RPB_PAYLOAD_ENCODING_NONE) /* ENV-004: not even ZSTD */
+        return RPB_ERR_ENVELOPE_PAYLOAD_ENCODING;
+    if (rule->request_id == AFTER_ENCODING && request_id_differs)
+        return RPB_ERR_ENVELOPE_REQUEST_ID;
     return RPB_OK;
 }

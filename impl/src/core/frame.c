@@ -7,6 +7,7 @@
 
 #include "rpb/frame.h"
 
+#include "decode.h"
 #include "wire_inline.h"
 
 uint32_t rpb_frame_header_length(const uint8_t header[5])
@@ -52,9 +53,8 @@ int rpb_frame_decode(const uint8_t *in, size_t len, uint32_t cap, rpb_frame *fra
     int rc = rpb_frame_split(in, len, cap, &body, &n, err);
     if (rc != RPB_OK)
         return rc;
-    rpb_msg_init(&rpb_frame_desc, frame);
     /* FRAME-006, WIRE-001: an empty body is the all-default Frame. */
-    rc = rpb_decode(&rpb_frame_desc, body.data, body.len, frame, NULL, 0, err);
+    rc = rpb_frame_body_decode(body.data, body.len, frame, err);
     if (rc != RPB_OK) {
         if (err)
             err->offset += RPB_FRAME_HEADER_BYTES;

@@ -70,9 +70,24 @@ static inline uint8_t *varint_put(uint8_t *p, uint64_t v)
 static inline bool varint_get(const uint8_t *in, size_t len, size_t *pos, uint64_t *value)
 {
     size_t p = *pos;
-    if (p < len && in[p] < 0x80) { /* one byte: tags, small numbers, short lengths */
+    if (p >= len)
+        return false;
+    if (in[p] < 0x80) { /* one byte: tags, small numbers, short lengths */
         *value = in[p];
         *pos = p + 1;
+        return true;
+    }
+    /* Two and three bytes (payload protocols, lengths up to 2 MiB) without
+     * the loop. */
+    if (len - p >= 2 && in[p + 1] < 0x80) {
+        *value = (uint64_t)(in[p] & 0x7f) | (uint64_t)in[p + 1] << 7;
+        *pos = p + 2;
+        return true;
+    }
+    if (len - p >= 3 && in[p + 2] < 0x80) { /* in[p + 1] >= 0x80 */
+        *value = (uint64_t)(in[p] & 0x7f) | (uint64_t)(in[p + 1] & 0x7f) << 7 |
+                 (uint64_t)in[p + 2] << 14;
+        *pos = p + 3;
         return true;
     }
     uint64_t v = 0;
