@@ -28,8 +28,9 @@
  * header (reused buffers); every encoder's output is checked byte for byte
  * against the frame before timing.  librpb encodes into a buffer with room
  * (ROOMY_BUFFER_BYTES, as rpb_write_frame_msg), and, in a second table,
- * into exactly the frame's size, where it sizes the frame first; prost
- * sizes every message it encodes.  (c) and (d) are copy-bound: every
+ * into exactly the frame's size, where it fills a frame below about 100
+ * bytes back to front and sizes any other first; prost sizes every message
+ * it encodes.  (c) and (d) are copy-bound: every
  * encoder copies the payload into its output once, so each is measured
  * beside a bare memcpy of the payload and their ratios stay near 1.
  * prost is Debian's librust-prost-dev (0.11 on bookworm; the version is
@@ -90,7 +91,8 @@ enum op {
  * rpb_write_frame_msg() encodes into, a 512-byte stack buffer (or the
  * frame's size when larger).  Such a buffer has room for any frame of these
  * fields, so the encoder writes without sizing first (RPB_ENC_EXACT
- * measures the buffer of exactly the frame's size, where it sizes first). */
+ * measures the buffer of exactly the frame's size: back to front below
+ * about 100 bytes, sized first above). */
 #define ROOMY_BUFFER_BYTES 512
 
 #define MAX_REPS 16
@@ -747,7 +749,8 @@ int main(int argc, char **argv)
     print_table("encode, framed, per frame (librpb into a 512-byte or larger buffer, as "
                 "rpb_write_frame_msg):",
                 frames, N_FRAMES, enc_ops);
-    print_table("encode, framed, librpb into a buffer of exactly the frame's size (sizes first):",
+    print_table("encode, framed, librpb into a buffer of exactly the frame's size (back to front "
+                "below ~100 bytes, else sized first):",
                 frames, N_FRAMES, exact_ops);
     printf("copy-bound frames: each encoder copies the payload into its output once, so a "
            "memcpy of the payload\nalone bounds them all and their ratios stay near 1:\n");
