@@ -25,19 +25,42 @@ int64_t bench_now_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* Reads exactly len bytes; false at end of stream or on an error. */
+static bool read_full(int fd, uint8_t *buf, size_t len)
+{
+    size_t got = 0;
+    while (got < len) {
+        ssize_t n = read(fd, buf + got, len - got);
+        if (n <= 0)
+            return false;
+        got += (size_t)n;
+    }
+    return true;
+}
+
+/* One FLOOR_MSG-byte message to the peer on fd and its echo back. */
+static bool ping(int fd)
+{
+    uint8_t msg[FLOOR_MSG] = "ping-ping-ping!";
+    return send(fd, msg, sizeof msg, MSG_NOSIGNAL) == (ssize_t)sizeof msg &&
+           read_full(fd, msg, sizeof msg);
+}
+
+/* Reads one FLOOR_MSG-byte message on fd and sends it back; false when
+ * the peer stopped. */
+static bool echo_one(int fd)
+{
+    uint8_t buf[FLOOR_MSG];
+    return read_full(fd, buf, sizeof buf) &&
+           send(fd, buf, sizeof buf, MSG_NOSIGNAL) == (ssize_t)sizeof buf;
+}
+
 bool bench_floor_once(const char *path)
 {
     int fd = rpb_client_connect(path, rpb_monotonic_ms() + 5000);
     if (fd < 0)
         return false;
-    uint8_t msg[FLOOR_MSG] = "ping-ping-ping!";
-    bool ok = send(fd, msg, sizeof msg, MSG_NOSIGNAL) == (ssize_t)sizeof msg;
-    size_t got = 0;
-    while (ok && got < sizeof msg) {
-        ssize_t n = read(fd, msg + got, sizeof msg - got);
-        ok = n > 0;
-        got += n > 0 ? (size_t)n : 0;
-    }
+    bool ok = ping(fd);
     close(fd);
     return ok;
 }
@@ -57,16 +80,7 @@ pid_t bench_start_floor(const char *path)
             int c = accept(l, NULL, NULL);
             if (c < 0)
                 continue;
-            uint8_t buf[FLOOR_MSG];
-            size_t got = 0;
-            while (got < sizeof buf) {
-                ssize_t n = read(c, buf + got, sizeof buf - got);
-                if (n <= 0)
-                    break;
-                got += (size_t)n;
-            }
-            if (got == sizeof buf)
-                (void)!send(c, buf, sizeof buf, MSG_NOSIGNAL);
+            (void)echo_one(c);
             close(c);
         }
     }
@@ -106,6 +120,40 @@ bench_latency bench_measure_latency(bench_trip trip, const char *path, size_t co
     l.p50 = bench_percentile_us(t, count, 50);
     l.p99 = bench_percentile_us(t, count, 99);
     free(t);
+    return l;
+}
+
+static int hop_fd; /* the socketpair end of bench_measure_hop() */
+
+static bool hop_trip(const char *unused)
+{
+    (void)unused;
+    return ping(hop_fd);
+}
+
+bench_latency bench_measure_hop(size_t count)
+{
+    bench_latency l = {0, 0, count};
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+        return l;
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(sv[0]);
+        while (echo_one(sv[1]))
+            ;
+        _exit(0);
+    }
+    close(sv[1]);
+    if (pid > 0) {
+        hop_fd = sv[0];
+        l = bench_measure_latency(hop_trip, NULL, count);
+        l.p50 /= 2; /* one way: half of the round trip */
+        l.p99 /= 2;
+    }
+    close(sv[0]); /* the peer reads the end of stream and exits */
+    if (pid > 0)
+        waitpid(pid, NULL, 0);
     return l;
 }
 

@@ -1,6 +1,7 @@
 /*
  * bench.h - what the round-trip benchmarks share: the raw Unix-socket
- * floor server measured in the same run, latency percentiles, starting the
+ * floor server and the one-way cross-process message cost measured in the
+ * same run, latency percentiles, starting the
  * daemon under test and tearing the run down.
  */
 #ifndef RPB_BENCH_H
@@ -37,6 +38,12 @@ double bench_percentile_us(int64_t *samples, size_t n, unsigned p);
 
 /* BENCH_WARMUP untimed round trips, then count timed ones. */
 bench_latency bench_measure_latency(bench_trip trip, const char *path, size_t count);
+
+/* The cost of one cross-process message: this process and a forked peer
+ * ping-pong a 16-byte message over a Unix stream socketpair (blocking
+ * read and send, no protobuf), BENCH_WARMUP untimed round trips, then
+ * count timed ones; p50 and p99 are half a round trip. */
+bench_latency bench_measure_hop(size_t count);
 
 /* clients (at most 64) processes loop round trips from a common start
  * for duration_ms; returns round trips/s and the failed ones in

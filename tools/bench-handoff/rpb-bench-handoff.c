@@ -16,6 +16,14 @@
  * after.  Targets: handoff P50 below reconnect P50 (upstream measured the
  * opposite: 575 us against 207 us), no descriptor leaked, no failure.
  *
+ * Beside them, the protocol's own floor: the cross-process messages on
+ * each route's critical path (handoff_path, reconnect_path: the handoff
+ * has two more, the offer to the backend and its ACK back), the measured
+ * cost of one such message (two processes ping-pong 16 bytes over a
+ * socketpair; one way is half the round trip, P50 and P99), the bound
+ * this implies, handoff P50 - reconnect P50 >= 2 one-way P50s whatever
+ * the daemons do, and the measured gap, also in one-way P50s.
+ *
  * usage: rpb-bench-handoff [--count N] [--duration MS] [--leak-runs N] [--check]
  */
 #define _GNU_SOURCE
@@ -35,6 +43,34 @@
 
 #define ECHO_PROTOCOL 0x7001u
 #define TRIP_TIMEOUT_MS 5000
+
+/* A cross-process message on a route's critical path, from the client's
+ * start to its first echo reply: the step of spec/handoff.md §1 it is
+ * (the reconnect's connect to backend_pipe is HELLO-064's), who sends it
+ * to whom (C client, B broker, H backend) and what it is. */
+typedef struct hop {
+    const char *step, *what;
+} hop;
+
+static const hop handoff_path[] = {
+    {"1", "Hello C->B"},         {"4-5", "descriptor and offer B->H"}, {"7", "ACK H->B"},
+    {"9", "handoff-ready B->C"}, {"10", "echo C->H"},                  {"10", "echo reply H->C"},
+};
+static const hop reconnect_path[] = {
+    {"1", "Hello C->B"},
+    {"2", "Negotiated B->C"},
+    {"HELLO-064", "connect and echo C->H"},
+    {"-", "echo reply H->C"},
+};
+#define HOPS(path) (sizeof(path) / sizeof(path)[0])
+
+static void print_path(const char *name, const hop *path, size_t n)
+{
+    printf("    %-9s %zu:", name, n);
+    for (size_t i = 0; i < n; i++)
+        printf("%s %s %s", i ? "," : "", path[i].step, path[i].what);
+    printf("\n");
+}
 
 static const char *service;   /* the trip's service */
 static rpb_backend_route want; /* and the route it must take */
@@ -187,6 +223,7 @@ int main(int argc, char **argv)
     printf("  %ld CPU(s); latency over %zu trips (+%d warm-up); throughput over %d ms\n\n", cpus,
            count, BENCH_WARMUP, duration);
     bench_latency lf = bench_measure_latency(bench_floor_once, floor_sock, count);
+    bench_latency hop1 = bench_measure_hop(count);
     route("handoff", RPB_ROUTE_HANDOFF);
     bench_latency lh = bench_measure_latency(trip, broker_sock, count);
     route("reconnect", RPB_ROUTE_RECONNECT);
@@ -194,7 +231,7 @@ int main(int argc, char **argv)
 
     static const int clients[] = {1, 8};
     double tf[2], th[2], tr[2];
-    size_t failures = lh.failures + lr.failures + lf.failures, f;
+    size_t failures = lh.failures + lr.failures + lf.failures + hop1.failures, f;
     for (int i = 0; i < 2; i++) {
         tf[i] = bench_measure_throughput(bench_floor_once, floor_sock, clients[i], duration, &f);
         failures += f;
@@ -220,6 +257,16 @@ int main(int argc, char **argv)
     }
     printf("  P50 / floor P50: handoff %.2fx, reconnect %.2fx; handoff / reconnect %.2fx\n",
            lh.p50 / lf.p50, lr.p50 / lf.p50, lh.p50 / lr.p50);
+    /* the protocol's own floor: what the handoff's extra messages cost */
+    size_t extra = HOPS(handoff_path) - HOPS(reconnect_path);
+    printf("\n  cross-process messages on the critical path (step of spec/handoff.md §1):\n");
+    print_path("handoff", handoff_path, HOPS(handoff_path));
+    print_path("reconnect", reconnect_path, HOPS(reconnect_path));
+    printf("  one-way message between two processes (socketpair ping-pong, RTT/2): "
+           "P50 %.1f us, P99 %.1f us\n", hop1.p50, hop1.p99);
+    printf("  bound: handoff - reconnect >= %zu x one-way P50 = %.1f us; measured gap %.1f us "
+           "(%.1f one-way P50s)\n", extra, extra * hop1.p50, lh.p50 - lr.p50,
+           (lh.p50 - lr.p50) / hop1.p50);
     printf("\n  descriptors before and after %zu handoffs (%zu failed):\n", leak_runs, leak_failures);
     printf("    broker %d -> %d, backend %d -> %d, client %d -> %d\n", before.broker, after.broker,
            before.backend, after.backend, before.client, after.client);
