@@ -61,6 +61,8 @@ typedef struct conn {
     uint32_t uid;
     const char *via; /* served: "socket" or "handoff" (adopted) */
     bool adopted;    /* its open file is shared with the broker's copy */
+    bool watched;    /* in the epoll set, for events: */
+    uint32_t events;
     rpb_buf in;      /* received, not yet classified */
     rpb_buf out;     /* replies (or the ACK) not yet written */
     size_t out_off;  /* bytes of out already written */
@@ -107,7 +109,9 @@ int backend_run(const backend_config *cfg, broker_listener *l, broker_listener *
 /* Opens a connection on the accepted or adopted fd (handoff: a handoff
  * connection; via "handoff": an adopted descriptor), served from now
  * unless its peer is another uid (MUX-007) or the backend is full.
- * Returns it, or NULL when it was closed at once. */
+ * Returns it, or NULL when it was closed at once.  A served connection is
+ * watched for input; a handoff connection is not yet (the receiver reads
+ * it at once and watches it when it must wait). */
 conn *conn_open(backend *b, int fd, bool handoff, const char *via);
 /* Logs the connection's outcome (rc < 0: its class and the requirement
  * broken: requirement, or when NULL rpb_err_requirement(rc)) and closes it,
@@ -115,10 +119,13 @@ conn *conn_open(backend *b, int fd, bool handoff, const char *via);
 void conn_close(backend *b, conn *c, const char *outcome, int rc, const char *requirement);
 /* Writes what is pending (conn_flush); the receiver's ACK included. */
 void conn_flush(backend *b, conn *c);
+/* Watches c for events: added to the epoll set the first time, modified
+ * only when they change.  False when epoll_ctl failed. */
+bool conn_watch(backend *b, conn *c, uint32_t events);
 
 /* ---- receiver.c: the handoff receiver (spec/handoff.md §5) ---- */
 
-/* Accepts the pending handoff connections. */
+/* Accepts one pending handoff connection and reads what it brought. */
 void receiver_accept(backend *b);
 /* Advances handoff connection c on readable input. */
 void receiver_read(backend *b, conn *c);

@@ -65,10 +65,16 @@ void conn_close(backend *b, conn *c, const char *outcome, int rc, const char *re
         b->idle_since_ms = rpb_monotonic_ms();
 }
 
-static void watch(backend *b, conn *c, uint32_t events)
+bool conn_watch(backend *b, conn *c, uint32_t events)
 {
+    if (c->watched && c->events == events)
+        return true;
     struct epoll_event ev = {.events = events, .data.ptr = c};
-    epoll_ctl(b->ep, EPOLL_CTL_MOD, c->fd, &ev);
+    if (epoll_ctl(b->ep, c->watched ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, c->fd, &ev) != 0)
+        return false;
+    c->watched = true;
+    c->events = events;
+    return true;
 }
 
 /* MUX-008: a REQUEST on the echo protocol is answered with its payload. */
@@ -131,7 +137,8 @@ void conn_flush(backend *b, conn *c)
         if (w < 0 && errno == EINTR)
             continue;
         if (w < 0 && errno == EAGAIN) {
-            watch(b, c, EPOLLOUT);
+            if (!conn_watch(b, c, EPOLLOUT))
+                conn_close(b, c, "epoll-failed", RPB_ERR_IO, NULL);
             return;
         }
         if (w < 0) {
@@ -154,7 +161,8 @@ void conn_flush(backend *b, conn *c)
                    c->in.len ? RPB_ERR_UNEXPECTED_EOF : RPB_OK, NULL);
         return;
     }
-    watch(b, c, EPOLLIN | EPOLLRDHUP);
+    if (!conn_watch(b, c, EPOLLIN | EPOLLRDHUP))
+        conn_close(b, c, "epoll-failed", RPB_ERR_IO, NULL);
 }
 
 static void conn_read(backend *b, conn *c)
@@ -209,26 +217,25 @@ conn *conn_open(backend *b, int fd, bool handoff, const char *via)
         c->pid = cr.pid;
         c->uid = cr.uid;
     }
-    struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.ptr = c};
     if (len != sizeof cr || cr.uid != b->euid)
         conn_close(b, c, "dropped", RPB_OK, NULL);
     else if (b->n_conns > b->cfg->max_connections)
         conn_close(b, c, "over-capacity", RPB_OK, NULL);
-    else if (epoll_ctl(b->ep, EPOLL_CTL_ADD, fd, &ev) != 0)
+    else if (!handoff && !conn_watch(b, c, EPOLLIN | EPOLLRDHUP))
         conn_close(b, c, "epoll-failed", RPB_ERR_IO, NULL);
     else
         return c;
     return NULL;
 }
 
-static void accept_batch(backend *b)
+/* One connection per readiness of the listener: the epoll set is level
+ * triggered, so the next round reports the ones still waiting, and no
+ * accept(2) ends in EAGAIN. */
+static void accept_one(backend *b)
 {
-    for (int i = 0; i < 64; i++) {
-        int fd = accept4(b->l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0)
-            return; /* EAGAIN, or EMFILE: the next round retries */
+    int fd = accept4(b->l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd >= 0) /* else EAGAIN, or EMFILE: the next round retries */
         conn_open(b, fd, false, "socket");
-    }
 }
 
 /* MUX-006, HANDOFF-046: connections past their deadline are closed. */
@@ -309,7 +316,7 @@ int backend_run(const backend_config *cfg, broker_listener *l, broker_listener *
                     b.stop = true;
                 }
             } else if (evs[i].data.ptr == b.l) {
-                accept_batch(&b);
+                accept_one(&b);
             } else if (evs[i].data.ptr == b.hl) {
                 receiver_accept(&b);
             } else {

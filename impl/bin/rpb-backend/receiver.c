@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -20,14 +21,13 @@
 
 void receiver_accept(backend *b)
 {
-    for (int i = 0; i < 64; i++) {
-        int fd = accept4(b->hl->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0)
-            return; /* EAGAIN, or EMFILE: the next round retries */
-        conn *c = conn_open(b, fd, true, NULL);
-        if (c) /* a broker sends the descriptor and offer right after its connect */
-            receiver_read(b, c);
-    }
+    /* one per readiness of the level-triggered listener, as accept_one() */
+    int fd = accept4(b->hl->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0)
+        return; /* EAGAIN, or EMFILE: the next round retries */
+    conn *c = conn_open(b, fd, true, NULL);
+    if (c) /* a broker sends the descriptor and offer right after its connect */
+        receiver_read(b, c);
 }
 
 /* HANDOFF-047: a token accepted among the last BACKEND_RECENT_TOKENS is
@@ -143,8 +143,12 @@ void receiver_read(backend *b, conn *c)
         rc = take_descriptor(c);
     if (rc == RPB_OK && c->phase == HANDOFF_OFFER)
         rc = read_offer(b, c);
-    if (rc == RPB_NEED_MORE || (rc == RPB_OK && c->phase == HANDOFF_OFFER))
+    if (rc == RPB_NEED_MORE || (rc == RPB_OK && c->phase == HANDOFF_OFFER)) {
+        /* watched only now: an exchange that is all there needs no epoll */
+        if (!conn_watch(b, c, EPOLLIN | EPOLLRDHUP))
+            conn_close(b, c, "epoll-failed", RPB_ERR_IO, NULL);
         return;
+    }
     if (rc != RPB_OK) { /* HANDOFF-041, HANDOFF-042: closed without an ACK */
         conn_close(b, c, rc == RPB_ERR_UNEXPECTED_EOF ? "eof" : "error", rc,
                    failed_requirement(c, rc));
