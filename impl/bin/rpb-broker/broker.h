@@ -183,8 +183,8 @@ handoff_attempt *handoff_prepare(broker_handoff *H, const rpb_hello_decision *d,
 /* The connection_id of a's Negotiated, drawn when it is sent (a launched
  * service, HELLO-036), is its correlation id (HANDOFF-021). */
 void handoff_correlate(handoff_attempt *a, uint64_t connection_id);
-/* The Negotiated of a was written: the attempt takes client_fd (still in
- * the epoll set; closed when the attempt ends) and starts. */
+/* The Negotiated of a was written: the attempt takes client_fd (out of
+ * the epoll set, blocking; closed when the attempt ends) and starts. */
 void handoff_start(broker_handoff *H, handoff_attempt *a, int client_fd);
 /* The Negotiated of a was not written: the token ends with it (HANDOFF-016). */
 void handoff_cancel(broker_handoff *H, handoff_attempt *a);

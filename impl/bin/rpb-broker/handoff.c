@@ -13,7 +13,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -426,12 +425,9 @@ void handoff_start(broker_handoff *H, handoff_attempt *a, int client_fd)
     H->in_flight++;
     /* HANDOFF-060: every stage under the ACK deadline */
     dl_append(&H->dl, &a->dl, now + H->cfg.ack_timeout_ms);
-    watch(H, client_fd, EPOLL_CTL_DEL, 0); /* the client says nothing now */
-    /* HANDOFF-020 (note): the backend gets the connection blocking, as
-     * accept(2) would give it; the broker's own writes on it say
-     * MSG_DONTWAIT.  O_NONBLOCK is the one status flag of the broker's
-     * connections (accept4 with SOCK_NONBLOCK). */
-    fcntl(client_fd, F_SETFL, 0);
+    /* HANDOFF-020 (note): the connection is blocking, as the broker
+     * accepted it (its own writes on it say MSG_DONTWAIT): the backend
+     * gets it as accept(2) would give it */
     int rc = rpb_handoff_register(&H->store, a->token, now); /* HANDOFF-015 */
     if (rc != RPB_OK) {
         fail(H, a, "deadline", rc); /* the token's TTL ran out before the reply went */

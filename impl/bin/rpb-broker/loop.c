@@ -20,7 +20,6 @@
 #include "rpb/error.h"
 #include "rpb/io.h"
 
-#define ACCEPT_BATCH 64
 #define IN_INITIAL 512u
 
 typedef struct conn {
@@ -46,6 +45,7 @@ typedef struct conn {
     rpb_launch_slot *waiting;
     rpb_hello_decision *pending;
     handoff_attempt *handoff; /* its Negotiated carries a token (HANDOFF-001) */
+    bool watched;             /* in the epoll set (see conn_new) */
 } conn;
 
 typedef struct broker {
@@ -153,6 +153,17 @@ static void conn_close(broker *b, conn *c, const char *write_status)
     conn_release(b, c, write_status);
 }
 
+/* Watches c for events: added to the epoll set the first time, modified
+ * after.  False when epoll_ctl failed. */
+static bool conn_watch(broker *b, conn *c, uint32_t events)
+{
+    struct epoll_event ev = {.events = events, .data.fd = c->fd};
+    if (epoll_ctl(b->ep, c->watched ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, c->fd, &ev) != 0)
+        return false;
+    c->watched = true;
+    return true;
+}
+
 /* The reply is written: the connection is closed (HELLO-001), or passed
  * on to the backend when it was a Negotiated carrying a token (HANDOFF-001;
  * a launch can still turn it into a refusal). */
@@ -164,6 +175,8 @@ static void conn_done(broker *b, conn *c)
         conn_close(b, c, "ok");
         return;
     }
+    if (c->watched) /* the client says nothing now */
+        epoll_ctl(b->ep, EPOLL_CTL_DEL, fd, NULL);
     handoff_start(b->handoff, a, fd);
     conn_release(b, c, "ok"); /* its log line once the backend has the offer */
 }
@@ -238,8 +251,8 @@ static void conn_send(broker *b, conn *c, const uint8_t *reply, size_t len)
     memcpy(c->out, reply + sent, len - sent);
     c->out_len = len - sent;
     c->out_off = 0;
-    struct epoll_event ev = {.events = EPOLLOUT, .data.fd = c->fd};
-    epoll_ctl(b->ep, EPOLL_CTL_MOD, c->fd, &ev);
+    if (!conn_watch(b, c, EPOLLOUT))
+        conn_close(b, c, "epoll-failed");
 }
 
 static void conn_flush(broker *b, conn *c)
@@ -342,8 +355,8 @@ static void launch_hello(broker *b, conn *c, const rpb_hello_decision *d)
     /* the Hello is read: the handshake deadline ends, the launch's
      * readiness wait bounds the rest (LAUNCH-007) */
     dl_remove(&b->dl, &c->dl);
-    struct epoll_event ev = {.events = EPOLLRDHUP, .data.fd = c->fd};
-    epoll_ctl(b->ep, EPOLL_CTL_MOD, c->fd, &ev);
+    if (!conn_watch(b, c, EPOLLRDHUP))
+        conn_close(b, c, "epoll-failed");
 }
 
 /* launch_done_fn: answers every Hello waiting for slot. */
@@ -495,11 +508,9 @@ static void conn_new(broker *b, int fd)
         return;
     }
     conn *c = by_fd_reserve(b, fd) ? calloc(1, sizeof *c) : NULL;
-    struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP, .data.fd = fd};
-    if (c == NULL || epoll_ctl(b->ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
+    if (c == NULL) {
         /* SEC-015: this connection gets its log line too */
-        log_early(seq, &peer, c == NULL ? "no-memory" : "epoll-failed", RPB_REFUSAL_NONE);
-        free(c);
+        log_early(seq, &peer, "no-memory", RPB_REFUSAL_NONE);
         close(fd);
         return;
     }
@@ -514,7 +525,16 @@ static void conn_new(broker *b, int fd)
     b->admin.connections_total++;
     /* SEC-006: every connection has the handshake deadline */
     dl_append(&b->dl, &c->dl, c->started_ms + b->cfg->handshake_timeout_ms);
-    conn_read(b, c); /* the Hello usually arrived with the connect */
+    /* The Hello usually arrived with the connect: it is read at once, and
+     * the connection watched only when it must wait (for more of it, for
+     * room, for a launch), so one answered and closed or handed off here
+     * costs no epoll_ctl. */
+    conn_read(b, c);
+    c = b->by_fd[fd]; /* NULL once closed or handed off */
+    if (c != NULL && !c->watched && !conn_watch(b, c, EPOLLIN | EPOLLRDHUP)) {
+        c->outcome = "epoll-failed";
+        conn_close(b, c, NULL);
+    }
 }
 
 /* ---- the listener ---- */
@@ -547,25 +567,28 @@ static void fd_pressure(broker *b)
     listen_arm(b, false);
 }
 
-static void accept_batch(broker *b)
+/* One connection per readiness of the listener: the epoll set is level
+ * triggered, so the next round reports those still waiting, and no
+ * accept(2) ends in EAGAIN.  The connection is accepted blocking: every
+ * read and write of the broker on it says MSG_DONTWAIT, and a handed-off
+ * one reaches the backend blocking as it is (HANDOFF-020, note). */
+static void accept_one(broker *b)
 {
-    for (int i = 0; i < ACCEPT_BATCH && b->t.listen_resume_ms == 0; i++) {
-        int fd = accept4(b->l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0) {
-            if (errno == EMFILE || errno == ENFILE)
-                fd_pressure(b);
-            else if (errno == EINTR || errno == ECONNABORTED)
-                continue;
-            else if (errno != EAGAIN)
-                blog_msg("accept: %s", strerror(errno));
-            return;
-        }
-        if (timers_accepted(&b->t)) {
-            update_flags(b);
-            blog_msg("file descriptors available again: demotion cleared");
-        }
-        conn_new(b, fd);
+    if (b->t.listen_resume_ms != 0)
+        return;
+    int fd = accept4(b->l->fd, NULL, NULL, SOCK_CLOEXEC);
+    if (fd < 0) {
+        if (errno == EMFILE || errno == ENFILE)
+            fd_pressure(b);
+        else if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+            blog_msg("accept: %s", strerror(errno));
+        return;
     }
+    if (timers_accepted(&b->t)) {
+        update_flags(b);
+        blog_msg("file descriptors available again: demotion cleared");
+    }
+    conn_new(b, fd);
 }
 
 /* ---- signals, reload, timers ---- */
@@ -651,7 +674,7 @@ static void drain_backlog(broker *b)
 {
     listener_unlink(b->l);
     for (int i = 0; i < SOMAXCONN; i++) {
-        int fd = accept4(b->l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        int fd = accept4(b->l->fd, NULL, NULL, SOCK_CLOEXEC); /* blocking, as accept_one() */
         if (fd < 0 && (errno == EINTR || errno == ECONNABORTED))
             continue;
         if (fd < 0)
@@ -801,7 +824,7 @@ int broker_run(const broker_config *cfg, broker_listener *l, broker_services *s)
                 conn_read(&b, c);
         }
         if (listener_ready)
-            accept_batch(&b);
+            accept_one(&b);
     }
     if (b.t.draining)
         drain_backlog(&b);
