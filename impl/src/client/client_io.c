@@ -16,11 +16,12 @@
 #include "../io/wait.h"
 #include "rpb/error.h"
 
-/* Makes fd blocking: RPB_OK or RPB_ERR_IO (errno kept). */
+/* Makes fd, a socket rpb_client_connect() created with O_NONBLOCK as its
+ * one status flag, blocking: RPB_OK or RPB_ERR_IO (errno kept).  F_SETFL
+ * leaves the access mode alone, so no F_GETFL is needed. */
 static int set_blocking(int fd)
 {
-    int flags = fcntl(fd, F_GETFL);
-    return flags >= 0 && fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == 0 ? RPB_OK : RPB_ERR_IO;
+    return fcntl(fd, F_SETFL, 0) == 0 ? RPB_OK : RPB_ERR_IO;
 }
 
 /* SO_SNDTIMEO of fd: timeout_ms, or none for -1. */
