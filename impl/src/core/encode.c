@@ -542,14 +542,15 @@ int rpb_frame_encode(const rpb_frame *frame, uint8_t *out, size_t cap, size_t *w
     if (!frame || (!out && cap))
         return RPB_ERR_INVALID_ARGUMENT;
     size_t bound = frame_body_bound(frame, frame->payload.len);
-    /* A buffer below the floor (also false below 5 bytes) takes the frame
-     * back to front when its byte fields (the bound above the floor) are
-     * shorter than the buffer: then the frame is not over 16 MiB
-     * (FRAME-008: nothing is written then). */
-    if (cap - RPB_FRAME_HEADER_BYTES < frame_body_floor(0)) {
-        if (bound - frame_body_floor(0) < cap)
+    /* A buffer below the floor takes the frame back to front when it holds
+     * a header and is longer than the byte fields (the bound above the
+     * floor): then the frame is not over 16 MiB (FRAME-008: nothing is
+     * written then).  Above the floor, frame_fits() without its test of
+     * the header's 5 bytes. */
+    if (cap < RPB_FRAME_HEADER_BYTES + frame_body_floor(0)) {
+        if (cap >= RPB_FRAME_HEADER_BYTES && bound - frame_body_floor(0) < cap)
             return frame_encode_back(frame, out, cap, written);
-    } else if (frame_fits(bound, cap)) {
+    } else if (bound <= RPB_MAX_FRAME_BYTES && cap - RPB_FRAME_HEADER_BYTES >= bound) {
         return frame_encode_forward(frame, out, written);
     }
     return frame_encode_sized(frame, out, cap, written);

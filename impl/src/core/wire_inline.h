@@ -33,10 +33,27 @@ static inline uint64_t varint_low8(uint64_t v)
 #undef GROUP
 }
 
-/* Writes v at p (room for varint_size(v) bytes) a byte at a time; returns
- * the byte after.  For values known to be short: lengths, uint32 fields. */
+/* Writes v at p (room for varint_size(v) bytes) a byte at a time, up to
+ * three bytes (payload protocols, lengths up to 2 MiB) without the loop;
+ * returns the byte after.  For values known to be short: lengths, uint32
+ * fields. */
 static inline uint8_t *varint_put_bytewise(uint8_t *p, uint64_t v)
 {
+    if (v < 0x80) {
+        p[0] = (uint8_t)v;
+        return p + 1;
+    }
+    if (v < 0x4000) {
+        p[0] = (uint8_t)(v | 0x80);
+        p[1] = (uint8_t)(v >> 7);
+        return p + 2;
+    }
+    if (v < 0x200000) {
+        p[0] = (uint8_t)(v | 0x80);
+        p[1] = (uint8_t)(v >> 7 | 0x80);
+        p[2] = (uint8_t)(v >> 14);
+        return p + 3;
+    }
     while (v >= 0x80) {
         *p++ = (uint8_t)(v | 0x80);
         v >>= 7;
