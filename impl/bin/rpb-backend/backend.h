@@ -51,16 +51,23 @@ typedef enum handoff_phase {
     HANDOFF_ACK,   /* writing the ACK (HANDOFF-043) */
 } handoff_phase;
 
-/* A connection: served through the mux, or (handoff) a handoff
- * connection on the --handoff-socket. */
+/* What a connection is: served through the mux, accepted on the main
+ * socket (logged via "socket") or adopted from a handoff (via "handoff",
+ * its open file shared with the broker's copy), or a handoff connection
+ * on the --handoff-socket. */
+typedef enum conn_kind {
+    CONN_SOCKET,
+    CONN_ADOPTED,
+    CONN_HANDOFF,
+} conn_kind;
+
 typedef struct conn {
     dl_node dl; /* first: the deadline FIFO's node is the connection */
     int fd;
     uint64_t seq;
     int32_t pid;
     uint32_t uid;
-    const char *via; /* served: "socket" or "handoff" (adopted) */
-    bool adopted;    /* its open file is shared with the broker's copy */
+    conn_kind kind;
     bool watched;    /* in the epoll set, for events: */
     uint32_t events;
     rpb_buf in;      /* received, not yet classified */
@@ -71,7 +78,6 @@ typedef struct conn {
     int64_t opened_ms;
     uint32_t probes, payloads;
     /* a handoff connection: */
-    bool handoff;
     handoff_phase phase;
     int received_fd;                        /* the descriptor received, or -1 */
     uint8_t token[RPB_HANDOFF_TOKEN_BYTES]; /* the sendmsg's token */
@@ -106,13 +112,12 @@ int backend_run(const backend_config *cfg, broker_listener *l, broker_listener *
 
 /* ---- loop.c, for the receiver ---- */
 
-/* Opens a connection on the accepted or adopted fd (handoff: a handoff
- * connection; via "handoff": an adopted descriptor), served from now
- * unless its peer is another uid (MUX-007) or the backend is full.
+/* Opens a connection of kind on the accepted or adopted fd, served from
+ * now unless its peer is another uid (MUX-007) or the backend is full.
  * Returns it, or NULL when it was closed at once.  A served connection is
  * watched for input; a handoff connection is not yet (the receiver reads
  * it at once and watches it when it must wait). */
-conn *conn_open(backend *b, int fd, bool handoff, const char *via);
+conn *conn_open(backend *b, int fd, conn_kind kind);
 /* Logs the connection's outcome (rc < 0: its class and the requirement
  * broken: requirement, or when NULL rpb_err_requirement(rc)) and closes it,
  * with the descriptor it received, if any. */

@@ -32,28 +32,29 @@ static void log_conn(const backend *b, const conn *c, const char *outcome, int r
     f[n++] = BLOG_N("conn", c->seq);
     f[n++] = BLOG_N("pid", c->pid);
     f[n++] = BLOG_N("uid", c->uid);
-    if (!c->handoff)
-        f[n++] = BLOG_S("via", c->via);
+    bool handoff = c->kind == CONN_HANDOFF;
+    if (!handoff)
+        f[n++] = BLOG_S("via", c->kind == CONN_ADOPTED ? "handoff" : "socket");
     f[n++] = BLOG_S("outcome", outcome);
     if (rc < 0) {
         f[n++] = BLOG_S("class", rpb_errname(rc));
         f[n++] = BLOG_S("requirement", requirement ? requirement : rpb_err_requirement(rc));
     }
-    if (c->handoff && strcmp(outcome, "adopted") == 0)
+    if (handoff && strcmp(outcome, "adopted") == 0)
         f[n++] = BLOG_N("adopted_conn", b->seq + 1);
-    if (!c->handoff) {
+    if (!handoff) {
         f[n++] = BLOG_N("probes", c->probes);
         f[n++] = BLOG_N("payloads", c->payloads);
     }
     f[n++] = BLOG_N("ms", rpb_monotonic_ms() - c->opened_ms);
-    blog_event(c->handoff ? "handoff" : "connection", f, n);
+    blog_event(handoff ? "handoff" : "connection", f, n);
 }
 
 void conn_close(backend *b, conn *c, const char *outcome, int rc, const char *requirement)
 {
     log_conn(b, c, outcome, rc, requirement);
-    dl_remove(c->handoff ? &b->hdl : &b->dl, &c->dl);
-    if (c->adopted) /* the broker may still hold the open file: it would stay watched */
+    dl_remove(c->kind == CONN_HANDOFF ? &b->hdl : &b->dl, &c->dl);
+    if (c->kind == CONN_ADOPTED) /* the broker may still hold the open file: it would stay watched */
         epoll_ctl(b->ep, EPOLL_CTL_DEL, c->fd, NULL);
     close(c->fd); /* the last descriptor of an accepted socket also leaves the epoll set */
     if (c->received_fd >= 0) /* HANDOFF-041, HANDOFF-045: never kept */
@@ -148,7 +149,7 @@ void conn_flush(backend *b, conn *c)
         c->out_off += (size_t)w;
     }
     c->out.len = c->out_off = 0;
-    if (c->handoff) {
+    if (c->kind == CONN_HANDOFF) {
         receiver_acked(b, c);
         return;
     }
@@ -192,7 +193,7 @@ static void conn_read(backend *b, conn *c)
 }
 
 /* MUX-007: only peers of our own uid are served, on either socket. */
-conn *conn_open(backend *b, int fd, bool handoff, const char *via)
+conn *conn_open(backend *b, int fd, conn_kind kind)
 {
     conn *c = calloc(1, sizeof *c);
     struct ucred cr;
@@ -203,12 +204,10 @@ conn *conn_open(backend *b, int fd, bool handoff, const char *via)
     }
     c->fd = fd;
     c->received_fd = -1;
-    c->handoff = handoff;
-    c->via = via;
-    c->adopted = via != NULL && strcmp(via, "handoff") == 0;
+    c->kind = kind;
     c->seq = ++b->seq;
     c->opened_ms = rpb_monotonic_ms();
-    if (handoff) /* HANDOFF-046: one deadline for the whole exchange */
+    if (kind == CONN_HANDOFF) /* HANDOFF-046: one deadline for the whole exchange */
         dl_append(&b->hdl, &c->dl, c->opened_ms + b->cfg->handoff_timeout_ms);
     else
         dl_append(&b->dl, &c->dl, c->opened_ms + b->cfg->frame_timeout_ms);
@@ -221,7 +220,7 @@ conn *conn_open(backend *b, int fd, bool handoff, const char *via)
         conn_close(b, c, "dropped", RPB_OK, NULL);
     else if (b->n_conns > b->cfg->max_connections)
         conn_close(b, c, "over-capacity", RPB_OK, NULL);
-    else if (!handoff && !conn_watch(b, c, EPOLLIN | EPOLLRDHUP))
+    else if (kind != CONN_HANDOFF && !conn_watch(b, c, EPOLLIN | EPOLLRDHUP))
         conn_close(b, c, "epoll-failed", RPB_ERR_IO, NULL);
     else
         return c;
@@ -235,7 +234,7 @@ static void accept_one(backend *b)
 {
     int fd = accept4(b->l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd >= 0) /* else EAGAIN, or EMFILE: the next round retries */
-        conn_open(b, fd, false, "socket");
+        conn_open(b, fd, CONN_SOCKET);
 }
 
 /* MUX-006, HANDOFF-046: connections past their deadline are closed. */
@@ -244,7 +243,7 @@ static void expire(backend *b, int64_t now)
     dl_node *n;
     while ((n = dl_expired(&b->dl, now)) != NULL || (n = dl_expired(&b->hdl, now)) != NULL) {
         conn *c = (conn *)n;
-        conn_close(b, c, "deadline", RPB_ERR_TIMEOUT, c->handoff ? "HANDOFF-046" : "MUX-006");
+        conn_close(b, c, "deadline", RPB_ERR_TIMEOUT, c->kind == CONN_HANDOFF ? "HANDOFF-046" : "MUX-006");
     }
 }
 
@@ -323,7 +322,7 @@ int backend_run(const backend_config *cfg, broker_listener *l, broker_listener *
                 conn *c = evs[i].data.ptr;
                 if (evs[i].events & EPOLLOUT)
                     conn_flush(&b, c);
-                else if (c->handoff)
+                else if (c->kind == CONN_HANDOFF)
                     receiver_read(&b, c);
                 else
                     conn_read(&b, c);

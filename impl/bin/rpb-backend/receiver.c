@@ -25,7 +25,7 @@ void receiver_accept(backend *b)
     int fd = accept4(b->hl->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0)
         return; /* EAGAIN, or EMFILE: the next round retries */
-    conn *c = conn_open(b, fd, true, NULL);
+    conn *c = conn_open(b, fd, CONN_HANDOFF);
     if (c) /* a broker sends the descriptor and offer right after its connect */
         receiver_read(b, c);
 }
@@ -170,5 +170,5 @@ void receiver_acked(backend *b, conn *c)
     /* HANDOFF-045: served as a connection of the main socket.  Its status
      * flags are the broker's (blocking, HANDOFF-020) and stay so: every
      * read and write of a served connection says MSG_DONTWAIT. */
-    conn_open(b, fd, false, "handoff");
+    conn_open(b, fd, CONN_ADOPTED);
 }

@@ -412,6 +412,8 @@ static INLINE int frame_put(const rpb_frame *frame, uint8_t *out, size_t *writte
     return RPB_OK;
 }
 
+/* Out of line, as the other two paths, so that rpb_frame_encode() saves
+ * no registers before it picks one. */
 static NOINLINE int frame_encode_forward(const rpb_frame *frame, uint8_t *out, size_t *written)
 {
     return frame_put(frame, out, written);
