@@ -22,7 +22,11 @@
  * cost of one such message (two processes ping-pong 16 bytes over a
  * socketpair; one way is half the round trip, P50 and P99), the bound
  * this implies, handoff P50 - reconnect P50 >= 2 one-way P50s whatever
- * the daemons do, and the measured gap, also in one-way P50s.
+ * the daemons do, and the measured gap, also in one-way P50s.  And the
+ * bound in upstream's deployment, broker and backend in one process
+ * (inproc.h): each route's own socket work timed with no wake-up at all;
+ * the handoff's includes a connect and an accept of its own (its dial,
+ * HANDOFF-020), so it cannot cost less than the reconnect's.
  *
  * usage: rpb-bench-handoff [--count N] [--duration MS] [--leak-runs N] [--check]
  */
@@ -39,6 +43,7 @@
 
 #include "bench.h"
 #include "fdcount.h"
+#include "inproc.h"
 #include "rpb/rpb.h"
 
 #define ECHO_PROTOCOL 0x7001u
@@ -228,10 +233,16 @@ int main(int argc, char **argv)
     bench_latency lh = bench_measure_latency(trip, broker_sock, count);
     route("reconnect", RPB_ROUTE_RECONNECT);
     bench_latency lr = bench_measure_latency(trip, broker_sock, count);
+    inproc_figures own;
+    if (!inproc_measure(run, count, &own)) {
+        perror("rpb-bench-handoff: the one-process sockets");
+        return 1;
+    }
 
     static const int clients[] = {1, 8};
     double tf[2], th[2], tr[2];
-    size_t failures = lh.failures + lr.failures + lf.failures + hop1.failures, f;
+    size_t failures = lh.failures + lr.failures + lf.failures + hop1.failures +
+                      own.reconnect.failures + own.handoff.failures, f;
     for (int i = 0; i < 2; i++) {
         tf[i] = bench_measure_throughput(bench_floor_once, floor_sock, clients[i], duration, &f);
         failures += f;
@@ -267,6 +278,17 @@ int main(int argc, char **argv)
     printf("  bound: handoff - reconnect >= %zu x one-way P50 = %.1f us; measured gap %.1f us "
            "(%.1f one-way P50s)\n", extra, extra * hop1.p50, lh.p50 - lr.p50,
            (lh.p50 - lr.p50) / hop1.p50);
+    printf("\n  each route's own socket work in one process, no wake-up (broker and backend in one\n"
+           "  process, as upstream deploys them; steps 3-10 of spec/handoff.md §1 back to back):\n");
+    printf("  %-34s %12s %12s\n", "", "handoff", "reconnect");
+    printf("  %-34s %9.1f us %9.1f us\n", "P50", own.handoff.p50, own.reconnect.p50);
+    printf("  %-34s %9.1f us %9.1f us\n", "P99", own.handoff.p99, own.reconnect.p99);
+    printf("    handoff: token, dial and accept (HANDOFF-020), descriptor and offer, the receiver's\n"
+           "    checks and ACK, the broker's checks, handoff-ready written, the broker's copy\n"
+           "    closed, handoff-ready read; reconnect: the control connection closed, the\n"
+           "    connect to backend_pipe (HELLO-064), the backend's accept\n");
+    printf("  in one process the handoff still takes %.1f us more (P50s): its dial is itself a\n"
+           "  connect and an accept, and the rest comes on top\n", own.handoff.p50 - own.reconnect.p50);
     printf("\n  descriptors before and after %zu handoffs (%zu failed):\n", leak_runs, leak_failures);
     printf("    broker %d -> %d, backend %d -> %d, client %d -> %d\n", before.broker, after.broker,
            before.backend, after.backend, before.client, after.client);
