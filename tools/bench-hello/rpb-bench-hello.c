@@ -34,13 +34,16 @@
 
 static uint8_t hello_req[512];
 static size_t hello_len;
+static pid_t hello_pid; /* the peer_pid hello_req carries */
 
 /* The Hello of this process: peer_pid must be the verified pid (HELLO-015),
- * so every client process encodes its own. */
+ * so every client process encodes its own: hello_once re-encodes in a
+ * process forked after the Hello was encoded (the throughput clients). */
 static void encode_hello(void)
 {
     rpb_hello h;
-    rpb_hello_init(&h, "zccache", "1.11.20", (uint32_t)getpid());
+    hello_pid = getpid();
+    rpb_hello_init(&h, "zccache", "1.11.20", (uint32_t)hello_pid);
     h.client_version = rpb_slice_cstr("zccache-cli/1.11.20");
     h.client_keepalive_secs = 60;
     if (rpb_hello_request_encode(&h, 1, hello_req, sizeof hello_req, &hello_len) != RPB_OK)
@@ -49,6 +52,8 @@ static void encode_hello(void)
 
 static bool hello_once(const char *path)
 {
+    if (hello_pid != getpid())
+        encode_hello();
     rpb_buf reply = {0};
     int rc = rpb_client_exchange(path, hello_req, hello_len, rpb_monotonic_ms() + 5000, &reply, NULL);
     bool ok = false;
