@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cli.h"
 #include "fuzz.h"
 
 /* Reads path whole into a malloc'd buffer. */
@@ -119,14 +120,19 @@ static int run_dir(const char *dir, unsigned long *count)
 
 int main(int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[1], "--help") == 0) {
-        fprintf(argc < 2 ? stderr : stdout,
-                "usage: %s FILE|DIR...\n"
-                "Runs each file (and each regular file in each directory) through the\n"
-                "fuzz target once, as libFuzzer would; an oracle failure aborts.\n",
-                argv[0]);
-        return argc < 2 ? 2 : 0;
+    const char *prog = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
+    if (argc == 2 && strcmp(argv[1], "--help") == 0) {
+        printf("usage: %s FILE|DIR...\n"
+               "Runs each file (and each regular file in each directory) through the\n"
+               "fuzz target once, as libFuzzer would; an oracle failure aborts.\n",
+               prog);
+        return 0;
     }
+    if (argc < 2)
+        return cli_usage_error(prog, "no input file or directory given");
+    for (int i = 1; i < argc; i++)
+        if (argv[i][0] == '-')
+            return cli_usage_error(prog, "unknown option '%s'", argv[i]);
     unsigned long count = 0;
     for (int i = 1; i < argc; i++) {
         struct stat st;

@@ -19,6 +19,7 @@
 #include <rpb/rpb.h>
 
 #include "attach.h"
+#include "cli.h"
 #include "conform.h"
 #include "conn.h"
 #include "expect.h"
@@ -29,8 +30,9 @@
 
 #define EXIT_OK 0
 #define EXIT_UNEXPECTED 1
-#define EXIT_USAGE 2
+#define EXIT_USAGE CLI_EXIT_USAGE
 #define EXIT_ATTACH 3
+#define PROG "rpb-conform"
 
 static const char usage_text[] =
     "usage: rpb-conform broker (--connect PATH | --spawn CMD) [options]\n"
@@ -147,14 +149,6 @@ typedef struct options {
     hconfig cfg;
 } options;
 
-static int usage_error(const char *fmt, const char *arg)
-{
-    fputs("rpb-conform: ", stderr);
-    fprintf(stderr, fmt, arg);
-    fputs("\n(rpb-conform --help shows the usage)\n", stderr);
-    return EXIT_USAGE;
-}
-
 static bool parse_int(const char *s, long lo, long hi, long *out)
 {
     char *end;
@@ -240,7 +234,7 @@ static int parse_broker_args(int argc, char **argv, options *o)
 #define NEED_VALUE() \
     do { \
         if (!v) \
-            return usage_error("%s needs a value", a); \
+            return cli_usage_error(PROG, "%s needs a value", a); \
         i++; \
     } while (0)
         if (strcmp(a, "--connect") == 0) {
@@ -256,16 +250,16 @@ static int parse_broker_args(int argc, char **argv, options *o)
             else if (strcmp(v, "strict") == 0)
                 o->tier = TIER_STRICT;
             else
-                return usage_error("--tier takes core or strict, not %s", v);
+                return cli_usage_error(PROG, "--tier takes core or strict, not %s", v);
         } else if (strcmp(a, "--only") == 0) {
             NEED_VALUE();
             if (o->n_only == 64)
-                return usage_error("too many %s options", a);
+                return cli_usage_error(PROG, "too many %s options", a);
             o->only[o->n_only++] = v;
         } else if (strcmp(a, "--skip") == 0) {
             NEED_VALUE();
             if (o->n_skip == 64)
-                return usage_error("too many %s options", a);
+                return cli_usage_error(PROG, "too many %s options", a);
             o->skip[o->n_skip++] = v;
         } else if (strcmp(a, "--list") == 0) {
             o->list = true;
@@ -301,7 +295,7 @@ static int parse_broker_args(int argc, char **argv, options *o)
             errno = 0;
             unsigned long pp = strtoul(v, &end, 0);
             if (errno || end == v || *end || pp > UINT32_MAX)
-                return usage_error("bad --echo-protocol %s", v);
+                return cli_usage_error(PROG, "bad --echo-protocol %s", v);
             o->cfg.has_echo = true;
             o->cfg.echo_protocol = (uint32_t)pp;
         } else if (strcmp(a, "--handoff-socket") == 0) {
@@ -310,30 +304,27 @@ static int parse_broker_args(int argc, char **argv, options *o)
         } else if (strcmp(a, "--rate-limit") == 0 && o->cfg.role == ROLE_BROKER) {
             NEED_VALUE();
             if (!parse_rate(v, &o->cfg))
-                return usage_error("--rate-limit takes N/MS (0/MS: none) or off, not %s", v);
+                return cli_usage_error(PROG, "--rate-limit takes N/MS (0/MS: none) or off, not %s", v);
         } else if ((ms = ms_option(o, a, &min)) != NULL) {
             NEED_VALUE();
-            if (!parse_int(v, min, 600000, &n)) {
-                char fmt[48]; /* "bad --handshake-timeout %s" at the longest */
-                snprintf(fmt, sizeof fmt, "bad %s %%s", a);
-                return usage_error(fmt, v);
-            }
+            if (!parse_int(v, min, 600000, &n))
+                return cli_usage_error(PROG, "bad %s %s", a, v);
             *ms = (int)n;
         } else {
-            return usage_error("unknown option %s", a);
+            return cli_usage_error(PROG, "unknown option '%s'", a);
         }
 #undef NEED_VALUE
     }
     if (!o->list && !o->connect_path == !o->spawn_cmd)
-        return usage_error("%s", "give exactly one of --connect PATH and --spawn CMD");
+        return cli_usage_error(PROG, "give exactly one of --connect PATH and --spawn CMD");
     if (o->spawn_cmd && !strstr(o->spawn_cmd, "{socket}"))
-        return usage_error("--spawn command has no {socket} placeholder: %s", o->spawn_cmd);
+        return cli_usage_error(PROG, "--spawn command has no {socket} placeholder: %s", o->spawn_cmd);
     if (o->spawn_cmd && o->cfg.identity_file)
-        return usage_error("%s", "--identity goes with --connect (--spawn has {identity})");
+        return cli_usage_error(PROG, "--identity goes with --connect (--spawn has {identity})");
     if (o->spawn_cmd && o->handoff_socket)
-        return usage_error("%s", "--handoff-socket goes with --connect (--spawn has {handoff})");
+        return cli_usage_error(PROG, "--handoff-socket goes with --connect (--spawn has {handoff})");
     if (o->cfg.prompt_ms >= o->cfg.handshake_ms)
-        return usage_error("--prompt-timeout must be below %s",
+        return cli_usage_error(PROG, "--prompt-timeout must be below %s",
                            o->cfg.role == ROLE_BACKEND ? "--frame-timeout" : "--handshake-timeout");
     return 0;
 }
@@ -397,7 +388,7 @@ static void describe_exit(char *out, size_t cap, const attach *a)
 static int cmd_fixture(int argc, char **argv)
 {
     if (argc != 1)
-        return usage_error("%s", "fixture takes one argument: the directory to write into");
+        return cli_usage_error(PROG, "fixture takes one argument: the directory to write into");
     if (mkdir(argv[0], 0700) < 0 && errno != EEXIST) {
         fprintf(stderr, "rpb-conform: cannot create %s: %s\n", argv[0], strerror(errno));
         return EXIT_USAGE;
@@ -507,7 +498,7 @@ static int run_suite(options *o)
         n_sel += selected(o, &cases[i]);
     if (n_sel == 0) {
         expect_free(&el);
-        return usage_error("%s", "no case matches the selection");
+        return cli_usage_error(PROG, "no case matches the selection");
     }
 
     if (!reports_writable(o)) {
@@ -668,7 +659,7 @@ int main(int argc, char **argv)
 {
     signal(SIGPIPE, SIG_IGN);
     if (argc < 2)
-        return usage_error("%s", "missing command (broker, backend or fixture)");
+        return cli_usage_error(PROG, "missing command (broker, backend or fixture)");
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         fputs(usage_text, stdout);
         return EXIT_OK;
@@ -680,7 +671,8 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "fixture") == 0)
         return cmd_fixture(argc - 2, argv + 2);
     if (strcmp(argv[1], "broker") != 0 && strcmp(argv[1], "backend") != 0)
-        return usage_error("unknown command %s (broker, backend or fixture)", argv[1]);
+        return argv[1][0] == '-' ? cli_usage_error(PROG, "unknown option '%s'", argv[1])
+                                 : cli_usage_error(PROG, "unknown command %s (broker, backend or fixture)", argv[1]);
     for (int i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             fputs(usage_text, stdout);

@@ -18,6 +18,7 @@
 
 #include <CUnit/Basic.h>
 
+#include "cli.h"
 #include "vectors.h"
 
 bool vec_verbose;
@@ -271,15 +272,16 @@ static size_t load_dir(const char *dir, const char *only)
     return n;
 }
 
-static int usage(FILE *f, int code)
+#define PROG "rpb-vectors"
+
+static void usage(void)
 {
-    fputs("usage: rpb-vectors [--verbose] [--only PREFIX] DIR|FILE...\n"
+    fputs("usage: " PROG " [--verbose] [--only PREFIX] DIR|FILE...\n"
           "Replays the golden vectors (vectors/README.md) against librpb.  A DIR\n"
           "contributes its *.json files except schema.json.  --only runs the vectors\n"
           "whose id starts with PREFIX.  Prints CUnit's summary and \"N passed, N\n"
           "failed\"; exit 0 when every vector passed, 1 otherwise, 2 on usage errors.\n",
-          f);
-    return code;
+          stdout);
 }
 
 int main(int argc, char **argv)
@@ -289,18 +291,21 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--verbose") == 0) {
             vec_verbose = true;
-        } else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
+        } else if (strcmp(argv[i], "--only") == 0) {
+            if (i + 1 == argc)
+                return cli_usage_error(PROG, "--only needs a value");
             only = argv[++i];
         } else if (strcmp(argv[i], "--help") == 0) {
-            return usage(stdout, 0);
+            usage();
+            return 0;
         } else if (argv[i][0] == '-') {
-            return usage(stderr, 2);
+            return cli_usage_error(PROG, "unknown option '%s'", argv[i]);
         } else if (first_path == 0) {
             first_path = i;
         }
     }
     if (first_path == 0)
-        return usage(stderr, 2);
+        return cli_usage_error(PROG, "no vector file or directory given");
     if (CU_initialize_registry() != CUE_SUCCESS) {
         fprintf(stderr, "rpb-vectors: %s\n", CU_get_error_msg());
         return 2;

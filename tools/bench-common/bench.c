@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "cli.h"
 #include "rpb/client.h"
 
 #define FLOOR_MSG 16
@@ -245,4 +246,17 @@ void bench_sibling(const char *argv0, const char *name, char *out, size_t cap)
         snprintf(out, cap, "%s", name);
     else
         snprintf(out, cap, "%.*s/%s", (int)(slash - argv0), argv0, name);
+}
+
+int bench_option_count(const char *prog, const char *arg, uint64_t *out)
+{
+    return cli_option_range(prog, "--count", arg, 100, BENCH_MAX_COUNT, out);
+}
+
+int bench_option_duration(const char *prog, const char *arg, int *out)
+{
+    uint64_t v;
+    int rc = cli_option_range(prog, "--duration", arg, 100, BENCH_MAX_MS, &v);
+    *out = (int)v;
+    return rc;
 }

@@ -13,6 +13,15 @@
 #include <sys/types.h>
 
 #define BENCH_WARMUP 256
+/* The largest --count (trips, runs) and --duration (ms) a benchmark takes. */
+#define BENCH_MAX_COUNT 10000000
+#define BENCH_MAX_MS 3600000
+
+/* The option values the timed benchmarks share, --count N (trips, at
+ * least 100) and --duration MS (at least 100): 0 and *out, or the usage
+ * error of prog (cli_option_range) and its exit status. */
+int bench_option_count(const char *prog, const char *arg, uint64_t *out);
+int bench_option_duration(const char *prog, const char *arg, int *out);
 
 int64_t bench_now_ns(void);
 

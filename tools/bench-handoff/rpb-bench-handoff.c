@@ -42,6 +42,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "cli.h"
 #include "fdcount.h"
 #include "inproc.h"
 #include "rpb/rpb.h"
@@ -157,9 +158,23 @@ static size_t leak_run(const char *broker_sock, size_t n, pid_t broker, pid_t ba
     return failures;
 }
 
+#define PROG "rpb-bench-handoff"
+
+static void usage(void)
+{
+    printf("usage: " PROG " [--count N] [--duration MS] [--leak-runs N] [--check]\n"
+           "  --count N      timed trips per route (default 2000, at least 100)\n"
+           "  --duration MS  each throughput measurement (default 1000, at least 100)\n"
+           "  --leak-runs N  handoffs between the descriptor counts (default 10000)\n"
+           "  --check        exit 1 when a target is missed\n"
+           "rpb-broker and rpb-backend are taken from this program's directory.\n"
+           "Exit codes: 0 done (and, with --check, every target met); 1 a target\n"
+           "missed (--check), a trip failed or a descriptor leaked; 2 usage.\n");
+}
+
 int main(int argc, char **argv)
 {
-    size_t count = 2000, leak_runs = 10000;
+    uint64_t count = 2000, leak_runs = 10000;
     int duration = 1000;
     bool check = false;
     static const struct option opts[] = {
@@ -168,28 +183,28 @@ int main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
     };
     int c;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    opterr = 0; /* usage errors are worded by cli_option_error */
+    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
         switch (c) {
-        case 'n': count = (size_t)strtoul(optarg, NULL, 10); break;
-        case 'd': duration = atoi(optarg); break;
-        case 'l': leak_runs = (size_t)strtoul(optarg, NULL, 10); break;
+        case 'n':
+            if (bench_option_count(PROG, optarg, &count) != 0)
+                return CLI_EXIT_USAGE;
+            break;
+        case 'd':
+            if (bench_option_duration(PROG, optarg, &duration) != 0)
+                return CLI_EXIT_USAGE;
+            break;
+        case 'l':
+            if (cli_option_range(PROG, "--leak-runs", optarg, 1, BENCH_MAX_COUNT, &leak_runs) != 0)
+                return CLI_EXIT_USAGE;
+            break;
         case 'c': check = true; break;
-        default:
-            printf("usage: rpb-bench-handoff [--count N] [--duration MS] [--leak-runs N] [--check]\n"
-                   "  --count N      timed trips per route (default 2000, at least 100)\n"
-                   "  --duration MS  each throughput measurement (default 1000, at least 100)\n"
-                   "  --leak-runs N  handoffs between the descriptor counts (default 10000)\n"
-                   "  --check        exit 1 when a target is missed\n"
-                   "rpb-broker and rpb-backend are taken from this program's directory.\n"
-                   "Exit codes: 0 done (and, with --check, every target met); 1 a target\n"
-                   "missed (--check), a trip failed or a descriptor leaked; 2 usage.\n");
-            return c == 'h' ? 0 : 2;
+        case 'h': usage(); return 0;
+        default: return cli_option_error(PROG, c, argv);
         }
     }
-    if (count < 100 || duration < 100 || leak_runs < 1) {
-        fprintf(stderr, "rpb-bench-handoff: --count >= 100, --duration >= 100, --leak-runs >= 1 please\n");
-        return 2;
-    }
+    if (optind < argc)
+        return cli_usage_error(PROG, "unexpected argument '%s'", argv[optind]);
     signal(SIGPIPE, SIG_IGN);
     char broker_bin[PATH_MAX], backend_bin[PATH_MAX];
     bench_sibling(argv[0], "rpb-broker", broker_bin, sizeof broker_bin);

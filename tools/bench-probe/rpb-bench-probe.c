@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "cli.h"
 #include "rpb/client.h"
 #include "rpb/rpb.h"
 
@@ -52,11 +53,26 @@ static pid_t start_backend(const char *bin, char *sock, char *identity)
     return pid;
 }
 
+#define PROG "rpb-bench-probe"
+
+static void usage(void)
+{
+    printf("usage: " PROG " [--backend PATH] [--count N] [--check]\n"
+           "Starts an rpb-backend and a raw Unix-socket echo server (the floor) and measures\n"
+           "identity probe round trips without and with process verification, P50/P99\n"
+           "beside the floor's; prints the target with met / NOT MET.\n"
+           "  --backend PATH  rpb-backend to measure (default: next to this program)\n"
+           "  --count N       timed round trips per measurement (default 2000, at least 100)\n"
+           "  --check         exit 1 when P50 without verification > 2x floor P50\n"
+           "Exit codes: 0 done (and, with --check, target met); 1 target missed or a\n"
+           "round trip failed; 2 usage.\n");
+}
+
 int main(int argc, char **argv)
 {
     char backend_bin[512];
     bench_sibling(argv[0], "rpb-backend", backend_bin, sizeof backend_bin);
-    size_t count = 2000;
+    uint64_t count = 2000;
     bool check = false;
     static const struct option opts[] = {
         {"backend", required_argument, NULL, 'b'}, {"count", required_argument, NULL, 'n'},
@@ -64,25 +80,21 @@ int main(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     int c;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    opterr = 0; /* usage errors are worded by cli_option_error */
+    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
         switch (c) {
         case 'b': snprintf(backend_bin, sizeof backend_bin, "%s", optarg); break;
-        case 'n': count = (size_t)strtoul(optarg, NULL, 10); break;
+        case 'n':
+            if (bench_option_count(PROG, optarg, &count) != 0)
+                return CLI_EXIT_USAGE;
+            break;
         case 'c': check = true; break;
-        default:
-            printf("usage: rpb-bench-probe [--backend PATH] [--count N] [--check]\n"
-                   "  --backend PATH  rpb-backend to measure (default: next to this program)\n"
-                   "  --count N       timed round trips per measurement (default 2000)\n"
-                   "  --check         exit 1 when P50 without verification > 2x floor P50\n"
-                   "Exit codes: 0 done (and, with --check, target met); 1 target missed or a\n"
-                   "round trip failed; 2 usage.\n");
-            return c == 'h' ? 0 : 2;
+        case 'h': usage(); return 0;
+        default: return cli_option_error(PROG, c, argv);
         }
     }
-    if (count < 100) {
-        fprintf(stderr, "rpb-bench-probe: --count >= 100 please\n");
-        return 2;
-    }
+    if (optind < argc)
+        return cli_usage_error(PROG, "unexpected argument '%s'", argv[optind]);
     signal(SIGPIPE, SIG_IGN);
 
     char dir[] = "/tmp/rpb-bench-probe-XXXXXX", floor_sock[64], sock[64], identity[64];

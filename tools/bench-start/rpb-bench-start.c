@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "cli.h"
 #include "rpb/rpb.h"
 
 #define ECHO_PROTOCOL 0x7001u
@@ -194,33 +195,41 @@ static void write_definition(void)
 
 static double us(int64_t ns) { return ns / 1000.0; }
 
+#define PROG "rpb-bench-start"
+
+static void usage(void)
+{
+    printf("usage: " PROG " [--runs N] [--check]\n"
+           "  --runs N   cold and warm calls each (default 50, at least 50)\n"
+           "  --check    exit 1 when the cold-start P50 exceeds 25 ms\n"
+           "rpb-broker and rpb-backend are taken from this program's directory.\n"
+           "Exit codes: 0 done (and, with --check, target met); 1 target missed or a\n"
+           "call failed; 2 usage.\n");
+}
+
 int main(int argc, char **argv)
 {
-    size_t runs = 50;
+    uint64_t runs = 50;
     bool check = false;
     static const struct option opts[] = {
         {"runs", required_argument, NULL, 'n'}, {"check", no_argument, NULL, 'c'},
         {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
     };
     int c;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    opterr = 0; /* usage errors are worded by cli_option_error */
+    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
         switch (c) {
-        case 'n': runs = (size_t)strtoul(optarg, NULL, 10); break;
+        case 'n':
+            if (cli_option_range(PROG, "--runs", optarg, 50, BENCH_MAX_COUNT, &runs) != 0)
+                return CLI_EXIT_USAGE;
+            break;
         case 'c': check = true; break;
-        default:
-            printf("usage: rpb-bench-start [--runs N] [--check]\n"
-                   "  --runs N   cold and warm calls each (default 50, at least 50)\n"
-                   "  --check    exit 1 when the cold-start P50 exceeds 25 ms\n"
-                   "rpb-broker and rpb-backend are taken from this program's directory.\n"
-                   "Exit codes: 0 done (and, with --check, target met); 1 target missed or a\n"
-                   "call failed; 2 usage.\n");
-            return c == 'h' ? 0 : 2;
+        case 'h': usage(); return 0;
+        default: return cli_option_error(PROG, c, argv);
         }
     }
-    if (runs < 50) {
-        fprintf(stderr, "rpb-bench-start: --runs >= 50 please\n");
-        return 2;
-    }
+    if (optind < argc)
+        return cli_usage_error(PROG, "unexpected argument '%s'", argv[optind]);
     signal(SIGPIPE, SIG_IGN);
     char sib[PATH_MAX];
     bench_sibling(argv[0], "rpb-broker", sib, sizeof sib);

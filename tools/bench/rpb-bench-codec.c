@@ -58,6 +58,7 @@
 #include <unistd.h>
 
 #include "broker_v1_envelope.pb-c.h"
+#include "cli.h"
 #include "rpb/rpb.h"
 
 /* upstream golden_bytes.rs: GOLDEN_HELLO, 100 bytes. */
@@ -658,7 +659,7 @@ static double worst_copy_overhead(const bench_frame *frames, int n, const char *
     return worst;
 }
 
-static void usage(FILE *out)
+static void usage(void)
 {
     fputs("usage: rpb-bench-codec [--quick] [--check] [--help]\n"
           "Measures librpb decode+validate and encode of v1 frames (golden Hello, probe\n"
@@ -669,7 +670,7 @@ static void usage(FILE *out)
           "  --check  exit 1 when a target is missed\n"
           "Exit status: 0; 1 a measurement failed (or --check and a target missed);\n"
           "2 usage.\n",
-          out);
+          stdout);
 }
 
 int main(int argc, char **argv)
@@ -682,11 +683,11 @@ int main(int argc, char **argv)
         } else if (strcmp(argv[i], "--check") == 0) {
             s.check = true;
         } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            usage(stdout);
+            usage();
             return 0;
         } else {
-            usage(stderr);
-            return 2;
+            return cli_usage_error("rpb-bench-codec", "%s '%s'",
+                                   argv[i][0] == '-' ? "unknown option" : "unexpected argument", argv[i]);
         }
     }
     double t_start = clock_ns(CLOCK_MONOTONIC);

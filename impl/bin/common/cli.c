@@ -55,6 +55,15 @@ int cli_option_error(const char *prog, int c, char *const argv[])
     return cli_usage_error(prog, "unknown option '%s'", argv[optind - 1]);
 }
 
+int cli_option_range(const char *prog, const char *opt, const char *arg, uint64_t min,
+                     uint64_t max, uint64_t *out)
+{
+    if (!cli_parse_u64(arg, CLI_DECIMAL, max, out) || *out < min)
+        return cli_usage_error(prog, "%s wants a decimal number from %llu to %llu, not '%s'", opt,
+                               (unsigned long long)min, (unsigned long long)max, arg);
+    return 0;
+}
+
 void cli_print_version(const char *prog)
 {
     printf("%s (rpb) %s\n", prog, rpb_version());

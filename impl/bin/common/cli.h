@@ -1,6 +1,7 @@
 /*
  * cli.h - what the command-line tools (rpb-broker, rpb-backend, rpb-client,
- * rpb-dump) share: number parsing, the usage-error wording and --version.
+ * rpb-dump, rpb-conform, rpb-vectors, the benchmarks and the fuzz replay
+ * drivers) share: number parsing, the usage-error wording and --version.
  */
 #ifndef RPB_CLI_H
 #define RPB_CLI_H
@@ -36,6 +37,12 @@ int cli_usage_error(const char *prog, const char *fmt, ...) __attribute__((forma
  * once, here): c ':' is a missing value, anything else an unknown option,
  * named from argv[optind - 1].  Returns CLI_EXIT_USAGE. */
 int cli_option_error(const char *prog, int c, char *const argv[]);
+
+/* The value of a decimal option (the benchmarks' counts and durations):
+ * arg from min to max into *out and 0, or the usage error naming opt and
+ * the range, CLI_EXIT_USAGE. */
+int cli_option_range(const char *prog, const char *opt, const char *arg, uint64_t min,
+                     uint64_t max, uint64_t *out);
 
 /* Prints "PROG (rpb) VERSION" (librpb's rpb_version()) to stdout. */
 void cli_print_version(const char *prog);

@@ -1,8 +1,8 @@
 #!/bin/sh
 # test_cli.sh BINDIR - what the command-line tools share (ctest: tools-cli):
-# --version, one wording of usage errors (rpb-backend and the rpb-client
-# subcommands too), decimal-only options of
-# rpb-broker (a zero handoff parameter refused, HANDOFF-017), the verb
+# --version, a --help and one wording of usage errors in every program of
+# BINDIR (the rpb-client subcommands too), the benchmarks' number options,
+# decimal-only options of rpb-broker (a zero handoff parameter refused, HANDOFF-017), the verb
 # list of a bad rpb-client --admin, rpb-broker's
 # refusal of a relative or root-level socket directory (exit 4, nothing
 # created), and rpb-conform --connect saying it waits for a missing socket.
@@ -25,6 +25,29 @@ for tool in rpb-broker rpb-client rpb-dump rpb-backend; do
     expect "$tool: unknown option worded once" "$err $rc" "$tool: unknown option '--bogus'
 Try '$tool --help'. 2"
 done
+# every program in BINDIR (daemons, tools, benchmarks, the vector runner,
+# the fuzz replay drivers): --help is its usage on stdout and exit 0, a bad
+# option the one usage error
+for exe in "$BIN"/rpb-* "$BIN"/fuzz-replay-*; do
+    tool=${exe##*/}
+    out=$("$exe" --help)
+    expect "$tool --help: usage, exit 0" "$(echo "$out" | head -n 1 | cut -d' ' -f1-2) $?" "usage: $tool 0"
+    run "$exe" --bogus
+    expect "$tool: unknown option worded once" "$err $rc" "$tool: unknown option '--bogus'
+Try '$tool --help'. 2"
+done
+for bench in rpb-bench-hello rpb-bench-probe rpb-bench-handoff; do
+    run "$BIN/$bench" --count 99
+    expect "$bench: a count below its floor is a usage error" "$err $rc" "$bench: --count wants a decimal number from 100 to 10000000, not '99'
+Try '$bench --help'. 2"
+done
+run "$BIN/rpb-bench-start" --runs
+expect "rpb-bench-start: missing value" "$err $rc" "rpb-bench-start: --runs needs a value
+Try 'rpb-bench-start --help'. 2"
+run "$BIN/rpb-vectors"
+expect "rpb-vectors: no path says so" "$err $rc" "rpb-vectors: no vector file or directory given
+Try 'rpb-vectors --help'. 2"
+
 # the subcommands and rpb-backend word a bad option once too (not also
 # through getopt's own message)
 for cmd in "rpb-backend" "rpb-client probe" "rpb-client names"; do
