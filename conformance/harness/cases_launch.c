@@ -118,15 +118,22 @@ static void case_launch_reuse(cctx *c)
     hr_free(&r1);
 }
 
-/* A backend killed between two Hellos: the second launches a new one. */
+/* A backend killed between two Hellos: the second launches a new one.  The
+ * killed backend's socket, which this case made stale, is removed: it lies
+ * in the user's canonical directory, not in the run's. */
 static void case_launch_relaunch(cctx *c)
 {
     hreply r1, r2;
     const rpb_negotiated *a = launch_hello(c, "1.0.0", &r1);
     int32_t pid = a ? probe_backend(c, a->backend_pipe) : 0;
     if (pid > 0) {
-        if (!kill_and_wait(pid, c->cfg->reply_ms))
+        if (kill_and_wait(pid, c->cfg->reply_ms)) {
+            char path[RPB_SUN_PATH_MAX];
+            snprintf(path, sizeof path, "%.*s", (int)a->backend_pipe.len, (const char *)a->backend_pipe.data);
+            unlink(path);
+        } else {
             c_fail(c, "the backend pid %d did not exit after SIGKILL", (int)pid);
+        }
         const rpb_negotiated *b = launch_hello(c, "1.0.0", &r2);
         if (b && rpb_slice_eq(a->backend_pipe, b->backend_pipe))
             c_fail(c, "expected a new backend after the first one was killed; observed the dead one's %.*s",

@@ -4,10 +4,12 @@
  * list in under 10 s and the three reports hold every case, each with the
  * broker log lines of its own connections; the exit codes;
  * the expected-failure rules (a listed pass or an unknown id fails the run,
- * a listed failure does not); case selection; TAP; the checked-in fixture.
+ * a listed failure does not); case selection; TAP; the checked-in fixture;
+ * no stale backend socket left by the launch area.
  *
  * usage: test_harness RPB-CONFORM RPB-BROKER MUTANT-KEEPALIVE-NOT-ECHOED SOURCE-DIR
  */
+#include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -426,6 +428,48 @@ static void test_connect(void)
     rmdir(dir);
 }
 
+/* The launch area leaves nothing in the canonical directory, where the
+ * broker puts launched backends' sockets (LAUNCH-003): relaunch kills a
+ * backend, whose socket the harness then removes, and the broker stops the
+ * other.  XDG_RUNTIME_DIR is a private one for the run (NAME-004). */
+static void test_launch_leaves_nothing(void)
+{
+    /* short: a backend's socket path there must stay under 108 bytes */
+    char run[] = "/tmp/rpbx-XXXXXX", canon[64], spawn[600];
+    char *old = getenv("XDG_RUNTIME_DIR") ? strdup(getenv("XDG_RUNTIME_DIR")) : NULL;
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(run));
+    snprintf(canon, sizeof canon, "%s/running-process/broker", run);
+    setenv("XDG_RUNTIME_DIR", run, 1);
+    spawn_cmd(spawn, sizeof spawn, broker_bin);
+    char *argv[] = {(char *)conform_bin, "broker", "--spawn", spawn, "--only", "broker/launch/", NULL};
+    sbuf out = SBUF_INIT;
+    int rc = run_cmd(argv, &out);
+    if (old)
+        setenv("XDG_RUNTIME_DIR", old, 1);
+    else
+        unsetenv("XDG_RUNTIME_DIR");
+    free(old);
+    if (rc != 0)
+        fprintf(stderr, "\n%s\n", sb_str(&out));
+    CU_ASSERT_EQUAL(rc, 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(sb_str(&out), "3 passed, 0 failed, 0 skipped"));
+    sb_free(&out);
+    DIR *d = opendir(canon);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        fprintf(stderr, "\nleft in %s: %s\n", canon, e->d_name);
+        CU_FAIL("the launch area left a file in the canonical directory");
+        unlinkat(dirfd(d), e->d_name, 0);
+    }
+    closedir(d);
+    rmdir(canon);
+    snprintf(canon, sizeof canon, "%s/running-process", run);
+    rmdir(canon);
+    rmdir(run);
+}
+
 /* conformance/fixture/ holds exactly what `rpb-conform fixture` writes. */
 static void test_fixture_checked_in(void)
 {
@@ -611,6 +655,7 @@ int main(int argc, char **argv)
     CU_add_test(s, "--tier, --only, --skip, --list", test_selection);
     CU_add_test(s, "--tap", test_tap);
     CU_add_test(s, "--connect to a broker set up by hand; --spawn-only cases skip", test_connect);
+    CU_add_test(s, "the launch area leaves nothing in the canonical directory", test_launch_leaves_nothing);
     CU_add_test(s, "conformance/fixture matches `rpb-conform fixture`", test_fixture_checked_in);
     CU_add_test(s, "the case counts in conformance/README.md are those of --list", test_readme_counts);
     CU_add_test(s, "a lower broker rate limit: the refused Hello and a --rate-limit hint in the JSON", test_rate_limit_hint);
