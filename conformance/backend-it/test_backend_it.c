@@ -74,11 +74,6 @@ static pid_t start_backend(const char *path, const char *identity, const char *c
 
 static int connect_main(void) { return rpb_client_connect(sock_path, rpb_monotonic_ms() + 2000); }
 
-static bool send_all(int fd, const uint8_t *p, size_t n)
-{
-    return send(fd, p, n, MSG_NOSIGNAL) == (ssize_t)n;
-}
-
 /* True when the peer closes fd (EOF or reset) within ms without sending
  * a byte. */
 static bool closed_silently(int fd, int ms)
@@ -164,7 +159,7 @@ static void test_several_frames_one_connection(void)
 
     int fd = connect_main();
     CU_ASSERT_FATAL(fd >= 0);
-    CU_ASSERT_TRUE(send_all(fd, wire, len));
+    CU_ASSERT_TRUE(tu_send_all(fd, wire, len));
     rpb_probe_reply r;
     rpb_buf body = {0};
     CU_ASSERT_EQUAL(read_probe_reply(fd, n1, &r, &body), RPB_OK);
@@ -183,7 +178,7 @@ static void test_several_frames_one_connection(void)
     CU_ASSERT_EQUAL(f.request_id, 1);
     CU_ASSERT_TRUE(rpb_slice_eq_cstr(f.payload, "ping-1"));
     /* the connection stays open for more */
-    CU_ASSERT_TRUE(send_all(fd, wire, first_len));
+    CU_ASSERT_TRUE(tu_send_all(fd, wire, first_len));
     CU_ASSERT_EQUAL(read_probe_reply(fd, n1, &r, &body), RPB_OK);
     rpb_buf_free(&body);
     close(fd);
@@ -196,7 +191,7 @@ static bool closes_on(const uint8_t *wire, size_t len)
     int fd = connect_main();
     if (fd < 0)
         return false;
-    bool ok = send_all(fd, wire, len) && closed_silently(fd, 5000);
+    bool ok = tu_send_all(fd, wire, len) && closed_silently(fd, 5000);
     close(fd);
     return ok;
 }
@@ -242,7 +237,7 @@ static void test_slow_clients(void)
         idle[i] = connect_main();
     int trickle = connect_main();
     CU_ASSERT_FATAL(trickle >= 0);
-    CU_ASSERT_TRUE(send_all(trickle, (const uint8_t *)"\x01\x2a", 2));
+    CU_ASSERT_TRUE(tu_send_all(trickle, (const uint8_t *)"\x01\x2a", 2));
     test_probe_verified(); /* served while the herd waits */
     for (int i = 0; i < 32; i++) {
         CU_ASSERT_TRUE(idle[i] >= 0 && closed_silently(idle[i], 10000));

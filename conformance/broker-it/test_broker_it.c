@@ -157,18 +157,6 @@ static size_t hello_frame(const rpb_hello *h, uint8_t *out, size_t cap)
 
 static int connect_main(void) { return rpb_client_connect(sock_path, rpb_monotonic_ms() + 2000); }
 
-static bool send_all(int fd, const uint8_t *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-        if (w <= 0)
-            return false;
-        p += w;
-        n -= (size_t)w;
-    }
-    return true;
-}
-
 typedef struct reply {
     int rc;                /* rpb_read_frame result */
     rpb_buf body;
@@ -195,7 +183,7 @@ static void raw_exchange_at(const char *path, const uint8_t *p, size_t n, bool s
 {
     int fd = rpb_client_connect(path, rpb_monotonic_ms() + 2000);
     CU_ASSERT_FATAL(fd >= 0);
-    send_all(fd, p, n);
+    tu_send_all(fd, p, n);
     if (shut)
         shutdown(fd, SHUT_WR);
     read_reply(fd, r, 3000);
@@ -489,8 +477,8 @@ static void test_one_hello_per_connection(void) /* HELLO-001 */
     size_t n = hello_frame(&h, buf, sizeof buf);
     int fd = connect_main();
     CU_ASSERT_FATAL(fd >= 0);
-    send_all(fd, buf, n);
-    send_all(fd, buf, n); /* a second Hello on the same connection */
+    tu_send_all(fd, buf, n);
+    tu_send_all(fd, buf, n); /* a second Hello on the same connection */
     reply r;
     read_reply(fd, &r, 2000);
     CU_ASSERT_TRUE(negotiated(&r));
@@ -513,7 +501,7 @@ static void test_concurrent_clients_unique_ids(void) /* HELLO-036, SEC-005 */
         CU_ASSERT_FATAL(fds[i] >= 0);
     }
     for (int i = 0; i < N; i++)
-        send_all(fds[i], buf, n);
+        tu_send_all(fds[i], buf, n);
     uint64_t ids[N], lo = UINT64_MAX, hi = 0;
     int ok = 0;
     for (int i = 0; i < N; i++) {
@@ -552,7 +540,7 @@ static void test_rate_limit(void) /* HELLO-020, SEC-008 */
     int neg = 0, limited = 0, retry_ok = 0;
     for (int i = 0; i < 32; i++) {
         int fd = rpb_client_connect(path, rpb_monotonic_ms() + 2000);
-        send_all(fd, buf, n);
+        tu_send_all(fd, buf, n);
         reply r;
         read_reply(fd, &r, 2000);
         close(fd);
@@ -574,7 +562,7 @@ static void test_rate_limit(void) /* HELLO-020, SEC-008 */
         uint8_t cbuf[600];
         size_t cn = hello_frame(&ch, cbuf, sizeof cbuf);
         int fd = rpb_client_connect(path, rpb_monotonic_ms() + 2000);
-        send_all(fd, cbuf, cn);
+        tu_send_all(fd, cbuf, cn);
         reply r;
         read_reply(fd, &r, 2000);
         _exit(negotiated(&r) ? 0 : 1);
@@ -593,10 +581,10 @@ static void test_slowloris_and_idle_do_not_delay(void) /* SEC-005 */
     }
     int slow = connect_main();
     static const uint8_t hdr[] = {0x01, 0x40, 0x00, 0x00, 0x00};
-    send_all(slow, hdr, 1);
+    tu_send_all(slow, hdr, 1);
     for (int i = 0; i < 20; i++) {
         if (i < 4)
-            send_all(slow, hdr + 1 + i, 1); /* one byte at a time */
+            tu_send_all(slow, hdr + 1 + i, 1); /* one byte at a time */
         assert_serving();
     }
     /* SEC-006: the slowloris gets the deadline refusal */
@@ -620,7 +608,7 @@ static void test_abuse_leaves_broker_serving(void) /* SEC-007, ADMIN-008 */
     assert_serving();
     /* half a frame, then gone */
     int fd = connect_main();
-    send_all(fd, buf, n / 2);
+    tu_send_all(fd, buf, n / 2);
     close(fd);
     assert_serving();
     /* a Hello, then gone before the reply (EPIPE on the broker side) */
@@ -628,7 +616,7 @@ static void test_abuse_leaves_broker_serving(void) /* SEC-007, ADMIN-008 */
         fd = connect_main();
         /* linger 0: close() resets the connection */
         setsockopt(fd, SOL_SOCKET, SO_LINGER, &(struct linger){1, 0}, sizeof(struct linger));
-        send_all(fd, buf, n);
+        tu_send_all(fd, buf, n);
         close(fd);
     }
     assert_serving();
@@ -639,7 +627,7 @@ static void test_abuse_leaves_broker_serving(void) /* SEC-007, ADMIN-008 */
             junk[j] = (uint8_t)(rand() & 0xFF);
         junk[0] = (uint8_t)(i & 1);
         fd = connect_main();
-        send_all(fd, junk, sizeof junk);
+        tu_send_all(fd, junk, sizeof junk);
         close(fd);
     }
     assert_serving();
@@ -649,7 +637,7 @@ static void test_abuse_leaves_broker_serving(void) /* SEC-007, ADMIN-008 */
     size_t w;
     rpb_frame_encode(&f, buf, sizeof buf, &w);
     fd = connect_main();
-    send_all(fd, buf, w);
+    tu_send_all(fd, buf, w);
     rpb_buf body = {0};
     CU_ASSERT_EQUAL(rpb_read_frame(fd, RPB_MAX_FRAME_BYTES, rpb_monotonic_ms() + 2000, &body, NULL),
                     RPB_OK);
@@ -663,13 +651,13 @@ static void test_abuse_leaves_broker_serving(void) /* SEC-007, ADMIN-008 */
     f.kind = RPB_FRAME_KIND_RESPONSE;
     rpb_frame_encode(&f, buf, sizeof buf, &w);
     fd = connect_main();
-    send_all(fd, buf, w);
+    tu_send_all(fd, buf, w);
     close(fd);
     assert_serving();
     /* a client that never reads its reply */
     n = hello_frame(&h, buf, sizeof buf);
     fd = connect_main();
-    send_all(fd, buf, n);
+    tu_send_all(fd, buf, n);
     assert_serving();
     close(fd);
 }
@@ -914,7 +902,7 @@ static void hello_until_closed(void)
     rpb_hello h = base_hello();
     int fd = connect_main();
     CU_ASSERT_FATAL(fd >= 0);
-    send_all(fd, buf, hello_frame(&h, buf, sizeof buf));
+    tu_send_all(fd, buf, hello_frame(&h, buf, sizeof buf));
     reply r;
     read_reply(fd, &r, 2000);
     CU_ASSERT_TRUE(negotiated(&r));
@@ -958,7 +946,7 @@ static void test_no_fd_leak_after_10000_connections(void) /* SEC-007, SEC-014 */
         switch (i % 4) {
         case 0:
         case 1: {
-            send_all(fd, buf, n);
+            tu_send_all(fd, buf, n);
             reply r;
             read_reply(fd, &r, 2000);
             neg += negotiated(&r);
@@ -966,7 +954,7 @@ static void test_no_fd_leak_after_10000_connections(void) /* SEC-007, SEC-014 */
             break;
         }
         case 2:
-            send_all(fd, buf, n / 2); /* hang up mid-frame */
+            tu_send_all(fd, buf, n / 2); /* hang up mid-frame */
             break;
         default:
             break; /* connect and leave */
@@ -1003,7 +991,7 @@ static void expect_foreign_peer_gets_nothing(const char *path, broker_proc *b)
         int fd = rpb_client_connect(path, rpb_monotonic_ms() + 2000);
         if (fd < 0)
             _exit(4);
-        send_all(fd, cbuf, cn);
+        tu_send_all(fd, cbuf, cn);
         uint8_t one;
         struct pollfd p = {fd, POLLIN, 0};
         poll(&p, 1, 10000);
@@ -1063,7 +1051,7 @@ static void test_socket_activation(void) /* SEC-003 */
     uint8_t buf[600];
     size_t n = hello_frame(&h, buf, sizeof buf);
     int fd = rpb_client_connect(path, rpb_monotonic_ms() + 2000);
-    send_all(fd, buf, n);
+    tu_send_all(fd, buf, n);
     reply r;
     read_reply(fd, &r, 2000);
     CU_ASSERT_TRUE(negotiated(&r));
@@ -1132,7 +1120,7 @@ static void test_fd_pressure(void) /* SEC-011, SEC-022 (reserve), SEC-020 (recov
     rpb_hello h = base_hello();
     size_t n = hello_frame(&h, buf, sizeof buf);
     int fd = rpb_client_connect(path, rpb_monotonic_ms() + 2000);
-    send_all(fd, buf, n);
+    tu_send_all(fd, buf, n);
     reply r;
     read_reply(fd, &r, 10000);
     CU_ASSERT_TRUE(refused_with(&r, RPB_CODE_FD_PRESSURE,
@@ -1153,7 +1141,7 @@ static void test_fd_pressure(void) /* SEC-011, SEC-022 (reserve), SEC-020 (recov
     CU_ASSERT_FATAL(rpb_admin_request_encode(RPB_ADMIN_VERB_READYZ, false, (rpb_slice){0}, 3, req, sizeof req,
                                              &rn) == RPB_OK);
     fd = rpb_client_connect(path, rpb_monotonic_ms() + 2000);
-    send_all(fd, req, rn);
+    tu_send_all(fd, req, rn);
     rpb_buf body = {0};
     CU_ASSERT_EQUAL(rpb_read_frame(fd, RPB_MAX_FRAME_BYTES, rpb_monotonic_ms() + 10000, &body, NULL), RPB_OK);
     rpb_frame rf;
@@ -1167,7 +1155,7 @@ static void test_fd_pressure(void) /* SEC-011, SEC-022 (reserve), SEC-020 (recov
      * and refused echoing the request, the one after is served */
     for (int i = 1; i < 3; i++) {
         fd = rpb_client_connect(path, rpb_monotonic_ms() + 2000);
-        send_all(fd, buf, n);
+        tu_send_all(fd, buf, n);
         read_reply(fd, &r, 10000);
         close(fd);
         if (i < 2) {
@@ -1244,7 +1232,7 @@ static void test_unread_reply_dropped_at_deadline(void)
                                              sizeof req, &len) == RPB_OK);
     int fd = rpb_client_connect(path, rpb_monotonic_ms() + 2000);
     CU_ASSERT_FATAL(fd >= 0);
-    send_all(fd, req, len); /* and never read */
+    tu_send_all(fd, req, len); /* and never read */
     CU_ASSERT_TRUE(tu_tail_wait(&b.log, "\"outcome\":\"admin\"", "\"write\":\"deadline\"", 10000));
     close(fd);
     kill_broker(&b);
@@ -1268,7 +1256,7 @@ static void test_sigterm_drain(void)
     kill(b.pid, SIGTERM);
     CU_ASSERT_TRUE(tu_tail_wait(&b.log, "draining for 400 ms", NULL, 5000));
     reply r;
-    send_all(early, buf, n); /* connected before, Hello after the signal */
+    tu_send_all(early, buf, n); /* connected before, Hello after the signal */
     read_reply(early, &r, 2000);
     CU_ASSERT_TRUE(refused_with(&r, RPB_CODE_SHUTTING_DOWN, "broker is shutting down"));
     CU_ASSERT_EQUAL(r.res.retry_after_ms, 1000);
@@ -1276,7 +1264,7 @@ static void test_sigterm_drain(void)
     rpb_buf_free(&r.body);
     close(early);
     int fd = rpb_client_connect(path, rpb_monotonic_ms() + 2000);
-    send_all(fd, buf, n);
+    tu_send_all(fd, buf, n);
     read_reply(fd, &r, 2000);
     CU_ASSERT_TRUE(refused_with(&r, RPB_CODE_SHUTTING_DOWN, "broker is shutting down"));
     rpb_buf_free(&r.body);
@@ -1323,7 +1311,7 @@ static void expect_backlog_answered(const char *name, const char *drain_ms, bool
     for (int i = 0; i < N; i++) {
         fds[i] = rpb_client_connect(path, rpb_monotonic_ms() + 2000);
         CU_ASSERT_FATAL(fds[i] >= 0);
-        send_all(fds[i], buf, n);
+        tu_send_all(fds[i], buf, n);
     }
     kill(b.pid, SIGTERM);
     if (second_signal)

@@ -41,26 +41,6 @@ static pid_t start_backend(bool handoff)
     return tu_start_daemon(argv, log_path, ": ready ", field, WAIT_MS);
 }
 
-/* A definition of service name on the backend (at pipe), naming its
- * handoff socket when handoff is true. */
-static bool write_service_at(const char *name, const char *pipe, bool handoff)
-{
-    char path[256];
-    snprintf(path, sizeof path, "%s/%s.service", svc_dir, name);
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return false;
-    fprintf(f, "backend_pipe = %s\ndaemon_version = 1.0.0\n", pipe);
-    if (handoff)
-        fprintf(f, "handoff_socket = %s\n", handoff_sock);
-    return fclose(f) == 0;
-}
-
-static bool write_service(const char *name, bool handoff)
-{
-    return write_service_at(name, backend_sock, handoff);
-}
-
 /* rpb-client --adopt --echo on service; its exit status, stdout in out. */
 static int adopt(const char *service, bool json, char *out, size_t cap)
 {
@@ -217,8 +197,9 @@ int main(int argc, char **argv)
     snprintf(log_path, sizeof log_path, "%s/daemons.log", root);
     char long_pipe[256];
     snprintf(long_pipe, sizeof long_pipe, "%s/%0120d.sock", root, 0); /* over sun_path's 108 */
-    if (mkdir(svc_dir, 0700) != 0 || !write_service("handoff", true) ||
-        !write_service("plain", false) || !write_service_at("longpipe", long_pipe, false))
+    if (mkdir(svc_dir, 0700) != 0 || !tu_write_service(svc_dir, "handoff", backend_sock, handoff_sock) ||
+        !tu_write_service(svc_dir, "plain", backend_sock, NULL) ||
+        !tu_write_service(svc_dir, "longpipe", long_pipe, NULL))
         return 1;
     backend = start_backend(true);
     pid_t broker = tu_start_daemon((const char *[]){broker_bin, "--socket", broker_sock,

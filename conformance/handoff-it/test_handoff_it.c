@@ -451,17 +451,6 @@ static void test_no_fd_leak(void)
     tu_tail_close(&t);
 }
 
-static bool write_service(const char *name, const char *handoff)
-{
-    char path[256], text[512];
-    snprintf(path, sizeof path, "%s/%s.service", svc_dir, name);
-    int n = snprintf(text, sizeof text, "backend_pipe = %s\ndaemon_version = 1.0.0\n", backend_sock);
-    if (handoff)
-        snprintf(text + n, sizeof text - (size_t)n, "handoff_socket = %s\n", handoff);
-    FILE *f = fopen(path, "w");
-    return f && fputs(text, f) >= 0 && fclose(f) == 0;
-}
-
 static int listen_at(const char *path)
 {
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -493,9 +482,10 @@ int main(int argc, char **argv)
     snprintf(flaky_sock, sizeof flaky_sock, "%s/flaky-handoff.sock", root);
     snprintf(svc_dir, sizeof svc_dir, "%s/services", root);
     snprintf(log_path, sizeof log_path, "%s/daemons.log", root);
-    if (mkdir(svc_dir, 0700) != 0 || !write_service("echo", NULL) ||
-        !write_service("peer", peer_sock) || !write_service("gone", gone_sock) ||
-        !write_service("flaky", flaky_sock) || (peer_listener = listen_at(peer_sock)) < 0)
+    if (mkdir(svc_dir, 0700) != 0 || !tu_write_service(svc_dir, "echo", backend_sock, NULL) ||
+        !tu_write_service(svc_dir, "peer", backend_sock, peer_sock) ||
+        !tu_write_service(svc_dir, "gone", backend_sock, gone_sock) ||
+        !tu_write_service(svc_dir, "flaky", backend_sock, flaky_sock) || (peer_listener = listen_at(peer_sock)) < 0)
         return 1;
 
     char socket_field[160];

@@ -198,19 +198,12 @@ static const rpb_json_value *find_entry(const rpb_json_doc *doc, const char *lis
     return NULL;
 }
 
+/* How many times needle occurs in the file at path (its first 64 KiB). */
 static size_t count(const char *path, const char *needle)
 {
-    char buf[65536];
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
-        return 0;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-    size_t k = 0;
-    for (const char *p = buf; (p = strstr(p, needle)) != NULL; p += strlen(needle))
-        k++;
-    return k;
+    static char buf[65536];
+    tu_read_text(path, buf, sizeof buf);
+    return tu_count(buf, needle);
 }
 
 static bool pid_gone(pid_t pid)
@@ -491,16 +484,6 @@ static pid_t hello_async(const lcase *c, const char *service, const char *out_pa
     return pid;
 }
 
-static void read_out(const char *path, char *text, size_t cap)
-{
-    text[0] = '\0';
-    FILE *f = fopen(path, "r");
-    if (f) {
-        text[fread(text, 1, cap - 1, f)] = '\0';
-        fclose(f);
-    }
-}
-
 /* The pid in the broker's "launch service=<service> ... pid=N" line. */
 static pid_t launched_pid(lcase *c, const char *service)
 {
@@ -532,7 +515,7 @@ static void test_concurrent_hellos(void)
     for (int i = 0; i < CONCURRENT; i++) {
         CU_ASSERT_EQUAL(tu_wait_exit(kids[i], 60000), 0);
         char text[4096], pipe[256] = "";
-        read_out(outp[i], text, sizeof text);
+        tu_read_text(outp[i], text, sizeof text);
         CU_ASSERT(field(text, "backend_pipe", pipe, sizeof pipe));
         if (i == 0)
             snprintf(first, sizeof first, "%s", pipe);

@@ -84,33 +84,14 @@ static pid_t spawn_client(const case_paths *c, const char *cmd, const char *time
  * within a minute (it is then killed). */
 static int wait_status(pid_t pid) { return tu_wait_exit(pid, 60000); }
 
-static void read_text(const char *path, char *buf, size_t cap)
-{
-    buf[0] = '\0';
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return;
-    size_t n = fread(buf, 1, cap - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-}
-
 /* One client run to completion: exit status, stderr in err. */
 static int run_client(const case_paths *c, const char *cmd, const char *timeout_ms, char *err, size_t cap)
 {
     char err_path[256];
     snprintf(err_path, sizeof err_path, "%s/client.err", c->base);
     int st = wait_status(spawn_client(c, cmd, timeout_ms, err_path));
-    read_text(err_path, err, cap);
+    tu_read_text(err_path, err, cap);
     return st;
-}
-
-static size_t count(const char *text, const char *needle)
-{
-    size_t n = 0;
-    for (const char *p = text; (p = strstr(p, needle)) != NULL; p += strlen(needle))
-        n++;
-    return n;
 }
 
 /* The pid in "started broker pid N" of a client's stderr, or 0. */
@@ -203,7 +184,7 @@ static void test_fifty_clients_one_broker(void)
     for (int i = 0; i < CLIENTS; i++) {
         int st = wait_status(pids[i]);
         char err[1024];
-        read_text(err_paths[i], err, sizeof err);
+        tu_read_text(err_paths[i], err, sizeof err);
         negotiated += st == 0;
         if (st != 0)
             printf("\n  client %d exit %d: %s", i, st, err);
@@ -215,9 +196,9 @@ static void test_fifty_clients_one_broker(void)
     CU_ASSERT_EQUAL(negotiated, CLIENTS);
     CU_ASSERT_EQUAL(started, 1);
     char log[65536];
-    read_text(c.log, log, sizeof log);
-    CU_ASSERT_EQUAL(count(log, "listening on"), 1);
-    CU_ASSERT_EQUAL(count(log, "outcome=negotiated"), CLIENTS);
+    tu_read_text(c.log, log, sizeof log);
+    CU_ASSERT_EQUAL(tu_count(log, "listening on"), 1);
+    CU_ASSERT_EQUAL(tu_count(log, "outcome=negotiated"), CLIENTS);
     CU_ASSERT_FATAL(broker > 0);
     CU_ASSERT(stop_broker(broker));
     CU_ASSERT(!exists(c.sock));
@@ -241,7 +222,7 @@ static void test_detached_start(void)
     CU_ASSERT_FATAL(broker > 0);
     char path[64], stat_line[1024];
     snprintf(path, sizeof path, "/proc/%d/stat", (int)broker);
-    read_text(path, stat_line, sizeof stat_line);
+    tu_read_text(path, stat_line, sizeof stat_line);
     /* fields after "(comm)": state ppid pgrp session tty_nr */
     const char *p = strrchr(stat_line, ')');
     CU_ASSERT_PTR_NOT_NULL_FATAL(p);
@@ -263,7 +244,7 @@ static void test_detached_start(void)
         CU_ASSERT(strcmp(target, c.lock) != 0);
     }
     char log[8192];
-    read_text(c.log, log, sizeof log);
+    tu_read_text(c.log, log, sizeof log);
     CU_ASSERT(strstr(log, "listening on") != NULL);
     /* RDV-001: the next call finds it */
     fd = rpb_rendezvous_connect(&o, &r, NULL);
@@ -310,7 +291,7 @@ static void test_starter_killed_holding_lock(void)
     kill(holder, SIGKILL);
     CU_ASSERT_EQUAL(wait_status(holder), 128 + SIGKILL);
     CU_ASSERT_EQUAL(wait_status(client), 0);
-    read_text(err_path, err, sizeof err);
+    tu_read_text(err_path, err, sizeof err);
     CU_ASSERT(started_pid(err) > 0);
     CU_ASSERT(exists(c.lock));
     if (started_pid(err) > 0)
@@ -356,7 +337,7 @@ static void test_squatter_file(void)
     CU_ASSERT(strstr(err, "not a socket") != NULL && strstr(err, c.sock) != NULL);
     CU_ASSERT(exists(c.sock));
     char log[256];
-    read_text(c.log, log, sizeof log);
+    tu_read_text(c.log, log, sizeof log);
     CU_ASSERT_EQUAL(log[0], '\0'); /* no broker was started */
 }
 
@@ -490,7 +471,7 @@ static void test_start_failures(void)
     CU_ASSERT_EQUAL(run_client(&c, cmd, "30000", err, sizeof err), 1);
     CU_ASSERT(strstr(err, "exited before it answered") != NULL && strstr(err, c.log) != NULL);
     char log[4096];
-    read_text(c.log, log, sizeof log);
+    tu_read_text(c.log, log, sizeof log);
     CU_ASSERT(strstr(log, "services directory") != NULL); /* the broker's reason, in its log */
     /* the lock is free again: a good command now starts */
     broker_cmd(cmd, sizeof cmd, NULL);
@@ -517,7 +498,7 @@ static void test_idle_exit(void)
     close(pfd);
     CU_ASSERT(!exists(c.sock));
     char log[8192];
-    read_text(c.log, log, sizeof log);
+    tu_read_text(c.log, log, sizeof log);
     CU_ASSERT(strstr(log, "idle for 1 s: exiting") != NULL);
     CU_ASSERT_EQUAL(run_client(&c, cmd, "30000", err, sizeof err), 0);
     CU_ASSERT(started_pid(err) > 0 && started_pid(err) != broker);
@@ -560,7 +541,7 @@ static void test_default_command_launches(void)
     }
     char err[4096];
     int st = wait_status(pid);
-    read_text(err_path, err, sizeof err);
+    tu_read_text(err_path, err, sizeof err);
     if (st != 0)
         fprintf(stderr, "rpb-client exited %d: %s\n", st, err);
     CU_ASSERT_EQUAL(st, 0);
@@ -608,7 +589,7 @@ static void test_closed_in_backlog(void)
     unlink(c.sock);
     close(l);
     CU_ASSERT_EQUAL(wait_status(client), 0);
-    read_text(err_path, err, sizeof err);
+    tu_read_text(err_path, err, sizeof err);
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "rendezvous: connected"));
     pid_t broker = started_pid(err);
     CU_ASSERT(broker > 0);

@@ -167,6 +167,51 @@ int tu_run_capture(const char *const *argv, char *out, size_t cap, int ms)
     return tu_wait_exit(pid, ms);
 }
 
+bool tu_send_all(int fd, const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    while (n > 0) {
+        ssize_t w = send(fd, b, n, MSG_NOSIGNAL);
+        if (w <= 0)
+            return false;
+        b += w;
+        n -= (size_t)w;
+    }
+    return true;
+}
+
+void tu_read_text(const char *path, char *buf, size_t cap)
+{
+    size_t n = 0;
+    FILE *f = fopen(path, "r");
+    if (f) {
+        n = fread(buf, 1, cap - 1, f);
+        fclose(f);
+    }
+    buf[n] = '\0';
+}
+
+size_t tu_count(const char *text, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = text; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+        n++;
+    return n;
+}
+
+bool tu_write_service(const char *dir, const char *name, const char *pipe, const char *handoff)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s.service", dir, name);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return false;
+    fprintf(f, "backend_pipe = %s\ndaemon_version = 1.0.0\n", pipe);
+    if (handoff)
+        fprintf(f, "handoff_socket = %s\n", handoff);
+    return fclose(f) == 0;
+}
+
 /* ---- log files ---- */
 
 bool tu_tail_open(tu_tail *t, const char *path)

@@ -1,6 +1,7 @@
 /*
  * testutil.h - helpers shared by the CUnit programs in impl/tests/ and the
- * integration tests in conformance/ (broker-it, backend-it, rendezvous-it).
+ * integration tests in conformance/ (broker-it, backend-it, handoff-it,
+ * launch-it, rendezvous-it).
  */
 #ifndef RPB_TESTUTIL_H
 #define RPB_TESTUTIL_H
@@ -59,6 +60,22 @@ bool tu_tail_wait(tu_tail *t, const char *a, const char *b, int ms);
  * returns its pid, or -1 (it is killed) when no such line comes. */
 pid_t tu_start_daemon(const char *const *argv, const char *log_path, const char *a, const char *b,
                       int ms);
+
+/* Sends all of p[0..n) on a stream socket (MSG_NOSIGNAL), in as many
+ * sends as it takes: true when all of it went. */
+bool tu_send_all(int fd, const void *p, size_t n);
+
+/* Reads the file at path into buf[0..cap), NUL-terminated (at most cap - 1
+ * bytes); "" when it cannot be read. */
+void tu_read_text(const char *path, char *buf, size_t cap);
+
+/* How many times needle occurs in text (not overlapping). */
+size_t tu_count(const char *text, const char *needle);
+
+/* Writes dir/name.service for rpb-broker: backend_pipe = pipe,
+ * daemon_version = 1.0.0 and, when handoff is not NULL, handoff_socket =
+ * handoff.  True when written. */
+bool tu_write_service(const char *dir, const char *name, const char *pipe, const char *handoff);
 
 /* One sendmsg of data[0..len) with the descriptors fds[0..n) (n <= 16)
  * in one SCM_RIGHTS message, none when n is 0: true when all of data
