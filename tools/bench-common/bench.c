@@ -248,15 +248,54 @@ void bench_sibling(const char *argv0, const char *name, char *out, size_t cap)
         snprintf(out, cap, "%.*s/%s", (int)(slash - argv0), argv0, name);
 }
 
-int bench_option_count(const char *prog, const char *arg, uint64_t *out)
+/* "--NAME" of the option whose val is c, into out. */
+static const char *option_name(const struct option *opts, int c, char *out, size_t cap)
 {
-    return cli_option_range(prog, "--count", arg, 100, BENCH_MAX_COUNT, out);
+    while (opts->name && opts->val != c)
+        opts++;
+    snprintf(out, cap, "--%s", opts->name ? opts->name : "?");
+    return out;
 }
 
-int bench_option_duration(const char *prog, const char *arg, int *out)
+int bench_parse_args(const char *prog, int argc, char **argv, const struct option *opts,
+                     void (*usage)(void), bench_args *a)
 {
+    struct option all[15];
+    size_t n = 0;
+    while (opts[n].name && n < 12) {
+        all[n] = opts[n];
+        n++;
+    }
+    all[n++] = (struct option){"check", no_argument, NULL, BENCH_OPT_CHECK};
+    all[n++] = (struct option){"help", no_argument, NULL, BENCH_OPT_HELP};
+    all[n] = (struct option){NULL, 0, NULL, 0};
+    char name[64];
     uint64_t v;
-    int rc = cli_option_range(prog, "--duration", arg, 100, BENCH_MAX_MS, &v);
-    *out = (int)v;
-    return rc;
+    int c;
+    opterr = 0; /* usage errors are worded by cli_option_error */
+    while ((c = getopt_long(argc, argv, ":", all, NULL)) != -1) {
+        switch (c) {
+        case BENCH_OPT_COUNT:
+            if (cli_option_range(prog, option_name(opts, c, name, sizeof name), optarg, a->count_min,
+                                 BENCH_MAX_COUNT, &a->count) != 0)
+                return CLI_EXIT_USAGE;
+            break;
+        case BENCH_OPT_DURATION:
+            if (cli_option_range(prog, "--duration", optarg, 100, BENCH_MAX_MS, &v) != 0)
+                return CLI_EXIT_USAGE;
+            a->duration = (int)v;
+            break;
+        case BENCH_OPT_LEAK_RUNS:
+            if (cli_option_range(prog, "--leak-runs", optarg, 1, BENCH_MAX_COUNT, &a->leak_runs) != 0)
+                return CLI_EXIT_USAGE;
+            break;
+        case BENCH_OPT_DAEMON: snprintf(a->daemon, sizeof a->daemon, "%s", optarg); break;
+        case BENCH_OPT_CHECK: a->check = true; break;
+        case BENCH_OPT_HELP: usage(); return 0;
+        default: return cli_option_error(prog, c, argv);
+        }
+    }
+    if (optind < argc)
+        return cli_usage_error(prog, "unexpected argument '%s'", argv[optind]);
+    return -1;
 }

@@ -1,12 +1,13 @@
 /*
- * bench.h - what the round-trip benchmarks share: the raw Unix-socket
- * floor server and the one-way cross-process message cost measured in the
- * same run, latency percentiles, starting the
- * daemon under test and tearing the run down.
+ * bench.h - what the round-trip benchmarks share: their command line, the
+ * raw Unix-socket floor server and the one-way cross-process message cost
+ * measured in the same run, latency percentiles, starting the daemon under
+ * test and tearing the run down.
  */
 #ifndef RPB_BENCH_H
 #define RPB_BENCH_H
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -17,11 +18,32 @@
 #define BENCH_MAX_COUNT 10000000
 #define BENCH_MAX_MS 3600000
 
-/* The option values the timed benchmarks share, --count N (trips, at
- * least 100) and --duration MS (at least 100): 0 and *out, or the usage
- * error of prog (cli_option_range) and its exit status. */
-int bench_option_count(const char *prog, const char *arg, uint64_t *out);
-int bench_option_duration(const char *prog, const char *arg, int *out);
+/* The command line of a benchmark: each option of its own is an entry of
+ * its getopt_long table whose val is one of these; --check and --help,
+ * which every benchmark has, bench_parse_args adds. */
+enum {
+    BENCH_OPT_COUNT = 'n',     /* --count N, --runs N: at least count_min */
+    BENCH_OPT_DURATION = 'd',  /* --duration MS: at least 100 */
+    BENCH_OPT_LEAK_RUNS = 'l', /* --leak-runs N: at least 1 */
+    BENCH_OPT_DAEMON = 'b',    /* --broker PATH, --backend PATH */
+    BENCH_OPT_CHECK = 'c',     /* --check */
+    BENCH_OPT_HELP = 'h',      /* --help: the usage on stdout */
+};
+
+/* The options' values, the defaults set by the caller. */
+typedef struct bench_args {
+    uint64_t count, count_min, leak_runs;
+    int duration;
+    char daemon[512];
+    bool check;
+} bench_args;
+
+/* Parses argv by opts (at most 12 options) plus --check and --help into a;
+ * a bad option, value or a stray argument is the usage error of rpb_cli
+ * ("PROG: ...", "Try 'PROG --help'.").  Returns -1 to go on, 0 after
+ * --help (usage called) or CLI_EXIT_USAGE. */
+int bench_parse_args(const char *prog, int argc, char **argv, const struct option *opts,
+                     void (*usage)(void), bench_args *a);
 
 int64_t bench_now_ns(void);
 
@@ -57,7 +79,7 @@ bench_latency bench_measure_hop(size_t count);
 /* clients (at most 64) processes loop round trips from a common start
  * for duration_ms; returns round trips/s and the failed ones in
  * *failures.  The trips run in forked children: what trip needs must be
- * set up before. */
+ * set up before, or by trip itself in the child (its own pid). */
 double bench_measure_throughput(bench_trip trip, const char *path, int clients, int duration_ms,
                                 size_t *failures);
 

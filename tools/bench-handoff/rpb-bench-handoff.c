@@ -42,7 +42,6 @@
 #include <unistd.h>
 
 #include "bench.h"
-#include "cli.h"
 #include "fdcount.h"
 #include "inproc.h"
 #include "rpb/rpb.h"
@@ -174,37 +173,18 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
-    uint64_t count = 2000, leak_runs = 10000;
-    int duration = 1000;
-    bool check = false;
+    bench_args a = {.count = 2000, .count_min = 100, .leak_runs = 10000, .duration = 1000};
     static const struct option opts[] = {
-        {"count", required_argument, NULL, 'n'},    {"duration", required_argument, NULL, 'd'},
-        {"leak-runs", required_argument, NULL, 'l'}, {"check", no_argument, NULL, 'c'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
+        {"count", required_argument, NULL, BENCH_OPT_COUNT},
+        {"duration", required_argument, NULL, BENCH_OPT_DURATION},
+        {"leak-runs", required_argument, NULL, BENCH_OPT_LEAK_RUNS},
+        {NULL, 0, NULL, 0},
     };
-    int c;
-    opterr = 0; /* usage errors are worded by cli_option_error */
-    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-        switch (c) {
-        case 'n':
-            if (bench_option_count(PROG, optarg, &count) != 0)
-                return CLI_EXIT_USAGE;
-            break;
-        case 'd':
-            if (bench_option_duration(PROG, optarg, &duration) != 0)
-                return CLI_EXIT_USAGE;
-            break;
-        case 'l':
-            if (cli_option_range(PROG, "--leak-runs", optarg, 1, BENCH_MAX_COUNT, &leak_runs) != 0)
-                return CLI_EXIT_USAGE;
-            break;
-        case 'c': check = true; break;
-        case 'h': usage(); return 0;
-        default: return cli_option_error(PROG, c, argv);
-        }
-    }
-    if (optind < argc)
-        return cli_usage_error(PROG, "unexpected argument '%s'", argv[optind]);
+    int rc = bench_parse_args(PROG, argc, argv, opts, usage, &a);
+    if (rc >= 0)
+        return rc;
+    size_t count = a.count, leak_runs = a.leak_runs;
+    int duration = a.duration;
     signal(SIGPIPE, SIG_IGN);
     char broker_bin[PATH_MAX], backend_bin[PATH_MAX];
     bench_sibling(argv[0], "rpb-broker", broker_bin, sizeof broker_bin);
@@ -320,5 +300,5 @@ int main(int argc, char **argv)
     bench_finish(floor_pid, backend, dir);
     if (failures > 0 || !no_leak)
         return 1;
-    return check && !faster ? 1 : 0;
+    return a.check && !faster ? 1 : 0;
 }

@@ -26,7 +26,6 @@
 #include <unistd.h>
 
 #include "bench.h"
-#include "cli.h"
 #include "rpb/client.h"
 #include "rpb/rpb.h"
 
@@ -127,36 +126,19 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
-    char broker_bin[512];
-    bench_sibling(argv[0], "rpb-broker", broker_bin, sizeof broker_bin);
-    uint64_t count = 10000;
-    int duration = 1000;
-    bool check = false;
+    bench_args a = {.count = 10000, .count_min = 100, .duration = 1000};
+    bench_sibling(argv[0], "rpb-broker", a.daemon, sizeof a.daemon);
     static const struct option opts[] = {
-        {"broker", required_argument, NULL, 'b'}, {"count", required_argument, NULL, 'n'},
-        {"duration", required_argument, NULL, 'd'}, {"check", no_argument, NULL, 'c'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+        {"broker", required_argument, NULL, BENCH_OPT_DAEMON},
+        {"count", required_argument, NULL, BENCH_OPT_COUNT},
+        {"duration", required_argument, NULL, BENCH_OPT_DURATION},
+        {NULL, 0, NULL, 0},
     };
-    int c;
-    opterr = 0; /* usage errors are worded by cli_option_error */
-    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-        switch (c) {
-        case 'b': snprintf(broker_bin, sizeof broker_bin, "%s", optarg); break;
-        case 'n':
-            if (bench_option_count(PROG, optarg, &count) != 0)
-                return CLI_EXIT_USAGE;
-            break;
-        case 'd':
-            if (bench_option_duration(PROG, optarg, &duration) != 0)
-                return CLI_EXIT_USAGE;
-            break;
-        case 'c': check = true; break;
-        case 'h': usage(); return 0;
-        default: return cli_option_error(PROG, c, argv);
-        }
-    }
-    if (optind < argc)
-        return cli_usage_error(PROG, "unexpected argument '%s'", argv[optind]);
+    int rc = bench_parse_args(PROG, argc, argv, opts, usage, &a);
+    if (rc >= 0)
+        return rc;
+    size_t count = a.count;
+    int duration = a.duration;
     signal(SIGPIPE, SIG_IGN);
 
     encode_hello();
@@ -166,7 +148,7 @@ int main(int argc, char **argv)
         return 1;
     snprintf(floor_sock, sizeof floor_sock, "%s/floor.sock", dir);
     /* the daemon first: when it does not start, no floor server is left behind */
-    pid_t broker_pid = start_broker(broker_bin, dir, broker_sock, sizeof broker_sock);
+    pid_t broker_pid = start_broker(a.daemon, dir, broker_sock, sizeof broker_sock);
     pid_t floor_pid = bench_start_floor(floor_sock);
 
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -216,5 +198,5 @@ int main(int argc, char **argv)
     bench_finish(floor_pid, broker_pid, dir);
     if (failures > 0)
         return 1;
-    return check && !(t1 && t2 && t3) ? 1 : 0;
+    return a.check && !(t1 && t2 && t3) ? 1 : 0;
 }

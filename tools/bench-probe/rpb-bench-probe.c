@@ -22,7 +22,6 @@
 #include <unistd.h>
 
 #include "bench.h"
-#include "cli.h"
 #include "rpb/client.h"
 #include "rpb/rpb.h"
 
@@ -70,31 +69,17 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
-    char backend_bin[512];
-    bench_sibling(argv[0], "rpb-backend", backend_bin, sizeof backend_bin);
-    uint64_t count = 2000;
-    bool check = false;
+    bench_args a = {.count = 2000, .count_min = 100};
+    bench_sibling(argv[0], "rpb-backend", a.daemon, sizeof a.daemon);
     static const struct option opts[] = {
-        {"backend", required_argument, NULL, 'b'}, {"count", required_argument, NULL, 'n'},
-        {"check", no_argument, NULL, 'c'},         {"help", no_argument, NULL, 'h'},
+        {"backend", required_argument, NULL, BENCH_OPT_DAEMON},
+        {"count", required_argument, NULL, BENCH_OPT_COUNT},
         {NULL, 0, NULL, 0},
     };
-    int c;
-    opterr = 0; /* usage errors are worded by cli_option_error */
-    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-        switch (c) {
-        case 'b': snprintf(backend_bin, sizeof backend_bin, "%s", optarg); break;
-        case 'n':
-            if (bench_option_count(PROG, optarg, &count) != 0)
-                return CLI_EXIT_USAGE;
-            break;
-        case 'c': check = true; break;
-        case 'h': usage(); return 0;
-        default: return cli_option_error(PROG, c, argv);
-        }
-    }
-    if (optind < argc)
-        return cli_usage_error(PROG, "unexpected argument '%s'", argv[optind]);
+    int rc = bench_parse_args(PROG, argc, argv, opts, usage, &a);
+    if (rc >= 0)
+        return rc;
+    size_t count = a.count;
     signal(SIGPIPE, SIG_IGN);
 
     char dir[] = "/tmp/rpb-bench-probe-XXXXXX", floor_sock[64], sock[64], identity[64];
@@ -104,7 +89,7 @@ int main(int argc, char **argv)
     snprintf(sock, sizeof sock, "%s/run/backend.sock", dir);
     snprintf(identity, sizeof identity, "%s/identity.json", dir);
     /* the daemon first: when it does not start, no floor server is left behind */
-    pid_t backend_pid = start_backend(backend_bin, sock, identity);
+    pid_t backend_pid = start_backend(a.daemon, sock, identity);
     pid_t floor_pid = bench_start_floor(floor_sock);
 
     printf("rpb-bench-probe: one new Unix-socket connection per round trip, connect included\n");
@@ -133,5 +118,5 @@ int main(int argc, char **argv)
     bench_finish(floor_pid, backend_pid, dir);
     if (failures > 0)
         return 1;
-    return check && !met ? 1 : 0;
+    return a.check && !met ? 1 : 0;
 }

@@ -37,7 +37,6 @@
 #include <unistd.h>
 
 #include "bench.h"
-#include "cli.h"
 #include "rpb/rpb.h"
 
 #define ECHO_PROTOCOL 0x7001u
@@ -209,27 +208,15 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
-    uint64_t runs = 50;
-    bool check = false;
+    bench_args a = {.count = 50, .count_min = 50};
     static const struct option opts[] = {
-        {"runs", required_argument, NULL, 'n'}, {"check", no_argument, NULL, 'c'},
-        {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0},
+        {"runs", required_argument, NULL, BENCH_OPT_COUNT},
+        {NULL, 0, NULL, 0},
     };
-    int c;
-    opterr = 0; /* usage errors are worded by cli_option_error */
-    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-        switch (c) {
-        case 'n':
-            if (cli_option_range(PROG, "--runs", optarg, 50, BENCH_MAX_COUNT, &runs) != 0)
-                return CLI_EXIT_USAGE;
-            break;
-        case 'c': check = true; break;
-        case 'h': usage(); return 0;
-        default: return cli_option_error(PROG, c, argv);
-        }
-    }
-    if (optind < argc)
-        return cli_usage_error(PROG, "unexpected argument '%s'", argv[optind]);
+    int rc = bench_parse_args(PROG, argc, argv, opts, usage, &a);
+    if (rc >= 0)
+        return rc;
+    size_t runs = a.count;
     signal(SIGPIPE, SIG_IGN);
     char sib[PATH_MAX];
     bench_sibling(argv[0], "rpb-broker", sib, sizeof sib);
@@ -319,5 +306,5 @@ int main(int argc, char **argv)
     printf("targets:\n  cold start P50 <= 25 ms (%.2f ms)  %s\n", c50 / 1000, met ? "met" : "NOT MET");
     if (failures > 0)
         return 1;
-    return check && !met ? 1 : 0;
+    return a.check && !met ? 1 : 0;
 }
