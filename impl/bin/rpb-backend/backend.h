@@ -114,9 +114,9 @@ int backend_run(const backend_config *cfg, broker_listener *l, broker_listener *
 
 /* Opens a connection of kind on the accepted or adopted fd, served from
  * now unless its peer is another uid (MUX-007) or the backend is full.
- * Returns it, or NULL when it was closed at once.  A served connection is
- * watched for input; a handoff connection is not yet (the receiver reads
- * it at once and watches it when it must wait). */
+ * Returns it, or NULL when it was closed at once.  It is not watched yet:
+ * the caller reads it at once (an accepted one), which watches it when it
+ * must wait, or calls conn_wait_input(). */
 conn *conn_open(backend *b, int fd, conn_kind kind);
 /* Logs the connection's outcome (rc < 0: its class and the requirement
  * broken: requirement, or when NULL rpb_err_requirement(rc)) and closes it,
@@ -124,14 +124,13 @@ conn *conn_open(backend *b, int fd, conn_kind kind);
 void conn_close(backend *b, conn *c, const char *outcome, int rc, const char *requirement);
 /* Writes what is pending (conn_flush); the receiver's ACK included. */
 void conn_flush(backend *b, conn *c);
-/* Watches c for events: added to the epoll set the first time, modified
- * only when they change.  False when epoll_ctl failed. */
-bool conn_watch(backend *b, conn *c, uint32_t events);
+/* Watches c for input (EPOLLIN, EPOLLRDHUP): added to the epoll set the
+ * first time, modified only when its events change; closes c when
+ * epoll_ctl fails. */
+void conn_wait_input(backend *b, conn *c);
 
 /* ---- receiver.c: the handoff receiver (spec/handoff.md §5) ---- */
 
-/* Accepts one pending handoff connection and reads what it brought. */
-void receiver_accept(backend *b);
 /* Advances handoff connection c on readable input. */
 void receiver_read(backend *b, conn *c);
 /* The ACK of c is written: adopts the descriptor or closes it. */

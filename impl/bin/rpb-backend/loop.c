@@ -66,7 +66,9 @@ void conn_close(backend *b, conn *c, const char *outcome, int rc, const char *re
         b->idle_since_ms = rpb_monotonic_ms();
 }
 
-bool conn_watch(backend *b, conn *c, uint32_t events)
+/* Watches c for events: added to the epoll set the first time, modified
+ * only when they change.  False when epoll_ctl failed. */
+static bool conn_watch(backend *b, conn *c, uint32_t events)
 {
     if (c->watched && c->events == events)
         return true;
@@ -76,6 +78,12 @@ bool conn_watch(backend *b, conn *c, uint32_t events)
     c->watched = true;
     c->events = events;
     return true;
+}
+
+void conn_wait_input(backend *b, conn *c)
+{
+    if (!conn_watch(b, c, EPOLLIN | EPOLLRDHUP))
+        conn_close(b, c, "epoll-failed", RPB_ERR_IO, NULL);
 }
 
 /* MUX-008: a REQUEST on the echo protocol is answered with its payload. */
@@ -162,8 +170,7 @@ void conn_flush(backend *b, conn *c)
                    c->in.len ? RPB_ERR_UNEXPECTED_EOF : RPB_OK, NULL);
         return;
     }
-    if (!conn_watch(b, c, EPOLLIN | EPOLLRDHUP))
-        conn_close(b, c, "epoll-failed", RPB_ERR_IO, NULL);
+    conn_wait_input(b, c);
 }
 
 static void conn_read(backend *b, conn *c)
@@ -173,8 +180,10 @@ static void conn_read(backend *b, conn *c)
         return;
     }
     ssize_t n = recv(c->fd, c->in.data + c->in.len, READ_CHUNK, MSG_DONTWAIT);
-    if (n < 0 && (errno == EAGAIN || errno == EINTR))
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+        conn_wait_input(b, c); /* watched from now, if it was not yet */
         return;
+    }
     if (n < 0) {
         conn_close(b, c, "peer-gone", RPB_ERR_IO, NULL);
         return;
@@ -220,21 +229,35 @@ conn *conn_open(backend *b, int fd, conn_kind kind)
         conn_close(b, c, "dropped", RPB_OK, NULL);
     else if (b->n_conns > b->cfg->max_connections)
         conn_close(b, c, "over-capacity", RPB_OK, NULL);
-    else if (kind != CONN_HANDOFF && !conn_watch(b, c, EPOLLIN | EPOLLRDHUP))
-        conn_close(b, c, "epoll-failed", RPB_ERR_IO, NULL);
     else
         return c;
     return NULL;
 }
 
-/* One connection per readiness of the listener: the epoll set is level
- * triggered, so the next round reports the ones still waiting, and no
- * accept(2) ends in EAGAIN. */
-static void accept_one(backend *b)
+/* Reads what connection c has brought and advances it; a read that would
+ * block puts it into the epoll set. */
+static void conn_input(backend *b, conn *c)
 {
-    int fd = accept4(b->l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd >= 0) /* else EAGAIN, or EMFILE: the next round retries */
-        conn_open(b, fd, CONN_SOCKET);
+    if (c->kind == CONN_HANDOFF)
+        receiver_read(b, c);
+    else
+        conn_read(b, c);
+}
+
+/* One connection per readiness of listener l: the epoll set is level
+ * triggered, so the next round reports the ones still waiting, and no
+ * accept(2) ends in EAGAIN.  The connection is read at once, before it
+ * is watched: a client's first frame (an echo after a reconnect, a probe)
+ * and a broker's descriptor and offer (HANDOFF-040) come with the
+ * connect, and an exchange that is all there costs no epoll round. */
+static void accept_one(backend *b, const broker_listener *l, conn_kind kind)
+{
+    int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0)
+        return; /* EAGAIN, or EMFILE: the next round retries */
+    conn *c = conn_open(b, fd, kind);
+    if (c)
+        conn_input(b, c);
 }
 
 /* MUX-006, HANDOFF-046: connections past their deadline are closed. */
@@ -315,17 +338,15 @@ int backend_run(const backend_config *cfg, broker_listener *l, broker_listener *
                     b.stop = true;
                 }
             } else if (evs[i].data.ptr == b.l) {
-                accept_one(&b);
+                accept_one(&b, b.l, CONN_SOCKET);
             } else if (evs[i].data.ptr == b.hl) {
-                receiver_accept(&b);
+                accept_one(&b, b.hl, CONN_HANDOFF);
             } else {
                 conn *c = evs[i].data.ptr;
                 if (evs[i].events & EPOLLOUT)
                     conn_flush(&b, c);
-                else if (c->kind == CONN_HANDOFF)
-                    receiver_read(&b, c);
                 else
-                    conn_read(&b, c);
+                    conn_input(&b, c);
             }
         }
         now = rpb_monotonic_ms();

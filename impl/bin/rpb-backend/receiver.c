@@ -11,24 +11,12 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "backend.h"
 
 #define OFFER_CHUNK 4096u
-
-void receiver_accept(backend *b)
-{
-    /* one per readiness of the level-triggered listener, as accept_one() */
-    int fd = accept4(b->hl->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0)
-        return; /* EAGAIN, or EMFILE: the next round retries */
-    conn *c = conn_open(b, fd, CONN_HANDOFF);
-    if (c) /* a broker sends the descriptor and offer right after its connect */
-        receiver_read(b, c);
-}
 
 /* HANDOFF-047: a token accepted among the last BACKEND_RECENT_TOKENS is
  * refused; an accepted one is remembered. */
@@ -144,9 +132,7 @@ void receiver_read(backend *b, conn *c)
     if (rc == RPB_OK && c->phase == HANDOFF_OFFER)
         rc = read_offer(b, c);
     if (rc == RPB_NEED_MORE || (rc == RPB_OK && c->phase == HANDOFF_OFFER)) {
-        /* watched only now: an exchange that is all there needs no epoll */
-        if (!conn_watch(b, c, EPOLLIN | EPOLLRDHUP))
-            conn_close(b, c, "epoll-failed", RPB_ERR_IO, NULL);
+        conn_wait_input(b, c); /* an exchange that is all there needs no epoll */
         return;
     }
     if (rc != RPB_OK) { /* HANDOFF-041, HANDOFF-042: closed without an ACK */
@@ -169,6 +155,11 @@ void receiver_acked(backend *b, conn *c)
     conn_close(b, c, "adopted", RPB_OK, NULL);
     /* HANDOFF-045: served as a connection of the main socket.  Its status
      * flags are the broker's (blocking, HANDOFF-020) and stay so: every
-     * read and write of a served connection says MSG_DONTWAIT. */
-    conn_open(b, fd, CONN_ADOPTED);
+     * read and write of a served connection says MSG_DONTWAIT.  It is
+     * watched, not read at once: the client sends nothing before the
+     * broker has read this ACK and sent it the handoff-ready frame
+     * (HANDOFF-050), so a read now would find nothing. */
+    c = conn_open(b, fd, CONN_ADOPTED);
+    if (c)
+        conn_wait_input(b, c);
 }
