@@ -1,6 +1,6 @@
 /*
- * test_io.c - the fd frame reader and writer over real socketpairs
- * (FRAME-001..FRAME-010).
+ * test_io.c - the fd frame reader and writer over real socketpairs and a
+ * pipe (FRAME-001..FRAME-010).
  */
 #include <errno.h>
 #include <signal.h>
@@ -158,6 +158,52 @@ static void test_deadline(void) /* FRAME-010 */
     close_pair();
 }
 
+/* FRAME-010: the deadline bounds the waits; a frame that has arrived is
+ * read at once, before any poll, even when the deadline has passed. */
+static void test_arrived_frame_read_past_deadline(void)
+{
+    open_pair();
+    CU_ASSERT_EQUAL(rpb_write_frame(fds[1], (const uint8_t *)"here", 4, RPB_NO_DEADLINE), RPB_OK);
+    rpb_buf b = {0};
+    rpb_errinfo err;
+    CU_ASSERT_EQUAL(rpb_read_frame(fds[0], RPB_MAX_FRAME_BYTES, rpb_monotonic_ms() - 1, &b, &err),
+                    RPB_OK);
+    CU_ASSERT(b.len == 4 && memcmp(b.data, "here", 4) == 0);
+    /* and an empty socket still times out: nothing has arrived */
+    CU_ASSERT_EQUAL(rpb_read_frame(fds[0], RPB_MAX_FRAME_BYTES, rpb_monotonic_ms() - 1, &b, &err),
+                    RPB_ERR_TIMEOUT);
+    CU_ASSERT_EQUAL(err.offset, 0);
+    rpb_buf_free(&b);
+    close_pair();
+}
+
+/* A descriptor that is not a socket (a blocking pipe) is polled before
+ * each read under a deadline: a frame is read, a silent writer times out
+ * instead of blocking the read (FRAME-010), and a passed deadline gives
+ * RPB_ERR_TIMEOUT (rpb/io.h). */
+static void test_pipe(void)
+{
+    int p[2];
+    CU_ASSERT_FATAL(pipe(p) == 0);
+    CU_ASSERT_EQUAL(rpb_write_frame(p[1], (const uint8_t *)"piped", 5, RPB_NO_DEADLINE), RPB_OK);
+    rpb_buf b = {0};
+    rpb_errinfo err;
+    CU_ASSERT_EQUAL(rpb_read_frame(p[0], RPB_MAX_FRAME_BYTES, soon(1000), &b, &err), RPB_OK);
+    CU_ASSERT(b.len == 5 && memcmp(b.data, "piped", 5) == 0);
+    CU_ASSERT_EQUAL(write(p[1], "\x01\x05\x00\x00\x00" "ab", 7), 7); /* then silence */
+    CU_ASSERT_EQUAL(rpb_read_frame(p[0], RPB_MAX_FRAME_BYTES, soon(50), &b, &err), RPB_ERR_TIMEOUT);
+    CU_ASSERT_EQUAL(err.offset, 7);
+    CU_ASSERT_EQUAL(rpb_write_frame(p[1], NULL, 0, RPB_NO_DEADLINE), RPB_OK);
+    CU_ASSERT_EQUAL(rpb_read_frame(p[0], RPB_MAX_FRAME_BYTES, rpb_monotonic_ms() - 1, &b, &err),
+                    RPB_ERR_TIMEOUT);
+    /* without a deadline a blocking pipe is simply read */
+    CU_ASSERT_EQUAL(rpb_read_frame(p[0], RPB_MAX_FRAME_BYTES, RPB_NO_DEADLINE, &b, &err), RPB_OK);
+    CU_ASSERT_EQUAL(b.len, 0);
+    rpb_buf_free(&b);
+    close(p[0]);
+    close(p[1]);
+}
+
 static void test_writer_refuses_oversize(void) /* FRAME-008 */
 {
     open_pair();
@@ -229,6 +275,8 @@ int main(void)
         {"a claimed length allocates nothing", test_claim_does_not_allocate},
         {"EOF positions", test_eof_positions},
         {"deadline", test_deadline},
+        {"an arrived frame is read past the deadline", test_arrived_frame_read_past_deadline},
+        {"a pipe is polled before each read", test_pipe},
         {"writer refuses oversize bodies", test_writer_refuses_oversize},
         {"EPIPE instead of SIGPIPE", test_no_sigpipe},
         {"write_frame_msg", test_write_frame_msg_matches_encoder},

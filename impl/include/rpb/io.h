@@ -28,7 +28,13 @@ RPB_API int64_t rpb_monotonic_ms(void);
  * FRAME-010).  The framing byte is judged as soon as it arrives, the cap as
  * soon as the 4 length bytes arrive; body memory grows only with bytes that
  * actually arrived (at most twice them plus 4 KiB), never with the claim.
- * fd may be blocking or not.
+ * fd may be blocking or not, a socket or another descriptor (a pipe, a
+ * file).  The deadline bounds the waits, not the reads: on a socket, bytes
+ * already there are read at once (with MSG_DONTWAIT, whatever fd's flags)
+ * and poll(2) is called only when more must be waited for, so a frame that
+ * has arrived is read even past the deadline; any other descriptor is
+ * polled before each read when there is a deadline (a read of a blocking
+ * pipe could outlast it), so there a passed deadline gives RPB_ERR_TIMEOUT.
  *
  * Returns RPB_OK, RPB_ERR_FRAMING_VERSION, RPB_ERR_FRAME_TOO_LARGE,
  * RPB_ERR_UNEXPECTED_EOF (the stream ended inside, or before, the frame;

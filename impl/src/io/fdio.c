@@ -28,53 +28,51 @@ int64_t rpb_monotonic_ms(void)
 }
 
 /* Reads up to want bytes: >0 bytes read, 0 at end of stream, or a negative
- * rpb code. */
-static ssize_t read_some(int fd, uint8_t *dst, size_t want, int64_t deadline_ms)
+ * rpb code.  Bytes already there (a reply that came before the call, a
+ * frame queued behind the last one) are taken without a poll: without a
+ * deadline by read(), which waits by itself on a blocking descriptor; with
+ * one, a socket by recv(MSG_DONTWAIT), which never blocks whatever the
+ * descriptor's flags, and the poll comes only when it would block
+ * (FRAME-010: a frame that has arrived is read even past the deadline).
+ * With a deadline any other descriptor (*is_socket turns false on the
+ * first ENOTSOCK) is polled before each read: read() of a blocking pipe
+ * could wait past the deadline, and learning its flags costs the system
+ * call the poll costs. */
+static ssize_t read_some(int fd, bool *is_socket, uint8_t *dst, size_t want, int64_t deadline_ms)
 {
+    bool wait = deadline_ms >= 0 && !*is_socket;
     for (;;) {
-        if (deadline_ms >= 0) {
+        if (wait) {
             int rc = rpb_io_wait(fd, POLLIN, deadline_ms);
             if (rc != RPB_OK)
                 return rc;
         }
-        ssize_t n = read(fd, dst, want);
+        bool dontwait = deadline_ms >= 0 && *is_socket;
+        ssize_t n = dontwait ? recv(fd, dst, want, MSG_DONTWAIT) : read(fd, dst, want);
         if (n >= 0)
             return n;
         if (errno == EINTR)
             continue;
-        if (errno != EAGAIN && errno != EWOULDBLOCK)
+        if (dontwait && errno == ENOTSOCK)
+            *is_socket = false;
+        else if (errno != EAGAIN && errno != EWOULDBLOCK)
             return RPB_ERR_IO;
-        if (deadline_ms < 0) {
-            int rc = rpb_io_wait(fd, POLLIN, deadline_ms);
-            if (rc != RPB_OK)
-                return rc;
-        }
+        wait = true;
     }
-}
-
-/* read_some() for bytes that usually came already (a body behind its
- * header): a socket is read once without waiting before read_some() waits
- * for them. */
-static ssize_t read_more(int fd, uint8_t *dst, size_t want, int64_t deadline_ms)
-{
-    ssize_t n = recv(fd, dst, want, MSG_DONTWAIT);
-    if (n >= 0)
-        return n;
-    if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ENOTSOCK)
-        return RPB_ERR_IO;
-    return read_some(fd, dst, want, deadline_ms);
 }
 
 int rpb_read_frame(int fd, uint32_t cap, int64_t deadline_ms, rpb_buf *body, rpb_errinfo *err)
 {
     uint8_t header[RPB_FRAME_HEADER_BYTES];
     size_t got = 0;
+    bool is_socket = true; /* until recv() says otherwise (read_some) */
 
     body->len = 0;
     while (got < RPB_FRAME_HEADER_BYTES) {
         /* A frame is never shorter than its header, so this cannot read
          * into the next frame. */
-        ssize_t n = read_some(fd, header + got, RPB_FRAME_HEADER_BYTES - got, deadline_ms);
+        ssize_t n = read_some(fd, &is_socket, header + got, RPB_FRAME_HEADER_BYTES - got,
+                              deadline_ms);
         if (n < 0)
             return rpb_errinfo_set(err, (int)n, got);
         if (n == 0)
@@ -100,7 +98,8 @@ int rpb_read_frame(int fd, uint32_t cap, int64_t deadline_ms, rpb_buf *body, rpb
         }
         size_t room = body->cap - body->len;
         size_t left = body_len - body->len;
-        ssize_t n = read_more(fd, body->data + body->len, room < left ? room : left, deadline_ms);
+        ssize_t n = read_some(fd, &is_socket, body->data + body->len, room < left ? room : left,
+                              deadline_ms);
         if (n < 0)
             return rpb_errinfo_set(err, (int)n, RPB_FRAME_HEADER_BYTES + body->len);
         if (n == 0)
