@@ -66,12 +66,22 @@ bool bench_floor_once(const char *path)
     return ok;
 }
 
-pid_t bench_start_floor(const char *path)
+int bench_listen(const char *path)
 {
-    int l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
     snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
-    if (l < 0 || bind(l, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(l, SOMAXCONN) != 0) {
+    int l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (l >= 0 && (bind(l, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(l, SOMAXCONN) != 0)) {
+        close(l);
+        l = -1;
+    }
+    return l;
+}
+
+pid_t bench_start_floor(const char *path)
+{
+    int l = bench_listen(path);
+    if (l < 0) {
         perror("floor server");
         exit(1);
     }
@@ -103,25 +113,43 @@ double bench_percentile_us(int64_t *samples, size_t n, unsigned p)
     return samples[idx ? idx - 1 : 0] / 1000.0;
 }
 
-bench_latency bench_measure_latency(bench_trip trip, const char *path, size_t count)
+bench_latency bench_measure_rounds(bench_round round, void *ctx, size_t count)
 {
     bench_latency l = {0, 0, 0};
-    for (int i = 0; i < BENCH_WARMUP; i++)
-        l.failures += !trip(path);
-    int64_t *t = malloc(count * sizeof *t);
+    int64_t *t = malloc(count * sizeof *t), ns;
     if (!t) {
         l.failures = count;
         return l;
     }
-    for (size_t i = 0; i < count; i++) {
-        int64_t t0 = bench_now_ns();
-        l.failures += !trip(path);
-        t[i] = bench_now_ns() - t0;
-    }
+    for (int i = 0; i < BENCH_WARMUP; i++)
+        l.failures += !round(ctx, &ns);
+    for (size_t i = 0; i < count; i++)
+        l.failures += !round(ctx, &t[i]);
     l.p50 = bench_percentile_us(t, count, 50);
     l.p99 = bench_percentile_us(t, count, 99);
     free(t);
     return l;
+}
+
+/* bench_measure_latency's round: one whole trip, timed. */
+typedef struct timed_trip {
+    bench_trip trip;
+    const char *path;
+} timed_trip;
+
+static bool trip_round(void *ctx, int64_t *ns)
+{
+    const timed_trip *tt = ctx;
+    int64_t t0 = bench_now_ns();
+    bool ok = tt->trip(tt->path);
+    *ns = bench_now_ns() - t0;
+    return ok;
+}
+
+bench_latency bench_measure_latency(bench_trip trip, const char *path, size_t count)
+{
+    timed_trip tt = {trip, path};
+    return bench_measure_rounds(trip_round, &tt, count);
 }
 
 static int hop_fd; /* the socketpair end of bench_measure_hop() */

@@ -50,6 +50,10 @@ int64_t bench_now_ns(void);
 /* One round trip against the server at path; false on any failure. */
 typedef bool (*bench_trip)(const char *path);
 
+/* A listening Unix stream socket bound to path (SOCK_CLOEXEC, backlog
+ * SOMAXCONN), or -1 with errno set. */
+int bench_listen(const char *path);
+
 /* Forks the floor server on path: a blocking accept loop that reads 16
  * bytes, writes them back and closes (connect + request + reply, no
  * protobuf).  Kill it with SIGKILL. */
@@ -67,7 +71,15 @@ typedef struct bench_latency {
  * sorts samples. */
 double bench_percentile_us(int64_t *samples, size_t n, unsigned p);
 
-/* BENCH_WARMUP untimed round trips, then count timed ones. */
+/* One measured round of work on ctx: false on any failure; *ns the time
+ * of the part it measures (a round may set up and tear down untimed). */
+typedef bool (*bench_round)(void *ctx, int64_t *ns);
+
+/* BENCH_WARMUP untimed rounds, then count timed ones. */
+bench_latency bench_measure_rounds(bench_round round, void *ctx, size_t count);
+
+/* bench_measure_rounds() of whole round trips: BENCH_WARMUP untimed
+ * round trips, then count timed ones. */
 bench_latency bench_measure_latency(bench_trip trip, const char *path, size_t count);
 
 /* The cost of one cross-process message: this process and a forked peer
@@ -79,7 +91,8 @@ bench_latency bench_measure_hop(size_t count);
 /* clients (at most 64) processes loop round trips from a common start
  * for duration_ms; returns round trips/s and the failed ones in
  * *failures.  The trips run in forked children: what trip needs must be
- * set up before, or by trip itself in the child (its own pid). */
+ * set up before, or in a pthread_atfork() child handler (what depends on
+ * the client's own pid). */
 double bench_measure_throughput(bench_trip trip, const char *path, int clients, int duration_ms,
                                 size_t *failures);
 

@@ -7,8 +7,7 @@
  * reference daemons use.
  */
 #define _GNU_SOURCE
-#include <stdlib.h>
-#include <string.h>
+#include <stdio.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -19,14 +18,12 @@
 #define CORRELATION_ID 1u
 
 typedef struct inproc {
-    char backend_pipe[108], handoff_endpoint[108];
+    char backend_pipe[108];
+    struct sockaddr_un handoff_endpoint;
     int backend_l, handoff_l; /* their listening sockets */
     rpb_handoff_slot slots[4];
     rpb_handoff_store store;
 } inproc;
-
-/* One round of a route: true when every step succeeded; *ns its time. */
-typedef bool (*inproc_round)(inproc *p, int64_t *ns);
 
 /* Closes *fd and marks it closed; true. */
 static bool close_now(int *fd)
@@ -43,24 +40,13 @@ static void close_all(const int *fds, size_t n)
             close(fds[i]);
 }
 
-static int listen_on(const char *path)
-{
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    strcpy(sa.sun_path, path);
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd >= 0 && (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(fd, 64) != 0)) {
-        close(fd);
-        fd = -1;
-    }
-    return fd;
-}
-
 /* The reconnect's own steps, as rpb_connect_backend() makes them: the
  * client closes its control connection (a socketpair made before the
  * clock starts) and connects to backend_pipe (HELLO-064); the backend
  * accepts. */
-static bool reconnect_round(inproc *p, int64_t *ns)
+static bool reconnect_round(void *ctx, int64_t *ns)
 {
+    inproc *p = ctx;
     int ctl[2];
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ctl) != 0)
         return false;
@@ -84,8 +70,9 @@ static bool reconnect_round(inproc *p, int64_t *ns)
  * broker's copy closed (HANDOFF-031), the client's read and checks of it
  * (HANDOFF-051).  The client's control connection is a socketpair made
  * before the clock starts. */
-static bool handoff_round(inproc *p, int64_t *ns)
+static bool handoff_round(void *ctx, int64_t *ns)
 {
+    inproc *p = ctx;
     int ctl[2]; /* [0] the client's end, [1] the broker's copy */
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ctl) != 0)
         return false;
@@ -98,8 +85,6 @@ static bool handoff_round(inproc *p, int64_t *ns)
     rpb_slice ack_body;
     ssize_t n = -1;
     int h = -1, r = -1;
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    strcpy(sa.sun_path, p->handoff_endpoint);
 
     int64_t t0 = bench_now_ns();
     int64_t now = rpb_monotonic_ms();
@@ -107,7 +92,7 @@ static bool handoff_round(inproc *p, int64_t *ns)
         rpb_handoff_issue(&p->store, now, token) == RPB_OK &&
         rpb_handoff_register(&p->store, token, now) == RPB_OK &&
         (h = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) >= 0 &&
-        connect(h, (struct sockaddr *)&sa, sizeof sa) == 0 &&
+        connect(h, (const struct sockaddr *)&p->handoff_endpoint, sizeof p->handoff_endpoint) == 0 &&
         rpb_handoff_offer_encode(token, rpb_slice_cstr("svc"), CORRELATION_ID, offer,
                                  sizeof offer, &offer_len) == RPB_OK &&
         rpb_handoff_send_offer(h, ctl[1], token, offer, offer_len, 0, &offer_sent) == RPB_OK &&
@@ -134,42 +119,25 @@ static bool handoff_round(inproc *p, int64_t *ns)
     return ok;
 }
 
-static bench_latency measure(inproc_round round, inproc *p, size_t count)
-{
-    bench_latency l = {0, 0, 0};
-    int64_t *t = malloc(count * sizeof *t), ns;
-    if (!t) {
-        l.failures = count;
-        return l;
-    }
-    for (int i = 0; i < BENCH_WARMUP; i++)
-        l.failures += !round(p, &ns);
-    for (size_t i = 0; i < count; i++)
-        l.failures += !round(p, &t[i]);
-    l.p50 = bench_percentile_us(t, count, 50);
-    l.p99 = bench_percentile_us(t, count, 99);
-    free(t);
-    return l;
-}
-
 bool inproc_measure(const char *dir, size_t count, inproc_figures *out)
 {
-    inproc p;
+    inproc p = {.handoff_endpoint = {.sun_family = AF_UNIX}};
     snprintf(p.backend_pipe, sizeof p.backend_pipe, "%s/inproc-backend.sock", dir);
-    snprintf(p.handoff_endpoint, sizeof p.handoff_endpoint, "%s/inproc-handoff.sock", dir);
-    p.backend_l = listen_on(p.backend_pipe);
-    p.handoff_l = listen_on(p.handoff_endpoint);
+    snprintf(p.handoff_endpoint.sun_path, sizeof p.handoff_endpoint.sun_path,
+             "%s/inproc-handoff.sock", dir);
+    p.backend_l = bench_listen(p.backend_pipe);
+    p.handoff_l = bench_listen(p.handoff_endpoint.sun_path);
     bool ok = p.backend_l >= 0 && p.handoff_l >= 0 &&
               rpb_handoff_store_init(&p.store, p.slots, 4, NULL) == RPB_OK;
     if (ok) {
-        out->reconnect = measure(reconnect_round, &p, count);
-        out->handoff = measure(handoff_round, &p, count);
+        out->reconnect = bench_measure_rounds(reconnect_round, &p, count);
+        out->handoff = bench_measure_rounds(handoff_round, &p, count);
     }
     if (p.backend_l >= 0)
         close(p.backend_l);
     if (p.handoff_l >= 0)
         close(p.handoff_l);
     unlink(p.backend_pipe);
-    unlink(p.handoff_endpoint);
+    unlink(p.handoff_endpoint.sun_path);
     return ok;
 }

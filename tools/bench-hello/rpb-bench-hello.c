@@ -16,6 +16,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,16 +35,15 @@
 
 static uint8_t hello_req[512];
 static size_t hello_len;
-static pid_t hello_pid; /* the peer_pid hello_req carries */
 
 /* The Hello of this process: peer_pid must be the verified pid (HELLO-015),
- * so every client process encodes its own: hello_once re-encodes in a
- * process forked after the Hello was encoded (the throughput clients). */
+ * so every client process encodes its own: main() encodes it, and a
+ * pthread_atfork() child handler again in each forked throughput client,
+ * outside the timed trips. */
 static void encode_hello(void)
 {
     rpb_hello h;
-    hello_pid = getpid();
-    rpb_hello_init(&h, "zccache", "1.11.20", (uint32_t)hello_pid);
+    rpb_hello_init(&h, "zccache", "1.11.20", (uint32_t)getpid());
     h.client_version = rpb_slice_cstr("zccache-cli/1.11.20");
     h.client_keepalive_secs = 60;
     if (rpb_hello_request_encode(&h, 1, hello_req, sizeof hello_req, &hello_len) != RPB_OK)
@@ -52,8 +52,6 @@ static void encode_hello(void)
 
 static bool hello_once(const char *path)
 {
-    if (hello_pid != getpid())
-        encode_hello();
     rpb_buf reply = {0};
     int rc = rpb_client_exchange(path, hello_req, hello_len, rpb_monotonic_ms() + 5000, &reply, NULL);
     bool ok = false;
@@ -142,6 +140,7 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     encode_hello();
+    pthread_atfork(NULL, NULL, encode_hello);
 
     char dir[] = "/tmp/rpb-bench-XXXXXX", floor_sock[64], broker_sock[300];
     if (mkdtemp(dir) == NULL)
